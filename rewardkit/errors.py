@@ -1,0 +1,32 @@
+"""Exceptions rewardkit raises; each message names the reward, entry, file or key at fault."""
+
+
+class RewardkitError(Exception):
+    """Base class for every error rewardkit raises on purpose."""
+
+
+class ParamsError(RewardkitError, ValueError):
+    """A reward was given an unknown parameter or a value of the wrong type."""
+
+
+class MissingColumnError(RewardkitError, KeyError):
+    """A reward needs a dataset column that the batch does not carry."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class ContractError(RewardkitError, RuntimeError):
+    """A reward broke the batch contract (for example returned the wrong number of scores)."""
+
+
+class UnknownRewardError(RewardkitError, LookupError):
+    """No registered reward has this name."""
+
+
+class DuplicateNameError(RewardkitError, ValueError):
+    """Two plugins registered the same name."""
+
+
+class ConfigError(RewardkitError, ValueError):
+    """A YAML or mapping composition is invalid."""

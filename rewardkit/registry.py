@@ -1,0 +1,176 @@
+"""The plugin registry: built-in and third-party plugins, registered through the same hooks.
+
+Third-party plugins load from the ``rewardkit`` entry-point group. ``REWARDKIT_DISABLE_PLUGIN_AUTOLOAD=1``
+turns that off; ``REWARDKIT_PLUGINS=a,b`` loads only the named entry points (or distributions).
+A plugin that fails to import is reported in one line on stderr and skipped. Two plugins that
+register the same name fail at load time, naming both providers.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any
+
+import pluggy
+
+from . import hookspecs
+from .errors import DuplicateNameError, UnknownRewardError
+from .reward import Reward
+
+ENTRY_POINT_GROUP = "rewardkit"
+DISABLE_AUTOLOAD_ENV = "REWARDKIT_DISABLE_PLUGIN_AUTOLOAD"
+ALLOWLIST_ENV = "REWARDKIT_PLUGINS"
+
+# Modules under rewardkit.plugins that are registered as the built-in plugins.
+BUILTIN_PLUGINS = ("format", "length")
+
+KINDS = {
+    "reward": "register_rewards",
+    "extractor": "register_extractors",
+    "language_detector": "register_language_detectors",
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One registered item and the plugin that provided it."""
+
+    name: str
+    value: Any
+    provider: str
+
+
+class Registry:
+    """A pluggy plugin manager plus name-indexed catalogues of what the plugins register."""
+
+    def __init__(self, *, autoload: bool | None = None, builtins: bool = True) -> None:
+        self.pm = pluggy.PluginManager("rewardkit")
+        self.pm.add_hookspecs(hookspecs)
+        self.load_errors: list[str] = []
+        self._catalogues: dict[str, dict[str, Entry]] | None = None
+        if builtins:
+            for module in BUILTIN_PLUGINS:
+                self.register(importlib.import_module(f"rewardkit.plugins.{module}"), f"rewardkit.plugins.{module}")
+        if autoload is None:
+            autoload = os.environ.get(DISABLE_AUTOLOAD_ENV, "").lower() not in ("1", "true", "yes")
+        if autoload:
+            self.load_entrypoints()
+
+    # -- plugins -----------------------------------------------------------------------------
+
+    def register(self, plugin: Any, name: str | None = None) -> str:
+        """Register a plugin object (module or class with hookimpls); returns its name."""
+        registered = self.pm.register(plugin, name=name)
+        self._catalogues = None
+        self.pm.check_pending()
+        return registered
+
+    def unregister(self, name: str) -> None:
+        self.pm.unregister(name=name)
+        self._catalogues = None
+
+    def load_entrypoints(self) -> None:
+        """Load third-party plugins from the entry-point group, honouring the allowlist."""
+        allow = {a.strip() for a in os.environ.get(ALLOWLIST_ENV, "").split(",") if a.strip()}
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            dist = ep.dist.name if ep.dist is not None else ""
+            if allow and ep.name not in allow and dist not in allow:
+                continue
+            if self.pm.has_plugin(ep.name):
+                continue
+            try:
+                plugin = ep.load()
+                self.register(plugin, ep.name)
+            except Exception as exc:  # noqa: BLE001 - one broken plugin must not break the rest
+                line = f"rewardkit: plugin '{ep.name}' ({ep.value}) failed to load: {type(exc).__name__}: {exc}"
+                self.load_errors.append(line)
+                print(line, file=sys.stderr)
+
+    def plugins(self) -> list[str]:
+        """Names of the registered plugins."""
+        return [name for name, _ in self.pm.list_name_plugin()]
+
+    # -- catalogues --------------------------------------------------------------------------
+
+    def catalogue(self, kind: str) -> dict[str, Entry]:
+        """Everything of ``kind`` (reward, extractor, language_detector) by name."""
+        if self._catalogues is None:
+            self._catalogues = {k: self._collect(k) for k in KINDS}
+        return self._catalogues[kind]
+
+    def _collect(self, kind: str) -> dict[str, Entry]:
+        found: dict[str, Entry] = {}
+        hook = getattr(self.pm.hook, KINDS[kind])
+        for impl in hook.get_hookimpls():
+            provider = impl.plugin_name
+
+            def register(*args: Any, _provider: str = provider) -> None:
+                name, value = _named(kind, args)
+                if name in found:
+                    raise DuplicateNameError(
+                        f"{kind} '{name}' is registered by both '{found[name].provider}' and '{_provider}'"
+                    )
+                found[name] = Entry(name, value, _provider)
+
+            impl.function(register=register)
+        return found
+
+    def reward_class(self, name: str) -> type[Reward]:
+        rewards = self.catalogue("reward")
+        if name not in rewards:
+            known = ", ".join(sorted(rewards)) or "none"
+            raise UnknownRewardError(f"unknown reward '{name}'; known rewards: {known}")
+        return rewards[name].value
+
+    def reward(self, name: str, params: dict[str, Any] | None = None, **kwargs: Any) -> Reward:
+        """An instance of the reward ``name``; ``kwargs`` may carry ``alias`` and ``on_error``."""
+        return self.reward_class(name)(params, **kwargs)
+
+    def get(self, kind: str, name: str) -> Any:
+        items = self.catalogue(kind)
+        if name not in items:
+            known = ", ".join(sorted(items)) or "none"
+            raise UnknownRewardError(f"unknown {kind.replace('_', ' ')} '{name}'; known: {known}")
+        return items[name].value
+
+
+def _named(kind: str, args: tuple[Any, ...]) -> tuple[str, Any]:
+    if kind == "reward":
+        (cls,) = args
+        if not (isinstance(cls, type) and issubclass(cls, Reward)):
+            raise TypeError(f"register_rewards: expected a Reward subclass, got {cls!r}")
+        return cls.name, cls
+    name, value = args
+    return name, value
+
+
+_default: Registry | None = None
+
+
+def default_registry() -> Registry:
+    """The process-wide registry, created on first use."""
+    global _default
+    if _default is None:
+        _default = Registry()
+    return _default
+
+
+def set_default_registry(registry: Registry | None) -> Registry | None:
+    """Install ``registry`` as the process-wide one (tests use this); returns the previous one."""
+    global _default
+    previous, _default = _default, registry
+    return previous
+
+
+def get_reward(name: str, params: dict[str, Any] | None = None, **kwargs: Any) -> Reward:
+    """A reward instance by registry name, e.g. ``get_reward("length_target", ideal=200)``.
+
+    ``alias`` and ``on_error`` are taken as instance options; every other keyword is a parameter.
+    """
+    options = {k: kwargs.pop(k) for k in ("alias", "on_error") if k in kwargs}
+    return default_registry().reward(name, {**(params or {}), **kwargs}, **options)
+

@@ -1,0 +1,265 @@
+"""The reward contract: a batch-callable, picklable, parameter-validated scorer.
+
+A reward is called the way TRL's ``GRPOTrainer`` calls reward functions::
+
+    reward(completions, prompts=None, **columns) -> list[float | None]
+
+Dataset columns arrive as same-length lists; keyword arguments that are not per-row lists
+(``trainer_state``, ``log_extra``, ...) are accepted and ignored unless used. ``None`` means the
+sample cannot be scored by this reward; it never stands for an error. An exception raised while
+scoring one sample is counted and that sample gets the reward's error score (``on_error``), so a
+single bad completion cannot stop a training run; contract violations raise.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Mapping, Sequence
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .errors import ContractError, MissingColumnError, ParamsError, RewardkitError
+from .text import completion_text, prompt_text
+
+
+class RewardParams(BaseModel):
+    """Base of every reward's parameter model: unknown keys and wrong types are rejected."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One row of a batch: the completion and prompt as text, plus that row's dataset columns."""
+
+    completion: str
+    prompt: str | None = None
+    row: Mapping[str, Any] = field(default_factory=dict)
+    raw_completion: Any = None
+    raw_prompt: Any = None
+
+
+@dataclass
+class Batch:
+    """A normalised batch, and what scoring it reports besides the scores."""
+
+    samples: list[Sample]
+    extra: dict[str, list[Any]] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def note(self, key: str, index: int, value: Any) -> None:
+        """Record a per-sample detail (an extracted answer, a detected language) under ``key``."""
+        self.extra.setdefault(key, [None] * len(self.samples))[index] = value
+
+    def count(self, metric: str, amount: float = 1) -> None:
+        """Add ``amount`` to a batch-level metric (timeouts, cache hits...)."""
+        self.metrics[metric] = self.metrics.get(metric, 0) + amount
+
+
+@dataclass
+class RewardOutput:
+    """Scores of one call plus the detail the reward reported."""
+
+    scores: list[float | None]
+    extra: dict[str, list[Any]]
+    metrics: dict[str, float]
+    errors: list[tuple[int, str]]
+
+
+def _is_column(value: Any, n: int) -> bool:
+    return isinstance(value, (list, tuple)) and len(value) == n
+
+
+def make_batch(
+    completions: Sequence[Any],
+    prompts: Sequence[Any] | None,
+    kwargs: Mapping[str, Any],
+    required: Sequence[str],
+    reward_name: str,
+) -> Batch:
+    """Normalise TRL-style arguments into a :class:`Batch`; missing required columns raise."""
+    if isinstance(completions, (str, bytes)) or not isinstance(completions, Sequence):
+        raise ContractError(
+            f"reward '{reward_name}': completions must be a list, got {type(completions).__name__}"
+        )
+    n = len(completions)
+    if prompts is not None and not _is_column(prompts, n):
+        raise ContractError(
+            f"reward '{reward_name}': got {len(prompts)} prompts for {n} completions"
+        )
+    columns = {k: v for k, v in kwargs.items() if _is_column(v, n)}
+    for name in required:
+        if name not in columns:
+            given = ", ".join(sorted(columns)) or "none"
+            raise MissingColumnError(
+                f"reward '{reward_name}' needs the dataset column '{name}' as a list of {n} "
+                f"values (columns given: {given})"
+            )
+    samples = [
+        Sample(
+            completion=completion_text(c),
+            prompt=None if prompts is None else prompt_text(prompts[i]),
+            row={k: v[i] for k, v in columns.items()},
+            raw_completion=c,
+            raw_prompt=None if prompts is None else prompts[i],
+        )
+        for i, c in enumerate(completions)
+    ]
+    return Batch(samples)
+
+
+class Reward:
+    """Base class of every reward. Subclasses set the class attributes and implement ``score``.
+
+    Class attributes:
+        name: registry name, also the default ``__name__`` (TRL's metric key).
+        description: one line shown by ``rewardkit list``.
+        Params: a :class:`RewardParams` subclass; defaults are the recipe's values.
+        columns: dataset columns the reward needs (override :meth:`required_columns` when a
+            parameter names them).
+        error_score: the score a sample gets when scoring it raised (override per entry with
+            ``on_error``; ``"raise"`` re-raises instead).
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    Params: ClassVar[type[RewardParams]] = RewardParams
+    columns: ClassVar[tuple[str, ...]] = ()
+    error_score: ClassVar[float] = 0.0
+
+    def __init__(
+        self,
+        params: Mapping[str, Any] | RewardParams | None = None,
+        *,
+        alias: str | None = None,
+        on_error: float | str | None = None,
+        **param_kwargs: Any,
+    ) -> None:
+        if not self.name:
+            raise TypeError(f"{type(self).__name__} must set the class attribute 'name'")
+        self.params = self.parse_params({**dict(params or {}), **param_kwargs})
+        self.alias = alias
+        self.__name__ = alias or self.name
+        if on_error is not None and on_error != "raise" and not isinstance(on_error, (int, float)):
+            raise ParamsError(f"reward '{self.__name__}': on_error must be a number or 'raise'")
+        self.on_error = on_error
+
+    @classmethod
+    def parse_params(cls, values: Mapping[str, Any] | RewardParams) -> RewardParams:
+        """Validate ``values`` against :attr:`Params`, naming the reward and key on failure."""
+        if isinstance(values, cls.Params):
+            return values
+        try:
+            return cls.Params.model_validate(dict(values))
+        except ValidationError as exc:
+            problems = []
+            for err in exc.errors():
+                key = ".".join(str(p) for p in err["loc"]) or "(params)"
+                if err["type"] == "extra_forbidden":
+                    known = ", ".join(cls.Params.model_fields) or "none"
+                    problems.append(f"unknown parameter '{key}' (known: {known})")
+                else:
+                    problems.append(f"parameter '{key}': {err['msg']}")
+            raise ParamsError(f"reward '{cls.name}': " + "; ".join(problems)) from None
+
+    def required_columns(self) -> tuple[str, ...]:
+        """Dataset columns this instance needs; a batch without them raises MissingColumnError."""
+        return tuple(self.columns)
+
+    # -- scoring -----------------------------------------------------------------------------
+
+    def score(self, sample: Sample) -> float | None:
+        """Score one sample. Subclasses implement this or override :meth:`score_batch`."""
+        raise NotImplementedError(f"{type(self).__name__} must implement score or score_batch")
+
+    def score_batch(self, batch: Batch) -> list[float | None]:
+        """Score every sample; one sample's exception gives that sample the error score."""
+        return [self.guarded(batch, i, self.score, sample) for i, sample in enumerate(batch.samples)]
+
+    def guarded(self, batch: Batch, index: int, fn, *args: Any) -> float | None:
+        """Run ``fn(*args)`` for sample ``index``, turning an unexpected exception into the error score."""
+        try:
+            return fn(*args)
+        except RewardkitError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bad completion must not stop training
+            if self.on_error == "raise":
+                raise
+            batch.errors.append((index, f"{type(exc).__name__}: {exc}"))
+            return float(self.error_score if self.on_error is None else self.on_error)
+
+    def evaluate(
+        self, completions: Sequence[Any], prompts: Sequence[Any] | None = None, **kwargs: Any
+    ) -> RewardOutput:
+        """Score a batch and return the scores together with the reported detail."""
+        batch = make_batch(completions, prompts, kwargs, self.required_columns(), self.__name__)
+        raw = self.score_batch(batch)
+        if not isinstance(raw, (list, tuple)) or len(raw) != len(batch):
+            got = len(raw) if isinstance(raw, (list, tuple)) else type(raw).__name__
+            raise ContractError(
+                f"reward '{self.__name__}' returned {got} scores for {len(batch)} completions"
+            )
+        scores = [_as_score(s, self.__name__) for s in raw]
+        return RewardOutput(scores, batch.extra, batch.metrics, batch.errors)
+
+    def __call__(
+        self, completions: Sequence[Any], prompts: Sequence[Any] | None = None, **kwargs: Any
+    ) -> list[float | None]:
+        out = self.evaluate(completions, prompts, **kwargs)
+        forward_report(self.__name__, out, kwargs.get("log_extra"), kwargs.get("log_metric"))
+        return out.scores
+
+    # -- introspection -----------------------------------------------------------------------
+
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        """Name, description, columns and parameters (type and default) of this reward."""
+        params = {}
+        for key, info in cls.Params.model_fields.items():
+            annotation = getattr(info.annotation, "__name__", None) or str(info.annotation)
+            params[key] = {
+                "type": annotation.replace("typing.", ""),
+                "default": None if info.is_required() else info.get_default(call_default_factory=True),
+                "required": info.is_required(),
+                "description": info.description or "",
+            }
+        return {
+            "name": cls.name,
+            "description": cls.description,
+            "columns": list(cls.columns),
+            "params": params,
+        }
+
+    def __repr__(self) -> str:
+        shown = self.params.model_dump(exclude_defaults=True)
+        args = ", ".join(f"{k}={v!r}" for k, v in shown.items())
+        alias = f", alias={self.alias!r}" if self.alias else ""
+        return f"{type(self).__name__}({args}{alias})"
+
+
+def _as_score(value: Any, name: str) -> float | None:
+    if value is None:
+        return None
+    try:
+        score = float(value)
+    except (TypeError, ValueError):
+        raise ContractError(f"reward '{name}' returned a non-numeric score {value!r}") from None
+    if math.isnan(score):
+        raise ContractError(f"reward '{name}' returned NaN; return None for an unscorable sample")
+    return score
+
+
+def forward_report(name: str, out: RewardOutput, log_extra: Any, log_metric: Any) -> None:
+    """Pass a reward's detail to TRL's ``log_extra``/``log_metric`` callbacks when given."""
+    if callable(log_extra):
+        for key, values in out.extra.items():
+            log_extra(f"{name}/{key}", list(values))
+    if callable(log_metric):
+        log_metric(f"rewardkit/{name}/errors", float(len(out.errors)))
+        for key, value in out.metrics.items():
+            log_metric(f"rewardkit/{name}/{key}", float(value))
