@@ -34,7 +34,7 @@ from typing import Any, Literal, Mapping
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from rewardkit.errors import ConfigError
+from rewardkit.errors import ConfigError, RewardkitError
 
 TOP_KEYS = ("model", "dataset", "prompt", "rewards", "lora", "trainer", "output_dir", "seed", "description")
 
@@ -114,7 +114,7 @@ class TrainConfig(Strict):
     @classmethod
     def _trainer_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
         check_trainer_keys(value)
-        return value
+        return coerce_numbers(value)
 
     def path(self, value: str) -> str:
         """A path from the config, made absolute against the config file's directory."""
@@ -135,14 +135,58 @@ class TrainConfig(Strict):
         return self.model_copy(update=update)
 
 
+class MissingDependencyError(RewardkitError, ImportError):
+    """A package that training needs is not installed."""
+
+
+def require_trl():
+    """The trl module, or a clear error naming the install command."""
+    try:
+        import trl
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"training needs trl, transformers, torch, datasets and peft ({exc}); "
+            "install them with: pip install 'rewardkit[train]'"
+        ) from None
+    return trl
+
+
 @lru_cache(maxsize=1)
 def grpo_config_fields() -> tuple[str, ...]:
     """Names of GRPOConfig's fields (imports trl, once)."""
     import dataclasses
 
-    from trl import GRPOConfig
-
+    GRPOConfig = require_trl().GRPOConfig
     return tuple(sorted(f.name for f in dataclasses.fields(GRPOConfig) if f.init))
+
+
+@lru_cache(maxsize=1)
+def grpo_numeric_fields() -> dict[str, type]:
+    """GRPOConfig fields typed float or int (possibly optional), by name."""
+    import dataclasses
+
+    GRPOConfig = require_trl().GRPOConfig
+    found: dict[str, type] = {}
+    for f in dataclasses.fields(GRPOConfig):
+        text = f.type if isinstance(f.type, str) else str(f.type)
+        names = {part.strip().replace("<class '", "").replace("'>", "") for part in text.split("|")} - {"None"}
+        if names and names <= {"int", "float"}:
+            found[f.name] = float if "float" in names else int
+    return found
+
+
+def coerce_numbers(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Turn YAML strings such as ``2e-5`` (PyYAML reads exponents without a dot as text) into numbers."""
+    numeric = grpo_numeric_fields()
+    out = dict(options)
+    for key, value in options.items():
+        if isinstance(value, str) and key in numeric:
+            try:
+                number = float(value)
+            except ValueError:
+                continue
+            out[key] = int(number) if numeric[key] is int and number.is_integer() else number
+    return out
 
 
 def check_trainer_keys(options: Mapping[str, Any]) -> None:
