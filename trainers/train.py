@@ -189,8 +189,9 @@ class Run:
         return "\n".join(lines)
 
 
-def dry_run(config: Any, *, prompts: int = 2, completions: int = 2, out=sys.stdout) -> dict[str, Any]:
+def dry_run(config: Any, *, prompts: int = 2, completions: int = 2, out=None) -> dict[str, Any]:
     """Build the run, generate a few completions with the model, score them; train nothing."""
+    out = out or sys.stdout
     from transformers import set_seed
 
     from .evaluate import as_trl_completions, generate, score_table
@@ -223,8 +224,9 @@ def _show_prompt(prompt: Any) -> str:
     return prompt
 
 
-def train(config: Any, *, resume_from_checkpoint: str | None = None, out=sys.stdout) -> dict[str, Any]:
+def train(config: Any, *, resume_from_checkpoint: str | None = None, out=None) -> dict[str, Any]:
     """Train, then save the model, the reward-curve PNG and the summary; returns the summary."""
+    out = out or sys.stdout
     from .plot import plot_rewards, read_metrics
 
     started = time.perf_counter()
