@@ -202,3 +202,27 @@ def test_run_progress_prints_one_compact_line_per_step(full_run):
                                              "step_time": 2.0, "rewardkit/reward_share": 0.01})
     progress.on_train_end(None, state, None)
     assert progress.lines == ["step    1/2  reward 0.500  short -1.000  xml_count 0.250  2.0s  rewards 1.0%"]
+
+
+class FakeTTY(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_draws_a_bar_only_on_a_terminal():
+    from rewardkit.trainers.callbacks import RunProgress
+    from types import SimpleNamespace
+
+    state = SimpleNamespace(is_world_process_zero=True, max_steps=1, global_step=0)
+    logs = {"reward": 0.25, "rewards/short/mean": 0.25, "rewardkit/reward_share": 0.0004}
+    for stream, has_bar in ((io.StringIO(), False), (FakeTTY(), True)):
+        progress = RunProgress(["short"], stream=stream)
+        progress.on_train_begin(None, state, None)
+        assert (progress.bar is not None) == has_bar
+        state.global_step = 1
+        progress.on_step_end(None, state, None)
+        progress.on_log(None, state, None, logs=logs)
+        progress.on_train_end(None, state, None)
+        state.global_step = 0
+        assert "step    1/1  reward 0.250  short 0.250  rewards <0.1%" in stream.getvalue()
+        assert ("GRPO" in stream.getvalue()) == has_bar

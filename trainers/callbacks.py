@@ -46,29 +46,43 @@ def _plain(value: Any) -> Any:
 
 
 class RunProgress(TrainerCallback):
-    """A progress bar, and one compact line per log: total reward, each component, reward share."""
+    """One compact line per log (total reward, each component, length, step time, reward share),
+    under a progress bar when the stream is a terminal."""
 
     def __init__(self, names: Sequence[str], stream=None) -> None:
         self.names = list(names)
-        self.stream = stream or sys.stderr
+        self.stream = stream
         self.bar = None
+        self.active = False
         self.lines: list[str] = []
 
     def on_train_begin(self, args, state, control, **kwargs):
         if not state.is_world_process_zero:
             return
-        from tqdm.auto import tqdm
+        self.active = True
+        stream = self.stream or sys.stderr
+        if getattr(stream, "isatty", lambda: False)():
+            from tqdm.auto import tqdm
 
-        self.bar = tqdm(total=state.max_steps, initial=state.global_step, desc="GRPO", unit="step",
-                        file=self.stream, dynamic_ncols=True, leave=True)
+            self.bar = tqdm(total=state.max_steps, initial=state.global_step, desc="GRPO", unit="step",
+                            file=stream, dynamic_ncols=True, leave=True)
 
     def on_step_end(self, args, state, control, **kwargs):
         if self.bar is not None:
             self.bar.update(state.global_step - self.bar.n)
 
     def on_log(self, args, state, control, logs=None, **kwargs):
-        if self.bar is None or not logs or "reward" not in logs:
+        if not self.active or not logs or "reward" not in logs:
             return
+        line = self.format(state, logs)
+        self.lines.append(line)
+        if self.bar is not None:
+            self.bar.write(line, file=self.stream or sys.stderr)
+            self.bar.set_postfix_str(f"reward {_f(logs.get('reward'))}", refresh=True)
+        else:
+            print(line, file=self.stream or sys.stderr, flush=True)
+
+    def format(self, state, logs: dict[str, Any]) -> str:
         parts = [f"step {state.global_step:>4}/{state.max_steps}", f"reward {_f(logs.get('reward'))}"]
         parts += [f"{n} {_f(logs.get(f'rewards/{n}/mean'))}" for n in self.names]
         if logs.get("completions/mean_length") is not None:
@@ -77,16 +91,14 @@ class RunProgress(TrainerCallback):
             parts.append(f"{logs['step_time']:.1f}s")
         share = logs.get("rewardkit/reward_share")
         if share is not None:
-            parts.append(f"rewards {100 * share:.1f}%")
-        line = "  ".join(parts)
-        self.lines.append(line)
-        self.bar.write(line, file=self.stream)
-        self.bar.set_postfix_str(f"reward {_f(logs.get('reward'))}", refresh=True)
+            parts.append("rewards <0.1%" if 0 < share < 0.001 else f"rewards {100 * share:.1f}%")
+        return "  ".join(parts)
 
     def on_train_end(self, args, state, control, **kwargs):
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+        self.active = False
 
 
 def _f(value: Any) -> str:
