@@ -142,20 +142,21 @@ def test_component_functions_pickle_with_their_name_and_shared_clock():
 
 
 def test_timing_callback_reports_the_reward_share_of_the_steps_since_the_last_log():
+    now = [0.0]
     clock = RewardClock()
-    callback = RewardTimingCallback(clock)
+    callback = RewardTimingCallback(clock, timer=lambda: now[0])
     state = SimpleNamespace(global_step=0, log_history=[])
-    for _ in range(2):
+    for _ in range(2):  # two steps of 1 s, each spending 0.25 s in rewards
         callback.on_step_begin(None, state, None)
-        clock.add(0.0)  # a real step spends time here; the share is reward / step seconds
-        callback._step_start -= 1.0  # pretend the step took one second
         clock.add(0.25)
+        now[0] += 1.0
         callback.on_step_end(None, state, None)
         state.global_step += 1
+    clock.add(5.0)  # reward time outside a step (e.g. evaluation) is not counted
     state.log_history.append({"loss": 0.1, "step": 2})
     logs = {"loss": 0.1}
     callback.on_log(None, state, None, logs=logs)
-    assert logs[REWARD_SHARE] == pytest.approx(0.25, rel=0.05)
+    assert logs[REWARD_SHARE] == pytest.approx(0.25)
     assert state.log_history[-1][REWARD_SHARE] == logs[REWARD_SHARE]
     later = {"loss": 0.1}
     callback.on_log(None, state, None, logs=later)

@@ -98,20 +98,21 @@ class ComponentReward:
 class RewardTimingCallback(TrainerCallback):
     """Adds ``rewardkit/reward_share`` (reward seconds / step seconds since the last log) to the logs."""
 
-    def __init__(self, clock: RewardClock) -> None:
+    def __init__(self, clock: RewardClock, timer=time.perf_counter) -> None:
         self.clock = clock
+        self.timer = timer
         self._step_start: float | None = None
         self._reward_at_start = 0.0
         self._step_seconds = 0.0
         self._reward_seconds = 0.0
 
     def on_step_begin(self, args, state, control, **kwargs):
-        self._step_start = time.perf_counter()
+        self._step_start = self.timer()
         self._reward_at_start = self.clock.total
 
     def on_step_end(self, args, state, control, **kwargs):
         if self._step_start is not None:
-            self._step_seconds += time.perf_counter() - self._step_start
+            self._step_seconds += self.timer() - self._step_start
             self._reward_seconds += self.clock.total - self._reward_at_start
             self._step_start = None
 
