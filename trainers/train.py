@@ -138,6 +138,7 @@ class Run:
                  progress: bool = True, extra_callbacks: Sequence[Any] = ()) -> None:
         from trl import GRPOTrainer
 
+        from .callbacks import MetricsWriter, RunProgress
         from .data import dataset_for, prepare
         from .default_model import resolve_model_path
         from .grpo import trl_rewards
@@ -149,8 +150,6 @@ class Run:
         self.args = build_grpo_config(config, self.rewards)
         self.dataset = prepare(dataset_for(config), config, self.composition.required_columns())
         self.model_path = resolve_model_path(model_spec(config))
-        from .callbacks import MetricsWriter, RunProgress
-
         callbacks: list[Any] = [*self.rewards.callbacks]
         if metrics_path is not None:
             callbacks.append(MetricsWriter(metrics_path, append=resume))
