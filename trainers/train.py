@@ -105,8 +105,9 @@ def build_grpo_config(config: Any, rewards: Any):
     options = dict(config.trainer)
     defaults: dict[str, Any] = {"logging_steps": 1, "report_to": "none", "disable_tqdm": True}
     if not has_accelerator():
-        # bf16 on a CPU is slow and TRL would refuse it without use_cpu; checkpointing only costs time there
-        defaults.update(bf16=False, gradient_checkpointing=False)
+        # bf16 on a CPU is slow and TRL would refuse it without use_cpu; checkpointing only costs
+        # time there, and there is no device memory to pin
+        defaults.update(bf16=False, gradient_checkpointing=False, dataloader_pin_memory=False)
     kwargs = {**defaults, **options, "output_dir": str(Path(config.output_dir).resolve()), "seed": config.seed,
               **rewards.config_kwargs}
     try:
