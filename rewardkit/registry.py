@@ -63,10 +63,18 @@ class Registry:
     # -- plugins -----------------------------------------------------------------------------
 
     def register(self, plugin: Any, name: str | None = None) -> str:
-        """Register a plugin object (module or class with hookimpls); returns its name."""
+        """Register a plugin object (module or object with hookimpls); returns its name.
+
+        Fails, leaving the registry unchanged, when the plugin registers a name another plugin has.
+        """
         registered = self.pm.register(plugin, name=name)
-        self._catalogues = None
-        self.pm.check_pending()
+        try:
+            self.pm.check_pending()
+            self._catalogues = {k: self._collect(k) for k in KINDS}
+        except Exception:
+            self.pm.unregister(plugin)
+            self._catalogues = None
+            raise
         return registered
 
     def unregister(self, name: str) -> None:
@@ -83,8 +91,9 @@ class Registry:
             if self.pm.has_plugin(ep.name):
                 continue
             try:
-                plugin = ep.load()
-                self.register(plugin, ep.name)
+                self.register(ep.load(), ep.name)
+            except DuplicateNameError:
+                raise
             except Exception as exc:  # noqa: BLE001 - one broken plugin must not break the rest
                 line = f"rewardkit: plugin '{ep.name}' ({ep.value}) failed to load: {type(exc).__name__}: {exc}"
                 self.load_errors.append(line)
