@@ -1,0 +1,122 @@
+"""The sympy side of verification. Runs only inside rewardkit's worker processes.
+
+Answer strings arrive here already extracted and tidied (``\\frac{\\pi}{2}``, ``(3, 4]``,
+``x = 5``). Each side becomes what ``math_verify.parse`` would return: plain numerals are built
+directly (an ``Integer``, a ``Float`` from its digits, a ``Rational``, a percentage as math-verify
+writes it), everything else goes through math-verify's **LaTeX** extraction only. Then
+``math_verify.verify(gold, prediction)`` decides, gold first.
+
+Safety: math-verify's other extraction path (``ExprExtractionConfig``) hands text to sympy's
+``parse_expr``, which calls ``eval``; it is never used. The LaTeX path parses with an ANTLR
+grammar into sympy objects and only calls ``sympify`` on digit strings (number tokens). As a
+second line of defence :func:`worker_setup` replaces ``parse_expr`` (which ``sympify`` uses for
+strings) with a guard that accepts only a plain decimal literal and raises on anything else, so
+no model text can reach ``eval`` in a worker even through a path not known today.
+
+math-verify's own timeouts use ``signal.alarm``; they are switched off here (``parsing_timeout``
+and ``timeout_seconds`` are None) because the pool enforces the limit by killing the worker.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from typing import Any
+
+import sympy
+from latex2sympy2_extended.latex2sympy2 import convert_to_pct
+from math_verify import LatexExtractionConfig, parse, verify
+
+from .numerals import Numeral, parse_numeral
+
+_LATEX_ONLY = [LatexExtractionConfig(boxed_match_priority=0)]
+_SAFE_LITERAL = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*")
+MAX_LITERAL_CHARS = 4000
+
+
+class UnsafeParseError(ValueError):
+    """Text other than a plain number literal reached sympy's parse_expr."""
+
+
+def _guarded_parse_expr(s: Any, *args: Any, **kwargs: Any) -> Any:
+    if not isinstance(s, str) or len(s) > MAX_LITERAL_CHARS or not _SAFE_LITERAL.fullmatch(s):
+        raise UnsafeParseError(f"refusing to parse_expr {str(s)[:80]!r}: not a number literal")
+    return _original_parse_expr(s, *args, **kwargs)
+
+
+_original_parse_expr = None
+
+
+def install_parse_guard() -> None:
+    """Route every ``parse_expr`` (and so every ``sympify`` of a string) through the guard."""
+    global _original_parse_expr
+    import latex2sympy2_extended.latex2sympy2 as l2s
+    import math_verify.parser as mv_parser
+    import sympy.parsing.sympy_parser as sympy_parser
+
+    if _original_parse_expr is None:
+        _original_parse_expr = sympy_parser.parse_expr
+    for module in (sympy_parser, mv_parser, l2s):
+        module.parse_expr = _guarded_parse_expr
+
+
+def worker_setup() -> None:
+    """Run once in each worker: install the guard, silence math-verify's timeout warnings."""
+    install_parse_guard()
+    import math_verify.grader as mv_grader
+    import math_verify.parser as mv_parser
+
+    # We pass parsing_timeout=None / timeout_seconds=None on purpose (the pool kills overruns);
+    # math-verify would warn about that once per process.
+    mv_parser.TIMEOUT_WARNING_SHOWN = True
+    mv_grader.TIMEOUT_WARNING_SHOWN = True
+    logging.getLogger("math_verify").setLevel(logging.ERROR)
+    logging.getLogger("latex2sympy2_extended").setLevel(logging.ERROR)
+
+
+def numeral_to_sympy(numeral: Numeral) -> list[Any]:
+    """What ``math_verify.parse`` returns for this numeral: the sympy number and its digits."""
+    value = numeral.value
+    if numeral.kind == "integer":
+        number: Any = sympy.Integer(value.numerator)
+    elif numeral.kind == "decimal":
+        number = sympy.Float(numeral.written)
+    else:
+        number = sympy.Rational(value.numerator, value.denominator)
+    if numeral.percent:
+        number = convert_to_pct(number)
+    return [number, numeral.written or numeral.text()]
+
+
+@functools.lru_cache(maxsize=4096)
+def parse_answer(answer: str) -> tuple[Any, ...]:
+    """The parsed forms of an answer string (empty when nothing could be read)."""
+    numeral = parse_numeral(answer)
+    if numeral is not None:
+        return tuple(numeral_to_sympy(numeral))
+    return tuple(
+        parse(
+            "\\boxed{" + answer + "}",
+            extraction_config=_LATEX_ONLY,
+            fallback_mode="first_match",
+            extraction_mode="any_match",
+            parsing_timeout=None,
+        )
+    )
+
+
+def check(gold: str, prediction: str) -> bool | None:
+    """The verdict on two answer strings: None when the gold cannot be read, else equivalence.
+
+    An empty prediction only asks whether the gold can be read (False if it can).
+    """
+    gold_parsed = parse_answer(gold)
+    if not gold_parsed:
+        return None
+    if not prediction:
+        return False
+    pred_parsed = parse_answer(prediction)
+    if not pred_parsed:
+        return False
+    return bool(verify(list(gold_parsed), list(pred_parsed), timeout_seconds=None))
