@@ -29,4 +29,15 @@ __all__ = [
     "default_registry",
     "get_reward",
     "hookimpl",
+    "verify_answer",
 ]
+
+
+def __getattr__(name: str):
+    # verify_answer lives in rewardkit.verify, imported on first use so that `import rewardkit`
+    # stays cheap (the verifier's worker pool and sympy are never imported here).
+    if name == "verify_answer":
+        from .verify import verify_answer
+
+        return verify_answer
+    raise AttributeError(f"module 'rewardkit' has no attribute {name!r}")

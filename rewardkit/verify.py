@@ -24,11 +24,13 @@ from __future__ import annotations
 import collections
 import threading
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from .answers import boxed, gsm8k, tidy, whole
 from .numerals import compare_numerals, parse_numeral
-from .workers import Outcome, TimeLimitedPool, shared_pool
+
+if TYPE_CHECKING:  # the pool module (multiprocessing) is imported on first need
+    from .workers import Outcome, TimeLimitedPool
 
 DEFAULT_TIMEOUT = 1.0
 MAX_ANSWER_CHARS = 1000
@@ -140,6 +142,8 @@ class Verifier:
         self.cache = _LRU(cache_size)
 
     def pool(self) -> TimeLimitedPool:
+        from .workers import shared_pool
+
         return shared_pool(self.workers, preload=(WORKER_MODULE,), memory_limit_mb=WORKER_MEMORY_MB)
 
     def check_many(

@@ -29,7 +29,6 @@ Tasks must therefore be functions of importable modules (``rewardkit.verify._che
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import collections
 import importlib
@@ -245,6 +244,8 @@ class TimeLimitedPool:
         self, fn: Callable[..., Any], arg_tuples: Iterable[Iterable[Any]], *, timeout: float = 1.0
     ) -> list[Outcome]:
         """:meth:`map` for coroutines: waits without blocking the event loop."""
+        import asyncio
+
         futures = [self.submit(fn, args, timeout=timeout) for args in arg_tuples]
         outcomes = await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))
         return [self._check(o) for o in outcomes]

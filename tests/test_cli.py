@@ -12,7 +12,7 @@ def data(tmp_path):
     rows = [
         {"prompt": "2+2?", "completion": "<reasoning>\nadd\n</reasoning>\n<answer>\n4\n</answer>\n", "answer": "4", "id": "a"},
         {"prompt": [{"role": "user", "content": "3+3?"}], "completion": [{"role": "assistant", "content": "six"}], "id": "b"},
-        {"completion": "", "id": "c", "nested": {"keep": [1, 2]}},
+        {"completion": "", "id": "c", "nested": {"keep": [1, 2]}, "answer": "#### 6"},
     ]
     path = tmp_path / "data.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n")
@@ -54,7 +54,9 @@ def test_score_prints_rows_and_summary_and_keeps_every_input_row(data, tmp_path,
     scored = [json.loads(line) for line in out.read_text().splitlines()]
     assert [{k: v for k, v in r.items() if k != "rewardkit"} for r in scored] == rows
     assert scored[0]["rewardkit"]["components"]["strict_format"] == 0.5
-    assert scored[0]["rewardkit"]["total"] == pytest.approx(1.5)
+    # 4 x 0.125 xml_count + 0.5 soft + 0.5 strict + 0.5 int_answer + 2.0 math_correctness
+    assert scored[0]["rewardkit"]["total"] == pytest.approx(4.0)
+    assert scored[1]["rewardkit"]["components"]["math_correctness"] is None  # no gold answer
     assert scored[2]["rewardkit"]["total"] == 0.0
 
 
@@ -67,6 +69,6 @@ def test_score_reports_bad_json_with_its_line(tmp_path, capsys):
 
 def test_score_refuses_to_overwrite_an_input_key(tmp_path, capsys):
     path = tmp_path / "d.jsonl"
-    path.write_text('{"completion": "a", "rewardkit": 1}\n')
+    path.write_text('{"completion": "a", "answer": "1", "rewardkit": 1}\n')
     assert main(["score", "gsm8k", str(path), "--out", str(tmp_path / "o.jsonl")]) == 2
     assert "--key" in capsys.readouterr().err
