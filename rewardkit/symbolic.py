@@ -10,8 +10,10 @@ Safety: math-verify's other extraction path (``ExprExtractionConfig``) hands tex
 ``parse_expr``, which calls ``eval``; it is never used. The LaTeX path parses with an ANTLR
 grammar into sympy objects and only calls ``sympify`` on digit strings (number tokens). As a
 second line of defence :func:`worker_setup` replaces ``parse_expr`` (which ``sympify`` uses for
-strings) with a guard that accepts only a plain decimal literal and raises on anything else, so
-no model text can reach ``eval`` in a worker even through a path not known today.
+strings) with a guard that accepts only a number literal or a bare name (neither can call
+anything) and raises on anything else, so no model text can reach ``eval`` in a worker even
+through a path not known today. Module code that sympy imports lazily (``simplify`` imports
+``sympy.physics.units``, whose import sympifies unit names) is not model text and passes.
 
 math-verify's own timeouts use ``signal.alarm``; they are switched off here (``parsing_timeout``
 and ``timeout_seconds`` are None) because the pool enforces the limit by killing the worker.
@@ -22,26 +24,42 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import sys
 from typing import Any
 
 import sympy
+import sympy.physics.units  # noqa: F401 - simplify() imports it lazily; load it in the fork server
 from latex2sympy2_extended.latex2sympy2 import convert_to_pct
 from math_verify import LatexExtractionConfig, parse, verify
 
 from .numerals import Numeral, parse_numeral
 
 _LATEX_ONLY = [LatexExtractionConfig(boxed_match_priority=0)]
-_SAFE_LITERAL = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*")
+# A number literal, or a name without underscores: eval() of either calls nothing.
+_SAFE_LITERAL = re.compile(r"\s*(?:[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[A-Za-z][A-Za-z0-9]*)\s*")
 MAX_LITERAL_CHARS = 4000
 
 
 class UnsafeParseError(ValueError):
-    """Text other than a plain number literal reached sympy's parse_expr."""
+    """Text other than a number literal or a bare name reached sympy's parse_expr."""
+
+
+def _importing() -> bool:
+    """Whether this call comes from a module's top-level code being imported (trusted code)."""
+    frame = sys._getframe(2)
+    for _ in range(64):
+        if frame is None:
+            return False
+        if frame.f_code.co_filename.startswith("<frozen importlib._bootstrap"):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _guarded_parse_expr(s: Any, *args: Any, **kwargs: Any) -> Any:
-    if not isinstance(s, str) or len(s) > MAX_LITERAL_CHARS or not _SAFE_LITERAL.fullmatch(s):
-        raise UnsafeParseError(f"refusing to parse_expr {str(s)[:80]!r}: not a number literal")
+    safe = isinstance(s, str) and len(s) <= MAX_LITERAL_CHARS and _SAFE_LITERAL.fullmatch(s)
+    if not safe and not _importing():
+        raise UnsafeParseError(f"refusing to parse_expr {str(s)[:80]!r}: not a number literal or a name")
     return _original_parse_expr(s, *args, **kwargs)
 
 
@@ -61,18 +79,57 @@ def install_parse_guard() -> None:
         module.parse_expr = _guarded_parse_expr
 
 
-def worker_setup() -> None:
-    """Run once in each worker: install the guard, silence math-verify's timeout warnings."""
-    install_parse_guard()
+def quiet() -> None:
+    """Silence math-verify's warnings about disabled timeouts (we pass None on purpose: the pool
+    kills overruns) and its per-failure logging."""
     import math_verify.grader as mv_grader
     import math_verify.parser as mv_parser
 
-    # We pass parsing_timeout=None / timeout_seconds=None on purpose (the pool kills overruns);
-    # math-verify would warn about that once per process.
     mv_parser.TIMEOUT_WARNING_SHOWN = True
     mv_grader.TIMEOUT_WARNING_SHOWN = True
     logging.getLogger("math_verify").setLevel(logging.ERROR)
     logging.getLogger("latex2sympy2_extended").setLevel(logging.ERROR)
+
+
+# One of each kind of comparison: the first of a kind costs 0.1-0.4 s (lazy imports inside sympy,
+# its caches, ANTLR's parser tables), too close to a 1 s limit on a busy machine.
+WARM_UP_PAIRS = (
+    (r"\frac{\pi}{2}", r"\dfrac{\pi}{2}"),
+    (r"\left( 3, \frac{\pi}{2} \right)", r"(3, \pi/2)"),
+    ("[2, 5)", "(2, 5]"),
+    (r"(-\infty, 3]", r"(-\infty,3]"),
+    (r"\{1, 2\}", r"\{2, 1\}"),
+    ("x^2+2x+1", "(x+1)^2"),
+    ("1 < x < 2", "(1, 2)"),
+    ("x = 5", "5"),
+    (r"\sqrt{2}", "1.414214"),
+    (r"3\sqrt{13}", r"\sqrt{117}"),
+    ("50\\%", "0.5"),
+    (r"\begin{pmatrix} 1 \\ 2 \end{pmatrix}", r"\begin{pmatrix} 1 \\ 2 \end{pmatrix}"),
+    (r"\text{(C)}", "C"),
+    (r"2\sin x \cos x", r"\sin 2x"),
+    (r"30^\circ", "30"),
+    (r"\log_2 8", "3"),
+)
+_warm = False
+
+
+def warm_up() -> None:
+    """Run one comparison of each kind so that workers start warm (done once, in the fork server)."""
+    global _warm
+    if _warm:
+        return
+    quiet()
+    for gold, prediction in WARM_UP_PAIRS:
+        check(gold, prediction)
+    _warm = True
+
+
+def worker_setup() -> None:
+    """Run in each worker before it takes tasks: the parse guard, quiet logs, a warm start."""
+    install_parse_guard()
+    quiet()
+    warm_up()  # a no-op when the worker was forked from a warmed fork server
 
 
 def numeral_to_sympy(numeral: Numeral) -> list[Any]:

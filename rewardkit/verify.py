@@ -36,7 +36,7 @@ DEFAULT_TIMEOUT = 1.0
 MAX_ANSWER_CHARS = 1000
 MAX_NESTING = 50
 WORKER_MEMORY_MB = 4096
-WORKER_MODULE = "rewardkit.symbolic"
+WORKER_MODULE = "rewardkit._preload"
 
 
 @dataclass(frozen=True)

@@ -153,6 +153,7 @@ class _Task:
     args: tuple[Any, ...]
     timeout: float
     future: Future
+    attempts: int = 0
 
 
 class _Worker:
@@ -373,7 +374,10 @@ class TimeLimitedPool:
                 now = time.monotonic()
                 for worker in self._workers:
                     if worker.ready and worker.task is None and self._pending:
+                        if worker.process.exitcode is not None:
+                            continue  # died while idle: replaced below, gets no task
                         task = self._pending.popleft()
+                        task.attempts += 1
                         try:
                             worker.conn.send((task.fn, task.args))
                         except Exception as exc:  # noqa: BLE001 - unpicklable task or dead pipe
@@ -420,8 +424,16 @@ class TimeLimitedPool:
         if worker.conn in ready or worker.process.sentinel in ready:  # the process died
             if worker.ready:
                 self.stats["crashes"] += 1
-                code = worker.process.exitcode
-                self._finish(worker, Outcome(error=f"worker process died (exit code {code})"))
+                task = worker.task
+                if task is not None and task.attempts < 2:
+                    # Killed from outside, or died just before the task reached it: one retry.
+                    worker.task = None
+                    with self._lock:
+                        self._pending.appendleft(task)
+                else:
+                    worker.process.join(timeout=1)
+                    code = worker.process.exitcode
+                    self._finish(worker, Outcome(error=f"worker process died (exit code {code})"))
             else:
                 self._start_failures += 1
                 if self._start_failures >= MAX_START_FAILURES:
