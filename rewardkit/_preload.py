@@ -6,6 +6,7 @@ may also serve other ``multiprocessing`` users of this process); each worker ins
 :func:`worker_setup`.
 """
 
+from . import verify  # noqa: F401 - the module of the task function, so unpickling it costs nothing
 from .symbolic import warm_up, worker_setup
 
 warm_up()

@@ -138,6 +138,9 @@ PROSE_WORDS = 4
 
 def strip_delimiters(answer: str) -> str:
     """``answer`` without math delimiters around all of it (``$x$``, ``$$x$$``, ``\\(x\\)``, ``\\[x\\]``)."""
+    answer = answer.strip()
+    if not answer.startswith(("$", "\\(", "\\[")):
+        return answer
     for _ in range(3):
         answer = answer.strip()
         for left, right in _DELIMITERS:

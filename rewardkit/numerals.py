@@ -22,6 +22,7 @@ returns ``None`` and the caller asks sympy.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -130,6 +131,14 @@ def parse_numeral(text: str) -> Numeral | None:
     """
     if not isinstance(text, str):
         return None
+    if text.isascii() and text.isdigit() and len(text) <= MAX_NUMERAL_CHARS:  # the common case
+        return Numeral(Fraction(int(text)), "integer", False, 0, text.lstrip("0") or "0")
+    return _parse_numeral(text)
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_numeral(text: str) -> Numeral | None:
+    """Cached :func:`parse_numeral` for anything but plain digits."""
     text = text.strip()
     if not text or len(text) > MAX_NUMERAL_CHARS:
         return None

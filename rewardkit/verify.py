@@ -69,7 +69,10 @@ def nesting_depth(text: str) -> int:
 
 def refused(answer: str, max_chars: int = MAX_ANSWER_CHARS) -> bool:
     """Too long or too deeply nested to be a real answer (and a way to stall a parser)."""
-    return len(answer) > max_chars or nesting_depth(answer) > MAX_NESTING
+    if len(answer) > max_chars:
+        return True
+    openers = answer.count("(") + answer.count("[") + answer.count("{")
+    return openers > MAX_NESTING and nesting_depth(answer) > MAX_NESTING
 
 
 GOLD_EXTRACTORS = (gsm8k, boxed, whole)
@@ -161,8 +164,14 @@ class Verifier:
                 jobs.setdefault(job, []).append(i)
                 reasons[i] = reason
         if jobs:
-            outcomes = self.pool().map(_check_in_worker, list(jobs), timeout=timeout)
-            for (gold, pred), outcome, indices in zip(jobs, outcomes, jobs.values()):
+            # Pairs with the same gold go to one worker together: it parses that gold once.
+            first_seen = {gold: i for i, (gold, _) in reversed(list(enumerate(jobs)))}
+            ordered = sorted(jobs, key=lambda job: first_seen[job[0]])
+            outcomes = self.pool().map(
+                _check_in_worker, ordered, timeout=timeout, affinity=[gold for gold, _ in ordered]
+            )
+            for (gold, pred), outcome in zip(ordered, outcomes):
+                indices = jobs[(gold, pred)]
                 verdict = self._from_outcome(gold, pred, outcome)
                 for i in indices:
                     if verdict.how == "no_answer":

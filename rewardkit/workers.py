@@ -11,9 +11,14 @@ Design:
 
 - one dispatcher thread per pool owns the workers; callers only queue tasks and wait on futures,
   so any number of threads (or ``asyncio`` via :meth:`TimeLimitedPool.amap`) can share a pool;
-- a worker takes one task at a time, and its clock starts when the task is sent to it (time
-  spent queued does not count); a worker counts as ready only after it has started up, so a
-  slow start never eats into a task's time;
+- a worker runs one task at a time against its own clock: the clock starts when the task is sent
+  (or, for the next task of a chunk, when the previous result arrives), so time spent queued does
+  not count; a worker counts as ready only after it has started up, so a slow start never eats
+  into a task's time;
+- tasks submitted with the same ``affinity`` key (rewardkit uses the gold answer) go to one
+  worker as a chunk, which runs them back to back: that worker's caches (the parsed gold) serve
+  the whole group and the round trips overlap. A task that runs over still kills only its worker;
+  the rest of its chunk goes back to the queue;
 - workers come from the ``forkserver`` start method (``spawn`` where there is none), never from
   a bare ``fork`` of a threaded trainer; the modules in ``preload`` are imported once in the fork
   server, so replacing a killed worker takes milliseconds, not a fresh ``import sympy``;
@@ -44,6 +49,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from .errors import RewardkitError
 
+MAX_CHUNK = 32  # most tasks sent to a worker at once
 START_TIMEOUT = 120.0  # seconds a new worker may take to start before the pool gives up on it
 MAX_START_FAILURES = 3  # consecutive workers that die while starting before the pool fails
 
@@ -84,7 +90,8 @@ def default_start_method() -> str:
 
 
 def _worker_main(conn: Connection, preload: Sequence[str], memory_limit_mb: int | None) -> None:
-    """Run tasks from ``conn`` until it closes: receive ``(fn, args)``, send ``(ok, value)``."""
+    """Run tasks from ``conn`` until it closes: receive a chunk ``[(fn, args), ...]``, send one
+    ``(ok, value)`` per task as each finishes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     if memory_limit_mb:
         try:
@@ -111,15 +118,15 @@ def _worker_main(conn: Connection, preload: Sequence[str], memory_limit_mb: int 
             return
         if task is None:
             return
-        fn, args = task
-        try:
-            reply = (True, fn(*args))
-        except BaseException as exc:  # noqa: BLE001 - any failure is the task's outcome
-            reply = (False, f"{type(exc).__name__}: {exc}")
-        try:
-            conn.send(reply)
-        except Exception as exc:  # noqa: BLE001 - an unpicklable result
-            conn.send((False, f"result could not be sent: {type(exc).__name__}: {exc}"))
+        for fn, args in task:
+            try:
+                reply = (True, fn(*args))
+            except BaseException as exc:  # noqa: BLE001 - any failure is the task's outcome
+                reply = (False, f"{type(exc).__name__}: {exc}")
+            try:
+                conn.send(reply)
+            except Exception as exc:  # noqa: BLE001 - an unpicklable result
+                conn.send((False, f"result could not be sent: {type(exc).__name__}: {exc}"))
 
 
 # -- the parent side ----------------------------------------------------------------------------
@@ -153,7 +160,9 @@ class _Task:
     args: tuple[Any, ...]
     timeout: float
     future: Future
+    affinity: Any = None
     attempts: int = 0
+    solo: bool = False  # never chunked (set after a chunk failed to pickle)
 
 
 class _Worker:
@@ -162,9 +171,13 @@ class _Worker:
         self.conn = conn
         self.ready = False
         self.started = time.monotonic()
-        self.task: _Task | None = None
-        self.sent_at = 0.0
+        self.tasks: collections.deque[_Task] = collections.deque()  # in flight; the head is running
+        self.sent_at = 0.0  # when the head task started, as far as the parent knows
         self.deadline = 0.0
+
+    def start_head(self, now: float) -> None:
+        self.sent_at, self.deadline = now, now + self.tasks[0].timeout
+        self.tasks[0].attempts += 1
 
     def kill(self) -> None:
         if self.process.exitcode is None:
@@ -218,8 +231,13 @@ class TimeLimitedPool:
 
     # -- public API ------------------------------------------------------------------------------
 
-    def submit(self, fn: Callable[..., Any], args: Iterable[Any] = (), *, timeout: float = 1.0) -> Future:
-        """Queue ``fn(*args)``; the future's result is an :class:`Outcome` (it never raises)."""
+    def submit(
+        self, fn: Callable[..., Any], args: Iterable[Any] = (), *, timeout: float = 1.0, affinity: Any = None
+    ) -> Future:
+        """Queue ``fn(*args)``; the future's result is an :class:`Outcome` (it never raises).
+
+        Consecutive tasks with the same (not None) ``affinity`` may run on one worker, in order.
+        """
         if not timeout > 0:
             raise ValueError(f"timeout must be positive, got {timeout!r}")
         future: Future = Future()
@@ -228,26 +246,39 @@ class TimeLimitedPool:
                 raise WorkerPoolError("the worker pool is closed")
             if self._failure is not None:
                 raise WorkerPoolError(self._failure)
-            self._pending.append(_Task(fn, tuple(args), float(timeout), future))
+            self._pending.append(_Task(fn, tuple(args), float(timeout), future, affinity))
             self.stats["tasks"] += 1
             self._ensure_thread()
         self._wake()
         return future
 
     def map(
-        self, fn: Callable[..., Any], arg_tuples: Iterable[Iterable[Any]], *, timeout: float = 1.0
+        self,
+        fn: Callable[..., Any],
+        arg_tuples: Iterable[Iterable[Any]],
+        *,
+        timeout: float = 1.0,
+        affinity: Sequence[Any] | None = None,
     ) -> list[Outcome]:
-        """Run ``fn(*args)`` for every tuple; one :class:`Outcome` per tuple, in order."""
-        futures = [self.submit(fn, args, timeout=timeout) for args in arg_tuples]
+        """Run ``fn(*args)`` for every tuple; one :class:`Outcome` per tuple, in order.
+
+        ``affinity`` gives each task a key; tasks with equal keys next to each other may share a worker.
+        """
+        futures = self._submit_all(fn, arg_tuples, timeout, affinity)
         return [self._result(f) for f in futures]
 
     async def amap(
-        self, fn: Callable[..., Any], arg_tuples: Iterable[Iterable[Any]], *, timeout: float = 1.0
+        self,
+        fn: Callable[..., Any],
+        arg_tuples: Iterable[Iterable[Any]],
+        *,
+        timeout: float = 1.0,
+        affinity: Sequence[Any] | None = None,
     ) -> list[Outcome]:
         """:meth:`map` for coroutines: waits without blocking the event loop."""
         import asyncio
 
-        futures = [self.submit(fn, args, timeout=timeout) for args in arg_tuples]
+        futures = self._submit_all(fn, arg_tuples, timeout, affinity)
         outcomes = await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))
         return [self._check(o) for o in outcomes]
 
@@ -294,6 +325,15 @@ class TimeLimitedPool:
 
     # -- internals -------------------------------------------------------------------------------
 
+    def _submit_all(
+        self, fn: Callable[..., Any], arg_tuples: Iterable[Iterable[Any]], timeout: float, affinity: Sequence[Any] | None
+    ) -> list[Future]:
+        arg_list = list(arg_tuples)
+        keys = list(affinity) if affinity is not None else [None] * len(arg_list)
+        if len(keys) != len(arg_list):
+            raise ValueError(f"got {len(keys)} affinity keys for {len(arg_list)} tasks")
+        return [self.submit(fn, args, timeout=timeout, affinity=key) for args, key in zip(arg_list, keys)]
+
     def _result(self, future: Future) -> Outcome:
         return self._check(future.result())
 
@@ -336,10 +376,19 @@ class TimeLimitedPool:
         self._workers.remove(worker)
         self.stats["restarts"] += 1
 
-    def _finish(self, worker: _Worker, outcome: Outcome) -> None:
-        task, worker.task = worker.task, None
-        if task is not None and not task.future.done():
+    def _finish(self, worker: _Worker, outcome: Outcome, now: float) -> None:
+        """The head task of ``worker`` ended with ``outcome``; the next one in its chunk starts."""
+        task = worker.tasks.popleft()
+        if not task.future.done():
             task.future.set_result(outcome)
+        if worker.tasks:
+            worker.start_head(now)
+
+    def _requeue(self, worker: _Worker) -> None:
+        """Put the tasks of a worker that is going away back at the front of the queue."""
+        with self._lock:
+            while worker.tasks:
+                self._pending.appendleft(worker.tasks.pop())
 
     def _fail_pending(self, message: str) -> None:
         with self._lock:
@@ -348,8 +397,10 @@ class TimeLimitedPool:
             if not task.future.done():
                 task.future.set_result(Outcome(error=message, fatal=True))
         for worker in self._workers:
-            if worker.task is not None:
-                self._finish(worker, Outcome(error=message, fatal=True))
+            while worker.tasks:
+                task = worker.tasks.popleft()
+                if not task.future.done():
+                    task.future.set_result(Outcome(error=message, fatal=True))
 
     def _run(self) -> None:
         try:
@@ -372,20 +423,30 @@ class TimeLimitedPool:
                 self._workers.append(self._spawn())
             with self._lock:
                 now = time.monotonic()
-                for worker in self._workers:
-                    if worker.ready and worker.task is None and self._pending:
-                        if worker.process.exitcode is not None:
-                            continue  # died while idle: replaced below, gets no task
-                        task = self._pending.popleft()
-                        task.attempts += 1
-                        try:
-                            worker.conn.send((task.fn, task.args))
-                        except Exception as exc:  # noqa: BLE001 - unpicklable task or dead pipe
-                            task.future.set_result(Outcome(error=f"task could not be sent: {type(exc).__name__}: {exc}"))
+                idle = [w for w in self._workers if w.ready and not w.tasks and w.process.exitcode is None]
+                for worker in idle:  # (a worker that died while idle is replaced below)
+                    if not self._pending:
+                        break
+                    chunk = self._take_chunk(len(idle))
+                    try:
+                        worker.conn.send([(t.fn, t.args) for t in chunk])
+                    except OSError:  # the worker just died: its replacement will take these
+                        self._pending.extendleft(reversed(chunk))
+                        continue
+                    except Exception as exc:  # noqa: BLE001 - an unpicklable task
+                        if len(chunk) > 1:  # find the culprit: send these one at a time
+                            for task in chunk:
+                                task.solo = True
+                            self._pending.extendleft(reversed(chunk))
+                        else:
+                            chunk[0].future.set_result(
+                                Outcome(error=f"task could not be sent: {type(exc).__name__}: {exc}")
+                            )
                             self.stats["errors"] += 1
-                            continue
-                        worker.task, worker.sent_at, worker.deadline = task, now, now + task.timeout
-            deadlines = [w.deadline for w in self._workers if w.task is not None]
+                        continue
+                    worker.tasks.extend(chunk)
+                    worker.start_head(now)
+            deadlines = [w.deadline for w in self._workers if w.tasks]
             deadlines += [w.started + START_TIMEOUT for w in self._workers if not w.ready]
             wait_for = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
             handles: list[Any] = [self._wake_r]
@@ -398,6 +459,19 @@ class TimeLimitedPool:
             now = time.monotonic()
             for worker in list(self._workers):
                 self._service(worker, ready, now)
+
+    def _take_chunk(self, idle_workers: int) -> list[_Task]:
+        """The next tasks for one worker: the head of the queue and the tasks right behind it with
+        the same affinity, leaving enough for the other idle workers."""
+        chunk = [self._pending.popleft()]
+        key = chunk[0].affinity
+        if key is not None and not chunk[0].solo:
+            limit = min(MAX_CHUNK, max(1, -(-(len(self._pending) + 1) // idle_workers)))
+            while (
+                self._pending and len(chunk) < limit and self._pending[0].affinity == key and not self._pending[0].solo
+            ):
+                chunk.append(self._pending.popleft())
+        return chunk
 
     def _service(self, worker: _Worker, ready: set[Any], now: float) -> None:
         if worker.conn in ready:
@@ -414,26 +488,25 @@ class TimeLimitedPool:
                         self._fail_pending(self._failure)
                         self._replace(worker)
                     return
+                if not worker.tasks:
+                    return  # nothing was asked of it
                 elapsed = now - worker.sent_at
                 if kind is True:
-                    self._finish(worker, Outcome(value=value, seconds=elapsed))
+                    self._finish(worker, Outcome(value=value, seconds=elapsed), now)
                 else:
                     self.stats["errors"] += 1
-                    self._finish(worker, Outcome(error=value, seconds=elapsed))
+                    self._finish(worker, Outcome(error=value, seconds=elapsed), now)
                 return
         if worker.conn in ready or worker.process.sentinel in ready:  # the process died
             if worker.ready:
                 self.stats["crashes"] += 1
-                task = worker.task
-                if task is not None and task.attempts < 2:
-                    # Killed from outside, or died just before the task reached it: one retry.
-                    worker.task = None
-                    with self._lock:
-                        self._pending.appendleft(task)
-                else:
+                if worker.tasks and worker.tasks[0].attempts >= 2:  # it died on this task twice
                     worker.process.join(timeout=1)
                     code = worker.process.exitcode
-                    self._finish(worker, Outcome(error=f"worker process died (exit code {code})"))
+                    task = worker.tasks.popleft()
+                    task.future.set_result(Outcome(error=f"worker process died (exit code {code})"))
+                # Killed from outside, or died just before the task reached it: one more try.
+                self._requeue(worker)
             else:
                 self._start_failures += 1
                 if self._start_failures >= MAX_START_FAILURES:
@@ -441,9 +514,11 @@ class TimeLimitedPool:
                     self._fail_pending(self._failure)
             self._replace(worker)
             return
-        if worker.task is not None and now >= worker.deadline:
+        if worker.tasks and now >= worker.deadline:
             self.stats["timeouts"] += 1
-            self._finish(worker, Outcome(timed_out=True, seconds=now - worker.sent_at))
+            task = worker.tasks.popleft()
+            task.future.set_result(Outcome(timed_out=True, seconds=now - worker.sent_at))
+            self._requeue(worker)  # the rest of its chunk did not start
             self._replace(worker)
         elif not worker.ready and now >= worker.started + START_TIMEOUT:
             self._failure = f"a worker process did not start within {START_TIMEOUT:.0f} s"
@@ -471,6 +546,12 @@ def shared_pool(
             pool = TimeLimitedPool(key[0], preload=key[1], memory_limit_mb=memory_limit_mb)
             _shared[key] = pool
         return pool
+
+
+def shared_pools() -> list[TimeLimitedPool]:
+    """The shared pools of this process that are open (for monitoring and benchmarks)."""
+    with _shared_lock:
+        return [p for p in _shared.values() if p._pid == os.getpid() and not p.closed]
 
 
 def close_shared_pools() -> None:

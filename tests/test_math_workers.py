@@ -52,7 +52,9 @@ def my_pid():
 
 @pytest.fixture(scope="module")
 def pool():
-    with TimeLimitedPool(2) as pool:
+    # Workers import this module before they report ready, so unpickling the first task does not
+    # spend its time limit on importing pytest.
+    with TimeLimitedPool(2, preload=[__name__]) as pool:
         yield pool
 
 
@@ -80,6 +82,17 @@ def test_a_task_past_its_limit_is_killed_and_its_worker_replaced(pool):
     assert pool.map(square, [(3,)], timeout=5)[0].value == 9
     assert set(pool.pids()) != before
     assert pool.stats["timeouts"] >= 1
+
+
+def test_tasks_sharing_an_affinity_run_together_and_a_timeout_spares_the_rest(pool):
+    pids = [o.value for o in pool.map(my_pid, [()] * 6, timeout=5, affinity=["gold"] * 6)]
+    # Chunks of the group (split evenly among idle workers) each run on one worker.
+    assert len(set(pids[:3])) == 1 and len(set(pids[3:])) == 1
+    outcomes = pool.map(
+        sleep_then, [(30, "late"), (0, "a"), (0, "b"), (0, "c")], timeout=0.5, affinity=["g", "g", "g", "h"]
+    )
+    assert outcomes[0].timed_out
+    assert [o.value for o in outcomes[1:]] == ["a", "b", "c"]
 
 
 def test_c_level_computation_is_stopped_on_time(pool):
@@ -151,7 +164,7 @@ def test_a_worker_killed_while_idle_is_replaced(pool):
 def test_a_worker_killed_mid_task_gets_the_task_retried(pool):
     future = pool.submit(sleep_then, (0.5, "done"), timeout=10)
     time.sleep(0.2)
-    busy = [w.process.pid for w in pool._workers if w.task is not None]
+    busy = [w.process.pid for w in pool._workers if w.tasks]
     assert busy
     os.kill(busy[0], signal.SIGKILL)
     outcome = future.result(timeout=30)
