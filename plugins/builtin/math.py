@@ -167,13 +167,14 @@ class MathCorrectness(ExtractingReward):
         verdicts = self.verifier().check_many(
             [(g, a) for g, (a, _) in zip(golds, answers)], timeout=self.params.timeout
         )
+        # Whole columns at once (what batch.note does one sample at a time).
+        batch.extra["answer"] = [a for a, _ in answers]
+        batch.extra["gold"] = golds
+        batch.extra["extractor"] = [e for _, e in answers]
+        batch.extra["verdict"] = [v.how for v in verdicts]
         counts = dict.fromkeys(COUNTED, 0)
         scores: list[float | None] = []
-        for i, (gold, (answer, extractor), verdict) in enumerate(zip(golds, answers, verdicts)):
-            batch.note("answer", i, answer)
-            batch.note("gold", i, gold)
-            batch.note("extractor", i, extractor)
-            batch.note("verdict", i, verdict.how)
+        for i, verdict in enumerate(verdicts):
             metric = "timeouts" if verdict.how == "timeout" else verdict.how
             if metric in counts:
                 counts[metric] += 1
