@@ -261,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path(os.environ.get("REWARDKIT_SHARED_DATA", REPO.parent / "shared" / "data")))
     parser.add_argument("--gsm8k", type=int, default=150, help="GSM8K questions (8 completions each)")
-    parser.add_argument("--math", type=int, default=120, help="MATH-500 problems (3-4 completions each)")
+    parser.add_argument("--math", type=int, default=150, help="MATH-500 problems (3-4 completions each)")
     parser.add_argument("--workers", type=int, default=None, help="pool size (default: CPU count)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=3, help="timed passes per system; the fastest counts")

@@ -21,7 +21,7 @@ and ``timeout_seconds`` are None) because the pool enforces the limit by killing
 Speed, with math-verify's verdicts unchanged:
 
 - identical answers, and answers that math-verify's own LaTeX normalisation makes identical
-  (``\dfrac`` and ``\frac``, ``\left(`` and ``(``), are equal without a second parse: parsing
+  (``\\dfrac`` and ``\\frac``, ``\\left(`` and ``(``), are equal without a second parse: parsing
   is a function of the normalised text, so math-verify would build equal objects;
 - :func:`use_two_stage_parsing` makes latex2sympy's ANTLR parser try SLL prediction first and
   fall back to full LL only on a syntax error (the standard two-stage strategy: ANTLR guarantees

@@ -11,14 +11,13 @@ Design:
 
 - one dispatcher thread per pool owns the workers; callers only queue tasks and wait on futures,
   so any number of threads (or ``asyncio`` via :meth:`TimeLimitedPool.amap`) can share a pool;
-- a worker runs one task at a time against its own clock: the clock starts when the task is sent
-  (or, for the next task of a chunk, when the previous result arrives), so time spent queued does
-  not count; a worker counts as ready only after it has started up, so a slow start never eats
-  into a task's time;
-- tasks submitted with the same ``affinity`` key (rewardkit uses the gold answer) go to one
-  worker as a chunk, which runs them back to back: that worker's caches (the parsed gold) serve
-  the whole group and the round trips overlap. A task that runs over still kills only its worker;
-  the rest of its chunk goes back to the queue;
+- a worker takes one task at a time, and its clock starts when the task is sent to it (time
+  spent queued does not count); a worker counts as ready only after it has started up, so a
+  slow start never eats into a task's time;
+- tasks can carry an ``affinity`` key (rewardkit uses the gold answer): a free worker takes a task
+  with the key of its previous task first (its caches, the parsed gold, serve it), else one from a
+  group no other worker is busy with, else the oldest. Groups stay on one worker while every
+  worker keeps busy, and two slow tasks of one group never wait for each other;
 - workers come from the ``forkserver`` start method (``spawn`` where there is none), never from
   a bare ``fork`` of a threaded trainer; the modules in ``preload`` are imported once in the fork
   server, so replacing a killed worker takes milliseconds, not a fresh ``import sympy``;
@@ -37,6 +36,7 @@ from __future__ import annotations
 import atexit
 import collections
 import importlib
+import itertools
 import multiprocessing
 import os
 import signal
@@ -49,7 +49,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from .errors import RewardkitError
 
-MAX_CHUNK = 32  # most tasks sent to a worker at once
+AFFINITY_SCAN = 256  # queued tasks looked at when choosing one for a worker by affinity
 START_TIMEOUT = 120.0  # seconds a new worker may take to start before the pool gives up on it
 MAX_START_FAILURES = 3  # consecutive workers that die while starting before the pool fails
 
@@ -90,8 +90,7 @@ def default_start_method() -> str:
 
 
 def _worker_main(conn: Connection, preload: Sequence[str], memory_limit_mb: int | None) -> None:
-    """Run tasks from ``conn`` until it closes: receive a chunk ``[(fn, args), ...]``, send one
-    ``(ok, value)`` per task as each finishes."""
+    """Run tasks from ``conn`` until it closes: receive ``(fn, args)``, send ``(ok, value)``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     if memory_limit_mb:
         try:
@@ -118,15 +117,15 @@ def _worker_main(conn: Connection, preload: Sequence[str], memory_limit_mb: int 
             return
         if task is None:
             return
-        for fn, args in task:
-            try:
-                reply = (True, fn(*args))
-            except BaseException as exc:  # noqa: BLE001 - any failure is the task's outcome
-                reply = (False, f"{type(exc).__name__}: {exc}")
-            try:
-                conn.send(reply)
-            except Exception as exc:  # noqa: BLE001 - an unpicklable result
-                conn.send((False, f"result could not be sent: {type(exc).__name__}: {exc}"))
+        fn, args = task
+        try:
+            reply = (True, fn(*args))
+        except BaseException as exc:  # noqa: BLE001 - any failure is the task's outcome
+            reply = (False, f"{type(exc).__name__}: {exc}")
+        try:
+            conn.send(reply)
+        except Exception as exc:  # noqa: BLE001 - an unpicklable result
+            conn.send((False, f"result could not be sent: {type(exc).__name__}: {exc}"))
 
 
 # -- the parent side ----------------------------------------------------------------------------
@@ -162,7 +161,6 @@ class _Task:
     future: Future
     affinity: Any = None
     attempts: int = 0
-    solo: bool = False  # never chunked (set after a chunk failed to pickle)
 
 
 class _Worker:
@@ -171,13 +169,10 @@ class _Worker:
         self.conn = conn
         self.ready = False
         self.started = time.monotonic()
-        self.tasks: collections.deque[_Task] = collections.deque()  # in flight; the head is running
-        self.sent_at = 0.0  # when the head task started, as far as the parent knows
+        self.task: _Task | None = None
+        self.affinity: Any = None  # the key of its last task
+        self.sent_at = 0.0
         self.deadline = 0.0
-
-    def start_head(self, now: float) -> None:
-        self.sent_at, self.deadline = now, now + self.tasks[0].timeout
-        self.tasks[0].attempts += 1
 
     def kill(self) -> None:
         if self.process.exitcode is None:
@@ -236,7 +231,7 @@ class TimeLimitedPool:
     ) -> Future:
         """Queue ``fn(*args)``; the future's result is an :class:`Outcome` (it never raises).
 
-        Consecutive tasks with the same (not None) ``affinity`` may run on one worker, in order.
+        Tasks with the same (not None) ``affinity`` key are preferably run by the same worker.
         """
         if not timeout > 0:
             raise ValueError(f"timeout must be positive, got {timeout!r}")
@@ -262,7 +257,7 @@ class TimeLimitedPool:
     ) -> list[Outcome]:
         """Run ``fn(*args)`` for every tuple; one :class:`Outcome` per tuple, in order.
 
-        ``affinity`` gives each task a key; tasks with equal keys next to each other may share a worker.
+        ``affinity`` gives each task a key; tasks with equal keys preferably share a worker.
         """
         futures = self._submit_all(fn, arg_tuples, timeout, affinity)
         return [self._result(f) for f in futures]
@@ -376,19 +371,10 @@ class TimeLimitedPool:
         self._workers.remove(worker)
         self.stats["restarts"] += 1
 
-    def _finish(self, worker: _Worker, outcome: Outcome, now: float) -> None:
-        """The head task of ``worker`` ended with ``outcome``; the next one in its chunk starts."""
-        task = worker.tasks.popleft()
-        if not task.future.done():
+    def _finish(self, worker: _Worker, outcome: Outcome) -> None:
+        task, worker.task = worker.task, None
+        if task is not None and not task.future.done():
             task.future.set_result(outcome)
-        if worker.tasks:
-            worker.start_head(now)
-
-    def _requeue(self, worker: _Worker) -> None:
-        """Put the tasks of a worker that is going away back at the front of the queue."""
-        with self._lock:
-            while worker.tasks:
-                self._pending.appendleft(worker.tasks.pop())
 
     def _fail_pending(self, message: str) -> None:
         with self._lock:
@@ -397,10 +383,8 @@ class TimeLimitedPool:
             if not task.future.done():
                 task.future.set_result(Outcome(error=message, fatal=True))
         for worker in self._workers:
-            while worker.tasks:
-                task = worker.tasks.popleft()
-                if not task.future.done():
-                    task.future.set_result(Outcome(error=message, fatal=True))
+            if worker.task is not None:
+                self._finish(worker, Outcome(error=message, fatal=True))
 
     def _run(self) -> None:
         try:
@@ -423,30 +407,25 @@ class TimeLimitedPool:
                 self._workers.append(self._spawn())
             with self._lock:
                 now = time.monotonic()
-                idle = [w for w in self._workers if w.ready and not w.tasks and w.process.exitcode is None]
-                for worker in idle:  # (a worker that died while idle is replaced below)
+                for worker in self._workers:
                     if not self._pending:
                         break
-                    chunk = self._take_chunk(len(idle))
+                    if not worker.ready or worker.task is not None or worker.process.exitcode is not None:
+                        continue  # (a worker that died while idle is replaced below)
+                    task = self._take_for(worker)
                     try:
-                        worker.conn.send([(t.fn, t.args) for t in chunk])
-                    except OSError:  # the worker just died: its replacement will take these
-                        self._pending.extendleft(reversed(chunk))
+                        worker.conn.send((task.fn, task.args))
+                    except OSError:  # the worker just died: its replacement will take the task
+                        self._pending.appendleft(task)
                         continue
                     except Exception as exc:  # noqa: BLE001 - an unpicklable task
-                        if len(chunk) > 1:  # find the culprit: send these one at a time
-                            for task in chunk:
-                                task.solo = True
-                            self._pending.extendleft(reversed(chunk))
-                        else:
-                            chunk[0].future.set_result(
-                                Outcome(error=f"task could not be sent: {type(exc).__name__}: {exc}")
-                            )
-                            self.stats["errors"] += 1
+                        task.future.set_result(Outcome(error=f"task could not be sent: {type(exc).__name__}: {exc}"))
+                        self.stats["errors"] += 1
                         continue
-                    worker.tasks.extend(chunk)
-                    worker.start_head(now)
-            deadlines = [w.deadline for w in self._workers if w.tasks]
+                    task.attempts += 1
+                    worker.task, worker.affinity = task, task.affinity
+                    worker.sent_at, worker.deadline = now, now + task.timeout
+            deadlines = [w.deadline for w in self._workers if w.task is not None]
             deadlines += [w.started + START_TIMEOUT for w in self._workers if not w.ready]
             wait_for = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
             handles: list[Any] = [self._wake_r]
@@ -460,18 +439,29 @@ class TimeLimitedPool:
             for worker in list(self._workers):
                 self._service(worker, ready, now)
 
-    def _take_chunk(self, idle_workers: int) -> list[_Task]:
-        """The next tasks for one worker: the head of the queue and the tasks right behind it with
-        the same affinity, leaving enough for the other idle workers."""
-        chunk = [self._pending.popleft()]
-        key = chunk[0].affinity
-        if key is not None and not chunk[0].solo:
-            limit = min(MAX_CHUNK, max(1, -(-(len(self._pending) + 1) // idle_workers)))
-            while (
-                self._pending and len(chunk) < limit and self._pending[0].affinity == key and not self._pending[0].solo
-            ):
-                chunk.append(self._pending.popleft())
-        return chunk
+    def _take_for(self, worker: _Worker) -> _Task:
+        """Remove and return the task ``worker`` should run next (the lock is held).
+
+        First a task with the key of the worker's previous task, then one from a group that no
+        other worker is busy with, else the oldest; only the first AFFINITY_SCAN tasks are looked at.
+        """
+        pending = self._pending
+        if pending[0].affinity is not None or worker.affinity is not None:
+            busy = {w.affinity for w in self._workers if w is not worker and w.task is not None}
+            fresh = None
+            for index, task in enumerate(itertools.islice(pending, AFFINITY_SCAN)):
+                if task.affinity is None:
+                    continue
+                if task.affinity == worker.affinity:
+                    del pending[index]
+                    return task
+                if fresh is None and task.affinity not in busy:
+                    fresh = index
+            if fresh is not None:
+                task = pending[fresh]
+                del pending[fresh]
+                return task
+        return pending.popleft()
 
     def _service(self, worker: _Worker, ready: set[Any], now: float) -> None:
         if worker.conn in ready:
@@ -488,25 +478,26 @@ class TimeLimitedPool:
                         self._fail_pending(self._failure)
                         self._replace(worker)
                     return
-                if not worker.tasks:
-                    return  # nothing was asked of it
                 elapsed = now - worker.sent_at
                 if kind is True:
-                    self._finish(worker, Outcome(value=value, seconds=elapsed), now)
+                    self._finish(worker, Outcome(value=value, seconds=elapsed))
                 else:
                     self.stats["errors"] += 1
-                    self._finish(worker, Outcome(error=value, seconds=elapsed), now)
+                    self._finish(worker, Outcome(error=value, seconds=elapsed))
                 return
         if worker.conn in ready or worker.process.sentinel in ready:  # the process died
             if worker.ready:
                 self.stats["crashes"] += 1
-                if worker.tasks and worker.tasks[0].attempts >= 2:  # it died on this task twice
+                task = worker.task
+                if task is not None and task.attempts < 2:
+                    # Killed from outside, or died just before the task reached it: one retry.
+                    worker.task = None
+                    with self._lock:
+                        self._pending.appendleft(task)
+                elif task is not None:
                     worker.process.join(timeout=1)
                     code = worker.process.exitcode
-                    task = worker.tasks.popleft()
-                    task.future.set_result(Outcome(error=f"worker process died (exit code {code})"))
-                # Killed from outside, or died just before the task reached it: one more try.
-                self._requeue(worker)
+                    self._finish(worker, Outcome(error=f"worker process died (exit code {code})"))
             else:
                 self._start_failures += 1
                 if self._start_failures >= MAX_START_FAILURES:
@@ -514,11 +505,9 @@ class TimeLimitedPool:
                     self._fail_pending(self._failure)
             self._replace(worker)
             return
-        if worker.tasks and now >= worker.deadline:
+        if worker.task is not None and now >= worker.deadline:
             self.stats["timeouts"] += 1
-            task = worker.tasks.popleft()
-            task.future.set_result(Outcome(timed_out=True, seconds=now - worker.sent_at))
-            self._requeue(worker)  # the rest of its chunk did not start
+            self._finish(worker, Outcome(timed_out=True, seconds=now - worker.sent_at))
             self._replace(worker)
         elif not worker.ready and now >= worker.started + START_TIMEOUT:
             self._failure = f"a worker process did not start within {START_TIMEOUT:.0f} s"

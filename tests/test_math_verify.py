@@ -146,3 +146,65 @@ def test_plain_numerals_are_decided_without_sympy_or_worker_processes():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+# -- the worker's sympy side against math-verify, on real MATH-500 answers --------------------------
+
+
+def _math500_pairs(shared_data, limit):
+    import json
+    import random
+
+    from rewardkit.answers import last_boxed, tidy
+
+    rows = [json.loads(line) for line in (shared_data / "math500" / "test.jsonl").read_text().splitlines()]
+    rng = random.Random(7)
+    rows = rng.sample(rows, limit)
+    pairs = []
+    for row in rows:
+        gold, boxed = tidy(row["answer"]), tidy(last_boxed(row["solution"]))
+        pairs += [(gold, boxed), (boxed, gold), (gold, tidy(rng.choice(rows)["answer"]))]
+    return pairs
+
+
+def test_worker_verdicts_are_math_verifys_on_math500_answers(shared_data):
+    """symbolic.check (numeral conversion, shortcuts, two-stage parsing) against math-verify's own
+    LaTeX parse + verify of the same answers."""
+    import logging
+
+    from math_verify import parse, verify
+
+    from rewardkit.symbolic import _LATEX_ONLY, check, warm_up
+
+    logging.getLogger("math_verify").setLevel(logging.ERROR)
+    warm_up()
+
+    def reference(gold, pred):
+        parsed_gold = parse("\\boxed{" + gold + "}", extraction_config=_LATEX_ONLY, parsing_timeout=None)
+        if not parsed_gold:
+            return None
+        parsed = parse("\\boxed{" + pred + "}", extraction_config=_LATEX_ONLY, parsing_timeout=None)
+        return bool(verify(parsed_gold, parsed, timeout_seconds=None))
+
+    pairs = _math500_pairs(shared_data, 120)
+    differ = [(g, p) for g, p in pairs if check(g, p) != reference(g, p)]
+    assert not differ
+
+
+def test_two_stage_parsing_builds_the_same_objects_as_full_ll_parsing(shared_data, monkeypatch):
+    from latex2sympy2_extended.latex2sympy2 import _Latex2Sympy
+    from math_verify.parser import parse_latex_cached
+
+    import rewardkit.symbolic as symbolic
+
+    symbolic.use_two_stage_parsing()
+    answers = sorted({a for pair in _math500_pairs(shared_data, 120) for a in pair})
+
+    def parse_all():
+        symbolic.parse_answer.cache_clear()
+        parse_latex_cached.cache_clear()
+        return [symbolic.parse_answer(a) for a in answers]
+
+    two_stage = parse_all()
+    monkeypatch.setattr(_Latex2Sympy, "create_parser", symbolic._original_create_parser)
+    assert parse_all() == two_stage
