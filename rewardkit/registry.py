@@ -26,7 +26,7 @@ DISABLE_AUTOLOAD_ENV = "REWARDKIT_DISABLE_PLUGIN_AUTOLOAD"
 ALLOWLIST_ENV = "REWARDKIT_PLUGINS"
 
 # Modules under rewardkit.plugins that are registered as the built-in plugins.
-BUILTIN_PLUGINS = ("format", "length", "language")
+BUILTIN_PLUGINS = ("format", "length", "language", "reward_model", "rm_remote")
 
 KINDS = {
     "reward": "register_rewards",
