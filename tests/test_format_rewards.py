@@ -1,6 +1,5 @@
 """Format rewards: GSM8K recipe tags and DeepSeek-R1 think/answer."""
 
-import pytest
 
 from rewardkit import get_reward
 from rewardkit.testing import assert_scores
