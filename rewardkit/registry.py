@@ -1,7 +1,8 @@
 """The plugin registry: built-in and third-party plugins, registered through the same hooks.
 
 Third-party plugins load from the ``rewardkit`` entry-point group. ``REWARDKIT_DISABLE_PLUGIN_AUTOLOAD=1``
-turns that off; ``REWARDKIT_PLUGINS=a,b`` loads only the named entry points (or distributions).
+turns that off; ``REWARDKIT_PLUGINS=a,b`` loads only the named entry points (or distributions);
+``REWARDKIT_TRACE=1`` prints every hook call to stderr, for plugin authors.
 A plugin that fails to import is reported in one line on stderr and skipped. Two plugins that
 register the same name fail at load time, naming both providers.
 """
@@ -24,6 +25,7 @@ from .reward import Reward
 ENTRY_POINT_GROUP = "rewardkit"
 DISABLE_AUTOLOAD_ENV = "REWARDKIT_DISABLE_PLUGIN_AUTOLOAD"
 ALLOWLIST_ENV = "REWARDKIT_PLUGINS"
+TRACE_ENV = "REWARDKIT_TRACE"
 
 # Modules under rewardkit.plugins that are registered as the built-in plugins.
 BUILTIN_PLUGINS = ("format", "length")
@@ -50,6 +52,9 @@ class Registry:
     def __init__(self, *, autoload: bool | None = None, builtins: bool = True) -> None:
         self.pm = pluggy.PluginManager("rewardkit")
         self.pm.add_hookspecs(hookspecs)
+        if os.environ.get(TRACE_ENV):
+            self.pm.trace.root.setwriter(sys.stderr.write)
+            self.pm.enable_tracing()
         self.load_errors: list[str] = []
         self._catalogues: dict[str, dict[str, Entry]] | None = None
         if builtins:
