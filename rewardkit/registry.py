@@ -2,7 +2,7 @@
 
 Third-party plugins load from the ``rewardkit`` entry-point group. ``REWARDKIT_DISABLE_PLUGIN_AUTOLOAD=1``
 turns that off; ``REWARDKIT_PLUGINS=a,b`` loads only the named entry points (or distributions);
-``REWARDKIT_TRACE=1`` prints every hook call to stderr, for plugin authors.
+``REWARDKIT_TRACE=1`` prints every registration to stderr, for plugin authors.
 A plugin that fails to import is reported in one line on stderr and skipped. Two plugins that
 register the same name fail at load time, naming both providers.
 """
@@ -52,9 +52,6 @@ class Registry:
     def __init__(self, *, autoload: bool | None = None, builtins: bool = True) -> None:
         self.pm = pluggy.PluginManager("rewardkit")
         self.pm.add_hookspecs(hookspecs)
-        if os.environ.get(TRACE_ENV):
-            self.pm.trace.root.setwriter(sys.stderr.write)
-            self.pm.enable_tracing()
         self.load_errors: list[str] = []
         self._catalogues: dict[str, dict[str, Entry]] | None = None
         if builtins:
@@ -118,6 +115,7 @@ class Registry:
 
     def _collect(self, kind: str) -> dict[str, Entry]:
         found: dict[str, Entry] = {}
+        trace = bool(os.environ.get(TRACE_ENV))
         hook = getattr(self.pm.hook, KINDS[kind])
         for impl in hook.get_hookimpls():
             provider = impl.plugin_name
@@ -129,6 +127,8 @@ class Registry:
                         f"{kind} '{name}' is registered by both '{found[name].provider}' and '{_provider}'"
                     )
                 found[name] = Entry(name, value, _provider)
+                if trace:
+                    print(f"rewardkit trace: {_provider}.{KINDS[kind]} registered {kind} '{name}'", file=sys.stderr)
 
             impl.function(register=register)
         return found
