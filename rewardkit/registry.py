@@ -70,6 +70,7 @@ class Registry:
         Fails, leaving the registry unchanged, when the plugin registers a name another plugin has.
         """
         registered = self.pm.register(plugin, name=name)
+        before = self._catalogues or {}
         try:
             self.pm.check_pending()
             self._catalogues = {k: self._collect(k) for k in KINDS}
@@ -77,6 +78,11 @@ class Registry:
             self.pm.unregister(plugin)
             self._catalogues = None
             raise
+        if os.environ.get(TRACE_ENV):
+            for kind, items in self._catalogues.items():
+                for item in items.values():
+                    if item.name not in before.get(kind, {}):
+                        print(f"rewardkit trace: plugin '{item.provider}' registered {kind} '{item.name}'", file=sys.stderr)
         return registered
 
     def unregister(self, name: str) -> None:
@@ -115,7 +121,6 @@ class Registry:
 
     def _collect(self, kind: str) -> dict[str, Entry]:
         found: dict[str, Entry] = {}
-        trace = bool(os.environ.get(TRACE_ENV))
         hook = getattr(self.pm.hook, KINDS[kind])
         for impl in hook.get_hookimpls():
             provider = impl.plugin_name
@@ -127,8 +132,6 @@ class Registry:
                         f"{kind} '{name}' is registered by both '{found[name].provider}' and '{_provider}'"
                     )
                 found[name] = Entry(name, value, _provider)
-                if trace:
-                    print(f"rewardkit trace: {_provider}.{KINDS[kind]} registered {kind} '{name}'", file=sys.stderr)
 
             impl.function(register=register)
         return found
