@@ -14,6 +14,8 @@ single bad completion cannot stop a training run; contract violations raise.
 from __future__ import annotations
 
 import math
+import types
+import typing
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping, Sequence
 
@@ -221,9 +223,8 @@ class Reward:
         """Name, description, columns and parameters (type and default) of this reward."""
         params = {}
         for key, info in cls.Params.model_fields.items():
-            annotation = getattr(info.annotation, "__name__", None) or str(info.annotation)
             params[key] = {
-                "type": annotation.replace("typing.", ""),
+                "type": type_name(info.annotation),
                 "default": None if info.is_required() else info.get_default(call_default_factory=True),
                 "required": info.is_required(),
                 "description": info.description or "",
@@ -240,6 +241,21 @@ class Reward:
         args = ", ".join(f"{k}={v!r}" for k, v in shown.items())
         alias = f", alias={self.alias!r}" if self.alias else ""
         return f"{type(self).__name__}({args}{alias})"
+
+
+def type_name(annotation: Any) -> str:
+    """A short readable name for a parameter's type: ``int``, ``auto|chars``, ``list[str]``."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Literal:
+        return "|".join(str(a) for a in args)
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(type_name(a) for a in args)
+    if origin is not None:
+        inner = ", ".join(type_name(a) for a in args)
+        return f"{getattr(origin, '__name__', str(origin))}[{inner}]" if inner else getattr(origin, "__name__", str(origin))
+    if annotation is type(None):
+        return "None"
+    return getattr(annotation, "__name__", str(annotation))
 
 
 def _as_score(value: Any, name: str) -> float | None:

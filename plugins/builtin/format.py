@@ -26,7 +26,7 @@ class XmlCount(Reward):
 
     ``per_tag`` for each of ``<reasoning>\\n``, ``\\n</reasoning>\\n``, ``\\n<answer>\\n`` and
     ``\\n</answer>`` present exactly once, minus ``trailing_penalty`` per character after the closing
-    answer tag (trailing whitespace is not counted).
+    answer tag (whitespace there is not counted).
 
     >>> XmlCount()(["<reasoning>\\nx\\n</reasoning>\\n<answer>\\n4\\n</answer>"])
     [0.5]
@@ -44,7 +44,7 @@ class XmlCount(Reward):
         total = sum(p.per_tag for tag in lines if text.count(tag) == 1)
         closing = f"</{a}>"
         if text.count(closing) == 1:
-            total -= p.trailing_penalty * len(text.split(closing, 1)[1].rstrip())
+            total -= p.trailing_penalty * len(text.split(closing, 1)[1].strip())
         return total
 
 

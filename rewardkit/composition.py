@@ -1,0 +1,128 @@
+"""Weighted compositions of rewards, with every component's score kept visible.
+
+Semantics of the weighted total, per row:
+- a component that returns ``None`` for the row is left out of that row's total;
+- components with weight 0 are scored and reported ("logged, not trained on") but never enter the total;
+- a row where every weighted component is ``None`` totals ``None``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from .errors import ConfigError
+from .reward import Reward
+
+
+@dataclass(frozen=True)
+class Component:
+    """One reward in a composition, and its weight."""
+
+    reward: Reward
+    weight: float = 1.0
+
+    @property
+    def name(self) -> str:
+        return self.reward.__name__
+
+
+@dataclass
+class Scores:
+    """What scoring a batch with a composition gives: each component's scores and the total."""
+
+    components: dict[str, list[float | None]]
+    weights: dict[str, float]
+    total: list[float | None]
+    extra: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    errors: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.total)
+
+    def row(self, index: int) -> dict[str, Any]:
+        """Scores of one row: each component, the total, and the components that errored on it."""
+        errors = {
+            name: message for name, errs in self.errors.items() for i, message in errs if i == index
+        }
+        return {
+            "components": {name: scores[index] for name, scores in self.components.items()},
+            "total": self.total[index],
+            "errors": errors,
+        }
+
+    def summary(self) -> dict[str, dict[str, float | int | None]]:
+        """Per component and for the total: mean, std, min, max, count of None, count of errors."""
+        table = {name: _stats(scores) for name, scores in self.components.items()}
+        for name in table:
+            table[name]["errors"] = len(self.errors.get(name, []))
+        table["total"] = {**_stats(self.total), "errors": sum(len(e) for e in self.errors.values())}
+        return table
+
+
+def _stats(values: Sequence[float | None]) -> dict[str, float | int | None]:
+    present = [v for v in values if v is not None]
+    if not present:
+        return {"mean": None, "std": None, "min": None, "max": None, "none": len(values)}
+    mean = sum(present) / len(present)
+    std = math.sqrt(sum((v - mean) ** 2 for v in present) / len(present))
+    return {"mean": mean, "std": std, "min": min(present), "max": max(present), "none": len(values) - len(present)}
+
+
+class Composition:
+    """An ordered list of weighted rewards. Component names (reward name or alias) are unique."""
+
+    def __init__(self, components: Sequence[Component | Reward]) -> None:
+        self.components = [c if isinstance(c, Component) else Component(c) for c in components]
+        if not self.components:
+            raise ConfigError("a composition needs at least one reward")
+        seen: set[str] = set()
+        for c in self.components:
+            if c.name in seen:
+                raise ConfigError(f"reward '{c.name}' appears twice; give one of them an alias")
+            if not isinstance(c.weight, (int, float)) or isinstance(c.weight, bool) or not math.isfinite(c.weight):
+                raise ConfigError(f"reward '{c.name}': weight must be a finite number, got {c.weight!r}")
+            seen.add(c.name)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.components]
+
+    @property
+    def weights(self) -> list[float]:
+        return [float(c.weight) for c in self.components]
+
+    @property
+    def rewards(self) -> list[Reward]:
+        return [c.reward for c in self.components]
+
+    def required_columns(self) -> list[str]:
+        """Dataset columns any component needs, in first-seen order."""
+        return list(dict.fromkeys(col for r in self.rewards for col in r.required_columns()))
+
+    def score(self, completions: Sequence[Any], prompts: Sequence[Any] | None = None, **columns: Any) -> Scores:
+        """Score a batch with every component and combine them into the weighted total."""
+        outputs = {c.name: c.reward.evaluate(completions, prompts, **columns) for c in self.components}
+        weights = {c.name: float(c.weight) for c in self.components}
+        total: list[float | None] = []
+        for i in range(len(completions)):
+            parts = [
+                weights[name] * out.scores[i]
+                for name, out in outputs.items()
+                if weights[name] != 0 and out.scores[i] is not None
+            ]
+            total.append(sum(parts) if parts else None)
+        return Scores(
+            components={name: out.scores for name, out in outputs.items()},
+            weights=weights,
+            total=total,
+            extra={name: out.extra for name, out in outputs.items() if out.extra},
+            metrics={name: out.metrics for name, out in outputs.items() if out.metrics},
+            errors={name: out.errors for name, out in outputs.items() if out.errors},
+        )
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{c.name}×{c.weight:g}" for c in self.components)
+        return f"Composition({inner})"

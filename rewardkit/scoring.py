@@ -1,0 +1,112 @@
+"""Score a JSONL file of completions with a composition, keeping every input row intact."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterator
+
+from .composition import Composition, Scores
+from .errors import ConfigError
+
+
+def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
+    """Rows of a JSONL file, in order; blank lines are skipped, anything else must be an object."""
+    rows = []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"{path}:{number}: invalid JSON: {exc.msg}") from None
+            if not isinstance(row, dict):
+                raise ConfigError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
+            rows.append(row)
+    return rows
+
+
+def batches(rows: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def score_rows(
+    composition: Composition,
+    rows: list[dict[str, Any]],
+    *,
+    completion_key: str = "completion",
+    prompt_key: str = "prompt",
+    batch_size: int = 64,
+) -> list[Scores]:
+    """Score rows in batches; every other key of a row is passed as a dataset column."""
+    if batch_size < 1:
+        raise ConfigError("batch size must be at least 1")
+    missing = [i for i, row in enumerate(rows) if completion_key not in row]
+    if missing:
+        raise ConfigError(f"rows {missing[:5]} have no '{completion_key}' key (use --completion-key)")
+    results = []
+    for chunk in batches(rows, batch_size):
+        keys = dict.fromkeys(k for row in chunk for k in row if k not in (completion_key, prompt_key))
+        columns = {k: [row.get(k) for row in chunk] for k in keys}
+        has_prompts = any(prompt_key in row for row in chunk)
+        prompts = [row.get(prompt_key) for row in chunk] if has_prompts else None
+        results.append(composition.score([row[completion_key] for row in chunk], prompts, **columns))
+    return results
+
+
+def annotated_rows(rows: list[dict[str, Any]], results: list[Scores], key: str) -> Iterator[dict[str, Any]]:
+    """Each input row with its scores added under ``key`` (and the components' extra detail)."""
+    offset = 0
+    for scores in results:
+        for i in range(len(scores)):
+            row = rows[offset + i]
+            if key in row:
+                raise ConfigError(f"input row {offset + i} already has a '{key}' key; choose another with --key")
+            extra = {
+                name: {k: values[i] for k, values in detail.items()} for name, detail in scores.extra.items()
+            }
+            yield {**row, key: {**scores.row(i), "extra": extra}}
+        offset += len(scores)
+
+
+def merge_summaries(results: list[Scores]) -> dict[str, dict[str, Any]]:
+    """One summary over every batch (recomputed from the scores, not averaged per batch)."""
+    if not results:
+        return {}
+    merged = Scores(
+        components={n: [s for r in results for s in r.components[n]] for n in results[0].components},
+        weights=results[0].weights,
+        total=[t for r in results for t in r.total],
+        errors={
+            n: [err for r in results for err in r.errors.get(n, [])]
+            for n in results[0].components
+        },
+    )
+    return merged.summary()
+
+
+def format_table(header: list[str], rows: list[list[Any]]) -> str:
+    """A plain aligned text table; floats get 3 decimals, None shows as 'None'."""
+
+    def cell(value: Any) -> str:
+        if isinstance(value, float):
+            return f"{value:.3f}"
+        return "None" if value is None else str(value)
+
+    body = [[cell(v) for v in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(header)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in body]
+    return "\n".join(lines)
+
+
+def summary_table(summary: dict[str, dict[str, Any]], weights: dict[str, float]) -> str:
+    header = ["component", "weight", "mean", "std", "min", "max", "None", "errors"]
+    rows = [
+        [name, weights.get(name, ""), s["mean"], s["std"], s["min"], s["max"], s["none"], s["errors"]]
+        for name, s in summary.items()
+    ]
+    return format_table(header, rows)
