@@ -26,7 +26,7 @@ from pydantic import Field, model_validator
 from rewardkit.errors import ParamsError, RewardkitError
 from rewardkit.hookspecs import hookimpl
 from rewardkit.reward import Batch, Reward, RewardParams
-from rewardkit.text import completion_text, prompt_text
+from rewardkit.text import completion_text, message_content, prompt_text
 
 Template = Literal["auto", "chat", "plain"]
 
@@ -63,13 +63,32 @@ def to_messages(prompt: Any, completion: Any) -> list[dict[str, Any]]:
     return messages
 
 
+_PLAIN_ROLES = {"user": "Human", "assistant": "Assistant", "system": "System"}
+
+
+def plain_text(value: Any) -> str:
+    """Text of a chat prompt or completion for plain rendering.
+
+    A string is kept as it is; chat messages become ``"\n\nHuman: …\n\nAssistant: …"`` (the
+    Anthropic HH-RLHF layout), so HH data converted to messages renders back to its original text.
+    """
+    if value is None:
+        return ""
+    if _is_messages(value):
+        return "".join(
+            f"\n\n{_PLAIN_ROLES.get(m['role'], str(m['role']).title())}: {message_content(m)}" for m in value
+        )
+    return completion_text(value)
+
+
 def render(tokenizer: Any, prompt: Any, completion: Any, template: Template = "auto") -> tuple[str, bool]:
     """The text a reward model reads for ``prompt`` + ``completion``, and whether to add special tokens.
 
     - ``chat``: the tokenizer's chat template over the prompt (chat messages, or a plain string as
       one user turn) followed by the completion as the assistant turn.
     - ``plain``: prompt text + completion text + the EOS token (what TRL's ``RewardTrainer`` does
-      for standard-format data), tokenized with the tokenizer's special tokens (BOS).
+      for standard-format data), tokenized with the tokenizer's special tokens (BOS). A chat prompt
+      and its completion are written as ``"\n\nHuman: …\n\nAssistant: …"`` (:func:`plain_text`).
     - ``auto``: ``chat`` when the tokenizer has a chat template, except for a plain-string prompt
       that already contains the template's special tokens (it was rendered by the caller); else
       ``plain``.
@@ -84,7 +103,12 @@ def render(tokenizer: Any, prompt: Any, completion: Any, template: Template = "a
             raise ParamsError("template='chat' but the reward model's tokenizer has no chat template")
         text = tokenizer.apply_chat_template(to_messages(prompt, completion), tokenize=False)
         return text, False
-    text = (prompt_text(prompt) or "") + completion_text(completion)
+    if _is_messages(prompt):
+        if not _is_messages(completion):
+            completion = [{"role": "assistant", "content": completion_text(completion)}]
+        text = plain_text(prompt) + plain_text(completion)
+    else:
+        text = (prompt_text(prompt) or "") + completion_text(completion)
     eos = getattr(tokenizer, "eos_token", None)
     if eos and not text.endswith(eos):
         text += eos
