@@ -322,6 +322,9 @@ def extract_tagged(text: str, tag: str, opened_in_prompt: bool = False) -> str |
     return "\n".join(blocks)
 
 
+DETECT_CHARS = 400
+
+
 class LRU(OrderedDict):
     """A small bounded mapping that forgets the least recently used entries."""
 
@@ -350,11 +353,15 @@ def language_shares(
 ) -> tuple[list[str], dict[str, int]]:
     """Detected top language of each segment, and the total length per language.
 
-    A segment the detector cannot tell is counted under ``"unknown"``.
+    A segment the detector cannot tell is counted under ``"unknown"``. Segments longer than
+    ``DETECT_CHARS`` (merged same-script chunks) are detected on their first ``DETECT_CHARS``
+    characters but weigh their full length.
     """
     known = {s.text: cache.get_lang(s.text) for s in segs} if cache is not None else {}
     todo = list(dict.fromkeys(s.text for s in segs if known.get(s.text) is None))
-    for text, candidates in zip(todo, detector.detect_many(todo) if todo else []):
+    # a long same-script chunk is detected on its first DETECT_CHARS characters (bounds the cost)
+    samples = [text[:DETECT_CHARS] for text in todo]
+    for text, candidates in zip(todo, detector.detect_many(samples) if todo else []):
         lang = normalize_code(candidates[0][0]) if candidates else "unknown"
         known[text] = lang
         if cache is not None:

@@ -103,7 +103,7 @@ class TestSingleLanguageText:
         _, extra, metrics = one(lc(target="ru"), RUSSIAN)
         assert extra["languages"] == {"ru": 1.0}
         assert extra["target"] == "ru"
-        assert extra["judged"] > 100
+        assert extra["judged"] == 29  # words
         assert metrics["segments"] >= 1
 
 
@@ -123,6 +123,12 @@ class TestMixedText:
     def test_a_short_english_term_inside_a_korean_sentence_is_not_judged(self):
         text = "이 문제는 DP로 풀 수 있습니다. 각 단계에서 이전 결과를 저장하고 다시 사용합니다."
         assert one(lc(target="ko"), text)[0] == 1.0
+
+    def test_a_short_korean_sentence_counts_by_words_against_an_english_one(self):
+        text = "<think>먼저 두 수를 더합니다. Then I divide by two to get the mean.</think><answer>3</answer>"
+        score, extra, _ = one(lc(target="ko", tag="think"), text)
+        assert score == pytest.approx(4 / 13) and extra["judged"] == 13
+        assert one(lc(target="ko", tag="think", unit="chars"), text)[0] == pytest.approx(9 / 37)
 
     def test_words_unit_counts_each_chinese_character_as_a_word(self):
         chars = one(lc(target="zh", unit="chars"), MIXED_ZH_EN)[0]

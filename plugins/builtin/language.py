@@ -106,20 +106,22 @@ class LanguageConsistencyParams(RewardParams):
         "auto",
         description="the chat template opened <tag> in the prompt; auto: the prompt text ends with it",
     )
-    min_length: int = Field(10, ge=1, description="segments shorter than this (in `unit`) are not judged")
-    unit: Literal["chars", "words"] = Field(
-        "chars",
-        description="chars: letters (no spaces, digits, punctuation); words: letter runs, each CJK ideograph/kana one word",
+    unit: Literal["words", "chars"] = Field(
+        "words",
+        description="words: letter runs, each CJK ideograph/kana one word; chars: letters (no spaces, digits, punctuation)",
+    )
+    min_length: int | None = Field(
+        None, ge=1, description="segments shorter than this (in `unit`) are not judged; None: 3 words or 8 chars"
     )
     split_scripts: bool = Field(True, description="split a sentence where its writing system changes")
     chunk_length: int | None = Field(
         None,
         ge=0,
         description="join neighbouring same-script sentences up to this length before detection "
-        "(short ones are misdetected); None: 40 chars or 8 words; 0: one sentence per segment",
+        "(short ones are misdetected); None: 10 words or 50 chars; 0: one sentence per segment",
     )
     max_segments: int = Field(
-        200, ge=1, description="merge same-script neighbours above this many segments (bounds detection time)"
+        100, ge=1, description="merge same-script neighbours above this many segments (bounds detection time)"
     )
     detector: str = Field("langdetect", description="registered language detector backend")
     seed: int = Field(0, description="detector seed (results are deterministic for a given seed)")
@@ -239,10 +241,11 @@ class LanguageConsistency(Reward):
                 return None
             text = sample.completion
 
-        chunk = p.chunk_length if p.chunk_length is not None else (40 if p.unit == "chars" else 8)
+        words = p.unit == "words"
+        chunk = p.chunk_length if p.chunk_length is not None else (10 if words else 50)
         segs, _dropped = segments(
             text,
-            min_length=p.min_length,
+            min_length=p.min_length if p.min_length is not None else (3 if words else 8),
             unit=p.unit,
             split_on_script=p.split_scripts,
             chunk_length=chunk,
