@@ -195,7 +195,9 @@ def script_of(ch: str) -> str | None:
     return "other"
 
 
-_UNSPACED = re.compile(r"[\u2E80-\u2FDF\u3040-\u30FF\u31F0-\u31FF\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF\U00020000-\U0003FFFF]")
+_UNSPACED = re.compile(
+    r"[\u2E80-\u2FDF\u3040-\u30FF\u31F0-\u31FF\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF\U00020000-\U0003FFFF]"
+)
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 

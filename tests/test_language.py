@@ -190,7 +190,12 @@ class TestSegmenting:
 
     @pytest.mark.parametrize(
         ("text", "unit", "expected"),
-        [("one two, three!", "words", 3), ("one two", "chars", 6), ("我们计算", "words", 4), ("한국어 문장", "words", 2)],
+        [
+            ("one two, three!", "words", 3),
+            ("one two", "chars", 6),
+            ("我们计算", "words", 4),
+            ("한국어 문장", "words", 2),
+        ],
     )
     def test_measure_counts_letters_or_words(self, text, unit, expected):
         assert measure(text, unit) == expected

@@ -70,9 +70,9 @@ class TestScalarModel:
         shifted = get_reward("rm_score", path=str(scalar_dir), shift=0.5, scale=-2.0)([GOOD, BAD], [PROMPT, PROMPT])
         assert shifted == pytest.approx([-2.0 * (r - 0.5) for r in raw], abs=1e-5)
         lo = min(shifted)
-        clipped = get_reward("rm_score", path=str(scalar_dir), shift=0.5, scale=-2.0, clip_min=lo + 1e-3, clip_max=lo + 2e-3)(
-            [GOOD, BAD], [PROMPT, PROMPT]
-        )
+        clipped = get_reward(
+            "rm_score", path=str(scalar_dir), shift=0.5, scale=-2.0, clip_min=lo + 1e-3, clip_max=lo + 2e-3
+        )([GOOD, BAD], [PROMPT, PROMPT])
         assert all(lo + 1e-3 - 1e-9 <= c <= lo + 2e-3 + 1e-9 for c in clipped)
 
     def test_clip_bounds_must_be_ordered(self, scalar_dir):

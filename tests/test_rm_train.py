@@ -105,7 +105,7 @@ class TestConfig:
             rmt.load_config({"data": {"path": "x", "file": "y"}})
 
     def test_unknown_trainer_option_suggests_close_matches(self):
-        with pytest.raises(ConfigError, match=r"unknown RewardConfig option 'learning_rat' \(did you mean 'learning_rate'"):
+        with pytest.raises(ConfigError, match=r"option 'learning_rat' \(did you mean 'learning_rate'"):
             rmt.load_config({"data": {"path": "x"}, "trainer": {"learning_rat": 1e-4}})
 
     def test_trainer_options_the_run_manages_point_to_their_key(self):
@@ -239,3 +239,12 @@ def test_cli_dry_run_trains_nothing_and_bad_config_exits_2(tmp_path, base_model,
     args = parser.parse_args(["rm-train", str(config_file)])
     assert args.func(args) == 2
     assert "unknown RewardConfig option 'nonsense'" in capsys.readouterr().err
+
+
+def test_importing_the_command_module_does_not_import_torch_or_trl():
+    import subprocess
+    import sys
+
+    code = "import sys, rewardkit.trainers.reward_model; print('torch' in sys.modules, 'trl' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False False"

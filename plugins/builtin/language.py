@@ -108,7 +108,8 @@ class LanguageConsistencyParams(RewardParams):
     )
     unit: Literal["words", "chars"] = Field(
         "words",
-        description="words: letter runs, each CJK ideograph/kana one word; chars: letters (no spaces, digits, punctuation)",
+        description="words: letter runs, each CJK ideograph/kana one word; "
+        "chars: letters (no spaces, digits, punctuation)",
     )
     min_length: int | None = Field(
         None, ge=1, description="segments shorter than this (in `unit`) are not judged; None: 3 words or 8 chars"
@@ -154,7 +155,7 @@ class LanguageConsistency(Reward):
     """
 
     name = "language_consistency"
-    description = "share of the (reasoning) text detected as the target language (DeepSeek-R1), None if nothing to judge"
+    description = "share of the (reasoning) text in the target language (DeepSeek-R1); None: nothing to judge"
     Params = LanguageConsistencyParams
 
     def __init__(self, *args, **kwargs) -> None:

@@ -355,7 +355,7 @@ class RmScore(Reward):
         loaded = self.model
         support = self.support(loaded.num_labels)
         rendered = [
-            render(loaded.tokenizer, s.raw_prompt if s.raw_prompt is not None else s.prompt, s.raw_completion, p.template)
+            render(loaded.tokenizer, s.prompt if s.raw_prompt is None else s.raw_prompt, s.raw_completion, p.template)
             for s in batch.samples
         ]
         ids_list, truncated = encode(loaded.tokenizer, rendered, p.max_length, p.truncation_side)

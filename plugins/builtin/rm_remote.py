@@ -59,7 +59,7 @@ class RmRemoteParams(RewardParams):
     batch_size: int = Field(16, gt=0, description="samples per request")
     concurrency: int = Field(1, gt=0, description="requests in flight at once")
     timeout: float = Field(30.0, gt=0, description="seconds to wait for one response")
-    max_retries: int = Field(3, ge=0, description="retries of a request after a 408/429/5xx, timeout or lost connection")
+    max_retries: int = Field(3, ge=0, description="retries after a 408/429/5xx, a timeout or a lost connection")
     backoff: float = Field(0.5, ge=0, description="seconds before the first retry; doubles each retry")
     backoff_max: float = Field(8.0, ge=0, description="upper bound of one wait, Retry-After included")
     payload: Literal["raw", "text"] = Field(
@@ -109,7 +109,10 @@ class RmRemote(Reward):
         else:
             prompt = sample.raw_prompt
             completion = sample.raw_completion if sample.raw_completion is not None else ""
-            item = {"prompt": _jsonable(prompt, sample.prompt), "completion": _jsonable(completion, completion_text(completion))}
+            item = {
+                "prompt": _jsonable(prompt, sample.prompt),
+                "completion": _jsonable(completion, completion_text(completion)),
+            }
         if p.columns:
             item["columns"] = {c: _jsonable(sample.row.get(c), None) for c in p.columns}
         return item
