@@ -132,6 +132,7 @@ def clean(text: str) -> str:
     Removed spans become a newline (block constructs) or a space (inline ones), so the words on
     either side never fuse.
     """
+    text = unicodedata.normalize("NFC", text)
     text = _FENCED.sub("\n", text)
     text = _INDENTED_CODE.sub("\n", text)
     text = _INLINE_CODE.sub(" ", text)
@@ -161,6 +162,8 @@ def script_of(ch: str) -> str | None:
     if not (ch.isalpha() or unicodedata.category(ch) == "Mn"):
         return None
     code = ord(ch)
+    if 0x300 <= code <= 0x36F or 0x1AB0 <= code <= 0x1AFF or 0x20D0 <= code <= 0x20FF:
+        return None  # combining diacritics belong to the letter before them
     if code < 0x250 or 0x1E00 <= code <= 0x1EFF:
         return "latin"
     if 0x370 <= code < 0x400 or 0x1F00 <= code <= 0x1FFF:

@@ -174,6 +174,10 @@ class TestSegmenting:
         segs, _ = segments("首先计算总费用和单价。Then we add the pens together.", min_length=1)
         assert [s.script for s in segs] == ["cjk", "latin"]
 
+    def test_decomposed_accents_stay_in_their_word(self):
+        segs, _ = segments("Le cafe\u0301 est tre\u0300s bon pour la sante\u0301.", min_length=1)
+        assert len(segs) == 1 and segs[0].text == "Le café est très bon pour la santé."
+
     def test_short_neighbours_in_one_script_are_joined_into_chunks(self):
         text = "Решим задачу. Найдём сумму. Разделим на два. Ответ получен."
         assert len(segments(text, min_length=1)[0]) == 4
@@ -241,6 +245,16 @@ class TestTarget:
         score, extra, _ = one(lc(target="prompt"), CHINESE, prompt="一本笔记本多少钱？请一步一步地思考。")
         assert extra["target"] == "zh"
         assert score == 1.0
+
+    def test_prompt_of_short_sentences_is_detected_as_a_whole(self):
+        # alone, "Объясни решение." is not reliably Russian to langdetect; chunked with the rest it is
+        prompt = "Сколько стоит одна тетрадь, если три тетради стоят девяносто рублей? Объясни решение."
+        assert one(lc(target="prompt"), RUSSIAN, prompt=prompt)[1]["target"] == "ru"
+
+    def test_also_accept_counts_close_languages_as_the_target(self):
+        text = "Реши задачу: в магазине три тетради стоят девяносто рублей."  # langdetect: bg
+        assert one(lc(target="ru"), text)[0] == 0.0
+        assert one(lc(target="ru", also_accept=["bg", "mk", "uk"]), text)[0] == 1.0
 
     def test_prompt_target_without_prompt_is_not_scored(self):
         score, extra, metrics = one(lc(target="prompt"), ENGLISH)

@@ -92,6 +92,11 @@ class LanguageConsistencyParams(RewardParams):
         description="ISO 639-1 code of the wanted language (a region such as zh-tw must match exactly); "
         "'prompt': the language of the prompt's last user turn",
     )
+    also_accept: list[str] = Field(
+        [],
+        description="other codes counted as the target (detectors confuse close languages on short text, "
+        "e.g. [bg, mk, uk] for ru)",
+    )
     target_column: str | None = Field(
         None, description="dataset column holding each row's target code (overrides target)"
     )
@@ -126,6 +131,15 @@ class LanguageConsistencyParams(RewardParams):
     )
     detector: str = Field("langdetect", description="registered language detector backend")
     seed: int = Field(0, description="detector seed (results are deterministic for a given seed)")
+
+    @field_validator("also_accept")
+    @classmethod
+    def _check_also(cls, value: list[str]) -> list[str]:
+        codes = [normalize_code(v) for v in value]
+        bad = [c for c in codes if not _CODE.match(c)]
+        if bad:
+            raise ValueError(f"also_accept: {bad} are not ISO 639 language codes")
+        return codes
 
     @field_validator("target")
     @classmethod
@@ -192,7 +206,8 @@ class LanguageConsistency(Reward):
         text = last_user_text(sample.raw_prompt) if sample.raw_prompt is not None else sample.prompt
         if not text:
             return None
-        segs, _ = segments(text, min_length=1, unit=self.params.unit)
+        words = self.params.unit == "words"
+        segs, _ = segments(text, min_length=1, unit=self.params.unit, chunk_length=10 if words else 50)
         if not segs:
             return None
         _, totals = self._detect(segs)
@@ -262,7 +277,8 @@ class LanguageConsistency(Reward):
             batch.count("unjudged")
             return None
         batch.note("languages", i, {lang: round(n / judged, 4) for lang, n in sorted(totals.items())})
-        on_target = sum(n for lang, n in totals.items() if code_matches(lang, target))
+        accepted = [target, *p.also_accept]
+        on_target = sum(n for lang, n in totals.items() if any(code_matches(lang, t) for t in accepted))
         return on_target / judged
 
 
