@@ -36,6 +36,7 @@ def machine() -> dict:
         "torch": torch.__version__,
         "torch_threads": torch.get_num_threads(),
         "device": "cuda" if torch.cuda.is_available() else "cpu",
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],  # other work sharing the CPUs
     }
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)
