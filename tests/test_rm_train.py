@@ -87,6 +87,10 @@ class TestPreferenceFormats:
             assert pair["chosen"][0]["role"] == pair["rejected"][0]["role"] == "assistant"
             assert pair["chosen"] != pair["rejected"]
 
+    def test_a_missing_data_file_is_a_config_error_naming_it(self, tmp_path):
+        with pytest.raises(ConfigError, match="nope.jsonl' does not exist"):
+            rmt.load_pairs(str(tmp_path / "nope.jsonl"), spec())
+
     def test_held_out_split_is_seeded_and_disjoint(self):
         pairs = [{"i": i} for i in range(50)]
         train, held = rmt.split_pairs(pairs, 0.2, seed=3)

@@ -254,6 +254,8 @@ def to_pair(row: Mapping[str, Any], spec: DataSpec) -> dict[str, Any] | None:
 
 def load_pairs(path: str, spec: DataSpec, limit: int | None = None) -> tuple[list[dict[str, Any]], int]:
     """Usable pairs of a JSONL file (the first ``limit``) and how many rows were skipped as unusable."""
+    if not Path(path).is_file():
+        raise ConfigError(f"preference data '{path}' does not exist (relative paths resolve against the YAML's folder)")
     pairs: list[dict[str, Any]] = []
     skipped = 0
     with open(path, encoding="utf-8") as fh:
@@ -509,7 +511,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "rm-train",
         help="train a scalar reward model on preference pairs (TRL RewardTrainer, optional LoRA)",
-        description=__doc__.split("::")[0].strip(),
+        description="Train a scalar reward model on JSONL preference pairs with TRL's RewardTrainer "
+        "(optionally LoRA) and save a directory the rm_score reward loads. See docs/reward_models.md.",
     )
     p.add_argument("config", help="rm-train YAML file")
     p.add_argument("--output-dir", help="where the model is saved (overrides output_dir)")
