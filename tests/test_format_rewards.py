@@ -1,18 +1,12 @@
 """Format rewards: GSM8K recipe tags and DeepSeek-R1 think/answer."""
 
-import pytest
 
 from rewardkit import get_reward
-from rewardkit.testing import assert_scores, check_reward_contract
+from rewardkit.testing import assert_scores
 
 GOOD = "<reasoning>\nSix times seven.\nThat is 42.\n</reasoning>\n<answer>\n42\n</answer>\n"
 
 
-@pytest.mark.parametrize(
-    "name", ["xml_count", "strict_format", "soft_format", "think_format", "tag_count"]
-)
-def test_every_format_reward_keeps_the_contract(name):
-    check_reward_contract(get_reward(name))
 
 
 class TestXmlCount:
