@@ -133,6 +133,7 @@ def whole(text: str, **_: object) -> str | None:
 
 _DELIMITERS = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"))
 _WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
+_TEXT_GROUP = re.compile(r"\\(?:text|textbf|textit|mathrm|mbox|operatorname)\s*\{[^{}]*\}")
 PROSE_WORDS = 4
 
 
@@ -159,6 +160,11 @@ def strip_delimiters(answer: str) -> str:
     return answer.strip()
 
 
+def _words(text: str) -> int:
+    """Words of prose in ``text`` (LaTeX commands and \\text{...} groups do not count)."""
+    return len(_WORD.findall(_TEXT_GROUP.sub(" ", text)))
+
+
 def tidy(answer: str | None) -> str | None:
     """Turn what an extractor found into an answer string, or None when nothing is left.
 
@@ -177,10 +183,10 @@ def tidy(answer: str | None) -> str | None:
     answer = strip_delimiters(answer)
     if answer.endswith(".") and not answer.endswith(".."):
         answer = strip_delimiters(answer[:-1])  # a closing full stop: "$\frac{1}{2}$."
-    if len(_WORD.findall(answer)) >= PROSE_WORDS:
+    if _words(answer) >= PROSE_WORDS:
         # A sentence, not an answer: take what it says the answer is, else its last number.
         stated = answer_is(answer)
-        if stated is not None and len(_WORD.findall(stated)) < PROSE_WORDS:
+        if stated is not None and _words(stated) < PROSE_WORDS:
             return tidy(stated)
         number = last_number(answer)
         if number is not None:

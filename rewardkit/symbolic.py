@@ -41,7 +41,6 @@ from typing import Any
 
 import sympy
 import sympy.physics.units  # noqa: F401 - simplify() imports it lazily; load it in the fork server
-from latex2sympy2_extended.latex2sympy2 import convert_to_pct
 from latex2sympy2_extended.math_normalization import normalize_latex
 from math_verify import LatexExtractionConfig, parse, verify
 
@@ -102,12 +101,17 @@ _original_create_parser = None
 def use_two_stage_parsing() -> None:
     """Make latex2sympy parse in SLL mode first, and in full LL mode only after a syntax error."""
     global _original_create_parser
-    from antlr4.atn.PredictionMode import PredictionMode
-    from latex2sympy2_extended.latex2sympy2 import _Latex2Sympy
+    try:
+        from antlr4.atn.PredictionMode import PredictionMode
+        from latex2sympy2_extended.latex2sympy2 import _Latex2Sympy
 
+        original = _Latex2Sympy.create_parser
+    except (ImportError, AttributeError):  # another latex2sympy2_extended: parse as it does
+        logging.getLogger(__name__).warning("rewardkit: latex2sympy2_extended has no create_parser; SLL parsing off")
+        return
     if _original_create_parser is not None:
         return
-    original = _original_create_parser = _Latex2Sympy.create_parser
+    _original_create_parser = original
 
     def create_parser(self: Any, latex_str: str) -> Any:
         parser = original(self, latex_str)
@@ -179,6 +183,11 @@ def worker_setup() -> None:
     quiet()
     use_two_stage_parsing()
     warm_up()  # a no-op when the worker was forked from a warmed fork server
+
+
+def convert_to_pct(number: Any) -> Any:
+    """A percentage the way latex2sympy writes it (math-verify's verify recognises this form)."""
+    return sympy.Mul(number, sympy.UnevaluatedExpr(sympy.Rational(1, 100)), evaluate=False)
 
 
 def numeral_to_sympy(numeral: Numeral) -> list[Any]:

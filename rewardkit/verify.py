@@ -11,7 +11,8 @@
 4. everything else goes to a persistent pool of worker processes
    (:mod:`rewardkit.workers`) running :func:`rewardkit.symbolic.check` (math-verify's LaTeX parser
    and ``verify``), each pair under a hard time limit: a pair that runs over has its worker
-   killed and is scored wrong. Identical pairs in one batch are verified once.
+   killed and is scored wrong. Identical pairs in one batch are verified once, and pairs with the
+   same gold are kept on one worker.
 
 The gold answer always comes first: verification is not symmetric (``x = 5`` as gold accepts
 ``5``; ``5`` as gold also accepts ``x = 5``, but ``2x + 1 = 5`` does not reduce).
@@ -22,6 +23,8 @@ Nothing here imports sympy or math-verify; only the workers do.
 from __future__ import annotations
 
 import collections
+import math
+import os
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Sequence
@@ -81,9 +84,12 @@ GOLD_EXTRACTORS = (gsm8k, boxed, whole)
 def gold_answer(gold: object) -> str | None:
     """The answer in a gold column value: after GSM8K's ``####``, else the last ``\\boxed{}``, else all of it.
 
-    Numbers (a dataset column of ints) are read as their decimal text; None and other types give None.
+    Numbers (a dataset column of ints) are read as their decimal text; None, NaN and other types
+    give None.
     """
     if isinstance(gold, bool) or gold is None:
+        return None
+    if isinstance(gold, float) and not math.isfinite(gold):  # a missing value from pandas
         return None
     if isinstance(gold, (int, float)):
         gold = repr(gold) if isinstance(gold, float) else str(gold)
@@ -164,14 +170,9 @@ class Verifier:
                 jobs.setdefault(job, []).append(i)
                 reasons[i] = reason
         if jobs:
-            # Pairs with the same gold go to one worker together: it parses that gold once.
-            first_seen = {gold: i for i, (gold, _) in reversed(list(enumerate(jobs)))}
-            ordered = sorted(jobs, key=lambda job: first_seen[job[0]])
-            outcomes = self.pool().map(
-                _check_in_worker, ordered, timeout=timeout, affinity=[gold for gold, _ in ordered]
-            )
-            for (gold, pred), outcome in zip(ordered, outcomes):
-                indices = jobs[(gold, pred)]
+            # The gold is the affinity key: its pairs stay on one worker, which parses it once.
+            outcomes = self.pool().map(_check_in_worker, list(jobs), timeout=timeout, affinity=[g for g, _ in jobs])
+            for ((gold, pred), indices), outcome in zip(jobs.items(), outcomes):
                 verdict = self._from_outcome(gold, pred, outcome)
                 for i in indices:
                     if verdict.how == "no_answer":
@@ -232,6 +233,15 @@ def _check_in_worker(gold: str, pred: str) -> bool | None:
 
 _default_verifier: Verifier | None = None
 _default_lock = threading.Lock()
+
+
+def _forget_verifier_after_fork() -> None:
+    global _default_verifier, _default_lock
+    _default_verifier, _default_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_verifier_after_fork)
 
 
 def default_verifier() -> Verifier:

@@ -82,8 +82,20 @@ def cpu_count() -> int:
     return os.cpu_count() or 1
 
 
+_forked = False  # this process is a fork of the one that imported this module
+
+
 def default_start_method() -> str:
-    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    """``forkserver`` where there is one, else ``spawn``; ``spawn`` too in a forked child whose
+    parent already ran a fork server (the child cannot use or restart the parent's)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return "spawn"
+    if _forked:
+        from multiprocessing import forkserver
+
+        if getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None) is not None:
+            return "spawn"
+    return "forkserver"
 
 
 # -- the worker side ----------------------------------------------------------------------------
@@ -107,9 +119,15 @@ def _worker_main(conn: Connection, preload: Sequence[str], memory_limit_mb: int 
             if callable(setup):
                 setup()
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which fails the pool
-        conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+        try:
+            conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+        except OSError:
+            pass
         return
-    conn.send(("ready", os.getpid()))
+    try:
+        conn.send(("ready", os.getpid()))
+    except OSError:  # the parent is gone
+        return
     while True:
         try:
             task = conn.recv()
@@ -124,6 +142,8 @@ def _worker_main(conn: Connection, preload: Sequence[str], memory_limit_mb: int 
             reply = (False, f"{type(exc).__name__}: {exc}")
         try:
             conn.send(reply)
+        except OSError:  # the parent is gone
+            return
         except Exception as exc:  # noqa: BLE001 - an unpicklable result
             conn.send((False, f"result could not be sent: {type(exc).__name__}: {exc}"))
 
@@ -287,6 +307,7 @@ class TimeLimitedPool:
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=10)
+        self._fail_pending("the worker pool was closed")  # queued and running tasks: nobody waits forever
         workers, self._workers = list(self._workers), []
         for worker in workers:
             try:
@@ -297,7 +318,6 @@ class TimeLimitedPool:
         for worker in workers:
             worker.process.join(timeout=max(0.0, end - time.monotonic()))
             worker.kill()
-        self._fail_pending("the worker pool was closed")
         for conn in (self._wake_r, self._wake_w):
             conn.close()
 
@@ -552,4 +572,15 @@ def close_shared_pools() -> None:
         pool.close()
 
 
+def _forget_pools_after_fork() -> None:
+    # A child forked from a threaded trainer (a DataLoader worker) gets copies of the parent's
+    # pools without their dispatcher threads, and maybe a lock held at the moment of the fork.
+    global _shared_lock, _forked
+    _shared_lock = threading.Lock()
+    _shared.clear()
+    _forked = True
+
+
 atexit.register(close_shared_pools)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pools_after_fork)

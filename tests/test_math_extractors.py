@@ -143,8 +143,11 @@ class TestTidy:
         "<answer>" * 100_000,
         "####" * 200_000,
         "9" * 1_000_000,
+        "\\text{" * 150_000,
+        "\\text" + " " * 1_000_000,
     ],
-    ids=["boxed", "braces", "answer-words", "spaces", "commas", "dollars", "backslashes", "tags", "hashes", "digits"],
+    ids=["boxed", "braces", "answer-words", "spaces", "commas", "dollars", "backslashes", "tags", "hashes", "digits",
+         "text-groups", "text-spaces"],
 )
 def test_every_extractor_stays_linear_on_a_megabyte_of_hostile_text(text):
     # A catastrophic regex takes minutes or hours on these; linear code takes milliseconds.

@@ -110,6 +110,7 @@ def test_gold_comes_first_because_verification_is_not_symmetric():
         (42, "42"),
         (2.5, "2.5"),
         (None, None),
+        (float("nan"), None),
         (True, None),
         (["4"], None),
     ],

@@ -209,6 +209,45 @@ def test_a_closed_pool_refuses_work_and_pools_do_not_pickle():
         pickle.dumps(TimeLimitedPool(1))
 
 
+def test_closing_a_pool_releases_callers_waiting_in_other_threads():
+    pool = TimeLimitedPool(1, preload=[__name__])
+    result = {}
+
+    def call():
+        try:
+            pool.map(sleep_then, [(30, "late"), (0, "queued")], timeout=60)
+        except WorkerPoolError as exc:
+            result["error"] = str(exc)
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not any(w.task is not None for w in pool._workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    pool.close()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert "closed" in result["error"]
+
+
+def test_a_forked_child_gets_its_own_pool():
+    from rewardkit.verify import verify_answer
+
+    assert verify_answer("x + 1", "1 + x") is True  # the parent's shared pool is running
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: verify through a pool of its own, report, leave without cleanup
+        try:
+            ok = verify_answer("y + 2", "2 + y") is True
+            os.write(write, b"1" if ok else b"0")
+        finally:
+            os._exit(0)
+    os.close(write)
+    _, status = os.waitpid(pid, 0)
+    assert os.read(read, 1) == b"1" and status == 0
+    assert verify_answer("z + 3", "3 + z") is True  # the parent's pool is untouched
+
+
 def test_default_size_is_the_cpu_count():
     assert TimeLimitedPool().size == cpu_count()
 
