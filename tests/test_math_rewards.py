@@ -167,3 +167,17 @@ def test_gsm8k_preset_is_the_full_recipe():
     assert scores.components["math_correctness"] == [2.0, 2.0]
     assert scores.components["int_answer"] == [0.5, 0.0]
     assert scores.total == [pytest.approx(0.5 + 0.5 + 0.5 + 0.5 + 2.0), pytest.approx(2.0)]
+
+
+def test_loading_the_math_plugins_imports_neither_sympy_nor_math_verify():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, rewardkit\n"
+        "rewardkit.default_registry().catalogue('reward')\n"
+        "rewardkit.get_reward('math_correctness')\n"
+        "heavy = [m for m in ('sympy', 'math_verify', 'latex2sympy2_extended') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
