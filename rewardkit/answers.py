@@ -87,7 +87,10 @@ def gsm8k(text: str, **_: object) -> str | None:
 _ANSWER_IS = re.compile(
     r"(?i)(?<![a-z])answer(?:\s+(?:is|was|would\s+be|will\s+be|should\s+be)\b\s*:?|\s*[:=])[ \t]*"
 )
-_LEADING_MATH = re.compile(r"\$\$[^$]+\$\$|\$[^$]+\$|\\\((?:[^\\]|\\(?!\)))+\\\)|\\\[(?:[^\\]|\\(?!\]))+\\\]")
+# A math span at the start of an answer; an escaped dollar (\$18) does not close a $...$ span.
+_LEADING_MATH = re.compile(
+    r"\$\$(?:\\\$|[^$])+\$\$|\$(?:\\\$|[^$])+\$|\\\((?:[^\\]|\\(?!\)))+\\\)|\\\[(?:[^\\]|\\(?!\]))+\\\]"
+)
 _SENTENCE_END = re.compile(r"\.(?:\s|$)")
 
 
@@ -146,12 +149,14 @@ def strip_delimiters(answer: str) -> str:
         answer = answer.strip()
         for left, right in _DELIMITERS:
             inner = answer[len(left) : len(answer) - len(right)]
+            unescaped = inner.replace("\\$", "")
             if (
                 len(answer) >= len(left) + len(right) + 1
                 and answer.startswith(left)
                 and answer.endswith(right)
-                and "$" not in inner.replace("\\$", "")
-                and left not in inner
+                and not answer.endswith("\\" + right)  # an escaped \$ does not close
+                and "$" not in unescaped
+                and left not in unescaped
             ):
                 answer = inner
                 break

@@ -34,7 +34,7 @@ FLOAT_DIGITS = 15  # above this many significant digits, float comparisons are l
 
 _SIGN = r"[-+\u2212]"
 _CURRENCY = r"(?:\\\$|[$€£¥₹])"
-_SEP = r"(?:,|\\,|\{,\})"  # thousands separators: 1,234  1\,234  1{,}234
+_SEP = r"(?:,\\!|,|\\,|\{,\})"  # thousands separators: 1,234  1,\!234  1\,234  1{,}234
 _UNIT_WORD = r"[A-Za-z]{2,}\.?"
 _NUMERAL_RE = re.compile(
     rf"""
@@ -120,7 +120,7 @@ def parse_numeral(text: str) -> Numeral | None:
 
     Accepted: an optional sign (``-``, ``+``, ``−``) and currency sign (``$``, ``\\$``, ``€``,
     ``£``, ``¥``, ``₹``) in either order; an integer with optional thousands separators
-    (``1,234``, ``1\\,234``, ``1{,}234``); a decimal (``18.00``, ``.5``, ``5.``); a simple fraction
+    (``1,234``, ``1,\\!234``, ``1\\,234``, ``1{,}234``); a decimal (``18.00``, ``.5``, ``5.``); a simple fraction
     (``3/4``, ``\\frac{3}{4}``, ``\\dfrac34``); then an optional percent (``%``, ``\\%``,
     ``percent``), up to four unit words (``18 dollars``, ``5\\text{ cm}``) and a full stop.
 

@@ -73,6 +73,7 @@ class TestAnswerIs:
             ("Answer: 3.5 apples. Then more", "3.5 apples"),
             ("answer = 7", "7"),
             ("The answer would be \\(x = 2\\) here", "\\(x = 2\\)"),
+            ("The final answer is $\\$18.90$. I hope it is correct.", "$\\$18.90$"),
         ],
     )
     def test_reads_what_the_last_statement_says(self, text, found):
@@ -116,6 +117,7 @@ class TestTidy:
             ("18.", "18"),
             ("$18", "$18"),  # a currency sign, not a delimiter
             ("$5 and $6", "$5 and $6"),
+            ("$\\$32,\\!348$", "\\$32,\\!348"),  # an escaped dollar inside does not close the span
             ("The total cost is 18 dollars per week.", "18"),
             ("So we know that the answer is 12 apples in all", "12 apples in all"),
             ("\\text{Evelyn}", "\\text{Evelyn}"),

@@ -16,6 +16,7 @@ from rewardkit.numerals import compare_numerals, parse_numeral
         ("1,234", 1234, "integer", False),
         ("1\\,234", 1234, "integer", False),
         ("1{,}234,567", 1234567, "integer", False),
+        ("\\$32,\\!348", 32348, "integer", False),
         ("-7", -7, "integer", False),
         ("\u22127", -7, "integer", False),
         ("+7", 7, "integer", False),
