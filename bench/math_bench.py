@@ -38,6 +38,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 REPO = Path(__file__).resolve().parents[1]
+if str(Path(__file__).resolve().parent) not in sys.path:  # "import math_bench" from the workers
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
 BATCH = 64
 
 # -- corpus -------------------------------------------------------------------------------------
@@ -193,6 +195,35 @@ def math_verify_default() -> Callable:
     return score
 
 
+def clear_worker_caches() -> None:
+    """Runs in a verification worker: forget parsed answers (the next system sees none)."""
+    time.sleep(0.05)  # keep this worker busy so that the other workers get one of these too
+    _clear_process_caches()
+    from rewardkit.symbolic import normalized, parse_answer
+
+    parse_answer.cache_clear()
+    normalized.cache_clear()
+
+
+def _clear_process_caches() -> None:
+    from rewardkit.numerals import _parse_numeral
+
+    _parse_numeral.cache_clear()
+    if "math_verify.parser" in sys.modules:  # math-verify's own 20-entry parse cache
+        sys.modules["math_verify.parser"].parse_latex_cached.cache_clear()
+
+
+def clear_caches() -> None:
+    """Before each timed chunk: no system profits from answers another system just parsed."""
+    from rewardkit.workers import shared_pools
+
+    _clear_process_caches()
+    import math_bench  # this file as a module: workers can import the task by that name
+
+    for pool in shared_pools():
+        pool.map(math_bench.clear_worker_caches, [()] * (3 * pool.size), timeout=30)
+
+
 def verdict(score: Any) -> bool | None:
     return None if score is None else score > 0
 
@@ -264,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--math", type=int, default=485, help="MATH-500 problems (3-4 completions each)")
     parser.add_argument("--workers", type=int, default=None, help="pool size (default: CPU count)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--repeat", type=int, default=5, help="timed passes per system; the fastest counts")
+    parser.add_argument("--chunks", type=int, default=5, help="the systems take turns chunk by chunk")
     parser.add_argument("--warm", type=int, default=15, help="problems of each dataset scored untimed before each pass")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "math_bench.json")
     parser.add_argument("--docs", type=Path, default=REPO / "docs" / "math.md", help="markdown file to update ('' to skip)")
@@ -300,34 +331,44 @@ def main(argv: list[str] | None = None) -> int:
         "trl accuracy_reward": trl_accuracy,
         "math-verify parse+verify": math_verify_default,
     }
-    from rewardkit.workers import close_shared_pools
+    # Every system is built once and scores the same warm-up completions (other problems),
+    # untimed: imports, pool start-up, and what any long run has warm (ANTLR's prediction tables,
+    # sympy's caches) are not what is measured. The corpus is then cut into chunks of distinct
+    # problems and the systems take turns on each chunk, so load from other jobs on the machine
+    # falls on all of them alike; no answer is seen twice, so no cache answers for another pass.
+    scorers = {}
+    for name, make in systems.items():
+        scorers[name] = make()
+        timed_batches(scorers[name], warm)
+    names = list(scorers)
+    totals = {
+        name: {subset: {"scores": [], "seconds": 0.0, "cpu_seconds": 0.0} for subset in ("gsm8k", "math500")}
+        for name in names
+    }
+    for k in range(args.chunks):
+        for name in names[k % len(names) :] + names[: k % len(names)]:
+            for subset in ("gsm8k", "math500"):
+                items = subsets[subset]
+                chunk = items[k * len(items) // args.chunks : (k + 1) * len(items) // args.chunks]
+                clear_caches()
+                scores, seconds, cpu_seconds = timed_batches(scorers[name], chunk)
+                total = totals[name][subset]
+                total["scores"] += scores
+                total["seconds"] += seconds
+                total["cpu_seconds"] = None if cpu_seconds is None or total["cpu_seconds"] is None else total["cpu_seconds"] + cpu_seconds
 
     results: dict[str, Any] = {}
-    for name, make in systems.items():
+    for name in names:
         per_subset = {}
-        for subset, items in subsets.items():
-            if subset == "all":
-                continue
-            best = None
-            for _ in range(args.repeat):
-                # A fresh reward and fresh workers each pass: no verdict or parse cached from the
-                # previous pass. Every system first scores the same warm-up completions (other
-                # problems), untimed: imports, pool start-up, and parser/sympy caches that any
-                # long run has warm (ANTLR's prediction tables) are not what is measured.
-                close_shared_pools()
-                score = make()
-                timed_batches(score, warm)
-                scores, seconds, cpu_seconds = timed_batches(score, items)
-                if best is None or seconds < best[1]:
-                    best = (scores, seconds, cpu_seconds)
-            scores, seconds, cpu_seconds = best
-            verdicts = [verdict(s) for s in scores]
+        for subset in ("gsm8k", "math500"):
+            items, total = subsets[subset], totals[name][subset]
+            verdicts = [verdict(s) for s in total["scores"]]
             per_subset[subset] = {
                 "n": len(items),
-                "seconds": seconds,
-                "per_second": len(items) / seconds,
-                "cpu_seconds": cpu_seconds,
-                "per_cpu_second": len(items) / cpu_seconds if cpu_seconds else None,
+                "seconds": total["seconds"],
+                "per_second": len(items) / total["seconds"],
+                "cpu_seconds": total["cpu_seconds"],
+                "per_cpu_second": len(items) / total["cpu_seconds"] if total["cpu_seconds"] else None,
                 "correct_verdicts": sum(v == c["truth"] for v, c in zip(verdicts, items)),
                 "unscored": sum(v is None for v in verdicts),
                 "verdicts": verdicts,
@@ -407,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
             "correct_share": sum(c["truth"] for c in corpus) / len(corpus),
         },
         "batch_size": BATCH,
-        "repeat": args.repeat,
+        "chunks": args.chunks,
         "pool_size": pool_size,
         "pool_cold_start_seconds": cold_start,
         "systems": results,
@@ -459,8 +500,8 @@ def write_table(path: Path, report: dict[str, Any]) -> None:
         f"Run {report['date'][:10]} on {m['cpu']}, {m['cores']} cores, Python {m['python']} "
         f"(sympy {m['versions']['sympy']}, math-verify {m['versions']['math_verify']}, trl {m['versions']['trl']}); "
         f"{report['corpus']['completions']} completions ({report['corpus']['gsm8k']} GSM8K, "
-        f"{report['corpus']['math500']} MATH-500), batches of {report['batch_size']}, fastest of "
-        f"{report['repeat']} fresh passes. Shared machine (other jobs running, load average "
+        f"{report['corpus']['math500']} MATH-500), batches of {report['batch_size']}, systems taking turns "
+        f"over {report['chunks']} chunks. Shared machine (other jobs running, load average "
         f"{m['load_average_at_start'][0]:.1f} at start): throughput figures are indicative.",
         "",
         "| system | GSM8K /s | MATH-500 /s | GSM8K /CPU-s | MATH-500 /CPU-s | agreement with truth |",

@@ -213,6 +213,9 @@ def compare_numerals(gold: Numeral, pred: Numeral) -> bool | None:
         if any(s.kind == "decimal" and s.percent for s in (gold, pred)):
             return None
         return True
-    if gold.kind == "integer" and pred.kind == "integer" and gold.value == pred.value:
-        return True  # math-verify ignores percent signs between integers (9% = 9)
+    if gold.kind == "integer" and pred.kind == "integer":
+        if gold.value == pred.value:
+            return True  # math-verify ignores percent signs between integers (9% = 9)
+        if not (gold.percent or pred.percent):
+            return False
     return gold.amount == pred.amount

@@ -21,8 +21,9 @@ and ``timeout_seconds`` are None) because the pool enforces the limit by killing
 Speed, with math-verify's verdicts unchanged:
 
 - identical answers, and answers that math-verify's own LaTeX normalisation makes identical
-  (``\\dfrac`` and ``\\frac``, ``\\left(`` and ``(``), are equal without a second parse: parsing
-  is a function of the normalised text, so math-verify would build equal objects;
+  (``\\dfrac`` and ``\\frac``, ``\\left(`` and ``(``), are equal without parsing either: parsing
+  is a function of the normalised text, so math-verify would build equal objects (and a gold is
+  readable exactly when its normalised text is not empty);
 - :func:`use_two_stage_parsing` makes latex2sympy's ANTLR parser try SLL prediction first and
   fall back to full LL only on a syntax error (the standard two-stage strategy: ANTLR guarantees
   that an SLL parse without errors is the LL parse tree); parsing gets 2-5x faster;
@@ -229,21 +230,34 @@ def normalized(answer: str) -> str | None:
     return normalize_latex("\\boxed{" + answer + "}", _BOXED_NORMALIZATION)
 
 
+def readable(answer: str) -> bool:
+    """Whether ``math_verify.parse`` returns anything for the answer (without parsing, when it can tell).
+
+    For ``\\boxed{answer}`` math-verify keeps the normalised text as a fallback even when sympy
+    cannot parse it, so the answer is readable exactly when that text is not empty.
+    """
+    norm = normalized(answer)
+    if norm is not None:
+        return bool(norm)
+    return bool(parse_answer(answer))
+
+
 def check(gold: str, prediction: str) -> bool | None:
     """The verdict on two answer strings: None when the gold cannot be read, else equivalence.
 
     An empty prediction only asks whether the gold can be read (False if it can).
     """
+    if prediction and prediction.strip() == gold.strip():
+        # verify() on equal parses: equal objects, or equal fallback strings
+        return True if readable(gold) else None
+    norm = normalized(gold)
+    if prediction and norm is not None and norm == normalized(prediction):
+        return True if norm else None  # the same normalised text parses to the same objects
     gold_parsed = parse_answer(gold)
     if not gold_parsed:
         return None
     if not prediction:
         return False
-    if prediction.strip() == gold.strip():
-        return True  # what verify() says for identical text: equal objects, or equal fallback strings
-    norm = normalized(gold)
-    if norm is not None and norm == normalized(prediction):
-        return True  # the same normalised text parses to the same objects
     pred_parsed = parse_answer(prediction)
     if not pred_parsed:
         return False

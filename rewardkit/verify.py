@@ -74,6 +74,8 @@ def refused(answer: str, max_chars: int = MAX_ANSWER_CHARS) -> bool:
     """Too long or too deeply nested to be a real answer (and a way to stall a parser)."""
     if len(answer) > max_chars:
         return True
+    if len(answer) <= MAX_NESTING:  # too short to nest that deep
+        return False
     openers = answer.count("(") + answer.count("[") + answer.count("{")
     return openers > MAX_NESTING and nesting_depth(answer) > MAX_NESTING
 
