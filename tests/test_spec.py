@@ -101,3 +101,16 @@ def test_unknown_top_level_key_and_missing_source():
         load_composition({"reward": []})
     with pytest.raises(ConfigError, match="neither a preset"):
         load_composition("no_such_preset_or_file")
+
+
+def test_r1_preset_scores_format_accuracy_and_language():
+    comp = load_composition("r1")
+    assert comp.names == ["think_format", "accuracy", "language_consistency"]
+    english = "<think>First add six and seven together, which gives thirteen in total.</think><answer>13</answer>"
+    mixed = "<think>먼저 육과 칠을 더하면 십삼이 됩니다. 그래서 답은 분명히 십삼입니다.</think><answer>13</answer>"
+    scores = comp.score([english, mixed, "13"], answer=["13", "13", "13"])
+    assert scores.components["think_format"] == [1.0, 1.0, 0.0]
+    assert scores.components["accuracy"] == [1.0, 1.0, 1.0]
+    assert scores.components["language_consistency"][0] == 1.0
+    assert scores.components["language_consistency"][1] == 0.0
+    assert scores.components["language_consistency"][2] is None
