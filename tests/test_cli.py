@@ -72,3 +72,12 @@ def test_score_refuses_to_overwrite_an_input_key(tmp_path, capsys):
     path.write_text('{"completion": "a", "answer": "1", "rewardkit": 1}\n')
     assert main(["score", "gsm8k", str(path), "--out", str(tmp_path / "o.jsonl")]) == 2
     assert "--key" in capsys.readouterr().err
+
+
+def test_a_batch_without_a_column_other_rows_have_scores_it_as_absent(data, tmp_path):
+    path, rows = data
+    out = tmp_path / "scored.jsonl"
+    assert main(["score", "gsm8k", str(path), "--out", str(out), "--batch-size", "1"]) == 0
+    scored = [json.loads(line)["rewardkit"] for line in out.read_text().splitlines()]
+    assert scored[1]["components"]["math_correctness"] is None
+    assert scored[0]["components"]["math_correctness"] == 2.0
