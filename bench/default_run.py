@@ -1,0 +1,86 @@
+"""Measure the embedded default run: `rewardkit train` with no config, then eval before/after.
+
+    python bench/default_run.py                       # train + evaluate, ~10 min on 2 cores
+    python bench/default_run.py --run-dir DIR         # evaluate an existing run of the default config
+
+Writes bench/results/default_run.json (and prints it): the machine (cores, torch threads, load
+average before/after: other processes on a shared machine slow a CPU run down a lot), the run's
+steps, wall time and per-component first/last means from summary.json, every step's component
+means, and the per-component table of `rewardkit eval` on the bundled GSM8K test rows for the
+starting model and the trained one (greedy, same prompts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def loadavg() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run-dir", help="an existing output_dir of the default config (skip training)")
+    parser.add_argument("--output-dir", default=str(ROOT / "runs" / "bench-default"))
+    parser.add_argument("--n-eval", type=int, default=20, help="GSM8K test rows for eval before/after")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "default_run.json"))
+    args = parser.parse_args(argv)
+
+    import torch
+
+    from rewardkit.trainers.config import load_config
+    from rewardkit.trainers.evaluate import evaluate
+    from rewardkit.trainers.plot import read_metrics
+    from rewardkit.trainers.train import train
+
+    config = load_config(None)
+    result: dict = {
+        "machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+                    "platform": platform.platform(), "python": platform.python_version(),
+                    "torch": torch.__version__},
+        "config": {k: v for k, v in config.model_dump().items() if k != "base_dir"},
+        "load_before": loadavg(),
+    }
+    if args.run_dir:
+        run_dir = Path(args.run_dir)
+        summary = json.loads((run_dir / "summary.json").read_text())
+    else:
+        run_dir = Path(args.output_dir)
+        started = time.perf_counter()
+        summary = train(config.with_overrides(output_dir=str(run_dir)))
+        summary["measured_wall_seconds"] = round(time.perf_counter() - started, 1)
+    result["load_after_train"] = loadavg()
+    result["train"] = summary
+    names = list(summary["rewards"])
+    result["steps"] = [
+        {"step": r["step"], "reward": r.get("reward"), "mean_length": r.get("completions/mean_length"),
+         "step_time": r.get("step_time"), **{n: r.get(f"rewards/{n}/mean") for n in names}}
+        for r in read_metrics(run_dir / "metrics.jsonl")
+    ]
+    for label, model in (("before", None), ("after", str(run_dir / "model"))):
+        started = time.perf_counter()
+        ev = evaluate(config, model=model, n=args.n_eval)
+        result[f"eval_{label}"] = {"model": ev["model"], "split": ev["split"], "n": ev["n"],
+                                   "seconds": round(time.perf_counter() - started, 1), "summary": ev["summary"]}
+        print(f"eval {label} ({ev['model']}, {ev['split']}, n={ev['n']}):\n{ev['table']}\n")
+    result["load_after"] = loadavg()
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2, default=str) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

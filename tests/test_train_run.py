@@ -1,0 +1,228 @@
+"""`rewardkit train` / `rewardkit eval` end to end on a tiny model built in the test."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from rewardkit.errors import ConfigError
+
+pytest.importorskip("trl")
+
+from _tiny import tiny_model_dir  # noqa: E402
+
+from rewardkit.trainers import evaluate as evaluate_cmd  # noqa: E402
+from rewardkit.trainers import train as train_cmd  # noqa: E402
+
+TRAINER = {
+    "max_steps": 2,
+    "learning_rate": 1e-2,
+    "per_device_train_batch_size": 4,
+    "num_generations": 4,
+    "max_completion_length": 8,
+    "temperature": 1.0,
+    "use_cpu": True,
+}
+REWARDS = [
+    {"name": "length_target", "alias": "short", "params": {"ideal": 4, "unit": "chars"}},
+    {"name": "xml_count", "weight": 0.5},
+]
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    return tiny_model_dir(tmp_path_factory.mktemp("tiny") / "model")
+
+
+def make_config(tmp_path: Path, model_dir: Path, **changes) -> Path:
+    rows = [{"question": f"What is {i}+{i}?", "answer": f"#### {2 * i}"} for i in range(12)]
+    (tmp_path / "train.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    data = {
+        "model": str(model_dir),
+        "dataset": {"path": "train.jsonl"},  # relative to the config file
+        "prompt": {"system": "Answer briefly.", "question_column": "question"},
+        "rewards": REWARDS,
+        "trainer": dict(TRAINER),
+        "output_dir": str(tmp_path / "out"),
+        "seed": 0,
+        **changes,
+    }
+    path = tmp_path / "run.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def cli(*argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="rewardkit")
+    sub = parser.add_subparsers(dest="command", required=True)
+    train_cmd.add_parser(sub)
+    evaluate_cmd.add_parser(sub)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+def records(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory, model_dir):
+    tmp = tmp_path_factory.mktemp("full")
+    config = make_config(tmp, model_dir)
+    assert cli("train", str(config), "--seed", "1") == 0
+    return tmp / "out", config
+
+
+def test_train_writes_metrics_per_step_plot_model_and_summary(full_run):
+    out, _ = full_run
+    steps = [r for r in records(out / "metrics.jsonl") if "reward" in r]
+    assert [r["step"] for r in steps] == [1, 2]
+    for record in steps:
+        assert {"rewards/short/mean", "rewards/xml_count/mean", "rewardkit/reward_time",
+                "rewardkit/reward_share", "loss"} <= set(record)
+    assert (out / "rewards.png").read_bytes().startswith(b"\x89PNG")
+    assert (out / "model" / "config.json").is_file() and (out / "model" / "model.safetensors").is_file()
+    assert (out / "model" / "tokenizer_config.json").is_file()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["steps"] == 2 and summary["rewards"] == {"short": 1.0, "xml_count": 0.5}
+    table = summary["first_last"]["components"]
+    assert set(table) == {"short", "xml_count", "total"}
+    assert table["short"]["first"] == steps[0]["rewards/short/mean"]
+    assert table["short"]["last"] == steps[1]["rewards/short/mean"]
+
+
+def test_train_prints_first_and_last_means_per_component(full_run, capsys, model_dir, tmp_path):
+    config = make_config(tmp_path, model_dir, trainer={**TRAINER, "max_steps": 1})
+    cli("train", str(config), "--output-dir", str(tmp_path / "o2"))
+    text = capsys.readouterr().out
+    assert "mean reward per component, first vs last 1 steps" in text
+    assert "short" in text and "xml_count" in text and "total" in text
+    assert "of step time" in text
+    assert (tmp_path / "o2" / "summary.json").is_file()  # --output-dir wins over the config's
+
+
+def test_eval_scores_the_trained_model_on_a_split(full_run, capsys):
+    out, config = full_run
+    assert cli("eval", str(config), "--model", str(out / "model"), "--n", "3", "--out", str(out / "eval.jsonl")) == 0
+    text = capsys.readouterr().out
+    assert "component" in text and "short" in text and "total" in text
+    rows = records(out / "eval.jsonl")
+    assert len(rows) == 3 and set(rows[0]["scores"]["components"]) == {"short", "xml_count"}
+
+
+def test_eval_is_deterministic_with_greedy_decoding(full_run):
+    out, config = full_run
+    from rewardkit.trainers.config import load_config
+
+    cfg = load_config(config)
+    a = evaluate_cmd.evaluate(cfg, model=str(out / "model"), n=2)
+    b = evaluate_cmd.evaluate(cfg, model=str(out / "model"), n=2)
+    assert [r["completion"] for r in a["rows"]] == [r["completion"] for r in b["rows"]]
+    assert a["summary"] == b["summary"]
+
+
+def test_lora_run_saves_an_adapter_that_eval_loads(tmp_path, model_dir, capsys):
+    config = make_config(tmp_path, model_dir, lora={"r": 4, "alpha": 8, "target_modules": "all-linear"},
+                         trainer={**TRAINER, "max_steps": 1})
+    assert cli("train", str(config)) == 0
+    adapter = tmp_path / "out" / "model"
+    assert (adapter / "adapter_config.json").is_file()
+    assert not (adapter / "model.safetensors").exists()
+    assert cli("eval", str(config), "--model", str(adapter), "--n", "2") == 0
+    assert "short" in capsys.readouterr().out
+
+
+def test_dry_run_scores_a_few_completions_and_trains_nothing(tmp_path, model_dir, capsys):
+    config = make_config(tmp_path, model_dir)
+    assert cli("train", str(config), "--dry-run") == 0
+    text = capsys.readouterr().out
+    assert "dry run: scored 4 completions (2 prompts × 2); nothing trained" in text
+    assert "[system] Answer briefly." in text
+    assert "short" in text and "xml_count" in text
+    assert not (tmp_path / "out" / "metrics.jsonl").exists()
+    assert not (tmp_path / "out" / "model").exists()
+
+
+def test_resume_from_the_last_checkpoint_continues_the_step_count(tmp_path, model_dir):
+    config = make_config(tmp_path, model_dir, trainer={**TRAINER, "save_strategy": "steps", "save_steps": 2})
+    assert cli("train", str(config)) == 0
+    assert (tmp_path / "out" / "checkpoint-2").is_dir()
+    assert cli("train", str(config), "--max-steps", "3", "--resume-from-checkpoint") == 0
+    steps = [r["step"] for r in records(tmp_path / "out" / "metrics.jsonl") if "reward" in r]
+    assert steps == [1, 2, 3]
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["steps"] == 3
+
+
+def test_resume_from_a_missing_checkpoint_is_a_config_error(tmp_path, model_dir):
+    config = make_config(tmp_path, model_dir)
+    with pytest.raises(ConfigError, match="no checkpoint directory"):
+        cli("train", str(config), "--resume-from-checkpoint", str(tmp_path / "nope"))
+
+
+def test_a_reward_column_missing_from_the_dataset_fails_before_training(tmp_path, model_dir):
+    config = make_config(tmp_path, model_dir, rewards=[{"name": "length_target"}, {"name": "needs_col"}])
+    with pytest.raises(ConfigError, match="unknown reward 'needs_col'"):
+        cli("train", str(config), "--dry-run")
+
+
+def test_invalid_grpo_settings_are_reported_as_trainer_errors(tmp_path, model_dir):
+    config = make_config(tmp_path, model_dir, trainer={**TRAINER, "num_generations": 3})
+    with pytest.raises(ConfigError, match=r"^trainer: .*divisible by num_generations"):
+        cli("train", str(config), "--dry-run")
+
+
+def test_rewards_can_be_a_composition_yaml_next_to_the_config(tmp_path, model_dir, capsys):
+    (tmp_path / "rewards.yaml").write_text(yaml.safe_dump({"extends": "gsm8k", "weights": {"xml_count": 0}}))
+    config = make_config(tmp_path, model_dir, rewards="rewards.yaml")
+    cli("train", str(config), "--dry-run")
+    assert "xml_count×0, soft_format×1, strict_format×1" in capsys.readouterr().out
+
+
+def test_max_steps_must_be_positive(tmp_path, model_dir):
+    with pytest.raises(ConfigError, match="--max-steps must be at least 1"):
+        cli("train", str(make_config(tmp_path, model_dir)), "--max-steps", "0")
+
+
+def test_run_progress_prints_one_compact_line_per_step(full_run):
+    from rewardkit.trainers.callbacks import RunProgress
+    from types import SimpleNamespace
+
+    stream = io.StringIO()
+    progress = RunProgress(["short", "xml_count"], stream=stream)
+    state = SimpleNamespace(is_world_process_zero=True, max_steps=2, global_step=0)
+    progress.on_train_begin(None, state, None)
+    state.global_step = 1
+    progress.on_step_end(None, state, None)
+    progress.on_log(None, state, None, logs={"reward": 0.5, "rewards/short/mean": -1.0, "rewards/xml_count/mean": 0.25,
+                                             "step_time": 2.0, "rewardkit/reward_share": 0.01})
+    progress.on_train_end(None, state, None)
+    assert progress.lines == ["step    1/2  reward 0.500  short -1.000  xml_count 0.250  2.0s  rewards 1.0%"]
+
+
+class FakeTTY(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_draws_a_bar_only_on_a_terminal():
+    from rewardkit.trainers.callbacks import RunProgress
+    from types import SimpleNamespace
+
+    state = SimpleNamespace(is_world_process_zero=True, max_steps=1, global_step=0)
+    logs = {"reward": 0.25, "rewards/short/mean": 0.25, "rewardkit/reward_share": 0.0004}
+    for stream, has_bar in ((io.StringIO(), False), (FakeTTY(), True)):
+        progress = RunProgress(["short"], stream=stream)
+        progress.on_train_begin(None, state, None)
+        assert (progress.bar is not None) == has_bar
+        state.global_step = 1
+        progress.on_step_end(None, state, None)
+        progress.on_log(None, state, None, logs=logs)
+        progress.on_train_end(None, state, None)
+        state.global_step = 0
+        assert "step    1/1  reward 0.250  short 0.250  rewards <0.1%" in stream.getvalue()
+        assert ("GRPO" in stream.getvalue()) == has_bar

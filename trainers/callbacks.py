@@ -1,0 +1,105 @@
+"""Trainer callbacks of a ``rewardkit train`` run: the metrics JSONL and the progress display."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from transformers import TrainerCallback
+
+
+class MetricsWriter(TrainerCallback):
+    """Appends every log record (with its step) to a JSONL file."""
+
+    def __init__(self, path: str | Path, *, append: bool = False) -> None:
+        self.path = Path(path)
+        self.append = append
+        self._handle = None
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        if state.is_world_process_zero:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = open(self.path, "a" if self.append else "w", encoding="utf-8")
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if self._handle is None or not logs:
+            return
+        record = {"step": state.global_step, **{k: _plain(v) for k, v in logs.items()}}
+        self._handle.write(json.dumps(record) + "\n")
+        self._handle.flush()
+
+    def on_train_end(self, args, state, control, **kwargs):
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+class RunProgress(TrainerCallback):
+    """One compact line per log (total reward, each component, length, step time, reward share),
+    under a progress bar when the stream is a terminal."""
+
+    def __init__(self, names: Sequence[str], stream=None) -> None:
+        self.names = list(names)
+        self.stream = stream
+        self.bar = None
+        self.active = False
+        self.lines: list[str] = []
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        if not state.is_world_process_zero:
+            return
+        self.active = True
+        stream = self.stream or sys.stderr
+        if getattr(stream, "isatty", lambda: False)():
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=state.max_steps, initial=state.global_step, desc="GRPO", unit="step",
+                            file=stream, dynamic_ncols=True, leave=True)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.bar is not None:
+            self.bar.update(state.global_step - self.bar.n)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not self.active or not logs or "reward" not in logs:
+            return
+        line = self.format(state, logs)
+        self.lines.append(line)
+        if self.bar is not None:
+            self.bar.write(line, file=self.stream or sys.stderr)
+            self.bar.set_postfix_str(f"reward {_f(logs.get('reward'))}", refresh=True)
+        else:
+            print(line, file=self.stream or sys.stderr, flush=True)
+
+    def format(self, state, logs: dict[str, Any]) -> str:
+        parts = [f"step {state.global_step:>4}/{state.max_steps}", f"reward {_f(logs.get('reward'))}"]
+        parts += [f"{n} {_f(logs.get(f'rewards/{n}/mean'))}" for n in self.names]
+        if logs.get("completions/mean_length") is not None:
+            parts.append(f"len {logs['completions/mean_length']:.0f}")
+        if logs.get("step_time") is not None:
+            parts.append(f"{logs['step_time']:.1f}s")
+        share = logs.get("rewardkit/reward_share")
+        if share is not None:
+            parts.append("rewards <0.1%" if 0 < share < 0.001 else f"rewards {100 * share:.1f}%")
+        return "  ".join(parts)
+
+    def on_train_end(self, args, state, control, **kwargs):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        self.active = False
+
+
+def _f(value: Any) -> str:
+    return "  n/a" if value is None else f"{float(value):.3f}"

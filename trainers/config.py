@@ -1,0 +1,252 @@
+"""The train YAML: one file describes a GRPO run.
+
+::
+
+    model: smollm2                 # the bundled SmolLM2-135M-Instruct, a local model directory or a .gguf file
+    dataset:
+      path: gsm8k                  # a bundled sample, or a .jsonl/.json/.csv/.parquet file or save_to_disk directory
+      split: train                 # for bundled samples and DatasetDict directories
+      eval_split: test             # what `rewardkit eval` scores by default
+      limit: 200                   # first N rows (after shuffling, when shuffle is on)
+    prompt:
+      system: "Respond in the following format: ..."
+      question_column: question
+      template: chat               # chat: messages for the model's chat template; plain: one string
+      examples: [{question: ..., answer: ...}]   # optional few-shot turns
+    rewards: gsm8k                 # a preset name, a composition YAML path, a list of entries or a mapping
+    lora: {r: 16, alpha: 32}       # omit (or null) for full fine-tuning
+    trainer: {learning_rate: 1e-5, max_steps: 40, num_generations: 8}   # GRPOConfig keyword arguments
+    output_dir: runs/gsm8k
+    seed: 42
+
+Unknown keys are rejected, each error naming the key and listing the valid ones. Relative paths
+are resolved against the YAML file's directory. This module imports neither torch nor trl.
+"""
+
+from __future__ import annotations
+
+import difflib
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from rewardkit.errors import ConfigError, RewardkitError
+
+TOP_KEYS = ("model", "dataset", "prompt", "rewards", "lora", "trainer", "output_dir", "seed", "description")
+
+# GRPOConfig options that the run sets from other parts of the config.
+MANAGED_TRAINER_KEYS = {
+    "output_dir": "set it with the top-level 'output_dir' key or --output-dir",
+    "seed": "set it with the top-level 'seed' key or --seed",
+    "reward_weights": "weights come from the 'rewards' composition (each entry's 'weight')",
+    "resume_from_checkpoint": "use --resume-from-checkpoint",
+}
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DatasetSpec(Strict):
+    path: str = Field("gsm8k", description="bundled sample name, or a file/directory path")
+    format: Literal["auto", "jsonl", "json", "csv", "parquet", "disk"] = Field(
+        "auto", description="file format; auto: from the extension (a directory is a save_to_disk dataset)"
+    )
+    split: str = Field("train", description="split to train on (bundled samples and DatasetDict directories)")
+    eval_split: str | None = Field(None, description="split `rewardkit eval` scores (default: test, else split)")
+    eval_path: str | None = Field(None, description="a separate file/directory for `rewardkit eval`")
+    limit: int | None = Field(None, gt=0, description="use only the first N rows")
+    shuffle: bool = Field(False, description="shuffle the rows (with the run's seed) before taking the limit")
+
+
+class Example(Strict):
+    question: str
+    answer: str
+
+
+class PromptSpec(Strict):
+    system: str | None = Field(None, description="system prompt (chat) or preamble (plain)")
+    question_column: str = Field("question", description="dataset column holding the question/user message")
+    template: Literal["chat", "plain"] = Field(
+        "chat", description="chat: a list of messages rendered by the model's chat template; plain: one string"
+    )
+    plain_format: str = Field(
+        "{system}\n\n{examples}{question}\n",
+        description="plain template: a format string with {system}, {examples}, {question} and any dataset column",
+    )
+    examples: list[Example] = Field(default_factory=list, description="few-shot question/answer turns")
+
+
+class LoraSpec(Strict):
+    r: int = Field(16, gt=0)
+    alpha: int = Field(32, gt=0)
+    dropout: float = Field(0.05, ge=0, lt=1)
+    target_modules: str | list[str] = Field("all-linear", description="'all-linear' or module names")
+    bias: Literal["none", "all", "lora_only"] = "none"
+
+
+class TrainConfig(Strict):
+    model: str = Field("smollm2", description="'smollm2' (bundled default), a model directory or a .gguf file")
+    dataset: DatasetSpec = Field(default_factory=DatasetSpec)
+    prompt: PromptSpec = Field(default_factory=PromptSpec)
+    rewards: Any = Field("gsm8k", description="preset name, composition YAML path, list of entries or mapping")
+    lora: LoraSpec | None = None
+    trainer: dict[str, Any] = Field(default_factory=dict, description="GRPOConfig keyword arguments")
+    output_dir: str = "runs/grpo"
+    seed: int = 42
+    description: str | None = None
+    base_dir: Path = Field(default=Path("."), exclude=True, description="directory relative paths resolve against")
+
+    @field_validator("lora", mode="before")
+    @classmethod
+    def _lora_shorthand(cls, value: Any) -> Any:
+        if value is True:
+            return {}
+        if value is False:
+            return None
+        return value
+
+    @field_validator("trainer")
+    @classmethod
+    def _trainer_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
+        check_trainer_keys(value)
+        return coerce_numbers(value)
+
+    def path(self, value: str) -> str:
+        """A path from the config, made absolute against the config file's directory."""
+        p = Path(value).expanduser()
+        return str(p if p.is_absolute() else (self.base_dir / p).resolve())
+
+    def with_overrides(
+        self, *, max_steps: int | None = None, output_dir: str | None = None, seed: int | None = None
+    ) -> "TrainConfig":
+        """A copy with the command-line overrides applied."""
+        update: dict[str, Any] = {}
+        if max_steps is not None:
+            update["trainer"] = {**self.trainer, "max_steps": max_steps}
+        if output_dir is not None:
+            update["output_dir"] = str(Path(output_dir).resolve())
+        if seed is not None:
+            update["seed"] = seed
+        return self.model_copy(update=update)
+
+
+class MissingDependencyError(RewardkitError, ImportError):
+    """A package that training needs is not installed."""
+
+
+def require_trl():
+    """The trl module, or a clear error naming the install command."""
+    try:
+        import trl
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"training needs trl, transformers, torch, datasets and peft ({exc}); "
+            "install them with: pip install 'rewardkit[train]'"
+        ) from None
+    return trl
+
+
+@lru_cache(maxsize=1)
+def grpo_config_fields() -> tuple[str, ...]:
+    """Names of GRPOConfig's fields (imports trl, once)."""
+    import dataclasses
+
+    GRPOConfig = require_trl().GRPOConfig
+    return tuple(sorted(f.name for f in dataclasses.fields(GRPOConfig) if f.init))
+
+
+@lru_cache(maxsize=1)
+def grpo_numeric_fields() -> dict[str, type]:
+    """GRPOConfig fields typed float or int (possibly optional), by name."""
+    import dataclasses
+
+    GRPOConfig = require_trl().GRPOConfig
+    found: dict[str, type] = {}
+    for f in dataclasses.fields(GRPOConfig):
+        text = f.type if isinstance(f.type, str) else str(f.type)
+        names = {part.strip().replace("<class '", "").replace("'>", "") for part in text.split("|")} - {"None"}
+        if names and names <= {"int", "float"}:
+            found[f.name] = float if "float" in names else int
+    return found
+
+
+def coerce_numbers(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Turn YAML strings such as ``2e-5`` (PyYAML reads exponents without a dot as text) into numbers."""
+    numeric = grpo_numeric_fields()
+    out = dict(options)
+    for key, value in options.items():
+        if isinstance(value, str) and key in numeric:
+            try:
+                number = float(value)
+            except ValueError:
+                continue
+            out[key] = int(number) if numeric[key] is int and number.is_integer() else number
+    return out
+
+
+def check_trainer_keys(options: Mapping[str, Any]) -> None:
+    """Reject keys GRPOConfig does not take (listing the valid ones) and keys the run manages."""
+    valid = grpo_config_fields()
+    for key in options:
+        if key in MANAGED_TRAINER_KEYS:
+            raise ValueError(f"trainer: '{key}' is not set here: {MANAGED_TRAINER_KEYS[key]}")
+        if key not in valid:
+            close = difflib.get_close_matches(key, valid, n=3)
+            hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+            raise ValueError(
+                f"trainer: unknown GRPOConfig option '{key}'{hint}; valid options: {', '.join(valid)}"
+            )
+
+
+def load_config(source: str | Path | Mapping[str, Any] | None) -> TrainConfig:
+    """A :class:`TrainConfig` from a YAML path, a mapping, or ``None`` for the bundled default run."""
+    if source is None:
+        return load_config(default_config_path())
+    if isinstance(source, Mapping):
+        return _validate(dict(source), "config", Path.cwd())
+    path = Path(source)
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such config file")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
+    return _validate(data, str(path), path.resolve().parent)
+
+
+def default_config_path() -> Path:
+    """The bundled default run's config (the gsm8k preset on the bundled GSM8K sample)."""
+    return Path(str(resources.files("rewardkit") / "data" / "gsm8k_default.yaml"))
+
+
+_SECTIONS = {"dataset": DatasetSpec, "prompt": PromptSpec, "lora": LoraSpec}
+
+
+def _validate(data: dict[str, Any], where: str, base_dir: Path) -> TrainConfig:
+    if "base_dir" in data:
+        raise ConfigError(f"{where}: unknown key 'base_dir' (valid: {', '.join(TOP_KEYS)})")
+    try:
+        return TrainConfig.model_validate({**data, "base_dir": base_dir})
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = [str(p) for p in err["loc"]]
+            key = ".".join(loc) or "(config)"
+            if err["type"] == "extra_forbidden":
+                section = _SECTIONS.get(loc[0]) if len(loc) > 1 else None
+                valid = list(section.model_fields) if section else list(TOP_KEYS)
+                problems.append(f"unknown key '{key}' (valid: {', '.join(valid)})")
+            elif err["type"] == "value_error":
+                problems.append(str(err.get("ctx", {}).get("error", err["msg"])))
+            else:
+                problems.append(f"'{key}': {err['msg']}")
+        raise ConfigError(f"{where}: " + "; ".join(problems)) from None

@@ -1,0 +1,166 @@
+"""The TRL adapter: a composition as ``GRPOTrainer`` reward functions and ``reward_weights``.
+
+TRL does the weighting, the per-component logging (``rewards/<name>/mean`` and ``/std``), the
+``None`` handling and the completions table; this module only hands it what it takes::
+
+    from trl import GRPOConfig, GRPOTrainer
+    from rewardkit.spec import load_composition
+    from rewardkit.trainers.grpo import trl_rewards
+
+    rewards = trl_rewards(load_composition("gsm8k"))
+    args = GRPOConfig(output_dir="out", **rewards.config_kwargs)      # reward_weights
+    trainer = GRPOTrainer(model, reward_funcs=rewards.funcs, args=args,
+                          train_dataset=ds, callbacks=rewards.callbacks)
+
+Each component becomes one callable named after the component (reward name or alias), so TRL's
+metric keys are ``rewards/<name>/mean``. Calling it calls the reward, which forwards the
+component's per-sample detail (``log_extra`` -> extra columns of the completions table,
+``<name>/<key>``) and counters (``log_metric`` -> ``rewardkit/<name>/<metric>``, including
+``errors``) when TRL passes those callables.
+
+Time spent in reward functions is measured per scoring call and logged through ``log_metric``:
+``rewardkit/reward_time/<name>`` (seconds, per component) and ``rewardkit/reward_time`` (all
+components of one generation batch). :class:`RewardTimingCallback` adds
+``rewardkit/reward_share``: the share of the optimizer steps' wall time (generation, rewards,
+forward/backward, optimizer, logged since the last log) spent in reward functions.
+
+TRL's weighted sum uses ``nansum`` over every component, so a row is "unscorable" (advantage 0)
+only when every component, weight-0 ones included, returns ``None``; a row where only weight-0
+components score totals 0 in TRL where :class:`~rewardkit.composition.Composition` gives ``None``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from transformers import TrainerCallback
+
+from rewardkit.composition import Composition
+from rewardkit.errors import ConfigError
+from rewardkit.reward import Reward
+
+REWARD_TIME = "rewardkit/reward_time"
+REWARD_SHARE = "rewardkit/reward_share"
+
+
+class RewardClock:
+    """Seconds spent in reward functions: in total, and in the generation batch being scored."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self.batch = 0.0
+
+    def add(self, seconds: float) -> None:
+        self.total += seconds
+        self.batch += seconds
+
+
+class ComponentReward:
+    """One component of a composition as a TRL reward function: named, timed, picklable.
+
+    Args:
+        reward: the component's reward instance.
+        clock: shared by the components of one composition (and its timing callback).
+        position: the component's index, and ``count`` the number of components: the first one
+            starts a batch's clock, the last one logs the batch's total.
+    """
+
+    def __init__(self, reward: Reward, clock: RewardClock, position: int = 0, count: int = 1) -> None:
+        self.reward = reward
+        self.clock = clock
+        self.position = position
+        self.count = count
+        self.__name__ = reward.__name__
+
+    def __call__(
+        self, completions: Sequence[Any], prompts: Sequence[Any] | None = None, **kwargs: Any
+    ) -> list[float | None]:
+        if self.position == 0:
+            self.clock.batch = 0.0
+        start = time.perf_counter()
+        try:
+            return self.reward(completions, prompts, **kwargs)
+        finally:
+            seconds = time.perf_counter() - start
+            self.clock.add(seconds)
+            log_metric = kwargs.get("log_metric")
+            if callable(log_metric):
+                log_metric(f"{REWARD_TIME}/{self.__name__}", seconds)
+                if self.position == self.count - 1:
+                    log_metric(REWARD_TIME, self.clock.batch)
+
+    def __repr__(self) -> str:
+        return f"ComponentReward({self.reward!r})"
+
+
+class RewardTimingCallback(TrainerCallback):
+    """Adds ``rewardkit/reward_share`` (reward seconds / step seconds since the last log) to the logs."""
+
+    def __init__(self, clock: RewardClock, timer=time.perf_counter) -> None:
+        self.clock = clock
+        self.timer = timer
+        self._step_start: float | None = None
+        self._reward_at_start = 0.0
+        self._step_seconds = 0.0
+        self._reward_seconds = 0.0
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        self._step_start = self.timer()
+        self._reward_at_start = self.clock.total
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self._step_start is not None:
+            self._step_seconds += self.timer() - self._step_start
+            self._reward_seconds += self.clock.total - self._reward_at_start
+            self._step_start = None
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if logs is None or self._step_seconds <= 0 or "loss" not in logs:
+            return
+        share = self._reward_seconds / self._step_seconds
+        logs[REWARD_SHARE] = share
+        # Trainer.log records its copy in the history before the callbacks run; keep the two equal.
+        if state.log_history and state.log_history[-1].get("step") == state.global_step:
+            state.log_history[-1][REWARD_SHARE] = share
+        self._step_seconds = self._reward_seconds = 0.0
+
+
+@dataclass
+class TRLRewards:
+    """What ``GRPOTrainer`` takes for a composition."""
+
+    funcs: list[ComponentReward]
+    weights: list[float]
+    clock: RewardClock
+    callbacks: list[TrainerCallback] = field(default_factory=list)
+
+    @property
+    def names(self) -> list[str]:
+        return [f.__name__ for f in self.funcs]
+
+    @property
+    def config_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``GRPOConfig``: the composition's weights."""
+        return {"reward_weights": list(self.weights)}
+
+
+def trl_rewards(composition: Composition) -> TRLRewards:
+    """One reward function per component, the weights, and the timing callback."""
+    if not isinstance(composition, Composition):
+        raise ConfigError(f"expected a Composition, got {type(composition).__name__}")
+    clock = RewardClock()
+    count = len(composition.components)
+    funcs = [ComponentReward(c.reward, clock, i, count) for i, c in enumerate(composition.components)]
+    return TRLRewards(funcs, composition.weights, clock, [RewardTimingCallback(clock)])
+
+
+def check_weights(args: Any, rewards: TRLRewards) -> None:
+    """Fail early when a GRPOConfig carries weights other than the composition's."""
+    given = getattr(args, "reward_weights", None)
+    if given is not None and [float(w) for w in given] != [float(w) for w in rewards.weights]:
+        raise ConfigError(
+            f"GRPOConfig.reward_weights {list(given)} differ from the composition's weights "
+            f"{dict(zip(rewards.names, rewards.weights))}; set weights in the composition"
+        )

@@ -1,0 +1,314 @@
+"""``rewardkit train [CONFIG.yaml]``: a GRPO run with a composition of rewards.
+
+Without a config it runs the bundled default: the ``gsm8k`` preset on the bundled GSM8K sample
+with the bundled SmolLM2-135M-Instruct, short enough for a laptop CPU.
+
+What a run writes to its ``output_dir``:
+
+- ``metrics.jsonl``: one record per log (every step by default) with TRL's metrics
+  (``reward``, ``rewards/<name>/mean`` and ``/std`` per component, ``loss``, ``kl``,
+  ``completions/mean_length``, ``step_time``) and rewardkit's (``rewardkit/reward_time``,
+  ``rewardkit/reward_share``, ``rewardkit/<name>/errors`` and each reward's own counters);
+- ``rewards.png``: each component's reward curve and the weighted total;
+- ``model/``: the trained model, or the LoRA adapter, with its tokenizer;
+- ``summary.json``: steps, wall time, and every component's mean over the first and last steps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from rewardkit.errors import ConfigError
+
+FIRST_LAST_WINDOW = 5
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``train`` subcommand to ``rewardkit``'s subparsers."""
+    p = subparsers.add_parser(
+        "train",
+        help="GRPO fine-tuning with a composition of rewards (default: a short CPU run of the gsm8k preset)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("config", nargs="?", help="train YAML (default: the bundled gsm8k default run)")
+    p.add_argument("--max-steps", type=int, help="override trainer.max_steps")
+    p.add_argument("--output-dir", help="override output_dir")
+    p.add_argument("--seed", type=int, help="override seed")
+    p.add_argument("--dry-run", action="store_true", help="build everything and score a few samples; train nothing")
+    p.add_argument(
+        "--resume-from-checkpoint",
+        metavar="PATH",
+        nargs="?",
+        const="last",
+        help="resume from a checkpoint directory, or (no value) from the last checkpoint in output_dir",
+    )
+    p.set_defaults(func=cmd_train)
+    return p
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .config import load_config
+
+    if args.max_steps is not None and args.max_steps < 1:
+        raise ConfigError("--max-steps must be at least 1")
+    config = load_config(args.config).with_overrides(
+        max_steps=args.max_steps, output_dir=args.output_dir, seed=args.seed
+    )
+    if args.dry_run:
+        dry_run(config)
+    else:
+        train(config, resume_from_checkpoint=args.resume_from_checkpoint)
+    return 0
+
+
+# -- building blocks ---------------------------------------------------------------------------
+
+
+def build_composition(config: Any):
+    """The config's rewards as a Composition (a relative YAML path is read next to the config)."""
+    from rewardkit.spec import load_composition, preset_names
+
+    source = config.rewards
+    if isinstance(source, str) and source not in preset_names():
+        source = config.path(source)
+    return load_composition(source)
+
+
+def model_spec(config: Any, override: str | None = None) -> str:
+    """The model to load: the override or the config's model, relative paths made absolute."""
+    from .default_model import DEFAULT_MODEL_NAMES
+
+    if override is not None:
+        return override if override.strip().lower() in DEFAULT_MODEL_NAMES else str(Path(override).expanduser().resolve())
+    if config.model.strip().lower() in DEFAULT_MODEL_NAMES:
+        return config.model
+    return config.path(config.model)
+
+
+def has_accelerator() -> bool:
+    import torch
+
+    return torch.cuda.is_available() or (hasattr(torch, "xpu") and torch.xpu.is_available())
+
+
+def build_grpo_config(config: Any, rewards: Any):
+    """GRPOConfig from the ``trainer`` section, the run's output_dir and seed, and the weights."""
+    from trl import GRPOConfig
+
+    options = dict(config.trainer)
+    defaults: dict[str, Any] = {"logging_steps": 1, "report_to": "none", "disable_tqdm": True}
+    if not has_accelerator():
+        # bf16 on a CPU is slow and TRL would refuse it without use_cpu; checkpointing only costs
+        # time there, and there is no device memory to pin
+        defaults.update(bf16=False, gradient_checkpointing=False, dataloader_pin_memory=False)
+    kwargs = {**defaults, **options, "output_dir": str(Path(config.output_dir).resolve()), "seed": config.seed,
+              **rewards.config_kwargs}
+    try:
+        return GRPOConfig(**kwargs)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"trainer: {exc}") from None
+
+
+def build_peft_config(config: Any):
+    if config.lora is None:
+        return None
+    from peft import LoraConfig
+
+    lora = config.lora
+    return LoraConfig(
+        r=lora.r,
+        lora_alpha=lora.alpha,
+        lora_dropout=lora.dropout,
+        target_modules=lora.target_modules,
+        bias=lora.bias,
+        task_type="CAUSAL_LM",
+    )
+
+
+class Run:
+    """Everything a run is built from, before training."""
+
+    def __init__(self, config: Any, *, metrics_path: Path | None = None, resume: bool = False,
+                 progress: bool = True, extra_callbacks: Sequence[Any] = ()) -> None:
+        from trl import GRPOTrainer
+
+        from .callbacks import MetricsWriter, RunProgress
+        from .data import dataset_for, prepare
+        from .default_model import resolve_model_path
+        from .grpo import trl_rewards
+
+        started = time.perf_counter()
+        self.config = config
+        self.composition = build_composition(config)
+        self.rewards = trl_rewards(self.composition)
+        self.args = build_grpo_config(config, self.rewards)
+        self.dataset = prepare(dataset_for(config), config, self.composition.required_columns())
+        self.model_path = resolve_model_path(model_spec(config))
+        callbacks: list[Any] = [*self.rewards.callbacks]
+        if metrics_path is not None:
+            callbacks.append(MetricsWriter(metrics_path, append=resume))
+        self.progress = RunProgress(self.rewards.names) if progress else None
+        if self.progress is not None:
+            callbacks.append(self.progress)
+        callbacks += list(extra_callbacks)
+        self.trainer = GRPOTrainer(
+            model=str(self.model_path),
+            reward_funcs=self.rewards.funcs,
+            args=self.args,
+            train_dataset=self.dataset,
+            peft_config=build_peft_config(config),
+            callbacks=callbacks,
+        )
+        if progress:
+            from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+            # RunProgress shows one compact line per log instead of the raw metrics dicts
+            self.trainer.remove_callback(ProgressCallback)
+            self.trainer.remove_callback(PrinterCallback)
+        self.build_seconds = time.perf_counter() - started
+
+    def describe(self) -> str:
+        args, cfg = self.args, self.config
+        lines = [
+            f"model:    {self.model_path}" + (f"  (LoRA r={cfg.lora.r}, alpha={cfg.lora.alpha})" if cfg.lora else "  (full fine-tuning)"),
+            f"dataset:  {cfg.dataset.path} [{cfg.dataset.split}]  {len(self.dataset)} rows, columns: "
+            + ", ".join(c for c in self.dataset.column_names if c != "prompt"),
+            "rewards:  " + ", ".join(f"{n}×{w:g}" for n, w in zip(self.rewards.names, self.rewards.weights)),
+            f"grpo:     max_steps={args.max_steps} lr={args.learning_rate:g} num_generations={args.num_generations} "
+            f"batch={args.per_device_train_batch_size} max_completion_length={args.max_completion_length} "
+            f"temperature={args.temperature:g} beta={args.beta:g} loss={args.loss_type}",
+            f"output:   {args.output_dir}",
+        ]
+        return "\n".join(lines)
+
+
+def dry_run(config: Any, *, prompts: int = 2, completions: int = 2, out=None) -> dict[str, Any]:
+    """Build the run, generate a few completions with the model, score them; train nothing."""
+    out = out or sys.stdout
+    from transformers import set_seed
+
+    from .evaluate import as_trl_completions, generate, score_table
+
+    run = Run(config, progress=False)
+    print(run.describe(), file=out)
+    rows = run.dataset.select(range(min(prompts, len(run.dataset))))
+    batch_prompts = [p for p in rows["prompt"] for _ in range(completions)]
+    columns = {c: [v for v in rows[c] for _ in range(completions)] for c in rows.column_names if c != "prompt"}
+    print(f"\nfirst prompt:\n{_show_prompt(batch_prompts[0])}", file=out)
+    set_seed(config.seed)
+    texts = generate(
+        run.trainer.model,
+        run.trainer.processing_class,
+        batch_prompts,
+        max_new_tokens=run.args.max_completion_length,
+        temperature=run.args.temperature,
+    )
+    scores = run.composition.score(as_trl_completions(batch_prompts, texts), batch_prompts, **columns)
+    print(f"\nfirst completion:\n{texts[0]}\n", file=out)
+    table = score_table(run.composition, scores)
+    print(f"dry run: scored {len(texts)} completions ({len(rows)} prompts × {completions}); nothing trained\n", file=out)
+    print(table, file=out)
+    return {"completions": texts, "summary": scores.summary(), "table": table}
+
+
+def _show_prompt(prompt: Any) -> str:
+    if isinstance(prompt, list):
+        return "\n".join(f"  [{m['role']}] {m['content']}" for m in prompt)
+    return prompt
+
+
+def train(config: Any, *, resume_from_checkpoint: str | None = None, out=None) -> dict[str, Any]:
+    """Train, then save the model, the reward-curve PNG and the summary; returns the summary."""
+    out = out or sys.stdout
+    from .plot import plot_rewards, read_metrics
+
+    started = time.perf_counter()
+    output = Path(config.output_dir).resolve()
+    output.mkdir(parents=True, exist_ok=True)
+    metrics_path = output / "metrics.jsonl"
+    run = Run(config, metrics_path=metrics_path, resume=resume_from_checkpoint is not None)
+    print(run.describe(), file=out)
+    resume: str | bool | None = resume_from_checkpoint
+    if resume == "last":
+        resume = True
+    elif resume is not None and not Path(resume).is_dir():
+        raise ConfigError(f"--resume-from-checkpoint: no checkpoint directory {resume}")
+    train_started = time.perf_counter()
+    run.trainer.train(resume_from_checkpoint=resume)
+    train_seconds = time.perf_counter() - train_started
+
+    model_dir = output / "model"
+    run.trainer.save_model(str(model_dir))
+    records = read_metrics(metrics_path)
+    names, weights = run.rewards.names, run.rewards.weights
+    png = plot_rewards(records, names, output / "rewards.png", weights=weights,
+                       title=f"GRPO rewards — {Path(str(run.model_path)).name}")
+    summary = {
+        "steps": run.trainer.state.global_step,
+        "model": str(run.model_path),
+        "lora": config.lora is not None,
+        "rewards": dict(zip(names, weights)),
+        "wall_seconds": round(time.perf_counter() - started, 1),
+        "build_seconds": round(run.build_seconds, 1),
+        "train_seconds": round(train_seconds, 1),
+        "first_last": first_last(records, names),
+        "reward_share": _mean([r.get("rewardkit/reward_share") for r in records]),
+        "step_time": _mean([r.get("step_time") for r in records]),
+        "model_dir": str(model_dir),
+        "metrics": str(metrics_path),
+        "plot": str(png),
+    }
+    (output / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    print("\n" + first_last_table(summary["first_last"], weights), file=out)
+    share = summary["reward_share"]
+    print(
+        f"\n{summary['steps']} steps in {summary['train_seconds']:.0f} s training "
+        f"({summary['wall_seconds']:.0f} s in all); rewards took "
+        f"{'n/a' if share is None else f'{100 * share:.1f}%'} of step time",
+        file=out,
+    )
+    print(f"model: {model_dir}\nmetrics: {metrics_path}\nplot: {png}", file=out)
+    return summary
+
+
+# -- first/last summary ------------------------------------------------------------------------
+
+
+def _mean(values: Sequence[Any]) -> float | None:
+    nums = [float(v) for v in values if isinstance(v, (int, float)) and not math.isnan(float(v))]
+    return sum(nums) / len(nums) if nums else None
+
+
+def first_last(records: Sequence[dict[str, Any]], names: Sequence[str]) -> dict[str, Any]:
+    """Mean of each component (and the total) over the first and the last few logged steps."""
+    if not records:
+        return {}
+    k = max(1, min(FIRST_LAST_WINDOW, len(records) // 2))
+    head, tail = records[:k], records[-k:]
+    keys = [(n, f"rewards/{n}/mean") for n in names] + [("total", "reward")]
+    table = {name: {"first": _mean([r.get(key) for r in head]), "last": _mean([r.get(key) for r in tail])}
+             for name, key in keys}
+    return {"window": k, "first_steps": [head[0]["step"], head[-1]["step"]],
+            "last_steps": [tail[0]["step"], tail[-1]["step"]], "components": table}
+
+
+def first_last_table(data: dict[str, Any], weights: Sequence[float]) -> str:
+    from rewardkit.scoring import format_table
+
+    if not data:
+        return "no training steps were logged"
+    (a, b), (c, d) = data["first_steps"], data["last_steps"]
+    weight = list(weights) + [None]
+    rows = []
+    for (name, v), w in zip(data["components"].items(), weight):
+        change = None if v["first"] is None or v["last"] is None else v["last"] - v["first"]
+        rows.append([name, "" if w is None else f"{w:g}", v["first"], v["last"], change])
+    header = ["component", "weight", f"steps {a}-{b}", f"steps {c}-{d}", "change"]
+    return f"mean reward per component, first vs last {data['window']} steps\n" + format_table(header, rows)
