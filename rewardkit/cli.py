@@ -11,7 +11,7 @@ from typing import Any, Sequence
 from .errors import RewardkitError
 
 # Modules that add subcommands through ``add_parser(subparsers)``; they import trl lazily.
-COMMAND_MODULES = ("rewardkit.trainers.reward_model",)
+COMMAND_MODULES = ("rewardkit.trainers.train", "rewardkit.trainers.evaluate", "rewardkit.trainers.reward_model")
 
 
 def cmd_list(args: argparse.Namespace) -> int:
