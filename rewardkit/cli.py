@@ -11,7 +11,7 @@ from typing import Any, Sequence
 from .errors import RewardkitError
 
 # Modules that add subcommands through ``add_parser(subparsers)``; they import trl lazily.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES = ("rewardkit.trainers.train", "rewardkit.trainers.evaluate", "rewardkit.trainers.reward_model")
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -54,11 +54,20 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from .scoring import annotated_rows, format_table, merge_summaries, read_jsonl, score_rows, summary_table
+    from .scoring import (
+        annotated_rows,
+        check_free_key,
+        format_table,
+        merge_summaries,
+        read_jsonl,
+        score_rows,
+        summary_table,
+    )
     from .spec import load_composition
 
     composition = load_composition(args.file)
     rows = read_jsonl(args.data)
+    check_free_key(rows, args.key)
     results = score_rows(
         composition, rows, completion_key=args.completion_key, prompt_key=args.prompt_key, batch_size=args.batch_size
     )

@@ -1,7 +1,8 @@
 """The plugin registry: built-in and third-party plugins, registered through the same hooks.
 
 Third-party plugins load from the ``rewardkit`` entry-point group. ``REWARDKIT_DISABLE_PLUGIN_AUTOLOAD=1``
-turns that off; ``REWARDKIT_PLUGINS=a,b`` loads only the named entry points (or distributions).
+turns that off; ``REWARDKIT_PLUGINS=a,b`` loads only the named entry points (or distributions);
+``REWARDKIT_TRACE=1`` prints every registration to stderr, for plugin authors.
 A plugin that fails to import is reported in one line on stderr and skipped. Two plugins that
 register the same name fail at load time, naming both providers.
 """
@@ -24,9 +25,10 @@ from .reward import Reward
 ENTRY_POINT_GROUP = "rewardkit"
 DISABLE_AUTOLOAD_ENV = "REWARDKIT_DISABLE_PLUGIN_AUTOLOAD"
 ALLOWLIST_ENV = "REWARDKIT_PLUGINS"
+TRACE_ENV = "REWARDKIT_TRACE"
 
 # Modules under rewardkit.plugins that are registered as the built-in plugins.
-BUILTIN_PLUGINS = ("format", "length")
+BUILTIN_PLUGINS = ("format", "length", "language", "reward_model", "rm_remote", "extractors", "math")
 
 KINDS = {
     "reward": "register_rewards",
@@ -63,10 +65,24 @@ class Registry:
     # -- plugins -----------------------------------------------------------------------------
 
     def register(self, plugin: Any, name: str | None = None) -> str:
-        """Register a plugin object (module or class with hookimpls); returns its name."""
+        """Register a plugin object (module or object with hookimpls); returns its name.
+
+        Fails, leaving the registry unchanged, when the plugin registers a name another plugin has.
+        """
         registered = self.pm.register(plugin, name=name)
-        self._catalogues = None
-        self.pm.check_pending()
+        before = self._catalogues or {}
+        try:
+            self.pm.check_pending()
+            self._catalogues = {k: self._collect(k) for k in KINDS}
+        except Exception:
+            self.pm.unregister(plugin)
+            self._catalogues = None
+            raise
+        if os.environ.get(TRACE_ENV):
+            for kind, items in self._catalogues.items():
+                for item in items.values():
+                    if item.name not in before.get(kind, {}):
+                        print(f"rewardkit trace: plugin '{item.provider}' registered {kind} '{item.name}'", file=sys.stderr)
         return registered
 
     def unregister(self, name: str) -> None:
@@ -83,8 +99,9 @@ class Registry:
             if self.pm.has_plugin(ep.name):
                 continue
             try:
-                plugin = ep.load()
-                self.register(plugin, ep.name)
+                self.register(ep.load(), ep.name)
+            except DuplicateNameError:
+                raise
             except Exception as exc:  # noqa: BLE001 - one broken plugin must not break the rest
                 line = f"rewardkit: plugin '{ep.name}' ({ep.value}) failed to load: {type(exc).__name__}: {exc}"
                 self.load_errors.append(line)

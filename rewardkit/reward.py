@@ -56,7 +56,9 @@ class Batch:
 
     def note(self, key: str, index: int, value: Any) -> None:
         """Record a per-sample detail (an extracted answer, a detected language) under ``key``."""
-        self.extra.setdefault(key, [None] * len(self.samples))[index] = value
+        if key not in self.extra:
+            self.extra[key] = [None] * len(self.samples)
+        self.extra[key][index] = value
 
     def count(self, metric: str, amount: float = 1) -> None:
         """Add ``amount`` to a batch-level metric (timeouts, cache hits...)."""

@@ -27,6 +27,13 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
     return rows
 
 
+def check_free_key(rows: list[dict[str, Any]], key: str) -> None:
+    """Refuse to score into a key the input already uses (its data would be lost)."""
+    taken = [i for i, row in enumerate(rows) if key in row]
+    if taken:
+        raise ConfigError(f"input row {taken[0]} already has a '{key}' key; choose another with --key")
+
+
 def batches(rows: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
@@ -40,15 +47,15 @@ def score_rows(
     prompt_key: str = "prompt",
     batch_size: int = 64,
 ) -> list[Scores]:
-    """Score rows in batches; every other key of a row is passed as a dataset column."""
+    """Score rows in batches; every other key of any row is passed as a dataset column (None where absent)."""
     if batch_size < 1:
         raise ConfigError("batch size must be at least 1")
     missing = [i for i, row in enumerate(rows) if completion_key not in row]
     if missing:
         raise ConfigError(f"rows {missing[:5]} have no '{completion_key}' key (use --completion-key)")
+    keys = dict.fromkeys(k for row in rows for k in row if k not in (completion_key, prompt_key))
     results = []
     for chunk in batches(rows, batch_size):
-        keys = dict.fromkeys(k for row in chunk for k in row if k not in (completion_key, prompt_key))
         columns = {k: [row.get(k) for row in chunk] for k in keys}
         has_prompts = any(prompt_key in row for row in chunk)
         prompts = [row.get(prompt_key) for row in chunk] if has_prompts else None
@@ -62,8 +69,6 @@ def annotated_rows(rows: list[dict[str, Any]], results: list[Scores], key: str) 
     for scores in results:
         for i in range(len(scores)):
             row = rows[offset + i]
-            if key in row:
-                raise ConfigError(f"input row {offset + i} already has a '{key}' key; choose another with --key")
             extra = {
                 name: {k: values[i] for k, values in detail.items()} for name, detail in scores.extra.items()
             }

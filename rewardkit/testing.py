@@ -147,7 +147,8 @@ def check_reward_contract(
     conversational formats, prompts omitted, empty, unicode/emoji and 100,000-character completions,
     missing columns (must raise MissingColumnError), None column values, extra keyword arguments
     (TRL's trainer_state, completion_ids, log_extra, log_metric and unknown ones), the
-    one-score-per-completion rule, pickling and ``__name__``. Returns the names of the checks run.
+    one-score-per-completion rule, pickling and ``__name__``. A completion scores the same as a
+    string and as an assistant message under a user-turn prompt. Returns the names of the checks run.
     """
     columns = dict(columns or {})
     failures: list[str] = []
@@ -183,11 +184,12 @@ def check_reward_contract(
 
     plain = run("plain strings", texts, prompts=[prompt] * n, **cols())
     run("no prompts", texts, **cols())
-    chat_prompts = [[{"role": "system", "content": "Be brief."}, {"role": "user", "content": prompt}]] * n
     chat = [[{"role": "assistant", "content": t}] for t in texts]
-    chat_scores = run("conversational messages", chat, prompts=chat_prompts, **cols())
+    chat_scores = run("conversational messages", chat, prompts=[[{"role": "user", "content": prompt}]] * n, **cols())
     if plain is not None and chat_scores is not None and plain != chat_scores:
         failures.append(f"conversational messages: scores {chat_scores} differ from plain strings {plain}")
+    system_turn = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": prompt}]
+    run("conversational with a system turn", chat, prompts=[system_turn] * n, **cols())
     run("empty batch", [], prompts=[], **cols(count=0))
 
     logged: dict[str, list[Any]] = {"extra": [], "metric": []}

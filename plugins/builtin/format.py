@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -26,7 +27,7 @@ class XmlCount(Reward):
 
     ``per_tag`` for each of ``<reasoning>\\n``, ``\\n</reasoning>\\n``, ``\\n<answer>\\n`` and
     ``\\n</answer>`` present exactly once, minus ``trailing_penalty`` per character after the closing
-    answer tag (trailing whitespace is not counted).
+    answer tag (whitespace there is not counted).
 
     >>> XmlCount()(["<reasoning>\\nx\\n</reasoning>\\n<answer>\\n4\\n</answer>"])
     [0.5]
@@ -44,7 +45,7 @@ class XmlCount(Reward):
         total = sum(p.per_tag for tag in lines if text.count(tag) == 1)
         closing = f"</{a}>"
         if text.count(closing) == 1:
-            total -= p.trailing_penalty * len(text.split(closing, 1)[1].rstrip())
+            total -= p.trailing_penalty * len(text.split(closing, 1)[1].strip())
         return total
 
 
@@ -52,7 +53,26 @@ class FormatScore(XmlTags):
     score: float = Field(0.5, description="score when the format matches (the GSM8K recipe's 0.5)")
 
 
-class StrictFormat(Reward):
+class TagLayout(Reward):
+    """A format reward that scores ``params.score`` when its tag pattern matches."""
+
+    Params = FormatScore
+    anchored: ClassVar[bool] = False
+
+    def layout(self, reasoning: str, answer: str) -> str:
+        raise NotImplementedError
+
+    @functools.cached_property
+    def pattern(self) -> re.Pattern[str]:
+        p = self.params
+        return re.compile(self.layout(re.escape(p.reasoning_tag), re.escape(p.answer_tag)), re.DOTALL)
+
+    def score(self, sample: Sample) -> float:
+        match = (self.pattern.fullmatch if self.anchored else self.pattern.search)(sample.completion)
+        return self.params.score if match else 0.0
+
+
+class StrictFormat(TagLayout):
     """The whole completion is ``<reasoning>\\n…\\n</reasoning>\\n<answer>\\n…\\n</answer>``.
 
     One trailing newline is allowed but not required (generation usually stops at EOS).
@@ -60,25 +80,20 @@ class StrictFormat(Reward):
 
     name = "strict_format"
     description = "whole completion is <reasoning>\\n…\\n</reasoning>\\n<answer>\\n…\\n</answer>\\n"
-    Params = FormatScore
+    anchored = True
 
-    def score(self, sample: Sample) -> float:
-        r, a = re.escape(self.params.reasoning_tag), re.escape(self.params.answer_tag)
-        pattern = rf"<{r}>\n.*?\n</{r}>\n<{a}>\n.*?\n</{a}>\n?"
-        return self.params.score if re.fullmatch(pattern, sample.completion, re.DOTALL) else 0.0
+    def layout(self, r: str, a: str) -> str:
+        return rf"<{r}>\n.*?\n</{r}>\n<{a}>\n.*?\n</{a}>\n?"
 
 
-class SoftFormat(Reward):
+class SoftFormat(TagLayout):
     """``<reasoning>…</reasoning>`` followed by ``<answer>…</answer>`` anywhere, across newlines."""
 
     name = "soft_format"
     description = "<reasoning>…</reasoning>\\s*<answer>…</answer> anywhere in the completion"
-    Params = FormatScore
 
-    def score(self, sample: Sample) -> float:
-        r, a = re.escape(self.params.reasoning_tag), re.escape(self.params.answer_tag)
-        pattern = rf"<{r}>.*?</{r}>\s*<{a}>.*?</{a}>"
-        return self.params.score if re.search(pattern, sample.completion, re.DOTALL) else 0.0
+    def layout(self, r: str, a: str) -> str:
+        return rf"<{r}>.*?</{r}>\s*<{a}>.*?</{a}>"
 
 
 class ThinkFormatParams(RewardParams):
@@ -111,13 +126,17 @@ class ThinkFormat(Reward):
             return setting
         return bool(sample.prompt) and sample.prompt.rstrip().endswith(f"<{self.params.think_tag}>")
 
+    @functools.cached_property
+    def pattern(self) -> re.Pattern[str]:
+        t, a = re.escape(self.params.think_tag), re.escape(self.params.answer_tag)
+        return re.compile(rf"\s*<{t}>(.*?)</{t}>\s*<{a}>(.*?)</{a}>\s*", re.DOTALL)
+
     def score(self, sample: Sample) -> float:
         p = self.params
-        t, a = re.escape(p.think_tag), re.escape(p.answer_tag)
         text = sample.completion
         if self.opened_in_prompt(sample) and not text.lstrip().startswith(f"<{p.think_tag}>"):
             text = f"<{p.think_tag}>" + text
-        match = re.fullmatch(rf"\s*<{t}>(.*?)</{t}>\s*<{a}>(.*?)</{a}>\s*", text, re.DOTALL)
+        match = self.pattern.fullmatch(text)
         if not match or any(text.count(tag) != 1 for tag in (f"<{p.think_tag}>", f"<{p.answer_tag}>")):
             return 0.0
         think, answer = (g.strip() for g in match.groups())

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from rewardkit.hookspecs import hookimpl
+from rewardkit.errors import MissingColumnError
 from rewardkit.reward import Batch, Reward, RewardParams, Sample
 
 
@@ -42,8 +43,8 @@ def completion_lengths(reward: Reward, batch: Batch, params: LengthUnit) -> list
         tok = load_tokenizer(params.tokenizer)
         lengths = [len(tok(s.completion, add_special_tokens=False)["input_ids"]) for s in batch.samples]
     else:
-        raise ValueError(
-            f"reward '{reward.__name__}': unit=tokens needs TRL's completion_ids or a 'tokenizer' path"
+        raise MissingColumnError(
+            f"reward '{reward.__name__}': unit=tokens needs TRL's completion_ids column or a 'tokenizer' path"
         )
     for i in range(len(batch)):
         batch.note("unit", i, unit)

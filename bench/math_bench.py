@@ -1,0 +1,556 @@
+"""Benchmark of rewardkit's math verification against TRL's accuracy_reward and math-verify.
+
+One run, one corpus, every system scores the same completions:
+
+- the corpus is built from real data (``../shared/data``): GSM8K test questions with their gold
+  solutions and MATH-500 problems with their reference solutions. Each gold answer becomes several
+  completions whose truth is known by construction: correct ones in the recipe's XML format, as
+  ``$1,234.00``, in ``\\boxed{}``, as a ``\\frac``, as an expression, with words around the
+  number, the reference solution itself, a Minerva-style "final answer is $…$"; wrong ones with
+  the answer changed;
+- systems: ``math_correctness`` (1 worker and a pool), the full ``gsm8k`` preset (1 worker and a
+  pool), ``trl.rewards.accuracy_reward``, and math-verify's default ``parse`` + ``verify`` per
+  sample;
+- measured: completions per second (batches of 64, as a trainer calls rewards), agreement with
+  the truth, and for every disagreement between rewardkit and another system, which one is right;
+  the time for a 64-completion batch holding 8 pathological answers, scored from a non-main
+  thread; the pool's cold start.
+
+Results go to ``bench/results/math_bench.json`` and a table into ``docs/math.md`` (between the
+``math-bench`` markers). Run: ``python bench/math_bench.py`` (``--help`` for sizes); it takes a
+few minutes on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import os
+import platform
+import random
+import re
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+REPO = Path(__file__).resolve().parents[1]
+if str(Path(__file__).resolve().parent) not in sys.path:  # "import math_bench" from the workers
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+BATCH = 64
+
+# -- corpus -------------------------------------------------------------------------------------
+
+
+def _gsm8k_rows(data: Path, limit: int, rng: random.Random) -> list[dict[str, Any]]:
+    rows = [json.loads(line) for line in (data / "gsm8k" / "test.jsonl").read_text().splitlines()]
+    return rng.sample(rows, min(limit, len(rows)))
+
+
+def _math_rows(data: Path, limit: int, rng: random.Random) -> list[dict[str, Any]]:
+    rows = [json.loads(line) for line in (data / "math500" / "test.jsonl").read_text().splitlines()]
+    return rng.sample(rows, min(limit, len(rows)))
+
+
+def build_corpus(data: Path, n_gsm8k: int, n_math: int, seed: int, n_warm: int = 0) -> tuple[list, list]:
+    """Completions with known truth, and a warm-up corpus built the same way from other problems.
+
+    Each item: dataset, kind, completion, answer (gold column for rewardkit), solution (gold for
+    TRL / math-verify), truth."""
+    rng = random.Random(seed)
+    gsm8k = _gsm8k_rows(data, n_gsm8k + n_warm, rng)
+    math = _math_rows(data, n_math + n_warm, rng)
+    warm = _completions(gsm8k[:n_warm], math[:n_warm], rng)
+    return _completions(gsm8k[n_warm:], math[n_warm:], rng), warm
+
+
+def _completions(gsm8k_rows: list[dict], math_rows: list[dict], rng: random.Random) -> list[dict[str, Any]]:
+    corpus: list[dict[str, Any]] = []
+    for row in gsm8k_rows:
+        gold = row["answer"]
+        n = int(gold.rsplit("####", 1)[1].strip().replace(",", ""))
+        reasoning = re.sub(r"<<[^>]*>>", "", gold.rsplit("####", 1)[0]).strip()
+        wrong = n + rng.choice([1, -1, 10, 2]) if n != 0 else 3
+
+        def add(kind: str, completion: str, truth: bool) -> None:
+            corpus.append(
+                {"dataset": "gsm8k", "kind": kind, "completion": completion, "answer": gold, "solution": gold, "truth": truth}
+            )
+
+        xml = "<reasoning>\n{r}\n</reasoning>\n<answer>\n{a}\n</answer>\n"
+        add("xml", xml.format(r=reasoning, a=n), True)
+        add("money", xml.format(r=reasoning, a=f"${n:,}.00"), True)
+        add("boxed", f"{reasoning}\nThe answer is $\\boxed{{{n}}}$.", True)
+        add("frac", f"{reasoning}\nSo we get $\\boxed{{\\frac{{{2 * n}}}{{2}}}}$.", True)
+        add("words", f"{reasoning}\nTherefore the answer is {n:,} in total.", True)
+        add("xml_wrong", xml.format(r=reasoning, a=wrong), False)
+        add("boxed_wrong", f"{reasoning}\nThe answer is $\\boxed{{{wrong}}}$.", False)
+
+    for row in math_rows:
+        gold, solution = row["answer"], row["solution"]
+        from rewardkit.answers import last_boxed
+
+        boxed = last_boxed(solution)
+        if boxed is None:
+            continue
+        start = solution.rfind("\\boxed{" + boxed + "}")
+        before = solution[:start] if start >= 0 else solution
+
+        def add(kind: str, completion: str, truth: bool) -> None:
+            corpus.append(
+                {"dataset": "math500", "kind": kind, "completion": completion, "answer": gold, "solution": solution, "truth": truth}
+            )
+
+        add("solution", solution, True)
+        add("final_answer_is", f"{before.rstrip()} ...\nThe final answer is ${gold}$. I hope it is correct.", True)
+        if "\\frac" in gold and "\\dfrac" not in gold:
+            add("dfrac", solution.replace("\\boxed{" + boxed + "}", "\\boxed{" + boxed.replace("\\frac", "\\dfrac") + "}"), True)
+        if re.fullmatch(r"-?\d+", gold.strip()):
+            value = int(gold)
+            add("wrong", solution.replace("\\boxed{" + boxed + "}", f"\\boxed{{{value + 1}}}"), False)
+        elif "\\infty" not in gold and "=" not in gold and "," not in gold and "\\text" not in gold:
+            add("wrong", solution.replace("\\boxed{" + boxed + "}", "\\boxed{" + boxed + " + 1}"), False)
+    return corpus
+
+
+# -- systems ------------------------------------------------------------------------------------
+
+
+def _worker_cpu() -> float | None:
+    """CPU seconds used so far by the live verification workers (Linux /proc; None elsewhere)."""
+    from rewardkit.workers import shared_pools
+
+    total = 0.0
+    try:
+        for pool in shared_pools():
+            for pid in pool.pids():
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
+
+
+def timed_batches(score: Callable[[list[dict[str, Any]]], list[Any]], items: list[dict[str, Any]]) -> tuple[list[Any], float, float | None]:
+    """Scores, wall seconds, and CPU seconds (this process plus its verification workers)."""
+    results: list[Any] = []
+    workers_before = _worker_cpu()
+    cpu = time.process_time()
+    start = time.perf_counter()
+    for i in range(0, len(items), BATCH):
+        results += score(items[i : i + BATCH])
+    wall = time.perf_counter() - start
+    cpu = time.process_time() - cpu
+    workers_after = _worker_cpu()
+    if workers_before is None or workers_after is None:
+        return results, wall, None
+    return results, wall, cpu + workers_after - workers_before
+
+
+def rewardkit_reward(workers: int) -> Callable:
+    from rewardkit import get_reward
+
+    reward = get_reward("math_correctness", workers=workers)
+
+    def score(batch: list[dict[str, Any]]) -> list[Any]:
+        return reward([b["completion"] for b in batch], answer=[b["answer"] for b in batch])
+
+    return score
+
+
+def rewardkit_preset(workers: int) -> Callable:
+    from rewardkit.spec import load_composition
+
+    comp = load_composition(
+        {"extends": "gsm8k", "rewards": [{"name": "math_correctness", "params": {"workers": workers}}]}
+    )
+
+    def score(batch: list[dict[str, Any]]) -> list[Any]:
+        scores = comp.score([b["completion"] for b in batch], answer=[b["answer"] for b in batch])
+        return scores.components["math_correctness"]
+
+    return score
+
+
+def trl_accuracy() -> Callable:
+    from trl.rewards import accuracy_reward
+
+    def score(batch: list[dict[str, Any]]) -> list[Any]:
+        completions = [[{"role": "assistant", "content": b["completion"]}] for b in batch]
+        return accuracy_reward(completions, solution=[b["solution"] for b in batch])
+
+    return score
+
+
+def math_verify_default() -> Callable:
+    from math_verify import parse, verify
+
+    def score(batch: list[dict[str, Any]]) -> list[Any]:
+        return [float(verify(parse(b["solution"]), parse(b["completion"]))) for b in batch]
+
+    return score
+
+
+def clear_worker_caches() -> None:
+    """Runs in a verification worker: forget parsed answers (the next system sees none)."""
+    time.sleep(0.05)  # keep this worker busy so that the other workers get one of these too
+    _clear_process_caches()
+    from rewardkit.symbolic import normalized, parse_answer
+
+    parse_answer.cache_clear()
+    normalized.cache_clear()
+
+
+def _clear_process_caches() -> None:
+    from rewardkit.numerals import _parse_numeral
+
+    _parse_numeral.cache_clear()
+    if "math_verify.parser" in sys.modules:  # math-verify's own 20-entry parse cache
+        sys.modules["math_verify.parser"].parse_latex_cached.cache_clear()
+
+
+def clear_caches() -> None:
+    """Before each timed chunk: no system profits from answers another system just parsed."""
+    from rewardkit.workers import shared_pools
+
+    _clear_process_caches()
+    import math_bench  # this file as a module: workers can import the task by that name
+
+    for pool in shared_pools():
+        pool.map(math_bench.clear_worker_caches, [()] * (3 * pool.size), timeout=30)
+
+
+def verdict(score: Any) -> bool | None:
+    return None if score is None else score > 0
+
+
+# -- the pathological batch ---------------------------------------------------------------------
+
+
+def pathological_batch_seconds() -> dict[str, Any]:
+    """64 completions, 8 pathological, scored by math_correctness from a non-main thread."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from test_math_bounded import PATHOLOGICAL, _normal_cases  # the test's own cases
+
+    from rewardkit import get_reward
+
+    rows = [(c, g) for c, g, _ in _normal_cases()] + [(c, "42") for c, _ in PATHOLOGICAL.values()]
+    random.Random(1).shuffle(rows)
+    reward = get_reward("math_correctness", timeout=1.0)
+    reward(["\\boxed{\\frac{\\pi}{2}}"], answer=["\\frac{\\pi}{2}"])  # start the pool first
+    out: dict[str, Any] = {}
+
+    def run() -> None:
+        start = time.perf_counter()
+        result = reward.evaluate([r[0] for r in rows], answer=[r[1] for r in rows])
+        out["seconds"] = time.perf_counter() - start
+        out["timeouts"] = result.metrics["timeouts"]
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    return out
+
+
+# -- main ---------------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {}
+    for module in ("sympy", "math_verify", "trl", "latex2sympy2_extended"):
+        try:
+            from importlib.metadata import version
+
+            versions[module] = version(module.replace("_", "-"))
+        except Exception:  # noqa: BLE001
+            versions[module] = "?"
+    from rewardkit.workers import cpu_count
+
+    return {
+        "cpu": cpu,
+        "cores": cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_average_at_start": os.getloadavg() if hasattr(os, "getloadavg") else None,
+        "versions": versions,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=Path(os.environ.get("REWARDKIT_SHARED_DATA", REPO.parent / "shared" / "data")))
+    parser.add_argument("--gsm8k", type=int, default=150, help="GSM8K questions (8 completions each)")
+    parser.add_argument("--math", type=int, default=485, help="MATH-500 problems (3-4 completions each)")
+    parser.add_argument("--workers", type=int, default=None, help="pool size (default: CPU count)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--chunks", type=int, default=5, help="the systems take turns chunk by chunk")
+    parser.add_argument("--warm", type=int, default=15, help="problems of each dataset scored untimed before each pass")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "math_bench.json")
+    parser.add_argument("--docs", type=Path, default=REPO / "docs" / "math.md", help="markdown file to update ('' to skip)")
+    args = parser.parse_args(argv)
+    logging.getLogger("math_verify").setLevel(logging.ERROR)
+
+    if not (args.data / "gsm8k" / "test.jsonl").exists():
+        parser.error(f"no GSM8K data under {args.data} (give the shared data folder with --data)")
+    from rewardkit.workers import cpu_count
+
+    pool_size = args.workers or cpu_count()
+    corpus, warm = build_corpus(args.data, args.gsm8k, args.math, args.seed, n_warm=args.warm)
+    subsets = {
+        "all": corpus,
+        "gsm8k": [c for c in corpus if c["dataset"] == "gsm8k"],
+        "math500": [c for c in corpus if c["dataset"] == "math500"],
+    }
+    print(f"corpus: {len(corpus)} completions ({len(subsets['gsm8k'])} GSM8K, {len(subsets['math500'])} MATH-500)", flush=True)
+
+    # Cold start of the verification pool: fork server, sympy import, warm-up, workers.
+    from rewardkit.verify import Verifier
+
+    start = time.perf_counter()
+    Verifier(workers=1).check_many([("\\frac{\\pi}{2}", "\\dfrac{\\pi}{2}")])
+    cold_start = time.perf_counter() - start
+    print(f"pool cold start: {cold_start:.2f} s", flush=True)
+
+    systems: dict[str, Callable[[], Callable]] = {
+        "math_correctness (1 worker)": lambda: rewardkit_reward(1),
+        f"math_correctness ({pool_size} workers)": lambda: rewardkit_reward(pool_size),
+        "gsm8k preset (1 worker)": lambda: rewardkit_preset(1),
+        f"gsm8k preset ({pool_size} workers)": lambda: rewardkit_preset(pool_size),
+        "trl accuracy_reward": trl_accuracy,
+        "math-verify parse+verify": math_verify_default,
+    }
+    # Every system is built once and scores the same warm-up completions (other problems),
+    # untimed: imports, pool start-up, and what any long run has warm (ANTLR's prediction tables,
+    # sympy's caches) are not what is measured. The corpus is then cut into chunks of distinct
+    # problems and the systems take turns on each chunk, so load from other jobs on the machine
+    # falls on all of them alike; no answer is seen twice, so no cache answers for another pass.
+    scorers = {}
+    for name, make in systems.items():
+        scorers[name] = make()
+        timed_batches(scorers[name], warm)
+    names = list(scorers)
+    totals = {
+        name: {subset: {"scores": [], "seconds": 0.0, "cpu_seconds": 0.0} for subset in ("gsm8k", "math500")}
+        for name in names
+    }
+    for k in range(args.chunks):
+        for name in names[k % len(names) :] + names[: k % len(names)]:
+            for subset in ("gsm8k", "math500"):
+                items = subsets[subset]
+                chunk = items[k * len(items) // args.chunks : (k + 1) * len(items) // args.chunks]
+                clear_caches()
+                scores, seconds, cpu_seconds = timed_batches(scorers[name], chunk)
+                total = totals[name][subset]
+                total["scores"] += scores
+                total["seconds"] += seconds
+                total["cpu_seconds"] = None if cpu_seconds is None or total["cpu_seconds"] is None else total["cpu_seconds"] + cpu_seconds
+
+    results: dict[str, Any] = {}
+    for name in names:
+        per_subset = {}
+        for subset in ("gsm8k", "math500"):
+            items, total = subsets[subset], totals[name][subset]
+            verdicts = [verdict(s) for s in total["scores"]]
+            per_subset[subset] = {
+                "n": len(items),
+                "seconds": total["seconds"],
+                "per_second": len(items) / total["seconds"],
+                "cpu_seconds": total["cpu_seconds"],
+                "per_cpu_second": len(items) / total["cpu_seconds"] if total["cpu_seconds"] else None,
+                "correct_verdicts": sum(v == c["truth"] for v, c in zip(verdicts, items)),
+                "unscored": sum(v is None for v in verdicts),
+                "verdicts": verdicts,
+            }
+        total_n = sum(p["n"] for p in per_subset.values())
+        total_s = sum(p["seconds"] for p in per_subset.values())
+        cpus = [p["cpu_seconds"] for p in per_subset.values()]
+        results[name] = {
+            "subsets": per_subset,
+            "n": total_n,
+            "seconds": total_s,
+            "per_second": total_n / total_s,
+            "per_cpu_second": total_n / sum(cpus) if all(cpus) else None,
+            "accuracy": sum(p["correct_verdicts"] for p in per_subset.values()) / total_n,
+        }
+        print(f"{name:32} {results[name]['per_second']:10.1f}/s  {results[name]['per_cpu_second'] or 0:10.1f}/cpu-s  "
+              f"accuracy {results[name]['accuracy']:.4f}", flush=True)
+
+    # Who is right where rewardkit and another system disagree.
+    ours = "math_correctness (1 worker)"
+    ordered = [c for s in ("gsm8k", "math500") for c in subsets[s]]
+
+    def all_verdicts(name: str) -> list[Any]:
+        return [v for s in ("gsm8k", "math500") for v in results[name]["subsets"][s]["verdicts"]]
+
+    disagreements = {}
+    for name in results:
+        if name.startswith(("math_correctness", "gsm8k preset")):
+            continue
+        rows = [
+            (c, a, b) for c, a, b in zip(ordered, all_verdicts(ours), all_verdicts(name)) if a != b
+        ]
+        by_kind: dict[str, dict[str, int]] = {}
+        for c, a, b in rows:
+            key = f"{c['dataset']}/{c['kind']}"
+            entry = by_kind.setdefault(key, {"rewardkit_right": 0, "other_right": 0, "neither": 0})
+            if a == c["truth"]:
+                entry["rewardkit_right"] += 1
+            elif b == c["truth"]:
+                entry["other_right"] += 1
+            else:
+                entry["neither"] += 1
+        examples = [
+            {"kind": f"{c['dataset']}/{c['kind']}", "truth": c["truth"], "rewardkit": a, name: b,
+             "answer": c["answer"][-80:], "completion_end": c["completion"][-160:]}
+            for c, a, b in rows if a != c["truth"]
+        ][:15]
+        disagreements[name] = {
+            "total": len(rows),
+            "rewardkit_right": sum(e["rewardkit_right"] for e in by_kind.values()),
+            "other_right": sum(e["other_right"] for e in by_kind.values()),
+            "by_kind": by_kind,
+            "rewardkit_wrong_examples": examples,
+        }
+    own_mistakes = [
+        {"kind": f"{c['dataset']}/{c['kind']}", "truth": c["truth"], "verdict": a, "answer": c["answer"][-80:],
+         "completion_end": c["completion"][-200:]}
+        for c, a in zip(ordered, all_verdicts(ours)) if a != c["truth"]
+    ]
+
+    pathological = pathological_batch_seconds()
+    print(f"64-completion batch with 8 pathological answers, from a thread: {pathological['seconds']:.2f} s "
+          f"({pathological['timeouts']} timeouts)", flush=True)
+
+    for r in results.values():
+        for p in r["subsets"].values():
+            del p["verdicts"]
+    report = {
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "machine": {**machine(), "load_average_at_end": os.getloadavg() if hasattr(os, "getloadavg") else None},
+        "note": "shared machine: other agents were running; per-second figures are indicative",
+        "corpus": {
+            "completions": len(corpus),
+            "gsm8k": len(subsets["gsm8k"]),
+            "math500": len(subsets["math500"]),
+            "kinds": sorted({f"{c['dataset']}/{c['kind']}" for c in corpus}),
+            "correct_share": sum(c["truth"] for c in corpus) / len(corpus),
+        },
+        "batch_size": BATCH,
+        "chunks": args.chunks,
+        "pool_size": pool_size,
+        "pool_cold_start_seconds": cold_start,
+        "systems": results,
+        "disagreements_with_rewardkit": disagreements,
+        "rewardkit_mistakes": own_mistakes[:30],
+        "pathological_batch": pathological,
+        "targets": targets(results, pool_size),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    print(f"wrote {args.out}")
+    if str(args.docs):
+        write_table(args.docs, report)
+        print(f"updated {args.docs}")
+    return 0
+
+
+def targets(results: dict[str, Any], pool_size: int) -> dict[str, Any]:
+    """The issue's targets, as ratios of wall-clock throughput and of throughput per CPU second."""
+    trl = results["trl accuracy_reward"]
+    mv = results["math-verify parse+verify"]
+    preset_pool = results[f"gsm8k preset ({pool_size} workers)"]
+    preset_one = results["gsm8k preset (1 worker)"]
+    single = results["math_correctness (1 worker)"]
+
+    def ratio(a: dict[str, Any], b: dict[str, Any], key: str) -> float | None:
+        return a[key] / b[key] if a.get(key) and b.get(key) else None
+
+    gsm, math = "gsm8k", "math500"
+    return {
+        "gsm8k preset / trl accuracy_reward on GSM8K completions (target 20)": {
+            "wall_pool": ratio(preset_pool["subsets"][gsm], trl["subsets"][gsm], "per_second"),
+            "wall_1_worker": ratio(preset_one["subsets"][gsm], trl["subsets"][gsm], "per_second"),
+            "cpu_1_worker": ratio(preset_one["subsets"][gsm], trl["subsets"][gsm], "per_cpu_second"),
+        },
+        "accuracy (target: at least math-verify's)": {
+            "rewardkit": single["accuracy"], "math-verify": mv["accuracy"], "trl": trl["accuracy"],
+        },
+        "math_correctness 1 worker / math-verify on MATH-500 completions (target 2)": {
+            "wall": ratio(single["subsets"][math], mv["subsets"][math], "per_second"),
+            "cpu": ratio(single["subsets"][math], mv["subsets"][math], "per_cpu_second"),
+        },
+    }
+
+
+def write_table(path: Path, report: dict[str, Any]) -> None:
+    m = report["machine"]
+    lines = [
+        f"Run {report['date'][:10]} on {m['cpu']}, {m['cores']} cores, Python {m['python']} "
+        f"(sympy {m['versions']['sympy']}, math-verify {m['versions']['math_verify']}, trl {m['versions']['trl']}); "
+        f"{report['corpus']['completions']} completions ({report['corpus']['gsm8k']} GSM8K, "
+        f"{report['corpus']['math500']} MATH-500), batches of {report['batch_size']}, systems taking turns "
+        f"over {report['chunks']} chunks. Shared machine (other jobs running, load average "
+        f"{m['load_average_at_start'][0]:.1f} at start): throughput figures are indicative.",
+        "",
+        "| system | GSM8K /s | MATH-500 /s | GSM8K /CPU-s | MATH-500 /CPU-s | agreement with truth |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+
+    def num(value: float | None, fmt: str = ",.0f") -> str:
+        return "n/a" if value is None else format(value, fmt)
+
+    for name, r in report["systems"].items():
+        s = r["subsets"]
+        lines.append(
+            f"| {name} | {num(s['gsm8k']['per_second'])} | {num(s['math500']['per_second'])} | "
+            f"{num(s['gsm8k']['per_cpu_second'])} | {num(s['math500']['per_cpu_second'])} | {r['accuracy']:.2%} |"
+        )
+    t = report["targets"]
+    g = t["gsm8k preset / trl accuracy_reward on GSM8K completions (target 20)"]
+    a = t["accuracy (target: at least math-verify's)"]
+    lx = t["math_correctness 1 worker / math-verify on MATH-500 completions (target 2)"]
+    lines += [
+        "",
+        "/s: completions per second of wall-clock time; /CPU-s: per second of CPU time of the caller "
+        "and its verification workers together (what a dedicated core gives; less sensitive to the "
+        "other jobs on the machine).",
+        "",
+        f"- gsm8k preset vs TRL `accuracy_reward` on GSM8K completions: {num(g['wall_1_worker'], '.0f')}× "
+        f"(1 worker), {num(g['wall_pool'], '.0f')}× (pool), {num(g['cpu_1_worker'], '.0f')}× per CPU second; target 20×.",
+        f"- agreement with truth: rewardkit {a['rewardkit']:.2%}, math-verify {a['math-verify']:.2%}, "
+        f"TRL {a['trl']:.2%}; target: at least math-verify's.",
+        f"- LaTeX answers (MATH-500 completions), one worker vs math-verify in one process: "
+        f"{num(lx['wall'], '.1f')}× wall-clock, {num(lx['cpu'], '.1f')}× per CPU second; target 2×.",
+        f"- a 64-completion batch with 8 pathological answers, scored from a non-main thread: "
+        f"{report['pathological_batch']['seconds']:.2f} s ({report['pathological_batch']['timeouts']} timeouts at 1 s); "
+        f"pool cold start {report['pool_cold_start_seconds']:.1f} s (once per process).",
+    ]
+    for name, d in report["disagreements_with_rewardkit"].items():
+        lines.append(
+            f"- rewardkit vs {name}: {d['total']} disagreements; rewardkit right on {d['rewardkit_right']}, "
+            f"{name} right on {d['other_right']}."
+        )
+    table = "\n".join(lines)
+    text = path.read_text() if path.exists() else ""
+    begin, end = "<!-- math-bench:begin -->", "<!-- math-bench:end -->"
+    if begin in text and end in text:
+        text = text[: text.index(begin) + len(begin)] + "\n" + table + "\n" + text[text.index(end) :]
+    else:
+        text += f"\n{begin}\n{table}\n{end}\n"
+    path.write_text(text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,240 @@
+"""Math rewards: answer correctness checked with math-verify and sympy, and the GSM8K integer check.
+
+``math_correctness`` (also registered as ``accuracy``) extracts the completion's final answer with
+an ordered list of extractors, reads the gold answer from a dataset column, and asks
+:class:`rewardkit.verify.Verifier` for the verdict: plain numerals are compared without sympy,
+everything else in a pool of worker processes under a hard time limit. Nothing here imports
+sympy or math-verify; the workers do.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from pydantic import Field
+
+from rewardkit.answers import tidy
+from rewardkit.errors import MissingColumnError, ParamsError
+from rewardkit.hookspecs import hookimpl
+from rewardkit.numerals import parse_numeral
+from rewardkit.registry import default_registry
+from rewardkit.reward import Batch, Reward, RewardParams, Sample
+from rewardkit.verify import MAX_ANSWER_CHARS, Verdict, Verifier, gold_answer
+
+DEFAULT_EXTRACTORS = ["answer_tag", "boxed", "gsm8k", "answer_is", "last_number"]
+# Per-batch counts reported every call (zeros included, so logged curves have no gaps).
+COUNTED = ("timeouts", "gold_unreadable", "no_answer", "refused", "numeral", "cache", "sympy")
+
+
+class VerificationError(RuntimeError):
+    """A worker failed while verifying a sample (the sample gets the reward's error score)."""
+
+
+class ExtractorParams(RewardParams):
+    extractors: list[str] = Field(
+        DEFAULT_EXTRACTORS,
+        min_length=1,
+        description="answer extractors tried in order; the first that finds an answer wins",
+    )
+    answer_tag: str = Field("answer", description="tag read by the answer_tag extractor")
+
+
+class ExtractingReward(Reward):
+    """A reward that finds the completion's final answer with the configured extractors."""
+
+    Params = ExtractorParams
+
+    def __init__(self, params: Any = None, **kwargs: Any) -> None:
+        super().__init__(params, **kwargs)
+        self._resolve_extractors()  # unknown names fail now, not mid-training
+
+    def _resolve_extractors(self) -> list[tuple[str, Callable[..., str | None]]]:
+        resolved = self.__dict__.get("_extractor_fns")
+        if resolved is None:
+            registry = default_registry()
+            known = registry.catalogue("extractor")
+            unknown = [n for n in self.params.extractors if n not in known]
+            if unknown:
+                raise ParamsError(
+                    f"reward '{self.name}': unknown extractor(s) {', '.join(map(repr, unknown))} "
+                    f"(known: {', '.join(sorted(known))})"
+                )
+            resolved = [(n, known[n].value) for n in self.params.extractors]
+            self._extractor_fns = resolved
+        return resolved
+
+    def extract(self, text: str) -> tuple[str | None, str | None]:
+        """The tidied answer in ``text`` and the name of the extractor that found it."""
+        for name, extract in self._resolve_extractors():
+            found = extract(text, tag=self.params.answer_tag)
+            if found is not None:
+                answer = tidy(found)
+                if answer:
+                    return answer, name
+        return None, None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Resolved functions may come from third-party plugins (lambdas); the verifier holds a
+        # process-local pool. Both are rebuilt lazily after unpickling.
+        state = self.__dict__.copy()
+        for key in ("_extractor_fns", "_verifier", "_gold_cache"):
+            state.pop(key, None)
+        return state
+
+
+class MathCorrectnessParams(ExtractorParams):
+    gold_column: str | list[str] = Field(
+        ["answer", "solution"],
+        description="dataset column with the gold answer; a list: the first one the batch has",
+    )
+    correct: float = Field(1.0, description="score of a correct answer")
+    wrong: float = Field(0.0, description="score of a wrong, missing or unparseable answer, or a timeout")
+    timeout: float = Field(1.0, gt=0, description="hard time limit in seconds per verification")
+    workers: int | None = Field(None, ge=1, description="verification worker processes (default: CPU count)")
+    cache_size: int = Field(100_000, ge=0, description="(gold, answer) verdicts cached; 0 disables")
+    max_answer_chars: int = Field(
+        MAX_ANSWER_CHARS, ge=1, description="longer extracted answers are not parsed (scored wrong)"
+    )
+
+
+class MathCorrectness(ExtractingReward):
+    """Whether the completion's final answer equals the gold answer, as math-verify decides.
+
+    The gold column may hold a bare answer (MATH's ``answer``: ``\\frac{14}{3}``), a GSM8K solution
+    (``…#### 1,234``) or a MATH solution (its last ``\\boxed{}``). Scores: ``correct`` (1.0) when
+    equivalent, ``wrong`` (0.0) when not, when no answer is found, when the answer cannot be parsed
+    and when verification runs past ``timeout`` (its worker is killed); ``None`` when the gold
+    cannot be read, so the trainer skips the sample instead of learning from a false score.
+
+    Reported per sample (TRL ``log_extra``): ``answer``, ``gold``, ``extractor``, ``verdict`` (how
+    the verdict was reached). Counted per batch (``log_metric``): ``timeouts``,
+    ``gold_unreadable``, ``no_answer``, ``refused``, ``numeral`` (fast path), ``cache``, ``sympy``.
+
+    >>> MathCorrectness()(["<answer>\\n$1,234.00\\n</answer>", "\\\\boxed{1235}"], answer=["#### 1,234"] * 2)
+    [1.0, 0.0]
+    """
+
+    name = "math_correctness"
+    description = "final answer equals the gold answer (math-verify + sympy, bounded, numeral fast path)"
+    Params = MathCorrectnessParams
+    error_score = 0.0
+
+    def required_columns(self) -> tuple[str, ...]:
+        column = self.params.gold_column
+        if isinstance(column, str):
+            return (column,)
+        return (column[0],) if len(column) == 1 else ()
+
+    def gold_column_for(self, batch: Batch) -> str:
+        column = self.params.gold_column
+        candidates = [column] if isinstance(column, str) else list(column)
+        present = batch.samples[0].row if batch.samples else {}
+        for name in candidates:
+            if name in present:
+                return name
+        raise MissingColumnError(
+            f"reward '{self.__name__}' needs the gold answer column "
+            + " or ".join(repr(c) for c in candidates)
+            + f" as a list of {len(batch)} values (columns given: {', '.join(sorted(present)) or 'none'});"
+            " set gold_column to use another"
+        )
+
+    def verifier(self) -> Verifier:
+        verifier = self.__dict__.get("_verifier")
+        if verifier is None:
+            p = self.params
+            verifier = Verifier(workers=p.workers, cache_size=p.cache_size, max_answer_chars=p.max_answer_chars)
+            self._verifier = verifier
+        return verifier
+
+    def gold_for(self, value: Any) -> str | None:
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            return None
+        cache = self.__dict__.setdefault("_gold_cache", {})
+        key = (type(value), value)
+        if key not in cache:
+            if len(cache) > 10_000:
+                cache.clear()
+            cache[key] = gold_answer(value)
+        return cache[key]
+
+    def score_batch(self, batch: Batch) -> list[float | None]:
+        if not batch.samples:
+            return []
+        column = self.gold_column_for(batch)
+        golds = [self.gold_for(s.row.get(column)) for s in batch.samples]
+        answers = [self.extract(s.completion) for s in batch.samples]
+        verdicts = self.verifier().check_many(
+            [(g, a) for g, (a, _) in zip(golds, answers)], timeout=self.params.timeout
+        )
+        # Whole columns at once (what batch.note does one sample at a time).
+        batch.extra["answer"] = [a for a, _ in answers]
+        batch.extra["gold"] = golds
+        batch.extra["extractor"] = [e for _, e in answers]
+        batch.extra["verdict"] = [v.how for v in verdicts]
+        counts = dict.fromkeys(COUNTED, 0)
+        scores: list[float | None] = []
+        for i, verdict in enumerate(verdicts):
+            metric = "timeouts" if verdict.how == "timeout" else verdict.how
+            if metric in counts:
+                counts[metric] += 1
+            scores.append(self.guarded(batch, i, self._score, verdict))
+        for key, value in counts.items():
+            batch.count(key, value)
+        return scores
+
+    def _score(self, verdict: Verdict) -> float | None:
+        if verdict.how == "error":
+            raise VerificationError(verdict.detail or "verification failed")
+        if verdict.correct is None:
+            return None
+        return self.params.correct if verdict.correct else self.params.wrong
+
+
+class Accuracy(MathCorrectness):
+    """``math_correctness`` under the name of TRL's ``accuracy_reward`` (same parameters and verdicts)."""
+
+    name = "accuracy"
+    description = "alias of math_correctness (the name TRL's accuracy_reward has)"
+
+
+class IntAnswerParams(ExtractorParams):
+    extractors: list[str] = Field(
+        ["answer_tag"], min_length=1, description="answer extractors tried in order (the recipe: answer_tag)"
+    )
+    score: float = Field(0.5, description="score when the extracted answer is an integer")
+    digits_only: bool = Field(
+        False,
+        description="the recipe's str.isdigit() check (rejects -3 and 1,234); default: any integer numeral",
+    )
+
+
+class IntAnswer(ExtractingReward):
+    """The GSM8K recipe's integer check: ``score`` when the extracted answer is an integer.
+
+    By default an integer numeral counts (``42``, ``-3``, ``1,234``, ``$18``, ``18 apples``), not
+    ``18.5`` or ``3/4``; ``digits_only`` applies the recipe's ``str.isdigit()`` literally.
+
+    >>> IntAnswer()(["<answer>\\n1,234\\n</answer>", "<answer>\\n2.5\\n</answer>", "no tag 7"])
+    [0.5, 0.0, 0.0]
+    """
+
+    name = "int_answer"
+    description = "0.5 when the extracted answer is an integer (GSM8K recipe)"
+    Params = IntAnswerParams
+
+    def score(self, sample: Sample) -> float:
+        answer, _ = self.extract(sample.completion)
+        if answer is None:
+            return 0.0
+        if self.params.digits_only:
+            return self.params.score if answer.isdigit() else 0.0
+        numeral = parse_numeral(answer)
+        return self.params.score if numeral is not None and numeral.is_integer else 0.0
+
+
+@hookimpl
+def register_rewards(register):
+    for reward in (MathCorrectness, Accuracy, IntAnswer):
+        register(reward)
+

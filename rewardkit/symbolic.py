@@ -1,0 +1,264 @@
+"""The sympy side of verification. Runs only inside rewardkit's worker processes.
+
+Answer strings arrive here already extracted and tidied (``\\frac{\\pi}{2}``, ``(3, 4]``,
+``x = 5``). Each side becomes what ``math_verify.parse`` would return: plain numerals are built
+directly (an ``Integer``, a ``Float`` from its digits, a ``Rational``, a percentage as math-verify
+writes it), everything else goes through math-verify's **LaTeX** extraction only. Then
+``math_verify.verify(gold, prediction)`` decides, gold first.
+
+Safety: math-verify's other extraction path (``ExprExtractionConfig``) hands text to sympy's
+``parse_expr``, which calls ``eval``; it is never used. The LaTeX path parses with an ANTLR
+grammar into sympy objects and only calls ``sympify`` on digit strings (number tokens). As a
+second line of defence :func:`worker_setup` replaces ``parse_expr`` (which ``sympify`` uses for
+strings) with a guard that accepts only a number literal or a bare name (neither can call
+anything) and raises on anything else, so no model text can reach ``eval`` in a worker even
+through a path not known today. Module code that sympy imports lazily (``simplify`` imports
+``sympy.physics.units``, whose import sympifies unit names) is not model text and passes.
+
+math-verify's own timeouts use ``signal.alarm``; they are switched off here (``parsing_timeout``
+and ``timeout_seconds`` are None) because the pool enforces the limit by killing the worker.
+
+Speed, with math-verify's verdicts unchanged:
+
+- identical answers, and answers that math-verify's own LaTeX normalisation makes identical
+  (``\\dfrac`` and ``\\frac``, ``\\left(`` and ``(``), are equal without parsing either: parsing
+  is a function of the normalised text, so math-verify would build equal objects (and a gold is
+  readable exactly when its normalised text is not empty);
+- :func:`use_two_stage_parsing` makes latex2sympy's ANTLR parser try SLL prediction first and
+  fall back to full LL only on a syntax error (the standard two-stage strategy: ANTLR guarantees
+  that an SLL parse without errors is the LL parse tree); parsing gets 2-5x faster;
+- parsed answers are cached per worker, and :func:`warm_up` runs one comparison of each kind in
+  the fork server so that every worker starts with sympy's and ANTLR's caches warm.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+import re
+import sys
+from typing import Any
+
+import sympy
+import sympy.physics.units  # noqa: F401 - simplify() imports it lazily; load it in the fork server
+from latex2sympy2_extended.math_normalization import normalize_latex
+from math_verify import LatexExtractionConfig, parse, verify
+
+from .numerals import Numeral, parse_numeral
+
+_LATEX_ONLY = [LatexExtractionConfig(boxed_match_priority=0)]
+# How math-verify normalises the content of a \boxed{} it extracted (see its extract_latex).
+_BOXED_NORMALIZATION = dataclasses.replace(_LATEX_ONLY[0].normalization_config, boxed="last")
+# Text with these may be matched by math-verify's other patterns than the plain \boxed{} one.
+_OTHER_ENVIRONMENTS = ("$", "\\(", "\\[", "\\boxed", "\\fbox")
+# A number literal, or a name without underscores: eval() of either calls nothing.
+_SAFE_LITERAL = re.compile(r"\s*(?:[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[A-Za-z][A-Za-z0-9]*)\s*")
+MAX_LITERAL_CHARS = 4000
+
+
+class UnsafeParseError(ValueError):
+    """Text other than a number literal or a bare name reached sympy's parse_expr."""
+
+
+def _importing() -> bool:
+    """Whether this call comes from a module's top-level code being imported (trusted code)."""
+    frame = sys._getframe(2)
+    for _ in range(64):
+        if frame is None:
+            return False
+        if frame.f_code.co_filename.startswith("<frozen importlib._bootstrap"):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _guarded_parse_expr(s: Any, *args: Any, **kwargs: Any) -> Any:
+    safe = isinstance(s, str) and len(s) <= MAX_LITERAL_CHARS and _SAFE_LITERAL.fullmatch(s)
+    if not safe and not _importing():
+        raise UnsafeParseError(f"refusing to parse_expr {str(s)[:80]!r}: not a number literal or a name")
+    return _original_parse_expr(s, *args, **kwargs)
+
+
+_original_parse_expr = None
+
+
+def install_parse_guard() -> None:
+    """Route every ``parse_expr`` (and so every ``sympify`` of a string) through the guard."""
+    global _original_parse_expr
+    import latex2sympy2_extended.latex2sympy2 as l2s
+    import math_verify.parser as mv_parser
+    import sympy.parsing.sympy_parser as sympy_parser
+
+    if _original_parse_expr is None:
+        _original_parse_expr = sympy_parser.parse_expr
+    for module in (sympy_parser, mv_parser, l2s):
+        module.parse_expr = _guarded_parse_expr
+
+
+_original_create_parser = None
+
+
+def use_two_stage_parsing() -> None:
+    """Make latex2sympy parse in SLL mode first, and in full LL mode only after a syntax error."""
+    global _original_create_parser
+    try:
+        from antlr4.atn.PredictionMode import PredictionMode
+        from latex2sympy2_extended.latex2sympy2 import _Latex2Sympy
+
+        original = _Latex2Sympy.create_parser
+    except (ImportError, AttributeError):  # another latex2sympy2_extended: parse as it does
+        logging.getLogger(__name__).warning("rewardkit: latex2sympy2_extended has no create_parser; SLL parsing off")
+        return
+    if _original_create_parser is not None:
+        return
+    _original_create_parser = original
+
+    def create_parser(self: Any, latex_str: str) -> Any:
+        parser = original(self, latex_str)
+        parser._interp.predictionMode = PredictionMode.SLL
+        sll_math = parser.math
+
+        def two_stage_math() -> Any:
+            try:
+                return sll_math()
+            except Exception:  # a syntax error in SLL mode: the full LL parse decides
+                return original(self, latex_str).math()
+
+        parser.math = two_stage_math
+        return parser
+
+    _Latex2Sympy.create_parser = create_parser
+
+
+def quiet() -> None:
+    """Silence math-verify's warnings about disabled timeouts (we pass None on purpose: the pool
+    kills overruns) and its per-failure logging."""
+    import math_verify.grader as mv_grader
+    import math_verify.parser as mv_parser
+
+    mv_parser.TIMEOUT_WARNING_SHOWN = True
+    mv_grader.TIMEOUT_WARNING_SHOWN = True
+    logging.getLogger("math_verify").setLevel(logging.ERROR)
+    logging.getLogger("latex2sympy2_extended").setLevel(logging.ERROR)
+
+
+# One of each kind of comparison: the first of a kind costs 0.1-0.4 s (lazy imports inside sympy,
+# its caches, ANTLR's parser tables), too close to a 1 s limit on a busy machine.
+WARM_UP_PAIRS = (
+    (r"\frac{\pi}{2}", r"\dfrac{\pi}{2}"),
+    (r"\left( 3, \frac{\pi}{2} \right)", r"(3, \pi/2)"),
+    ("[2, 5)", "(2, 5]"),
+    (r"(-\infty, 3]", r"(-\infty,3]"),
+    (r"\{1, 2\}", r"\{2, 1\}"),
+    ("x^2+2x+1", "(x+1)^2"),
+    ("1 < x < 2", "(1, 2)"),
+    ("x = 5", "5"),
+    (r"\sqrt{2}", "1.414214"),
+    (r"3\sqrt{13}", r"\sqrt{117}"),
+    ("50\\%", "0.5"),
+    (r"\begin{pmatrix} 1 \\ 2 \end{pmatrix}", r"\begin{pmatrix} 1 \\ 2 \end{pmatrix}"),
+    (r"\text{(C)}", "C"),
+    (r"2\sin x \cos x", r"\sin 2x"),
+    (r"30^\circ", "30"),
+    (r"\log_2 8", "3"),
+)
+_warm = False
+
+
+def warm_up() -> None:
+    """Run one comparison of each kind so that workers start warm (done once, in the fork server)."""
+    global _warm
+    if _warm:
+        return
+    quiet()
+    use_two_stage_parsing()
+    for gold, prediction in WARM_UP_PAIRS:
+        check(gold, prediction)
+    _warm = True
+
+
+def worker_setup() -> None:
+    """Run in each worker before it takes tasks: the parse guard, quiet logs, a warm start."""
+    install_parse_guard()
+    quiet()
+    use_two_stage_parsing()
+    warm_up()  # a no-op when the worker was forked from a warmed fork server
+
+
+def convert_to_pct(number: Any) -> Any:
+    """A percentage the way latex2sympy writes it (math-verify's verify recognises this form)."""
+    return sympy.Mul(number, sympy.UnevaluatedExpr(sympy.Rational(1, 100)), evaluate=False)
+
+
+def numeral_to_sympy(numeral: Numeral) -> list[Any]:
+    """What ``math_verify.parse`` returns for this numeral: the sympy number and its digits."""
+    value = numeral.value
+    if numeral.kind == "integer":
+        number: Any = sympy.Integer(value.numerator)
+    elif numeral.kind == "decimal":
+        number = sympy.Float(numeral.written)
+    else:
+        number = sympy.Rational(value.numerator, value.denominator)
+    if numeral.percent:
+        number = convert_to_pct(number)
+    return [number, numeral.written or numeral.text()]
+
+
+@functools.lru_cache(maxsize=4096)
+def parse_answer(answer: str) -> tuple[Any, ...]:
+    """The parsed forms of an answer string (empty when nothing could be read)."""
+    numeral = parse_numeral(answer)
+    if numeral is not None:
+        return tuple(numeral_to_sympy(numeral))
+    return tuple(
+        parse(
+            "\\boxed{" + answer + "}",
+            extraction_config=_LATEX_ONLY,
+            fallback_mode="first_match",
+            extraction_mode="any_match",
+            parsing_timeout=None,
+        )
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def normalized(answer: str) -> str | None:
+    """math-verify's normalised text of ``\\boxed{answer}``; None when other patterns could apply."""
+    if any(marker in answer for marker in _OTHER_ENVIRONMENTS) or parse_numeral(answer) is not None:
+        return None
+    return normalize_latex("\\boxed{" + answer + "}", _BOXED_NORMALIZATION)
+
+
+def readable(answer: str) -> bool:
+    """Whether ``math_verify.parse`` returns anything for the answer (without parsing, when it can tell).
+
+    For ``\\boxed{answer}`` math-verify keeps the normalised text as a fallback even when sympy
+    cannot parse it, so the answer is readable exactly when that text is not empty.
+    """
+    norm = normalized(answer)
+    if norm is not None:
+        return bool(norm)
+    return bool(parse_answer(answer))
+
+
+def check(gold: str, prediction: str) -> bool | None:
+    """The verdict on two answer strings: None when the gold cannot be read, else equivalence.
+
+    An empty prediction only asks whether the gold can be read (False if it can).
+    """
+    if prediction and prediction.strip() == gold.strip():
+        # verify() on equal parses: equal objects, or equal fallback strings
+        return True if readable(gold) else None
+    norm = normalized(gold)
+    if prediction and norm is not None and norm == normalized(prediction):
+        return True if norm else None  # the same normalised text parses to the same objects
+    gold_parsed = parse_answer(gold)
+    if not gold_parsed:
+        return None
+    if not prediction:
+        return False
+    pred_parsed = parse_answer(prediction)
+    if not pred_parsed:
+        return False
+    return bool(verify(list(gold_parsed), list(pred_parsed), timeout_seconds=None))

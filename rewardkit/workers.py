@@ -1,0 +1,586 @@
+"""A persistent pool of worker processes with a hard time limit on every task.
+
+Why not ``signal.alarm`` or ``concurrent.futures``: a signal-based timeout works only in the main
+thread of the main interpreter (TRL calls async rewards from an event-loop thread), and it cannot
+interrupt C code such as sympy's big-integer arithmetic (``9^{9^{9^9}}``). A thread or a
+``ProcessPoolExecutor`` task cannot be stopped at all. Here a task that runs past its limit has its
+worker process killed (SIGKILL) and replaced; the caller gets an :class:`Outcome` saying it timed
+out, on time, from any thread or event loop.
+
+Design:
+
+- one dispatcher thread per pool owns the workers; callers only queue tasks and wait on futures,
+  so any number of threads (or ``asyncio`` via :meth:`TimeLimitedPool.amap`) can share a pool;
+- a worker takes one task at a time, and its clock starts when the task is sent to it (time
+  spent queued does not count); a worker counts as ready only after it has started up, so a
+  slow start never eats into a task's time;
+- tasks can carry an ``affinity`` key (rewardkit uses the gold answer): a free worker takes a task
+  with the key of its previous task first (its caches, the parsed gold, serve it), else one from a
+  group no other worker is busy with, else the oldest. Groups stay on one worker while every
+  worker keeps busy, and two slow tasks of one group never wait for each other;
+- workers come from the ``forkserver`` start method (``spawn`` where there is none), never from
+  a bare ``fork`` of a threaded trainer; the modules in ``preload`` are imported once in the fork
+  server, so replacing a killed worker takes milliseconds, not a fresh ``import sympy``;
+- each worker can get an address-space limit (``memory_limit_mb``), so a runaway computation
+  hits MemoryError instead of the machine's memory;
+- a worker that dies (segfault, MemoryError in the C stack) is replaced and its task reported as
+  an error; a pool whose workers cannot start at all raises :class:`WorkerPoolError`.
+
+Unlike plain ``multiprocessing``, workers do not re-import the caller's ``__main__`` module: a
+training script without an ``if __name__ == "__main__":`` guard is not re-run in every worker.
+Tasks must therefore be functions of importable modules (``rewardkit.verify._check_in_worker``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import importlib
+import itertools
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any, Callable, Iterable, Sequence
+
+from .errors import RewardkitError
+
+AFFINITY_SCAN = 256  # queued tasks looked at when choosing one for a worker by affinity
+START_TIMEOUT = 120.0  # seconds a new worker may take to start before the pool gives up on it
+MAX_START_FAILURES = 3  # consecutive workers that die while starting before the pool fails
+
+
+class WorkerPoolError(RewardkitError, RuntimeError):
+    """The pool's worker processes cannot be started (or the pool was closed)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one task: its value, or that it timed out, or the error it raised."""
+
+    value: Any = None
+    timed_out: bool = False
+    error: str | None = None
+    seconds: float = 0.0
+    fatal: bool = False  # the pool failed or closed: map() raises WorkerPoolError
+
+    @property
+    def ok(self) -> bool:
+        return not self.timed_out and self.error is None
+
+
+def cpu_count() -> int:
+    """CPUs this process may run on (the affinity mask where the platform has one)."""
+    if hasattr(os, "process_cpu_count"):
+        return os.process_cpu_count() or 1
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
+_forked = False  # this process is a fork of the one that imported this module
+
+
+def default_start_method() -> str:
+    """``forkserver`` where there is one, else ``spawn``; ``spawn`` too in a forked child whose
+    parent already ran a fork server (the child cannot use or restart the parent's)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return "spawn"
+    if _forked:
+        from multiprocessing import forkserver
+
+        if getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None) is not None:
+            return "spawn"
+    return "forkserver"
+
+
+# -- the worker side ----------------------------------------------------------------------------
+
+
+def _worker_main(conn: Connection, preload: Sequence[str], memory_limit_mb: int | None) -> None:
+    """Run tasks from ``conn`` until it closes: receive ``(fn, args)``, send ``(ok, value)``."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    if memory_limit_mb:
+        try:
+            import resource
+
+            limit = memory_limit_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        except (ImportError, ValueError, OSError):  # pragma: no cover - platform without it
+            pass
+    try:
+        for name in preload:
+            module = importlib.import_module(name)
+            setup = getattr(module, "worker_setup", None)
+            if callable(setup):
+                setup()
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which fails the pool
+        try:
+            conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+        except OSError:
+            pass
+        return
+    try:
+        conn.send(("ready", os.getpid()))
+    except OSError:  # the parent is gone
+        return
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            return
+        if task is None:
+            return
+        fn, args = task
+        try:
+            reply = (True, fn(*args))
+        except BaseException as exc:  # noqa: BLE001 - any failure is the task's outcome
+            reply = (False, f"{type(exc).__name__}: {exc}")
+        try:
+            conn.send(reply)
+        except OSError:  # the parent is gone
+            return
+        except Exception as exc:  # noqa: BLE001 - an unpicklable result
+            conn.send((False, f"result could not be sent: {type(exc).__name__}: {exc}"))
+
+
+# -- the parent side ----------------------------------------------------------------------------
+
+_spawning = threading.local()
+_original_preparation_data = None
+
+
+def _preparation_data(name: str) -> dict[str, Any]:
+    """``multiprocessing.spawn.get_preparation_data`` that, for our workers only, leaves out the
+    main module: a forkserver or spawn child would otherwise re-run the caller's script."""
+    data = _original_preparation_data(name)
+    if getattr(_spawning, "active", False):
+        data.pop("init_main_from_path", None)
+        data.pop("init_main_from_name", None)
+    return data
+
+
+def _install_preparation_hook() -> None:
+    global _original_preparation_data
+    from multiprocessing import spawn
+
+    if _original_preparation_data is None:
+        _original_preparation_data = spawn.get_preparation_data
+        spawn.get_preparation_data = _preparation_data
+
+
+@dataclass
+class _Task:
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    timeout: float
+    future: Future
+    affinity: Any = None
+    attempts: int = 0
+
+
+class _Worker:
+    def __init__(self, process: Any, conn: Connection) -> None:
+        self.process = process
+        self.conn = conn
+        self.ready = False
+        self.started = time.monotonic()
+        self.task: _Task | None = None
+        self.affinity: Any = None  # the key of its last task
+        self.sent_at = 0.0
+        self.deadline = 0.0
+
+    def kill(self) -> None:
+        if self.process.exitcode is None:
+            try:
+                self.process.kill()
+            except Exception:  # noqa: BLE001 - already gone
+                pass
+            self.process.join(timeout=5)
+        self.conn.close()
+
+
+class TimeLimitedPool:
+    """Worker processes that run module-level functions, each call with a hard time limit.
+
+    Args:
+        size: number of worker processes (default: the CPU count).
+        preload: modules imported in the fork server and in every worker before it takes tasks;
+            a module's ``worker_setup()`` function, if it has one, runs in each worker.
+        start_method: ``forkserver`` (default where available) or ``spawn``.
+        memory_limit_mb: address-space limit of each worker (None: no limit).
+
+    >>> pool = TimeLimitedPool(1)
+    >>> pool.map(pow, [(2, 10)], timeout=5)[0].value
+    1024
+    >>> pool.close()
+    """
+
+    def __init__(
+        self,
+        size: int | None = None,
+        *,
+        preload: Sequence[str] = (),
+        start_method: str | None = None,
+        memory_limit_mb: int | None = None,
+    ) -> None:
+        self.size = max(1, size or cpu_count())
+        self.preload = tuple(preload)
+        self.start_method = start_method or default_start_method()
+        self.memory_limit_mb = memory_limit_mb
+        self.stats = collections.Counter()  # tasks, timeouts, errors, crashes, restarts
+        self._ctx = multiprocessing.get_context(self.start_method)
+        self._lock = threading.Lock()
+        self._pending: collections.deque[_Task] = collections.deque()
+        self._workers: list[_Worker] = []
+        self._wake_r, self._wake_w = multiprocessing.Pipe(duplex=False)
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self._failure: str | None = None
+        self._start_failures = 0
+        self._pid = os.getpid()
+
+    # -- public API ------------------------------------------------------------------------------
+
+    def submit(
+        self, fn: Callable[..., Any], args: Iterable[Any] = (), *, timeout: float = 1.0, affinity: Any = None
+    ) -> Future:
+        """Queue ``fn(*args)``; the future's result is an :class:`Outcome` (it never raises).
+
+        Tasks with the same (not None) ``affinity`` key are preferably run by the same worker.
+        """
+        if not timeout > 0:
+            raise ValueError(f"timeout must be positive, got {timeout!r}")
+        future: Future = Future()
+        with self._lock:
+            if self._closed:
+                raise WorkerPoolError("the worker pool is closed")
+            if self._failure is not None:
+                raise WorkerPoolError(self._failure)
+            self._pending.append(_Task(fn, tuple(args), float(timeout), future, affinity))
+            self.stats["tasks"] += 1
+            self._ensure_thread()
+        self._wake()
+        return future
+
+    def map(
+        self,
+        fn: Callable[..., Any],
+        arg_tuples: Iterable[Iterable[Any]],
+        *,
+        timeout: float = 1.0,
+        affinity: Sequence[Any] | None = None,
+    ) -> list[Outcome]:
+        """Run ``fn(*args)`` for every tuple; one :class:`Outcome` per tuple, in order.
+
+        ``affinity`` gives each task a key; tasks with equal keys preferably share a worker.
+        """
+        futures = self._submit_all(fn, arg_tuples, timeout, affinity)
+        return [self._result(f) for f in futures]
+
+    async def amap(
+        self,
+        fn: Callable[..., Any],
+        arg_tuples: Iterable[Iterable[Any]],
+        *,
+        timeout: float = 1.0,
+        affinity: Sequence[Any] | None = None,
+    ) -> list[Outcome]:
+        """:meth:`map` for coroutines: waits without blocking the event loop."""
+        import asyncio
+
+        futures = self._submit_all(fn, arg_tuples, timeout, affinity)
+        outcomes = await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))
+        return [self._check(o) for o in outcomes]
+
+    def close(self) -> None:
+        """Stop the dispatcher and the workers; queued tasks fail with WorkerPoolError."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._wake()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=10)
+        self._fail_pending("the worker pool was closed")  # queued and running tasks: nobody waits forever
+        workers, self._workers = list(self._workers), []
+        for worker in workers:
+            try:
+                worker.conn.send(None)
+            except OSError:
+                pass
+        end = time.monotonic() + 1.0
+        for worker in workers:
+            worker.process.join(timeout=max(0.0, end - time.monotonic()))
+            worker.kill()
+        for conn in (self._wake_r, self._wake_w):
+            conn.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def pids(self) -> list[int]:
+        """Process ids of the live workers (for tests and monitoring)."""
+        return [w.process.pid for w in self._workers if w.process.pid is not None]
+
+    def __getstate__(self) -> dict[str, Any]:
+        raise TypeError("a TimeLimitedPool cannot be pickled; create one in the process that uses it")
+
+    def __enter__(self) -> "TimeLimitedPool":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _submit_all(
+        self, fn: Callable[..., Any], arg_tuples: Iterable[Iterable[Any]], timeout: float, affinity: Sequence[Any] | None
+    ) -> list[Future]:
+        arg_list = list(arg_tuples)
+        keys = list(affinity) if affinity is not None else [None] * len(arg_list)
+        if len(keys) != len(arg_list):
+            raise ValueError(f"got {len(keys)} affinity keys for {len(arg_list)} tasks")
+        return [self.submit(fn, args, timeout=timeout, affinity=key) for args, key in zip(arg_list, keys)]
+
+    def _result(self, future: Future) -> Outcome:
+        return self._check(future.result())
+
+    @staticmethod
+    def _check(outcome: Outcome) -> Outcome:
+        if outcome.fatal:
+            raise WorkerPoolError(outcome.error)
+        return outcome
+
+    def _wake(self) -> None:
+        try:
+            self._wake_w.send_bytes(b"")
+        except OSError:
+            pass
+
+    def _ensure_thread(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._run, name="rewardkit-pool", daemon=True)
+            self._thread.start()
+
+    def _spawn(self) -> _Worker:
+        parent, child = self._ctx.Pipe(duplex=True)
+        process = self._ctx.Process(
+            target=_worker_main,
+            args=(child, self.preload, self.memory_limit_mb),
+            name="rewardkit-worker",
+            daemon=True,
+        )
+        _install_preparation_hook()
+        _spawning.active = True
+        try:
+            process.start()
+        finally:
+            _spawning.active = False
+            child.close()
+        return _Worker(process, parent)
+
+    def _replace(self, worker: _Worker) -> None:
+        worker.kill()
+        self._workers.remove(worker)
+        self.stats["restarts"] += 1
+
+    def _finish(self, worker: _Worker, outcome: Outcome) -> None:
+        task, worker.task = worker.task, None
+        if task is not None and not task.future.done():
+            task.future.set_result(outcome)
+
+    def _fail_pending(self, message: str) -> None:
+        with self._lock:
+            pending, self._pending = list(self._pending), collections.deque()
+        for task in pending:
+            if not task.future.done():
+                task.future.set_result(Outcome(error=message, fatal=True))
+        for worker in self._workers:
+            if worker.task is not None:
+                self._finish(worker, Outcome(error=message, fatal=True))
+
+    def _run(self) -> None:
+        try:
+            self._loop()
+        except BaseException as exc:  # noqa: BLE001 - never leave a caller waiting
+            self._failure = f"the worker pool's dispatcher failed: {type(exc).__name__}: {exc}"
+            self._fail_pending(self._failure)
+            raise
+
+    def _loop(self) -> None:
+        if self.start_method == "forkserver" and self.preload:
+            self._ctx.set_forkserver_preload(list(self.preload))
+        while True:
+            with self._lock:
+                if self._closed:
+                    return
+                wanted = self._pending or self._workers
+                missing = self.size - len(self._workers) if wanted and self._failure is None else 0
+            for _ in range(missing):  # outside the lock: the first start waits for the fork server
+                self._workers.append(self._spawn())
+            with self._lock:
+                now = time.monotonic()
+                for worker in self._workers:
+                    if not self._pending:
+                        break
+                    if not worker.ready or worker.task is not None or worker.process.exitcode is not None:
+                        continue  # (a worker that died while idle is replaced below)
+                    task = self._take_for(worker)
+                    try:
+                        worker.conn.send((task.fn, task.args))
+                    except OSError:  # the worker just died: its replacement will take the task
+                        self._pending.appendleft(task)
+                        continue
+                    except Exception as exc:  # noqa: BLE001 - an unpicklable task
+                        task.future.set_result(Outcome(error=f"task could not be sent: {type(exc).__name__}: {exc}"))
+                        self.stats["errors"] += 1
+                        continue
+                    task.attempts += 1
+                    worker.task, worker.affinity = task, task.affinity
+                    worker.sent_at, worker.deadline = now, now + task.timeout
+            deadlines = [w.deadline for w in self._workers if w.task is not None]
+            deadlines += [w.started + START_TIMEOUT for w in self._workers if not w.ready]
+            wait_for = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+            handles: list[Any] = [self._wake_r]
+            for worker in self._workers:
+                handles += [worker.conn, worker.process.sentinel]
+            ready = set(wait(handles, wait_for))
+            if self._wake_r in ready:
+                while self._wake_r.poll():
+                    self._wake_r.recv_bytes()
+            now = time.monotonic()
+            for worker in list(self._workers):
+                self._service(worker, ready, now)
+
+    def _take_for(self, worker: _Worker) -> _Task:
+        """Remove and return the task ``worker`` should run next (the lock is held).
+
+        First a task with the key of the worker's previous task, then one from a group that no
+        other worker is busy with, else the oldest; only the first AFFINITY_SCAN tasks are looked at.
+        """
+        pending = self._pending
+        if pending[0].affinity is not None or worker.affinity is not None:
+            busy = {w.affinity for w in self._workers if w is not worker and w.task is not None}
+            fresh = None
+            for index, task in enumerate(itertools.islice(pending, AFFINITY_SCAN)):
+                if task.affinity is None:
+                    continue
+                if task.affinity == worker.affinity:
+                    del pending[index]
+                    return task
+                if fresh is None and task.affinity not in busy:
+                    fresh = index
+            if fresh is not None:
+                task = pending[fresh]
+                del pending[fresh]
+                return task
+        return pending.popleft()
+
+    def _service(self, worker: _Worker, ready: set[Any], now: float) -> None:
+        if worker.conn in ready:
+            try:
+                kind, value = worker.conn.recv()
+            except (EOFError, OSError):
+                kind, value = None, None  # died: handled below
+            else:
+                if not worker.ready:
+                    if kind == "ready":
+                        worker.ready, self._start_failures = True, 0
+                    else:  # a preload module failed to import: no worker will do better
+                        self._failure = f"worker processes cannot start: {value}"
+                        self._fail_pending(self._failure)
+                        self._replace(worker)
+                    return
+                elapsed = now - worker.sent_at
+                if kind is True:
+                    self._finish(worker, Outcome(value=value, seconds=elapsed))
+                else:
+                    self.stats["errors"] += 1
+                    self._finish(worker, Outcome(error=value, seconds=elapsed))
+                return
+        if worker.conn in ready or worker.process.sentinel in ready:  # the process died
+            if worker.ready:
+                self.stats["crashes"] += 1
+                task = worker.task
+                if task is not None and task.attempts < 2:
+                    # Killed from outside, or died just before the task reached it: one retry.
+                    worker.task = None
+                    with self._lock:
+                        self._pending.appendleft(task)
+                elif task is not None:
+                    worker.process.join(timeout=1)
+                    code = worker.process.exitcode
+                    self._finish(worker, Outcome(error=f"worker process died (exit code {code})"))
+            else:
+                self._start_failures += 1
+                if self._start_failures >= MAX_START_FAILURES:
+                    self._failure = f"worker processes die while starting (exit code {worker.process.exitcode})"
+                    self._fail_pending(self._failure)
+            self._replace(worker)
+            return
+        if worker.task is not None and now >= worker.deadline:
+            self.stats["timeouts"] += 1
+            self._finish(worker, Outcome(timed_out=True, seconds=now - worker.sent_at))
+            self._replace(worker)
+        elif not worker.ready and now >= worker.started + START_TIMEOUT:
+            self._failure = f"a worker process did not start within {START_TIMEOUT:.0f} s"
+            self._fail_pending(self._failure)
+            self._replace(worker)
+
+
+# -- shared pools ---------------------------------------------------------------------------------
+
+_shared: dict[tuple[Any, ...], TimeLimitedPool] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_pool(
+    size: int | None = None,
+    *,
+    preload: Sequence[str] = (),
+    memory_limit_mb: int | None = None,
+) -> TimeLimitedPool:
+    """The process-wide pool for these settings, created on first use (and again after a fork)."""
+    key = (max(1, size or cpu_count()), tuple(preload), memory_limit_mb)
+    with _shared_lock:
+        pool = _shared.get(key)
+        if pool is None or pool.closed or pool._failure is not None or pool._pid != os.getpid():
+            pool = TimeLimitedPool(key[0], preload=key[1], memory_limit_mb=memory_limit_mb)
+            _shared[key] = pool
+        return pool
+
+
+def shared_pools() -> list[TimeLimitedPool]:
+    """The shared pools of this process that are open (for monitoring and benchmarks)."""
+    with _shared_lock:
+        return [p for p in _shared.values() if p._pid == os.getpid() and not p.closed]
+
+
+def close_shared_pools() -> None:
+    """Close every shared pool of this process (runs at interpreter exit)."""
+    with _shared_lock:
+        pools = [p for p in _shared.values() if p._pid == os.getpid()]
+        _shared.clear()
+    for pool in pools:
+        pool.close()
+
+
+def _forget_pools_after_fork() -> None:
+    # A child forked from a threaded trainer (a DataLoader worker) gets copies of the parent's
+    # pools without their dispatcher threads, and maybe a lock held at the moment of the fork.
+    global _shared_lock, _forked
+    _shared_lock = threading.Lock()
+    _shared.clear()
+    _forked = True
+
+
+atexit.register(close_shared_pools)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pools_after_fork)

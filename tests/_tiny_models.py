@@ -1,0 +1,98 @@
+"""Tiny reward models and tokenizers built in the test (nothing is downloaded)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SPECIALS = ["[PAD]", "[UNK]", "<s>", "</s>", "<|system|>", "<|user|>", "<|assistant|>", "<|end|>"]
+WORDS = (
+    "the a an is are was to of and in on for with what how why who can you i it this that my me your "
+    "please tell explain help question answer good great helpful kind polite correct thanks sure "
+    "bad rude wrong awful useless no never hate stupid go away cat dog sky blue water food "
+    "steal hurt weapon safe sorry cannot will would should not here there some more about think"
+).split()
+PUNCT = list(".,?!:;'\"()-")
+CHAT_TEMPLATE = (
+    "{% for m in messages %}<|{{ m['role'] }}|> {{ m['content'] }} <|end|> {% endfor %}"
+    "{% if add_generation_prompt %}<|assistant|> {% endif %}"
+)
+
+
+def make_tokenizer(chat_template: bool = True):
+    """A word-level tokenizer over a small vocabulary, with BOS/EOS/PAD and an optional chat template."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    from transformers import PreTrainedTokenizerFast
+
+    vocab = {tok: i for i, tok in enumerate(SPECIALS + WORDS + PUNCT)}
+    backend = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    backend.pre_tokenizer = pre_tokenizers.Whitespace()
+    backend.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", vocab["<s>"])])
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        pad_token="[PAD]",
+        unk_token="[UNK]",
+        bos_token="<s>",
+        eos_token="</s>",
+    )
+    tokenizer.add_special_tokens({"additional_special_tokens": SPECIALS[4:]})
+    if chat_template:
+        tokenizer.chat_template = CHAT_TEMPLATE
+    return tokenizer
+
+
+def make_model(num_labels: int = 1, tokenizer=None, seed: int = 0, hidden: int = 32, layers: int = 2):
+    """A tiny Llama sequence classifier matching ``tokenizer``."""
+    import torch
+    from transformers import LlamaConfig, LlamaForSequenceClassification
+
+    tokenizer = tokenizer or make_tokenizer()
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden,
+        intermediate_size=2 * hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=1024,
+        num_labels=num_labels,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
+    torch.manual_seed(seed)
+    return LlamaForSequenceClassification(config)
+
+
+def save_reward_model(path: Path, num_labels: int = 1, chat_template: bool = True, seed: int = 0, **kwargs) -> Path:
+    """Write a tiny reward model and its tokenizer to ``path``; returns ``path``."""
+    tokenizer = make_tokenizer(chat_template)
+    model = make_model(num_labels, tokenizer, seed, **kwargs)
+    path.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+def save_causal_lm(path: Path, chat_template: bool = True, seed: int = 0, hidden: int = 32, layers: int = 2) -> Path:
+    """A tiny Llama causal LM (a base model for rm-train), with its tokenizer."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    tokenizer = make_tokenizer(chat_template)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden,
+        intermediate_size=2 * hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=1024,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
+    torch.manual_seed(seed)
+    path.mkdir(parents=True, exist_ok=True)
+    LlamaForCausalLM(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path

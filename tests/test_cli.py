@@ -1,0 +1,83 @@
+"""The rewardkit command: list, check, score."""
+
+import json
+
+import pytest
+
+from rewardkit.cli import main
+
+
+@pytest.fixture
+def data(tmp_path):
+    rows = [
+        {"prompt": "2+2?", "completion": "<reasoning>\nadd\n</reasoning>\n<answer>\n4\n</answer>\n", "answer": "4", "id": "a"},
+        {"prompt": [{"role": "user", "content": "3+3?"}], "completion": [{"role": "assistant", "content": "six"}], "id": "b"},
+        {"completion": "", "id": "c", "nested": {"keep": [1, 2]}, "answer": "#### 6"},
+    ]
+    path = tmp_path / "data.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n")
+    return path, rows
+
+
+def test_list_shows_rewards_plugins_descriptions_and_parameters(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "xml_count  [rewardkit.plugins.format]" in out
+    assert "per_tag: float (default 0.125)" in out
+    assert "presets: " in out and "gsm8k" in out
+
+
+def test_list_json(capsys):
+    assert main(["list", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["rewards"]["length_target"]["params"]["ideal"]["default"] == 50
+    assert data["rewards"]["length_target"]["plugin"] == "rewardkit.plugins.length"
+
+
+def test_check_validates_and_reports_errors(tmp_path, capsys):
+    good = tmp_path / "good.yaml"
+    good.write_text("extends: gsm8k\nweights: {xml_count: 0}\n")
+    assert main(["check", str(good)]) == 0
+    assert "OK" in capsys.readouterr().out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rewards: [{name: nope}]\n")
+    assert main(["check", str(bad)]) == 2
+    assert "unknown reward 'nope'" in capsys.readouterr().err
+
+
+def test_score_prints_rows_and_summary_and_keeps_every_input_row(data, tmp_path, capsys):
+    path, rows = data
+    out = tmp_path / "scored.jsonl"
+    assert main(["score", "gsm8k", str(path), "--out", str(out), "--batch-size", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "component" in printed and "total" in printed and "errors" in printed
+    scored = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [{k: v for k, v in r.items() if k != "rewardkit"} for r in scored] == rows
+    assert scored[0]["rewardkit"]["components"]["strict_format"] == 0.5
+    # 4 x 0.125 xml_count + 0.5 soft + 0.5 strict + 0.5 int_answer + 2.0 math_correctness
+    assert scored[0]["rewardkit"]["total"] == pytest.approx(4.0)
+    assert scored[1]["rewardkit"]["components"]["math_correctness"] is None  # no gold answer
+    assert scored[2]["rewardkit"]["total"] == 0.0
+
+
+def test_score_reports_bad_json_with_its_line(tmp_path, capsys):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"completion": "a"}\n{oops\n')
+    assert main(["score", "gsm8k", str(path)]) == 2
+    assert "bad.jsonl:2: invalid JSON" in capsys.readouterr().err
+
+
+def test_score_refuses_to_overwrite_an_input_key(tmp_path, capsys):
+    path = tmp_path / "d.jsonl"
+    path.write_text('{"completion": "a", "answer": "1", "rewardkit": 1}\n')
+    assert main(["score", "gsm8k", str(path), "--out", str(tmp_path / "o.jsonl")]) == 2
+    assert "--key" in capsys.readouterr().err
+
+
+def test_a_batch_without_a_column_other_rows_have_scores_it_as_absent(data, tmp_path):
+    path, rows = data
+    out = tmp_path / "scored.jsonl"
+    assert main(["score", "gsm8k", str(path), "--out", str(out), "--batch-size", "1"]) == 0
+    scored = [json.loads(line)["rewardkit"] for line in out.read_text().splitlines()]
+    assert scored[1]["components"]["math_correctness"] is None
+    assert scored[0]["components"]["math_correctness"] == 2.0

@@ -1,0 +1,90 @@
+"""Format rewards: GSM8K recipe tags and DeepSeek-R1 think/answer."""
+
+
+from rewardkit import get_reward
+from rewardkit.testing import assert_scores
+
+GOOD = "<reasoning>\nSix times seven.\nThat is 42.\n</reasoning>\n<answer>\n42\n</answer>\n"
+
+
+
+
+class TestXmlCount:
+    def test_all_four_tag_lines_once_score_half(self):
+        assert_scores(get_reward("xml_count"), [(GOOD, 0.5)])
+
+    def test_each_missing_tag_line_loses_its_share(self):
+        assert_scores(get_reward("xml_count"), [("<reasoning>\nx\n</reasoning>\n", 0.25), ("no tags", 0.0)])
+
+    def test_text_after_the_closing_answer_tag_costs_per_character(self):
+        assert_scores(get_reward("xml_count"), [(GOOD + "abcde", 0.5 - 0.005)])
+
+    def test_repeated_tags_earn_nothing(self):
+        assert_scores(get_reward("xml_count"), [(GOOD + GOOD, 0.0)])
+
+    def test_tags_are_configurable(self):
+        text = "<think>\nx\n</think>\n<final>\n1\n</final>"
+        assert_scores(get_reward("xml_count", reasoning_tag="think", answer_tag="final"), [(text, 0.5)])
+
+
+class TestStrictFormat:
+    def test_exact_layout_with_multiline_reasoning_scores(self):
+        assert_scores(get_reward("strict_format"), [(GOOD, 0.5), (GOOD.rstrip("\n"), 0.5)])
+
+    def test_text_outside_the_blocks_fails(self):
+        assert_scores(get_reward("strict_format"), [("Sure! " + GOOD, 0.0), (GOOD + "bye", 0.0)])
+
+    def test_missing_newlines_inside_tags_fail(self):
+        assert_scores(get_reward("strict_format"), [("<reasoning>x</reasoning><answer>4</answer>", 0.0)])
+
+
+class TestSoftFormat:
+    def test_blocks_anywhere_across_newlines_score(self):
+        text = "Sure.\n<reasoning>a\nb</reasoning> <answer>4</answer> done"
+        assert_scores(get_reward("soft_format"), [(text, 0.5), ("<answer>4</answer>", 0.0)])
+
+    def test_score_is_a_parameter(self):
+        assert_scores(get_reward("soft_format", score=1.0), [(GOOD, 1.0)])
+
+
+class TestThinkFormat:
+    def test_think_then_answer_scores_full(self):
+        assert_scores(get_reward("think_format"), [("<think>\nhmm\n</think>\n<answer>4</answer>", 1.0)])
+
+    def test_completion_continuing_a_think_tag_opened_by_the_template(self):
+        cases = [{"completion": "hmm</think><answer>4</answer>", "prompt": "Q?\n<think>\n", "expected": 1.0}]
+        assert_scores(get_reward("think_format"), cases)
+
+    def test_without_the_prompt_tag_a_missing_open_tag_fails(self):
+        assert_scores(get_reward("think_format"), [("hmm</think><answer>4</answer>", 0.0)])
+
+    def test_explicit_setting_for_conversational_prompts(self):
+        assert_scores(get_reward("think_format", think_in_prompt=True), [("hmm</think><answer>4</answer>", 1.0)])
+
+    def test_thin_content_gets_the_partial_score(self):
+        reward = get_reward("think_format", min_think_chars=20)
+        assert_scores(reward, [("<think>short</think><answer>4</answer>", 0.5)])
+
+    def test_nested_or_repeated_blocks_fail(self):
+        reward = get_reward("think_format")
+        assert_scores(
+            reward,
+            [
+                ("<think>a<think>b</think><answer>4</answer>", 0.0),
+                ("<think>a</think><answer>4</answer><answer>5</answer>", 0.0),
+                ("<think>a</think>text<answer>4</answer>", 0.0),
+            ],
+        )
+
+
+class TestTagCount:
+    def test_share_of_tags_present_exactly_once(self):
+        reward = get_reward("tag_count")
+        assert_scores(
+            reward,
+            [
+                ("<think>a</think><answer>4</answer>", 1.0),
+                ("<think>a</think>", 0.5),
+                ("<think>a</think><answer>4</answer><answer>5</answer>", 0.5),
+            ],
+        )

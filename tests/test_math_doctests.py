@@ -1,0 +1,15 @@
+"""The examples in the math modules' docstrings run and give what they show."""
+
+import doctest
+import importlib
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["rewardkit.numerals", "rewardkit.answers", "rewardkit.verify", "rewardkit.workers", "rewardkit.plugins.math"],
+)
+def test_docstring_examples(module):
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0

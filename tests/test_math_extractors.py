@@ -1,0 +1,160 @@
+"""Answer extractors: each built-in, the registry hook, tidying, and linear time on hostile text."""
+
+import time
+
+import pytest
+
+from rewardkit.answers import answer_is, answer_tag, boxed, gsm8k, last_boxed, last_number, tidy, whole
+from rewardkit.registry import Registry
+
+
+def test_builtin_extractors_are_registered_through_the_hook():
+    registry = Registry(autoload=False)
+    names = set(registry.catalogue("extractor"))
+    assert {"answer_tag", "boxed", "gsm8k", "answer_is", "last_number", "whole"} <= names
+    assert registry.catalogue("extractor")["boxed"].provider == "rewardkit.plugins.extractors"
+    assert registry.get("extractor", "gsm8k")("so\n#### 72") == "72"
+
+
+class TestAnswerTag:
+    def test_reads_the_last_answer_tag(self):
+        assert answer_tag("<answer>1</answer> then <answer>\n 2 \n</answer>") == "2"
+
+    def test_an_unclosed_tag_runs_to_the_end_as_in_the_recipe(self):
+        assert answer_tag("<reasoning>..</reasoning>\n<answer>\n42") == "42"
+
+    def test_the_tag_is_configurable(self):
+        assert answer_tag("<final>7</final>", tag="final") == "7"
+        assert answer_tag("<answer>7</answer>", tag="final") is None
+
+    def test_no_tag_or_an_empty_tag_finds_nothing(self):
+        assert answer_tag("just 42") is None
+        assert answer_tag("<answer>  </answer>") is None
+
+
+class TestBoxed:
+    def test_reads_the_last_boxed_with_balanced_braces(self):
+        assert boxed(r"first \boxed{1}, then \boxed{\frac{1}{2}}.") == r"\frac{1}{2}"
+
+    def test_escaped_braces_do_not_count(self):
+        assert boxed(r"\boxed{\{1, 2\}}") == r"\{1, 2\}"
+
+    def test_an_unclosed_boxed_is_ignored(self):
+        assert boxed(r"\boxed{5} and then \boxed{7") == "5"
+        assert boxed(r"\boxed{") is None
+
+    def test_fbox_and_space_before_the_brace(self):
+        assert boxed(r"\fbox{3}") == "3"
+        assert boxed(r"\boxed {3}") == "3"
+
+    def test_nested_boxes_give_the_outer_one_and_tidy_unwraps_it(self):
+        assert last_boxed(r"\boxed{\boxed{5}}") == r"\boxed{5}"
+        assert tidy(r"\boxed{\boxed{5}}") == "5"
+
+
+class TestGsm8k:
+    def test_reads_the_gold_solution_answer(self):
+        assert gsm8k("She makes 9 * 2 = $<<9*2=18>>18.\n#### 1,234") == "1,234"
+
+    def test_only_the_rest_of_that_line(self):
+        assert gsm8k("#### 5\nmore text") == "5"
+
+    def test_no_marker_finds_nothing(self):
+        assert gsm8k("the answer is 5") is None
+
+
+class TestAnswerIs:
+    @pytest.mark.parametrize(
+        "text, found",
+        [
+            ("So the answer is 18.", "18"),
+            ("The final answer is $\\frac{1}{2}$. I hope it is correct.", "$\\frac{1}{2}$"),
+            ("Final Answer: The final answer is $5$. I hope it is correct.", "$5$"),
+            ("Answer: 3.5 apples. Then more", "3.5 apples"),
+            ("answer = 7", "7"),
+            ("The answer would be \\(x = 2\\) here", "\\(x = 2\\)"),
+            ("The final answer is $\\$18.90$. I hope it is correct.", "$\\$18.90$"),
+        ],
+    )
+    def test_reads_what_the_last_statement_says(self, text, found):
+        assert answer_is(text) == found
+
+    def test_answer_as_a_verb_is_not_a_statement(self):
+        assert answer_is("I will answer the question now") is None
+
+
+class TestLastNumber:
+    @pytest.mark.parametrize(
+        "text, found",
+        [
+            ("3 apples and 5 pears, 8 in all", "8"),
+            ("it costs $1,234.50.", "$1,234.50"),
+            ("a drop of -7 degrees", "-7"),
+            ("half: 1/2", "1/2"),
+            ("up 50% today", "50%"),
+            ("version v2 of x3", None),
+        ],
+    )
+    def test_reads_the_last_number(self, text, found):
+        assert last_number(text) == found
+
+
+def test_whole_is_the_stripped_text():
+    assert whole("  \\frac{14}{3}\n") == "\\frac{14}{3}"
+    assert whole("   ") is None
+
+
+class TestTidy:
+    @pytest.mark.parametrize(
+        "found, answer",
+        [
+            ("$\\frac{1}{2}$", "\\frac{1}{2}"),
+            ("$$x = 5$$", "x = 5"),
+            ("\\(3\\)", "3"),
+            ("\\[ 3 \\]", "3"),
+            ("\\boxed{7}.", "7"),
+            ("$\\boxed{7}$.", "7"),
+            ("18.", "18"),
+            ("$18", "$18"),  # a currency sign, not a delimiter
+            ("$5 and $6", "$5 and $6"),
+            ("$\\$32,\\!348$", "\\$32,\\!348"),  # an escaped dollar inside does not close the span
+            ("The total cost is 18 dollars per week.", "18"),
+            ("So we know that the answer is 12 apples in all", "12 apples in all"),
+            ("\\text{Evelyn}", "\\text{Evelyn}"),
+        ],
+    )
+    def test_turns_what_was_found_into_an_answer(self, found, answer):
+        assert tidy(found) == answer
+
+    def test_nothing_left_is_none(self):
+        assert tidy("$ $") is None
+        assert tidy("\\boxed{ }") is None
+        assert tidy(None) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\\boxed{" * 200_000,
+        "{" * 500_000 + "}" * 500_000,
+        "answer " * 150_000,
+        "answer is " + " " * 1_000_000,
+        "1," * 500_000,
+        "$" * 1_000_000,
+        "\\" * 1_000_000,
+        "<answer>" * 100_000,
+        "####" * 200_000,
+        "9" * 1_000_000,
+        "\\text{" * 150_000,
+        "\\text" + " " * 1_000_000,
+    ],
+    ids=["boxed", "braces", "answer-words", "spaces", "commas", "dollars", "backslashes", "tags", "hashes", "digits",
+         "text-groups", "text-spaces"],
+)
+def test_every_extractor_stays_linear_on_a_megabyte_of_hostile_text(text):
+    # A catastrophic regex takes minutes or hours on these; linear code takes milliseconds.
+    start = time.perf_counter()
+    for extract in (answer_tag, boxed, gsm8k, answer_is, last_number, whole):
+        found = extract(text)
+        tidy(found)
+    assert time.perf_counter() - start < 10

@@ -1,0 +1,212 @@
+"""rewardkit.verify_answer: equivalences, non-equivalences, unreadable gold, asymmetry, caching."""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import rewardkit
+from rewardkit.verify import Verifier, gold_answer, verify_answer, verify_answers
+
+EQUIVALENT = [
+    # the issue's equivalences
+    ("0.5", r"\frac{1}{2}"),
+    (r"\frac{1}{2}", "1/2"),
+    ("1/2", "50%"),
+    ("50%", "0.5"),
+    ("1,234", "1234"),
+    ("#### 1,234", "$1,234.00"),
+    ("18", r"\$18.00"),
+    ("18", "$18"),
+    ("\\$32,\\!348", "32348"),
+    # intervals
+    ("[2, 5)", "[2,5)"),
+    (r"(-\infty, 3]", r"(-\infty,3]"),
+    (r"\left(\frac{3}{5},\frac{8}{3}\right]", "(0.6, 8/3]"),
+    # sets
+    (r"\{1, 2, 3\}", r"\{3, 2, 1\}"),
+    # tuples
+    (r"(3, \frac{\pi}{2})", r"\left( 3, \frac{\pi}{2} \right)"),
+    # negative numbers
+    ("-5", "\u22125"),
+    (r"-\frac{3}{4}", "-0.75"),
+    # units
+    ("30", r"30^\circ"),
+    ("5", r"5\text{ cm}"),
+    ("18", "18 dollars"),
+    # expressions
+    (r"\sqrt{2}/2", r"\frac{\sqrt{2}}{2}"),
+    ("x^2+2x+1", "(x+1)^2"),
+    (r"3\sqrt{13}", r"\sqrt{117}"),
+    (r"\dfrac{14}{3}", r"4\frac{2}{3}"),
+    ("10^3", "1000"),
+    ("1/3", "0.333333"),
+    (r"\pi", "3.14159265"),
+    # equations and text answers
+    ("x=5", "5"),
+    ("5", "x = 5"),
+    (r"\text{(C)}", "C"),
+    (r"\text{Evelyn}", "Evelyn"),
+    # a MATH solution as the gold
+    (r"So the area is $\boxed{\frac{25}{2}}$.", "12.5"),
+]
+
+NOT_EQUIVALENT = [
+    ("12", "13"),
+    ("-5", "5"),
+    ("(2, 5)", "[2, 5]"),
+    (r"\{1, 2\}", r"\{1, 3\}"),
+    ("(1, 2)", "(2, 1)"),
+    ("2x", "x"),
+    ("0.5", "0.50001"),
+    ("1/3", "0.33"),
+    ("2", "2.0000000001"),
+    ("1,000", "1.000"),
+    ("3", "three"),
+    ("#### 1,234", "1,235"),
+    ("18", "18 million"),
+]
+
+
+@pytest.mark.parametrize("gold, prediction", EQUIVALENT)
+def test_equivalent_answers_verify(gold, prediction):
+    assert verify_answer(gold, prediction) is True
+
+
+@pytest.mark.parametrize("gold, prediction", NOT_EQUIVALENT)
+def test_different_answers_do_not_verify(gold, prediction):
+    assert verify_answer(gold, prediction) is False
+
+
+def test_many_pairs_at_once_give_the_same_verdicts():
+    pairs = EQUIVALENT[:8] + NOT_EQUIVALENT[:5]
+    assert verify_answers(pairs) == [True] * 8 + [False] * 5
+
+
+def test_verify_answer_is_exported_from_the_package():
+    assert rewardkit.verify_answer is verify_answer
+    assert "verify_answer" in rewardkit.__all__
+
+
+@pytest.mark.parametrize("gold", ["", "   ", None, r"\boxed{}", "$", "}", "{" * 60 + "1" + "}" * 60, "1" * 2000])
+def test_an_unreadable_gold_gives_none_never_true(gold):
+    assert verify_answer(gold, "5") is None
+    assert verify_answer(gold, gold if isinstance(gold, str) else "") is None
+
+
+def test_gold_comes_first_because_verification_is_not_symmetric():
+    # A gold inequality accepts the interval it describes; a gold interval does not accept an inequality.
+    assert verify_answer("1 < x < 2", "(1, 2)") is True
+    assert verify_answer("(1, 2)", "1 < x < 2") is False
+
+
+@pytest.mark.parametrize(
+    "gold, answer",
+    [
+        ("Janet sells 16 - 3 - 4 = <<16-3-4=9>>9 duck eggs.\n#### 1,234", "1,234"),
+        (r"The area is $\boxed{\frac{25}{2}}$.", r"\frac{25}{2}"),
+        (r"\left( 3, \frac{\pi}{2} \right)", r"\left( 3, \frac{\pi}{2} \right)"),
+        ("$5$", "5"),
+        (42, "42"),
+        (2.5, "2.5"),
+        (None, None),
+        (float("nan"), None),
+        (True, None),
+        (["4"], None),
+    ],
+)
+def test_gold_answers_are_read_from_gsm8k_math_and_bare_columns(gold, answer):
+    assert gold_answer(gold) == answer
+
+
+def test_a_prediction_boxed_or_in_dollars_is_unwrapped():
+    assert verify_answer("7", r"$\boxed{7}$.") is True
+
+
+def test_repeated_pairs_are_answered_from_the_cache():
+    verifier = Verifier(cache_size=10)
+    first = verifier.check_many([(r"\frac{\pi}{3}", r"\dfrac{\pi}{3}")] * 3)
+    assert [v.how for v in first] == ["sympy"] * 3  # identical pairs in a batch: verified once
+    again = verifier.check_many([(r"\frac{\pi}{3}", r"\dfrac{\pi}{3}")])
+    assert [(v.correct, v.how) for v in again] == [(True, "cache")]
+
+
+def test_plain_numerals_are_decided_without_sympy_or_worker_processes():
+    script = textwrap.dedent(
+        """
+        import multiprocessing, sys
+        from rewardkit import verify_answer
+        assert verify_answer("#### 1,234", "$1,234.00") is True
+        assert verify_answer("1/2", "50%") is True
+        assert verify_answer("12", "13") is False
+        assert "sympy" not in sys.modules and "math_verify" not in sys.modules, "sympy was imported"
+        assert not multiprocessing.active_children(), "worker processes were started"
+        print("ok")
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+# -- the worker's sympy side against math-verify, on real MATH-500 answers --------------------------
+
+
+def _math500_pairs(shared_data, limit):
+    import json
+    import random
+
+    from rewardkit.answers import last_boxed, tidy
+
+    rows = [json.loads(line) for line in (shared_data / "math500" / "test.jsonl").read_text().splitlines()]
+    rng = random.Random(7)
+    rows = rng.sample(rows, limit)
+    pairs = []
+    for row in rows:
+        gold, boxed = tidy(row["answer"]), tidy(last_boxed(row["solution"]))
+        pairs += [(gold, boxed), (boxed, gold), (gold, tidy(rng.choice(rows)["answer"]))]
+    return pairs
+
+
+def test_worker_verdicts_are_math_verifys_on_math500_answers(shared_data):
+    """symbolic.check (numeral conversion, shortcuts, two-stage parsing) against math-verify's own
+    LaTeX parse + verify of the same answers."""
+    import logging
+
+    from math_verify import parse, verify
+
+    from rewardkit.symbolic import _LATEX_ONLY, check, warm_up
+
+    logging.getLogger("math_verify").setLevel(logging.ERROR)
+    warm_up()
+
+    def reference(gold, pred):
+        parsed_gold = parse("\\boxed{" + gold + "}", extraction_config=_LATEX_ONLY, parsing_timeout=None)
+        if not parsed_gold:
+            return None
+        parsed = parse("\\boxed{" + pred + "}", extraction_config=_LATEX_ONLY, parsing_timeout=None)
+        return bool(verify(parsed_gold, parsed, timeout_seconds=None))
+
+    pairs = _math500_pairs(shared_data, 120)
+    differ = [(g, p) for g, p in pairs if check(g, p) != reference(g, p)]
+    assert not differ
+
+
+def test_two_stage_parsing_builds_the_same_objects_as_full_ll_parsing(shared_data, monkeypatch):
+    from latex2sympy2_extended.latex2sympy2 import _Latex2Sympy
+    from math_verify.parser import parse_latex_cached
+
+    import rewardkit.symbolic as symbolic
+
+    symbolic.use_two_stage_parsing()
+    answers = sorted({a for pair in _math500_pairs(shared_data, 120) for a in pair})
+
+    def parse_all():
+        symbolic.parse_answer.cache_clear()
+        parse_latex_cached.cache_clear()
+        return [symbolic.parse_answer(a) for a in answers]
+
+    two_stage = parse_all()
+    monkeypatch.setattr(_Latex2Sympy, "create_parser", symbolic._original_create_parser)
+    assert parse_all() == two_stage

@@ -1,0 +1,305 @@
+"""The time-limited worker pool: hard limits from any thread or event loop, recovery, shutdown."""
+
+import asyncio
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+
+from rewardkit.workers import TimeLimitedPool, WorkerPoolError, cpu_count
+
+# Tasks run in the workers, which import this module by name: keep them at module level.
+
+
+def square(x):
+    return x * x
+
+
+def sleep_then(seconds, value):
+    time.sleep(seconds)
+    return value
+
+
+def huge_power():
+    return pow(9, 9**9) % 7  # minutes of big-integer arithmetic in C: no signal can interrupt it
+
+
+def fail():
+    raise ValueError("bad input")
+
+
+def die():
+    os._exit(3)
+
+
+def unpicklable():
+    return threading.Lock()
+
+
+def allocate(megabytes):
+    return len(bytearray(megabytes * 1024 * 1024))
+
+
+def my_pid():
+    return os.getpid()
+
+
+@pytest.fixture(scope="module")
+def pool():
+    # Workers import this module before they report ready, so unpickling the first task does not
+    # spend its time limit on importing pytest.
+    with TimeLimitedPool(2, preload=[__name__]) as pool:
+        yield pool
+
+
+def test_results_come_back_in_order(pool):
+    outcomes = pool.map(square, [(i,) for i in range(20)], timeout=5)
+    assert [o.value for o in outcomes] == [i * i for i in range(20)]
+    assert all(o.ok for o in outcomes)
+
+
+def test_an_exception_is_the_tasks_outcome_not_the_callers(pool):
+    (outcome,) = pool.map(fail, [()], timeout=5)
+    assert not outcome.ok and outcome.error == "ValueError: bad input"
+
+
+def test_an_unpicklable_result_is_an_error_outcome(pool):
+    (outcome,) = pool.map(unpicklable, [()], timeout=5)
+    assert outcome.error and "could not be sent" in outcome.error
+
+
+def test_a_task_past_its_limit_is_killed_and_its_worker_replaced(pool):
+    before = set(pool.pids())
+    slow, fast = pool.map(sleep_then, [(30, "late"), (0, "ok")], timeout=0.5)
+    assert slow.timed_out and slow.value is None
+    assert fast.ok and fast.value == "ok"
+    assert pool.map(square, [(3,)], timeout=5)[0].value == 9
+    assert set(pool.pids()) != before
+    assert pool.stats["timeouts"] >= 1
+
+
+def test_each_affinity_group_stays_on_one_worker(pool):
+    keys = ["g", "h"] * 6
+    pids = [o.value for o in pool.map(my_pid, [()] * len(keys), timeout=5, affinity=keys)]
+    assert len({p for p, k in zip(pids, keys) if k == "g"}) == 1
+    assert len({p for p, k in zip(pids, keys) if k == "h"}) == 1
+
+
+def test_slow_tasks_of_one_group_do_not_wait_for_each_other(pool):
+    outcomes = pool.map(
+        sleep_then, [(30, "late"), (30, "later"), (0, "a")], timeout=0.5, affinity=["g", "g", "g"]
+    )
+    assert [o.timed_out for o in outcomes] == [True, True, False]
+    assert outcomes[2].value == "a"
+    # Both ran at once on the two workers: each was stopped after its own 0.5 s.
+    assert all(o.seconds < 2 for o in outcomes[:2])
+
+
+def test_c_level_computation_is_stopped_on_time(pool):
+    start = time.monotonic()
+    (outcome,) = pool.map(huge_power, [()], timeout=0.5)
+    assert outcome.timed_out
+    assert time.monotonic() - start < 30  # not the minutes the computation would take
+
+
+def test_time_limit_holds_from_another_thread(pool):
+    results = {}
+
+    def call():
+        results["outcomes"] = pool.map(sleep_then, [(30, "late"), (0, "ok")], timeout=0.5)
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    slow, fast = results["outcomes"]
+    assert slow.timed_out and fast.value == "ok"
+
+
+def test_time_limit_holds_in_an_event_loop(pool):
+    async def main():
+        # amap awaits without blocking the loop: a ticker keeps running meanwhile.
+        ticks = 0
+
+        async def ticker():
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.05)
+                ticks += 1
+
+        task = asyncio.create_task(ticker())
+        outcomes = await pool.amap(sleep_then, [(30, "late"), (0.3, "ok")], timeout=1)
+        task.cancel()
+        return outcomes, ticks
+
+    (slow, fast), ticks = asyncio.run(main())
+    assert slow.timed_out and fast.value == "ok"
+    assert ticks > 3
+
+
+def test_many_threads_share_one_pool(pool):
+    results = [None] * 8
+
+    def call(i):
+        results[i] = [o.value for o in pool.map(square, [(i,), (i + 1,)], timeout=5)]
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert results == [[i * i, (i + 1) * (i + 1)] for i in range(8)]
+
+
+def test_a_worker_killed_while_idle_is_replaced(pool):
+    pool.map(square, [(1,)], timeout=5)
+    victim = pool.pids()[0]
+    os.kill(victim, signal.SIGKILL)
+    time.sleep(0.2)
+    outcomes = pool.map(my_pid, [()] * 4, timeout=5)
+    assert all(o.ok for o in outcomes)
+    assert victim not in {o.value for o in outcomes}
+
+
+def test_a_worker_killed_mid_task_gets_the_task_retried(pool):
+    future = pool.submit(sleep_then, (0.5, "done"), timeout=10)
+    deadline = time.monotonic() + 30
+    busy = []
+    while not busy and time.monotonic() < deadline:
+        time.sleep(0.05)
+        busy = [w.process.pid for w in pool._workers if w.task is not None]
+    assert busy
+    os.kill(busy[0], signal.SIGKILL)
+    outcome = future.result(timeout=30)
+    assert outcome.ok and outcome.value == "done"
+    assert pool.stats["crashes"] >= 1
+
+
+def test_a_task_that_kills_its_worker_is_reported_and_the_pool_goes_on(pool):
+    (outcome,) = pool.map(die, [()], timeout=5)
+    assert outcome.error and "died" in outcome.error
+    assert pool.map(square, [(4,)], timeout=5)[0].value == 16
+
+
+def test_memory_limit_turns_a_runaway_allocation_into_an_error():
+    with TimeLimitedPool(1, memory_limit_mb=1024) as limited:
+        small, big = limited.map(allocate, [(10,), (4096,)], timeout=30)
+    assert small.value == 10 * 1024 * 1024
+    assert big.error and "MemoryError" in big.error
+
+
+def test_a_preload_that_cannot_import_fails_loudly_not_silently():
+    with TimeLimitedPool(1, preload=["no_such_module_for_rewardkit"]) as broken:
+        with pytest.raises(WorkerPoolError, match="no_such_module_for_rewardkit"):
+            broken.map(square, [(2,)], timeout=5)
+
+
+def test_a_closed_pool_refuses_work_and_pools_do_not_pickle():
+    closed = TimeLimitedPool(1)
+    closed.close()
+    with pytest.raises(WorkerPoolError, match="closed"):
+        closed.submit(square, (2,))
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(TimeLimitedPool(1))
+
+
+def test_closing_a_pool_releases_callers_waiting_in_other_threads():
+    pool = TimeLimitedPool(1, preload=[__name__])
+    result = {}
+
+    def call():
+        try:
+            pool.map(sleep_then, [(30, "late"), (0, "queued")], timeout=60)
+        except WorkerPoolError as exc:
+            result["error"] = str(exc)
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not any(w.task is not None for w in pool._workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    pool.close()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert "closed" in result["error"]
+
+
+def test_a_forked_child_gets_its_own_pool():
+    from rewardkit.verify import verify_answer
+
+    assert verify_answer("x + 1", "1 + x") is True  # the parent's shared pool is running
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: verify through a pool of its own, report, leave without cleanup
+        try:
+            ok = verify_answer("y + 2", "2 + y") is True
+            os.write(write, b"1" if ok else b"0")
+        finally:
+            os._exit(0)
+    os.close(write)
+    _, status = os.waitpid(pid, 0)
+    assert os.read(read, 1) == b"1" and status == 0
+    assert verify_answer("z + 3", "3 + z") is True  # the parent's pool is untouched
+
+
+def test_default_size_is_the_cpu_count():
+    assert TimeLimitedPool().size == cpu_count()
+
+
+def _run_script(body: str, tmp_path) -> subprocess.CompletedProcess:
+    script = tmp_path / "script.py"
+    script.write_text(textwrap.dedent(body))
+    return subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=180)
+
+
+def test_a_script_without_a_main_guard_is_not_rerun_in_the_workers(tmp_path):
+    # Plain multiprocessing (spawn/forkserver) re-imports __main__ in every child, re-running an
+    # unguarded training script; rewardkit's workers do not.
+    result = _run_script(
+        """
+        from rewardkit import verify_answer
+        print("script ran")
+        print(verify_answer(r"\\frac{\\pi}{2}", r"\\dfrac{\\pi}{2}"))
+        """,
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["script", "ran", "True"]
+
+
+def test_workers_are_gone_after_the_interpreter_exits(tmp_path):
+    result = _run_script(
+        """
+        from rewardkit.verify import default_verifier, verify_answer
+        verify_answer("x + 1", "1 + x")
+        print(*default_verifier().pool().pids())
+        """,
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    pids = [int(p) for p in result.stdout.split()]
+    assert pids
+    deadline = time.monotonic() + 10
+    alive = pids
+    while alive and time.monotonic() < deadline:
+        alive = [p for p in pids if _alive(p)]
+        time.sleep(0.1)
+    assert not alive
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie still answers kill(0); it is dead for our purposes
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False

@@ -1,0 +1,121 @@
+"""The pluggy registry: built-ins as plugins, entry points, broken and duplicate plugins."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from rewardkit import DuplicateNameError, Reward, UnknownRewardError, get_reward
+from rewardkit.registry import Registry
+from rewardkit.testing import InlinePlugin, registered
+
+BUILTIN_FORMAT = {"xml_count", "strict_format", "soft_format", "think_format", "tag_count"}
+
+
+class Shadow(Reward):
+    name = "xml_count"
+    description = "clashes with the built-in"
+
+    def score(self, sample):
+        return 0.0
+
+
+class Fresh(Reward):
+    name = "fresh"
+    description = "a throwaway reward"
+
+    def score(self, sample):
+        return 1.0
+
+
+def test_builtins_register_through_the_plugin_hook():
+    registry = Registry(autoload=False)
+    rewards = registry.catalogue("reward")
+    assert BUILTIN_FORMAT <= set(rewards)
+    assert rewards["xml_count"].provider == "rewardkit.plugins.format"
+    assert "rewardkit.plugins.format" in registry.plugins()
+
+
+def test_duplicate_names_fail_naming_both_providers_and_leave_the_registry_intact():
+    registry = Registry(autoload=False)
+    with pytest.raises(DuplicateNameError, match="'rewardkit.plugins.format' and 'clash'"):
+        registry.register(InlinePlugin(Shadow), name="clash")
+    assert "clash" not in registry.plugins()
+    assert registry.reward("xml_count").__class__ is not Shadow
+
+
+def test_inline_registration_is_scoped(reward_registry):
+    with registered(reward_registry, Fresh):
+        assert get_reward("fresh")(["x"]) == [1.0]
+    with pytest.raises(UnknownRewardError, match="known rewards: .*xml_count"):
+        get_reward("fresh")
+
+
+def test_inline_reward_fixture(inline_reward):
+    inline_reward(Fresh)
+    assert get_reward("fresh", alias="f").__name__ == "f"
+
+
+def _fake_distribution(tmp_path, name, entry_points, modules=None):
+    info = tmp_path / f"{name}-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[rewardkit]\n" + "".join(f"{k} = {v}\n" for k, v in entry_points.items()))
+    for module, source in (modules or {}).items():
+        (tmp_path / f"{module}.py").write_text(textwrap.dedent(source))
+
+
+def _run(tmp_path, code, **env):
+    environ = {**os.environ, "PYTHONPATH": str(tmp_path), **env}
+    environ.pop("REWARDKIT_DISABLE_PLUGIN_AUTOLOAD", None)
+    environ.update(env)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environ, timeout=120)
+
+
+GOOD_PLUGIN = """
+    from rewardkit import Reward, hookimpl
+
+    class Shout(Reward):
+        name = "shout"
+        description = "1.0 for upper-case completions"
+        def score(self, sample):
+            return float(sample.completion.isupper())
+
+    @hookimpl
+    def register_rewards(register):
+        register(Shout)
+"""
+
+LIST = "from rewardkit.registry import Registry; print(sorted(Registry().catalogue('reward')))"
+
+
+def test_entry_point_plugins_load_and_a_broken_one_is_one_line(tmp_path):
+    _fake_distribution(tmp_path, "good_plugin", {"good": "good_mod"}, {"good_mod": GOOD_PLUGIN})
+    _fake_distribution(tmp_path, "broken_plugin", {"broken": "no_such_module_xyz"})
+    result = _run(tmp_path, LIST)
+    assert result.returncode == 0, result.stderr
+    assert "'shout'" in result.stdout
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines == [
+        "rewardkit: plugin 'broken' (no_such_module_xyz) failed to load: "
+        "ModuleNotFoundError: No module named 'no_such_module_xyz'"
+    ]
+
+
+def test_autoload_can_be_disabled_and_allowlisted(tmp_path):
+    _fake_distribution(tmp_path, "good_plugin", {"good": "good_mod"}, {"good_mod": GOOD_PLUGIN})
+    _fake_distribution(tmp_path, "broken_plugin", {"broken": "no_such_module_xyz"})
+    off = _run(tmp_path, LIST, REWARDKIT_DISABLE_PLUGIN_AUTOLOAD="1")
+    assert "'shout'" not in off.stdout and off.stderr == ""
+    allow = _run(tmp_path, LIST, REWARDKIT_PLUGINS="good")
+    assert "'shout'" in allow.stdout and "broken" not in allow.stderr
+
+
+def test_duplicate_from_an_entry_point_fails_at_load(tmp_path):
+    clash = GOOD_PLUGIN.replace('name = "shout"', 'name = "xml_count"')
+    _fake_distribution(tmp_path, "clash_plugin", {"clash": "clash_mod"}, {"clash_mod": clash})
+    result = _run(tmp_path, LIST)
+    assert result.returncode != 0
+    assert "reward 'xml_count' is registered by both 'rewardkit.plugins.format' and 'clash'" in result.stderr

@@ -1,0 +1,145 @@
+"""The Reward base class: batching, None, errors, columns, reporting, pickling."""
+
+import pickle
+
+import pytest
+
+from rewardkit import ContractError, MissingColumnError, ParamsError, Reward, RewardParams, Sample
+from rewardkit.reward import Batch
+
+
+class Echo(Reward):
+    name = "echo"
+    description = "length of the completion, None when empty"
+
+    def score(self, sample: Sample):
+        return float(len(sample.completion)) if sample.completion else None
+
+
+class NeedsGold(Reward):
+    name = "needs_gold"
+    description = "1.0 when the completion equals the gold column"
+    columns = ("gold",)
+
+    def score(self, sample: Sample):
+        gold = sample.row["gold"]
+        return None if gold is None else float(sample.completion == gold)
+
+
+class Fragile(Reward):
+    name = "fragile"
+    description = "raises on the word boom"
+    error_score = -1.0
+
+    def score(self, sample: Sample):
+        if "boom" in sample.completion:
+            raise ValueError("boom")
+        return 1.0
+
+
+class Reporter(Reward):
+    name = "reporter"
+    description = "notes the completion's first word"
+
+    def score_batch(self, batch: Batch):
+        for i, s in enumerate(batch.samples):
+            batch.note("first_word", i, s.completion.split()[0] if s.completion.split() else None)
+        batch.count("calls")
+        return [1.0] * len(batch)
+
+
+class WrongLength(Reward):
+    name = "wrong_length"
+    description = "returns one score too few"
+
+    def score_batch(self, batch):
+        return [1.0] * (len(batch) - 1)
+
+
+def test_one_score_per_completion_for_strings_and_messages():
+    chat = [[{"role": "assistant", "content": "abc"}], [{"role": "assistant", "content": [{"type": "text", "text": "de"}]}]]
+    assert Echo()(["abc", "de"]) == [3.0, 2.0]
+    assert Echo()(chat) == [3.0, 2.0]
+
+
+def test_none_marks_unscorable_samples():
+    assert Echo()(["", "x"]) == [None, 1.0]
+
+
+def test_unknown_keyword_arguments_are_ignored():
+    assert Echo()(["ab"], prompts=["p"], trainer_state=object(), completion_ids=[[1]], anything=3) == [2.0]
+
+
+def test_missing_required_column_raises_naming_reward_and_column():
+    with pytest.raises(MissingColumnError, match="needs_gold.*'gold'"):
+        NeedsGold()(["a"])
+
+
+def test_column_values_reach_their_row_and_none_values_give_none():
+    assert NeedsGold()(["a", "b", "c"], gold=["a", "x", None]) == [1.0, 0.0, None]
+
+
+def test_a_sample_that_raises_gets_the_error_score_and_is_counted():
+    out = Fragile().evaluate(["fine", "boom", "fine"])
+    assert out.scores == [1.0, -1.0, 1.0]
+    assert out.errors == [(1, "ValueError: boom")]
+
+
+def test_on_error_overrides_the_error_score_or_reraises():
+    assert Fragile(on_error=0.0)(["boom"]) == [0.0]
+    with pytest.raises(ValueError):
+        Fragile(on_error="raise")(["boom"])
+
+
+def test_wrong_number_of_scores_is_a_contract_error_naming_the_reward():
+    with pytest.raises(ContractError, match="wrong_length.*1 scores for 2"):
+        WrongLength()(["a", "b"])
+
+
+def test_mismatched_prompts_are_rejected():
+    with pytest.raises(ContractError, match="2 prompts for 1"):
+        Echo()(["a"], prompts=["p", "q"])
+
+
+def test_detail_is_forwarded_to_trl_logging_callbacks():
+    extra, metrics = [], []
+    Reporter(alias="rep")(
+        ["hello world", ""],
+        log_extra=lambda c, v: extra.append((c, v)),
+        log_metric=lambda n, v: metrics.append((n, v)),
+    )
+    assert extra == [("rep/first_word", ["hello", None])]
+    assert ("rewardkit/rep/calls", 1.0) in metrics
+    assert ("rewardkit/rep/errors", 0.0) in metrics
+
+
+def test_alias_sets_name_and_survives_pickling():
+    reward = Echo(alias="echo_b")
+    clone = pickle.loads(pickle.dumps(reward))
+    assert clone.__name__ == "echo_b" and clone(["abc"]) == [3.0]
+
+
+def test_parameters_are_typed_and_unknown_keys_rejected():
+    class P(RewardParams):
+        size: int = 3
+
+    class Sized(Echo):
+        name = "sized"
+        Params = P
+
+    assert Sized(size=5).params.size == 5
+    with pytest.raises(ParamsError, match="sized.*unknown parameter 'sise'"):
+        Sized(sise=5)
+    with pytest.raises(ParamsError, match="sized.*parameter 'size'"):
+        Sized(size="five")
+
+
+def test_nan_is_rejected_as_a_score():
+    class Nan(Echo):
+        name = "nan"
+
+        def score(self, sample):
+            return float("nan")
+
+    with pytest.raises(ContractError, match="NaN"):
+        Nan()(["a"])

@@ -1,0 +1,245 @@
+"""rm_remote against a local HTTP server: batching, schema, retries, timeouts, failures as None."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from rewardkit import ParamsError, get_reward
+
+
+class ScoringServer:
+    """A local scoring endpoint whose behaviour each test chooses per path.
+
+    Every good response scores a completion by its length in characters. ``fail_first`` makes the
+    first N requests to a path fail with ``status``.
+    """
+
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+        self.headers: list[dict] = []
+        self.hits: dict[str, int] = {}
+        self.lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep pytest output clean
+                pass
+
+            def do_POST(self):  # noqa: N802 - http.server's name
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with server.lock:
+                    server.requests.append(body)
+                    server.headers.append(dict(self.headers))
+                    hit = server.hits[self.path] = server.hits.get(self.path, 0) + 1
+                server.handle(self, self.path, hit, body)
+
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request, client_address):  # a client that timed out: expected
+                pass
+
+        self.httpd = Server(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    @staticmethod
+    def scores(body):
+        out = []
+        for item in body["inputs"]:
+            completion = item["completion"]
+            if isinstance(completion, list):
+                completion = "".join(m["content"] for m in completion)
+            out.append(float(len(completion)))
+        return out
+
+    def send(self, handler, status, payload, headers=()):
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        for key, value in headers:
+            handler.send_header(key, value)
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def handle(self, handler, path, hit, body):
+        route = path.strip("/").split("/")
+        kind = route[0]
+        if kind == "ok":
+            self.send(handler, 200, {"scores": self.scores(body)})
+        elif kind == "list":
+            self.send(handler, 200, self.scores(body))
+        elif kind == "flaky":  # /flaky/<status>/<n>: the first n requests fail with <status>
+            status, n = int(route[1]), int(route[2])
+            if hit <= n:
+                self.send(handler, status, {"error": "try again"}, [("Retry-After", "0")])
+            else:
+                self.send(handler, 200, {"scores": self.scores(body)})
+        elif kind == "status":  # /status/<code>: always that status
+            self.send(handler, int(route[1]), {"error": "nope"})
+        elif kind == "slow":  # /slow/<seconds>
+            time.sleep(float(route[1]))
+            self.send(handler, 200, {"scores": self.scores(body)})
+        elif kind == "notjson":
+            self.send(handler, 200, b"<html>oops</html>")
+        elif kind == "short":
+            self.send(handler, 200, {"scores": self.scores(body)[:-1]})
+        elif kind == "nulls":  # null for empty completions, a string for "x"
+            values = [None if s == 0 else ("bad" if s == 1 else s) for s in self.scores(body)]
+            self.send(handler, 200, {"scores": values})
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server():
+    srv = ScoringServer()
+    yield srv
+    srv.close()
+
+
+def remote(url, **params):
+    params.setdefault("timeout", 2.0)
+    params.setdefault("backoff", 0.01)
+    params.setdefault("backoff_max", 0.05)
+    return get_reward("rm_remote", url=url, **params)
+
+
+class TestSuccess:
+    def test_scores_come_back_in_order_and_batches_respect_batch_size(self, server):
+        completions = ["a", "bb", "ccc", "dddd", "eeeee"]
+        out = remote(f"{server.url}/ok", batch_size=2).evaluate(completions)
+        assert out.scores == [1.0, 2.0, 3.0, 4.0, 5.0]
+        assert [len(r["inputs"]) for r in server.requests] == [2, 2, 1]
+        assert out.metrics["requests"] == 3 and out.metrics["failed"] == 0 and out.metrics["retries"] == 0
+
+    def test_concurrent_requests_keep_the_order(self, server):
+        completions = ["x" * k for k in range(1, 12)]
+        out = remote(f"{server.url}/slow/0.05", batch_size=2, concurrency=4).evaluate(completions)
+        assert out.scores == [float(k) for k in range(1, 12)]
+
+    def test_request_carries_model_raw_messages_and_columns(self, server):
+        prompt = [{"role": "user", "content": "hi"}]
+        completion = [{"role": "assistant", "content": "hello"}]
+        reward = remote(f"{server.url}/ok", model="rm-7b", columns=["answer"])
+        assert reward.required_columns() == ("answer",)
+        assert reward([completion], [prompt], answer=["42"]) == [5.0]
+        (body,) = server.requests
+        assert body == {
+            "model": "rm-7b",
+            "inputs": [{"prompt": prompt, "completion": completion, "columns": {"answer": "42"}}],
+        }
+
+    def test_text_payload_sends_plain_strings(self, server):
+        remote(f"{server.url}/ok", payload="text")(
+            [[{"role": "assistant", "content": "hello"}]], [[{"role": "user", "content": "hi"}]]
+        )
+        assert server.requests[0]["inputs"] == [{"prompt": "hi", "completion": "hello"}]
+
+    def test_a_bare_list_response_is_accepted(self, server):
+        assert remote(f"{server.url}/list")(["abc"]) == [3.0]
+
+    def test_bearer_token_is_read_from_the_environment(self, server, monkeypatch):
+        monkeypatch.setenv("RK_TEST_TOKEN", "s3cret")
+        remote(f"{server.url}/ok", api_key_env="RK_TEST_TOKEN", headers={"X-Run": "7"})(["a"])
+        assert server.headers[0]["Authorization"] == "Bearer s3cret"
+        assert server.headers[0]["X-Run"] == "7"
+
+    def test_missing_token_variable_fails_at_construction(self, monkeypatch):
+        monkeypatch.delenv("RK_TEST_TOKEN", raising=False)
+        with pytest.raises(ParamsError, match="RK_TEST_TOKEN"):
+            remote("http://127.0.0.1:1/ok", api_key_env="RK_TEST_TOKEN")
+
+    def test_url_must_be_http(self):
+        with pytest.raises(ParamsError, match="url"):
+            get_reward("rm_remote", url="ftp://example.org")
+
+
+class TestRetries:
+    @pytest.mark.parametrize("status", [500, 502, 503, 429, 408])
+    def test_transient_statuses_are_retried_until_success(self, server, status):
+        out = remote(f"{server.url}/flaky/{status}/2", max_retries=3).evaluate(["ab", "c"])
+        assert out.scores == [2.0, 1.0]
+        assert out.metrics["retries"] == 2 and out.metrics["requests"] == 3 and out.metrics["failed"] == 0
+
+    def test_retries_are_bounded_and_failures_are_none_with_a_count(self, server):
+        out = remote(f"{server.url}/status/500", max_retries=2, batch_size=2).evaluate(["a", "b", "c"])
+        assert out.scores == [None, None, None]
+        assert out.metrics["failed"] == 3
+        assert out.metrics["requests"] == 6  # two requests, each tried 1 + 2 times
+        assert "HTTP 500" in out.extra["error"][0] and "after 3 attempts" in out.extra["error"][0]
+
+    def test_client_errors_are_not_retried(self, server):
+        out = remote(f"{server.url}/status/400", max_retries=5).evaluate(["a"])
+        assert out.scores == [None] and out.metrics["requests"] == 1 and out.metrics["retries"] == 0
+
+    def test_a_slow_server_times_out_within_the_bound(self, server):
+        start = time.perf_counter()
+        out = remote(f"{server.url}/slow/1.0", timeout=0.2, max_retries=1).evaluate(["a"])
+        elapsed = time.perf_counter() - start
+        assert out.scores == [None]
+        assert out.metrics["requests"] == 2 and out.metrics["failed"] == 1
+        assert "timed out" in out.extra["error"][0].lower()
+        assert elapsed < 1.5
+
+    def test_connection_refused_is_retried_then_none(self):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]  # closed again before the request: nothing listens
+        out = remote(f"http://127.0.0.1:{port}/ok", max_retries=2).evaluate(["a", "b"])
+        assert out.scores == [None, None]
+        assert out.metrics["requests"] == 3 and out.metrics["failed"] == 2
+
+    def test_retry_after_is_honoured_up_to_backoff_max(self, server):
+        start = time.perf_counter()
+        remote(f"{server.url}/flaky/429/1", backoff=0.0, backoff_max=0.3)(["a"])
+        assert time.perf_counter() - start < 1.0  # Retry-After: 0 from the server, no long sleep
+
+
+class TestMalformedResponses:
+    def test_non_json_response_fails_the_request_without_retry(self, server):
+        out = remote(f"{server.url}/notjson").evaluate(["a", "b"])
+        assert out.scores == [None, None] and out.metrics["failed"] == 2 and out.metrics["retries"] == 0
+        assert "not JSON" in out.extra["error"][0]
+
+    def test_wrong_number_of_scores_fails_the_request(self, server):
+        out = remote(f"{server.url}/short").evaluate(["a", "b"])
+        assert out.scores == [None, None]
+        assert "expected 2 scores, got 1" in out.extra["error"][0]
+
+    def test_null_means_unscorable_and_a_non_number_is_a_failure(self, server):
+        out = remote(f"{server.url}/nulls").evaluate(["", "x", "abc"])
+        assert out.scores == [None, None, 3.0]
+        assert out.metrics["server_none"] == 1 and out.metrics["failed"] == 1
+        assert "invalid score" in out.extra["error"][1]
+
+    def test_failures_are_never_zero(self, server):
+        scores = remote(f"{server.url}/status/503", max_retries=0)(["a", "b"])
+        assert scores == [None, None]
+
+
+def test_reward_pickles(server):
+    import pickle
+
+    reward = remote(f"{server.url}/ok")
+    clone = pickle.loads(pickle.dumps(reward))
+    assert clone(["abcd"]) == [4.0] and clone.__name__ == "rm_remote"
+
+
+def test_metrics_reach_trl_log_metric(server):
+    metrics = {}
+    remote(f"{server.url}/status/500", max_retries=0)(["a"], log_metric=metrics.__setitem__)
+    assert metrics["rewardkit/rm_remote/failed"] == 1.0
+    assert metrics["rewardkit/rm_remote/requests"] == 1.0
