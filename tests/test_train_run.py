@@ -164,9 +164,16 @@ def test_resume_from_a_missing_checkpoint_is_a_config_error(tmp_path, model_dir)
         cli("train", str(config), "--resume-from-checkpoint", str(tmp_path / "nope"))
 
 
-def test_a_reward_column_missing_from_the_dataset_fails_before_training(tmp_path, model_dir):
-    config = make_config(tmp_path, model_dir, rewards=[{"name": "length_target"}, {"name": "needs_col"}])
-    with pytest.raises(ConfigError, match="unknown reward 'needs_col'"):
+def test_a_reward_column_missing_from_the_dataset_fails_before_the_model_loads(tmp_path, model_dir):
+    rewards = [{"name": "math_correctness", "params": {"gold_column": "gold"}}]
+    config = make_config(tmp_path, model_dir, rewards=rewards, model=str(tmp_path / "no-model-here"))
+    with pytest.raises(ConfigError, match=r"the rewards need dataset column\(s\) gold.*columns: question, answer"):
+        cli("train", str(config), "--dry-run")
+
+
+def test_an_unknown_reward_names_the_known_ones(tmp_path, model_dir):
+    config = make_config(tmp_path, model_dir, rewards=[{"name": "needs_col"}])
+    with pytest.raises(ConfigError, match="unknown reward 'needs_col'; known rewards: .*xml_count"):
         cli("train", str(config), "--dry-run")
 
 
