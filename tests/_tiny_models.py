@@ -40,13 +40,11 @@ def make_tokenizer(chat_template: bool = True):
     return tokenizer
 
 
-def make_model(num_labels: int = 1, tokenizer=None, seed: int = 0, hidden: int = 32, layers: int = 2):
-    """A tiny Llama sequence classifier matching ``tokenizer``."""
-    import torch
-    from transformers import LlamaConfig, LlamaForSequenceClassification
+def tiny_llama_config(tokenizer, hidden: int = 32, layers: int = 2, **extra):
+    """A tiny Llama config matching ``tokenizer``."""
+    from transformers import LlamaConfig
 
-    tokenizer = tokenizer or make_tokenizer()
-    config = LlamaConfig(
+    return LlamaConfig(
         vocab_size=len(tokenizer),
         hidden_size=hidden,
         intermediate_size=2 * hidden,
@@ -54,13 +52,21 @@ def make_model(num_labels: int = 1, tokenizer=None, seed: int = 0, hidden: int =
         num_attention_heads=4,
         num_key_value_heads=2,
         max_position_embeddings=1024,
-        num_labels=num_labels,
         pad_token_id=tokenizer.pad_token_id,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
+        **extra,
     )
+
+
+def make_model(num_labels: int = 1, tokenizer=None, seed: int = 0, hidden: int = 32, layers: int = 2):
+    """A tiny Llama sequence classifier matching ``tokenizer``."""
+    import torch
+    from transformers import LlamaForSequenceClassification
+
+    tokenizer = tokenizer or make_tokenizer()
     torch.manual_seed(seed)
-    return LlamaForSequenceClassification(config)
+    return LlamaForSequenceClassification(tiny_llama_config(tokenizer, hidden, layers, num_labels=num_labels))
 
 
 def save_reward_model(path: Path, num_labels: int = 1, chat_template: bool = True, seed: int = 0, **kwargs) -> Path:
@@ -76,23 +82,11 @@ def save_reward_model(path: Path, num_labels: int = 1, chat_template: bool = Tru
 def save_causal_lm(path: Path, chat_template: bool = True, seed: int = 0, hidden: int = 32, layers: int = 2) -> Path:
     """A tiny Llama causal LM (a base model for rm-train), with its tokenizer."""
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
+    from transformers import LlamaForCausalLM
 
     tokenizer = make_tokenizer(chat_template)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=hidden,
-        intermediate_size=2 * hidden,
-        num_hidden_layers=layers,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=1024,
-        pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-    )
     torch.manual_seed(seed)
     path.mkdir(parents=True, exist_ok=True)
-    LlamaForCausalLM(config).save_pretrained(path)
+    LlamaForCausalLM(tiny_llama_config(tokenizer, hidden, layers)).save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path

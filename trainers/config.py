@@ -25,16 +25,16 @@ are resolved against the YAML file's directory. This module imports neither torc
 
 from __future__ import annotations
 
-import difflib
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from rewardkit.errors import ConfigError, RewardkitError
+from rewardkit.errors import RewardkitError
+
+from .config_file import check_option_keys, load_config_source
 
 TOP_KEYS = ("model", "dataset", "prompt", "rewards", "lora", "trainer", "output_dir", "seed", "description")
 
@@ -191,62 +191,18 @@ def coerce_numbers(options: Mapping[str, Any]) -> dict[str, Any]:
 
 def check_trainer_keys(options: Mapping[str, Any]) -> None:
     """Reject keys GRPOConfig does not take (listing the valid ones) and keys the run manages."""
-    valid = grpo_config_fields()
-    for key in options:
-        if key in MANAGED_TRAINER_KEYS:
-            raise ValueError(f"trainer: '{key}' is not set here: {MANAGED_TRAINER_KEYS[key]}")
-        if key not in valid:
-            close = difflib.get_close_matches(key, valid, n=3)
-            hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
-            raise ValueError(
-                f"trainer: unknown GRPOConfig option '{key}'{hint}; valid options: {', '.join(valid)}"
-            )
+    check_option_keys(options, grpo_config_fields(), MANAGED_TRAINER_KEYS, "GRPOConfig")
+
+
+_SECTIONS = {"dataset": DatasetSpec, "prompt": PromptSpec, "lora": LoraSpec}
 
 
 def load_config(source: str | Path | Mapping[str, Any] | None) -> TrainConfig:
     """A :class:`TrainConfig` from a YAML path, a mapping, or ``None`` for the bundled default run."""
-    if source is None:
-        return load_config(default_config_path())
-    if isinstance(source, Mapping):
-        return _validate(dict(source), "config", Path.cwd())
-    path = Path(source)
-    if not path.is_file():
-        raise ConfigError(f"{path}: no such config file")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
-    return _validate(data, str(path), path.resolve().parent)
+    return load_config_source(TrainConfig, default_config_path() if source is None else source, TOP_KEYS, _SECTIONS)
 
 
 def default_config_path() -> Path:
     """The bundled default run's config (the gsm8k preset on the bundled GSM8K sample)."""
     return Path(str(resources.files("rewardkit") / "data" / "gsm8k_default.yaml"))
 
-
-_SECTIONS = {"dataset": DatasetSpec, "prompt": PromptSpec, "lora": LoraSpec}
-
-
-def _validate(data: dict[str, Any], where: str, base_dir: Path) -> TrainConfig:
-    if "base_dir" in data:
-        raise ConfigError(f"{where}: unknown key 'base_dir' (valid: {', '.join(TOP_KEYS)})")
-    try:
-        return TrainConfig.model_validate({**data, "base_dir": base_dir})
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = [str(p) for p in err["loc"]]
-            key = ".".join(loc) or "(config)"
-            if err["type"] == "extra_forbidden":
-                section = _SECTIONS.get(loc[0]) if len(loc) > 1 else None
-                valid = list(section.model_fields) if section else list(TOP_KEYS)
-                problems.append(f"unknown key '{key}' (valid: {', '.join(valid)})")
-            elif err["type"] == "value_error":
-                problems.append(str(err.get("ctx", {}).get("error", err["msg"])))
-            else:
-                problems.append(f"'{key}': {err['msg']}")
-        raise ConfigError(f"{where}: " + "; ".join(problems)) from None

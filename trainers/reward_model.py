@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import difflib
 import json
 import random
 import re
@@ -50,10 +49,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rewardkit.errors import ConfigError, RewardkitError
+
+from .config_file import check_option_keys, load_config_source
 
 TOP_KEYS = (
     "model", "data", "max_length", "truncation_side", "template", "lora", "dtype", "trainer",
@@ -140,14 +140,7 @@ def reward_config_fields() -> tuple[str, ...]:
 
 def check_trainer_keys(options: Mapping[str, Any]) -> None:
     """Reject keys RewardConfig does not take (listing the valid ones) and keys the run manages."""
-    valid = reward_config_fields()
-    for key in options:
-        if key in MANAGED_TRAINER_KEYS:
-            raise ValueError(f"trainer: '{key}' is not set here: {MANAGED_TRAINER_KEYS[key]}")
-        if key not in valid:
-            close = difflib.get_close_matches(key, valid, n=3)
-            hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
-            raise ValueError(f"trainer: unknown RewardConfig option '{key}'{hint}; valid options: {', '.join(valid)}")
+    check_option_keys(options, reward_config_fields(), MANAGED_TRAINER_KEYS, "RewardConfig")
 
 
 _SECTIONS = {"data": DataSpec, "lora": LoraSpec}
@@ -155,39 +148,7 @@ _SECTIONS = {"data": DataSpec, "lora": LoraSpec}
 
 def load_config(source: str | Path | Mapping[str, Any]) -> RmTrainConfig:
     """An :class:`RmTrainConfig` from a YAML path or a mapping (relative paths: the YAML's directory)."""
-    if isinstance(source, Mapping):
-        return _validate(dict(source), "config", Path.cwd())
-    path = Path(source)
-    if not path.is_file():
-        raise ConfigError(f"{path}: no such config file")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
-    return _validate(data, str(path), path.resolve().parent)
-
-
-def _validate(data: dict[str, Any], where: str, base_dir: Path) -> RmTrainConfig:
-    if "base_dir" in data:
-        raise ConfigError(f"{where}: unknown key 'base_dir' (valid: {', '.join(TOP_KEYS)})")
-    try:
-        return RmTrainConfig.model_validate({**data, "base_dir": base_dir})
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = [str(p) for p in err["loc"]]
-            key = ".".join(loc) or "(config)"
-            if err["type"] == "extra_forbidden":
-                section = _SECTIONS.get(loc[0]) if len(loc) > 1 else None
-                valid = list(section.model_fields) if section else list(TOP_KEYS)
-                problems.append(f"unknown key '{key}' (valid: {', '.join(valid)})")
-            elif err["type"] == "value_error":
-                problems.append(str(err.get("ctx", {}).get("error", err["msg"])))
-            else:
-                problems.append(f"'{key}': {err['msg']}")
-        raise ConfigError(f"{where}: " + "; ".join(problems)) from None
+    return load_config_source(RmTrainConfig, source, TOP_KEYS, _SECTIONS)
 
 
 # -- preference data -----------------------------------------------------------------------------
@@ -322,10 +283,9 @@ def resolve_base_model(config: RmTrainConfig) -> str:
 def load_base(path: str, dtype: str):
     """The base model with a fresh one-logit head, and its tokenizer with a padding token."""
     import torch
+    from rewardkit.plugins.reward_model import resolve_dtype
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
     from trl.trainer.reward_trainer import suppress_seqcls_warning
-
-    from rewardkit.plugins.reward_model import resolve_dtype
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
@@ -342,7 +302,6 @@ def load_base(path: str, dtype: str):
 def pairwise_accuracy(model: Any, tokenizer: Any, data: dict[str, list], batch_size: int) -> dict[str, float]:
     """Share of held-out pairs whose chosen response scores above the rejected one, and the speed."""
     import torch
-
     from rewardkit.plugins.reward_model import LoadedModel, forward
 
     device = str(next(model.parameters()).device)

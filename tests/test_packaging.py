@@ -1,0 +1,26 @@
+"""The wheel users pip-install carries the built-in plugins, trainers, presets and bundled data."""
+
+import subprocess
+import sys
+import zipfile
+
+
+def test_wheel_ships_plugins_trainers_presets_and_data(repo, tmp_path):
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(tmp_path), str(repo)],
+        check=True, capture_output=True, text=True, timeout=300,
+    )
+    (wheel,) = tmp_path.glob("rewardkit-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for name in (
+        "rewardkit/plugins/format.py",
+        "rewardkit/plugins/math.py",
+        "rewardkit/trainers/grpo.py",
+        "rewardkit/presets/gsm8k.yaml",
+        "rewardkit/presets/r1.yaml",
+        "rewardkit/data/gsm8k/train.jsonl",
+        "rewardkit/data/gsm8k/LICENSE",
+        "rewardkit/data/scitldr/NOTICE",
+    ):
+        assert name in names, name
+    assert not any(n.startswith(("plugins/", "trainers/", "tests/")) for n in names)
