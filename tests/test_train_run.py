@@ -233,3 +233,17 @@ def test_progress_draws_a_bar_only_on_a_terminal():
         state.global_step = 0
         assert "step    1/1  reward 0.250  short 0.250  rewards <0.1%" in stream.getvalue()
         assert ("GRPO" in stream.getvalue()) == has_bar
+
+
+def test_the_command_modules_import_without_torch_or_trl():
+    """`rewardkit --help` and `rewardkit list` build the parser; the training stack loads only when a run starts."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, rewardkit.trainers.train, rewardkit.trainers.evaluate; "
+        "heavy = [m for m in ('torch', 'transformers', 'trl', 'datasets', 'peft') if m in sys.modules]; "
+        "assert not heavy, heavy"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
