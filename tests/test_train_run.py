@@ -162,6 +162,8 @@ def test_resume_from_a_missing_checkpoint_is_a_config_error(tmp_path, model_dir)
     config = make_config(tmp_path, model_dir)
     with pytest.raises(ConfigError, match="no checkpoint directory"):
         cli("train", str(config), "--resume-from-checkpoint", str(tmp_path / "nope"))
+    with pytest.raises(ConfigError, match="no checkpoint-\\* directory in .*save_strategy"):
+        cli("train", str(config), "--resume-from-checkpoint")
 
 
 def test_a_reward_column_missing_from_the_dataset_fails_before_the_model_loads(tmp_path, model_dir):

@@ -238,6 +238,13 @@ def train(config: Any, *, resume_from_checkpoint: str | None = None, out=None) -
         print(run.describe(), file=out)
     resume: str | bool | None = resume_from_checkpoint
     if resume == "last":
+        from transformers.trainer_utils import get_last_checkpoint
+
+        if get_last_checkpoint(str(output)) is None:
+            raise ConfigError(
+                f"--resume-from-checkpoint: no checkpoint-* directory in {output} (checkpoints are written "
+                "when trainer.save_strategy is 'steps' or 'epoch'; the default run sets it to 'no')"
+            )
         resume = True
     elif resume is not None and not Path(resume).is_dir():
         raise ConfigError(f"--resume-from-checkpoint: no checkpoint directory {resume}")
