@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -118,10 +117,7 @@ def test_bundled_gsm8k_sample_has_train_and_test_with_gold_answers():
         load_rows("gsm8k", split="dev")
 
 
-def test_bundled_samples_are_byte_identical_prefixes_of_the_shared_data():
-    shared_data = Path(os.environ.get("REWARDKIT_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
-    if not shared_data.exists():
-        pytest.skip(f"shared data not found at {shared_data}")
+def test_bundled_samples_are_byte_identical_prefixes_of_the_shared_data(shared_data):
     folder = Path(__file__).resolve().parents[1] / "rewardkit" / "data"
     pairs = [
         ("gsm8k/train.jsonl", "gsm8k/train.jsonl"),

@@ -162,11 +162,20 @@ def test_resume_from_a_missing_checkpoint_is_a_config_error(tmp_path, model_dir)
     config = make_config(tmp_path, model_dir)
     with pytest.raises(ConfigError, match="no checkpoint directory"):
         cli("train", str(config), "--resume-from-checkpoint", str(tmp_path / "nope"))
+    with pytest.raises(ConfigError, match="no checkpoint-\\* directory in .*save_strategy"):
+        cli("train", str(config), "--resume-from-checkpoint")
 
 
-def test_a_reward_column_missing_from_the_dataset_fails_before_training(tmp_path, model_dir):
-    config = make_config(tmp_path, model_dir, rewards=[{"name": "length_target"}, {"name": "needs_col"}])
-    with pytest.raises(ConfigError, match="unknown reward 'needs_col'"):
+def test_a_reward_column_missing_from_the_dataset_fails_before_the_model_loads(tmp_path, model_dir):
+    rewards = [{"name": "math_correctness", "params": {"gold_column": "gold"}}]
+    config = make_config(tmp_path, model_dir, rewards=rewards, model=str(tmp_path / "no-model-here"))
+    with pytest.raises(ConfigError, match=r"the rewards need dataset column\(s\) gold.*columns: question, answer"):
+        cli("train", str(config), "--dry-run")
+
+
+def test_an_unknown_reward_names_the_known_ones(tmp_path, model_dir):
+    config = make_config(tmp_path, model_dir, rewards=[{"name": "needs_col"}])
+    with pytest.raises(ConfigError, match="unknown reward 'needs_col'; known rewards: .*xml_count"):
         cli("train", str(config), "--dry-run")
 
 
@@ -226,3 +235,17 @@ def test_progress_draws_a_bar_only_on_a_terminal():
         state.global_step = 0
         assert "step    1/1  reward 0.250  short 0.250  rewards <0.1%" in stream.getvalue()
         assert ("GRPO" in stream.getvalue()) == has_bar
+
+
+def test_the_command_modules_import_without_torch_or_trl():
+    """`rewardkit --help` and `rewardkit list` build the parser; the training stack loads only when a run starts."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, rewardkit.trainers.train, rewardkit.trainers.evaluate; "
+        "heavy = [m for m in ('torch', 'transformers', 'trl', 'datasets', 'peft') if m in sys.modules]; "
+        "assert not heavy, heavy"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

@@ -91,7 +91,9 @@ class RunProgress(TrainerCallback):
             parts.append(f"{logs['step_time']:.1f}s")
         share = logs.get("rewardkit/reward_share")
         if share is not None:
-            parts.append("rewards <0.1%" if 0 < share < 0.001 else f"rewards {100 * share:.1f}%")
+            from .train import format_share
+
+            parts.append(f"rewards {format_share(share)}")
         return "  ".join(parts)
 
     def on_train_end(self, args, state, control, **kwargs):

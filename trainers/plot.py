@@ -50,21 +50,23 @@ def plot_rewards(
     rows = math.ceil(len(panels) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows), squeeze=False)
     steps = [r["step"] for r in records]
-    window = max(1, len(records) // 10)
+    window = max(3, len(records) // 10) if len(records) >= 6 else 1
     for k, (mean_key, std_key, label) in enumerate(panels):
         ax = axes[k // cols][k % cols]
         means = [_num(r.get(mean_key)) for r in records]
         stds = [_num(r.get(std_key)) for r in records]
         xs = [s for s, m in zip(steps, means) if m is not None]
         ms = [m for m in means if m is not None]
-        ax.plot(xs, ms, color="tab:blue", alpha=0.35, linewidth=1, label="per step")
+        ax.plot(xs, ms, color="tab:blue", alpha=0.35 if window > 1 else 1.0, linewidth=1, marker=".",
+                label="mean per step (band: ±std)")
         lo = [m - (s or 0) for m, s in zip(means, stds) if m is not None]
         hi = [m + (s or 0) for m, s in zip(means, stds) if m is not None]
         if xs:
             ax.fill_between(xs, lo, hi, color="tab:blue", alpha=0.1, linewidth=0)
-        smooth = moving_average(means, window)
-        ax.plot(steps, [float("nan") if v is None else v for v in smooth], color="tab:blue", linewidth=2,
-                label=f"moving avg ({window})")
+        if window > 1:
+            smooth = moving_average(means, window)
+            ax.plot(steps, [float("nan") if v is None else v for v in smooth], color="tab:blue", linewidth=2,
+                    label=f"moving average ({window} steps)")
         weight = f"  ×{weights[k]:g}" if weights is not None and k < len(weights) else ""
         ax.set_title(f"{label}{weight}", fontsize=10)
         ax.set_xlabel("step", fontsize=8)

@@ -234,9 +234,17 @@ def train(config: Any, *, resume_from_checkpoint: str | None = None, out=None) -
     output.mkdir(parents=True, exist_ok=True)
     metrics_path = output / "metrics.jsonl"
     run = Run(config, metrics_path=metrics_path, resume=resume_from_checkpoint is not None)
-    print(run.describe(), file=out)
+    if run.trainer.is_world_process_zero():
+        print(run.describe(), file=out)
     resume: str | bool | None = resume_from_checkpoint
     if resume == "last":
+        from transformers.trainer_utils import get_last_checkpoint
+
+        if get_last_checkpoint(str(output)) is None:
+            raise ConfigError(
+                f"--resume-from-checkpoint: no checkpoint-* directory in {output} (checkpoints are written "
+                "when trainer.save_strategy is 'steps' or 'epoch'; the default run sets it to 'no')"
+            )
         resume = True
     elif resume is not None and not Path(resume).is_dir():
         raise ConfigError(f"--resume-from-checkpoint: no checkpoint directory {resume}")
@@ -245,7 +253,9 @@ def train(config: Any, *, resume_from_checkpoint: str | None = None, out=None) -
     train_seconds = time.perf_counter() - train_started
 
     model_dir = output / "model"
-    run.trainer.save_model(str(model_dir))
+    run.trainer.save_model(str(model_dir))  # every process: DeepSpeed/FSDP gather the weights here
+    if not run.trainer.is_world_process_zero():
+        return {"steps": run.trainer.state.global_step, "model_dir": str(model_dir)}
     records = read_metrics(metrics_path)
     names, weights = run.rewards.names, run.rewards.weights
     png = plot_rewards(records, names, output / "rewards.png", weights=weights,
@@ -267,11 +277,9 @@ def train(config: Any, *, resume_from_checkpoint: str | None = None, out=None) -
     }
     (output / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     print("\n" + first_last_table(summary["first_last"], weights), file=out)
-    share = summary["reward_share"]
     print(
         f"\n{summary['steps']} steps in {summary['train_seconds']:.0f} s training "
-        f"({summary['wall_seconds']:.0f} s in all); rewards took "
-        f"{'n/a' if share is None else f'{100 * share:.1f}%'} of step time",
+        f"({summary['wall_seconds']:.0f} s in all); rewards took {format_share(summary['reward_share'])} of step time",
         file=out,
     )
     print(f"model: {model_dir}\nmetrics: {metrics_path}\nplot: {png}", file=out)
@@ -279,6 +287,13 @@ def train(config: Any, *, resume_from_checkpoint: str | None = None, out=None) -
 
 
 # -- first/last summary ------------------------------------------------------------------------
+
+
+def format_share(share: float | None) -> str:
+    """A reward share as a percentage; tiny shares read '<0.1%' rather than '0.0%'."""
+    if share is None:
+        return "n/a"
+    return "<0.1%" if 0 < share < 0.001 else f"{100 * share:.1f}%"
 
 
 def _mean(values: Sequence[Any]) -> float | None:
