@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from .errors import ConfigError
-from .reward import Reward
+from .reward import Reward, make_samples
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,8 @@ class Composition:
 
     def score(self, completions: Sequence[Any], prompts: Sequence[Any] | None = None, **columns: Any) -> Scores:
         """Score a batch with every component and combine them into the weighted total."""
-        outputs = {c.name: c.reward.evaluate(completions, prompts, **columns) for c in self.components}
+        samples, given = make_samples(completions, prompts, columns, "composition")
+        outputs = {c.name: c.reward.evaluate_samples(samples, given) for c in self.components}
         weights = {c.name: float(c.weight) for c in self.components}
         total: list[float | None] = []
         for i in range(len(completions)):

@@ -79,31 +79,16 @@ def _is_column(value: Any, n: int) -> bool:
     return isinstance(value, (list, tuple)) and len(value) == n
 
 
-def make_batch(
-    completions: Sequence[Any],
-    prompts: Sequence[Any] | None,
-    kwargs: Mapping[str, Any],
-    required: Sequence[str],
-    reward_name: str,
-) -> Batch:
-    """Normalise TRL-style arguments into a :class:`Batch`; missing required columns raise."""
+def make_samples(
+    completions: Sequence[Any], prompts: Sequence[Any] | None, kwargs: Mapping[str, Any], label: str
+) -> tuple[list[Sample], list[str]]:
+    """Normalise TRL-style arguments into samples; also returns the names of the per-row columns."""
     if isinstance(completions, (str, bytes)) or not isinstance(completions, Sequence):
-        raise ContractError(
-            f"reward '{reward_name}': completions must be a list, got {type(completions).__name__}"
-        )
+        raise ContractError(f"reward '{label}': completions must be a list, got {type(completions).__name__}")
     n = len(completions)
     if prompts is not None and not _is_column(prompts, n):
-        raise ContractError(
-            f"reward '{reward_name}': got {len(prompts)} prompts for {n} completions"
-        )
+        raise ContractError(f"reward '{label}': got {len(prompts)} prompts for {n} completions")
     columns = {k: v for k, v in kwargs.items() if _is_column(v, n)}
-    for name in required:
-        if name not in columns:
-            given = ", ".join(sorted(columns)) or "none"
-            raise MissingColumnError(
-                f"reward '{reward_name}' needs the dataset column '{name}' as a list of {n} "
-                f"values (columns given: {given})"
-            )
     samples = [
         Sample(
             completion=completion_text(c),
@@ -114,7 +99,18 @@ def make_batch(
         )
         for i, c in enumerate(completions)
     ]
-    return Batch(samples)
+    return samples, list(columns)
+
+
+def require_columns(given: Sequence[str], required: Sequence[str], n: int, reward_name: str) -> None:
+    """Raise MissingColumnError naming the reward and the first required column not given."""
+    for name in required:
+        if name not in given:
+            listed = ", ".join(sorted(given)) or "none"
+            raise MissingColumnError(
+                f"reward '{reward_name}' needs the dataset column '{name}' as a list of {n} "
+                f"values (columns given: {listed})"
+            )
 
 
 class Reward:
@@ -201,7 +197,12 @@ class Reward:
         self, completions: Sequence[Any], prompts: Sequence[Any] | None = None, **kwargs: Any
     ) -> RewardOutput:
         """Score a batch and return the scores together with the reported detail."""
-        batch = make_batch(completions, prompts, kwargs, self.required_columns(), self.__name__)
+        return self.evaluate_samples(*make_samples(completions, prompts, kwargs, self.__name__))
+
+    def evaluate_samples(self, samples: list[Sample], columns: Sequence[str]) -> RewardOutput:
+        """Score samples normalised once (a composition shares them between its rewards)."""
+        require_columns(columns, self.required_columns(), len(samples), self.__name__)
+        batch = Batch(samples)
         raw = self.score_batch(batch)
         if not isinstance(raw, (list, tuple)) or len(raw) != len(batch):
             got = len(raw) if isinstance(raw, (list, tuple)) else type(raw).__name__
