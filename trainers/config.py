@@ -30,11 +30,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from rewardkit.errors import RewardkitError
 
-from .config_file import check_option_keys, load_config_source
+from .config_file import LoraSpec, RunConfig, Strict, check_option_keys, load_config_source
 
 TOP_KEYS = ("model", "dataset", "prompt", "rewards", "lora", "trainer", "output_dir", "seed", "description")
 
@@ -45,10 +45,6 @@ MANAGED_TRAINER_KEYS = {
     "reward_weights": "weights come from the 'rewards' composition (each entry's 'weight')",
     "resume_from_checkpoint": "use --resume-from-checkpoint",
 }
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class DatasetSpec(Strict):
@@ -81,45 +77,19 @@ class PromptSpec(Strict):
     examples: list[Example] = Field(default_factory=list, description="few-shot question/answer turns")
 
 
-class LoraSpec(Strict):
-    r: int = Field(16, gt=0)
-    alpha: int = Field(32, gt=0)
-    dropout: float = Field(0.05, ge=0, lt=1)
-    target_modules: str | list[str] = Field("all-linear", description="'all-linear' or module names")
-    bias: Literal["none", "all", "lora_only"] = "none"
-
-
-class TrainConfig(Strict):
-    model: str = Field("smollm2", description="'smollm2' (bundled default), a model directory or a .gguf file")
+class TrainConfig(RunConfig):
     dataset: DatasetSpec = Field(default_factory=DatasetSpec)
     prompt: PromptSpec = Field(default_factory=PromptSpec)
     rewards: Any = Field("gsm8k", description="preset name, composition YAML path, list of entries or mapping")
-    lora: LoraSpec | None = None
     trainer: dict[str, Any] = Field(default_factory=dict, description="GRPOConfig keyword arguments")
     output_dir: str = "runs/grpo"
     seed: int = 42
-    description: str | None = None
-    base_dir: Path = Field(default=Path("."), exclude=True, description="directory relative paths resolve against")
-
-    @field_validator("lora", mode="before")
-    @classmethod
-    def _lora_shorthand(cls, value: Any) -> Any:
-        if value is True:
-            return {}
-        if value is False:
-            return None
-        return value
 
     @field_validator("trainer")
     @classmethod
     def _trainer_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
         check_trainer_keys(value)
         return coerce_numbers(value)
-
-    def path(self, value: str) -> str:
-        """A path from the config, made absolute against the config file's directory."""
-        p = Path(value).expanduser()
-        return str(p if p.is_absolute() else (self.base_dir / p).resolve())
 
     def with_overrides(
         self, *, max_steps: int | None = None, output_dir: str | None = None, seed: int | None = None

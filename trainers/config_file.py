@@ -4,14 +4,65 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any, Iterable, Mapping, TypeVar
+from typing import Any, Iterable, Literal, Mapping, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from rewardkit.errors import ConfigError
 
 Config = TypeVar("Config", bound=BaseModel)
+
+
+class Strict(BaseModel):
+    """A config section: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoraSpec(Strict):
+    r: int = Field(16, gt=0)
+    alpha: int = Field(32, gt=0)
+    dropout: float = Field(0.05, ge=0, lt=1)
+    target_modules: str | list[str] = Field("all-linear", description="'all-linear' or module names")
+    bias: Literal["none", "all", "lora_only"] = "none"
+
+    def peft_config(self, task_type: str, **extra: Any):
+        """The matching ``peft.LoraConfig`` (imports peft)."""
+        from peft import LoraConfig
+
+        return LoraConfig(
+            r=self.r,
+            lora_alpha=self.alpha,
+            lora_dropout=self.dropout,
+            target_modules=self.target_modules,
+            bias=self.bias,
+            task_type=task_type,
+            **extra,
+        )
+
+
+class RunConfig(Strict):
+    """What the train and rm-train configs share: the model, LoRA, and paths relative to the file."""
+
+    model: str = Field("smollm2", description="'smollm2' (bundled default), a model directory or a .gguf file")
+    lora: LoraSpec | None = Field(None, description="LoRA settings (true: the defaults); omit for full fine-tuning")
+    description: str | None = None
+    base_dir: Path = Field(default=Path("."), exclude=True, description="directory relative paths resolve against")
+
+    @field_validator("lora", mode="before")
+    @classmethod
+    def _lora_shorthand(cls, value: Any) -> Any:
+        if value is True:
+            return {}
+        if value is False:
+            return None
+        return value
+
+    def path(self, value: str) -> str:
+        """A path from the config, made absolute against the config file's directory."""
+        p = Path(value).expanduser()
+        return str(p if p.is_absolute() else (self.base_dir / p).resolve())
 
 
 def load_config_source(

@@ -49,11 +49,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from rewardkit.errors import ConfigError, RewardkitError
 
-from .config_file import check_option_keys, load_config_source
+from .config_file import LoraSpec, RunConfig, Strict, check_option_keys, load_config_source
 
 TOP_KEYS = (
     "model", "data", "max_length", "truncation_side", "template", "lora", "dtype", "trainer",
@@ -69,10 +69,6 @@ MANAGED_TRAINER_KEYS = {
 }
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 class DataSpec(Strict):
     path: str = Field(..., description="JSONL file of preference pairs")
     format: Literal["auto", "pairs", "hh", "conversational"] = Field("auto", description="see the module docstring")
@@ -85,20 +81,11 @@ class DataSpec(Strict):
     eval_limit: int | None = Field(None, gt=0, description="at most N held-out pairs")
 
 
-class LoraSpec(Strict):
-    r: int = Field(16, gt=0)
-    alpha: int = Field(32, gt=0)
-    dropout: float = Field(0.05, ge=0, lt=1)
-    target_modules: str | list[str] = Field("all-linear", description="'all-linear' or module names")
-
-
-class RmTrainConfig(Strict):
-    model: str = Field("smollm2", description="'smollm2' (bundled default), a model directory or a .gguf file")
+class RmTrainConfig(RunConfig):
     data: DataSpec
     max_length: int = Field(512, gt=0, description="tokens per sequence; longer ones are truncated")
     truncation_side: Literal["left", "right"] = Field("left", description="left keeps the end (the response)")
     template: Literal["auto", "chat", "plain"] = Field("auto", description="as rm_score's template parameter")
-    lora: LoraSpec | None = Field(None, description="LoRA settings; omit for full fine-tuning")
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
         "auto", description="weights' dtype while training; auto: float32 on CPU, bfloat16 on CUDA"
     )
@@ -106,28 +93,12 @@ class RmTrainConfig(Strict):
     output_dir: str = "runs/reward-model"
     seed: int = 0
     eval_batch_size: int = Field(16, gt=0, description="sequences per forward pass when measuring accuracy")
-    description: str | None = None
-    base_dir: Path = Field(default=Path("."), exclude=True)
-
-    @field_validator("lora", mode="before")
-    @classmethod
-    def _lora_shorthand(cls, value: Any) -> Any:
-        if value is True:
-            return {}
-        if value is False:
-            return None
-        return value
 
     @field_validator("trainer")
     @classmethod
     def _trainer_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
         check_trainer_keys(value)
         return value
-
-    def path(self, value: str) -> str:
-        """A path from the config, made absolute against the config file's directory."""
-        p = Path(value).expanduser()
-        return str(p if p.is_absolute() else (self.base_dir / p).resolve())
 
 
 @lru_cache(maxsize=1)
@@ -408,18 +379,7 @@ def train_reward_model(
     from datasets import Dataset
     from trl import RewardTrainer
 
-    peft_config = None
-    if config.lora is not None:
-        from peft import LoraConfig
-
-        peft_config = LoraConfig(
-            task_type="SEQ_CLS",
-            r=config.lora.r,
-            lora_alpha=config.lora.alpha,
-            lora_dropout=config.lora.dropout,
-            target_modules=config.lora.target_modules,
-            modules_to_save=["score"],
-        )
+    peft_config = config.lora.peft_config("SEQ_CLS", modules_to_save=["score"]) if config.lora else None
     trainer = RewardTrainer(
         model=model,
         args=reward_config(config, str(out), max_steps),

@@ -117,19 +117,7 @@ def build_grpo_config(config: Any, rewards: Any):
 
 
 def build_peft_config(config: Any):
-    if config.lora is None:
-        return None
-    from peft import LoraConfig
-
-    lora = config.lora
-    return LoraConfig(
-        r=lora.r,
-        lora_alpha=lora.alpha,
-        lora_dropout=lora.dropout,
-        target_modules=lora.target_modules,
-        bias=lora.bias,
-        task_type="CAUSAL_LM",
-    )
+    return config.lora.peft_config("CAUSAL_LM") if config.lora else None
 
 
 class Run:
