@@ -126,6 +126,23 @@ _CODE_TOKEN = re.compile(r"\b\w+(?:_\w+)+\b|\b\w+(?:\.\w+)+\(?|\b[a-z]+[A-Z]\w*\
 _NUMBER = re.compile(r"[+-]?\d[\d,._]*(?:[eE][+-]?\d+)?%?")
 
 
+# Removed in this order: block constructs leave a newline, inline ones a space.
+_REMOVED = (
+    (_FENCED, "\n"),
+    (_INDENTED_CODE, "\n"),
+    (_INLINE_CODE, " "),
+    (_LATEX_ENV, "\n"),
+    (_DISPLAY_MATH, "\n"),
+    (_INLINE_MATH, " "),
+    (_LATEX_CMD, " "),
+    (_URL, " "),
+    (_EMAIL, " "),
+    (_XML_TAG, "\n"),
+    (_CODE_TOKEN, " "),
+    (_NUMBER, " "),
+)
+
+
 def clean(text: str) -> str:
     """``text`` without code, LaTeX/math, URLs, e-mail addresses, XML tags and numbers.
 
@@ -133,18 +150,8 @@ def clean(text: str) -> str:
     either side never fuse.
     """
     text = unicodedata.normalize("NFC", text)
-    text = _FENCED.sub("\n", text)
-    text = _INDENTED_CODE.sub("\n", text)
-    text = _INLINE_CODE.sub(" ", text)
-    text = _LATEX_ENV.sub("\n", text)
-    text = _DISPLAY_MATH.sub("\n", text)
-    text = _INLINE_MATH.sub(" ", text)
-    text = _LATEX_CMD.sub(" ", text)
-    text = _URL.sub(" ", text)
-    text = _EMAIL.sub(" ", text)
-    text = _XML_TAG.sub("\n", text)
-    text = _CODE_TOKEN.sub(" ", text)
-    text = _NUMBER.sub(" ", text)
+    for pattern, replacement in _REMOVED:
+        text = pattern.sub(replacement, text)
     return text
 
 
