@@ -40,10 +40,10 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from rewardkit.trainers.config import load_config
-    from rewardkit.trainers.evaluate import evaluate
+    from rewardkit.trainers.train_config import load_config
+    from rewardkit.trainers.evaluation import evaluate
     from rewardkit.trainers.plot import read_metrics
-    from rewardkit.trainers.train import train
+    from rewardkit.trainers.training import train
 
     config = load_config(None)
     result: dict = {

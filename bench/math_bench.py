@@ -91,7 +91,7 @@ def _completions(gsm8k_rows: list[dict], math_rows: list[dict], rng: random.Rand
 
     for row in math_rows:
         gold, solution = row["answer"], row["solution"]
-        from rewardkit.answers import last_boxed
+        from rewardkit.plugins.math.extractors import last_boxed
 
         boxed = last_boxed(solution)
         if boxed is None:
@@ -121,7 +121,7 @@ def _completions(gsm8k_rows: list[dict], math_rows: list[dict], rng: random.Rand
 
 def _worker_cpu() -> float | None:
     """CPU seconds used so far by the live verification workers (Linux /proc; None elsewhere)."""
-    from rewardkit.workers import shared_pools
+    from rewardkit.pool import shared_pools
 
     total = 0.0
     try:
@@ -163,7 +163,7 @@ def rewardkit_reward(workers: int) -> Callable:
 
 
 def rewardkit_preset(workers: int) -> Callable:
-    from rewardkit.spec import load_composition
+    from rewardkit.composition_loader import load_composition
 
     comp = load_composition(
         {"extends": "gsm8k", "rewards": [{"name": "math_correctness", "params": {"workers": workers}}]}
@@ -199,14 +199,14 @@ def clear_worker_caches() -> None:
     """Runs in a verification worker: forget parsed answers (the next system sees none)."""
     time.sleep(0.05)  # keep this worker busy so that the other workers get one of these too
     _clear_process_caches()
-    from rewardkit.symbolic import normalized, parse_answer
+    from rewardkit.plugins.math.symbolic import normalized, parse_answer
 
     parse_answer.cache_clear()
     normalized.cache_clear()
 
 
 def _clear_process_caches() -> None:
-    from rewardkit.numerals import _parse_numeral
+    from rewardkit.plugins.math.numerals import _parse_numeral
 
     _parse_numeral.cache_clear()
     if "math_verify.parser" in sys.modules:  # math-verify's own 20-entry parse cache
@@ -215,7 +215,7 @@ def _clear_process_caches() -> None:
 
 def clear_caches() -> None:
     """Before each timed chunk: no system profits from answers another system just parsed."""
-    from rewardkit.workers import shared_pools
+    from rewardkit.pool import shared_pools
 
     _clear_process_caches()
     import math_bench  # this file as a module: workers can import the task by that name
@@ -276,7 +276,7 @@ def machine() -> dict[str, Any]:
             versions[module] = version(module.replace("_", "-"))
         except Exception:  # noqa: BLE001
             versions[module] = "?"
-    from rewardkit.workers import cpu_count
+    from rewardkit.pool import cpu_count
 
     return {
         "cpu": cpu,
@@ -304,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if not (args.data / "gsm8k" / "test.jsonl").exists():
         parser.error(f"no GSM8K data under {args.data} (give the shared data folder with --data)")
-    from rewardkit.workers import cpu_count
+    from rewardkit.pool import cpu_count
 
     pool_size = args.workers or cpu_count()
     corpus, warm = build_corpus(args.data, args.gsm8k, args.math, args.seed, n_warm=args.warm)
@@ -316,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"corpus: {len(corpus)} completions ({len(subsets['gsm8k'])} GSM8K, {len(subsets['math500'])} MATH-500)", flush=True)
 
     # Cold start of the verification pool: fork server, sympy import, warm-up, workers.
-    from rewardkit.verify import Verifier
+    from rewardkit.plugins.math.verifier import Verifier
 
     start = time.perf_counter()
     Verifier(workers=1).check_many([("\\frac{\\pi}{2}", "\\dfrac{\\pi}{2}")])

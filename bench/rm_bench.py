@@ -61,7 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from rewardkit import get_reward
-    from rewardkit.trainers.reward_model import load_config, load_pairs, split_pairs, train_reward_model
+    from rewardkit.trainers.preferences import load_pairs, split_pairs
+    from rewardkit.trainers.rm_config import load_config
+    from rewardkit.trainers.rm_training import train_reward_model
 
     total = args.train_pairs + args.eval_pairs
     settings = {

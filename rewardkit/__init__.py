@@ -1,4 +1,8 @@
-"""rewardkit: pluggable, verified reward functions for GRPO fine-tuning with TRL."""
+"""rewardkit: pluggable, verified reward functions for GRPO fine-tuning with TRL.
+
+This package is the contract and the machinery every plugin shares; the reward families live in
+``rewardkit.plugins`` and the TRL side in ``rewardkit.trainers``.
+"""
 
 from .composition import Component, Composition, Scores
 from .errors import (
@@ -13,7 +17,7 @@ from .errors import (
 from .hookspecs import hookimpl
 from .registry import Registry, default_registry, get_reward
 from .reward import Batch, Reward, RewardParams, Sample
-from .spec import load_composition
+from .composition_loader import load_composition
 
 __all__ = [
     "Batch",
@@ -36,14 +40,16 @@ __all__ = [
     "hookimpl",
     "load_composition",
     "verify_answer",
+    "verify_answers",
 ]
 
 
 def __getattr__(name: str):
-    # verify_answer lives in rewardkit.verify, imported on first use so that `import rewardkit`
-    # stays cheap (the verifier's worker pool and sympy are never imported here).
-    if name == "verify_answer":
-        from .verify import verify_answer
+    # verify_answer belongs to the math plugin, imported on first use so that `import rewardkit`
+    # stays cheap and the core never depends on a reward family (sympy is only ever imported by
+    # the verifier's worker processes).
+    if name in ("verify_answer", "verify_answers"):
+        from .plugins.math import verifier
 
-        return verify_answer
+        return getattr(verifier, name)
     raise AttributeError(f"module 'rewardkit' has no attribute {name!r}")

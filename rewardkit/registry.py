@@ -28,7 +28,8 @@ ALLOWLIST_ENV = "REWARDKIT_PLUGINS"
 TRACE_ENV = "REWARDKIT_TRACE"
 
 # Modules under rewardkit.plugins that are registered as the built-in plugins.
-BUILTIN_PLUGINS = ("format", "length", "language", "reward_model", "rm_remote", "extractors", "math")
+# (The one place the core names them: plugin discovery, like the entry points below.)
+BUILTIN_PLUGINS = ("format", "length", "math", "language", "reward_model")
 
 KINDS = {
     "reward": "register_rewards",
@@ -144,8 +145,9 @@ class Registry:
         return rewards[name].value
 
     def reward(self, name: str, params: dict[str, Any] | None = None, **kwargs: Any) -> Reward:
-        """An instance of the reward ``name``; ``kwargs`` may carry ``alias`` and ``on_error``."""
-        return self.reward_class(name)(params, **kwargs)
+        """An instance of the reward ``name``, bound to this registry (its extractors and detectors
+        come from here); ``kwargs`` may carry ``alias`` and ``on_error``."""
+        return self.reward_class(name)(params, registry=self, **kwargs)
 
     def get(self, kind: str, name: str) -> Any:
         items = self.catalogue(kind)
@@ -174,6 +176,11 @@ def default_registry() -> Registry:
     if _default is None:
         _default = Registry()
     return _default
+
+
+def registry_of(reward: Reward) -> Registry:
+    """The registry that built ``reward``, else (a reward constructed directly) the process-wide one."""
+    return reward.registry if reward.registry is not None else default_registry()
 
 
 def set_default_registry(registry: Registry | None) -> Registry | None:

@@ -17,12 +17,15 @@ import math
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .errors import ContractError, MissingColumnError, ParamsError, RewardkitError
 from .text import completion_text, prompt_text
+
+if TYPE_CHECKING:
+    from .registry import Registry
 
 
 class RewardParams(BaseModel):
@@ -138,6 +141,7 @@ class Reward:
         *,
         alias: str | None = None,
         on_error: float | str | None = None,
+        registry: Registry | None = None,
         **param_kwargs: Any,
     ) -> None:
         if not self.name:
@@ -148,6 +152,12 @@ class Reward:
         if on_error is not None and on_error != "raise" and not isinstance(on_error, (int, float)):
             raise ParamsError(f"reward '{self.__name__}': on_error must be a number or 'raise'")
         self.on_error = on_error
+        self.registry = registry  # where named helpers (extractors, detectors) are looked up
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A registry holds plugin modules and cannot be pickled; an unpickled reward looks its
+        # helpers up in the process-wide registry of the process that unpickles it.
+        return {**self.__dict__, "registry": None}
 
     @classmethod
     def parse_params(cls, values: Mapping[str, Any] | RewardParams) -> RewardParams:

@@ -1,4 +1,4 @@
-"""Tiny reward models and tokenizers built in the test (nothing is downloaded)."""
+"""Tiny models and tokenizers built in the tests (nothing is downloaded): policies and reward models."""
 
 from __future__ import annotations
 
@@ -16,6 +16,11 @@ CHAT_TEMPLATE = (
     "{% for m in messages %}<|{{ m['role'] }}|> {{ m['content'] }} <|end|> {% endfor %}"
     "{% if add_generation_prompt %}<|assistant|> {% endif %}"
 )
+CHATML_TEMPLATE = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+CHATML_SPECIALS = ["<|pad|>", "<|im_start|>", "<|im_end|>"]
 
 
 def make_tokenizer(chat_template: bool = True):
@@ -40,11 +45,29 @@ def make_tokenizer(chat_template: bool = True):
     return tokenizer
 
 
+def byte_tokenizer():
+    """A byte-level tokenizer with no merges (one token per byte) and a ChatML-style template:
+    any text a tiny policy generates decodes and re-encodes without unknown tokens."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
+    backend = Tokenizer(models.BPE(vocab={ch: i for i, ch in enumerate(alphabet)}, merges=[]))
+    backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    backend.decoder = decoders.ByteLevel()
+    backend.add_special_tokens(CHATML_SPECIALS)
+    tok = PreTrainedTokenizerFast(
+        tokenizer_object=backend, pad_token="<|pad|>", bos_token="<|im_start|>", eos_token="<|im_end|>"
+    )
+    tok.chat_template = CHATML_TEMPLATE
+    return tok
+
+
 def tiny_llama_config(tokenizer, hidden: int = 32, layers: int = 2, **extra):
-    """A tiny Llama config matching ``tokenizer``."""
+    """A tiny Llama config matching ``tokenizer``; ``extra`` overrides any setting."""
     from transformers import LlamaConfig
 
-    return LlamaConfig(
+    settings = dict(
         vocab_size=len(tokenizer),
         hidden_size=hidden,
         intermediate_size=2 * hidden,
@@ -55,8 +78,8 @@ def tiny_llama_config(tokenizer, hidden: int = 32, layers: int = 2, **extra):
         pad_token_id=tokenizer.pad_token_id,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
-        **extra,
     )
+    return LlamaConfig(**{**settings, **extra})
 
 
 def make_model(num_labels: int = 1, tokenizer=None, seed: int = 0, hidden: int = 32, layers: int = 2):
@@ -89,4 +112,24 @@ def save_causal_lm(path: Path, chat_template: bool = True, seed: int = 0, hidden
     path.mkdir(parents=True, exist_ok=True)
     LlamaForCausalLM(tiny_llama_config(tokenizer, hidden, layers)).save_pretrained(path)
     tokenizer.save_pretrained(path)
+    return path
+
+
+def tiny_model_dir(path: Path, *, seed: int = 0) -> Path:
+    """Save a 2-layer, 32-wide Llama policy with the byte tokenizer to ``path``; returns ``path``."""
+    import torch
+    from transformers import GenerationConfig, LlamaForCausalLM
+
+    tok = byte_tokenizer()
+    torch.manual_seed(seed)
+    config = tiny_llama_config(
+        tok, num_attention_heads=2, max_position_embeddings=2048, tie_word_embeddings=True
+    )
+    model = LlamaForCausalLM(config)
+    model.generation_config = GenerationConfig(
+        bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id
+    )
+    path.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(path)
+    tok.save_pretrained(path)
     return path

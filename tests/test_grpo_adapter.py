@@ -14,13 +14,12 @@ from rewardkit.registry import get_reward
 
 pytest.importorskip("trl")
 
-from rewardkit.trainers.grpo import (  # noqa: E402
+from rewardkit.trainers.trl_rewards import (  # noqa: E402
     REWARD_SHARE,
     REWARD_TIME,
     ComponentReward,
     RewardClock,
     RewardTimingCallback,
-    check_weights,
     trl_rewards,
 )
 
@@ -168,14 +167,6 @@ def test_timing_callback_leaves_non_training_logs_alone():
     logs = {"train_runtime": 3.0}
     callback.on_log(None, SimpleNamespace(global_step=1, log_history=[]), None, logs=logs)
     assert logs == {"train_runtime": 3.0}
-
-
-def test_weights_in_the_grpo_config_must_match_the_composition():
-    rewards = trl_rewards(composition())
-    check_weights(SimpleNamespace(reward_weights=None), rewards)
-    check_weights(SimpleNamespace(reward_weights=[1, 0.5, 0]), rewards)
-    with pytest.raises(ConfigError, match="differ from the composition"):
-        check_weights(SimpleNamespace(reward_weights=[1.0, 1.0, 1.0]), rewards)
 
 
 def test_only_compositions_are_accepted():

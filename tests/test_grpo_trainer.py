@@ -11,9 +11,9 @@ from rewardkit.registry import get_reward
 trl = pytest.importorskip("trl")
 torch = pytest.importorskip("torch")
 
-from _tiny import tiny_model_dir  # noqa: E402
+from _tiny_models import tiny_model_dir  # noqa: E402
 
-from rewardkit.trainers.grpo import REWARD_SHARE, REWARD_TIME, trl_rewards  # noqa: E402
+from rewardkit.trainers.trl_rewards import REWARD_SHARE, REWARD_TIME, trl_rewards  # noqa: E402
 
 
 class Echo(Reward):

@@ -12,15 +12,10 @@ import pytest
 
 from rewardkit import ParamsError, get_reward
 from rewardkit.hookspecs import hookimpl
-from rewardkit.language import (
-    LanguageDetector,
-    clean,
-    code_matches,
-    extract_tagged,
-    get_detector,
-    measure,
-    segments,
-)
+from rewardkit.language_detector import LanguageDetector
+from rewardkit.plugins.language import LangdetectDetector
+from rewardkit.plugins.language.codes import code_matches
+from rewardkit.plugins.language.segments import clean, extract_tagged, measure, segments
 from rewardkit.registry import Registry, default_registry, set_default_registry
 
 ENGLISH = (
@@ -332,9 +327,9 @@ AMBIGUOUS = [
 _DETERMINISM_SCRIPT = """
 import json, sys
 from rewardkit import get_reward
-from rewardkit.language import get_detector
+from rewardkit.plugins.language import LangdetectDetector
 texts = json.loads(sys.stdin.read())
-det = get_detector("langdetect", seed=0)
+det = LangdetectDetector(seed=0)
 reward = get_reward("language_consistency", target="en", min_length=1, chunk_length=0)
 print(json.dumps({"detect": [det.detect(t) for t in texts], "scores": reward(texts)}))
 """
@@ -356,7 +351,7 @@ def test_detection_is_identical_across_processes_and_hash_seeds():
         results.append(json.loads(out.stdout))
     assert results[0] == results[1] == results[2]
     # and the same in this process, repeatedly
-    det = get_detector("langdetect", seed=0)
+    det = LangdetectDetector(seed=0)
     assert [[list(c) for c in det.detect(t)] for t in AMBIGUOUS] == results[0]["detect"]
     assert [det.detect(t) for t in AMBIGUOUS] == [det.detect(t) for t in AMBIGUOUS]
 
@@ -365,7 +360,7 @@ def test_the_global_langdetect_seed_is_left_alone():
     from langdetect import DetectorFactory
 
     before = DetectorFactory.seed
-    get_detector("langdetect", seed=3).detect(ENGLISH)
+    LangdetectDetector(seed=3).detect(ENGLISH)
     assert DetectorFactory.seed == before
 
 

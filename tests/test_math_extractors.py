@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from rewardkit.answers import answer_is, answer_tag, boxed, gsm8k, last_boxed, last_number, tidy, whole
+from rewardkit.plugins.math.extractors import answer_is, answer_tag, boxed, gsm8k, last_boxed, last_number, tidy, whole
 from rewardkit.registry import Registry
 
 
@@ -12,7 +12,7 @@ def test_builtin_extractors_are_registered_through_the_hook():
     registry = Registry(autoload=False)
     names = set(registry.catalogue("extractor"))
     assert {"answer_tag", "boxed", "gsm8k", "answer_is", "last_number", "whole"} <= names
-    assert registry.catalogue("extractor")["boxed"].provider == "rewardkit.plugins.extractors"
+    assert registry.catalogue("extractor")["boxed"].provider == "rewardkit.plugins.math"
     assert registry.get("extractor", "gsm8k")("so\n#### 72") == "72"
 
 

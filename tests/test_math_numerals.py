@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from rewardkit.numerals import compare_numerals, parse_numeral
+from rewardkit.plugins.math.numerals import compare_numerals, parse_numeral
 
 
 @pytest.mark.parametrize(

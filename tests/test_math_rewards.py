@@ -7,7 +7,7 @@ import pytest
 from rewardkit import get_reward
 from rewardkit.errors import MissingColumnError, ParamsError
 from rewardkit.plugins.math import Accuracy, IntAnswer, MathCorrectness
-from rewardkit.spec import load_composition
+from rewardkit.composition_loader import load_composition
 from rewardkit.testing import assert_scores, check_reward_contract
 
 XML = "<reasoning>\n{r}\n</reasoning>\n<answer>\n{a}\n</answer>"

@@ -11,9 +11,9 @@ import sys
 
 import pytest
 
-from rewardkit.plugins.math import DEFAULT_EXTRACTORS, MathCorrectness
-from rewardkit.verify import verify_answers
-from rewardkit.workers import TimeLimitedPool
+from rewardkit.plugins.math.rewards import DEFAULT_EXTRACTORS, MathCorrectness
+from rewardkit.plugins.math.verifier import verify_answers
+from rewardkit.pool import TimeLimitedPool
 
 PAYLOADS = [
     "__import__('pathlib').Path('{m}').touch()",
@@ -97,7 +97,7 @@ def sympify_in_worker(text):
 
 def test_the_worker_guard_refuses_to_parse_expr_model_text(marker):
     """Defence in depth: inside a verification worker even a direct sympify of text is refused."""
-    from rewardkit.verify import WORKER_MODULE
+    from rewardkit.plugins.math.verifier import WORKER_MODULE
 
     with TimeLimitedPool(1, preload=[WORKER_MODULE]) as pool:
         outcomes = pool.map(sympify_in_worker, [(fill(p, m=marker),) for p in PAYLOADS[:8]], timeout=5)

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 import rewardkit
-from rewardkit.verify import Verifier, gold_answer, verify_answer, verify_answers
+from rewardkit.plugins.math.verifier import Verifier, gold_answer, verify_answer, verify_answers
 
 EQUIVALENT = [
     # the equivalences
@@ -157,7 +157,7 @@ def _math500_pairs(shared_data, limit):
     import json
     import random
 
-    from rewardkit.answers import last_boxed, tidy
+    from rewardkit.plugins.math.extractors import last_boxed, tidy
 
     rows = [json.loads(line) for line in (shared_data / "math500" / "test.jsonl").read_text().splitlines()]
     rng = random.Random(7)
@@ -176,7 +176,7 @@ def test_worker_verdicts_are_math_verifys_on_math500_answers(shared_data):
 
     from math_verify import parse, verify
 
-    from rewardkit.symbolic import _LATEX_ONLY, check, warm_up
+    from rewardkit.plugins.math.symbolic import _LATEX_ONLY, check, warm_up
 
     logging.getLogger("math_verify").setLevel(logging.ERROR)
     warm_up()
@@ -197,7 +197,7 @@ def test_two_stage_parsing_builds_the_same_objects_as_full_ll_parsing(shared_dat
     from latex2sympy2_extended.latex2sympy2 import _Latex2Sympy
     from math_verify.parser import parse_latex_cached
 
-    import rewardkit.symbolic as symbolic
+    import rewardkit.plugins.math.symbolic as symbolic
 
     symbolic.use_two_stage_parsing()
     answers = sorted({a for pair in _math500_pairs(shared_data, 120) for a in pair})

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from rewardkit.workers import TimeLimitedPool, WorkerPoolError, cpu_count
+from rewardkit.pool import TimeLimitedPool, WorkerPoolError, cpu_count
 
 # Tasks run in the workers, which import this module by name: keep them at module level.
 
@@ -231,7 +231,7 @@ def test_closing_a_pool_releases_callers_waiting_in_other_threads():
 
 
 def test_a_forked_child_gets_its_own_pool():
-    from rewardkit.verify import verify_answer
+    from rewardkit.plugins.math.verifier import verify_answer
 
     assert verify_answer("x + 1", "1 + x") is True  # the parent's shared pool is running
     read, write = os.pipe()
@@ -276,7 +276,7 @@ def test_a_script_without_a_main_guard_is_not_rerun_in_the_workers(tmp_path):
 def test_workers_are_gone_after_the_interpreter_exits(tmp_path):
     result = _run_script(
         """
-        from rewardkit.verify import default_verifier, verify_answer
+        from rewardkit.plugins.math.verifier import default_verifier, verify_answer
         verify_answer("x + 1", "1 + x")
         print(*default_verifier().pool().pids())
         """,

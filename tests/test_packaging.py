@@ -14,8 +14,8 @@ def test_wheel_ships_plugins_trainers_presets_and_data(repo, tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in (
         "rewardkit/plugins/format.py",
-        "rewardkit/plugins/math.py",
-        "rewardkit/trainers/grpo.py",
+        "rewardkit/plugins/math/verifier.py",
+        "rewardkit/trainers/trl_rewards.py",
         "rewardkit/presets/gsm8k.yaml",
         "rewardkit/presets/r1.yaml",
         "rewardkit/data/gsm8k/train.jsonl",

@@ -27,7 +27,7 @@ def test_custom_reward_and_its_tests_from_the_readme(repo, tmp_path, monkeypatch
 
 
 def test_readme_yaml_example_validates(repo, tmp_path):
-    from rewardkit.spec import load_composition
+    from rewardkit.composition_loader import load_composition
 
     yaml_block = next(b for b in blocks(repo, "yaml") if b.startswith("# rewards.yaml"))
     path = tmp_path / "rewards.yaml"

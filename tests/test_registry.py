@@ -7,7 +7,8 @@ import textwrap
 
 import pytest
 
-from rewardkit import DuplicateNameError, Reward, UnknownRewardError, get_reward
+from rewardkit import DuplicateNameError, Reward, UnknownRewardError, get_reward, hookimpl
+from rewardkit.language_detector import LanguageDetector
 from rewardkit.registry import Registry
 from rewardkit.testing import InlinePlugin, registered
 
@@ -119,3 +120,50 @@ def test_duplicate_from_an_entry_point_fails_at_load(tmp_path):
     result = _run(tmp_path, LIST)
     assert result.returncode != 0
     assert "reward 'xml_count' is registered by both 'rewardkit.plugins.format' and 'clash'" in result.stderr
+
+
+class PrivateHelpers:
+    """Registers an extractor and a language detector under names no other registry has."""
+
+    @staticmethod
+    def first_word(text, **_):
+        return text.split()[0] if text.split() else None
+
+    @hookimpl
+    def register_extractors(register):  # noqa: N805 - pluggy calls it unbound on the class
+        register("first_word", PrivateHelpers.first_word)
+
+    @hookimpl
+    def register_language_detectors(register):  # noqa: N805
+        register("always_german", AlwaysGerman)
+
+
+class AlwaysGerman(LanguageDetector):
+    name = "always_german"
+
+    def detect(self, text):
+        return [("de", 1.0)]
+
+
+def test_a_reward_looks_up_its_helpers_in_the_registry_that_built_it(reward_registry):
+    private = Registry(autoload=False)
+    private.register(PrivateHelpers, "private-helpers")
+    math = private.reward("math_correctness", {"extractors": ["first_word"]})
+    assert math(["7 apples", "8 pears"], answer=["7", "7"]) == [1.0, 0.0]
+    language = private.reward("language_consistency", {"target": "de", "detector": "always_german"})
+    assert language(["This sentence is plainly written in English."]) == [1.0]
+    # the process-wide registry (here the test's isolated one) knows neither name
+    with pytest.raises(Exception, match="first_word"):
+        reward_registry.reward("math_correctness", {"extractors": ["first_word"]})
+    with pytest.raises(Exception, match="always_german"):
+        get_reward("language_consistency", detector="always_german")
+
+
+def test_a_pickled_bound_reward_scores_the_same_without_its_registry(reward_registry):
+    import pickle
+
+    private = Registry(autoload=False)
+    math = private.reward("math_correctness", {"extractors": ["boxed"]})
+    clone = pickle.loads(pickle.dumps(math))
+    assert clone.registry is None
+    assert clone([r"\boxed{3}"], answer=["3"]) == math([r"\boxed{3}"], answer=["3"]) == [1.0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rewardkit.spec import load_composition
+from rewardkit.composition_loader import load_composition
 
 
 def test_yaml_composition_with_reward_model_and_language_entries(tmp_path):

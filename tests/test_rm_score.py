@@ -15,7 +15,7 @@ pytest.importorskip("transformers")
 from _tiny_models import save_reward_model  # noqa: E402
 
 from rewardkit import ParamsError, get_reward  # noqa: E402
-from rewardkit.plugins import reward_model as rm  # noqa: E402
+from rewardkit.plugins.reward_model import local as rm  # noqa: E402
 
 PROMPT = "what is the answer ?"
 GOOD = "the answer is correct , thanks for the question ."
@@ -198,13 +198,6 @@ class TestOneModelPerProcess:
         assert clone([GOOD], [PROMPT]) == before
         assert clone.model is reward.model
 
-    def test_cleared_cache_reloads_on_next_use(self, scalar_dir):
-        reward = get_reward("rm_score", path=str(scalar_dir))
-        first = reward.model
-        rm.clear_model_cache()
-        assert reward.model is not first
-        assert reward([GOOD]) == pytest.approx(get_reward("rm_score", path=str(scalar_dir))([GOOD]))
-
 
 class TestErrors:
     def test_missing_directory_fails_at_construction(self, tmp_path):
@@ -247,7 +240,7 @@ class TestErrors:
 
 def test_importing_the_plugins_does_not_import_torch_or_transformers():
     code = (
-        "import sys, rewardkit.plugins.reward_model, rewardkit.plugins.rm_remote; "
+        "import sys, rewardkit.plugins.reward_model, rewardkit.plugins.reward_model.remote; "
         "print('torch' in sys.modules, 'transformers' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

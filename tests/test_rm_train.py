@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 from pathlib import Path
@@ -10,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from rewardkit import ConfigError
-from rewardkit.trainers import reward_model as rmt
+from rewardkit.cli import main
+from rewardkit.trainers import preferences, rm_config, rm_training
 
 HH_CHOSEN = (
     "\n\nHuman: How do I bake bread?\n\nAssistant: Mix flour, water, yeast and salt."
@@ -23,12 +23,12 @@ HH_REJECTED = (
 
 
 def spec(**kw):
-    return rmt.DataSpec(path="unused.jsonl", **kw)
+    return rm_config.DataSpec(path="unused.jsonl", **kw)
 
 
 class TestPreferenceFormats:
     def test_hh_dialogues_become_a_shared_prompt_and_two_final_turns(self):
-        pair = rmt.to_pair({"chosen": HH_CHOSEN, "rejected": HH_REJECTED}, spec())
+        pair = preferences.to_pair({"chosen": HH_CHOSEN, "rejected": HH_REJECTED}, spec())
         assert pair["prompt"] == [
             {"role": "user", "content": "How do I bake bread?"},
             {"role": "assistant", "content": "Mix flour, water, yeast and salt."},
@@ -40,15 +40,15 @@ class TestPreferenceFormats:
     def test_hh_pair_renders_back_to_the_original_text_in_plain_mode(self):
         from _tiny_models import make_tokenizer
 
-        from rewardkit.plugins.reward_model import render
+        from rewardkit.plugins.reward_model.rendering import render
 
         tok = make_tokenizer(chat_template=False)
-        pair = rmt.to_pair({"chosen": HH_CHOSEN, "rejected": HH_REJECTED}, spec())
+        pair = preferences.to_pair({"chosen": HH_CHOSEN, "rejected": HH_REJECTED}, spec())
         assert render(tok, pair["prompt"], pair["chosen"], "plain") == (HH_CHOSEN + "</s>", True)
 
     def test_explicit_prompt_pairs_are_kept_as_given(self):
         row = {"prompt": "2+2?", "chosen": "4", "rejected": "5"}
-        assert rmt.to_pair(row, spec()) == {"prompt": "2+2?", "chosen": "4", "rejected": "5"}
+        assert preferences.to_pair(row, spec()) == {"prompt": "2+2?", "chosen": "4", "rejected": "5"}
 
     def test_conversational_pairs_split_on_the_first_differing_assistant_turn(self):
         user = {"role": "user", "content": "hi"}
@@ -56,12 +56,12 @@ class TestPreferenceFormats:
             "chosen": [user, {"role": "assistant", "content": "hello!"}],
             "rejected": [user, {"role": "assistant", "content": "go away"}],
         }
-        pair = rmt.to_pair(row, spec())
+        pair = preferences.to_pair(row, spec())
         assert pair["prompt"] == [user] and pair["chosen"][0]["content"] == "hello!"
 
     def test_conversational_prompt_and_chosen_messages_with_custom_keys(self):
         row = {"q": [{"role": "user", "content": "hi"}], "good": "hello", "bad": "meh"}
-        pair = rmt.to_pair(row, spec(prompt_key="q", chosen_key="good", rejected_key="bad"))
+        pair = preferences.to_pair(row, spec(prompt_key="q", chosen_key="good", rejected_key="bad"))
         assert pair == {"prompt": [{"role": "user", "content": "hi"}], "chosen": "hello", "rejected": "meh"}
 
     def test_identical_responses_carry_no_preference_and_are_skipped(self, tmp_path):
@@ -69,18 +69,18 @@ class TestPreferenceFormats:
         rows = [{"prompt": "q", "chosen": "a", "rejected": "a"}, {"prompt": "q", "chosen": "a", "rejected": "b"}]
         rows.append({"chosen": HH_CHOSEN, "rejected": HH_CHOSEN})
         path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-        pairs, skipped = rmt.load_pairs(str(path), spec())
+        pairs, skipped = preferences.load_pairs(str(path), spec())
         assert len(pairs) == 1 and skipped == 2
 
     def test_a_row_without_the_chosen_key_names_file_line_and_keys(self, tmp_path):
         path = tmp_path / "p.jsonl"
         path.write_text(json.dumps({"prompt": "q", "good": "a", "rejected": "b"}) + "\n")
         with pytest.raises(ConfigError, match=r"p.jsonl:1: missing 'chosen' \(keys: good, prompt, rejected\)"):
-            rmt.load_pairs(str(path), spec())
+            preferences.load_pairs(str(path), spec())
 
     def test_real_hh_rlhf_file_converts_every_row(self, shared_data):
         path = shared_data / "hh_rlhf_harmless_base" / "test_first2000.jsonl"
-        pairs, skipped = rmt.load_pairs(str(path), spec(), limit=300)
+        pairs, skipped = preferences.load_pairs(str(path), spec(), limit=300)
         assert len(pairs) == 300 and skipped == 0
         for pair in pairs:
             assert pair["prompt"][0]["role"] == "user" and pair["prompt"][-1]["role"] == "user"
@@ -89,49 +89,49 @@ class TestPreferenceFormats:
 
     def test_a_missing_data_file_is_a_config_error_naming_it(self, tmp_path):
         with pytest.raises(ConfigError, match="nope.jsonl' does not exist"):
-            rmt.load_pairs(str(tmp_path / "nope.jsonl"), spec())
+            preferences.load_pairs(str(tmp_path / "nope.jsonl"), spec())
 
     def test_held_out_split_is_seeded_and_disjoint(self):
         pairs = [{"i": i} for i in range(50)]
-        train, held = rmt.split_pairs(pairs, 0.2, seed=3)
+        train, held = preferences.split_pairs(pairs, 0.2, seed=3)
         assert len(held) == 10 and len(train) == 40
-        assert rmt.split_pairs(pairs, 0.2, seed=3) == (train, held)
+        assert preferences.split_pairs(pairs, 0.2, seed=3) == (train, held)
         assert {p["i"] for p in train}.isdisjoint({p["i"] for p in held})
 
 
 class TestConfig:
     def test_unknown_top_level_key_lists_the_valid_ones(self):
         with pytest.raises(ConfigError, match=r"unknown key 'epochs' \(valid: model, data, max_length"):
-            rmt.load_config({"data": {"path": "x"}, "epochs": 3})
+            rm_config.load_config({"data": {"path": "x"}, "epochs": 3})
 
     def test_unknown_data_key_lists_the_data_keys(self):
         with pytest.raises(ConfigError, match=r"unknown key 'data.file' \(valid: path, format"):
-            rmt.load_config({"data": {"path": "x", "file": "y"}})
+            rm_config.load_config({"data": {"path": "x", "file": "y"}})
 
     def test_unknown_trainer_option_suggests_close_matches(self):
         with pytest.raises(ConfigError, match=r"option 'learning_rat' \(did you mean 'learning_rate'"):
-            rmt.load_config({"data": {"path": "x"}, "trainer": {"learning_rat": 1e-4}})
+            rm_config.load_config({"data": {"path": "x"}, "trainer": {"learning_rat": 1e-4}})
 
     def test_trainer_options_the_run_manages_point_to_their_key(self):
         with pytest.raises(ConfigError, match="top-level 'max_length'"):
-            rmt.load_config({"data": {"path": "x"}, "trainer": {"max_length": 128}})
+            rm_config.load_config({"data": {"path": "x"}, "trainer": {"max_length": 128}})
 
     def test_relative_paths_resolve_against_the_yaml_directory(self, tmp_path):
         (tmp_path / "conf").mkdir()
         config_file = tmp_path / "conf" / "rm.yaml"
         config_file.write_text("data: {path: ../data/pairs.jsonl}\nlora: true\n")
-        config = rmt.load_config(config_file)
+        config = rm_config.load_config(config_file)
         assert config.path(config.data.path) == str(tmp_path / "data" / "pairs.jsonl")
-        assert config.lora == rmt.LoraSpec()
+        assert config.lora == rm_config.LoraSpec()
 
     def test_the_example_config_is_valid(self, repo):
-        config = rmt.load_config(repo / "examples" / "rm_train_hh.yaml")
+        config = rm_config.load_config(repo / "examples" / "rm_train_hh.yaml")
         assert config.data.path.endswith("test_first2000.jsonl") and config.lora is not None
 
     def test_a_missing_local_model_directory_is_a_config_error(self, tmp_path):
-        config = rmt.load_config({"model": str(tmp_path / "nope"), "data": {"path": "x"}})
+        config = rm_config.load_config({"model": str(tmp_path / "nope"), "data": {"path": "x"}})
         with pytest.raises(Exception, match="nope"):
-            rmt.resolve_base_model(config)
+            rm_training.resolve_base_model(config)
 
 
 # -- real training runs on a tiny model --------------------------------------------------------
@@ -187,7 +187,7 @@ def held_out_accuracy_with_rm_score(output_dir: Path, pairs: list[dict]) -> floa
 
 def test_full_fine_tuning_learns_the_preference_and_rm_score_loads_the_result(tmp_path, base_model):
     data = write_pairs(tmp_path / "pairs.jsonl", 100)
-    config = rmt.load_config(
+    config = rm_config.load_config(
         {
             "model": str(base_model),
             "data": {"path": str(data), "eval_fraction": 0.2},
@@ -196,20 +196,20 @@ def test_full_fine_tuning_learns_the_preference_and_rm_score_loads_the_result(tm
             "trainer": {"learning_rate": 2e-3, "num_train_epochs": 2, "per_device_train_batch_size": 16},
         }
     )
-    metrics = rmt.train_reward_model(config, log=lambda *a: None)
+    metrics = rm_training.train_reward_model(config, log=lambda *a: None)
     assert metrics["train_pairs"] == 80 and metrics["eval_pairs"] == 20
     assert metrics["after"]["accuracy"] >= 0.9
     assert metrics["after"]["accuracy"] > metrics["before"]["accuracy"]
     saved = json.loads((tmp_path / "rm" / "rm_train_metrics.json").read_text())
     assert saved["after"]["accuracy"] == metrics["after"]["accuracy"]
 
-    _, held = rmt.split_pairs(rmt.load_pairs(str(data), config.data)[0], 0.2, config.seed)
+    _, held = preferences.split_pairs(preferences.load_pairs(str(data), config.data)[0], 0.2, config.seed)
     assert held_out_accuracy_with_rm_score(tmp_path / "rm", held) == metrics["after"]["accuracy"]
 
 
 def test_lora_run_merges_the_adapter_and_the_saved_model_scores_like_the_trained_one(tmp_path, base_model):
     data = write_pairs(tmp_path / "pairs.jsonl", 80, seed=1, conversational=True)
-    config = rmt.load_config(
+    config = rm_config.load_config(
         {
             "model": str(base_model),
             "data": {"path": str(data), "eval_fraction": 0.25},
@@ -219,11 +219,11 @@ def test_lora_run_merges_the_adapter_and_the_saved_model_scores_like_the_trained
             "trainer": {"learning_rate": 5e-3, "num_train_epochs": 2, "per_device_train_batch_size": 16},
         }
     )
-    metrics = rmt.train_reward_model(config, log=lambda *a: None)
+    metrics = rm_training.train_reward_model(config, log=lambda *a: None)
     out = tmp_path / "rm"
     assert not (out / "adapter_config.json").exists() and (out / "config.json").exists()
     assert metrics["after"]["accuracy"] >= 0.8
-    _, held = rmt.split_pairs(rmt.load_pairs(str(data), config.data)[0], 0.25, config.seed)
+    _, held = preferences.split_pairs(preferences.load_pairs(str(data), config.data)[0], 0.25, config.seed)
     assert held_out_accuracy_with_rm_score(out, held) == metrics["after"]["accuracy"]
 
 
@@ -231,17 +231,13 @@ def test_cli_dry_run_trains_nothing_and_bad_config_exits_2(tmp_path, base_model,
     data = write_pairs(tmp_path / "pairs.jsonl", 20)
     config_file = tmp_path / "rm.yaml"
     config_file.write_text(f"model: {base_model}\ndata: {{path: {data}}}\nmax_length: 32\noutput_dir: out\n")
-    parser = argparse.ArgumentParser()
-    rmt.add_parser(parser.add_subparsers(dest="command"))
 
-    args = parser.parse_args(["rm-train", str(config_file), "--dry-run", "--limit", "10"])
-    assert args.func(args) == 0
+    assert main(["rm-train", str(config_file), "--dry-run", "--limit", "10"]) == 0
     assert '"before"' in capsys.readouterr().out
     assert not (tmp_path / "out").exists()
 
     config_file.write_text("data: {path: x}\ntrainer: {nonsense: 1}\n")
-    args = parser.parse_args(["rm-train", str(config_file)])
-    assert args.func(args) == 2
+    assert main(["rm-train", str(config_file)]) == 2
     assert "unknown RewardConfig option 'nonsense'" in capsys.readouterr().err
 
 
@@ -249,6 +245,6 @@ def test_importing_the_command_module_does_not_import_torch_or_trl():
     import subprocess
     import sys
 
-    code = "import sys, rewardkit.trainers.reward_model; print('torch' in sys.modules, 'trl' in sys.modules)"
+    code = "import sys, rewardkit.trainers.commands.rm_train, rewardkit.trainers.rm_training; print('torch' in sys.modules, 'trl' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False False"

@@ -3,7 +3,7 @@
 import pytest
 
 from rewardkit import ConfigError
-from rewardkit.spec import load_composition, preset_names
+from rewardkit.composition_loader import load_composition, preset_names
 
 
 def write(tmp_path, text, name="rewards.yaml"):

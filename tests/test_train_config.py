@@ -11,7 +11,7 @@ from rewardkit.errors import ConfigError
 
 pytest.importorskip("trl")
 
-from rewardkit.trainers.config import (  # noqa: E402
+from rewardkit.trainers.train_config import (  # noqa: E402
     TOP_KEYS,
     default_config_path,
     load_config,

@@ -12,7 +12,7 @@ from rewardkit.errors import ConfigError
 datasets = pytest.importorskip("datasets")
 pytest.importorskip("trl")
 
-from rewardkit.trainers.config import load_config  # noqa: E402
+from rewardkit.trainers.train_config import load_config  # noqa: E402
 from rewardkit.trainers.data import (  # noqa: E402
     build_prompt,
     dataset_for,

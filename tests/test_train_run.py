@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 from pathlib import Path
@@ -14,10 +13,10 @@ from rewardkit.errors import ConfigError
 
 pytest.importorskip("trl")
 
-from _tiny import tiny_model_dir  # noqa: E402
+from _tiny_models import tiny_model_dir  # noqa: E402
 
-from rewardkit.trainers import evaluate as evaluate_cmd  # noqa: E402
-from rewardkit.trainers import train as train_cmd  # noqa: E402
+from rewardkit.cli import build_parser  # noqa: E402
+from rewardkit.trainers.evaluation import evaluate  # noqa: E402
 
 TRAINER = {
     "max_steps": 2,
@@ -58,12 +57,9 @@ def make_config(tmp_path: Path, model_dir: Path, **changes) -> Path:
 
 
 def cli(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="rewardkit")
-    sub = parser.add_subparsers(dest="command", required=True)
-    train_cmd.add_parser(sub)
-    evaluate_cmd.add_parser(sub)
-    args = parser.parse_args(argv)
-    return args.func(args)
+    """The real command line, with errors raised rather than printed (``main`` prints them)."""
+    args = build_parser().parse_args(argv)
+    return args.run(args)
 
 
 def records(path: Path) -> list[dict]:
@@ -117,11 +113,11 @@ def test_eval_scores_the_trained_model_on_a_split(full_run, capsys):
 
 def test_eval_is_deterministic_with_greedy_decoding(full_run):
     out, config = full_run
-    from rewardkit.trainers.config import load_config
+    from rewardkit.trainers.train_config import load_config
 
     cfg = load_config(config)
-    a = evaluate_cmd.evaluate(cfg, model=str(out / "model"), n=2)
-    b = evaluate_cmd.evaluate(cfg, model=str(out / "model"), n=2)
+    a = evaluate(cfg, model=str(out / "model"), n=2)
+    b = evaluate(cfg, model=str(out / "model"), n=2)
     assert [r["completion"] for r in a["rows"]] == [r["completion"] for r in b["rows"]]
     assert a["summary"] == b["summary"]
 
@@ -243,7 +239,7 @@ def test_the_command_modules_import_without_torch_or_trl():
     import sys
 
     code = (
-        "import sys, rewardkit.trainers.train, rewardkit.trainers.evaluate; "
+        "import sys, rewardkit.cli; rewardkit.cli.build_parser(); "
         "heavy = [m for m in ('torch', 'transformers', 'trl', 'datasets', 'peft') if m in sys.modules]; "
         "assert not heavy, heavy"
     )

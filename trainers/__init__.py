@@ -1,11 +1,14 @@
-"""The TRL side of rewardkit: GRPO adapter and training commands. The only package that imports trl.
+"""The TRL side of rewardkit: the reward adapter, training and evaluation runs, and their commands.
 
-Modules (each imports trl/transformers/torch lazily, so ``rewardkit --help`` stays fast):
+Each module imports trl, transformers and torch lazily or only where it must, so that
+``rewardkit --help`` and the config checks stay fast:
 
-- ``grpo``: a Composition as GRPOTrainer reward functions, reward weights and the timing callback;
-- ``train``: ``rewardkit train`` (``add_parser``), the run, dry run and first/last summary;
-- ``evaluate``: ``rewardkit eval`` (``add_parser``): generate for a split and score per component;
-- ``config``: the train YAML; ``data``: datasets and prompts; ``plot``: the reward-curve PNG;
-- ``default_model``: ``resolve_model_path`` (local directory, .gguf, or the bundled SmolLM2);
-- ``callbacks``: the metrics JSONL writer and the progress display.
+- ``trl_rewards``: a composition as TRL reward functions, reward weights and the timing callback;
+- ``run_config``, ``train_config``, ``rm_config``: the YAML configs of runs (shared base, GRPO, reward model);
+- ``data``: datasets and the prompts built from them; ``preferences``: preference pairs;
+- ``default_model``: where a run's model comes from (local directory, .gguf, the bundled SmolLM2);
+- ``generation``: completions outside a trainer; ``report``: first/last summaries and score tables;
+- ``callbacks``: the metrics JSONL and progress display; ``plot``: the reward-curve PNG;
+- ``training``: a GRPO run; ``evaluation``: scoring a model on a split; ``rm_training``: reward models;
+- ``commands``: ``rewardkit train``, ``eval`` and ``rm-train``.
 """

@@ -10,6 +10,8 @@ from typing import Any, Sequence
 
 from transformers import TrainerCallback
 
+from .report import format_share
+
 
 class MetricsWriter(TrainerCallback):
     """Appends every log record (with its step) to a JSONL file."""
@@ -91,8 +93,6 @@ class RunProgress(TrainerCallback):
             parts.append(f"{logs['step_time']:.1f}s")
         share = logs.get("rewardkit/reward_share")
         if share is not None:
-            from .train import format_share
-
             parts.append(f"rewards {format_share(share)}")
         return "  ".join(parts)
 

@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rewardkit.errors import ConfigError
+from rewardkit.jsonl import read_jsonl
 
-from .config import DatasetSpec, PromptSpec, TrainConfig
+from .train_config import DatasetSpec, PromptSpec, TrainConfig
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -87,27 +88,21 @@ def load_rows(path: str, *, split: str = "train", fmt: str = "auto", base_dir: P
 
 
 def _from_jsonl(path: Path) -> "Dataset":
-    """Rows of a JSON-lines file (or a JSON array), with the file and line named on a bad line."""
+    """Rows of a JSON-lines file (or of a JSON array), with the file and line named on a bad line."""
     import datasets
 
-    text = path.read_text(encoding="utf-8")
-    if text.lstrip().startswith("["):
+    with open(path, encoding="utf-8") as handle:
+        array = handle.read(64).lstrip().startswith("[")
+    if array:
         try:
-            rows = json.loads(text)
+            rows = json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise ConfigError(f"{path}: invalid JSON: {exc.msg} (line {exc.lineno})") from None
+        bad = [i for i, r in enumerate(rows) if not isinstance(r, dict)] if isinstance(rows, list) else [0]
+        if bad:
+            raise ConfigError(f"{path}: row {bad[0] + 1} is not a JSON object")
     else:
-        rows = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise ConfigError(f"{path}:{number}: invalid JSON: {exc.msg}") from None
-    bad = [i for i, r in enumerate(rows) if not isinstance(r, dict)]
-    if bad:
-        raise ConfigError(f"{path}: row {bad[0] + 1} is not a JSON object")
+        rows = read_jsonl(path)
     if not rows:
         raise ConfigError(f"{path}: the file has no rows")
     return datasets.Dataset.from_list(rows)

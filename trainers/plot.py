@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any, Sequence
 
+from rewardkit.jsonl import read_jsonl
+
 
 def read_metrics(path: str | Path) -> list[dict[str, Any]]:
     """The per-step training records of a run's metrics JSONL (the end-of-run summary is skipped)."""
-    records = []
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                record = json.loads(line)
-                if "reward" in record:
-                    records.append(record)
+    records = [record for record in read_jsonl(path) if "reward" in record]
     # a resumed run appends: keep the latest record of each step
     by_step = {r["step"]: r for r in records}
     return [by_step[s] for s in sorted(by_step)]

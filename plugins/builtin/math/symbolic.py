@@ -1,4 +1,4 @@
-"""The sympy side of verification. Runs only inside rewardkit's worker processes.
+"""The sympy and math-verify side of verification. Runs only inside the verification worker processes.
 
 Answer strings arrive here already extracted and tidied (``\\frac{\\pi}{2}``, ``(3, 4]``,
 ``x = 5``). Each side becomes what ``math_verify.parse`` would return: plain numerals are built

@@ -1,4 +1,4 @@
-"""Remote reward model: POST batches of prompt/completion pairs to an HTTP scoring endpoint.
+"""The ``rm_remote`` reward: POST batches of prompt/completion pairs to an HTTP scoring endpoint.
 
 Request (``POST url``, ``Content-Type: application/json``), one per ``batch_size`` samples::
 
@@ -37,7 +37,6 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from rewardkit.errors import ParamsError
-from rewardkit.hookspecs import hookimpl
 from rewardkit.reward import Batch, Reward, RewardParams, Sample
 from rewardkit.text import completion_text
 
@@ -221,8 +220,3 @@ def _retry_after(value: str | None) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         return None  # an HTTP date: fall back to the exponential backoff
-
-
-@hookimpl
-def register_rewards(register):
-    register(RmRemote)

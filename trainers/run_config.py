@@ -1,4 +1,4 @@
-"""Shared loading of the YAML run configs (train and rm-train): safe YAML, readable errors."""
+"""What the run configs (train and rm-train) share: base classes, LoRA, loading with readable errors."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import difflib
 from pathlib import Path
 from typing import Any, Iterable, Literal, Mapping, TypeVar
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from rewardkit.errors import ConfigError
+from rewardkit.yaml_file import read_yaml
+
+from .default_model import DEFAULT_MODEL_NAMES
 
 Config = TypeVar("Config", bound=BaseModel)
 
@@ -59,6 +61,16 @@ class RunConfig(Strict):
             return None
         return value
 
+    def model_spec(self, override: str | None = None) -> str:
+        """The model to load: the override or the config's model, relative paths made absolute."""
+        if override is not None:
+            if override.strip().lower() in DEFAULT_MODEL_NAMES:
+                return override
+            return str(Path(override).expanduser().resolve())
+        if self.model.strip().lower() in DEFAULT_MODEL_NAMES:
+            return self.model
+        return self.path(self.model)
+
     def path(self, value: str) -> str:
         """A path from the config, made absolute against the config file's directory."""
         p = Path(value).expanduser()
@@ -77,10 +89,7 @@ def load_config_source(
     path = Path(source)
     if not path.is_file():
         raise ConfigError(f"{path}: no such config file")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+    data = read_yaml(path)
     if data is None:
         data = {}
     if not isinstance(data, dict):

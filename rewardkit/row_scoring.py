@@ -1,30 +1,11 @@
-"""Score a JSONL file of completions with a composition, keeping every input row intact."""
+"""Scoring rows of a file (a JSONL of completions) in batches, keeping every input row intact."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any, Iterator
 
 from .composition import Composition, Scores
 from .errors import ConfigError
-
-
-def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
-    """Rows of a JSONL file, in order; blank lines are skipped, anything else must be an object."""
-    rows = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ConfigError(f"{path}:{number}: invalid JSON: {exc.msg}") from None
-            if not isinstance(row, dict):
-                raise ConfigError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
-            rows.append(row)
-    return rows
 
 
 def check_free_key(rows: list[dict[str, Any]], key: str) -> None:
@@ -90,28 +71,3 @@ def merge_summaries(results: list[Scores]) -> dict[str, dict[str, Any]]:
         },
     )
     return merged.summary()
-
-
-def format_table(header: list[str], rows: list[list[Any]]) -> str:
-    """A plain aligned text table; floats get 3 decimals, None shows as 'None'."""
-
-    def cell(value: Any) -> str:
-        if isinstance(value, float):
-            return f"{value:.3f}"
-        return "None" if value is None else str(value)
-
-    body = [[cell(v) for v in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(header)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in body]
-    return "\n".join(lines)
-
-
-def summary_table(summary: dict[str, dict[str, Any]], weights: dict[str, float]) -> str:
-    header = ["component", "weight", "mean", "std", "min", "max", "None", "errors"]
-    rows = [
-        [name, weights.get(name, ""), s["mean"], s["std"], s["min"], s["max"], s["none"], s["errors"]]
-        for name, s in summary.items()
-    ]
-    return format_table(header, rows)

@@ -1,4 +1,4 @@
-"""The train YAML: one file describes a GRPO run.
+"""The train config: one YAML file describes a GRPO run.
 
 ::
 
@@ -34,7 +34,7 @@ from pydantic import Field, field_validator
 
 from rewardkit.errors import RewardkitError
 
-from .config_file import LoraSpec, RunConfig, Strict, check_option_keys, load_config_source
+from .run_config import LoraSpec, RunConfig, Strict, check_option_keys, load_config_source
 
 TOP_KEYS = ("model", "dataset", "prompt", "rewards", "lora", "trainer", "output_dir", "seed", "description")
 
@@ -90,6 +90,15 @@ class TrainConfig(RunConfig):
     def _trainer_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
         check_trainer_keys(value)
         return coerce_numbers(value)
+
+    def composition(self):
+        """The config's rewards as a Composition (a relative YAML path is read next to the config)."""
+        from rewardkit.composition_loader import load_composition, preset_names
+
+        source = self.rewards
+        if isinstance(source, str) and source not in preset_names():
+            source = self.path(source)
+        return load_composition(source)
 
     def with_overrides(
         self, *, max_steps: int | None = None, output_dir: str | None = None, seed: int | None = None

@@ -28,7 +28,7 @@ Design:
 
 Unlike plain ``multiprocessing``, workers do not re-import the caller's ``__main__`` module: a
 training script without an ``if __name__ == "__main__":`` guard is not re-run in every worker.
-Tasks must therefore be functions of importable modules (``rewardkit.verify._check_in_worker``).
+Tasks must therefore be functions of importable modules (the math verifier's ``_check_in_worker``).
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ TRL does the weighting, the per-component logging (``rewards/<name>/mean`` and `
 ``None`` handling and the completions table; this module only hands it what it takes::
 
     from trl import GRPOConfig, GRPOTrainer
-    from rewardkit.spec import load_composition
-    from rewardkit.trainers.grpo import trl_rewards
+    from rewardkit import load_composition
+    from rewardkit.trainers.trl_rewards import trl_rewards
 
     rewards = trl_rewards(load_composition("gsm8k"))
     args = GRPOConfig(output_dir="out", **rewards.config_kwargs)      # reward_weights
@@ -154,13 +154,3 @@ def trl_rewards(composition: Composition) -> TRLRewards:
     count = len(composition.components)
     funcs = [ComponentReward(c.reward, clock, i, count) for i, c in enumerate(composition.components)]
     return TRLRewards(funcs, composition.weights, clock, [RewardTimingCallback(clock)])
-
-
-def check_weights(args: Any, rewards: TRLRewards) -> None:
-    """Fail early when a GRPOConfig carries weights other than the composition's."""
-    given = getattr(args, "reward_weights", None)
-    if given is not None and [float(w) for w in given] != [float(w) for w in rewards.weights]:
-        raise ConfigError(
-            f"GRPOConfig.reward_weights {list(given)} differ from the composition's weights "
-            f"{dict(zip(rewards.names, rewards.weights))}; set weights in the composition"
-        )

@@ -1,112 +1,22 @@
-"""Language detection for rewards: a small detector interface, and text cleaning and segmenting.
+"""Text cleaning and segmenting before language detection.
 
-A detector backend is a class registered through the ``register_language_detectors`` hook::
-
-    class MyDetector(LanguageDetector):
-        name = "mine"
-        def detect(self, text: str) -> list[tuple[str, float]]:
-            return [("en", 0.9), ("de", 0.1)]   # candidates, most probable first
-
-    @hookimpl
-    def register_language_detectors(register):
-        register("mine", MyDetector)
-
-Detectors must be deterministic: the same text gives the same answer in every run and process.
-:func:`get_detector` builds one instance per (backend, seed) per process and reuses it.
-
-Before detection, :func:`segments` removes what is not natural-language prose (code blocks, inline
-code, LaTeX and math, URLs, e-mail addresses, XML/HTML tags, numbers), splits the rest into
-sentences, splits a sentence where its writing system changes (Latin, Cyrillic, Hangul, CJK, ...),
-joins short neighbours in the same writing system into chunks, and drops segments shorter than a
-minimum length. Lengths count either characters (letters and
-other non-space, non-punctuation characters) or words (runs of letters; each CJK ideograph or kana
-counts as one word, since Chinese and Japanese do not separate words with spaces).
+:func:`segments` removes what is not natural-language prose (code blocks, inline code, LaTeX and
+math, URLs, e-mail addresses, XML/HTML tags, numbers), splits the rest into sentences, splits a
+sentence where its writing system changes (Latin, Cyrillic, Hangul, CJK, ...), joins short
+neighbours in the same writing system into chunks, and drops segments shorter than a minimum
+length. Lengths count either characters (letters and other non-space, non-punctuation
+characters) or words (runs of letters; each CJK ideograph or kana counts as one word, since
+Chinese and Japanese do not separate words with spaces).
 """
 
 from __future__ import annotations
 
 import re
-import threading
 import unicodedata
-from collections import OrderedDict
 from dataclasses import dataclass
-from typing import ClassVar, Literal, Sequence
+from typing import Literal
 
 Unit = Literal["chars", "words"]
-
-
-class LanguageDetector:
-    """Base class of language detector backends.
-
-    Subclasses set ``name`` and implement :meth:`detect`; they may override :meth:`detect_many`
-    when the backend is faster on batches. ``seed`` must make the backend deterministic.
-    """
-
-    name: ClassVar[str] = ""
-
-    def __init__(self, seed: int = 0) -> None:
-        self.seed = seed
-
-    def detect(self, text: str) -> list[tuple[str, float]]:
-        """Candidate languages of ``text`` as ``(code, probability)``, most probable first.
-
-        Codes are ISO 639-1 (``en``, ``ko``), optionally with a region (``zh-cn``). An empty list
-        means the backend could not tell.
-        """
-        raise NotImplementedError
-
-    def detect_many(self, texts: Sequence[str]) -> list[list[tuple[str, float]]]:
-        """:meth:`detect` for each text."""
-        return [self.detect(t) for t in texts]
-
-    @classmethod
-    def supported(cls) -> frozenset[str] | None:
-        """Codes this backend can return (checked against a reward's target), or None if unknown."""
-        return None
-
-
-_detectors: dict[tuple[str, int], LanguageDetector] = {}
-_detectors_lock = threading.Lock()
-
-
-def get_detector(name: str = "langdetect", seed: int = 0) -> LanguageDetector:
-    """The process-wide instance of the detector backend ``name`` (looked up in the registry)."""
-    key = (name, seed)
-    detector = _detectors.get(key)
-    if detector is None:
-        from .registry import default_registry
-
-        cls = default_registry().get("language_detector", name)
-        with _detectors_lock:
-            detector = _detectors.get(key)
-            if detector is None:
-                detector = _detectors[key] = cls(seed=seed)
-    return detector
-
-
-# -- language codes ------------------------------------------------------------------------------
-
-
-def normalize_code(code: str) -> str:
-    """``zh_CN`` -> ``zh-cn``; ``EN`` -> ``en``."""
-    return code.strip().lower().replace("_", "-")
-
-
-def code_matches(detected: str, target: str) -> bool:
-    """Whether a detected code counts as the target.
-
-    A target with a region (``zh-tw``) needs that exact code; a bare target (``zh``) matches every
-    region of its language (``zh-cn``, ``zh-tw``).
-    """
-    detected, target = normalize_code(detected), normalize_code(target)
-    if "-" in target:
-        return detected == target
-    return detected.split("-", 1)[0] == target
-
-
-def primary_code(code: str) -> str:
-    """``zh-cn`` -> ``zh``."""
-    return normalize_code(code).split("-", 1)[0]
 
 
 # -- cleaning ------------------------------------------------------------------------------------
@@ -296,19 +206,18 @@ def segments(
 
 
 def _merge(pieces: list[Segment], target: int) -> list[Segment]:
-    """Join consecutive same-script segments while the running one is shorter than ``target``."""
-    merged: list[Segment] = []
-    for seg in pieces:
-        last = merged[-1] if merged else None
-        if last is not None and last.script == seg.script and last.length < target:
-            merged[-1] = Segment(f"{last.text} {seg.text}", last.length + seg.length, seg.script)
-        else:
-            merged.append(seg)
-    # a short chunk ending a same-script run joins the chunk before it
+    """Join consecutive same-script segments while the running one is shorter than ``target``;
+    then a short chunk that ends a same-script run joins the chunk before it."""
+    merged = _join(pieces, lambda last, seg: last.length < target)
+    return _join(merged, lambda last, seg: seg.length < target)
+
+
+def _join(pieces: list[Segment], joins) -> list[Segment]:
+    """Each segment joined to the one before it when both share a script and ``joins(last, seg)``."""
     out: list[Segment] = []
-    for seg in merged:
+    for seg in pieces:
         last = out[-1] if out else None
-        if last is not None and last.script == seg.script and seg.length < target:
+        if last is not None and last.script == seg.script and joins(last, seg):
             out[-1] = Segment(f"{last.text} {seg.text}", last.length + seg.length, seg.script)
         else:
             out.append(seg)
@@ -332,54 +241,3 @@ def extract_tagged(text: str, tag: str, opened_in_prompt: bool = False) -> str |
     if not blocks:
         return text if opened_in_prompt else None
     return "\n".join(blocks)
-
-
-DETECT_CHARS = 400
-
-
-class LRU(OrderedDict):
-    """A small bounded mapping that forgets the least recently used entries."""
-
-    def __init__(self, size: int = 50_000) -> None:
-        super().__init__()
-        self.size = size
-        self.lock = threading.Lock()
-
-    def get_lang(self, key: str) -> str | None:
-        with self.lock:
-            value = self.get(key)
-            if value is not None:
-                self.move_to_end(key)
-            return value
-
-    def put(self, key: str, value: str) -> None:
-        with self.lock:
-            self[key] = value
-            self.move_to_end(key)
-            while len(self) > self.size:
-                self.popitem(last=False)
-
-
-def language_shares(
-    detector: LanguageDetector, segs: Sequence[Segment], cache: LRU | None = None
-) -> tuple[list[str], dict[str, int]]:
-    """Detected top language of each segment, and the total length per language.
-
-    A segment the detector cannot tell is counted under ``"unknown"``. Segments longer than
-    ``DETECT_CHARS`` (merged same-script chunks) are detected on their first ``DETECT_CHARS``
-    characters but weigh their full length.
-    """
-    known = {s.text: cache.get_lang(s.text) for s in segs} if cache is not None else {}
-    todo = list(dict.fromkeys(s.text for s in segs if known.get(s.text) is None))
-    # a long same-script chunk is detected on its first DETECT_CHARS characters (bounds the cost)
-    samples = [text[:DETECT_CHARS] for text in todo]
-    for text, candidates in zip(todo, detector.detect_many(samples) if todo else []):
-        lang = normalize_code(candidates[0][0]) if candidates else "unknown"
-        known[text] = lang
-        if cache is not None:
-            cache.put(text, lang)
-    langs = [known[s.text] for s in segs]
-    totals: dict[str, int] = {}
-    for s, lang in zip(segs, langs):
-        totals[lang] = totals.get(lang, 0) + s.length
-    return langs, totals

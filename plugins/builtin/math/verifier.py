@@ -6,10 +6,10 @@
 1. answers that are too long or nested too deeply to be real answers are refused without parsing
    (a refused gold gives None, a refused prediction is wrong);
 2. when both are plain numerals (``1,234``, ``$18.00``, ``50%``, ``\\frac{1}{2}``) the verdict comes
-   from :mod:`rewardkit.numerals` in microseconds, without sympy;
+   from :mod:`.numerals` in microseconds, without sympy;
 3. a pair seen before is answered from an LRU cache;
 4. everything else goes to a persistent pool of worker processes
-   (:mod:`rewardkit.workers`) running :func:`rewardkit.symbolic.check` (math-verify's LaTeX parser
+   (:mod:`rewardkit.pool`) running :func:`.symbolic.check` (math-verify's LaTeX parser
    and ``verify``), each pair under a hard time limit: a pair that runs over has its worker
    killed and is scored wrong. Identical pairs in one batch are verified once, and pairs with the
    same gold are kept on one worker.
@@ -22,24 +22,25 @@ Nothing here imports sympy or math-verify; only the workers do.
 
 from __future__ import annotations
 
-import collections
 import math
 import os
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Sequence
 
-from .answers import boxed, gsm8k, tidy, whole
+from rewardkit.cache import LRUCache
+
+from .extractors import boxed, gsm8k, tidy, whole
 from .numerals import compare_numerals, parse_numeral
 
 if TYPE_CHECKING:  # the pool module (multiprocessing) is imported on first need
-    from .workers import Outcome, TimeLimitedPool
+    from rewardkit.pool import Outcome, TimeLimitedPool
 
 DEFAULT_TIMEOUT = 1.0
 MAX_ANSWER_CHARS = 1000
 MAX_NESTING = 50
 WORKER_MEMORY_MB = 4096
-WORKER_MODULE = "rewardkit._preload"
+WORKER_MODULE = "rewardkit.plugins.math.worker_preload"
 
 
 @dataclass(frozen=True)
@@ -104,34 +105,6 @@ def gold_answer(gold: object) -> str | None:
     return None
 
 
-class _LRU:
-    """A small thread-safe LRU mapping."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._data: collections.OrderedDict = collections.OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: object) -> object:
-        with self._lock:
-            if key not in self._data:
-                return _MISSING
-            self._data.move_to_end(key)
-            return self._data[key]
-
-    def put(self, key: object, value: object) -> None:
-        if self.size <= 0:
-            return
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.size:
-                self._data.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-
 _MISSING = object()
 
 
@@ -150,10 +123,10 @@ class Verifier:
     ) -> None:
         self.workers = workers
         self.max_answer_chars = max_answer_chars
-        self.cache = _LRU(cache_size)
+        self.cache = LRUCache(cache_size)
 
     def pool(self) -> TimeLimitedPool:
-        from .workers import shared_pool
+        from rewardkit.pool import shared_pool
 
         return shared_pool(self.workers, preload=(WORKER_MODULE,), memory_limit_mb=WORKER_MEMORY_MB)
 
@@ -203,7 +176,7 @@ class Verifier:
                 verdict = compare_numerals(gold_numeral, pred_numeral)
                 if verdict is not None:
                     return Verdict(verdict, "numeral"), ("", ""), reason
-        cached = self.cache.get((gold, pred))
+        cached = self.cache.get((gold, pred), _MISSING)
         if cached is not _MISSING:
             if cached is None:
                 return Verdict(None, "gold_unreadable"), ("", ""), reason

@@ -1,4 +1,4 @@
-"""Compositions from YAML, mappings and presets.
+"""Loading compositions: from YAML files, mappings, lists of entries and the shipped presets.
 
 A composition spec is a preset name, a YAML file path, a list of entries, or a mapping::
 
@@ -21,11 +21,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
-
 from .composition import Component, Composition
 from .errors import ConfigError, RewardkitError
 from .registry import Registry, default_registry
+from .yaml_file import read_yaml
 
 ENTRY_KEYS = ("name", "weight", "params", "alias", "on_error")
 SPEC_KEYS = ("extends", "rewards", "remove", "weights", "description")
@@ -41,19 +40,7 @@ def read_preset(name: str) -> Any:
     """The raw spec of a shipped preset."""
     if name not in preset_names():
         raise ConfigError(f"unknown preset '{name}'; presets: {', '.join(preset_names())}")
-    text = (resources.files("rewardkit") / "presets" / f"{name}.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
-
-
-def read_yaml(path: str | Path) -> Any:
-    """Load a YAML file safely; syntax errors name the file and line."""
-    path = Path(path)
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+    return read_yaml(Path(str(resources.files("rewardkit") / "presets" / f"{name}.yaml")))
 
 
 def load_composition(source: Any, registry: Registry | None = None) -> Composition:

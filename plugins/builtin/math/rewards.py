@@ -1,8 +1,8 @@
-"""Math rewards: answer correctness checked with math-verify and sympy, and the GSM8K integer check.
+"""The math rewards: answer correctness checked with math-verify and sympy, and the GSM8K integer check.
 
 ``math_correctness`` (also registered as ``accuracy``) extracts the completion's final answer with
 an ordered list of extractors, reads the gold answer from a dataset column, and asks
-:class:`rewardkit.verify.Verifier` for the verdict: plain numerals are compared without sympy,
+:class:`.verifier.Verifier` for the verdict: plain numerals are compared without sympy,
 everything else in a pool of worker processes under a hard time limit. Nothing here imports
 sympy or math-verify; the workers do.
 """
@@ -13,13 +13,13 @@ from typing import Any, Callable
 
 from pydantic import Field
 
-from rewardkit.answers import tidy
 from rewardkit.errors import MissingColumnError, ParamsError
-from rewardkit.hookspecs import hookimpl
-from rewardkit.numerals import parse_numeral
-from rewardkit.registry import default_registry
+from rewardkit.registry import registry_of
 from rewardkit.reward import Batch, Reward, RewardParams, Sample
-from rewardkit.verify import MAX_ANSWER_CHARS, Verdict, Verifier, gold_answer
+
+from .extractors import tidy
+from .numerals import parse_numeral
+from .verifier import MAX_ANSWER_CHARS, Verdict, Verifier, gold_answer
 
 DEFAULT_EXTRACTORS = ["answer_tag", "boxed", "gsm8k", "answer_is", "last_number"]
 # Per-batch counts reported every call (zeros included, so logged curves have no gaps).
@@ -51,8 +51,7 @@ class ExtractingReward(Reward):
     def _resolve_extractors(self) -> list[tuple[str, Callable[..., str | None]]]:
         resolved = self.__dict__.get("_extractor_fns")
         if resolved is None:
-            registry = default_registry()
-            known = registry.catalogue("extractor")
+            known = registry_of(self).catalogue("extractor")
             unknown = [n for n in self.params.extractors if n not in known]
             if unknown:
                 raise ParamsError(
@@ -76,7 +75,7 @@ class ExtractingReward(Reward):
     def __getstate__(self) -> dict[str, Any]:
         # Resolved functions may come from third-party plugins (lambdas); the verifier holds a
         # process-local pool. Both are rebuilt lazily after unpickling.
-        state = self.__dict__.copy()
+        state = super().__getstate__()
         for key in ("_extractor_fns", "_verifier", "_gold_cache"):
             state.pop(key, None)
         return state
@@ -231,10 +230,3 @@ class IntAnswer(ExtractingReward):
             return self.params.score if answer.isdigit() else 0.0
         numeral = parse_numeral(answer)
         return self.params.score if numeral is not None and numeral.is_integer else 0.0
-
-
-@hookimpl
-def register_rewards(register):
-    for reward in (MathCorrectness, Accuracy, IntAnswer):
-        register(reward)
-

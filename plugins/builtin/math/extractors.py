@@ -1,9 +1,21 @@
-"""Finding the final answer in a completion or a gold solution.
+"""Answer extractors: find the final answer in a completion or a gold solution.
 
-Each extractor takes the text and returns the answer it finds as a string, or ``None``. They are
-registered as the built-in extractors (``rewardkit.plugins.extractors``) and run in the calling
-process on untrusted model text, so each is a single linear pass: no nested quantifiers, no
-backtracking that grows with the input, no evaluation of anything.
+An extractor is ``fn(text: str, **options) -> str | None``: the answer it finds, or None. Rewards
+take an ordered list of extractor names and use the first that finds something. Options a reward
+passes (``tag``) go to every extractor, so an extractor accepts and ignores the ones it does not
+use. Extractors run in the trainer's process on untrusted model text, so each is a single linear
+pass: no nested quantifiers, no backtracking that grows with the input, no evaluation of anything.
+
+=============  ==================================================================================
+name           finds
+=============  ==================================================================================
+answer_tag     the content of the last ``<answer>`` tag (``tag`` option), to ``</answer>`` or the end
+boxed          the content of the last complete ``\\boxed{…}`` (braces balanced)
+gsm8k          what follows GSM8K's last ``####`` on its line (gold solutions: ``#### 1,234``)
+answer_is      what "the answer is …" / "Final answer: …" / "Answer: …" says, to the end of the sentence
+last_number    the last number (``-1,234.5``, ``$18``, ``3/4``, ``50%``)
+whole          the whole text (gold columns that hold only the answer)
+=============  ==================================================================================
 
 :func:`tidy` then turns what an extractor found into an answer string: the last ``\\boxed{}`` in it,
 without ``$...$`` or ``\\(...\\)`` around it, without a closing full stop; and when the extractor
@@ -197,3 +209,13 @@ def tidy(answer: str | None) -> str | None:
         if number is not None:
             return number
     return answer.strip() or None
+
+
+EXTRACTORS = {
+    "answer_tag": answer_tag,
+    "boxed": boxed,
+    "gsm8k": gsm8k,
+    "answer_is": answer_is,
+    "last_number": last_number,
+    "whole": whole,
+}

@@ -1,89 +1,25 @@
-"""Language consistency: the share of a completion (or of its reasoning) written in the target language.
-
-DeepSeek-R1 (2025, section 2.3.3) adds a language-consistency reward during RL "calculated as the
-proportion of target language words in the CoT" to stop the chain of thought from mixing languages.
-This plugin provides that reward and the ``langdetect`` detector backend it uses by default.
-"""
+"""The language-consistency reward: the share of a completion (or of its reasoning) in the target language."""
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import re
-import threading
 from typing import Literal
 
 from pydantic import Field, field_validator
 
+from rewardkit.cache import LRUCache
 from rewardkit.errors import ParamsError
-from rewardkit.hookspecs import hookimpl
-from rewardkit.language import (
-    LRU,
-    LanguageDetector,
-    Segment,
-    code_matches,
-    extract_tagged,
-    get_detector,
-    language_shares,
-    normalize_code,
-    primary_code,
-    segments,
-)
+from rewardkit.registry import registry_of
 from rewardkit.reward import Batch, Reward, RewardParams, Sample
 from rewardkit.text import last_user_text
 
+from .codes import code_matches, normalize_code, primary_code
+from .detection import detector_instance, language_shares
+from .segments import Segment, extract_tagged, segments
+
+DETECTION_CACHE = 50_000  # segments whose detected language each reward instance remembers
+
 _CODE = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})?$")
-
-
-class LangdetectDetector(LanguageDetector):
-    """langdetect (a port of Google's language-detection; 55 languages), seeded.
-
-    langdetect samples n-grams at random, so unseeded it can answer differently for the same text.
-    Each instance owns its own ``DetectorFactory`` with ``seed`` set, and every detection reseeds
-    its generator, so a text's result depends on nothing but the text and the seed (the global
-    ``langdetect.DetectorFactory`` is left untouched).
-    """
-
-    name = "langdetect"
-
-    def __init__(self, seed: int = 0) -> None:
-        super().__init__(seed)
-        self._factory = None
-        self._lock = threading.Lock()
-
-    def _get_factory(self):
-        if self._factory is None:
-            with self._lock:
-                if self._factory is None:
-                    from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
-
-                    factory = DetectorFactory()
-                    factory.load_profile(PROFILES_DIRECTORY)
-                    factory.seed = self.seed
-                    self._factory = factory
-        return self._factory
-
-    def detect(self, text: str) -> list[tuple[str, float]]:
-        from langdetect.lang_detect_exception import LangDetectException
-
-        detector = self._get_factory().create()
-        detector.append(text)
-        try:
-            found = detector.get_probabilities()
-        except LangDetectException:  # no letters it knows
-            return []
-        return [(lang.lang, float(lang.prob)) for lang in found]
-
-    @classmethod
-    def supported(cls) -> frozenset[str] | None:
-        spec = importlib.util.find_spec("langdetect")
-        if spec is None or not spec.submodule_search_locations:
-            return None
-        profiles = os.path.join(list(spec.submodule_search_locations)[0], "profiles")
-        try:
-            return frozenset(normalize_code(name) for name in os.listdir(profiles) if not name.startswith("."))
-        except OSError:
-            return None
 
 
 class LanguageConsistencyParams(RewardParams):
@@ -175,31 +111,27 @@ class LanguageConsistency(Reward):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         p = self.params
-        from rewardkit.registry import default_registry
-
-        backend = default_registry().get("language_detector", p.detector)
+        self._backend = backend = registry_of(self).get("language_detector", p.detector)
         known = backend.supported() if hasattr(backend, "supported") else None
         if known and p.target != "prompt" and not any(code_matches(k, p.target) for k in known):
             shown = ", ".join(sorted(known))
             raise ParamsError(
                 f"reward '{self.name}': detector '{p.detector}' cannot detect '{p.target}' (it knows: {shown})"
             )
-        self._cache: LRU | None = None
+        self._cache: LRUCache | None = None
 
     def required_columns(self) -> tuple[str, ...]:
         return (self.params.target_column,) if self.params.target_column else ()
 
     def __getstate__(self):
-        state = self.__dict__.copy()
-        state["_cache"] = None
-        return state
+        return {**super().__getstate__(), "_cache": None}
 
     # -- helpers ---------------------------------------------------------------------------------
 
     def _detect(self, segs: list[Segment]) -> tuple[list[str], dict[str, int]]:
         if self._cache is None:
-            self._cache = LRU()
-        return language_shares(get_detector(self.params.detector, self.params.seed), segs, self._cache)
+            self._cache = LRUCache(DETECTION_CACHE)
+        return language_shares(detector_instance(self._backend, self.params.seed), segs, self._cache)
 
     def prompt_language(self, sample: Sample) -> str | None:
         """The language with the largest share of the prompt's last user turn (None if none)."""
@@ -280,16 +212,3 @@ class LanguageConsistency(Reward):
         accepted = [target, *p.also_accept]
         on_target = sum(n for lang, n in totals.items() if any(code_matches(lang, t) for t in accepted))
         return on_target / judged
-
-
-@hookimpl
-def register_language_detectors(register):
-    register("langdetect", LangdetectDetector)
-
-
-@hookimpl
-def register_rewards(register):
-    register(LanguageConsistency)
-
-
-__all__ = ["LangdetectDetector", "LanguageConsistency", "LanguageConsistencyParams"]

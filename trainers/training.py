@@ -1,96 +1,14 @@
-"""``rewardkit train [CONFIG.yaml]``: a GRPO run with a composition of rewards.
-
-Without a config it runs the bundled default: the ``gsm8k`` preset on the bundled GSM8K sample
-with the bundled SmolLM2-135M-Instruct, short enough for a laptop CPU.
-
-What a run writes to its ``output_dir``:
-
-- ``metrics.jsonl``: one record per log (every step by default) with TRL's metrics
-  (``reward``, ``rewards/<name>/mean`` and ``/std`` per component, ``loss``, ``kl``,
-  ``completions/mean_length``, ``step_time``) and rewardkit's (``rewardkit/reward_time``,
-  ``rewardkit/reward_share``, ``rewardkit/<name>/errors`` and each reward's own counters);
-- ``rewards.png``: each component's reward curve and the weighted total;
-- ``model/``: the trained model, or the LoRA adapter, with its tokenizer;
-- ``summary.json``: steps, wall time, and every component's mean over the first and last steps.
-"""
+"""A GRPO training run: build the trainer from a config, dry-run it, train, save and summarise."""
 
 from __future__ import annotations
 
-import argparse
 import json
-import math
 import sys
 import time
 from pathlib import Path
 from typing import Any, Sequence
 
 from rewardkit.errors import ConfigError
-
-FIRST_LAST_WINDOW = 5
-
-
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add the ``train`` subcommand to ``rewardkit``'s subparsers."""
-    p = subparsers.add_parser(
-        "train",
-        help="GRPO fine-tuning with a composition of rewards (default: a short CPU run of the gsm8k preset)",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("config", nargs="?", help="train YAML (default: the bundled gsm8k default run)")
-    p.add_argument("--max-steps", type=int, help="override trainer.max_steps")
-    p.add_argument("--output-dir", help="override output_dir")
-    p.add_argument("--seed", type=int, help="override seed")
-    p.add_argument("--dry-run", action="store_true", help="build everything and score a few samples; train nothing")
-    p.add_argument(
-        "--resume-from-checkpoint",
-        metavar="PATH",
-        nargs="?",
-        const="last",
-        help="resume from a checkpoint directory, or (no value) from the last checkpoint in output_dir",
-    )
-    p.set_defaults(func=cmd_train)
-    return p
-
-
-def cmd_train(args: argparse.Namespace) -> int:
-    from .config import load_config
-
-    if args.max_steps is not None and args.max_steps < 1:
-        raise ConfigError("--max-steps must be at least 1")
-    config = load_config(args.config).with_overrides(
-        max_steps=args.max_steps, output_dir=args.output_dir, seed=args.seed
-    )
-    if args.dry_run:
-        dry_run(config)
-    else:
-        train(config, resume_from_checkpoint=args.resume_from_checkpoint)
-    return 0
-
-
-# -- building blocks ---------------------------------------------------------------------------
-
-
-def build_composition(config: Any):
-    """The config's rewards as a Composition (a relative YAML path is read next to the config)."""
-    from rewardkit.spec import load_composition, preset_names
-
-    source = config.rewards
-    if isinstance(source, str) and source not in preset_names():
-        source = config.path(source)
-    return load_composition(source)
-
-
-def model_spec(config: Any, override: str | None = None) -> str:
-    """The model to load: the override or the config's model, relative paths made absolute."""
-    from .default_model import DEFAULT_MODEL_NAMES
-
-    if override is not None:
-        return override if override.strip().lower() in DEFAULT_MODEL_NAMES else str(Path(override).expanduser().resolve())
-    if config.model.strip().lower() in DEFAULT_MODEL_NAMES:
-        return config.model
-    return config.path(config.model)
-
 
 def has_accelerator() -> bool:
     import torch
@@ -130,15 +48,15 @@ class Run:
         from .callbacks import MetricsWriter, RunProgress
         from .data import dataset_for, prepare
         from .default_model import resolve_model_path
-        from .grpo import trl_rewards
+        from .trl_rewards import trl_rewards
 
         started = time.perf_counter()
         self.config = config
-        self.composition = build_composition(config)
+        self.composition = config.composition()
         self.rewards = trl_rewards(self.composition)
         self.args = build_grpo_config(config, self.rewards)
         self.dataset = prepare(dataset_for(config), config, self.composition.required_columns())
-        self.model_path = resolve_model_path(model_spec(config))
+        self.model_path = resolve_model_path(config.model_spec())
         callbacks: list[Any] = [*self.rewards.callbacks]
         if metrics_path is not None:
             callbacks.append(MetricsWriter(metrics_path, append=resume))
@@ -182,7 +100,8 @@ def dry_run(config: Any, *, prompts: int = 2, completions: int = 2, out=None) ->
     out = out or sys.stdout
     from transformers import set_seed
 
-    from .evaluate import as_trl_completions, generate, score_table
+    from .generation import as_trl_completions, generate
+    from .report import score_table
 
     run = Run(config, progress=False)
     print(run.describe(), file=out)
@@ -216,6 +135,7 @@ def train(config: Any, *, resume_from_checkpoint: str | None = None, out=None) -
     """Train, then save the model, the reward-curve PNG and the summary; returns the summary."""
     out = out or sys.stdout
     from .plot import plot_rewards, read_metrics
+    from .report import first_last, first_last_table, format_share, mean
 
     started = time.perf_counter()
     output = Path(config.output_dir).resolve()
@@ -257,8 +177,8 @@ def train(config: Any, *, resume_from_checkpoint: str | None = None, out=None) -
         "build_seconds": round(run.build_seconds, 1),
         "train_seconds": round(train_seconds, 1),
         "first_last": first_last(records, names),
-        "reward_share": _mean([r.get("rewardkit/reward_share") for r in records]),
-        "step_time": _mean([r.get("step_time") for r in records]),
+        "reward_share": mean([r.get("rewardkit/reward_share") for r in records]),
+        "step_time": mean([r.get("step_time") for r in records]),
         "model_dir": str(model_dir),
         "metrics": str(metrics_path),
         "plot": str(png),
@@ -272,46 +192,3 @@ def train(config: Any, *, resume_from_checkpoint: str | None = None, out=None) -
     )
     print(f"model: {model_dir}\nmetrics: {metrics_path}\nplot: {png}", file=out)
     return summary
-
-
-# -- first/last summary ------------------------------------------------------------------------
-
-
-def format_share(share: float | None) -> str:
-    """A reward share as a percentage; tiny shares read '<0.1%' rather than '0.0%'."""
-    if share is None:
-        return "n/a"
-    return "<0.1%" if 0 < share < 0.001 else f"{100 * share:.1f}%"
-
-
-def _mean(values: Sequence[Any]) -> float | None:
-    nums = [float(v) for v in values if isinstance(v, (int, float)) and not math.isnan(float(v))]
-    return sum(nums) / len(nums) if nums else None
-
-
-def first_last(records: Sequence[dict[str, Any]], names: Sequence[str]) -> dict[str, Any]:
-    """Mean of each component (and the total) over the first and the last few logged steps."""
-    if not records:
-        return {}
-    k = max(1, min(FIRST_LAST_WINDOW, len(records) // 2))
-    head, tail = records[:k], records[-k:]
-    keys = [(n, f"rewards/{n}/mean") for n in names] + [("total", "reward")]
-    table = {name: {"first": _mean([r.get(key) for r in head]), "last": _mean([r.get(key) for r in tail])}
-             for name, key in keys}
-    return {"window": k, "first_steps": [head[0]["step"], head[-1]["step"]],
-            "last_steps": [tail[0]["step"], tail[-1]["step"]], "components": table}
-
-
-def first_last_table(data: dict[str, Any], weights: Sequence[float]) -> str:
-    from rewardkit.scoring import format_table
-
-    if not data:
-        return "no training steps were logged"
-    (a, b), (c, d) = data["first_steps"], data["last_steps"]
-    weight = list(weights) + [None]
-    rows = []
-    for (name, v), w in zip(data["components"].items(), weight):
-        change = None if v["first"] is None or v["last"] is None else v["last"] - v["first"]
-        rows.append([name, "" if w is None else f"{w:g}", v["first"], v["last"], change])
-    header = ["component", "weight", f"steps {a}-{b}", f"steps {c}-{d}", "change"]
-    return f"mean reward per component, first vs last {data['window']} steps\n" + format_table(header, rows)

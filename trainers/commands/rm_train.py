@@ -1,0 +1,41 @@
+"""``rewardkit rm-train CONFIG``: train a scalar reward model on preference pairs, for ``rm_score``.
+
+Trains with TRL's RewardTrainer (optionally LoRA) on JSONL preference pairs and saves a directory
+the rm_score reward loads. The config format is in :mod:`rewardkit.trainers.rm_config`; see
+docs/reward_models.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+HELP = "train a scalar reward model on preference pairs (TRL RewardTrainer, optional LoRA)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("config", help="rm-train YAML file")
+    p.add_argument("--output-dir", help="where the model is saved (overrides output_dir)")
+    p.add_argument("--max-steps", type=int, help="stop after this many optimizer steps")
+    p.add_argument("--limit", type=int, help="use only the first N pairs (overrides data.limit)")
+    p.add_argument("--seed", type=int, help="overrides seed")
+    p.add_argument("--dry-run", action="store_true", help="load data and model, measure accuracy, train nothing")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..rm_config import load_config
+    from ..rm_training import train_reward_model
+
+    config = load_config(args.config)
+    update: dict[str, Any] = {}
+    if args.seed is not None:
+        update["seed"] = args.seed
+    if args.limit is not None:
+        update["data"] = config.data.model_copy(update={"limit": args.limit})
+    config = config.model_copy(update=update)
+    output_dir = str(Path(args.output_dir).resolve()) if args.output_dir else None
+    metrics = train_reward_model(config, output_dir=output_dir, max_steps=args.max_steps, dry_run=args.dry_run)
+    print(json.dumps({k: metrics[k] for k in ("before", "after") if k in metrics}, indent=2))
+    return 0

@@ -1,0 +1,114 @@
+"""The rm-train config: one YAML file describes a reward-model training run on preference pairs.
+
+::
+
+    model: smollm2                # bundled SmolLM2-135M-Instruct, a local model directory or a .gguf file
+    data:
+      path: pairs.jsonl           # JSONL preference pairs (formats below)
+      format: auto                # auto | pairs | hh | conversational
+      limit: 400                  # first N usable pairs of the file
+      eval_fraction: 0.1          # held out for pairwise accuracy (or eval_path)
+    max_length: 256               # tokens per sequence; longer ones are truncated (truncation_side)
+    template: auto                # how prompt + response become text: as in the rm_score reward
+    lora: {r: 16, alpha: 32}      # omit for full fine-tuning
+    trainer: {num_train_epochs: 1, learning_rate: 1.0e-4, per_device_train_batch_size: 8}  # RewardConfig
+    output_dir: runs/reward-model
+    seed: 0
+
+Data formats (one JSON object per line):
+
+- ``pairs``: ``prompt`` + ``chosen`` + ``rejected``, each a string or a list of chat messages.
+- ``conversational``: ``chosen`` and ``rejected`` as whole chats sharing their first turns (the
+  shared turns become the prompt).
+- ``hh``: Anthropic HH-RLHF, ``chosen``/``rejected`` as ``"\\n\\nHuman: …\\n\\nAssistant: …"``
+  dialogues sharing a prefix; they are parsed into chat turns and split like ``conversational``.
+- ``auto``: ``pairs`` when a row has ``prompt``, ``hh`` when ``chosen`` starts with
+  ``"\\n\\nHuman:"``, ``conversational`` when it is a list of messages, else prompt-less pairs.
+
+Pairs are tokenized here with the same :func:`rewardkit.plugins.reward_model.render`/``encode``
+the ``rm_score`` reward uses, so the saved model reads at scoring time exactly what it was trained
+on. The output directory holds the merged model (LoRA adapters are merged), its tokenizer,
+``rm_train_metrics.json`` (pairwise accuracy before/after on the held-out split, throughput) and
+``rewardkit_rm.json`` (the ``rm_score`` parameters that match training).
+
+Relative paths in the YAML resolve against the YAML file's directory. Unknown keys are rejected,
+naming the key and listing the valid ones. This module imports torch, transformers and trl only
+when a run starts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+from pydantic import Field, field_validator
+
+from .run_config import LoraSpec, RunConfig, Strict, check_option_keys, load_config_source
+
+TOP_KEYS = (
+    "model", "data", "max_length", "truncation_side", "template", "lora", "dtype", "trainer",
+    "output_dir", "seed", "eval_batch_size", "description",
+)  # fmt: skip
+
+# RewardConfig options set from other parts of the config.
+MANAGED_TRAINER_KEYS = {
+    "output_dir": "set it with the top-level 'output_dir' key or --output-dir",
+    "seed": "set it with the top-level 'seed' key or --seed",
+    "max_length": "set it with the top-level 'max_length' key",
+    "model_init_kwargs": "the model is loaded from the top-level 'model' key (dtype: top-level 'dtype')",
+}
+
+
+class DataSpec(Strict):
+    path: str = Field(..., description="JSONL file of preference pairs")
+    format: Literal["auto", "pairs", "hh", "conversational"] = Field("auto", description="see the module docstring")
+    prompt_key: str = Field("prompt", description="column of the prompt (pairs format)")
+    chosen_key: str = Field("chosen", description="column of the preferred response")
+    rejected_key: str = Field("rejected", description="column of the other response")
+    limit: int | None = Field(None, gt=0, description="use only the first N usable pairs of the file")
+    eval_path: str | None = Field(None, description="a separate JSONL of held-out pairs")
+    eval_fraction: float = Field(0.1, gt=0, lt=1, description="share of the pairs held out (without eval_path)")
+    eval_limit: int | None = Field(None, gt=0, description="at most N held-out pairs")
+
+
+class RmTrainConfig(RunConfig):
+    data: DataSpec
+    max_length: int = Field(512, gt=0, description="tokens per sequence; longer ones are truncated")
+    truncation_side: Literal["left", "right"] = Field("left", description="left keeps the end (the response)")
+    template: Literal["auto", "chat", "plain"] = Field("auto", description="as rm_score's template parameter")
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
+        "auto", description="weights' dtype while training; auto: float32 on CPU, bfloat16 on CUDA"
+    )
+    trainer: dict[str, Any] = Field(default_factory=dict, description="RewardConfig keyword arguments")
+    output_dir: str = "runs/reward-model"
+    seed: int = 0
+    eval_batch_size: int = Field(16, gt=0, description="sequences per forward pass when measuring accuracy")
+
+    @field_validator("trainer")
+    @classmethod
+    def _trainer_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
+        check_trainer_keys(value)
+        return value
+
+
+@lru_cache(maxsize=1)
+def reward_config_fields() -> tuple[str, ...]:
+    """Names of trl.RewardConfig's fields (imports trl, once)."""
+    from trl import RewardConfig
+
+    return tuple(sorted(f.name for f in dataclasses.fields(RewardConfig) if f.init))
+
+
+def check_trainer_keys(options: Mapping[str, Any]) -> None:
+    """Reject keys RewardConfig does not take (listing the valid ones) and keys the run manages."""
+    check_option_keys(options, reward_config_fields(), MANAGED_TRAINER_KEYS, "RewardConfig")
+
+
+_SECTIONS = {"data": DataSpec, "lora": LoraSpec}
+
+
+def load_config(source: str | Path | Mapping[str, Any]) -> RmTrainConfig:
+    """An :class:`RmTrainConfig` from a YAML path or a mapping (relative paths: the YAML's directory)."""
+    return load_config_source(RmTrainConfig, source, TOP_KEYS, _SECTIONS)
