@@ -1,4 +1,4 @@
-"""A GRPO training run: build the trainer from a config, dry-run it, train, save and summarise."""
+"""A GRPO or RLOO training run: build the trainer from a config, dry-run it, train, save and summarise."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ def has_accelerator() -> bool:
     return torch.cuda.is_available() or (hasattr(torch, "xpu") and torch.xpu.is_available())
 
 
-def build_grpo_config(config: Any, rewards: Any):
-    """GRPOConfig from the ``trainer`` section, the run's output_dir and seed, and the weights."""
-    from trl import GRPOConfig
+def build_trainer_config(config: Any, rewards: Any):
+    """GRPOConfig or RLOOConfig from the ``trainer`` section, the run's output_dir and seed, and the weights."""
+    from .algorithms import config_class
 
     options = dict(config.trainer)
     defaults: dict[str, Any] = {"logging_steps": 1, "report_to": "none", "disable_tqdm": True}
@@ -29,7 +29,7 @@ def build_grpo_config(config: Any, rewards: Any):
     kwargs = {**defaults, **options, "output_dir": str(Path(config.output_dir).resolve()), "seed": config.seed,
               **rewards.config_kwargs}
     try:
-        return GRPOConfig(**kwargs)
+        return config_class(config.algorithm)(**kwargs)
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"trainer: {exc}") from None
 
@@ -43,8 +43,8 @@ class Run:
 
     def __init__(self, config: Any, *, metrics_path: Path | None = None, resume: bool = False,
                  progress: bool = True, extra_callbacks: Sequence[Any] = ()) -> None:
-        from trl import GRPOTrainer
-
+        from .advantage_shaping import shaping_for
+        from .algorithms import trainer_class
         from .callbacks import MetricsWriter, RunProgress
         from .data import dataset_for, prepare
         from .default_model import resolve_model_path
@@ -54,7 +54,8 @@ class Run:
         self.config = config
         self.composition = config.composition()
         self.rewards = trl_rewards(self.composition)
-        self.args = build_grpo_config(config, self.rewards)
+        self.args = build_trainer_config(config, self.rewards)
+        self.shaping = shaping_for(self.rewards, config.advantage.sigma_from)
         self.dataset = prepare(dataset_for(config), config, self.composition.required_columns())
         self.model_path = resolve_model_path(config.model_spec())
         callbacks: list[Any] = [*self.rewards.callbacks]
@@ -64,13 +65,14 @@ class Run:
         if self.progress is not None:
             callbacks.append(self.progress)
         callbacks += list(extra_callbacks)
-        self.trainer = GRPOTrainer(
+        self.trainer = trainer_class(config.algorithm)(
             model=str(self.model_path),
             reward_funcs=self.rewards.funcs,
             args=self.args,
             train_dataset=self.dataset,
             peft_config=build_peft_config(config),
             callbacks=callbacks,
+            shaping=self.shaping,
         )
         if progress:
             from transformers.trainer_callback import PrinterCallback, ProgressCallback
@@ -86,12 +88,18 @@ class Run:
             f"model:    {self.model_path}" + (f"  (LoRA r={cfg.lora.r}, alpha={cfg.lora.alpha})" if cfg.lora else "  (full fine-tuning)"),
             f"dataset:  {cfg.dataset.path} [{cfg.dataset.split}]  {len(self.dataset)} rows, columns: "
             + ", ".join(c for c in self.dataset.column_names if c != "prompt"),
-            "rewards:  " + ", ".join(f"{n}×{w:g}" for n, w in zip(self.rewards.names, self.rewards.weights)),
-            f"grpo:     max_steps={args.max_steps} lr={args.learning_rate:g} num_generations={args.num_generations} "
-            f"batch={args.per_device_train_batch_size} max_completion_length={args.max_completion_length} "
-            f"temperature={args.temperature:g} beta={args.beta:g} loss={args.loss_type}",
+            "rewards:  " + ", ".join(
+                f"{n}×{w:g}" + (" (normalised per group)" if m else "")
+                for n, w, m in zip(self.rewards.names, self.rewards.weights, self.rewards.normalize)
+            ),
+            f"{cfg.algorithm}:     max_steps={args.max_steps} lr={args.learning_rate:g} "
+            f"num_generations={args.num_generations} batch={args.per_device_train_batch_size} "
+            f"max_completion_length={args.max_completion_length} temperature={args.temperature:g} beta={args.beta:g}"
+            + (f" loss={args.loss_type}" if cfg.algorithm == "grpo" else ""),
             f"output:   {args.output_dir}",
         ]
+        if cfg.advantage.sigma_from:
+            lines.insert(-1, f"advantage: × 1/(1+σ), σ the std noted by {cfg.advantage.sigma_from}")
         return "\n".join(lines)
 
 
@@ -167,10 +175,11 @@ def train(config: Any, *, resume_from_checkpoint: str | None = None, out=None) -
     records = read_metrics(metrics_path)
     names, weights = run.rewards.names, run.rewards.weights
     png = plot_rewards(records, names, output / "rewards.png", weights=weights,
-                       title=f"GRPO rewards — {Path(str(run.model_path)).name}")
+                       title=f"{config.algorithm.upper()} rewards — {Path(str(run.model_path)).name}")
     summary = {
         "steps": run.trainer.state.global_step,
         "model": str(run.model_path),
+        "algorithm": config.algorithm,
         "lora": config.lora is not None,
         "rewards": dict(zip(names, weights)),
         "wall_seconds": round(time.perf_counter() - started, 1),

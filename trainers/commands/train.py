@@ -1,4 +1,4 @@
-"""``rewardkit train [CONFIG.yaml]``: a GRPO run with a composition of rewards.
+"""``rewardkit train [CONFIG.yaml]``: a GRPO (or RLOO) run with a composition of rewards.
 
 Without a config it runs the bundled default: the ``gsm8k`` preset on the bundled GSM8K sample
 with the bundled SmolLM2-135M-Instruct, short enough for a laptop CPU.
@@ -20,7 +20,7 @@ import argparse
 
 from rewardkit.errors import ConfigError
 
-HELP = "GRPO fine-tuning with a composition of rewards (default: a short CPU run of the gsm8k preset)"
+HELP = "GRPO or RLOO fine-tuning with a composition of rewards (default: a short CPU GRPO run of the gsm8k preset)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -28,6 +28,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-steps", type=int, help="override trainer.max_steps")
     p.add_argument("--output-dir", help="override output_dir")
     p.add_argument("--seed", type=int, help="override seed")
+    p.add_argument("--algorithm", choices=("grpo", "rloo"), help="override algorithm: GRPOTrainer or RLOOTrainer")
     p.add_argument("--dry-run", action="store_true", help="build everything and score a few samples; train nothing")
     p.add_argument(
         "--resume-from-checkpoint",
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     if args.max_steps is not None and args.max_steps < 1:
         raise ConfigError("--max-steps must be at least 1")
     config = load_config(args.config).with_overrides(
-        max_steps=args.max_steps, output_dir=args.output_dir, seed=args.seed
+        max_steps=args.max_steps, output_dir=args.output_dir, seed=args.seed, algorithm=args.algorithm
     )
     if args.dry_run:
         dry_run(config)
