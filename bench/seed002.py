@@ -5,7 +5,7 @@
     python bench/seed002.py --steps 200 --eval-prompts 500 --prompts-per-step 8   # GPU scale (see docs/training.md)
 
 1. The reward model: ``rewardkit rm-train`` with ``head: distribution`` on the first HH-RLHF
-   harmless-base pairs of ``../shared/data`` (or ``--rm DIR``, one trained that way).
+   harmless-base pairs of ``../shared/data``, as ``bench/rm_bench.py`` trains it (or ``--rm DIR``).
 2. Prompts: single-turn HH prompts from rows the RM never saw (from row ``--prompt-offset`` on):
    ``--train-prompts`` to train on, then ``--eval-prompts`` held out.
 3. Four runs of the bundled SmolLM2-135M-Instruct with one reward, ``rm_score`` (``E[r]`` of the
@@ -32,6 +32,7 @@ import sys
 import time
 from pathlib import Path
 
+import rm_bench
 from rm_bench import DATA, REPO, machine
 
 RUNS = (("grpo", False), ("grpo", True), ("rloo", False), ("rloo", True))
@@ -57,19 +58,12 @@ def hh_prompts(path: Path, offset: int, count: int, max_chars: int) -> list[str]
 
 
 def train_rm(args: argparse.Namespace, out: Path) -> Path:
-    from rewardkit.trainers.rm_config import load_config
-    from rewardkit.trainers.rm_training import train_reward_model
-
-    total = args.rm_pairs + args.rm_eval_pairs
-    config = load_config({
-        "head": "distribution",
-        "data": {"path": str(args.data), "format": "hh", "limit": total, "eval_fraction": args.rm_eval_pairs / total},
-        "max_length": 128,
-        "lora": {"r": 16, "alpha": 32, "dropout": 0.05},
-        "trainer": {"num_train_epochs": 1, "learning_rate": 5e-4, "per_device_train_batch_size": 8},
-        "seed": args.seed,
-    })  # fmt: skip
-    train_reward_model(config, output_dir=str(out), log=lambda *a: print(*a, flush=True))
+    """A distribution RM trained as ``bench/rm_bench.py`` trains it, kept at ``out``."""
+    rm_bench.main([
+        "--heads", "distribution", "--keep-distribution", str(out), "--out", str(out.parent / "rm_bench.json"),
+        "--data", str(args.data), "--train-pairs", str(args.rm_pairs), "--eval-pairs", str(args.rm_eval_pairs),
+        "--seed", str(args.seed),
+    ])  # fmt: skip
     return out
 
 
