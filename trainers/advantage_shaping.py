@@ -68,10 +68,6 @@ class Shaping:
     group_columns: tuple[int, ...] = ()
     sigma_source: Any = None  # a ComponentReward whose last call noted ``std``
 
-    @property
-    def active(self) -> bool:
-        return bool(self.group_columns) or self.sigma_source is not None
-
 
 def shaping_for(rewards: Any, sigma_from: str | None) -> Shaping:
     """The shaping of a run from its adapter (:class:`~.trl_rewards.TRLRewards`) and ``advantage.sigma_from``."""
