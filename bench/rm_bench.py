@@ -130,9 +130,10 @@ def markdown(result: dict) -> str:
     lines = [
         "# Reward-model heads on HH-RLHF pairs (`bench/rm_bench.py`)",
         "",
-        f"Run {result['date']} on {result['machine']['cpus']} CPUs ({result['machine']['device']}), "
-        f"torch {result['machine']['torch']}, trl {result['machine']['trl']}; load average at the start "
-        f"{result['machine']['load_average_1_5_15']} (other jobs shared the machine: times are upper bounds).",
+        f"Finished {result['date']} on {result['machine']['cpus']} CPUs ({result['machine']['device']}), "
+        f"torch {result['machine']['torch']}, trl {result['machine']['trl']}; load average (1, 5, 15 min) at the "
+        f"start {result['machine']['load_average_1_5_15']}, at the end {result['load_average_at_end']}: other jobs "
+        "shared the machine, so the times are upper bounds.",
         f"Base model {result['base_model']}, LoRA {s['lora']}, max_length {s['max_length']} (left truncation), "
         f"{s['trainer']['num_train_epochs']} epoch(s), batch {s['trainer']['per_device_train_batch_size']}, "
         f"learning rate {s['trainer']['learning_rate']}, seed {s['seed']}; the same pairs and budget for both heads.",
@@ -157,7 +158,8 @@ def markdown(result: dict) -> str:
         f"With {n} held-out pairs, one pair is {1 / n:.3f} of accuracy and the standard error of an accuracy "
         f"near 0.5 is about {0.5 / n ** 0.5:.3f}. The scalar head's preference probability is the "
         "Bradley–Terry σ(r_w − r_l); the distribution head's is P(s_w > s_l), which leaves the tie mass out, "
-        "so the two are not on the same footing near 0.5.",
+        "so the two are not on the same footing near 0.5. A 10-class softmax that is uniform has σ 2.87 and "
+        "P(tie) 0.1.",
         "",
     ]
     return "\n".join(lines)

@@ -125,10 +125,10 @@ def markdown(result: dict) -> str:
     lines = [
         "# Seed 002 at CPU scale (`bench/seed002.py`)",
         "",
-        f"Run {result['date']} on {result['machine']['cpus']} CPUs ({result['machine']['device']}), torch "
-        f"{result['machine']['torch']}, trl {result['machine']['trl']}; load average at the start "
-        f"{result['machine']['load_average_1_5_15']}, at the end {result['load_average_at_end']} "
-        "(other jobs shared the machine: times are upper bounds).",
+        f"Finished {result['date']} on {result['machine']['cpus']} CPUs ({result['machine']['device']}), torch "
+        f"{result['machine']['torch']}, trl {result['machine']['trl']}; load average (1, 5, 15 min) at the start "
+        f"{result['machine']['load_average_1_5_15']}, at the end {result['load_average_at_end']}: other jobs "
+        "shared the machine, so the times are upper bounds.",
         "",
         f"Reward model: {result['reward_model']['description']}. Policy: {s['policy']}, full "
         f"fine-tuning, {s['steps']} steps × {s['prompts_per_step']} prompt(s) × {s['generations']} completions "
@@ -136,18 +136,21 @@ def markdown(result: dict) -> str:
         f"beta 0, seed {s['seed']}; {s['train_prompts']} training prompts, {s['eval_prompts']} held-out prompts "
         "(single-turn HH-RLHF prompts the RM never saw). Reward: `rm_score` = E[r] on 1..10.",
         "",
-        f"Held-out mean E[r] before training (greedy): **{base['mean']:.3f}** (mean σ {base['mean_std']:.2f}).",
+        f"Held-out mean E[r] before training (greedy): **{base['mean']:.3f}** (E[r] from {min(base['scores']):.3f} "
+        f"to {max(base['scores']):.3f} over the prompts; σ from {min(base['std']):.2f} to {max(base['std']):.2f}, "
+        f"so 1/(1+σ) from {1 / (1 + max(base['std'])):.3f} to {1 / (1 + min(base['std'])):.3f}).",
         "",
         "| run | algorithm | × 1/(1+σ) | held-out E[r] after | after − before (paired, ± s.e.) | prompts improved | "
-        "mean σ after | train reward, first → last 3 steps | train min |",
-        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "mean σ after | mean 1/(1+σ) in training | train reward, first → last 3 steps | train min |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in result["runs"]:
         d = r["paired"]
         fl = r["train_reward_first_last"]
+        scale = f"{sum(r['advantage_scale']) / len(r['advantage_scale']):.3f}" if r["advantage_scale"] else "–"
         lines.append(
             f"| {r['name']} | {r['algorithm']} | {'yes' if r['sigma'] else 'no'} | {r['after']['mean']:.3f} | "
-            f"{d['mean']:+.3f} ± {d['se']:.3f} | {d['improved']}/{d['n']} | {r['after']['mean_std']:.2f} | "
+            f"{d['mean']:+.3f} ± {d['se']:.3f} | {d['improved']}/{d['n']} | {r['after']['mean_std']:.2f} | {scale} | "
             f"{fl[0]:.3f} → {fl[1]:.3f} | {r['train_seconds'] / 60:.1f} |"
         )
     lines += ["", "Raw record: `seed002.json` (per-prompt scores of every model).", ""]
