@@ -118,7 +118,7 @@ class TestTidy:
             ("$18", "$18"),  # a currency sign, not a delimiter
             ("$5 and $6", "$5 and $6"),
             ("$\\$32,\\!348$", "\\$32,\\!348"),  # an escaped dollar inside does not close the span
-            ("The total cost is 18 dollars per week.", "18"),
+            ("The total cost is 18 dollars per week.", "18 dollars per week"),  # a numeral: 18
             ("So we know that the answer is 12 apples in all", "12 apples in all"),
             ("\\text{Evelyn}", "\\text{Evelyn}"),
         ],
