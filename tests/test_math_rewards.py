@@ -91,7 +91,7 @@ class TestMathCorrectness:
 
     def test_extracted_answers_and_verdicts_are_reported(self):
         out = MathCorrectness().evaluate(
-            [XML.format(r="", a="$18"), "\\boxed{\\frac{\\pi}{2}}", "none"],
+            [XML.format(r="", a="$18"), "\\boxed{\\frac{\\pi}{2}}", "I do not know."],
             answer=["#### 18", "\\frac{\\pi}{2}", "3"],
         )
         assert out.scores == [1.0, 1.0, 0.0]

@@ -126,9 +126,9 @@ def test_a_prediction_boxed_or_in_dollars_is_unwrapped():
 
 def test_repeated_pairs_are_answered_from_the_cache():
     verifier = Verifier(cache_size=10)
-    first = verifier.check_many([(r"\frac{\pi}{3}", r"\dfrac{\pi}{3}")] * 3)
+    first = verifier.check_many([(r"\frac{x}{3}", r"\dfrac{x}{3}")] * 3)  # x: not decided without sympy
     assert [v.how for v in first] == ["sympy"] * 3  # identical pairs in a batch: verified once
-    again = verifier.check_many([(r"\frac{\pi}{3}", r"\dfrac{\pi}{3}")])
+    again = verifier.check_many([(r"\frac{x}{3}", r"\dfrac{x}{3}")])
     assert [(v.correct, v.how) for v in again] == [(True, "cache")]
 
 
@@ -203,7 +203,7 @@ def test_two_stage_parsing_builds_the_same_objects_as_full_ll_parsing(shared_dat
     answers = sorted({a for pair in _math500_pairs(shared_data, 120) for a in pair})
 
     def parse_all():
-        symbolic.parse_answer.cache_clear()
+        symbolic.clear_caches()
         parse_latex_cached.cache_clear()
         return [symbolic.parse_answer(a) for a in answers]
 

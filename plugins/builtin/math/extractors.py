@@ -32,6 +32,8 @@ $k$ is 12``), what that prose says the answer is.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Callable, Sequence
 
 _BOXED_TOKENS = re.compile(r"\\(?:boxed|fbox)\s*\{|\\[\\{}]|[{}]")
 
@@ -107,20 +109,25 @@ def answer_tag(text: str, tag: str = "answer", **_: object) -> str | None:
     return content.strip() or None
 
 
-def boxed(text: str, **_: object) -> str | None:
-    """Content of the last complete ``\\boxed{}``, braces balanced; when boxes are written together
-    (``\\boxed{3}, \\boxed{5}``, ``\\boxed{(1, 2)} \\text{ and } \\boxed{(3, 4)}``) their contents
-    joined with commas, as one answer."""
+def boxed_run(text: str) -> tuple[str | None, bool]:
+    """The boxed answer (see :func:`boxed`), and whether it holds every box of the text."""
     found = [b for b in _boxes(text) if b[4]]
     if not found:
-        return None
+        return None, False
     run = [found[-1]]
     for box in reversed(found[:-1]):
         if not _joins(text[box[3] : run[0][0]]):
             break
         run.insert(0, box)
     contents = [text[b[1] : b[2]].strip() for b in run]
-    return ", ".join(c for c in contents if c) or None
+    return ", ".join(c for c in contents if c) or None, len(run) == len(found)
+
+
+def boxed(text: str, **_: object) -> str | None:
+    """Content of the last complete ``\\boxed{}``, braces balanced; when boxes are written together
+    (``\\boxed{3}, \\boxed{5}``, ``\\boxed{(1, 2)} \\text{ and } \\boxed{(3, 4)}``) their contents
+    joined with commas, as one answer."""
+    return boxed_run(text)[0]
 
 
 def gsm8k(text: str, **_: object) -> str | None:
@@ -352,3 +359,31 @@ EXTRACTORS = {
 }
 # Extractors that guess where the answer is (the others find one the text marks as such).
 GUESSING_EXTRACTORS = frozenset({"last_latex", "last_number"})
+DEFAULT_EXTRACTORS = ["answer_tag", "boxed", "gsm8k", "answer_is", "bare", "last_latex", "last_number"]
+
+
+@dataclass(frozen=True)
+class Found:
+    """The tidied answer a completion gives, which extractor found it, and whether the text marks it
+    as the answer (``sure``: a tag, the only box or boxes, ``####``, "the answer is", nothing else)
+    or an extractor had to guess (the last math span or number, one box of several, none found)."""
+
+    answer: str | None
+    extractor: str | None
+    sure: bool
+
+
+def find_answer(text: str, chain: Sequence[tuple[str, Callable[..., str | None]]], **options: object) -> Found:
+    """The first answer the extractors of ``chain`` (name, function) find in ``text``, tidied."""
+    for name, extract in chain:
+        found = extract(text, **options)
+        if found is None:
+            continue
+        answer = tidy(found)
+        if answer:
+            sure = name not in GUESSING_EXTRACTORS and (name != "boxed" or boxed_run(text)[1])
+            return Found(answer, name, sure)
+    return Found(None, None, False)
+
+
+DEFAULT_CHAIN = [(name, EXTRACTORS[name]) for name in DEFAULT_EXTRACTORS]
