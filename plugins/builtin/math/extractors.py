@@ -252,36 +252,42 @@ _SPAN_TOKENS = re.compile(r"\\\$|\$\$|\$|\\\(|\\\)|\\\[|\\\]|\n")
 _CLOSERS = {"$": "$", "$$": "$$", "\\(": "\\)", "\\[": "\\]"}
 
 
-def _last_span(text: str) -> tuple[int, int, int] | None:
-    """(content start, content end, span end) of the last math span, in one pass.
+def _spans(text: str) -> list[tuple[int, int, int, int]]:
+    """(start, content start, content end, end) of each math span, in one pass.
 
     An inline ``$…$`` span holding prose (``costs $5 and $6``: currency, not math) is not one.
     """
-    last = None
-    opener: tuple[str, int] | None = None
+    spans = []
+    opener: tuple[str, int, int] | None = None
     for m in _SPAN_TOKENS.finditer(text):
         token = m.group()
         if token == "\\$":
             continue
         if opener is None:
             if token in _CLOSERS:
-                opener = (token, m.end())
+                opener = (token, m.start(), m.end())
             continue
-        kind, start = opener
+        kind, begin, start = opener
         if token == "\n":
             if kind == "$":
                 opener = None  # inline math does not cross lines
             continue
         if kind == "$" and token == "$$":  # "$a$$b$": a closing and an opening dollar
-            token, opener = "$", ("$", m.start() + 1)
+            token, opener = "$", ("$", m.start() + 1, m.start() + 2)
         elif token == _CLOSERS[kind]:
             opener = None
         else:
             continue
         if token == "$" and _words(text[start : m.start()]) > 0:
             continue
-        last = (start, m.start(), m.end())
-    return last
+        spans.append((begin, start, m.start(), m.end()))
+    return spans
+
+
+def _last_span(text: str) -> tuple[int, int, int] | None:
+    """(content start, content end, span end) of the last math span."""
+    spans = _spans(text)
+    return spans[-1][1:] if spans else None
 
 
 def last_latex(text: str, **_: object) -> str | None:
@@ -311,9 +317,11 @@ def _stated(answer: str) -> str | None:
         for side in (after, before):
             if _MATHLIKE.search(side):
                 return side
-    span = _last_span(answer)
-    if span is not None and (span[0] > 2 or span[2] < len(answer)):
-        return answer[span[0] : span[1]]
+    spans = _spans(answer)
+    if len(spans) > 1 and all(_joins(answer[a[3] : b[0]]) for a, b in zip(spans, spans[1:])):
+        return ", ".join(answer[s[1] : s[2]].strip() for s in spans)  # "$1$ and $2$ and $3$"
+    if spans and (spans[-1][1] > 2 or spans[-1][3] < len(answer)):
+        return answer[spans[-1][1] : spans[-1][2]]
     if _words(answer) >= PROSE_WORDS:
         return last_number(answer)
     return None

@@ -243,6 +243,12 @@ WARM_UP_PAIRS = (
     (r"2\sin x \cos x", r"\sin 2x"),
     (r"30^\circ", "30"),
     (r"\log_2 8", "3"),
+    ("2x+4y-3=0", r"y=-\frac{1}{2}x+\frac{3}{4}"),
+    ("V_{1}:V_{2}=11:21", "11:21"),
+    (r"1\leq|z|\leq 2", r"z \in [-2, -1] \cup [1, 2]"),
+    ("(p,q)=(3,2)", "(3,2)"),
+    ("a = 2, b = 7", "2, 7"),
+    (r"F_n = \sum_{k=0}^{n-1} F_k F_{n-k-1}", r"F_n = \sum_{k=0}^{n-1} F_{n-k-1} F_k"),
 )
 _warm = False
 
@@ -256,6 +262,7 @@ def warm_up() -> None:
     use_two_stage_parsing()
     for gold, prediction in WARM_UP_PAIRS:
         check(gold, prediction)
+    floor(r"\frac{1}{2}", r"so it is (3 - 1)/4, that is $\frac{1}{2}$")
     _warm = True
 
 

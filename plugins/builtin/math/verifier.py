@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Sequence
@@ -94,13 +95,17 @@ def refused(answer: str, max_chars: int = MAX_ANSWER_CHARS) -> bool:
 
 
 GOLD_EXTRACTORS = (gsm8k, boxed, whole)
+# Plain words with no number and no LaTeX ("forty two", "Answer is forty two."): nothing to verify
+# against. A one-word gold ("Evelyn") and text in LaTeX (\text{east}) are answers.
+_PLAIN_WORDS = re.compile(r"[A-Za-z]+(?:[\s,.'-]+[A-Za-z]+)+[\s.]*")
 
 
 def gold_answer(gold: object) -> str | None:
     """The answer in a gold column value: after GSM8K's ``####``, else the last ``\\boxed{}``, else all of it.
 
     Numbers (a dataset column of ints) are read as their decimal text; None, NaN and other types
-    give None.
+    give None, and so does prose without a number or LaTeX (``forty two``: TRL's accuracy reward
+    skips such golds too).
     """
     if isinstance(gold, bool) or gold is None:
         return None
@@ -113,7 +118,8 @@ def gold_answer(gold: object) -> str | None:
     for extract in GOLD_EXTRACTORS:
         found = extract(gold)
         if found is not None:
-            return tidy(found)
+            answer = tidy(found)
+            return None if answer is None or _PLAIN_WORDS.fullmatch(answer) else answer
     return None
 
 
