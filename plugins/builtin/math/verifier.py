@@ -97,7 +97,7 @@ def refused(answer: str, max_chars: int = MAX_ANSWER_CHARS) -> bool:
 GOLD_EXTRACTORS = (gsm8k, boxed, whole)
 # Plain words with no number and no LaTeX ("forty two", "Answer is forty two."): nothing to verify
 # against. A one-word gold ("Evelyn") and text in LaTeX (\text{east}) are answers.
-_PLAIN_WORDS = re.compile(r"[A-Za-z]+(?:[\s,.'-]+[A-Za-z]+)+[\s.]*")
+_PLAIN_WORDS = re.compile(r"[A-Za-z]{2,}(?:[\s,.'-]+[A-Za-z]{2,})+[\s.]*")
 
 
 def gold_answer(gold: object) -> str | None:
