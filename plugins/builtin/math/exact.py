@@ -129,6 +129,11 @@ def _integer(n: int) -> Value:
     return Value.of({(1, 0): Fraction(n)})
 
 
+def rational(value: Fraction) -> Value:
+    """A rational number as an exact value (a plain numeral read by :mod:`.numerals`)."""
+    return Value.of({(1, 0): value})
+
+
 ONE, PI = _integer(1), Value((((1, 1), Fraction(1)),))
 
 

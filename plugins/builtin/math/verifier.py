@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 from rewardkit.cache import LRUCache
 
-from .exact import Exact, compare_exact, read_exact
+from .exact import Exact, compare_exact, rational, read_exact
 from .extractors import DEFAULT_CHAIN, boxed, find_answer, gsm8k, tidy, whole
 from .numerals import Numeral, compare_numerals, parse_numeral
 
@@ -158,10 +158,17 @@ class Verifier:
         return shared_pool(self.workers, preload=(WORKER_MODULE,), memory_limit_mb=WORKER_MEMORY_MB)
 
     def reading(self, answer: str) -> Reading:
+        """The answer as a numeral and as an exact value (an integer or fraction numeral is both)."""
         found = self.readings.get(answer)
         if found is None:
             numeral = parse_numeral(answer)
-            found = Reading(numeral, None if numeral is not None else read_exact(answer))
+            if numeral is None:
+                exact = read_exact(answer)
+            elif numeral.kind != "decimal" and not numeral.percent:
+                exact = rational(numeral.value)
+            else:
+                exact = None  # decimals and percentages follow math-verify's float rules: numerals only
+            found = Reading(numeral, exact)
             self.readings.put(answer, found)
         return found
 
