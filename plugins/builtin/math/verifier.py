@@ -205,6 +205,19 @@ class Verifier:
                     verdicts[i] = verdict
         return verdicts  # type: ignore[return-value]
 
+    def verify_texts(
+        self, pairs: Iterable[tuple[object, object]], *, timeout: float = DEFAULT_TIMEOUT
+    ) -> list[Verdict]:
+        """Verdicts on (gold column value, prediction text) pairs: the gold read as
+        :func:`gold_answer` reads it, the answer found as the reward's default extractors find it."""
+        golds, found, floors = [], [], []
+        for gold, prediction in pairs:
+            golds.append(gold_answer(gold))
+            answer = find_answer(prediction, DEFAULT_CHAIN) if isinstance(prediction, str) else None
+            found.append(None if answer is None else answer.answer)
+            floors.append(None if answer is None else (prediction, answer.sure))
+        return self.check_many(list(zip(golds, found)), timeout=timeout, floors=floors)
+
     def _decide_locally(
         self, gold: str | None, pred: str | None, floor: tuple[str, bool] | None
     ) -> tuple[Verdict | None, tuple[str, str, str | None, bool]]:
@@ -312,11 +325,4 @@ def verify_answers(
     pairs: Iterable[tuple[str, str]], *, timeout: float = DEFAULT_TIMEOUT
 ) -> list[bool | None]:
     """:func:`verify_answer` for many pairs at once (verified in parallel in the worker pool)."""
-    golds, found, floors = [], [], []
-    for gold, prediction in pairs:
-        golds.append(gold_answer(gold))
-        answer = find_answer(prediction, DEFAULT_CHAIN) if isinstance(prediction, str) else None
-        found.append(None if answer is None else answer.answer)
-        floors.append(None if answer is None else (prediction, answer.sure))
-    verdicts = default_verifier().check_many(list(zip(golds, found)), timeout=timeout, floors=floors)
-    return [v.correct for v in verdicts]
+    return [v.correct for v in default_verifier().verify_texts(pairs, timeout=timeout)]
