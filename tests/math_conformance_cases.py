@@ -200,6 +200,8 @@ def _cases() -> list[Case]:
     add("decimal_comma", "MV", "12500", "The total is 12 500 dollars.", True)
     add("decimal_comma", "MV", "12500", "The total is 12 600 dollars.", False)
     add("decimal_comma", "MV", "1000.0", "1,000.0", True)
+    add("decimal_comma", "MV", "12500", r"so the total is $12\,500$", True)
+    add("decimal_comma", "MV", "12500", r"so the total is $12\,600$", False)
     # MV test_math_extraction_additional_cases: 11,\! 111 = 11111; "32, 349" (a space) is a pair
     add("decimal_comma", "MV", r" So the answer is: \[ \boxed{11111111100} \]", r"is $\boxed{11,\! 111,\! 111,\! 100}$", True)
     add("decimal_comma", "MV", r" So the answer is: \[ \boxed{32349} \]", r"is $\boxed{32,\! 349}$", True)
@@ -292,6 +294,24 @@ def _cases() -> list[Case]:
     # TRL test_correct_answer_in_reasoning: the final answer is the last box, not one in <think>
     add("numbers", "TRL", r"\boxed{42}", r"<think> The answer is \boxed{42} </think> Here's a wrong answer: \boxed{43}.", False)
     add("numbers", "TRL", r"\boxed{42}", r"<think> Reasoning content </think> \boxed{42}", True)
+
+    # MV tests/test_mixed_number_extraction.py: "4 4/9" is 40/9 (not 4), "-4 4/9" is -40/9, "4 0/9" is
+    # 4, "1 000 4/9" is 9004/9; "4 0/0", "11 6/6" and "11 7/6" are no number; "11 + 4/9" is not "11 - 4/9"
+    add("numbers", "MV", "40/9", "The answer is 4 4/9.", True)
+    add("numbers", "MV", "4", "The answer is 4 4/9.", False)
+    add("numbers", "MV", "-40/9", "-4 4/9", True)
+    add("numbers", "MV", "4", "4 0/9", True)
+    add("numbers", "MV", "9004/9", "1 000 4/9", True)
+    add("numbers", "MV", r"\frac{11}{4}", r"so $x = 2\frac{3}{4}$", True)
+    add("numbers", "MV", "4", "The answer is 4 0/0.", False)
+    add("numbers", "MV", "0", "4 0/0", False)
+    add("numbers", "MV", "12", "The answer is 11 6/6.", False)
+    add("numbers", "MV", "11", "11 6/6", False)
+    add("numbers", "MV", "73/6", "11 7/6", False)
+    add("numbers", "MV", "103/9", "11 - 4/9", False)
+    # VERL math.py strip_string / OI: a closing full stop is not part of the answer
+    add("numbers", "VERL", r"$\frac{2}{5}$", r"so the probability is $\frac{2}{5}.$", True)
+    add("numbers", "VERL", r"$\frac{2}{5}$", r"so the probability is $\frac{3}{5}.$", False)
 
     # -- LaTeX expressions --------------------------------------------------------------------------
     # MV test_latex_notation: malformed \frac13, \frac3{3}, \sqrt3; \cfrac/\dfrac/\tfrac; styling

@@ -47,7 +47,7 @@ _NUMERAL_RE = re.compile(
     (?:
         (?P<int>[1-9]\d{{0,2}}(?:{_SEP}\d{{3}})+|\d+)(?:(?P<dec>\.\d*)|,(?P<comma_dec>\d+))?
       | (?P<dec_only>\.\d+)
-      | (?P<whole>\d+)\s+(?P<snum>\d+)\s*/\s*(?P<sden>\d+)
+      | (?P<whole>[1-9]\d{{0,2}}(?:{_SEP}\d{{3}})+|\d+)\s+(?P<snum>\d+)\s*/\s*(?P<sden>\d+)
       | (?P<fwhole>\d+)\s*{_FRAC.format("m")}
       | (?P<num>\d+)\s*/\s*(?P<den>\d+)
       | {_FRAC.format("f")}
@@ -126,9 +126,13 @@ def parse_numeral(text: str) -> Numeral | None:
 
     Accepted: an optional sign (``-``, ``+``, ``−``) and currency sign (``$``, ``\\$``, ``€``,
     ``£``, ``¥``, ``₹``) in either order; an integer with optional thousands separators
-    (``1,234``, ``1,\\!234``, ``1\\,234``, ``1{,}234``); a decimal (``18.00``, ``.5``, ``5.``); a simple fraction
-    (``3/4``, ``\\frac{3}{4}``, ``\\dfrac34``); then an optional percent (``%``, ``\\%``,
-    ``percent``), up to four unit words (``18 dollars``, ``5\\text{ cm}``) and a full stop.
+    (``1,234``, ``1,\\!234``, ``1\\,234``, ``1{,}234``, ``12 500``); a decimal (``18.00``, ``.5``,
+    ``5.``, ``3,75`` and ``0,125`` with a decimal comma where the digits cannot be a thousands
+    group: one digit after the comma is a pair, ``-2,1``); a simple fraction (``3/4``,
+    ``\\frac{3}{4}``, ``\\dfrac34``) or mixed number (``2 3/4``, ``2\\frac{3}{4}``); then an
+    optional percent (``%``, ``\\%``, ``percent``), degrees (``30^\\circ``), up to four unit words
+    (``18 dollars``, ``5\\text{ cm}``) and a full stop. ``\\40`` (an escaped dollar that lost its
+    ``$``) reads as ``\\$40``.
 
     >>> parse_numeral("$1,234.50").value
     Fraction(2469, 2)
@@ -175,7 +179,7 @@ def _parse_numeral(text: str) -> Numeral | None:
         return Numeral(-value if negative else value, "integer", percent, 0, written)
     if percent:  # "3/4%" means different things to different parsers: leave it to sympy
         return None
-    whole = int(m.group("whole") or m.group("fwhole") or 0)
+    whole = int(re.sub(r"\D", "", m.group("whole") or m.group("fwhole") or "0"))
     num = m.group("snum") or m.group("mnum") or m.group("num") or m.group("fnum") or m.group("fnum1")
     den = m.group("sden") or m.group("mden") or m.group("den") or m.group("fden") or m.group("fden1")
     if int(den) == 0 or (m.group("whole") and int(num) >= int(den)):
