@@ -128,8 +128,9 @@ def _reasoning_before(solution: str, end: int) -> str:
         if solution[p - 1] not in ".\n" or (solution[p - 1] == "." and solution[p : p + 1] not in (" ", "\n", "")):
             continue
         head = solution[:p]
-        dollars = len(re.findall(r"(?<!\\)\$", head))
-        if dollars % 2 == 0 and head.count("\\[") == head.count("\\]") and head.count("\\(") == head.count("\\)"):
+        displays = head.count("$$")
+        dollars = len(re.findall(r"(?<!\\)\$", head.replace("$$", "")))
+        if displays % 2 == dollars % 2 == 0 and head.count("\\[") == head.count("\\]") and head.count("\\(") == head.count("\\)"):
             return head.rstrip()
     return ""
 

@@ -210,3 +210,23 @@ def test_two_stage_parsing_builds_the_same_objects_as_full_ll_parsing(shared_dat
     two_stage = parse_all()
     monkeypatch.setattr(_Latex2Sympy, "create_parser", symbolic._original_create_parser)
     assert parse_all() == two_stage
+
+
+# -- the floor: math-verify's own extraction where rewardkit's extractors guessed ---------------------
+
+
+def test_math_verifys_extraction_is_the_floor_only_where_the_answer_was_guessed():
+    verifier = Verifier(cache_size=0)
+    completion = "It could be 3.\nFinal Answer: The final answer is $\\frac{1}{2}$. I hope it is correct."
+    guessed, marked, none = verifier.check_many(
+        [(r"\frac{1}{2}", "3"), (r"\frac{1}{2}", "3"), (r"\frac{1}{2}", None)],
+        floors=[(completion, False), (completion, True), (completion, False)],
+    )
+    assert (guessed.correct, guessed.how) == (True, "floor")
+    assert (marked.correct, marked.how) == (False, "numeral")  # a marked answer is judged as marked
+    assert (none.correct, none.how) == (True, "floor")
+
+
+def test_the_floor_never_rescues_an_unreadable_gold():
+    (verdict,) = Verifier(cache_size=0).check_many([(r"\text{}", None)], floors=[("the answer is 5", False)])
+    assert verdict.correct is None

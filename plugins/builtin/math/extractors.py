@@ -35,6 +35,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from .numerals import parse_numeral
+
 _BOXED_TOKENS = re.compile(r"\\(?:boxed|fbox)\s*\{|\\[\\{}]|[{}]")
 
 
@@ -114,12 +116,12 @@ def boxed_run(text: str) -> tuple[str | None, bool]:
     found = [b for b in _boxes(text) if b[4]]
     if not found:
         return None, False
-    run = [found[-1]]
+    run = [found[-1]]  # from the last box backwards
     for box in reversed(found[:-1]):
-        if not _joins(text[box[3] : run[0][0]]):
+        if not _joins(text[box[3] : run[-1][0]]):
             break
-        run.insert(0, box)
-    contents = [text[b[1] : b[2]].strip() for b in run]
+        run.append(box)
+    contents = [text[b[1] : b[2]].strip() for b in reversed(run)]
     return ", ".join(c for c in contents if c) or None, len(run) == len(found)
 
 
@@ -175,10 +177,11 @@ def answer_is(text: str, **_: object) -> str | None:
     return answer.strip() or None
 
 
-# A number: optional sign and currency, digits with optional thousands commas, decimals, a simple
-# fraction, a percent sign. Not part of a word or of a longer number (x2, 3.14.15).
+# A number: optional sign and currency, digits with optional thousands commas or spaces (12 500),
+# decimals (a point or a comma: 8,00), a simple or mixed fraction (2 3/4), a percent sign. Not part of a word or of a longer number
+# (x2, 3.14.15).
 _NUMBER = re.compile(
-    r"(?<![\w.])(?:[-\u2212]\s?)?(?:\\?\$\s?)?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+)?(?:\s?\\?%)?(?![\w])"
+    r"(?<![\w.])(?:[-\u2212]\s?)?(?:\\?\$\s?)?(?:\d+ \d+/\d+|\d{1,3}(?:,\d{3})+|\d{1,3}(?: \d{3})+(?![\d/])|\d+)(?:[.,]\d+)?(?:/\d+)?(?:\s?\\?%)?(?![\w])"
 )
 
 
@@ -197,7 +200,7 @@ def whole(text: str, **_: object) -> str | None:
 
 _DELIMITERS = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"))
 _WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
-_TEXT_GROUP = re.compile(r"\\(?:text|textbf|textit|mathrm|mbox|operatorname)\s*\{[^{}]*\}")
+_TEXT_GROUP = re.compile(r"\\(?:text|textbf|textit|mathrm|mbox|operatorname|begin|end)\s*\{[^{}]*\}")
 PROSE_WORDS = 4
 MAX_BARE_CHARS = 2000
 
@@ -255,7 +258,8 @@ _CLOSERS = {"$": "$", "$$": "$$", "\\(": "\\)", "\\[": "\\]"}
 def _spans(text: str) -> list[tuple[int, int, int, int]]:
     """(start, content start, content end, end) of each math span, in one pass.
 
-    An inline ``$…$`` span holding prose (``costs $5 and $6``: currency, not math) is not one.
+    An inline ``$…$`` span that starts with a number and holds prose (``costs $5 and $6``:
+    currency, not math) is not one.
     """
     spans = []
     opener: tuple[str, int, int] | None = None
@@ -278,8 +282,9 @@ def _spans(text: str) -> list[tuple[int, int, int, int]]:
             opener = None
         else:
             continue
-        if token == "$" and _words(text[start : m.start()]) > 0:
-            continue
+        content = text[start : m.start()].lstrip()
+        if token == "$" and content[:1].isdigit() and _words(content) > 0:
+            continue  # "costs $5 and $6": currency around prose
         spans.append((begin, start, m.start(), m.end()))
     return spans
 
@@ -299,6 +304,8 @@ def last_latex(text: str, **_: object) -> str | None:
     return text[span[0] : span[1]].strip() or None
 
 
+# After a leading number: prose or a parenthesis, not a list ("3 and 5") or more math.
+_LEADING_NUMBER_THEN = re.compile(r"\s*\(|\s+(?!(?:and|or)\b)[A-Za-z]{2,}")
 # A word that links a subject to its value: "the smallest $k$ is 12".
 _CONNECTOR = re.compile(r"(?i)(?<![A-Za-z\\])(?:is|are|was|were|equals|becomes)(?![A-Za-z])")
 _MATHLIKE = re.compile(r"[\d\\$]")
@@ -317,6 +324,13 @@ def _stated(answer: str) -> str | None:
         for side in (after, before):
             if _MATHLIKE.search(side):
                 return side
+    lead = _NUMBER.match(answer)
+    if lead is not None and parse_numeral(answer) is None:
+        # "5 (five) apples", "5 because 2+3=5": the number it starts with, unless the next word
+        # changes its value ("18 million": parse_numeral knows those words).
+        after = _LEADING_NUMBER_THEN.match(answer, lead.end())
+        if after is not None and (after.group().endswith("(") or parse_numeral(answer[: after.end()]) is not None):
+            return lead.group()
     spans = _spans(answer)
     if len(spans) > 1 and all(_joins(answer[a[3] : b[0]]) for a, b in zip(spans, spans[1:])):
         return ", ".join(answer[s[1] : s[2]].strip() for s in spans)  # "$1$ and $2$ and $3$"

@@ -270,11 +270,12 @@ class Verifier:
 
 def _check_in_worker(gold: str, pred: str, floor_text: str | None, sure: bool) -> tuple[bool | None, bool, bool]:
     """The task the workers run (imports sympy there, never in the caller): the verdict, whether
-    the prediction could be parsed, and whether the floor found the answer."""
+    the prediction parsed to mathematics (not just math-verify's fallback string), and whether
+    the floor found the answer."""
     from .symbolic import check, floor, parse_answer
 
     own = check(gold, pred)
-    pred_readable = bool(pred) and bool(parse_answer(pred))
+    pred_readable = bool(pred) and any(not isinstance(p, str) for p in parse_answer(pred))
     floored = own is False and floor_text is not None and not (sure and pred_readable) and floor(gold, floor_text)
     return own, pred_readable, floored
 
