@@ -601,11 +601,17 @@ def targets(results: dict[str, Any], pool_size: int) -> dict[str, Any]:
     }
 
 
+def run_line(report: dict[str, Any], libraries: tuple[str, ...]) -> str:
+    """"Run <date> on <cpu>, <n> cores, Python <v> (<library> <version>, …)" for a results table."""
+    m = report["machine"]
+    versions = ", ".join(f"{name.replace('_', '-')} {m['versions'][name]}" for name in libraries)
+    return f"Run {report['date'][:10]} on {m['cpu']}, {m['cores']} cores, Python {m['python']} ({versions})"
+
+
 def write_table(path: Path, report: dict[str, Any]) -> None:
     m = report["machine"]
     lines = [
-        f"Run {report['date'][:10]} on {m['cpu']}, {m['cores']} cores, Python {m['python']} "
-        f"(sympy {m['versions']['sympy']}, math-verify {m['versions']['math_verify']}, trl {m['versions']['trl']}); "
+        f"{run_line(report, ('sympy', 'math_verify', 'trl'))}; "
         f"{report['corpus']['completions']} completions ({report['corpus']['gsm8k']} GSM8K, "
         f"{report['corpus']['math500']} MATH-500), batches of {report['batch_size']}, systems taking turns "
         f"over {report['chunks']} chunks. Shared machine (other jobs running, load average "
@@ -659,9 +665,14 @@ def write_table(path: Path, report: dict[str, Any]) -> None:
             f"- rewardkit vs {name}: {d['total']} disagreements; rewardkit right on {d['rewardkit_right']}, "
             f"{name} right on {d['other_right']}."
         )
-    table = "\n".join(lines)
+    write_between_markers(path, "math-bench", "\n".join(lines))
+
+
+def write_between_markers(path: Path, name: str, table: str) -> None:
+    """Put ``table`` between ``<!-- name:begin -->`` and ``<!-- name:end -->`` in ``path`` (appended
+    with the markers when they are not there yet)."""
     text = path.read_text() if path.exists() else ""
-    begin, end = "<!-- math-bench:begin -->", "<!-- math-bench:end -->"
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
     if begin in text and end in text:
         text = text[: text.index(begin) + len(begin)] + "\n" + table + "\n" + text[text.index(end) :]
     else:

@@ -40,8 +40,10 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "tests"))  # the public facts' cases
 sys.path.insert(0, str(REPO / "bench"))
+
+from math_bench import machine, run_line, write_between_markers  # noqa: E402 - after the path set-up
 TIMEOUT = 5.0  # math-verify's own default limits (parsing_timeout=5, timeout_seconds=5)
 CHUNK = 256
 
@@ -256,18 +258,10 @@ def disagreements(rows: list[Row], ours: list[bool | None], theirs: list[bool | 
     return out
 
 
-def machine() -> dict[str, Any]:
-    from math_bench import machine as bench_machine
-
-    return bench_machine()
-
-
 def write_markdown(path: Path, report: dict[str, Any]) -> str:
-    m = report["machine"]
     lines = [
-        f"Run {report['date'][:10]} on {m['cpu']}, {m['cores']} cores, Python {m['python']} "
-        f"(sympy {m['versions']['sympy']}, math-verify {m['versions']['math_verify']}); shared machine "
-        f"(load average {m['load_average_at_start'][0]:.1f} at start). Time limit {report['timeout_seconds']:.0f} s per "
+        f"{run_line(report, ('sympy', 'math_verify'))}; shared machine (load average "
+        f"{report['machine']['load_average_at_start'][0]:.1f} at start). Time limit {report['timeout_seconds']:.0f} s per "
         "sample for both.",
         "",
         "| set | rows | rewardkit (`verify_answer`, `math_correctness`) | math-verify defaults | rewardkit right, math-verify wrong | math-verify right, rewardkit wrong |",
@@ -301,16 +295,6 @@ def write_markdown(path: Path, report: dict[str, Any]) -> str:
                       f"{x['right']} | `{cell(x['gold'])}` | `{cell(x['completion_end'])}` |")
     path.write_text("\n".join(detail) + "\n")
     return table
-
-
-def update_docs(docs: Path, table: str) -> None:
-    text = docs.read_text() if docs.exists() else ""
-    begin, end = "<!-- math-conformance:begin -->", "<!-- math-conformance:end -->"
-    if begin in text and end in text:
-        text = text[: text.index(begin) + len(begin)] + "\n" + table + "\n" + text[text.index(end) :]
-    else:
-        text += f"\n{begin}\n{table}\n{end}\n"
-    docs.write_text(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -363,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     table = write_markdown(args.out.with_suffix(".md"), report)
     print(f"wrote {args.out} and {args.out.with_suffix('.md')}")
     if args.docs:
-        update_docs(Path(args.docs), table)
+        write_between_markers(Path(args.docs), "math-conformance", table)
         print(f"updated {args.docs}")
     return 0
 
