@@ -67,6 +67,9 @@ TRAINER_OPTIONS = {
     "report_to": "report_to",
 }
 
+# Every command-line option that overrides the config (TrainConfig.with_overrides's keywords).
+OVERRIDES = ("model", "dataset", "rewards", "max_samples", "output_dir", "seed", *TRAINER_OPTIONS)
+
 # --quick: a smoke run that goes through every stage (data, rewards, generation, an optimizer step,
 # saving, the plot) in seconds; explicit options still win over these.
 QUICK_TRAINER = {

@@ -55,8 +55,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("config", nargs="?", metavar="CONFIG|PRESET",
                    help="train YAML, or a preset name for its bundled run (default: the gsm8k default run)")
     run = p.add_argument_group("what to train (each overrides the config)")
-    run.add_argument("--model", help="model directory, .gguf file or 'smollm2' (the bundled default)")
-    run.add_argument("--dataset", help="a .jsonl/.json/.csv/.parquet file, a datasets directory or a bundled "
+    run.add_argument("--model", metavar="PATH", help="model directory, .gguf file or 'smollm2' (the bundled default)")
+    run.add_argument("--dataset", metavar="PATH", help="a .jsonl/.json/.csv/.parquet file, a datasets directory or a bundled "
                                        "sample (gsm8k, scitldr)")
     run.add_argument("--rewards", nargs="+", action="extend", metavar="NAME[:WEIGHT]",
                      help="rewards, aliases, a preset or a composition YAML, each with an optional :WEIGHT")
@@ -93,26 +93,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def config_from_args(args: argparse.Namespace) -> Any:
     """The run's config: the file, preset or default, then --quick, then the explicit options."""
     from ..reward_options import rewards_spec
-    from ..train_config import load_run_config
+    from ..train_config import OVERRIDES, load_run_config
 
     config = load_run_config(args.config)
     if getattr(args, "quick", False):
         config = config.quick()
-    return config.with_overrides(
-        model=args.model,
-        dataset=args.dataset,
-        rewards=rewards_spec(args.rewards) if args.rewards else None,
-        max_samples=args.max_samples,
-        output_dir=args.output_dir,
-        seed=args.seed,
-        epochs=args.epochs,
-        max_steps=args.max_steps,
-        learning_rate=args.learning_rate,
-        batch_size=args.batch_size,
-        num_generations=args.num_generations,
-        max_completion_length=args.max_completion_length,
-        report_to=_report_to(args.report_to),
-    )
+    options = {key: getattr(args, key) for key in OVERRIDES}
+    options["rewards"] = rewards_spec(args.rewards) if args.rewards else None
+    options["report_to"] = _report_to(args.report_to)
+    return config.with_overrides(**options)
 
 
 def _report_to(values: list[str] | None) -> Any:
