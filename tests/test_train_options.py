@@ -166,6 +166,13 @@ def test_rewards_start_from_one_preset_and_reweight_or_extend_it():
     assert composition.names[-1] == "length_target"
 
 
+def test_a_config_swallowed_by_rewards_says_to_put_it_first(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "run.yaml").write_text(yaml.safe_dump({"model": "smollm2", "rewards": "gsm8k"}))
+    with pytest.raises(ConfigError, match="unknown key 'model'.*if 'run.yaml' is the run's config, put it before --rewards"):
+        config_for("--rewards", "accuracy", "run.yaml")
+
+
 def test_rewards_take_a_composition_file_whose_aliases_can_be_reweighted(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "mine.yaml").write_text(yaml.safe_dump({"rewards": [{"name": "length_target", "alias": "short"}]}))

@@ -177,8 +177,8 @@ class PromptPlan:
             return f"the dataset's '{self.column}' column as it is{unused}"
         parts = [f"built from '{self.column}'", "chat template" if spec.template == "chat" else "plain text"]
         if spec.system:
-            first = spec.system.strip().splitlines()[0] if spec.system.strip() else ""
-            parts.append(f"system prompt {first[:40]!r}{'…' if len(spec.system) > len(first[:40]) else ''}")
+            text = " ".join(spec.system.split())
+            parts.append(f"system prompt {text[:40]!r}{'…' if len(text) > 40 else ''}")
         if spec.examples:
             parts.append(f"{len(spec.examples)} few-shot example{'s' * (len(spec.examples) > 1)}")
         return ", ".join(parts)

@@ -50,7 +50,11 @@ def rewards_spec(items: Sequence[str], registry: Any = None) -> dict[str, Any]:
             raise ConfigError(f"--rewards '{name}:{weight:g}': a weight applies to one reward, and '{name}' "
                               "is a preset or file; reweight its entries with ENTRY:WEIGHT")
         spec["extends"] = name if name in presets else str(Path(name).resolve())
-        entries = load_composition(spec["extends"], registry).names
+        try:
+            entries = load_composition(spec["extends"], registry).names
+        except ConfigError as exc:
+            # `--rewards a b run.yaml` takes the run's config as one of the rewards
+            raise ConfigError(f"--rewards: {exc} (if '{name}' is the run's config, put it before --rewards)") from None
     for name, weight in parsed:
         if bases and name == bases[0][0]:
             continue

@@ -36,6 +36,7 @@ from pydantic import Field, field_validator
 
 from rewardkit.errors import ConfigError, RewardkitError
 
+from .default_model import DEFAULT_MODEL_NAMES
 from .run_config import LoraSpec, RunConfig, Strict, check_option_keys, load_config_source
 
 TOP_KEYS = ("model", "dataset", "prompt", "rewards", "lora", "trainer", "output_dir", "seed", "description")
@@ -70,8 +71,8 @@ TRAINER_OPTIONS = {
 # Every command-line option that overrides the config (TrainConfig.with_overrides's keywords).
 OVERRIDES = ("model", "dataset", "rewards", "max_samples", "output_dir", "seed", *TRAINER_OPTIONS)
 
-# --quick: a smoke run that goes through every stage (data, rewards, generation, an optimizer step,
-# saving, the plot) in seconds; explicit options still win over these.
+# --quick: a smoke run that goes through every stage (data, rewards, generation, optimizer steps,
+# saving, the plot) in the least time; explicit options still win over these.
 QUICK_TRAINER = {
     "max_steps": 2,
     "num_generations": 2,
@@ -180,7 +181,7 @@ class TrainConfig(RunConfig):
         if trainer != self.trainer:
             update["trainer"] = trainer
         if model is not None:
-            update["model"] = _cwd_path(model)
+            update["model"] = model if model.strip().lower() in DEFAULT_MODEL_NAMES else str(Path(model).expanduser().resolve())
         data_update: dict[str, Any] = {}
         if dataset is not None:
             # a new dataset brings its own splits: evaluation reads its test split when it has one
@@ -208,7 +209,7 @@ class TrainConfig(RunConfig):
 
 def _cwd_path(value: str) -> str:
     """A command-line path made absolute against the current directory; a bare name that is not
-    a file here (a bundled model or dataset such as ``smollm2`` or ``gsm8k``) stays as it is."""
+    a file here (a bundled sample such as ``gsm8k``) stays as it is."""
     path = Path(value).expanduser()
     if not path.exists() and "/" not in value and "." not in value:
         return value
