@@ -21,8 +21,8 @@ One run, one corpus, every system scores the same completions:
   ``verify_answers``) and by math-verify's serial ``verify(parse(gold), parse(answer))``, on the
   same ``$…$`` strings, taking turns chunk by chunk.
 
-Results go to ``bench/results/math_bench.json`` and a table into ``docs/math.md`` (between the
-``math-bench`` markers). Run: ``python bench/math_bench.py`` (``--help`` for sizes); it takes a
+Results go to ``bench/results/math_bench.json`` and ``.md``, and the table into ``docs/math.md``
+(between the ``math-bench`` markers). Run: ``python bench/math_bench.py`` (``--help`` for sizes); it takes a
 few minutes on 2 cores.
 """
 
@@ -566,9 +566,11 @@ def main(argv: list[str] | None = None) -> int:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, default=str) + "\n")
-    print(f"wrote {args.out}")
+    results = table(report)
+    args.out.with_suffix(".md").write_text(f"# Math verification benchmark\n\n{results}\n")
+    print(f"wrote {args.out} and {args.out.with_suffix('.md')}")
     if args.docs:
-        write_table(Path(args.docs), report)
+        write_between_markers(Path(args.docs), "math-bench", results)
         print(f"updated {args.docs}")
     return 0
 
@@ -608,7 +610,8 @@ def run_line(report: dict[str, Any], libraries: tuple[str, ...]) -> str:
     return f"Run {report['date'][:10]} on {m['cpu']}, {m['cores']} cores, Python {m['python']} ({versions})"
 
 
-def write_table(path: Path, report: dict[str, Any]) -> None:
+def table(report: dict[str, Any]) -> str:
+    """The results table (markdown) of a report: throughput, agreement, ratios against the targets."""
     m = report["machine"]
     lines = [
         f"{run_line(report, ('sympy', 'math_verify', 'trl'))}; "
@@ -665,7 +668,7 @@ def write_table(path: Path, report: dict[str, Any]) -> None:
             f"- rewardkit vs {name}: {d['total']} disagreements; rewardkit right on {d['rewardkit_right']}, "
             f"{name} right on {d['other_right']}."
         )
-    write_between_markers(path, "math-bench", "\n".join(lines))
+    return "\n".join(lines)
 
 
 def write_between_markers(path: Path, name: str, table: str) -> None:
