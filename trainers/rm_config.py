@@ -55,7 +55,7 @@ from pydantic import Field, field_validator, model_validator
 from .run_config import LoraSpec, RunConfig, Strict, check_option_keys, load_config_source
 
 TOP_KEYS = (
-    "model", "head", "num_labels", "data", "max_length", "truncation_side", "template", "lora", "dtype", "trainer",
+    "model", "data", "max_length", "head", "num_labels", "truncation_side", "template", "lora", "dtype", "trainer",
     "output_dir", "seed", "eval_batch_size", "description",
 )  # fmt: skip
 
