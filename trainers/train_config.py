@@ -32,7 +32,7 @@ from typing import Any, Literal, Mapping
 
 from pydantic import Field, field_validator
 
-from rewardkit.errors import RewardkitError
+from rewardkit.errors import MissingDependencyError
 
 from .run_config import LoraSpec, RunConfig, Strict, check_option_keys, load_config_source
 
@@ -112,10 +112,6 @@ class TrainConfig(RunConfig):
         if seed is not None:
             update["seed"] = seed
         return self.model_copy(update=update)
-
-
-class MissingDependencyError(RewardkitError, ImportError):
-    """A package that training needs is not installed."""
 
 
 def require_trl():

@@ -135,7 +135,8 @@ class MathCorrectness(ExtractingReward):
             f"reward '{self.__name__}' needs the gold answer column "
             + " or ".join(repr(c) for c in candidates)
             + f" as a list of {len(batch)} values (columns given: {', '.join(sorted(present)) or 'none'});"
-            " set gold_column to use another"
+            " set gold_column to use another",
+            column=candidates[0],
         )
 
     def verifier(self) -> Verifier:
