@@ -542,14 +542,19 @@ def write_table(path: Path, report: dict[str, Any]) -> None:
             f"- rewardkit vs {name}: {d['total']} disagreements; rewardkit right on {d['rewardkit_right']}, "
             f"{name} right on {d['other_right']}."
         )
-    table = "\n".join(lines)
-    text = path.read_text() if path.exists() else ""
-    begin, end = "<!-- math-bench:begin -->", "<!-- math-bench:end -->"
-    if begin in text and end in text:
-        text = text[: text.index(begin) + len(begin)] + "\n" + table + "\n" + text[text.index(end) :]
+    replace_section(path, "math-bench", "\n".join(lines))
+
+
+def replace_section(path: Path, name: str, text: str) -> None:
+    """Put ``text`` between the ``<!-- NAME:begin -->`` and ``<!-- NAME:end -->`` markers of a markdown
+    file (appended with the markers when they are not there yet)."""
+    doc = path.read_text() if path.exists() else ""
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    if begin in doc and end in doc:
+        doc = doc[: doc.index(begin) + len(begin)] + "\n" + text + "\n" + doc[doc.index(end) :]
     else:
-        text += f"\n{begin}\n{table}\n{end}\n"
-    path.write_text(text)
+        doc += f"\n{begin}\n{text}\n{end}\n"
+    path.write_text(doc)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ what each reward manager produced. A run names the manager (``reward_loop``: ver
 per-sample NaiveRewardManager, built by verl's own ``load_reward_manager``; ``naive`` and
 ``batch``: the legacy managers) and the custom reward function (loaded by verl's
 ``get_custom_reward_fn`` from ``pkg://rewardkit.integrations.verl``), or none for verl's own
-``default_compute_score``. Nothing of verl is replaced or mocked.
+``default_compute_score``; ``repeat`` runs it that many times and reports the last. Nothing of
+verl is replaced or mocked.
 """
 
 from __future__ import annotations
@@ -110,7 +111,12 @@ def main(argv: list[str]) -> int:
     ]
     import verl
 
-    result = {"verl": verl.__version__, "decoded": decoded, "runs": [run(tokenizer, spec, e) for e in spec["runs"]]}
+    runs = []
+    for entry in spec["runs"]:
+        for _ in range(entry.get("repeat", 1)):  # a benchmark times the last, warm, pass
+            result = run(tokenizer, spec, entry)
+        runs.append(result)
+    result = {"verl": verl.__version__, "decoded": decoded, "runs": runs}
     Path(argv[2]).write_text(json.dumps(result))
     return 0
 

@@ -26,7 +26,7 @@ from _servers import processes_left, request, running, serve_command  # noqa: E4
 from rewardkit import Composition, Reward, get_reward, load_composition  # noqa: E402
 from rewardkit.composition import Component  # noqa: E402
 from rewardkit.integrations.openrlhf import openrlhf_rewards  # noqa: E402
-from rewardkit.integrations.server import ServeSettings, create_app  # noqa: E402
+from rewardkit.integrations.server import HTTP_PROTOCOL, ServeSettings, create_app  # noqa: E402
 from rewardkit.jsonl import read_jsonl  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -288,6 +288,35 @@ class TestProtocols:
             status, reply = request(url + "/get_reward", body)
         assert status == 200
         assert reply["rewards"] == [1.0, -1.0] and reply["extra_logs"]["unscored"] == [0.0, 1.0]
+
+
+@pytest.mark.parametrize("protocol, nodelay", [("h11", False), (HTTP_PROTOCOL, True)], ids=["uvicorn's", "rewardkit's"])
+def test_connections_on_a_socket_bound_like_uvicorns_workers_get_tcp_nodelay(protocol, nodelay):
+    """--workers N hands uvicorn a socket with proto 0; without TCP_NODELAY every keep-alive reply waits ~40 ms."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET)  # what uvicorn's Config.bind_socket makes: proto 0
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(create_app(Composition([get_reward("xml_count")])), http=protocol, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    try:
+        client = http.client.HTTPConnection("127.0.0.1", sock.getsockname()[1], timeout=30)
+        client.request("GET", "/health")
+        assert client.getresponse().status == 200
+        (connection,) = server.server_state.connections
+        accepted = connection.transport.get_extra_info("socket")
+        assert bool(accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)) is nodelay
+        client.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
 
 
 def worker_processes(parent: int) -> list[int]:

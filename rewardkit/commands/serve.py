@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         import uvicorn
 
-        from rewardkit.integrations.server import SETTINGS_ENV, ServeSettings, create_app, settings_env
+        from rewardkit.integrations.server import HTTP_PROTOCOL, SETTINGS_ENV, ServeSettings, create_app, settings_env
     except ImportError as exc:
         raise MissingDependencyError(
             f"rewardkit serve needs fastapi and uvicorn ({exc}); install them with: pip install 'rewardkit[serve]'"
@@ -76,7 +76,9 @@ def run(args: argparse.Namespace) -> int:
         f"{args.workers} worker(s), bearer token {'required' if auth else 'off'}",
         file=sys.stderr,
     )
-    options = dict(host=args.host, port=args.port, log_level=args.log_level, access_log=not args.no_access_log)
+    options = dict(
+        host=args.host, port=args.port, log_level=args.log_level, access_log=not args.no_access_log, http=HTTP_PROTOCOL
+    )
     if args.workers == 1:
         uvicorn.run(create_app(composition, settings), **options)
     else:  # uvicorn's worker processes build the app from the settings in their environment

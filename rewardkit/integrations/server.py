@@ -32,6 +32,7 @@ import json
 import logging
 import math
 import os
+import socket
 from dataclasses import asdict, dataclass
 from typing import Any, Callable
 
@@ -305,6 +306,37 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         message = "is required"
     field = field or "body"
     return _error(422, field, f"{field}: {message}")
+
+
+def _http_protocol_base() -> type:
+    """uvicorn's HTTP protocol as ``--http auto`` picks it: httptools when installed, else h11."""
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+        return HttpToolsProtocol
+    except ImportError:
+        from uvicorn.protocols.http.h11_impl import H11Protocol
+
+        return H11Protocol
+
+
+class NoDelayHTTPProtocol(_http_protocol_base()):  # type: ignore[misc]
+    """uvicorn's HTTP protocol with Nagle's algorithm off on every connection.
+
+    With ``--workers N`` uvicorn binds the listening socket itself with ``proto`` 0, and asyncio
+    then leaves TCP_NODELAY off on the connections it accepts (uvicorn issue #3149): a response's
+    headers and body go out as two writes, and each keep-alive request waits ~40 ms for the
+    client's delayed ACK. ``rewardkit serve`` names this class as uvicorn's ``http`` protocol.
+    """
+
+    def connection_made(self, transport: Any) -> None:
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().connection_made(transport)
+
+
+HTTP_PROTOCOL = f"{__name__}:NoDelayHTTPProtocol"
 
 
 class BodyLimit:
