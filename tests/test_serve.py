@@ -28,6 +28,7 @@ from rewardkit.composition import Component  # noqa: E402
 from rewardkit.integrations.openrlhf import openrlhf_rewards  # noqa: E402
 from rewardkit.integrations.server import HTTP_PROTOCOL, ServeSettings, create_app  # noqa: E402
 from rewardkit.jsonl import read_jsonl  # noqa: E402
+from rewardkit.pool import cpu_count  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 GSM8K = read_jsonl(REPO / "rewardkit" / "data" / "gsm8k" / "test.jsonl")
@@ -334,7 +335,8 @@ def worker_processes(parent: int) -> list[int]:
 
 
 class TestCommand:
-    def test_serve_runs_several_workers_and_stops_cleanly(self):
+    def test_serve_runs_several_workers_and_stops_cleanly(self, monkeypatch):
+        monkeypatch.delenv("REWARDKIT_POOL_SIZE", raising=False)
         marker = f"REWARDKIT_TEST_MARK={uuid.uuid4().hex}"
         key, value = marker.split("=")
         batch = gsm8k_batch(0, 8)
@@ -346,6 +348,8 @@ class TestCommand:
             assert all(r == (200, replies[0][1]) for r in replies) and replies[0][1]["total"] == expected
             workers = set(worker_processes(process.pid))
             assert len(workers) == 2 and pids <= workers  # two processes serve the port, not the supervisor
+            share = f"REWARDKIT_POOL_SIZE={max(1, cpu_count() // 2)}".encode()
+            assert all(share in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0") for pid in workers)
             process.send_signal(signal.SIGINT)
             assert process.wait(timeout=60) == 0
         assert processes_left(marker) == []  # no server or verifier process left behind

@@ -8,7 +8,8 @@ protocol, so a TRL run can score on this machine); OpenAPI docs at ``/docs``.
 It binds 127.0.0.1 unless told otherwise. When the environment variable named by
 ``--token-env`` (default ``REWARDKIT_TOKEN``) is set, every endpoint but ``/health`` needs
 ``Authorization: Bearer <token>``. ``--workers N`` runs N server processes on one port, each with
-its own composition and verifier pool. Needs ``pip install 'rewardkit[serve]'``.
+its own composition and a verifier pool of 1/N of the CPUs (``$REWARDKIT_POOL_SIZE`` overrides).
+Needs ``pip install 'rewardkit[serve]'``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("composition", help="composition YAML file or preset name")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--workers", type=int, default=1, help="server processes, each with its own verifier pool")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server processes, each with its own verifier pool of 1/N of the CPUs"
+    )
     parser.add_argument("--max-batch", type=int, default=4096, help="completions per request (default: 4096)")
     parser.add_argument("--max-body-mb", type=float, default=32.0, help="request body limit in MiB (default: 32)")
     parser.add_argument(
@@ -52,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
         ) from None
     from rewardkit.composition_loader import load_composition
     from rewardkit.integrations.compositions import resolve_spec
+    from rewardkit.pool import POOL_SIZE_ENV, cpu_count
 
     for flag, value, low in (("--workers", args.workers, 1), ("--max-batch", args.max_batch, 1), ("--port", args.port, 0)):
         if value < low:
@@ -83,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
         uvicorn.run(create_app(composition, settings), **options)
     else:  # uvicorn's worker processes build the app from the settings in their environment
         os.environ[SETTINGS_ENV] = settings_env(settings)
+        # each process's verifier pool gets its share of the CPUs, as torchrun's ranks do
+        os.environ.setdefault(POOL_SIZE_ENV, str(max(1, cpu_count() // args.workers)))
         uvicorn.run("rewardkit.integrations.server:app_from_env", factory=True, workers=args.workers, **options)
     return 0
 
