@@ -46,7 +46,7 @@ for folder in (REPO / "bench", REPO / "tests"):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-from math_bench import BATCH, build_corpus, machine, replace_section  # noqa: E402
+from math_bench import BATCH, build_corpus, machine, write_between_markers  # noqa: E402
 
 CLIENTS = (1, 8, 32)
 SERVER_WORKERS = (1, 2)
@@ -388,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.with_suffix(".md").write_text("# rewardkit serve benchmark\n\n" + text + "\n")
     print(f"wrote {args.out} and {args.out.with_suffix('.md')}")
     if str(args.docs):
-        replace_section(Path(args.docs), "serve-bench", text)
+        write_between_markers(Path(args.docs), "serve-bench", text)
         print(f"updated {args.docs}")
     return 0
 
