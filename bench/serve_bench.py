@@ -46,7 +46,7 @@ for folder in (REPO / "bench", REPO / "tests"):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-from math_bench import BATCH, build_corpus, machine, write_between_markers  # noqa: E402
+from math_bench import BATCH, build_corpus, machine, run_line, write_between_markers  # noqa: E402
 
 CLIENTS = (1, 8, 32)
 SERVER_WORKERS = (1, 2)
@@ -270,9 +270,10 @@ def verl_bench(corpus: list[dict[str, Any]], venv: Path, folder: Path) -> dict[s
 
 
 def table(report: dict[str, Any]) -> str:
+    """The results in markdown: the served and in-process table, the target, the verl comparison."""
     m = report["machine"]
     lines = [
-        f"Run {report['date'][:10]} on {m['cpu']}, {m['cores']} cores, Python {m['python']}; batches of "
+        f"{run_line(report, ('sympy', 'math_verify'))}; batches of "
         f"{report['batch_size']} completions, {report['seconds']:g} s per measurement. Shared machine (other jobs "
         f"running, load average {m['load_average_at_start'][0]:.1f} at start, {m['load_average_at_end'][0]:.1f} at "
         "end), and the load-generating clients run on the same 2 cores as the server: figures are indicative.",
