@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "list": "rewardkit.commands.list_rewards",
     "check": "rewardkit.commands.check",
     "score": "rewardkit.commands.score",
+    "serve": "rewardkit.commands.serve",
     "train": "rewardkit.trainers.commands.train",
     "eval": "rewardkit.trainers.commands.evaluate",
     "rm-train": "rewardkit.trainers.commands.rm_train",

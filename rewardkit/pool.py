@@ -24,7 +24,11 @@ Design:
 - each worker can get an address-space limit (``memory_limit_mb``), so a runaway computation
   hits MemoryError instead of the machine's memory;
 - a worker that dies (segfault, MemoryError in the C stack) is replaced and its task reported as
-  an error; a pool whose workers cannot start at all raises :class:`WorkerPoolError`.
+  an error; a pool whose workers cannot start at all raises :class:`WorkerPoolError`;
+- a pool's default size is this process's share of the machine (:func:`default_pool_size`):
+  ``$REWARDKIT_POOL_SIZE``, else the CPUs divided among the processes started together on this
+  machine (``LOCAL_WORLD_SIZE``, set by torchrun and ``accelerate launch``), so eight training
+  ranks on one node do not start eight pools of every core.
 
 Unlike plain ``multiprocessing``, workers do not re-import the caller's ``__main__`` module: a
 training script without an ``if __name__ == "__main__":`` guard is not re-run in every worker.
@@ -80,6 +84,22 @@ def cpu_count() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0)) or 1
     return os.cpu_count() or 1
+
+
+POOL_SIZE_ENV = "REWARDKIT_POOL_SIZE"
+
+
+def default_pool_size() -> int:
+    """Workers of a pool created without a size: ``$REWARDKIT_POOL_SIZE``, else the CPU count
+    divided by ``$LOCAL_WORLD_SIZE`` (the processes torchrun started on this machine), at least 1."""
+    value = os.environ.get(POOL_SIZE_ENV, "").strip()
+    if value:
+        if not value.isdigit() or int(value) < 1:
+            raise WorkerPoolError(f"{POOL_SIZE_ENV} must be a whole number of at least 1, got {value!r}")
+        return int(value)
+    local = os.environ.get("LOCAL_WORLD_SIZE", "").strip()
+    share = int(local) if local.isdigit() and int(local) > 0 else 1
+    return max(1, cpu_count() // share)
 
 
 _forked = False  # this process is a fork of the one that imported this module
@@ -208,7 +228,7 @@ class TimeLimitedPool:
     """Worker processes that run module-level functions, each call with a hard time limit.
 
     Args:
-        size: number of worker processes (default: the CPU count).
+        size: number of worker processes (default: :func:`default_pool_size`).
         preload: modules imported in the fork server and in every worker before it takes tasks;
             a module's ``worker_setup()`` function, if it has one, runs in each worker.
         start_method: ``forkserver`` (default where available) or ``spawn``.
@@ -228,7 +248,7 @@ class TimeLimitedPool:
         start_method: str | None = None,
         memory_limit_mb: int | None = None,
     ) -> None:
-        self.size = max(1, size or cpu_count())
+        self.size = max(1, size or default_pool_size())
         self.preload = tuple(preload)
         self.start_method = start_method or default_start_method()
         self.memory_limit_mb = memory_limit_mb
@@ -548,7 +568,7 @@ def shared_pool(
     memory_limit_mb: int | None = None,
 ) -> TimeLimitedPool:
     """The process-wide pool for these settings, created on first use (and again after a fork)."""
-    key = (max(1, size or cpu_count()), tuple(preload), memory_limit_mb)
+    key = (max(1, size or default_pool_size()), tuple(preload), memory_limit_mb)
     with _shared_lock:
         pool = _shared.get(key)
         if pool is None or pool.closed or pool._failure is not None or pool._pid != os.getpid():

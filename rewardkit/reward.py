@@ -112,7 +112,8 @@ def require_columns(given: Sequence[str], required: Sequence[str], n: int, rewar
             listed = ", ".join(sorted(given)) or "none"
             raise MissingColumnError(
                 f"reward '{reward_name}' needs the dataset column '{name}' as a list of {n} "
-                f"values (columns given: {listed})"
+                f"values (columns given: {listed})",
+                column=name,
             )
 
 

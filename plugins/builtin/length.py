@@ -44,7 +44,8 @@ def completion_lengths(reward: Reward, batch: Batch, params: LengthUnit) -> list
         lengths = [len(tok(s.completion, add_special_tokens=False)["input_ids"]) for s in batch.samples]
     else:
         raise MissingColumnError(
-            f"reward '{reward.__name__}': unit=tokens needs TRL's completion_ids column or a 'tokenizer' path"
+            f"reward '{reward.__name__}': unit=tokens needs TRL's completion_ids column or a 'tokenizer' path",
+            column="completion_ids",
         )
     for i in range(len(batch)):
         batch.note("unit", i, unit)
