@@ -108,12 +108,3 @@ def growth(key: str, fragment: str, chars: int) -> tuple[float, float, float]:
     small = cpu_seconds(lambda: score(key, hostile(fragment, chars)))
     large = cpu_seconds(lambda: score(key, hostile(fragment, GROWTH * chars)))
     return small, large, large / max(small, FLOOR)
-
-
-def timed_score(key: str, fragment: str, chars: int) -> float:
-    """CPU seconds of one scoring of ``chars`` of the fragment (run in a pool worker by the bench)."""
-    text = hostile(fragment, chars)
-    score(key, text[:100])  # warm: imports, detector profiles
-    start = time.process_time()
-    score(key, text)
-    return time.process_time() - start
