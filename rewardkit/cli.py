@@ -3,7 +3,8 @@
 Each subcommand is a module with ``HELP`` (one line), ``add_arguments(parser)`` and
 ``run(args) -> int``; its docstring is the command's description. A command reports a mistake
 by raising :class:`~rewardkit.errors.RewardkitError`; :func:`main` prints it in one line and
-exits with status 2. Command modules import their heavy dependencies (trl, torch) only in ``run``.
+exits with status 2 (Ctrl-C: one line and status 130). Command modules import their heavy
+dependencies (trl, torch) only in ``run``.
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (RewardkitError, FileNotFoundError) as exc:
         print(f"rewardkit {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"rewardkit {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
