@@ -59,7 +59,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="completion lengths in characters")
     parser.add_argument("--budget", type=float, default=20.0, help="seconds a quadratic case may take at the next size")
-    parser.add_argument("--rewards", nargs="+", default=list(_hostile.REWARDS), help="keys of tests/_hostile.py REWARDS")
+    parser.add_argument("--rewards", nargs="+", default=list(_hostile.builtin_rewards()), help="reward names (default: every model-free built-in)")
     parser.add_argument("--name", default="linear_bench", help="results file name (bench/results/<name>.json/.md)")
     args = parser.parse_args()
 

@@ -46,22 +46,27 @@ FRAGMENTS = {
     "prose": "The cat sat on the mat. ",
 }
 
-# Built-in rewards (name, params, columns) whose time must grow linearly with the completion.
-REWARDS = {
-    "xml_count": ("xml_count", {}, {}),
-    "strict_format": ("strict_format", {}, {}),
-    "soft_format": ("soft_format", {}, {}),
-    "think_format": ("think_format", {}, {}),
-    "tag_count": ("tag_count", {}, {}),
-    "length_target": ("length_target", {}, {}),
-    "soft_overlong": ("soft_overlong", {}, {}),
-    "repetition_penalty": ("repetition_penalty", {}, {}),
-    "language_consistency": ("language_consistency", {}, {}),
-    "language_consistency of <think>": ("language_consistency", {"tag": "think"}, {}),
-    "int_answer": ("int_answer", {}, {}),
-    "math_correctness": ("math_correctness", {}, {"answer": "#### 42"}),
-    "accuracy": ("accuracy", {}, {"solution": "$\\boxed{42}$"}),
-}
+# A valid value for each dataset column a built-in may need; every reward gets them all.
+COLUMN_VALUES = {"answer": "#### 42", "solution": "The answer is $\\boxed{42}$."}
+# Built-ins that need a model directory or a server: tests/test_rm_*.py bound them.
+ELSEWHERE = {"rm_score", "rm_remote"}
+# Parameter variants scored besides each built-in's defaults.
+VARIANTS = {"language_consistency of <think>": ("language_consistency", {"tag": "think"})}
+
+
+@lru_cache(maxsize=None)
+def builtin_rewards() -> dict[str, tuple[str, dict[str, Any]]]:
+    """key -> (name, params): every model-free built-in of the registry's catalogue with its
+    defaults, plus :data:`VARIANTS`."""
+    from rewardkit.registry import Registry
+
+    registry = Registry(autoload=False)
+    names = sorted(
+        name for name, entry in registry.catalogue("reward").items()
+        if entry.provider.startswith("rewardkit.") and name not in ELSEWHERE
+    )  # fmt: skip
+    return {name: (name, {}) for name in names} | VARIANTS
+
 
 GROWTH = 4  # the larger input is this many times the smaller
 MAX_RATIO = 8  # linear work grows GROWTH times; quadratic GROWTH**2 times
@@ -77,13 +82,13 @@ def hostile(fragment: str, chars: int) -> str:
 def reward(key: str):
     from rewardkit.registry import Registry
 
-    name, params, _ = REWARDS[key]
+    name, params = builtin_rewards()[key]
     return Registry(autoload=False).reward(name, params)
 
 
 def score(key: str, text: str) -> list[Any]:
-    """Score ``text`` with the reward ``key`` of :data:`REWARDS` (with its columns)."""
-    columns = {k: [v] for k, v in REWARDS[key][2].items()}
+    """Score ``text`` with the reward ``key`` of :func:`builtin_rewards` (given every column)."""
+    columns = {k: [v] for k, v in COLUMN_VALUES.items()}
     return reward(key)([text], **columns)
 
 
