@@ -61,6 +61,7 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=20.0, help="seconds a quadratic case may take at the next size")
     parser.add_argument("--rewards", nargs="+", default=list(_hostile.builtin_rewards()), help="reward names (default: every model-free built-in)")
     parser.add_argument("--name", default="linear_bench", help="results file name (bench/results/<name>.json/.md)")
+    parser.add_argument("--note", default="", help="a line saying what code ran (e.g. which files were reverted)")
     args = parser.parse_args()
 
     results: dict[str, dict] = {}
@@ -77,6 +78,7 @@ def main() -> None:
         "machine": f"{platform.processor() or platform.machine()}, {platform.python_version()}",
         "sizes": args.sizes,
         "budget": args.budget,
+        "note": args.note,
         "rewards": results,
     }
     out = REPO / "bench" / "results"
@@ -99,6 +101,7 @@ def markdown(record: dict) -> str:
         f"{record['date']}, commit {record['commit']}, {record['machine']}; CPU seconds of one scoring; a size is "
         f"skipped when quadratic growth would take it past {record['budget']:.0f} s. The machine was shared "
         "with other jobs: figures are indicative, the exponent is what matters (1 linear, 2 quadratic).",
+        *(["", record["note"]] if record.get("note") else []),
         "",
         f"| reward | slowest fragment | {head} | ms per kB at the largest | exponent |",
         "| --- | --- | " + " | ".join("---:" for _ in sizes) + " | ---: | ---: |",
