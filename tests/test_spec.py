@@ -13,6 +13,13 @@ def write(tmp_path, text, name="rewards.yaml"):
     return path
 
 
+def refused(tmp_path, text, match):
+    """Loading ``text`` as rewards.yaml raises a ConfigError matching ``match``."""
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError, match=match):
+        load_composition(path)
+
+
 def test_yaml_entries_with_weights_params_and_aliases(tmp_path):
     path = write(
         tmp_path,
@@ -131,9 +138,7 @@ def test_r1_preset_scores_format_accuracy_and_language():
     ],
 )
 def test_two_entries_with_one_name_or_alias_are_refused_naming_both(tmp_path, entries, message):
-    path = write(tmp_path, f"rewards: {entries}\n")
-    with pytest.raises(ConfigError, match=rf"rewards\.yaml: {message}"):
-        load_composition(path)
+    refused(tmp_path, f"rewards: {entries}\n", rf"rewards\.yaml: {message}")
 
 
 def test_an_entry_may_still_update_the_one_it_inherits(tmp_path):
@@ -143,18 +148,15 @@ def test_an_entry_may_still_update_the_one_it_inherits(tmp_path):
 
 @pytest.mark.parametrize("value", [".nan", ".inf", "-.inf"])
 def test_on_error_must_be_finite_naming_file_and_entry(tmp_path, value):
-    path = write(tmp_path, f"rewards:\n  - name: xml_count\n  - name: tag_count\n    on_error: {value}\n")
-    with pytest.raises(ConfigError, match=r"rewards\.yaml: rewards\[1\] \(tag_count\): .*on_error must be a finite number"):
-        load_composition(path)
+    text = f"rewards:\n  - name: xml_count\n  - name: tag_count\n    on_error: {value}\n"
+    refused(tmp_path, text, r"rewards\.yaml: rewards\[1\] \(tag_count\): .*on_error must be a finite number")
 
 
 def test_a_weight_that_is_not_finite_names_file_and_entry(tmp_path):
-    path = write(tmp_path, "rewards:\n  - xml_count\n  - {name: tag_count, weight: .nan}\n")
-    with pytest.raises(ConfigError, match=r"rewards\.yaml: rewards\[1\] \(tag_count\): key 'weight' must be a finite number, got nan"):
-        load_composition(path)
-    path = write(tmp_path, "extends: gsm8k\nweights: {xml_count: .inf}\n")
-    with pytest.raises(ConfigError, match=r"rewards\.yaml: weights: xml_count must be a finite number, got inf"):
-        load_composition(path)
+    text = "rewards:\n  - xml_count\n  - {name: tag_count, weight: .nan}\n"
+    refused(tmp_path, text, r"rewards\.yaml: rewards\[1\] \(tag_count\): key 'weight' must be a finite number, got nan")
+    text = "extends: gsm8k\nweights: {xml_count: .inf}\n"
+    refused(tmp_path, text, r"rewards\.yaml: weights: xml_count must be a finite number, got inf")
 
 
 def test_a_cycle_of_extends_names_the_file_and_the_chain(tmp_path):
