@@ -36,7 +36,7 @@ from typing import Any, Literal, Mapping
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from rewardkit.errors import ConfigError, RewardkitError
+from rewardkit.errors import ConfigError, MissingDependencyError
 
 from .algorithms import config_class, config_class_name
 from .default_model import DEFAULT_MODEL_NAMES
@@ -236,10 +236,6 @@ def _cwd_path(value: str) -> str:
     if not path.exists() and "/" not in value and "." not in value:
         return value
     return str(path.resolve())
-
-
-class MissingDependencyError(RewardkitError, ImportError):
-    """A package that training needs is not installed."""
 
 
 def require_trl():
