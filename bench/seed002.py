@@ -1,6 +1,7 @@
 """Seed 002 at CPU scale: a 1..10 distribution RM from HH-RLHF pairs, then RLOO vs GRPO, with and without 1/(1+σ).
 
     python bench/seed002.py --rm runs/rm-dist        # a distribution RM from `bench/rm_bench.py --keep-distribution`
+    python bench/seed002.py --rm runs/rm-dist --prompts-per-step 1 --generations 8 --out bench/results/seed002_1x8.json
     python bench/seed002.py                          # trains that RM first (rm-train, head: distribution)
     python bench/seed002.py --steps 200 --eval-prompts 500 --prompts-per-step 8   # GPU scale (see docs/training.md)
 
@@ -125,6 +126,8 @@ def markdown(result: dict) -> str:
     lines = [
         "# Seed 002 at CPU scale (`bench/seed002.py`)",
         "",
+        f"Command: `{result['command']}`.",
+        "",
         f"Finished {result['date']} on {result['machine']['cpus']} CPUs ({result['machine']['device']}), torch "
         f"{result['machine']['torch']}, trl {result['machine']['trl']}; load average (1, 5, 15 min) at the start "
         f"{result['machine']['load_average_1_5_15']}, at the end {result['load_average_at_end']}: other jobs "
@@ -153,7 +156,7 @@ def markdown(result: dict) -> str:
             f"{d['mean']:+.3f} ± {d['se']:.3f} | {d['improved']}/{d['n']} | {r['after']['mean_std']:.2f} | {scale} | "
             f"{fl[0]:.3f} → {fl[1]:.3f} | {r['train_seconds'] / 60:.1f} |"
         )
-    lines += ["", "Raw record: `seed002.json` (per-prompt scores of every model).", ""]
+    lines += ["", f"Raw record: `{Path(s['out']).name}` (per-prompt scores of every model).", ""]
     return "\n".join(lines)
 
 
@@ -179,8 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-prompts", type=int, default=32)
     parser.add_argument("--max-prompt-chars", type=int, default=200)
     parser.add_argument("--steps", type=int, default=12)
-    parser.add_argument("--prompts-per-step", type=int, default=1)
-    parser.add_argument("--generations", type=int, default=8)
+    parser.add_argument("--prompts-per-step", type=int, default=2, help="prompt groups per optimizer step")
+    parser.add_argument("--generations", type=int, default=4, help="completions per prompt")
     parser.add_argument("--completion-tokens", type=int, default=64)
     parser.add_argument("--learning-rate", type=float, default=2e-5)
     parser.add_argument("--seed", type=int, default=0)
@@ -231,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     after_rm = rm_metrics["after"]
     result = {
         "benchmark": "seed002",
+        "command": " ".join(["python bench/seed002.py", *(sys.argv[1:] if argv is None else argv)]),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": started_machine,
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
