@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "list": "rewardkit.commands.list_rewards",
     "check": "rewardkit.commands.check",
     "score": "rewardkit.commands.score",
+    "diagnose": "rewardkit.commands.diagnose",
     "train": "rewardkit.trainers.commands.train",
     "eval": "rewardkit.trainers.commands.evaluate",
     "rm-train": "rewardkit.trainers.commands.rm_train",

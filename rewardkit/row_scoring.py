@@ -45,7 +45,8 @@ def score_rows(
 
 
 def annotated_rows(rows: list[dict[str, Any]], results: list[Scores], key: str) -> Iterator[dict[str, Any]]:
-    """Each input row with its scores added under ``key`` (and the components' extra detail)."""
+    """Each input row with its scores added under ``key`` (the components' weights and extra detail too,
+    so ``rewardkit diagnose`` can read the file on its own)."""
     offset = 0
     for scores in results:
         for i in range(len(scores)):
@@ -53,7 +54,7 @@ def annotated_rows(rows: list[dict[str, Any]], results: list[Scores], key: str) 
             extra = {
                 name: {k: values[i] for k, values in detail.items()} for name, detail in scores.extra.items()
             }
-            yield {**row, key: {**scores.row(i), "extra": extra}}
+            yield {**row, key: {**scores.row(i), "weights": scores.weights, "extra": extra}}
         offset += len(scores)
 
 
