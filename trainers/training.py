@@ -20,8 +20,10 @@ def build_grpo_config(config: Any, rewards: Any):
     """GRPOConfig from the ``trainer`` section, the run's output_dir and seed, and the weights."""
     from trl import GRPOConfig
 
+    from .diagnostics_callback import COMPLETION_LOGGING
+
     options = dict(config.trainer)
-    defaults: dict[str, Any] = {"logging_steps": 1, "report_to": "none", "disable_tqdm": True}
+    defaults: dict[str, Any] = {"logging_steps": 1, "report_to": "none", "disable_tqdm": True, **COMPLETION_LOGGING}
     if not has_accelerator():
         # bf16 on a CPU is slow and TRL would refuse it without use_cpu; checkpointing only costs
         # time there, and there is no device memory to pin
@@ -191,4 +193,9 @@ def train(config: Any, *, resume_from_checkpoint: str | None = None, out=None) -
         file=out,
     )
     print(f"model: {model_dir}\nmetrics: {metrics_path}\nplot: {png}", file=out)
+
+    # reward diagnostics of the run (rewardkit diagnose on its output directory)
+    from .diagnostics_callback import write_run_report
+
+    write_run_report(output, out)
     return summary
