@@ -45,6 +45,7 @@ SYSTEM = "Respond in the following format:\n<reasoning>\n...\n</reasoning>\n<ans
 # one planted row per problem (the kind cycling through these), the rest of its group clean
 PLANTED = ("format_without_answer", "answer_from_prompt", "several_answers", "repetition", "truncated", "language_mixing")
 GROUP = 8
+SCREENSHOT_HEIGHT = 3200  # pixels of the report's top: findings, components, plots, the first suspects
 MIXED_SENTENCE = "让我们一步一步地思考这个问题。"  # "let us think about this problem step by step"
 
 
@@ -139,7 +140,7 @@ def browser_check(report: Path, png: Path) -> dict[str, Any]:
 
     if chromium() is None:
         return {"skipped": "headless Chromium is not installed (apt-get install chromium)"}
-    page = render(report, png)
+    page = render(report, png, max_height=SCREENSHOT_HEIGHT)
     decoded = [i for i in page["images"] if i["width"] > 0 and i["height"] > 0]
     return {"images": len(page["images"]), "decoded": len(decoded), "headings": page["headings"],
             "screenshot": str(png.relative_to(REPO)) if png.is_relative_to(REPO) else str(png)}

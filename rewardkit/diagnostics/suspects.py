@@ -13,7 +13,7 @@ several_answers             gives more than one different final answer (``<answe
 repetition                  repeats itself: at least half of its word 3-grams are repeats
 truncated                   was cut at the length limit (the row or the run says so; without that, it
                             ends inside an open tag at the longest length in the input)
-language_mixing             mixes writing systems (each at least 10% of its letters), or languages
+language_mixing             mixes writing systems (each at least 10% of its words), or languages
                             (two or more with at least 30% of the detected text each)
 ==========================  =========================================================================
 
@@ -47,8 +47,8 @@ KINDS = {
 }
 REPEATED_SHARE = 0.5  # share of repeated word 3-grams
 REPETITION_MIN_WORDS = 20
-SCRIPT_SHARE = 0.10  # a second writing system with this share of the letters (and at least SCRIPT_MIN_LETTERS)
-SCRIPT_MIN_LETTERS = 5
+SCRIPT_SHARE = 0.10  # a second writing system with this share of the words (and at least SCRIPT_MIN_WORDS)
+SCRIPT_MIN_WORDS = 4
 LANGUAGE_SHARE = 0.30  # a second detected language with this share of the judged text
 LANGUAGE_MIN_WORDS = 16
 LANGUAGE_PARAMS = {"chunk_length": 0, "min_length": 8}  # one sentence per segment, sentences of 8+ words
@@ -153,10 +153,10 @@ def truncated(row: ScoredRow, i: int, ctx: Context) -> str | None:
 
 def language_mixing(row: ScoredRow, i: int, ctx: Context) -> str | None:
     scripts = _scripts(row.completion)
-    letters = sum(scripts.values())
-    mixed = {s: n for s, n in scripts.items() if n >= SCRIPT_MIN_LETTERS and n >= SCRIPT_SHARE * letters}
+    words = sum(scripts.values())
+    mixed = {s: n for s, n in scripts.items() if n >= SCRIPT_MIN_WORDS and n >= SCRIPT_SHARE * words}
     if len(mixed) >= 2:
-        return "writing systems mixed: " + ", ".join(f"{s.lower()} {n / letters:.0%}" for s, n in sorted(mixed.items(), key=lambda x: -x[1]))
+        return "writing systems mixed: " + ", ".join(f"{s.lower()} {n / words:.0%}" for s, n in sorted(mixed.items(), key=lambda x: -x[1]))
     shares, judged = ctx.languages[i], ctx.judged[i]
     if not shares or (judged or 0) < LANGUAGE_MIN_WORDS:
         return None
@@ -276,16 +276,28 @@ def _unclosed_tag(text: str) -> str | None:
 
 
 def _scripts(text: str) -> dict[str, int]:
-    """Letters per writing system (the first word of each letter's Unicode name: LATIN, CJK, CYRILLIC...)."""
+    """Words per writing system (the first word of a letter's Unicode name: LATIN, CJK, CYRILLIC...).
+
+    A word is a run of letters of one script, except in CJK text (no spaces), where each
+    character counts as one: so a Chinese sentence weighs about as much as its translation.
+    """
     counts: dict[str, int] = {}
+    previous = None
     for ch in text:
-        if ch.isalpha():
-            name = unicodedata.name(ch, "")
-            script = name.split(" ", 1)[0] if name else "OTHER"
-            if script in ("HIRAGANA", "KATAKANA"):  # Japanese writes kana and kanji together
-                script = "CJK"
+        script = _script(ch) if ch.isalpha() else None
+        if script is not None and (script == "CJK" or script != previous):
             counts[script] = counts.get(script, 0) + 1
+        previous = script
     return counts
+
+
+def _script(ch: str) -> str | None:
+    """The writing system of a letter; None for Greek and mathematical letters (read as math symbols)."""
+    name = unicodedata.name(ch, "")
+    script = name.split(" ", 1)[0] if name else "OTHER"
+    if script in ("GREEK", "MATHEMATICAL"):
+        return None
+    return "CJK" if script in ("HIRAGANA", "KATAKANA") else script  # Japanese writes kana and kanji together
 
 
 def _at_max(value: float | None, top: float | None) -> bool:
