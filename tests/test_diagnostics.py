@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 from pathlib import Path
 
 import pytest
@@ -255,3 +256,13 @@ def test_inputs_that_are_not_scored_fail_in_one_line_naming_the_fix(tmp_path, ca
     assert main(["diagnose", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
     assert "not a scored JSONL file or a training run directory" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_without_matplotlib_the_report_names_the_extra_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    rows = [{"prompt": "q", "completion": c, "scores": {"a": float(i % 2)}} for i, c in enumerate(["x y", "z w"])]
+    path = write_scored(tmp_path / "s.jsonl", rows, {"a": 1.0})
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # what `import matplotlib` meets where it is not installed
+    assert main(["diagnose", str(path), "--out", str(tmp_path / "o")]) == 2
+    assert "pip install 'rewardkit[diagnose]' (or pass --no-plots)" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+    assert main(["diagnose", str(path), "--out", str(tmp_path / "o"), "--no-plots"]) == 0

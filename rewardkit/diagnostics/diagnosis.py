@@ -70,7 +70,7 @@ def diagnose(table: ScoredTable, registry: Registry | None = None, *, second_opi
         figures["timeouts"] = sum(1 for r in rows if "timeout" in r.extra.get(name, {}).values()) \
             or _logged(table, f"rewardkit/{name}/timeouts")
     total = total_figures([r.total for r in rows], lengths, grouped)
-    checked = [n for n in checked_components(table, registry) if n in table.names]
+    checked = list(checked_components(table, registry))  # correctness components: they have a second opinion
     correctness = next((n for n in checked if table.weights.get(n)), checked[0] if checked else None)
     formats = [n for n, f in families.items() if f == "format" and table.weights.get(n)]
     suspects, skipped = find_suspects(table, registry, format_components=formats, correctness=correctness) if rows else ([], [])
@@ -109,8 +109,7 @@ def diagnose(table: ScoredTable, registry: Registry | None = None, *, second_opi
     if table.kind == "run":
         curves = step_curves(table)
         links = {n: c["length_correlation"] for n, c in components.items()}
-        correct = [n for n in checked if n in table.names]
-        result["training"] = {"curves": curves, "flags": flags(curves, table, correct, links)}
+        result["training"] = {"curves": curves, "flags": flags(curves, table, checked, links)}
         result["findings"] += result["training"]["flags"]
     return result
 

@@ -76,7 +76,6 @@ class Context:
     """What the checks know about the input beyond each row."""
 
     format_components: list[str]
-    correctness: str | None  # the correctness component whose verdicts and answers are used
     verdicts: list[bool | None]
     answers: list[str | None]
     golds: list[str | None]
@@ -227,7 +226,7 @@ def _context(table: ScoredTable, registry: Registry, format_components: list[str
         present = [v for v in table.scores(name) if v is not None]
         maxima[name] = max(present) if present else None
     unknown = [r.length for r in rows if r.truncated is None]
-    return Context(format_components, correctness, verdicts, answers, golds, repeated, languages, judged,
+    return Context(format_components, verdicts, answers, golds, repeated, languages, judged,
                    max(unknown, default=0), maxima, skipped)
 
 
