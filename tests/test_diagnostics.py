@@ -226,7 +226,7 @@ def test_diagnose_command_writes_the_json_and_a_self_contained_report(tmp_path, 
     assert main(["diagnose", str(scored), "--out", str(tmp_path / "diag"), "--top", "5"]) == 0
     printed = capsys.readouterr().out
     assert "math_correctness" in printed and "suspects: 1 rows (answer_from_prompt 1)" in printed
-    assert "row 4: answer '3' appears in the prompt and is wrong" in printed
+    assert "row 4: answer '3' (read by answer_tag) appears in the prompt and is wrong" in printed
     result = json.loads((tmp_path / "diag" / "diagnostics.json").read_text())
     assert result["input"]["rows"] == 5 and set(result["components"]) >= {"xml_count", "math_correctness"}
     html = (tmp_path / "diag" / "report.html").read_text()

@@ -78,6 +78,7 @@ class Context:
     format_components: list[str]
     verdicts: list[bool | None]
     answers: list[str | None]
+    found_by: list[str | None]  # the extractor that found each answer, where the reward says
     golds: list[str | None]
     repeated: list[float | None]
     languages: list[dict[str, float] | None]
@@ -118,7 +119,8 @@ def answer_from_prompt(row: ScoredRow, i: int, ctx: Context) -> str | None:
         found = len(norm) >= 3 and norm in re.sub(r"\s+", "", row.prompt_text.lower())
     if not found:
         return None
-    return f"answer {_short(answer)!r} appears in the prompt" + (" and is wrong" if verdict is False else "")
+    by = f" (read by {ctx.found_by[i]})" if ctx.found_by[i] else ""
+    return f"answer {_short(answer)!r}{by} appears in the prompt" + (" and is wrong" if verdict is False else "")
 
 
 def several_answers(row: ScoredRow, i: int, ctx: Context, extract: dict[str, Callable[..., Any]]) -> str | None:
@@ -204,8 +206,10 @@ def _context(table: ScoredTable, registry: Registry, format_components: list[str
     if correctness is not None:
         verdicts = as_verdicts(table.scores(correctness))
         golds = [_text(r.extra.get(correctness, {}).get("gold")) for r in rows]
+    found_by: list[str | None] = [None] * len(rows)
     if correctness is not None and any("answer" in r.extra.get(correctness, {}) for r in rows):
         answers = [_text(r.extra.get(correctness, {}).get("answer")) for r in rows]
+        found_by = [_text(r.extra.get(correctness, {}).get("extractor")) for r in rows]
     else:
         answers = _extracted_answers(texts, registry, skipped)
     repeated: list[float | None] = [None] * len(rows)
@@ -226,7 +230,7 @@ def _context(table: ScoredTable, registry: Registry, format_components: list[str
         present = [v for v in table.scores(name) if v is not None]
         maxima[name] = max(present) if present else None
     unknown = [r.length for r in rows if r.truncated is None]
-    return Context(format_components, verdicts, answers, golds, repeated, languages, judged,
+    return Context(format_components, verdicts, answers, found_by, golds, repeated, languages, judged,
                    max(unknown, default=0), maxima, skipped)
 
 
