@@ -14,10 +14,15 @@ One run, one corpus, every system scores the same completions:
 - measured: completions per second (batches of 64, as a trainer calls rewards), agreement with
   the truth, and for every disagreement between rewardkit and another system, which one is right;
   the time for a 64-completion batch holding 8 pathological answers, scored from a non-main
-  thread; the pool's cold start.
+  thread; the pool's cold start;
+- LaTeX answers alone: 2,000 new MATH-500-style (gold, answer) pairs (each gold against its
+  reference solution's boxed answer, a respelling, a wrong answer of the same form and another
+  problem's answer), verified by ``rewardkit`` with one worker and with the pool (the verdict of
+  ``verify_answers``) and by math-verify's serial ``verify(parse(gold), parse(answer))``, on the
+  same ``$…$`` strings, taking turns chunk by chunk.
 
-Results go to ``bench/results/math_bench.json`` and a table into ``docs/math.md`` (between the
-``math-bench`` markers). Run: ``python bench/math_bench.py`` (``--help`` for sizes); it takes a
+Results go to ``bench/results/math_bench.json`` and ``.md``, and the table into ``docs/math.md``
+(between the ``math-bench`` markers). Run: ``python bench/math_bench.py`` (``--help`` for sizes); it takes a
 few minutes on 2 cores.
 """
 
@@ -199,10 +204,9 @@ def clear_worker_caches() -> None:
     """Runs in a verification worker: forget parsed answers (the next system sees none)."""
     time.sleep(0.05)  # keep this worker busy so that the other workers get one of these too
     _clear_process_caches()
-    from rewardkit.plugins.math.symbolic import normalized, parse_answer
+    from rewardkit.plugins.math.symbolic import clear_caches
 
-    parse_answer.cache_clear()
-    normalized.cache_clear()
+    clear_caches()
 
 
 def _clear_process_caches() -> None:
@@ -226,6 +230,102 @@ def clear_caches() -> None:
 
 def verdict(score: Any) -> bool | None:
     return None if score is None else score > 0
+
+
+# -- LaTeX answer pairs ----------------------------------------------------------------------------
+
+
+def _bump_first_digit(answer: str) -> str | None:
+    m = re.search(r"\d", answer)
+    return None if m is None else answer[: m.start()] + str((int(m.group()) + 1) % 10) + answer[m.end() :]
+
+
+def latex_pairs(data: Path, n: int, seed: int) -> list[tuple[str, str]]:
+    """``n`` distinct MATH-500-style (gold, answer) pairs, as ``$…$`` strings, shuffled.
+
+    For each problem: the reference solution's boxed answer, the gold respelled (``\\dfrac``, no
+    spaces), the gold with its first digit changed, another problem's answer."""
+    from rewardkit.plugins.math.extractors import last_boxed
+
+    rows = [json.loads(line) for line in (data / "math500" / "test.jsonl").read_text().splitlines()]
+    rng = random.Random(seed)
+    pairs: dict[tuple[str, str], None] = {}
+    while len(pairs) < n:
+        for row in rng.sample(rows, len(rows)):
+            gold = row["answer"]
+            answers = [last_boxed(row["solution"]) or gold, gold.replace("\\frac", "\\dfrac").replace(" ", ""),
+                       _bump_first_digit(gold), rng.choice(rows)["answer"]]
+            for answer in answers:
+                if answer is not None and len(pairs) < n:
+                    pairs.setdefault((f"${gold}$", f"${answer}$"), None)
+    ordered = list(pairs)
+    rng.shuffle(ordered)
+    return ordered
+
+
+def rewardkit_pairs(workers: int) -> Callable:
+    from rewardkit.plugins.math.verifier import Verifier
+
+    verifier = Verifier(workers=workers)
+
+    def verify(batch: list[tuple[str, str]]) -> list[Any]:
+        return [v.correct for v in verifier.verify_texts(batch)]
+
+    return verify
+
+
+def math_verify_pairs() -> Callable:
+    from math_verify import parse, verify
+
+    def run(batch: list[tuple[str, str]]) -> list[Any]:
+        return [bool(verify(parse(g), parse(a))) for g, a in batch]
+
+    return run
+
+
+def latex_speed(data: Path, n: int, seed: int, chunks: int, pool_size: int) -> dict[str, Any]:
+    """Pairs per second (wall and CPU) of each system on the same pairs, taking turns per chunk."""
+    pairs = latex_pairs(data, n, seed)
+    systems = {
+        "rewardkit (1 worker)": rewardkit_pairs(1),
+        f"rewardkit ({pool_size} workers)": rewardkit_pairs(pool_size),
+        "math-verify serial parse+verify": math_verify_pairs(),
+    }
+    warm = [("$\\frac{\\pi}{2}$", "$\\dfrac{\\pi}{2}$"), ("$x^2+1$", "$1+x^2$"), ("$(1, 2)$", "$(1,2)$")]
+    for verify in systems.values():
+        verify(warm)  # untimed: imports and pool start-up
+    names = list(systems)
+    totals = {name: {"verdicts": [], "seconds": 0.0, "cpu_seconds": 0.0} for name in names}
+    for k in range(chunks):
+        chunk = pairs[k * len(pairs) // chunks : (k + 1) * len(pairs) // chunks]
+        for name in names[k % len(names) :] + names[: k % len(names)]:
+            verdicts, seconds, cpu = timed_batches(systems[name], chunk)
+            total = totals[name]
+            total["verdicts"] += verdicts
+            total["seconds"] += seconds
+            total["cpu_seconds"] = None if cpu is None or total["cpu_seconds"] is None else total["cpu_seconds"] + cpu
+    baseline = names[-1]
+    out: dict[str, Any] = {"pairs": len(pairs), "distinct_golds": len({g for g, _ in pairs}), "chunks": chunks, "systems": {}}
+    for name in names:
+        t = totals[name]
+        out["systems"][name] = {
+            "seconds": t["seconds"],
+            "per_second": len(pairs) / t["seconds"],
+            "cpu_seconds": t["cpu_seconds"],
+            "per_cpu_second": len(pairs) / t["cpu_seconds"] if t["cpu_seconds"] else None,
+            "agreement_with_math_verify": sum(a == b for a, b in zip(t["verdicts"], totals[baseline]["verdicts"])) / len(pairs),
+        }
+    mv = out["systems"][baseline]
+    for name in names[:-1]:
+        r = out["systems"][name]
+        r["speedup_wall"] = r["per_second"] / mv["per_second"]
+        r["speedup_cpu"] = r["per_cpu_second"] / mv["per_cpu_second"] if r["per_cpu_second"] and mv["per_cpu_second"] else None
+    ours = totals[names[0]]["verdicts"]
+    out["disagreements_with_math_verify"] = [
+        {"gold": g, "answer": a, "rewardkit": x, "math-verify": y}
+        for (g, a), x, y in zip(pairs, ours, totals[baseline]["verdicts"]) if x != y
+    ]
+    return out
 
 
 # -- the pathological batch ---------------------------------------------------------------------
@@ -297,8 +397,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--chunks", type=int, default=5, help="the systems take turns chunk by chunk")
     parser.add_argument("--warm", type=int, default=15, help="problems of each dataset scored untimed before each pass")
+    parser.add_argument("--latex-pairs", type=int, default=2000, help="MATH-500-style (gold, answer) pairs for the LaTeX speed test")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "math_bench.json")
-    parser.add_argument("--docs", type=Path, default=REPO / "docs" / "math.md", help="markdown file to update ('' to skip)")
+    parser.add_argument("--docs", default=str(REPO / "docs" / "math.md"), help="markdown file to update ('' to skip)")
     args = parser.parse_args(argv)
     logging.getLogger("math_verify").setLevel(logging.ERROR)
 
@@ -319,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     from rewardkit.plugins.math.verifier import Verifier
 
     start = time.perf_counter()
-    Verifier(workers=1).check_many([("\\frac{\\pi}{2}", "\\dfrac{\\pi}{2}")])
+    Verifier(workers=1).check_many([("x^2+2x+1", "(x+1)^2")])  # a pair only sympy decides
     cold_start = time.perf_counter() - start
     print(f"pool cold start: {cold_start:.2f} s", flush=True)
 
@@ -429,6 +530,11 @@ def main(argv: list[str] | None = None) -> int:
         for c, a in zip(ordered, all_verdicts(ours)) if a != c["truth"]
     ]
 
+    latex = latex_speed(args.data, args.latex_pairs, args.seed, args.chunks, pool_size)
+    for name, r in latex["systems"].items():
+        print(f"LaTeX pairs {name:34} {r['per_second']:8.1f}/s  {r['per_cpu_second'] or 0:8.1f}/cpu-s  "
+              f"x{r.get('speedup_wall') or 1:.1f} wall  x{r.get('speedup_cpu') or 1:.1f} cpu", flush=True)
+
     pathological = pathological_batch_seconds()
     print(f"64-completion batch with 8 pathological answers, from a thread: {pathological['seconds']:.2f} s "
           f"({pathological['timeouts']} timeouts)", flush=True)
@@ -455,13 +561,16 @@ def main(argv: list[str] | None = None) -> int:
         "disagreements_with_rewardkit": disagreements,
         "rewardkit_mistakes": own_mistakes[:30],
         "pathological_batch": pathological,
+        "latex_pairs": latex,
         "targets": targets(results, pool_size),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, default=str) + "\n")
-    print(f"wrote {args.out}")
-    if str(args.docs):
-        write_table(args.docs, report)
+    results = table(report)
+    args.out.with_suffix(".md").write_text(f"# Math verification benchmark\n\n{results}\n")
+    print(f"wrote {args.out} and {args.out.with_suffix('.md')}")
+    if args.docs:
+        write_between_markers(Path(args.docs), "math-bench", results)
         print(f"updated {args.docs}")
     return 0
 
@@ -494,11 +603,18 @@ def targets(results: dict[str, Any], pool_size: int) -> dict[str, Any]:
     }
 
 
-def write_table(path: Path, report: dict[str, Any]) -> None:
+def run_line(report: dict[str, Any], libraries: tuple[str, ...]) -> str:
+    """"Run <date> on <cpu>, <n> cores, Python <v> (<library> <version>, …)" for a results table."""
+    m = report["machine"]
+    versions = ", ".join(f"{name.replace('_', '-')} {m['versions'][name]}" for name in libraries)
+    return f"Run {report['date'][:10]} on {m['cpu']}, {m['cores']} cores, Python {m['python']} ({versions})"
+
+
+def table(report: dict[str, Any]) -> str:
+    """The results table (markdown) of a report: throughput, agreement, ratios against the targets."""
     m = report["machine"]
     lines = [
-        f"Run {report['date'][:10]} on {m['cpu']}, {m['cores']} cores, Python {m['python']} "
-        f"(sympy {m['versions']['sympy']}, math-verify {m['versions']['math_verify']}, trl {m['versions']['trl']}); "
+        f"{run_line(report, ('sympy', 'math_verify', 'trl'))}; "
         f"{report['corpus']['completions']} completions ({report['corpus']['gsm8k']} GSM8K, "
         f"{report['corpus']['math500']} MATH-500), batches of {report['batch_size']}, systems taking turns "
         f"over {report['chunks']} chunks. Shared machine (other jobs running, load average "
@@ -537,14 +653,29 @@ def write_table(path: Path, report: dict[str, Any]) -> None:
         f"{report['pathological_batch']['seconds']:.2f} s ({report['pathological_batch']['timeouts']} timeouts at 1 s); "
         f"pool cold start {report['pool_cold_start_seconds']:.1f} s (once per process).",
     ]
+    lp = report["latex_pairs"]
+    one, pool, mv = list(lp["systems"].values())
+    lines.append(
+        f"- LaTeX answers alone: {lp['pairs']:,} new MATH-500-style (gold, answer) pairs ({lp['distinct_golds']} distinct "
+        f"golds), the same `$…$` strings for each system: rewardkit {num(one['per_second'])}/s with one worker, "
+        f"{num(pool['per_second'])}/s with the pool; math-verify's serial `parse`+`verify` {num(mv['per_second'])}/s. "
+        f"Per worker {num(one['speedup_wall'], '.1f')}× wall-clock and {num(one['speedup_cpu'], '.1f')}× per CPU second, "
+        f"pool {num(pool['speedup_wall'], '.1f')}× wall-clock; target 3× per worker. Verdicts agree with math-verify's on "
+        f"{one['agreement_with_math_verify']:.2%} of the pairs."
+    )
     for name, d in report["disagreements_with_rewardkit"].items():
         lines.append(
             f"- rewardkit vs {name}: {d['total']} disagreements; rewardkit right on {d['rewardkit_right']}, "
             f"{name} right on {d['other_right']}."
         )
-    table = "\n".join(lines)
+    return "\n".join(lines)
+
+
+def write_between_markers(path: Path, name: str, table: str) -> None:
+    """Put ``table`` between ``<!-- name:begin -->`` and ``<!-- name:end -->`` in ``path`` (appended
+    with the markers when they are not there yet)."""
     text = path.read_text() if path.exists() else ""
-    begin, end = "<!-- math-bench:begin -->", "<!-- math-bench:end -->"
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
     if begin in text and end in text:
         text = text[: text.index(begin) + len(begin)] + "\n" + table + "\n" + text[text.index(end) :]
     else:

@@ -4,13 +4,16 @@ Each subcommand is a module with ``HELP`` (one line), ``add_arguments(parser)`` 
 ``run(args) -> int``; its docstring is the command's description. A command reports a mistake
 by raising :class:`~rewardkit.errors.RewardkitError`; :func:`main` prints it in one line and
 exits with status 2. Command modules import their heavy dependencies (trl, torch) only in ``run``.
+An option no command knows is reported with the nearest known one of that command.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import sys
+from types import ModuleType
 from typing import Any, Sequence
 
 from .errors import RewardkitError
@@ -26,16 +29,72 @@ COMMANDS: dict[str, str] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rewardkit", description=__doc__.split("\n", 1)[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    for name, module_name in COMMANDS.items():
-        module = importlib.import_module(module_name)
+def command_module(name: str) -> ModuleType:
+    """The module of the subcommand ``name``."""
+    return importlib.import_module(COMMANDS[name])
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser that answers an unknown option with the nearest known one.
+
+    argparse's own message only lists what it did not recognise; the subcommand parsers are kept
+    so the suggestion comes from the options of the command that was given.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands: dict[str, argparse.ArgumentParser] = {}
+
+    def parse_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:  # type: ignore[override]
+        parsed, unknown = self.parse_known_args(args, namespace)
+        if unknown:
+            parser = self.commands.get(getattr(parsed, "command", None) or "", self)
+            parser.error(unrecognized_message(unknown, option_strings(parser)))
+        return parsed
+
+
+def option_strings(parser: argparse.ArgumentParser) -> list[str]:
+    """Every long option a parser takes."""
+    return [s for action in parser._actions for s in action.option_strings if s.startswith("--")]
+
+
+def nearest_option(unknown: str, known: Sequence[str]) -> str | None:
+    """The known option closest to ``unknown``: TRL-style ``--snake_case`` is read as ``--kebab-case``;
+    then a known option whose words the unknown one ends with or contains (``--num-train-epochs``
+    -> ``--epochs``); then the closest spelling."""
+    wanted = unknown.split("=", 1)[0].replace("_", "-").lower()
+    if not wanted.startswith("--"):
+        return None
+    if wanted in known:
+        return wanted
+    inside = [k for k in known if len(k) > 4 and f"-{k[2:]}-" in f"-{wanted[2:]}-"]
+    if inside:
+        return max(inside, key=len)
+    close = difflib.get_close_matches(wanted, known, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def unrecognized_message(unknown: Sequence[str], known: Sequence[str]) -> str:
+    hints = [(u.split("=", 1)[0], n) for u in unknown if (n := nearest_option(u, known))]
+    message = f"unrecognized arguments: {' '.join(unknown)}"
+    if len(hints) == 1:
+        return f"{message} (did you mean {hints[0][1]}?)"
+    if hints:
+        return f"{message} (did you mean {', '.join(f'{n} for {u}' for u, n in hints)}?)"
+    return message
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="rewardkit", description=__doc__.split("\n", 1)[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=argparse.ArgumentParser)
+    for name in COMMANDS:
+        module = command_module(name)
         p = sub.add_parser(
             name, help=module.HELP, description=module.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
         )
         module.add_arguments(p)
         p.set_defaults(run=module.run)
+        parser.commands[name] = p
     return parser
 
 

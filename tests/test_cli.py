@@ -81,3 +81,35 @@ def test_a_batch_without_a_column_other_rows_have_scores_it_as_absent(data, tmp_
     scored = [json.loads(line)["rewardkit"] for line in out.read_text().splitlines()]
     assert scored[1]["components"]["math_correctness"] is None
     assert scored[0]["components"]["math_correctness"] == 2.0
+
+
+@pytest.mark.parametrize(
+    "argv, suggestion",
+    [
+        (["train", "--learnig-rate", "1e-5"], "(did you mean --learning-rate?)"),
+        (["train", "--reward-function", "accuracy", "length_target"], "(did you mean --rewards?)"),
+        (["train", "--num_train_epochs", "1"], "(did you mean --epochs?)"),
+        (["train", "--per_device_train_batch_size", "4"], "(did you mean --batch-size?)"),
+        (["train", "--max_completion_length", "4"], "(did you mean --max-completion-length?)"),
+        (["score", "gsm8k", "d.jsonl", "--batch_size", "3"], "(did you mean --batch-size?)"),
+        (["eval", "--max-tokens", "3"], "(did you mean --max-new-tokens?)"),
+    ],
+)
+def test_an_unknown_option_suggests_the_nearest_one_of_that_command(argv, suggestion, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert f"rewardkit {argv[0]}: error: unrecognized arguments: " in err
+    assert err.rstrip().endswith(suggestion)
+    assert f"usage: rewardkit {argv[0]}" in err
+
+
+def test_several_unknown_options_each_get_their_suggestion_and_strangers_get_none(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--learnig-rate=1", "--num_generations", "2", "--zzz"])
+    err = capsys.readouterr().err
+    assert "(did you mean --learning-rate for --learnig-rate, --num-generations for --num_generations?)" in err
+    with pytest.raises(SystemExit):
+        main(["list", "--zzz"])
+    assert capsys.readouterr().err.rstrip().endswith("unrecognized arguments: --zzz")

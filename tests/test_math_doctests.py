@@ -8,7 +8,7 @@ import pytest
 
 @pytest.mark.parametrize(
     "module",
-    ["rewardkit.plugins.math.numerals", "rewardkit.plugins.math.extractors", "rewardkit.plugins.math.verifier", "rewardkit.pool", "rewardkit.plugins.math.rewards"],
+    ["rewardkit.plugins.math.numerals", "rewardkit.plugins.math.exact", "rewardkit.plugins.math.extractors", "rewardkit.plugins.math.verifier", "rewardkit.pool", "rewardkit.plugins.math.rewards"],
 )
 def test_docstring_examples(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)

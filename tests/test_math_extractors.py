@@ -4,14 +4,27 @@ import time
 
 import pytest
 
-from rewardkit.plugins.math.extractors import answer_is, answer_tag, boxed, gsm8k, last_boxed, last_number, tidy, whole
+from rewardkit.plugins.math.extractors import (
+    DEFAULT_CHAIN,
+    answer_is,
+    answer_tag,
+    bare,
+    boxed,
+    find_answer,
+    gsm8k,
+    last_boxed,
+    last_latex,
+    last_number,
+    tidy,
+    whole,
+)
 from rewardkit.registry import Registry
 
 
 def test_builtin_extractors_are_registered_through_the_hook():
     registry = Registry(autoload=False)
     names = set(registry.catalogue("extractor"))
-    assert {"answer_tag", "boxed", "gsm8k", "answer_is", "last_number", "whole"} <= names
+    assert {"answer_tag", "boxed", "gsm8k", "answer_is", "bare", "last_latex", "last_number", "whole"} <= names
     assert registry.catalogue("extractor")["boxed"].provider == "rewardkit.plugins.math"
     assert registry.get("extractor", "gsm8k")("so\n#### 72") == "72"
 
@@ -52,6 +65,24 @@ class TestBoxed:
         assert tidy(r"\boxed{\boxed{5}}") == "5"
 
 
+    @pytest.mark.parametrize(
+        "text, found",
+        [
+            (r"so \boxed{3}, \boxed{5}", "3, 5"),
+            (r"$\boxed{1}\boxed{2}$", "1, 2"),
+            (r"\boxed{1} and \boxed{2} and \boxed{3}", "1, 2, 3"),
+            (r"$$\boxed{(2, 2)} \quad \text{and} \quad \boxed{(6, 2)}$$", "(2, 2), (6, 2)"),
+            (r"\(\boxed{1}\) and \(\boxed{-2}\).", "1, -2"),
+            (r"\boxed{1} papers and \boxed{2} bins", "1, 2"),
+            (r"first \boxed{1}, then \boxed{2}", "2"),  # boxes apart: the last
+            (r"\boxed{1} no no no no no \boxed{2}", "2"),
+            (r"\boxed{1}.\n\nNext part. So \boxed{2}", "2"),
+        ],
+    )
+    def test_boxes_written_together_are_one_answer(self, text, found):
+        assert boxed(text) == found
+
+
 class TestGsm8k:
     def test_reads_the_gold_solution_answer(self):
         assert gsm8k("She makes 9 * 2 = $<<9*2=18>>18.\n#### 1,234") == "1,234"
@@ -82,6 +113,11 @@ class TestAnswerIs:
     def test_answer_as_a_verb_is_not_a_statement(self):
         assert answer_is("I will answer the question now") is None
 
+    def test_a_last_a_line_of_the_few_shot_format(self):
+        assert answer_is("Q: What is 6 times 7?\nA: 42") == "42"
+        assert answer_is("A: Six times seven. The answer is 42.") == "42"
+        assert answer_is("**Final Answer:** $42$") == "$42$"
+
 
 class TestLastNumber:
     @pytest.mark.parametrize(
@@ -97,6 +133,52 @@ class TestLastNumber:
     )
     def test_reads_the_last_number(self, text, found):
         assert last_number(text) == found
+
+
+class TestBare:
+    @pytest.mark.parametrize("text", ["42", "x = 5", r"$\frac{1}{2}$", "18 dollars", "Evelyn", "$18",
+                                      "\\begin{pmatrix} 1 \\\\\n 2 \\end{pmatrix}"])
+    def test_an_answer_and_nothing_else_is_taken_whole(self, text):
+        assert bare(text) == text
+
+    @pytest.mark.parametrize("text", ["so it is 5", "$5$ apples", "Step 1\n3+4=7", "The answer is 5.", ""])
+    def test_prose_and_lines_of_working_are_not(self, text):
+        assert bare(text) is None
+
+
+class TestLastLatex:
+    @pytest.mark.parametrize(
+        "text, found",
+        [
+            (r"so the area is $\frac{25}{2}$.", r"\frac{25}{2}"),
+            (r"Thus \[ x = \sqrt{2} \] holds", r"x = \sqrt{2}"),
+            ("so $$\n\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}\n$$", "\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}"),
+            (r"we get $x=2$, total 9", None),  # a number after it: the number is likelier
+            ("it costs $5 and $6 today", None),  # currency, not math
+            ("no math here", None),
+        ],
+    )
+    def test_the_last_math_span(self, text, found):
+        assert last_latex(text) == found
+
+
+class TestFindAnswer:
+    @pytest.mark.parametrize(
+        "text, answer, extractor, sure",
+        [
+            ("<answer>\n7\n</answer>", "7", "answer_tag", True),
+            (r"so \boxed{3}, \boxed{5}", "3, 5", "boxed", True),
+            (r"first \boxed{3}. Then, after more work, \boxed{5}", "5", "boxed", False),  # one box of two
+            ("Q: x\nA: 42", "42", "answer_is", True),
+            ("x^2+1", "x^2+1", "bare", True),
+            (r"so the area is $\frac{25}{2}$.", r"\frac{25}{2}", "last_latex", False),
+            ("blah 7 then 1234", "1234", "last_number", False),
+            ("I do not know.", None, None, False),
+        ],
+    )
+    def test_the_answer_which_extractor_and_whether_the_text_marks_it(self, text, answer, extractor, sure):
+        found = find_answer(text, DEFAULT_CHAIN)
+        assert (found.answer, found.extractor, found.sure) == (answer, extractor, sure)
 
 
 def test_whole_is_the_stripped_text():
@@ -118,9 +200,20 @@ class TestTidy:
             ("$18", "$18"),  # a currency sign, not a delimiter
             ("$5 and $6", "$5 and $6"),
             ("$\\$32,\\!348$", "\\$32,\\!348"),  # an escaped dollar inside does not close the span
-            ("The total cost is 18 dollars per week.", "18"),
+            ("The total cost is 18 dollars per week.", "18 dollars per week"),  # a numeral: 18
             ("So we know that the answer is 12 apples in all", "12 apples in all"),
             ("\\text{Evelyn}", "\\text{Evelyn}"),
+            # prose around the answer: what it says the answer is
+            ("Final answer: the smallest $k$ is 12.", "12"),
+            ("Answer: $ 7 $", "7"),
+            ("the polar coordinates are $(3, \\frac{\\pi}{2})$", "(3, \\frac{\\pi}{2})"),
+            ("x=5 is the solution", "x=5"),
+            ("$5$ apples", "5"),
+            ("$1$ and $2$ and $3$", "1, 2, 3"),
+            ("5 (five) apples", "5"),
+            ("5 because 2+3=5", "5"),
+            ("18 million", "18 million"),  # a value-changing word: not 18
+            ("3 and 5", "3 and 5"),
         ],
     )
     def test_turns_what_was_found_into_an_answer(self, found, answer):
@@ -147,14 +240,19 @@ class TestTidy:
         "9" * 1_000_000,
         "\\text{" * 150_000,
         "\\text" + " " * 1_000_000,
+        "\\boxed{1}, " * 100_000,
+        "$1$ and " * 100_000,
+        "\nA: 1" * 200_000,
+        "the value is " * 100_000,
+        "\\begin{pmatrix}" * 100_000,
     ],
     ids=["boxed", "braces", "answer-words", "spaces", "commas", "dollars", "backslashes", "tags", "hashes", "digits",
-         "text-groups", "text-spaces"],
+         "text-groups", "text-spaces", "box-runs", "span-runs", "a-lines", "connectors", "environments"],
 )
 def test_every_extractor_stays_linear_on_a_megabyte_of_hostile_text(text):
     # A catastrophic regex takes minutes or hours on these; linear code takes milliseconds.
     start = time.perf_counter()
-    for extract in (answer_tag, boxed, gsm8k, answer_is, last_number, whole):
+    for extract in (answer_tag, boxed, gsm8k, answer_is, bare, last_latex, last_number, whole):
         found = extract(text)
         tidy(found)
     assert time.perf_counter() - start < 10

@@ -39,6 +39,21 @@ from rewardkit.plugins.math.numerals import compare_numerals, parse_numeral
         ("18 dollars per hour.", 18, "integer", False),
         ("5\\text{ cm}", 5, "integer", False),
         ("42.", 42, "integer", False),
+        # decimal commas where the digits cannot be a thousands group (math-verify's
+        # tests/test_all.py::test_number_extraction: "1,22" = 1.22, "0,111" = 0.111, "1000,99")
+        ("3,75", Fraction(15, 4), "decimal", False),
+        ("0,125", Fraction(1, 8), "decimal", False),
+        ("1,22", Fraction(61, 50), "decimal", False),
+        ("1000,99", Fraction(100099, 100), "decimal", False),
+        # spaces as thousands separators (same test: "1 000" = 1000)
+        ("12 500", 12500, "integer", False),
+        ("1\\ 234", 1234, "integer", False),
+        # the malformed escaped dollar models write in a box
+        ("\\40", 40, "integer", False),
+        # mixed numbers
+        ("2 3/4", Fraction(11, 4), "fraction", False),
+        ("2\\frac{3}{4}", Fraction(11, 4), "fraction", False),
+        ("-2\\frac{3}{4}", Fraction(-11, 4), "fraction", False),
     ],
 )
 def test_plain_numerals_are_read_with_their_value_and_form(text, value, kind, percent):
@@ -53,9 +68,11 @@ def test_plain_numerals_are_read_with_their_value_and_form(text, value, kind, pe
         "",
         "x",
         "x + 1",
-        "1,23",  # not a thousands separator: 1.23 in some locales, a pair in others
-        "1,2345",
-        "1 234",
+        "-2,1",  # a pair of roots (MATH-500's own gold), never a decimal comma of one digit
+        "1,5",
+        "5,000,5",
+        "4 0/0",  # not a mixed number: no zero denominators
+        "2 5/4",  # a mixed number's fraction is proper
         "1e3",
         "3/4%",
         "1/0",

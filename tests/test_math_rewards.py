@@ -91,7 +91,7 @@ class TestMathCorrectness:
 
     def test_extracted_answers_and_verdicts_are_reported(self):
         out = MathCorrectness().evaluate(
-            [XML.format(r="", a="$18"), "\\boxed{\\frac{\\pi}{2}}", "none"],
+            [XML.format(r="", a="$18"), "\\boxed{\\frac{\\pi}{2}}", "I do not know."],
             answer=["#### 18", "\\frac{\\pi}{2}", "3"],
         )
         assert out.scores == [1.0, 1.0, 0.0]
@@ -181,3 +181,21 @@ def test_loading_the_math_plugins_imports_neither_sympy_nor_math_verify():
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+class TestFloor:
+    def test_on_by_default_and_off_with_extractors_that_never_guess(self):
+        assert MathCorrectness().floor_on()
+        assert not MathCorrectness(extractors=["answer_tag"]).floor_on()
+        assert MathCorrectness(extractors=["answer_tag"], math_verify_floor=True).floor_on()
+        assert not MathCorrectness(math_verify_floor=False).floor_on()
+
+    def test_a_guessed_wrong_answer_is_right_when_math_verify_finds_the_gold(self):
+        # An unclosed $$ hides the last math span from rewardkit's extractors, which guess 625;
+        # math-verify's own extraction over the completion finds 243/625.
+        completion = "Simplifying, we get $$\n\\frac{3^7}{5^7} = \\frac{3^5}{5^4}\nSo we get $\\frac{243}{625}$."
+        out = MathCorrectness().evaluate([completion], answer=["\\frac{243}{625}"])
+        assert (out.scores, out.extra["extractor"], out.extra["verdict"]) == ([1.0], ["last_number"], ["floor"])
+        assert out.metrics["floor"] == 1
+        strict = MathCorrectness(math_verify_floor=False)([completion], answer=["\\frac{243}{625}"])
+        assert strict == [0.0]

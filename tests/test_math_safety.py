@@ -114,3 +114,57 @@ def test_sympy_runs_in_the_workers_never_in_the_callers_process():
         "assert 'sympy' not in sys.modules and 'math_verify' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=180)
+
+
+# -- the floor: math-verify's default extraction (LaTeX and expressions) over whole completions ----
+
+
+@pytest.mark.parametrize("gold", list(GOLDS.values()))
+def test_payloads_where_the_floor_reads_the_whole_completion_are_never_evaluated(gold, marker):
+    """Completions where rewardkit finds no marked answer: math-verify's own extraction, whose
+    expression path hands ``1 + 2``-like text to parse_expr, reads each of them in a worker."""
+    completions = [f"we tried {fill(p, m=marker)} and then 1 + 2 and (3 - 1)/2 * 4" for p in PAYLOADS]
+    completions += [fill(p, m=marker) + " so that is it" for p in PAYLOADS]
+    out = MathCorrectness(cache_size=0).evaluate(completions, answer=[gold] * len(completions))
+    assert out.scores == [0.0] * len(completions)
+    assert all(e in (None, "last_number", "last_latex") for e in out.extra["extractor"])  # the floor ran
+
+
+def floor_in_worker(gold, completion):
+    from rewardkit.plugins.math.symbolic import floor
+
+    return floor(gold, completion)
+
+
+def test_the_floor_reads_plain_arithmetic_through_the_guard():
+    """math-verify's expression extraction (``(3 - 1)/4``) works in the workers, through the guard."""
+    from rewardkit.plugins.math.verifier import WORKER_MODULE
+
+    with TimeLimitedPool(1, preload=[WORKER_MODULE]) as pool:
+        outcomes = pool.map(floor_in_worker, [("1/2", "so it is (3 - 1)/4"), ("1/3", "so it is (3 - 1)/4")], timeout=30)
+    assert [o.value for o in outcomes] == [True, False]
+
+
+ARITHMETIC = ["1/2", "2-3", "-3+4", "2**3", "1.5*2", "(1+2)*3", "-(2)", "1 - -2", "2**-1", "0.1*3", "10/4",
+              "2*3/4", "(1/2)/(3/4)", "1.", ".5", " 7 ", "12.50", "x", "pi", "E", "1e5"]  # fmt: skip
+
+
+@pytest.mark.parametrize("evaluate", [True, False])
+def test_the_guard_builds_what_parse_expr_builds_without_eval(evaluate):
+    """Text the guard accepts is turned into sympy's own code and interpreted node by node: the
+    objects are parse_expr's, exactly (so math-verify's verdicts do not change)."""
+    from sympy import srepr
+    from sympy.parsing.sympy_parser import parse_expr
+
+    from rewardkit.plugins.math.symbolic import _guarded_parse_expr
+
+    for text in ARITHMETIC:
+        assert srepr(_guarded_parse_expr(text, evaluate=evaluate)) == srepr(parse_expr(text, evaluate=evaluate)), text
+
+
+@pytest.mark.parametrize("text", ["(1)(2)", "2(3)", "1_000", "x*y", "(x)", "1 + x", "__import__", "a.b", "[1]", "1;2"])
+def test_the_guard_refuses_what_is_not_a_literal_a_name_or_arithmetic(text):
+    from rewardkit.plugins.math.symbolic import _guarded_parse_expr
+
+    with pytest.raises(Exception):  # UnsafeParseError, or Python's parser refusing the code
+        _guarded_parse_expr(text)

@@ -25,3 +25,17 @@ def test_wheel_ships_plugins_trainers_presets_and_data(repo, tmp_path):
     ):
         assert name in names, name
     assert not any(n.startswith(("plugins/", "trainers/", "tests/")) for n in names)
+
+
+def test_the_all_extra_installs_every_optional_feature(repo):
+    import pytest
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    extras = tomllib.loads((repo / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    (all_,) = extras["all"]
+    features = set(extras) - {"all", "test"}
+    assert all_ == f"rewardkit[{','.join(sorted(features, key=list(extras).index))}]"
+    assert {"train", "tracking"} <= features
+    tracking = {req.split(">")[0] for req in extras["tracking"]}
+    assert tracking == {"tensorboard", "wandb", "trackio"}

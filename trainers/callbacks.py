@@ -1,4 +1,4 @@
-"""Trainer callbacks of a ``rewardkit train`` run: the metrics JSONL and the progress display,
+"""Trainer callbacks of a ``rewardkit train`` run: the metrics JSONL, the progress display, checkpoints,
 and the way rewardkit's callbacks add figures to a log record."""
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ class RunProgress(TrainerCallback):
         self.bar = None
         self.active = False
         self.lines: list[str] = []
+        self._library_bars = False
 
     def on_train_begin(self, args, state, control, **kwargs):
         if not state.is_world_process_zero:
@@ -74,9 +75,13 @@ class RunProgress(TrainerCallback):
         stream = self.stream or sys.stderr
         if getattr(stream, "isatty", lambda: False)():
             from tqdm.auto import tqdm
+            from transformers.utils import logging as hf_logging
 
             self.bar = tqdm(total=state.max_steps, initial=state.global_step, desc="GRPO", unit="step",
                             file=stream, dynamic_ncols=True, leave=True)
+            # transformers' own bars (writing a checkpoint's shards) would tear this one apart
+            self._library_bars = hf_logging.is_progress_bar_enabled()
+            hf_logging.disable_progress_bar()
 
     def on_step_end(self, args, state, control, **kwargs):
         if self.bar is not None:
@@ -109,7 +114,28 @@ class RunProgress(TrainerCallback):
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+            if self._library_bars:
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.enable_progress_bar()
         self.active = False
+
+
+class SkipEndCheckpoint(TrainerCallback):
+    """Drops the checkpoint transformers writes when training ends between two ``save_steps``.
+
+    With the default ``save_strategy: steps``, transformers also saves a checkpoint at the last
+    step: the model plus the optimizer state (for the 135M default model, 0.5 GB of weights and
+    1.1 GB of Adam moments), even for a 2-step run. A rewardkit run saves the final model to
+    ``model/`` anyway, so that checkpoint only duplicates it; the run adds this callback unless
+    the config asks for checkpoints (``save_strategy`` or ``save_steps``). Periodic checkpoints
+    are kept.
+    """
+
+    def on_step_end(self, args, state, control, **kwargs):
+        periodic = state.save_steps > 0 and state.global_step % state.save_steps == 0
+        if control.should_save and state.global_step >= state.max_steps and not periodic:
+            control.should_save = False
 
 
 def _f(value: Any) -> str:

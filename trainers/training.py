@@ -1,19 +1,32 @@
-"""A GRPO training run: build the trainer from a config, dry-run it, train, save and summarise."""
+"""A GRPO training run: plan it from a config, build the trainer, dry-run it, train, save and summarise."""
 
 from __future__ import annotations
 
 import json
 import sys
 import time
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 from rewardkit.errors import ConfigError
 
-def has_accelerator() -> bool:
+
+def device_name() -> str:
+    """Where training runs: ``cuda``, ``xpu`` or ``cpu``."""
     import torch
 
-    return torch.cuda.is_available() or (hasattr(torch, "xpu") and torch.xpu.is_available())
+    if torch.cuda.is_available():
+        return "cuda"
+    return "xpu" if hasattr(torch, "xpu") and torch.xpu.is_available() else "cpu"
+
+
+def has_accelerator() -> bool:
+    return device_name() != "cpu"
+
+
+CHECKPOINT_KEYS = ("save_strategy", "save_steps")
 
 
 def build_grpo_config(config: Any, rewards: Any):
@@ -21,15 +34,29 @@ def build_grpo_config(config: Any, rewards: Any):
     from trl import GRPOConfig
 
     from .diagnostics_callback import COMPLETION_LOGGING
+    from .tracking import check_trackers
+    from .train_config import grpo_config_fields
 
     options = dict(config.trainer)
-    defaults: dict[str, Any] = {"logging_steps": 1, "report_to": "none", "disable_tqdm": True, **COMPLETION_LOGGING}
-    if not has_accelerator():
-        # bf16 on a CPU is slow and TRL would refuse it without use_cpu; checkpointing only costs
-        # time there, and there is no device memory to pin
-        defaults.update(bf16=False, gradient_checkpointing=False, dataloader_pin_memory=False)
+    accelerator = has_accelerator()
+    defaults: dict[str, Any] = {
+        "logging_steps": 1,
+        "report_to": "none",
+        "disable_tqdm": True,
+        "learning_rate": config.learning_rate,
+        **COMPLETION_LOGGING,
+    }
+    if not {"gradient_checkpointing", "activation_checkpointing"} & options.keys():
+        # TRL turns checkpointing on; on a CPU it only costs time. transformers 5 renamed the
+        # option, and the old name warns on every run: set it under the name this version takes.
+        name = "activation_checkpointing" if "activation_checkpointing" in grpo_config_fields() else "gradient_checkpointing"
+        defaults[name] = accelerator
+    if not accelerator:
+        # bf16 on a CPU is slow and TRL would refuse it without use_cpu; no device memory to pin
+        defaults.update(bf16=False, dataloader_pin_memory=False)
     kwargs = {**defaults, **options, "output_dir": str(Path(config.output_dir).resolve()), "seed": config.seed,
               **rewards.config_kwargs}
+    check_trackers(kwargs["report_to"])
     try:
         return GRPOConfig(**kwargs)
     except (ValueError, TypeError) as exc:
@@ -40,40 +67,86 @@ def build_peft_config(config: Any):
     return config.lora.peft_config("CAUSAL_LM") if config.lora else None
 
 
+def silence_uninformative_warnings() -> None:
+    """Filter, by message and origin, warnings that one library raises at another and that no
+    setting of the user's changes; they would also break the progress bar in a terminal."""
+    # TRL reads transformers' deprecated `is_gradient_checkpointing` before every generation
+    # (trl.models.utils.disable_gradient_checkpointing); the warning is raised in modeling_utils.
+    warnings.filterwarnings(
+        "ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning,
+        module="transformers.modeling_utils",
+    )
+
+
+@dataclass
+class RunPlan:
+    """Everything a run is made of that needs no model: what ``rewardkit check`` validates and
+    the run header shows."""
+
+    config: Any
+    composition: Any
+    rewards: Any
+    args: Any
+    dataset: Any
+    prompts: Any
+
+    @property
+    def asks_for_checkpoints(self) -> bool:
+        return any(key in self.config.trainer for key in CHECKPOINT_KEYS)
+
+
+def plan_run(config: Any) -> RunPlan:
+    """Compose the rewards, build the GRPOConfig and prepare the dataset (no model is loaded)."""
+    from .data import dataset_for, prepare, prompt_plan
+    from .trl_rewards import trl_rewards
+
+    composition = config.composition()
+    rewards = trl_rewards(composition)
+    args = build_grpo_config(config, rewards)
+    raw = dataset_for(config)
+    prompts = prompt_plan(raw.column_names, config.prompt)
+    dataset = prepare(raw, config, composition.required_columns())
+    return RunPlan(config, composition, rewards, args, dataset, prompts)
+
+
+def build_trainer(plan: RunPlan, model_path: Path, callbacks: Sequence[Any]):
+    """The TRL trainer of a run (the one place it is constructed)."""
+    from trl import GRPOTrainer
+
+    return GRPOTrainer(
+        model=str(model_path),
+        reward_funcs=plan.rewards.funcs,
+        args=plan.args,
+        train_dataset=plan.dataset,
+        peft_config=build_peft_config(plan.config),
+        callbacks=list(callbacks),
+    )
+
+
 class Run:
-    """Everything a run is built from, before training."""
+    """Everything a run is built from, before training: the plan, the model and the trainer."""
 
     def __init__(self, config: Any, *, metrics_path: Path | None = None, resume: bool = False,
                  progress: bool = True, extra_callbacks: Sequence[Any] = ()) -> None:
-        from trl import GRPOTrainer
-
-        from .callbacks import MetricsWriter, RunProgress
-        from .data import dataset_for, prepare
+        from .callbacks import MetricsWriter, RunProgress, SkipEndCheckpoint
         from .default_model import resolve_model_path
-        from .trl_rewards import trl_rewards
 
         started = time.perf_counter()
-        self.config = config
-        self.composition = config.composition()
-        self.rewards = trl_rewards(self.composition)
-        self.args = build_grpo_config(config, self.rewards)
-        self.dataset = prepare(dataset_for(config), config, self.composition.required_columns())
+        silence_uninformative_warnings()
+        self.plan = plan_run(config)
+        self.config, self.composition, self.rewards = config, self.plan.composition, self.plan.rewards
+        self.args, self.dataset = self.plan.args, self.plan.dataset
         self.model_path = resolve_model_path(config.model_spec())
         callbacks: list[Any] = [*self.rewards.callbacks]
+        if not self.plan.asks_for_checkpoints:
+            callbacks.append(SkipEndCheckpoint())
         if metrics_path is not None:
             callbacks.append(MetricsWriter(metrics_path, append=resume))
         self.progress = RunProgress(self.rewards.names) if progress else None
         if self.progress is not None:
             callbacks.append(self.progress)
         callbacks += list(extra_callbacks)
-        self.trainer = GRPOTrainer(
-            model=str(self.model_path),
-            reward_funcs=self.rewards.funcs,
-            args=self.args,
-            train_dataset=self.dataset,
-            peft_config=build_peft_config(config),
-            callbacks=callbacks,
-        )
+        self.trainer = build_trainer(self.plan, self.model_path, callbacks)
         if progress:
             from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
@@ -83,18 +156,58 @@ class Run:
         self.build_seconds = time.perf_counter() - started
 
     def describe(self) -> str:
-        args, cfg = self.args, self.config
-        lines = [
-            f"model:    {self.model_path}" + (f"  (LoRA r={cfg.lora.r}, alpha={cfg.lora.alpha})" if cfg.lora else "  (full fine-tuning)"),
-            f"dataset:  {cfg.dataset.path} [{cfg.dataset.split}]  {len(self.dataset)} rows, columns: "
-            + ", ".join(c for c in self.dataset.column_names if c != "prompt"),
-            "rewards:  " + ", ".join(f"{n}×{w:g}" for n, w in zip(self.rewards.names, self.rewards.weights)),
-            f"grpo:     max_steps={args.max_steps} lr={args.learning_rate:g} num_generations={args.num_generations} "
-            f"batch={args.per_device_train_batch_size} max_completion_length={args.max_completion_length} "
-            f"temperature={args.temperature:g} beta={args.beta:g} loss={args.loss_type}",
-            f"output:   {args.output_dir}",
-        ]
-        return "\n".join(lines)
+        from .default_model import model_location
+
+        return describe_plan(self.plan, model_location(self.config.model_spec()))
+
+
+def describe_plan(plan: RunPlan, model: str) -> str:
+    """The run header: every value the run uses, one topic per line."""
+    from .tracking import describe_trackers
+
+    args, cfg = plan.args, plan.config
+    columns = ", ".join(c for c in plan.dataset.column_names if c != "prompt")
+    limit = f" (first {cfg.dataset.limit}{', shuffled' if cfg.dataset.shuffle else ''})" if cfg.dataset.limit else ""
+    lr_source = "" if "learning_rate" in cfg.trainer else f" (default for {'LoRA' if cfg.lora else 'full fine-tuning'})"
+    steps = f"max_steps={args.max_steps}" if args.max_steps > 0 else f"epochs={args.num_train_epochs:g}"
+    tuning = f"LoRA r={cfg.lora.r} alpha={cfg.lora.alpha}" if cfg.lora else "full fine-tuning"
+    precision = "bf16" if args.bf16 else "fp16" if args.fp16 else "fp32"
+    checkpointing = getattr(args, "activation_checkpointing", args.gradient_checkpointing)
+    lines = [
+        f"model:       {model}  ({tuning})",
+        f"dataset:     {cfg.dataset.path} [{cfg.dataset.split}]  {len(plan.dataset)} rows{limit}, columns: {columns}",
+        f"prompts:     {plan.prompts.describe(cfg.prompt)}",
+        "rewards:     " + ", ".join(f"{n}×{w:g}" for n, w in zip(plan.rewards.names, plan.rewards.weights)),
+        f"training:    {steps} learning_rate={args.learning_rate:g}{lr_source} scheduler={_value(args.lr_scheduler_type)} "
+        f"warmup_steps={args.warmup_steps:g} seed={cfg.seed}",
+        f"grpo:        num_generations={args.num_generations} batch_size={args.per_device_train_batch_size} "
+        f"gradient_accumulation={args.gradient_accumulation_steps} max_completion_length={args.max_completion_length} "
+        f"temperature={args.temperature:g} beta={args.beta:g} loss={args.loss_type}",
+        f"device:      {device_name()}, {precision}, "
+        f"activation checkpointing {'on' if checkpointing else 'off'}",
+        f"tracking:    {describe_trackers(args.report_to, args.output_dir)}",
+        f"checkpoints: {describe_checkpoints(plan)}",
+        f"output:      {args.output_dir}",
+    ]
+    return "\n".join(lines)
+
+
+def describe_checkpoints(plan: RunPlan) -> str:
+    args = plan.args
+    strategy = _value(args.save_strategy)
+    if strategy == "no":
+        return "none (save_strategy 'no'); the final model is saved to model/"
+    if strategy == "steps":
+        every = f"every {args.save_steps:g} steps"
+        if plan.asks_for_checkpoints:
+            return f"{every} and at the end"
+        return f"{every}, none at the end (the final model is saved to model/)"
+    return f"save_strategy '{strategy}'"
+
+
+def _value(option: Any) -> str:
+    """An enum option's value (TrainingArguments turns strings into enums)."""
+    return str(getattr(option, "value", option))
 
 
 def dry_run(config: Any, *, prompts: int = 2, completions: int = 2, out=None) -> dict[str, Any]:
@@ -134,8 +247,9 @@ def _show_prompt(prompt: Any) -> str:
 
 
 def train(config: Any, *, resume_from_checkpoint: str | None = None, out=None) -> dict[str, Any]:
-    """Train, then save the model, the reward-curve PNG and the summary; returns the summary."""
+    """Train, then save the model with its card, the reward-curve PNG and the summary; returns the summary."""
     out = out or sys.stdout
+    from .model_card import write_model_card
     from .plot import plot_rewards, read_metrics
     from .report import first_last, first_last_table, format_share, mean
 
@@ -152,8 +266,8 @@ def train(config: Any, *, resume_from_checkpoint: str | None = None, out=None) -
 
         if get_last_checkpoint(str(output)) is None:
             raise ConfigError(
-                f"--resume-from-checkpoint: no checkpoint-* directory in {output} (checkpoints are written "
-                "when trainer.save_strategy is 'steps' or 'epoch'; the default run sets it to 'no')"
+                f"--resume-from-checkpoint: no checkpoint-* directory in {output} (a run writes checkpoints "
+                "every trainer.save_steps steps; set save_strategy/save_steps to have them)"
             )
         resume = True
     elif resume is not None and not Path(resume).is_dir():
@@ -185,6 +299,7 @@ def train(config: Any, *, resume_from_checkpoint: str | None = None, out=None) -
         "metrics": str(metrics_path),
         "plot": str(png),
     }
+    write_model_card(model_dir, config, run.args, summary, run_dir=output)
     (output / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     print("\n" + first_last_table(summary["first_last"], weights), file=out)
     print(

@@ -13,6 +13,7 @@ adapter applied), ``smollm2`` or a ``.gguf`` file.
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from rewardkit.errors import ConfigError
 
@@ -20,7 +21,8 @@ HELP = "generate completions for a dataset split with a model and print the per-
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("config", nargs="?", help="train YAML (default: the bundled gsm8k default run)")
+    p.add_argument("config", nargs="?", metavar="CONFIG|PRESET",
+                   help="train YAML, or a preset name for its bundled run (default: the gsm8k default run)")
     p.add_argument("--model", help="model or adapter directory, 'smollm2' or a .gguf file (default: the config's model)")
     p.add_argument("--n", type=int, default=20, help="number of dataset rows to evaluate (default 20)")
     p.add_argument("--split", help="dataset split (default: dataset.eval_split, else test if present)")
@@ -34,11 +36,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..evaluation import evaluate
-    from ..train_config import load_config
+    from ..train_config import load_run_config
 
     if args.n < 1:
         raise ConfigError("--n must be at least 1")
-    config = load_config(args.config)
+    config = load_run_config(args.config)
     result = evaluate(
         config,
         model=args.model,
@@ -50,16 +52,21 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         out=args.out,
     )
-    for row in result["rows"][: max(args.show, 0)]:
+    print_result(result, show=args.show, out=args.out)
+    return 0
+
+
+def print_result(result: dict[str, Any], *, show: int = 2, out: str | None = None) -> None:
+    """A few completions, then the per-component table of an evaluation."""
+    for row in result["rows"][: max(show, 0)]:
         print(f"--- row {row['index']}  total {_fmt(row['scores']['total'])}")
         print(row["completion"])
     print()
     print(f"model: {result['model']}  split: {result['split']}  rows: {result['n']}  "
           f"({result['seconds']:.1f} s)")
     print(result["table"])
-    if args.out:
-        print(f"\nwrote {result['n']} rows to {args.out}")
-    return 0
+    if out:
+        print(f"\nwrote {result['n']} rows to {out}")
 
 
 def _fmt(value: float | None) -> str:

@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..rm_config import TOP_KEYS as CONFIG_KEYS
+
 HELP = "train a scalar reward model on preference pairs (TRL RewardTrainer, optional LoRA)"
 
 
@@ -39,3 +41,27 @@ def run(args: argparse.Namespace) -> int:
     metrics = train_reward_model(config, output_dir=output_dir, max_steps=args.max_steps, dry_run=args.dry_run)
     print(json.dumps({k: metrics[k] for k in ("before", "after") if k in metrics}, indent=2))
     return 0
+
+
+def check_config(path: str) -> list[str]:
+    """``rewardkit check`` of an rm-train config: keys, RewardConfig options, the preference data
+    and where the model is. No model is loaded."""
+    from ..default_model import model_location
+    from ..preferences import load_pairs
+    from ..rm_config import load_config
+    from ..rm_training import reward_config
+
+    config = load_config(path)
+    spec = config.data
+    pairs, skipped = load_pairs(config.path(spec.path), spec, spec.limit)
+    held_out = f"{spec.eval_path} held out" if spec.eval_path else f"{spec.eval_fraction:g} of them held out"
+    args = reward_config(config, config.path(config.output_dir))
+    lora = f"LoRA r={config.lora.r} alpha={config.lora.alpha}" if config.lora else "full fine-tuning"
+    return [
+        f"model:    {model_location(config.model_spec())}  ({lora})",
+        f"data:     {config.path(spec.path)}: {len(pairs)} usable pairs ({skipped} rows skipped), {held_out}",
+        f"sequences: max_length={config.max_length} truncation_side={config.truncation_side} template={config.template}",
+        f"trainer:  epochs={args.num_train_epochs:g} learning_rate={args.learning_rate:g} "
+        f"batch_size={args.per_device_train_batch_size} seed={config.seed}",
+        f"output:   {config.path(config.output_dir)}",
+    ]

@@ -10,24 +10,60 @@ pass: no nested quantifiers, no backtracking that grows with the input, no evalu
 name           finds
 =============  ==================================================================================
 answer_tag     the content of the last ``<answer>`` tag (``tag`` option), to ``</answer>`` or the end
-boxed          the content of the last complete ``\\boxed{…}`` (braces balanced)
+boxed          the content of the last complete ``\\boxed{…}`` (braces balanced); several boxes written
+               together (``\\boxed{3}, \\boxed{5}``) give all their contents (``3, 5``)
 gsm8k          what follows GSM8K's last ``####`` on its line (gold solutions: ``#### 1,234``)
-answer_is      what "the answer is …" / "Final answer: …" / "Answer: …" says, to the end of the sentence
+answer_is      what "the answer is …" / "Final answer: …" / "Answer: …" / a last ``A: …`` line says,
+               to the end of the sentence
+bare           the whole text when it is nothing but an answer (``x = 5``, ``18 dollars``)
+last_latex     the last math span (``$…$``, ``\\(…\\)``, ``\\[…\\]``) when no number follows it
 last_number    the last number (``-1,234.5``, ``$18``, ``3/4``, ``50%``)
 whole          the whole text (gold columns that hold only the answer)
 =============  ==================================================================================
 
 :func:`tidy` then turns what an extractor found into an answer string: the last ``\\boxed{}`` in it,
 without ``$...$`` or ``\\(...\\)`` around it, without a closing full stop; and when the extractor
-found a sentence rather than an answer (``<answer>The total is 18 apples.</answer>``), the number
-that sentence gives.
+found prose rather than an answer (``<answer>The total is 18 apples.</answer>``, ``the smallest
+$k$ is 12``), what that prose says the answer is.
+
+``last_latex`` and ``last_number`` guess; the others find an answer the text marks as one.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from .numerals import parse_numeral
 
 _BOXED_TOKENS = re.compile(r"\\(?:boxed|fbox)\s*\{|\\[\\{}]|[{}]")
+
+
+def _boxes(text: str) -> list[tuple[int, int, int, int, bool]]:
+    """Complete ``\\boxed{}`` / ``\\fbox{}`` in the order they close: (start, content start, content end,
+    end, outermost). Braces balanced, escaped braces ignored, an unclosed box skipped."""
+    if "\\boxed" not in text and "\\fbox" not in text:
+        return []
+    depth = 0
+    opened: list[tuple[int, int, int, bool]] = []  # (depth outside the box, start, content start, outermost)
+    found = []
+    for m in _BOXED_TOKENS.finditer(text):
+        token = m.group()
+        if token == "{":
+            depth += 1
+        elif token == "}":
+            if depth == 0:
+                continue  # a stray closing brace
+            depth -= 1
+            if opened and opened[-1][0] == depth:
+                _, start, content, outermost = opened.pop()
+                found.append((start, content, m.start(), m.end(), outermost))
+        elif token[1] in "bf":  # \boxed{ or \fbox{
+            opened.append((depth, m.start(), m.end(), not opened))
+            depth += 1
+        # escaped braces and "\\" are skipped
+    return found
 
 
 def last_boxed(text: str) -> str | None:
@@ -39,26 +75,24 @@ def last_boxed(text: str) -> str | None:
     >>> last_boxed(r"so \\boxed{\\frac{1}{2}} or \\boxed{3}")
     '3'
     """
-    if "\\boxed" not in text and "\\fbox" not in text:
-        return None
-    depth = 0
-    opened: list[tuple[int, int]] = []  # (depth outside the box, index where its content starts)
-    found: tuple[int, int] | None = None
-    for m in _BOXED_TOKENS.finditer(text):
-        token = m.group()
-        if token == "{":
-            depth += 1
-        elif token == "}":
-            if depth == 0:
-                continue  # a stray closing brace
-            depth -= 1
-            if opened and opened[-1][0] == depth:
-                found = (opened.pop()[1], m.start())
-        elif token[1] in "bf":  # \boxed{ or \fbox{
-            opened.append((depth, m.end()))
-            depth += 1
-        # escaped braces and "\\" are skipped
-    return None if found is None else text[found[0] : found[1]]
+    found = _boxes(text)
+    return text[found[-1][1] : found[-1][2]] if found else None
+
+
+# Between boxes that together are the answer: delimiters, spacing, \text{} wrappers, punctuation,
+# and "and"/"or" with at most one other word ("\boxed{1} papers and \boxed{2} bins"; not ", then").
+_SEPARATOR_NOISE = re.compile(r"\\(?:text|mathrm|textbf|mbox)\s*\{|\\q?quad|\\[,;:! (){}\[\]$]|\$|[\s{}&~.,;:*+=|\-]")
+_JOINERS = frozenset({"and", "or"})
+MAX_SEPARATOR_CHARS = 60
+
+
+def _joins(separator: str) -> bool:
+    """Whether the text between two boxes leaves them one answer (``, ``, `` and ``, ``$ $``)."""
+    if len(separator) > MAX_SEPARATOR_CHARS:
+        return False
+    words = _SEPARATOR_NOISE.sub(" ", separator).split()
+    others = sum(w.lower() not in _JOINERS for w in words)
+    return all(w.isalpha() for w in words) and (others == 0 or (others == 1 and len(words) > 1))
 
 
 def answer_tag(text: str, tag: str = "answer", **_: object) -> str | None:
@@ -77,12 +111,25 @@ def answer_tag(text: str, tag: str = "answer", **_: object) -> str | None:
     return content.strip() or None
 
 
+def boxed_run(text: str) -> tuple[str | None, bool]:
+    """The boxed answer (see :func:`boxed`), and whether it holds every box of the text."""
+    found = [b for b in _boxes(text) if b[4]]
+    if not found:
+        return None, False
+    run = [found[-1]]  # from the last box backwards
+    for box in reversed(found[:-1]):
+        if not _joins(text[box[3] : run[-1][0]]):
+            break
+        run.append(box)
+    contents = [text[b[1] : b[2]].strip() for b in reversed(run)]
+    return ", ".join(c for c in contents if c) or None, len(run) == len(found)
+
+
 def boxed(text: str, **_: object) -> str | None:
-    """Content of the last complete ``\\boxed{}``, braces balanced."""
-    found = last_boxed(text)
-    if found is None:
-        return None
-    return found.strip() or None
+    """Content of the last complete ``\\boxed{}``, braces balanced; when boxes are written together
+    (``\\boxed{3}, \\boxed{5}``, ``\\boxed{(1, 2)} \\text{ and } \\boxed{(3, 4)}``) their contents
+    joined with commas, as one answer."""
+    return boxed_run(text)[0]
 
 
 def gsm8k(text: str, **_: object) -> str | None:
@@ -97,8 +144,10 @@ def gsm8k(text: str, **_: object) -> str | None:
 # "The answer is 18", "final answer: $\frac{1}{2}$", "Answer = 7". The lookbehind keeps "answer"
 # a word; every quantifier is bounded by a literal or [^\n], so matching stays linear.
 _ANSWER_IS = re.compile(
-    r"(?i)(?<![a-z])answer(?:\s+(?:is|was|would\s+be|will\s+be|should\s+be)\b\s*:?|\s*[:=])[ \t]*"
+    r"(?i)(?<![a-z])answer(?:\s+(?:is|was|would\s+be|will\s+be|should\s+be)\b\s*:?|\**\s*[:=])[ \t*]*"
 )
+# The last line of a "Q: … A: …" few-shot solution: "A: 42".
+_A_LINE = re.compile(r"(?m)^[ \t]*\**A\**[ \t]*:[ \t*]*")
 # A math span at the start of an answer; an escaped dollar (\$18) does not close a $...$ span.
 _LEADING_MATH = re.compile(
     r"\$\$(?:\\\$|[^$])+\$\$|\$(?:\\\$|[^$])+\$|\\\((?:[^\\]|\\(?!\)))+\\\)|\\\[(?:[^\\]|\\(?!\]))+\\\]"
@@ -114,6 +163,8 @@ def answer_is(text: str, **_: object) -> str | None:
     last = None
     for last in _ANSWER_IS.finditer(text):
         pass
+    for line in _A_LINE.finditer(text, last.end() if last is not None else 0):
+        last = line
     if last is None:
         return None
     answer = text[last.end() :].split("\n", 1)[0].strip()
@@ -126,10 +177,11 @@ def answer_is(text: str, **_: object) -> str | None:
     return answer.strip() or None
 
 
-# A number: optional sign and currency, digits with optional thousands commas, decimals, a simple
-# fraction, a percent sign. Not part of a word or of a longer number (x2, 3.14.15).
+# A number: optional sign and currency, digits with optional thousands commas or spaces (12 500),
+# decimals (a point or a comma: 8,00), a simple or mixed fraction (2 3/4), a percent sign. Not part of a word or of a longer number
+# (x2, 3.14.15).
 _NUMBER = re.compile(
-    r"(?<![\w.])(?:[-\u2212]\s?)?(?:\\?\$\s?)?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:/\d+)?(?:\s?\\?%)?(?![\w])"
+    r"(?<![\w.])(?:[-\u2212]\s?)?(?:\\?\$\s?)?(?:\d+ \d+/\d+|\d{1,3}(?:,\d{3})+|\d{1,3}(?: \d{3})+(?![\d/])|\d+)(?:[.,]\d+)?(?:/\d+)?(?:\s?\\?%)?(?![\w])"
 )
 
 
@@ -148,8 +200,9 @@ def whole(text: str, **_: object) -> str | None:
 
 _DELIMITERS = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"))
 _WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
-_TEXT_GROUP = re.compile(r"\\(?:text|textbf|textit|mathrm|mbox|operatorname)\s*\{[^{}]*\}")
+_TEXT_GROUP = re.compile(r"\\(?:text|textbf|textit|mathrm|mbox|operatorname|begin|end)\s*\{[^{}]*\}")
 PROSE_WORDS = 4
+MAX_BARE_CHARS = 2000
 
 
 def strip_delimiters(answer: str) -> str:
@@ -182,32 +235,137 @@ def _words(text: str) -> int:
     return len(_WORD.findall(_TEXT_GROUP.sub(" ", text)))
 
 
+def bare(text: str, **_: object) -> str | None:
+    """The whole text when it is nothing but an answer: math without prose (``x = 5``,
+    ``\\frac{1}{2}``, a matrix), or one line with at most one word (``18 dollars``, ``Evelyn``)."""
+    answer = text.strip()
+    if not answer or len(answer) > MAX_BARE_CHARS:
+        return None
+    inner = strip_delimiters(answer)
+    if "\n" in inner and "\\begin" not in inner:
+        return None  # lines of working, not an answer
+    words = _words(inner)
+    if words == 0 or (words == 1 and "$" not in inner.replace("\\$", "")[1:]):
+        return answer
+    return None
+
+
+# Math spans: $…$ (one line; \$ does not open or close one), $$…$$, \(…\), \[…\].
+_SPAN_TOKENS = re.compile(r"\\\$|\$\$|\$|\\\(|\\\)|\\\[|\\\]|\n")
+_CLOSERS = {"$": "$", "$$": "$$", "\\(": "\\)", "\\[": "\\]"}
+
+
+def _spans(text: str) -> list[tuple[int, int, int, int]]:
+    """(start, content start, content end, end) of each math span, in one pass.
+
+    An inline ``$…$`` span that starts with a number and holds prose (``costs $5 and $6``:
+    currency, not math) is not one.
+    """
+    spans = []
+    opener: tuple[str, int, int] | None = None
+    for m in _SPAN_TOKENS.finditer(text):
+        token = m.group()
+        if token == "\\$":
+            continue
+        if opener is None:
+            if token in _CLOSERS:
+                opener = (token, m.start(), m.end())
+            continue
+        kind, begin, start = opener
+        if token == "\n":
+            if kind == "$":
+                opener = None  # inline math does not cross lines
+            continue
+        if kind == "$" and token == "$$":  # "$a$$b$": a closing and an opening dollar
+            token, opener = "$", ("$", m.start() + 1, m.start() + 2)
+        elif token == _CLOSERS[kind]:
+            opener = None
+        else:
+            continue
+        content = text[start : m.start()].lstrip()
+        if token == "$" and content[:1].isdigit() and _words(content) > 0:
+            continue  # "costs $5 and $6": currency around prose
+        spans.append((begin, start, m.start(), m.end()))
+    return spans
+
+
+def _last_span(text: str) -> tuple[int, int, int] | None:
+    """(content start, content end, span end) of the last math span."""
+    spans = _spans(text)
+    return spans[-1][1:] if spans else None
+
+
+def last_latex(text: str, **_: object) -> str | None:
+    """The last math span of the text (``so the area is $\\frac{25}{2}$.`` gives ``\\frac{25}{2}``),
+    unless a number follows it (then the answer is more likely that number)."""
+    span = _last_span(text)
+    if span is None or _NUMBER.search(text, span[2]) is not None:
+        return None
+    return text[span[0] : span[1]].strip() or None
+
+
+# After a leading number: prose or a parenthesis, not a list ("3 and 5") or more math.
+_LEADING_NUMBER_THEN = re.compile(r"\s*\(|\s+(?!(?:and|or)\b)[A-Za-z]{2,}")
+# A word that links a subject to its value: "the smallest $k$ is 12".
+_CONNECTOR = re.compile(r"(?i)(?<![A-Za-z\\])(?:is|are|was|were|equals|becomes)(?![A-Za-z])")
+_MATHLIKE = re.compile(r"[\d\\$]")
+
+
+def _stated(answer: str) -> str | None:
+    """What prose around an answer says the answer is, or None when it says nothing more."""
+    stated = answer_is(answer)
+    if stated is not None and stated != answer:
+        return stated
+    connector = None
+    for connector in _CONNECTOR.finditer(answer):
+        pass
+    if connector is not None:
+        after, before = answer[connector.end() :].strip(), answer[: connector.start()].strip()
+        for side in (after, before):
+            if _MATHLIKE.search(side):
+                return side
+    lead = _NUMBER.match(answer)
+    if lead is not None and parse_numeral(answer) is None:
+        # "5 (five) apples", "5 because 2+3=5": the number it starts with, unless the next word
+        # changes its value ("18 million": parse_numeral knows those words).
+        after = _LEADING_NUMBER_THEN.match(answer, lead.end())
+        if after is not None and (after.group().endswith("(") or parse_numeral(answer[: after.end()]) is not None):
+            return lead.group()
+    spans = _spans(answer)
+    if len(spans) > 1 and all(_joins(answer[a[3] : b[0]]) for a, b in zip(spans, spans[1:])):
+        return ", ".join(answer[s[1] : s[2]].strip() for s in spans)  # "$1$ and $2$ and $3$"
+    if spans and (spans[-1][1] > 2 or spans[-1][3] < len(answer)):
+        return answer[spans[-1][1] : spans[-1][2]]
+    if _words(answer) >= PROSE_WORDS:
+        return last_number(answer)
+    return None
+
+
 def tidy(answer: str | None) -> str | None:
     """Turn what an extractor found into an answer string, or None when nothing is left.
 
     >>> tidy(r"$\\boxed{\\frac{1}{2}}$.")
     '\\\\frac{1}{2}'
-    >>> tidy("The total cost is 18 dollars per week.")
-    '18'
+    >>> tidy("Final answer: the smallest $k$ is 12.")
+    '12'
     """
     if answer is None:
         return None
-    for _ in range(3):
-        inner = last_boxed(answer)
-        if inner is None:
+    for _ in range(PROSE_WORDS):
+        for _ in range(3):
+            inner = last_boxed(answer)
+            if inner is None:
+                break
+            answer = inner
+        answer = strip_delimiters(answer)
+        if answer.endswith(".") and not answer.endswith(".."):
+            answer = strip_delimiters(answer[:-1])  # a closing full stop: "$\\frac{1}{2}$."
+        if _words(answer) == 0:
             break
-        answer = inner
-    answer = strip_delimiters(answer)
-    if answer.endswith(".") and not answer.endswith(".."):
-        answer = strip_delimiters(answer[:-1])  # a closing full stop: "$\frac{1}{2}$."
-    if _words(answer) >= PROSE_WORDS:
-        # A sentence, not an answer: take what it says the answer is, else its last number.
-        stated = answer_is(answer)
-        if stated is not None and _words(stated) < PROSE_WORDS:
-            return tidy(stated)
-        number = last_number(answer)
-        if number is not None:
-            return number
+        stated = _stated(answer)  # prose around the answer: "The total is 18 apples."
+        if stated is None:
+            break
+        answer = stated
     return answer.strip() or None
 
 
@@ -216,6 +374,38 @@ EXTRACTORS = {
     "boxed": boxed,
     "gsm8k": gsm8k,
     "answer_is": answer_is,
+    "bare": bare,
+    "last_latex": last_latex,
     "last_number": last_number,
     "whole": whole,
 }
+# Extractors that guess where the answer is (the others find one the text marks as such).
+GUESSING_EXTRACTORS = frozenset({"last_latex", "last_number"})
+DEFAULT_EXTRACTORS = ["answer_tag", "boxed", "gsm8k", "answer_is", "bare", "last_latex", "last_number"]
+
+
+@dataclass(frozen=True)
+class Found:
+    """The tidied answer a completion gives, which extractor found it, and whether the text marks it
+    as the answer (``sure``: a tag, the only box or boxes, ``####``, "the answer is", nothing else)
+    or an extractor had to guess (the last math span or number, one box of several, none found)."""
+
+    answer: str | None
+    extractor: str | None
+    sure: bool
+
+
+def find_answer(text: str, chain: Sequence[tuple[str, Callable[..., str | None]]], **options: object) -> Found:
+    """The first answer the extractors of ``chain`` (name, function) find in ``text``, tidied."""
+    for name, extract in chain:
+        found = extract(text, **options)
+        if found is None:
+            continue
+        answer = tidy(found)
+        if answer:
+            sure = name not in GUESSING_EXTRACTORS and (name != "boxed" or boxed_run(text)[1])
+            return Found(answer, name, sure)
+    return Found(None, None, False)
+
+
+DEFAULT_CHAIN = [(name, EXTRACTORS[name]) for name in DEFAULT_EXTRACTORS]

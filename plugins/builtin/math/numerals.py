@@ -33,24 +33,30 @@ FLOAT_ROUNDING = 6  # math_verify.verify's default float_rounding
 FLOAT_DIGITS = 15  # above this many significant digits, float comparisons are left to sympy
 
 _SIGN = r"[-+\u2212]"
-_CURRENCY = r"(?:\\\$|[$€£¥₹])"
-_SEP = r"(?:,\\!|,|\\,|\{,\})"  # thousands separators: 1,234  1,\!234  1\,234  1{,}234
+# Currency signs, and the malformed "\40" (an escaped dollar that lost its "$") models write.
+_CURRENCY = r"(?:\\\$|[$€£¥₹]|\\(?=\d))"
+# Thousands separators: 1,234  1,\!234  1\,234  1{,}234  1 234  1\ 234  1~234
+_SEP = r"(?:,\\!|,|\\,|\{,\}|\\?\ |~)"
 _UNIT_WORD = r"[A-Za-z]{2,}\.?"
+_FRAC = r"\\[dtc]?frac\s*\{{\s*(?P<{0}num>\d+)\s*\}}\s*\{{\s*(?P<{0}den>\d+)\s*\}}"
 _NUMERAL_RE = re.compile(
     rf"""
     (?P<sign>{_SIGN})?\s*
     (?P<currency>{_CURRENCY})?\s*
     (?P<sign2>{_SIGN})?\s*
     (?:
-        (?P<int>\d{{1,3}}(?:{_SEP}\d{{3}})+|\d+)(?P<dec>\.\d*)?
+        (?P<int>[1-9]\d{{0,2}}(?:{_SEP}\d{{3}})+|\d+)(?:(?P<dec>\.\d*)|,(?P<comma_dec>\d+))?
       | (?P<dec_only>\.\d+)
+      | (?P<whole>[1-9]\d{{0,2}}(?:{_SEP}\d{{3}})+|\d+)\s+(?P<snum>\d+)\s*/\s*(?P<sden>\d+)
+      | (?P<fwhole>\d+)\s*{_FRAC.format("m")}
       | (?P<num>\d+)\s*/\s*(?P<den>\d+)
-      | \\[dt]?frac\s*\{{\s*(?P<fnum>\d+)\s*\}}\s*\{{\s*(?P<fden>\d+)\s*\}}
-      | \\[dt]?frac\s*(?P<fnum1>\d)(?P<fden1>\d)
+      | {_FRAC.format("f")}
+      | \\[dtc]?frac\s*(?P<fnum1>\d)(?P<fden1>\d)
     )
     \s*(?P<percent>\\?%|percent\b)?
     (?P<unit>
-        \s*\\(?:text|mbox|mathrm)\s*\{{\s*(?:{_UNIT_WORD}\s*){{1,4}}\}}
+        \s*\^\s*(?:\\circ|\{{\s*\\circ\s*\}})
+      | \s*\\(?:text|mbox|mathrm)\s*\{{\s*(?:{_UNIT_WORD}\s*){{1,4}}\}}
       | \s+(?:{_UNIT_WORD}\s*){{1,4}}
     )?
     \s*\.?
@@ -120,9 +126,13 @@ def parse_numeral(text: str) -> Numeral | None:
 
     Accepted: an optional sign (``-``, ``+``, ``−``) and currency sign (``$``, ``\\$``, ``€``,
     ``£``, ``¥``, ``₹``) in either order; an integer with optional thousands separators
-    (``1,234``, ``1,\\!234``, ``1\\,234``, ``1{,}234``); a decimal (``18.00``, ``.5``, ``5.``); a simple fraction
-    (``3/4``, ``\\frac{3}{4}``, ``\\dfrac34``); then an optional percent (``%``, ``\\%``,
-    ``percent``), up to four unit words (``18 dollars``, ``5\\text{ cm}``) and a full stop.
+    (``1,234``, ``1,\\!234``, ``1\\,234``, ``1{,}234``, ``12 500``); a decimal (``18.00``, ``.5``,
+    ``5.``, ``3,75`` and ``0,125`` with a decimal comma where the digits cannot be a thousands
+    group: one digit after the comma is a pair, ``-2,1``); a simple fraction (``3/4``,
+    ``\\frac{3}{4}``, ``\\dfrac34``) or mixed number (``2 3/4``, ``2\\frac{3}{4}``); then an
+    optional percent (``%``, ``\\%``, ``percent``), degrees (``30^\\circ``), up to four unit words
+    (``18 dollars``, ``5\\text{ cm}``) and a full stop. ``\\40`` (an escaped dollar that lost its
+    ``$``) reads as ``\\$40``.
 
     >>> parse_numeral("$1,234.50").value
     Fraction(2469, 2)
@@ -153,6 +163,13 @@ def _parse_numeral(text: str) -> Numeral | None:
     if m.group("int") is not None or m.group("dec_only") is not None:
         whole = re.sub(r"\D", "", m.group("int") or "")
         decimals = (m.group("dec") or m.group("dec_only") or ".")[1:]
+        comma = m.group("comma_dec")
+        if comma is not None:
+            # A decimal comma only where the digits cannot be a thousands group or a list:
+            # 3,75  0,125  1,2345 (but 1,234 is thousands, and -2,1 a pair of roots).
+            if len(comma) == 1 or (len(comma) == 3 and whole != "0"):
+                return None
+            decimals = comma
         written = (("-" if negative else "") + whole).lstrip("0") or "0"
         if decimals:  # "5." reads as the integer 5, as in math-verify
             value = Fraction(int(whole + decimals), 10 ** len(decimals))
@@ -162,11 +179,12 @@ def _parse_numeral(text: str) -> Numeral | None:
         return Numeral(-value if negative else value, "integer", percent, 0, written)
     if percent:  # "3/4%" means different things to different parsers: leave it to sympy
         return None
-    num = m.group("num") or m.group("fnum") or m.group("fnum1")
-    den = m.group("den") or m.group("fden") or m.group("fden1")
-    if int(den) == 0:
-        return None
-    value = Fraction(int(num), int(den))
+    whole = int(re.sub(r"\D", "", m.group("whole") or m.group("fwhole") or "0"))
+    num = m.group("snum") or m.group("mnum") or m.group("num") or m.group("fnum") or m.group("fnum1")
+    den = m.group("sden") or m.group("mden") or m.group("den") or m.group("fden") or m.group("fden1")
+    if int(den) == 0 or (m.group("whole") and int(num) >= int(den)):
+        return None  # "4 0/0" is not 4, and "2 5/4" is not a mixed number
+    value = whole + Fraction(int(num), int(den))
     return Numeral(-value if negative else value, "fraction")
 
 

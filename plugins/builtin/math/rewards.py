@@ -17,13 +17,15 @@ from rewardkit.errors import MissingColumnError, ParamsError
 from rewardkit.registry import registry_of
 from rewardkit.reward import Batch, Reward, RewardParams, Sample
 
-from .extractors import tidy
+from rewardkit.cache import LRUCache
+
+from .extractors import DEFAULT_EXTRACTORS, GUESSING_EXTRACTORS, Found, find_answer
 from .numerals import parse_numeral
 from .verifier import MAX_ANSWER_CHARS, Verdict, Verifier, gold_answer
 
-DEFAULT_EXTRACTORS = ["answer_tag", "boxed", "gsm8k", "answer_is", "last_number"]
 # Per-batch counts reported every call (zeros included, so logged curves have no gaps).
-COUNTED = ("timeouts", "gold_unreadable", "no_answer", "refused", "numeral", "cache", "sympy")
+COUNTED = ("timeouts", "gold_unreadable", "no_answer", "refused", "numeral", "exact", "cache", "sympy", "floor")
+GOLD_CACHE_SIZE = 10_000
 
 
 class VerificationError(RuntimeError):
@@ -62,15 +64,9 @@ class ExtractingReward(Reward):
             self._extractor_fns = resolved
         return resolved
 
-    def extract(self, text: str) -> tuple[str | None, str | None]:
-        """The tidied answer in ``text`` and the name of the extractor that found it."""
-        for name, extract in self._resolve_extractors():
-            found = extract(text, tag=self.params.answer_tag)
-            if found is not None:
-                answer = tidy(found)
-                if answer:
-                    return answer, name
-        return None, None
+    def extract(self, text: str) -> Found:
+        """The tidied answer in ``text``, the extractor that found it, and whether it was marked."""
+        return find_answer(text, self._resolve_extractors(), tag=self.params.answer_tag)
 
     def __getstate__(self) -> dict[str, Any]:
         # Resolved functions may come from third-party plugins (lambdas); the verifier holds a
@@ -94,6 +90,12 @@ class MathCorrectnessParams(ExtractorParams):
     max_answer_chars: int = Field(
         MAX_ANSWER_CHARS, ge=1, description="longer extracted answers are not parsed (scored wrong)"
     )
+    math_verify_floor: bool | None = Field(
+        None,
+        description="where the extractors guess (or find nothing) and the answer is wrong, let math-verify's "
+        "own extraction over the whole completion decide; default: on when the extractors include "
+        f"{' or '.join(sorted(GUESSING_EXTRACTORS))}",
+    )
 
 
 class MathCorrectness(ExtractingReward):
@@ -105,9 +107,14 @@ class MathCorrectness(ExtractingReward):
     and when verification runs past ``timeout`` (its worker is killed); ``None`` when the gold
     cannot be read, so the trainer skips the sample instead of learning from a false score.
 
+    Where the extractors had to guess (the last number or math span, one box of several, no answer
+    found) and the answer is wrong, math-verify's own extraction over the whole completion has the
+    last word (``math_verify_floor``), so no answer math-verify gets right is lost.
+
     Reported per sample (TRL ``log_extra``): ``answer``, ``gold``, ``extractor``, ``verdict`` (how
     the verdict was reached). Counted per batch (``log_metric``): ``timeouts``,
-    ``gold_unreadable``, ``no_answer``, ``refused``, ``numeral`` (fast path), ``cache``, ``sympy``.
+    ``gold_unreadable``, ``no_answer``, ``refused``, ``numeral`` (fast path), ``exact`` (common
+    LaTeX forms without sympy), ``cache``, ``sympy``, ``floor`` (right by math-verify's extraction).
 
     >>> MathCorrectness()(["<answer>\\n$1,234.00\\n</answer>", "\\\\boxed{1235}"], answer=["#### 1,234"] * 2)
     [1.0, 0.0]
@@ -149,27 +156,34 @@ class MathCorrectness(ExtractingReward):
     def gold_for(self, value: Any) -> str | None:
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
             return None
-        cache = self.__dict__.setdefault("_gold_cache", {})
+        cache = self.__dict__.get("_gold_cache")
+        if cache is None:
+            cache = self._gold_cache = LRUCache(GOLD_CACHE_SIZE)
         key = (type(value), value)
-        if key not in cache:
-            if len(cache) > 10_000:
-                cache.clear()
-            cache[key] = gold_answer(value)
-        return cache[key]
+        gold = cache.get(key, key)
+        if gold is key:
+            gold = gold_answer(value)
+            cache.put(key, gold)
+        return gold
+
+    def floor_on(self) -> bool:
+        floor = self.params.math_verify_floor
+        return floor if floor is not None else bool(GUESSING_EXTRACTORS & set(self.params.extractors))
 
     def score_batch(self, batch: Batch) -> list[float | None]:
         if not batch.samples:
             return []
         column = self.gold_column_for(batch)
         golds = [self.gold_for(s.row.get(column)) for s in batch.samples]
-        answers = [self.extract(s.completion) for s in batch.samples]
+        found = [self.extract(s.completion) for s in batch.samples]
+        floors = [(s.completion, f.sure) for s, f in zip(batch.samples, found)] if self.floor_on() else None
         verdicts = self.verifier().check_many(
-            [(g, a) for g, (a, _) in zip(golds, answers)], timeout=self.params.timeout
+            [(g, f.answer) for g, f in zip(golds, found)], timeout=self.params.timeout, floors=floors
         )
         # Whole columns at once (what batch.note does one sample at a time).
-        batch.extra["answer"] = [a for a, _ in answers]
+        batch.extra["answer"] = [f.answer for f in found]
         batch.extra["gold"] = golds
-        batch.extra["extractor"] = [e for _, e in answers]
+        batch.extra["extractor"] = [f.extractor for f in found]
         batch.extra["verdict"] = [v.how for v in verdicts]
         counts = dict.fromkeys(COUNTED, 0)
         scores: list[float | None] = []
@@ -223,7 +237,7 @@ class IntAnswer(ExtractingReward):
     Params = IntAnswerParams
 
     def score(self, sample: Sample) -> float:
-        answer, _ = self.extract(sample.completion)
+        answer = self.extract(sample.completion).answer
         if answer is None:
             return 0.0
         if self.params.digits_only:

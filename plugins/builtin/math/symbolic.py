@@ -3,17 +3,23 @@
 Answer strings arrive here already extracted and tidied (``\\frac{\\pi}{2}``, ``(3, 4]``,
 ``x = 5``). Each side becomes what ``math_verify.parse`` would return: plain numerals are built
 directly (an ``Integer``, a ``Float`` from its digits, a ``Rational``, a percentage as math-verify
-writes it), everything else goes through math-verify's **LaTeX** extraction only. Then
+writes it), everything else goes through math-verify's **LaTeX** extraction. Then
 ``math_verify.verify(gold, prediction)`` decides, gold first.
 
-Safety: math-verify's other extraction path (``ExprExtractionConfig``) hands text to sympy's
-``parse_expr``, which calls ``eval``; it is never used. The LaTeX path parses with an ANTLR
-grammar into sympy objects and only calls ``sympify`` on digit strings (number tokens). As a
-second line of defence :func:`worker_setup` replaces ``parse_expr`` (which ``sympify`` uses for
-strings) with a guard that accepts only a number literal or a bare name (neither can call
-anything) and raises on anything else, so no model text can reach ``eval`` in a worker even
-through a path not known today. Module code that sympy imports lazily (``simplify`` imports
-``sympy.physics.units``, whose import sympifies unit names) is not model text and passes.
+The floor (:func:`floor`): where the caller's own extraction could not be sure of the answer,
+math-verify's default extraction (LaTeX and plain expressions) runs over the whole completion,
+so that no answer math-verify finds is lost.
+
+Safety: sympy's ``parse_expr`` (which ``sympify`` uses for strings, and math-verify's expression
+extraction for ``1/2``-like text) turns text into Python code and ``eval``s it. In the workers
+:func:`install_parse_guard` replaces it: a number literal, a bare name, or arithmetic on number
+literals (digits, ``.``, ``+ - * / **``, parentheses: no name, so nothing can be looked up or
+called) is turned into sympy's code as ``parse_expr`` does, and that code is then *interpreted*
+node by node (numbers, sympy's number constructors and ``Add``/``Mul``/``Pow``, arithmetic
+operators, name lookup) instead of ``eval``'d; anything else raises. So no model text reaches
+``eval``, even through a path not known today. Module code that sympy imports lazily
+(``simplify`` imports ``sympy.physics.units``, whose import sympifies unit names) is not model
+text and passes to the original.
 
 math-verify's own timeouts use ``signal.alarm``; they are switched off here (``parsing_timeout``
 and ``timeout_seconds`` are None) because the pool enforces the limit by killing the worker.
@@ -33,17 +39,20 @@ Speed, with math-verify's verdicts unchanged:
 
 from __future__ import annotations
 
+import ast
 import dataclasses
-import functools
 import logging
+import operator
 import re
 import sys
-from typing import Any
+from typing import Any, Callable
 
 import sympy
 import sympy.physics.units  # noqa: F401 - simplify() imports it lazily; load it in the fork server
 from latex2sympy2_extended.math_normalization import normalize_latex
 from math_verify import LatexExtractionConfig, parse, verify
+
+from rewardkit.cache import LRUCache
 
 from .numerals import Numeral, parse_numeral
 
@@ -52,13 +61,17 @@ _LATEX_ONLY = [LatexExtractionConfig(boxed_match_priority=0)]
 _BOXED_NORMALIZATION = dataclasses.replace(_LATEX_ONLY[0].normalization_config, boxed="last")
 # Text with these may be matched by math-verify's other patterns than the plain \boxed{} one.
 _OTHER_ENVIRONMENTS = ("$", "\\(", "\\[", "\\boxed", "\\fbox")
-# A number literal, or a name without underscores: eval() of either calls nothing.
-_SAFE_LITERAL = re.compile(r"\s*(?:[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[A-Za-z][A-Za-z0-9]*)\s*")
+# A number literal, a name without underscores, or arithmetic on number literals: no name can
+# be looked up or called in the last, and the first two are single tokens.
+_SAFE_TEXT = re.compile(
+    r"\s*(?:[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[A-Za-z][A-Za-z0-9]*)\s*|(?=[^A-Za-z_]*\d)[\d.\s+\-*/()]+"
+)
 MAX_LITERAL_CHARS = 4000
+PARSE_CACHE_SIZE = 4096
 
 
 class UnsafeParseError(ValueError):
-    """Text other than a number literal or a bare name reached sympy's parse_expr."""
+    """Text other than a number literal, a bare name or plain arithmetic reached sympy's parse_expr."""
 
 
 def _importing() -> bool:
@@ -73,11 +86,79 @@ def _importing() -> bool:
     return False
 
 
+_BINARY: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+    ast.Pow: operator.pow, ast.BitXor: operator.xor,
+}  # fmt: skip
+_UNARY: dict[type, Callable[[Any], Any]] = {ast.USub: operator.neg, ast.UAdd: operator.pos}
+# The callables sympy's transformations write into the code (numbers, symbols, unevaluated ops).
+_CONSTRUCTORS = frozenset({"Integer", "Float", "Rational", "Symbol", "Add", "Mul", "Pow"})
+
+
+def _interpret(node: ast.AST, names: dict[str, Any]) -> Any:
+    """What ``eval`` of sympy's generated code would give, for the few node kinds it writes."""
+    if isinstance(node, ast.Expression):
+        return _interpret(node.body, names)
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, bool)):
+        return node.value
+    if isinstance(node, ast.Name):
+        return names[node.id]
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+        return _UNARY[type(node.op)](_interpret(node.operand, names))
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+        return _BINARY[type(node.op)](_interpret(node.left, names), _interpret(node.right, names))
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _CONSTRUCTORS:
+        args = [_interpret(a, names) for a in node.args]
+        kwargs = {k.arg: _interpret(k.value, names) for k in node.keywords if k.arg is not None}
+        return names[node.func.id](*args, **kwargs)
+    raise UnsafeParseError(f"refusing to evaluate {type(node).__name__} in parsed text")
+
+
+_sympy_names: dict[str, Any] = {}
+
+
+def _parse_expr_globals() -> dict[str, Any]:
+    """The namespace ``parse_expr`` builds when given none: sympy's names, builtin functions, max/min."""
+    if not _sympy_names:
+        import builtins
+        import types
+
+        names: dict[str, Any] = {}
+        exec("from sympy import *", names)  # a fixed import statement, not model text
+        names.update({k: v for k, v in vars(builtins).items() if isinstance(v, types.BuiltinFunctionType)})
+        names.update(max=sympy.Max, min=sympy.Min)
+        _sympy_names.update(names)
+    return _sympy_names
+
+
+def _safe_parse_expr(
+    s: str,
+    local_dict: dict[str, Any] | None = None,
+    transformations: Any = None,
+    global_dict: dict[str, Any] | None = None,
+    evaluate: bool = True,
+) -> Any:
+    """``parse_expr`` for guarded text, with the generated code interpreted rather than eval'd."""
+    import sympy.parsing.sympy_parser as sympy_parser
+
+    local_dict = {} if local_dict is None else local_dict
+    global_dict = _parse_expr_globals() if global_dict is None else global_dict
+    if transformations is None:
+        transformations = sympy_parser.standard_transformations
+    elif isinstance(transformations, str):
+        raise UnsafeParseError("named transformation groups are not supported in the workers")
+    code = sympy_parser.stringify_expr(s, local_dict, global_dict, transformations)
+    tree = sympy_parser.evaluateFalse(code) if not evaluate else ast.parse(code, mode="eval")
+    return _interpret(tree, {**global_dict, **local_dict})
+
+
 def _guarded_parse_expr(s: Any, *args: Any, **kwargs: Any) -> Any:
-    safe = isinstance(s, str) and len(s) <= MAX_LITERAL_CHARS and _SAFE_LITERAL.fullmatch(s)
-    if not safe and not _importing():
-        raise UnsafeParseError(f"refusing to parse_expr {str(s)[:80]!r}: not a number literal or a name")
-    return _original_parse_expr(s, *args, **kwargs)
+    safe = isinstance(s, str) and len(s) <= MAX_LITERAL_CHARS and _SAFE_TEXT.fullmatch(s)
+    if safe:
+        return _safe_parse_expr(s, *args, **kwargs)
+    if _importing():
+        return _original_parse_expr(s, *args, **kwargs)
+    raise UnsafeParseError(f"refusing to parse_expr {str(s)[:80]!r}: not a number literal, a name or arithmetic")
 
 
 _original_parse_expr = None
@@ -162,6 +243,12 @@ WARM_UP_PAIRS = (
     (r"2\sin x \cos x", r"\sin 2x"),
     (r"30^\circ", "30"),
     (r"\log_2 8", "3"),
+    ("2x+4y-3=0", r"y=-\frac{1}{2}x+\frac{3}{4}"),
+    ("V_{1}:V_{2}=11:21", "11:21"),
+    (r"1\leq|z|\leq 2", r"z \in [-2, -1] \cup [1, 2]"),
+    ("(p,q)=(3,2)", "(3,2)"),
+    ("a = 2, b = 7", "2, 7"),
+    (r"F_n = \sum_{k=0}^{n-1} F_k F_{n-k-1}", r"F_n = \sum_{k=0}^{n-1} F_{n-k-1} F_k"),
 )
 _warm = False
 
@@ -175,6 +262,7 @@ def warm_up() -> None:
     use_two_stage_parsing()
     for gold, prediction in WARM_UP_PAIRS:
         check(gold, prediction)
+    floor(r"\frac{1}{2}", r"so it is (3 - 1)/4, that is $\frac{1}{2}$")
     _warm = True
 
 
@@ -205,9 +293,27 @@ def numeral_to_sympy(numeral: Numeral) -> list[Any]:
     return [number, numeral.written or numeral.text()]
 
 
-@functools.lru_cache(maxsize=4096)
+_parsed = LRUCache(PARSE_CACHE_SIZE)  # answer -> what math-verify parses it to: each gold once
+_normalized = LRUCache(PARSE_CACHE_SIZE)
+_MISSING = object()
+
+
+def clear_caches() -> None:
+    """Forget parsed and normalised answers (benchmarks: no system profits from another's work)."""
+    global _parsed, _normalized
+    _parsed, _normalized = LRUCache(PARSE_CACHE_SIZE), LRUCache(PARSE_CACHE_SIZE)
+
+
 def parse_answer(answer: str) -> tuple[Any, ...]:
-    """The parsed forms of an answer string (empty when nothing could be read)."""
+    """The parsed forms of an answer string (empty when nothing could be read), cached."""
+    parsed = _parsed.get(answer, _MISSING)
+    if parsed is _MISSING:
+        parsed = _parse_answer(answer)
+        _parsed.put(answer, parsed)
+    return parsed
+
+
+def _parse_answer(answer: str) -> tuple[Any, ...]:
     numeral = parse_numeral(answer)
     if numeral is not None:
         return tuple(numeral_to_sympy(numeral))
@@ -222,12 +328,16 @@ def parse_answer(answer: str) -> tuple[Any, ...]:
     )
 
 
-@functools.lru_cache(maxsize=4096)
 def normalized(answer: str) -> str | None:
     """math-verify's normalised text of ``\\boxed{answer}``; None when other patterns could apply."""
-    if any(marker in answer for marker in _OTHER_ENVIRONMENTS) or parse_numeral(answer) is not None:
-        return None
-    return normalize_latex("\\boxed{" + answer + "}", _BOXED_NORMALIZATION)
+    norm = _normalized.get(answer, _MISSING)
+    if norm is _MISSING:
+        if any(marker in answer for marker in _OTHER_ENVIRONMENTS) or parse_numeral(answer) is not None:
+            norm = None
+        else:
+            norm = normalize_latex("\\boxed{" + answer + "}", _BOXED_NORMALIZATION)
+        _normalized.put(answer, norm)
+    return norm
 
 
 def readable(answer: str) -> bool:
@@ -262,3 +372,13 @@ def check(gold: str, prediction: str) -> bool | None:
     if not pred_parsed:
         return False
     return bool(verify(list(gold_parsed), list(pred_parsed), timeout_seconds=None))
+
+
+def floor(gold: str, completion: str) -> bool:
+    """math-verify's verdict with its own default extraction (LaTeX and expressions) over the whole
+    completion, against the gold as the caller read it."""
+    gold_parsed = parse_answer(gold)
+    if not gold_parsed:
+        return False
+    found = parse(completion, parsing_timeout=None)
+    return bool(found) and bool(verify(list(gold_parsed), found, timeout_seconds=None))

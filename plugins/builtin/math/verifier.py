@@ -1,18 +1,26 @@
 """Deciding whether an answer matches the gold answer: fast, bounded and safe.
 
-:func:`verify_answer` is the public verdict on two answer strings; the math rewards use the same
-:class:`Verifier` on whole batches. For each (gold, prediction) pair:
+:func:`verify_answer` is the public verdict on a gold answer and a prediction; the math rewards use
+the same :class:`Verifier` on whole batches. For each (gold, prediction) pair:
 
 1. answers that are too long or nested too deeply to be real answers are refused without parsing
    (a refused gold gives None, a refused prediction is wrong);
 2. when both are plain numerals (``1,234``, ``$18.00``, ``50%``, ``\\frac{1}{2}``) the verdict comes
    from :mod:`.numerals` in microseconds, without sympy;
-3. a pair seen before is answered from an LRU cache;
-4. everything else goes to a persistent pool of worker processes
+3. when both are common LaTeX forms (``3\\sqrt{13}``, ``\\frac{\\pi}{2}``, tuples, intervals, sets,
+   matrices of those) :mod:`.exact` decides them exactly, without sympy;
+4. a pair seen before is answered from an LRU cache;
+5. everything else goes to a persistent pool of worker processes
    (:mod:`rewardkit.pool`) running :func:`.symbolic.check` (math-verify's LaTeX parser
    and ``verify``), each pair under a hard time limit: a pair that runs over has its worker
    killed and is scored wrong. Identical pairs in one batch are verified once, and pairs with the
-   same gold are kept on one worker.
+   same gold are kept on one worker, which parses that gold once.
+
+**The floor**: when the prediction was found by guessing (the last number or math span, one box
+of several, nothing found) or cannot be parsed, and the verdict so far is "wrong", the worker
+also runs math-verify's own default extraction over the whole completion
+(:func:`.symbolic.floor`); if that finds the gold answer, the pair is right. So no answer that
+math-verify gets right is lost, while answers the text marks clearly are judged as marked.
 
 The gold answer always comes first: verification is not symmetric (``x = 5`` as gold accepts
 ``5``; ``5`` as gold also accepts ``x = 5``, but ``2x + 1 = 5`` does not reduce).
@@ -24,20 +32,24 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 from rewardkit.cache import LRUCache
 
-from .extractors import boxed, gsm8k, tidy, whole
-from .numerals import compare_numerals, parse_numeral
+from .exact import Exact, compare_exact, rational, read_exact
+from .extractors import DEFAULT_CHAIN, boxed, find_answer, gsm8k, tidy, whole
+from .numerals import Numeral, compare_numerals, parse_numeral
 
 if TYPE_CHECKING:  # the pool module (multiprocessing) is imported on first need
     from rewardkit.pool import Outcome, TimeLimitedPool
 
 DEFAULT_TIMEOUT = 1.0
 MAX_ANSWER_CHARS = 1000
+MAX_FLOOR_CHARS = 100_000  # longer completions get no floor (math-verify's regexes on megabytes)
+READINGS_CACHE_SIZE = 20_000
 MAX_NESTING = 50
 WORKER_MEMORY_MB = 4096
 WORKER_MODULE = "rewardkit.plugins.math.worker_preload"
@@ -48,9 +60,10 @@ class Verdict:
     """The verdict on one pair and how it was reached.
 
     ``correct`` is True or False, or None when the gold answer cannot be read. ``how`` is one of
-    ``numeral`` (fast path), ``cache``, ``sympy``, ``timeout`` (scored wrong), ``error`` (the
-    worker failed; scored wrong), ``no_answer`` (no prediction), ``refused`` (an answer too long or
-    too deeply nested to parse), ``gold_unreadable``.
+    ``numeral`` (fast path), ``exact`` (common LaTeX forms, without sympy), ``cache``, ``sympy``,
+    ``floor`` (right by math-verify's own extraction over the completion), ``timeout`` (scored
+    wrong), ``error`` (the worker failed; scored wrong), ``no_answer`` (no prediction),
+    ``refused`` (an answer too long or too deeply nested to parse), ``gold_unreadable``.
     """
 
     correct: bool | None
@@ -82,13 +95,17 @@ def refused(answer: str, max_chars: int = MAX_ANSWER_CHARS) -> bool:
 
 
 GOLD_EXTRACTORS = (gsm8k, boxed, whole)
+# Plain words with no number and no LaTeX ("forty two", "Answer is forty two."): nothing to verify
+# against. A one-word gold ("Evelyn") and text in LaTeX (\text{east}) are answers.
+_PLAIN_WORDS = re.compile(r"[A-Za-z]{2,}(?:[\s,.'-]+[A-Za-z]{2,})+[\s.]*")
 
 
 def gold_answer(gold: object) -> str | None:
     """The answer in a gold column value: after GSM8K's ``####``, else the last ``\\boxed{}``, else all of it.
 
     Numbers (a dataset column of ints) are read as their decimal text; None, NaN and other types
-    give None.
+    give None, and so does prose without a number or LaTeX (``forty two``: TRL's accuracy reward
+    skips such golds too).
     """
     if isinstance(gold, bool) or gold is None:
         return None
@@ -101,19 +118,28 @@ def gold_answer(gold: object) -> str | None:
     for extract in GOLD_EXTRACTORS:
         found = extract(gold)
         if found is not None:
-            return tidy(found)
+            answer = tidy(found)
+            return None if answer is None or _PLAIN_WORDS.fullmatch(answer) else answer
     return None
 
 
 _MISSING = object()
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What the caller's process can read of an answer without sympy."""
+
+    numeral: Numeral | None
+    exact: Exact | None
+
+
 class Verifier:
-    """Verdicts on (gold answer, predicted answer) pairs, with a cache and a worker pool.
+    """Verdicts on (gold answer, predicted answer) pairs, with caches and a worker pool.
 
     Args:
         workers: size of the worker pool (default: the CPU count). Pools are shared per size
-            within a process, started on first need (pure-numeral batches never start one).
+            within a process, started on first need (batches decided without sympy never start one).
         cache_size: (gold, prediction) verdicts kept; 0 disables the cache.
         max_answer_chars: longer answers are refused without parsing.
     """
@@ -124,86 +150,134 @@ class Verifier:
         self.workers = workers
         self.max_answer_chars = max_answer_chars
         self.cache = LRUCache(cache_size)
+        self.readings = LRUCache(READINGS_CACHE_SIZE)  # each gold (and answer) read once
 
     def pool(self) -> TimeLimitedPool:
         from rewardkit.pool import shared_pool
 
         return shared_pool(self.workers, preload=(WORKER_MODULE,), memory_limit_mb=WORKER_MEMORY_MB)
 
+    def reading(self, answer: str) -> Reading:
+        """The answer as a numeral and as an exact value (an integer or fraction numeral is both)."""
+        found = self.readings.get(answer)
+        if found is None:
+            numeral = parse_numeral(answer)
+            if numeral is None:
+                exact = read_exact(answer)
+            elif numeral.kind != "decimal" and not numeral.percent:
+                exact = rational(numeral.value)
+            else:
+                exact = None  # decimals and percentages follow math-verify's float rules: numerals only
+            found = Reading(numeral, exact)
+            self.readings.put(answer, found)
+        return found
+
     def check_many(
-        self, pairs: Sequence[tuple[str | None, str | None]], *, timeout: float = DEFAULT_TIMEOUT
+        self,
+        pairs: Sequence[tuple[str | None, str | None]],
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        floors: Sequence[tuple[str, bool] | None] | None = None,
     ) -> list[Verdict]:
-        """One :class:`Verdict` per (gold answer, predicted answer) pair; answers already extracted."""
+        """One :class:`Verdict` per (gold answer, predicted answer) pair; answers already extracted.
+
+        ``floors`` gives, per pair, None or (the whole completion, whether its answer was marked as
+        one): where the answer was guessed or cannot be parsed and is wrong, math-verify's own
+        extraction over the completion has the last word.
+        """
         verdicts: list[Verdict | None] = [None] * len(pairs)
-        jobs: dict[tuple[str, str], list[int]] = {}
-        reasons: dict[int, str] = {}
+        jobs: dict[tuple[str, str, str | None, bool], list[int]] = {}
         for i, (gold, pred) in enumerate(pairs):
-            verdict, job, reason = self._decide_locally(gold, pred)
+            floor = floors[i] if floors is not None else None
+            if floor is not None and len(floor[0]) > MAX_FLOOR_CHARS:
+                floor = None
+            verdict, job = self._decide_locally(gold, pred, floor)
             if verdict is not None:
                 verdicts[i] = verdict
             else:
                 jobs.setdefault(job, []).append(i)
-                reasons[i] = reason
         if jobs:
             # The gold is the affinity key: its pairs stay on one worker, which parses it once.
-            outcomes = self.pool().map(_check_in_worker, list(jobs), timeout=timeout, affinity=[g for g, _ in jobs])
-            for ((gold, pred), indices), outcome in zip(jobs.items(), outcomes):
-                verdict = self._from_outcome(gold, pred, outcome)
-                for i in indices:
-                    if verdict.how == "no_answer":
-                        verdicts[i] = Verdict(False, reasons[i])
-                    else:
-                        verdicts[i] = verdict
+            outcomes = self.pool().map(_check_in_worker, list(jobs), timeout=timeout, affinity=[j[0] for j in jobs])
+            for job, outcome in zip(jobs, outcomes):
+                verdict = self._from_outcome(job[0], job[1], outcome)
+                for i in jobs[job]:
+                    verdicts[i] = verdict
         return verdicts  # type: ignore[return-value]
 
+    def verify_texts(
+        self, pairs: Iterable[tuple[object, object]], *, timeout: float = DEFAULT_TIMEOUT
+    ) -> list[Verdict]:
+        """Verdicts on (gold column value, prediction text) pairs: the gold read as
+        :func:`gold_answer` reads it, the answer found as the reward's default extractors find it."""
+        golds, found, floors = [], [], []
+        for gold, prediction in pairs:
+            golds.append(gold_answer(gold))
+            answer = find_answer(prediction, DEFAULT_CHAIN) if isinstance(prediction, str) else None
+            found.append(None if answer is None else answer.answer)
+            floors.append(None if answer is None else (prediction, answer.sure))
+        return self.check_many(list(zip(golds, found)), timeout=timeout, floors=floors)
+
     def _decide_locally(
-        self, gold: str | None, pred: str | None
-    ) -> tuple[Verdict | None, tuple[str, str], str]:
-        """A verdict reached without sympy, or the job for a worker (and why a wrong one is wrong)."""
+        self, gold: str | None, pred: str | None, floor: tuple[str, bool] | None
+    ) -> tuple[Verdict | None, tuple[str, str, str | None, bool]]:
+        """A verdict reached without sympy, or the job for a worker."""
+        no_job = ("", "", None, True)
         if gold is None or refused(gold, self.max_answer_chars):
-            return Verdict(None, "gold_unreadable"), ("", ""), ""
-        gold_numeral = parse_numeral(gold)
-        reason = "no_answer"
+            return Verdict(None, "gold_unreadable"), no_job
         if pred is not None and refused(pred, self.max_answer_chars):
-            pred, reason = None, "refused"
+            return Verdict(False, "refused"), no_job
+        floor_text, sure = floor if floor is not None else (None, True)
+        gold_reading = self.reading(gold)
         if pred is None:
-            if gold_numeral is not None:
-                return Verdict(False, reason), ("", ""), reason
-            pred = ""  # the worker still tells a readable gold (wrong) from an unreadable one (None)
-        elif gold_numeral is not None:
-            pred_numeral = parse_numeral(pred)
-            if pred_numeral is not None:
-                verdict = compare_numerals(gold_numeral, pred_numeral)
-                if verdict is not None:
-                    return Verdict(verdict, "numeral"), ("", ""), reason
-        cached = self.cache.get((gold, pred), _MISSING)
-        if cached is not _MISSING:
-            if cached is None:
-                return Verdict(None, "gold_unreadable"), ("", ""), reason
-            if not pred:
-                return Verdict(False, reason), ("", ""), reason
-            return Verdict(bool(cached), "cache"), ("", ""), reason
-        return None, (gold, pred), reason
+            if gold_reading.numeral is not None and floor_text is None:
+                return Verdict(False, "no_answer"), no_job
+            # The worker tells a readable gold (wrong) from an unreadable one (None), and floors.
+            return None, (gold, "", floor_text, False)
+        how, verdict = "", None
+        pred_reading = self.reading(pred)
+        if gold_reading.numeral is not None and pred_reading.numeral is not None:
+            how, verdict = "numeral", compare_numerals(gold_reading.numeral, pred_reading.numeral)
+        elif gold_reading.exact is not None and pred_reading.exact is not None:
+            how, verdict = "exact", compare_exact(gold_reading.exact, pred_reading.exact)
+        if verdict is None:
+            cached = self.cache.get((gold, pred), _MISSING)
+            if cached is not _MISSING:
+                own, pred_readable = cached
+                if own is None:
+                    return Verdict(None, "gold_unreadable"), no_job
+                how, verdict = "cache", own
+                sure = sure and pred_readable
+        if verdict is True or (verdict is False and (floor_text is None or sure)):
+            return Verdict(verdict, how), no_job
+        return None, (gold, pred, floor_text, sure)
 
     def _from_outcome(self, gold: str, pred: str, outcome: Outcome) -> Verdict:
         if outcome.timed_out:
             return Verdict(False, "timeout")
         if outcome.error is not None:
             return Verdict(False, "error", outcome.error)
-        correct = outcome.value
-        self.cache.put((gold, pred), correct)
-        if correct is None:
+        own, pred_readable, floored = outcome.value
+        self.cache.put((gold, pred), (own, pred_readable))
+        if own is None:
             return Verdict(None, "gold_unreadable")
+        if floored:
+            return Verdict(True, "floor")
         if not pred:
             return Verdict(False, "no_answer")
-        return Verdict(bool(correct), "sympy")
+        return Verdict(bool(own), "sympy")
 
 
-def _check_in_worker(gold: str, pred: str) -> bool | None:
-    """The task the workers run (imports sympy there, never in the caller)."""
-    from .symbolic import check
+def _check_in_worker(gold: str, pred: str, floor_text: str | None, sure: bool) -> tuple[bool | None, bool, bool]:
+    """The task the workers run (imports sympy there, never in the caller): the verdict, whether
+    the prediction parsed to mathematics (not just math-verify's fallback string), and whether
+    the floor found the answer."""
+    from .symbolic import check, floor, parse_answer
 
-    return check(gold, pred)
+    own = check(gold, pred)
+    pred_readable = bool(pred) and any(not isinstance(p, str) for p in parse_answer(pred))
+    floored = own is False and floor_text is not None and not (sure and pred_readable) and floor(gold, floor_text)
+    return own, pred_readable, floored
 
 
 _default_verifier: Verifier | None = None
@@ -229,27 +303,27 @@ def default_verifier() -> Verifier:
 
 
 def verify_answer(gold: str, prediction: str, *, timeout: float = DEFAULT_TIMEOUT) -> bool | None:
-    """Whether ``prediction`` is the same answer as ``gold``; None when the gold cannot be read.
+    """Whether ``prediction`` gives the same answer as ``gold``; None when the gold cannot be read.
 
-    The same verdict the ``math_correctness`` reward gives, on answer strings. ``gold`` may be a
-    bare answer (``\\frac{1}{2}``), a GSM8K solution (``…#### 1,234``) or a MATH solution (its last
-    ``\\boxed{}``); ``prediction`` is an answer (a ``\\boxed{}`` in it is unwrapped; to score a whole
-    completion, use the reward, which first extracts the answer). The gold comes first:
-    verification is not symmetric. A verification that runs past ``timeout`` seconds is stopped
-    and counts as False.
+    The same verdict the ``math_correctness`` reward gives. ``gold`` may be a bare answer
+    (``\\frac{1}{2}``), a GSM8K solution (``…#### 1,234``) or a MATH solution (its last
+    ``\\boxed{}``); ``prediction`` may be an answer or a whole completion, read with the reward's
+    default extractors (and, where those guess, math-verify's own extraction as the floor). The
+    gold comes first: verification is not symmetric. A verification that runs past ``timeout``
+    seconds is stopped and counts as False.
 
     >>> verify_answer("#### 1,234", "$1,234.00")
     True
     >>> verify_answer(r"\\frac{1}{2}", "0.5"), verify_answer("1/2", "50%"), verify_answer("12", "13")
     (True, True, False)
+    >>> verify_answer("12", "Final answer: the smallest $k$ is 12.")
+    True
     """
-    pred = tidy(prediction) if isinstance(prediction, str) else None
-    return default_verifier().check_many([(gold_answer(gold), pred)], timeout=timeout)[0].correct
+    return verify_answers([(gold, prediction)], timeout=timeout)[0]
 
 
 def verify_answers(
     pairs: Iterable[tuple[str, str]], *, timeout: float = DEFAULT_TIMEOUT
 ) -> list[bool | None]:
     """:func:`verify_answer` for many pairs at once (verified in parallel in the worker pool)."""
-    prepared = [(gold_answer(g), tidy(p) if isinstance(p, str) else None) for g, p in pairs]
-    return [v.correct for v in default_verifier().check_many(prepared, timeout=timeout)]
+    return [v.correct for v in default_verifier().verify_texts(pairs, timeout=timeout)]
