@@ -266,3 +266,10 @@ def test_without_matplotlib_the_report_names_the_extra_and_writes_nothing(tmp_pa
     assert "pip install 'rewardkit[diagnose]' (or pass --no-plots)" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
     assert main(["diagnose", str(path), "--out", str(tmp_path / "o"), "--no-plots"]) == 0
+
+
+def test_a_number_copied_from_prose_is_found_whatever_punctuation_follows_it(tmp_path):
+    prompt = "A venue charges a flat fee of $200, the other $25 per guest. How many guests make them equal?"
+    rows = [{"prompt": prompt, "completion": XML.format(r="The fee is 200.", a=a), "answer": "#### 10"} for a in ("200", "10")]
+    result = diagnose(load(scored_file(tmp_path, [], rows)), second_opinion=False)
+    assert [(s["row"], s["kinds"]) for s in result["suspects"]["all"]] == [(0, ["answer_from_prompt"])]

@@ -55,7 +55,7 @@ LANGUAGE_PARAMS = {"chunk_length": 0, "min_length": 8}  # one sentence per segme
 NEAR_LONGEST = 0.9  # without a truncation flag: within 10% of the longest completion
 ANSWER_TAG = "answer"
 MAX_ANSWERS = 20
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+_NUMBER = re.compile(r"-?\d+(?:,\d{3})*(?:\.\d+)?")  # 1,234.5; not the comma after "$200,"
 _OPEN_TAG = re.compile(r"<(/?)([A-Za-z][\w-]*)>")
 
 
