@@ -170,6 +170,26 @@ def brief(result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def run_summary(run: Path) -> dict[str, Any] | None:
+    """The run's own record (summary.json): steps, times, first and last means."""
+    path = run / "summary.json"
+    if not path.is_file():
+        return None
+    summary = json.loads(path.read_text())
+    return {k: summary.get(k) for k in ("steps", "train_seconds", "wall_seconds", "rewards", "first_last")}
+
+
+def copied_answers(result: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """The answers flagged as copied from the prompt, counted per extractor that read them."""
+    found: dict[str, Counter] = {}
+    for suspect in result["suspects"]["all"]:
+        for kind, reason in zip(suspect["kinds"], suspect["reasons"]):
+            m = re.match(r"answer '(.*)' \(read by (\w+)\)", reason)
+            if kind == "answer_from_prompt" and m:
+                found.setdefault(m.group(2), Counter())[m.group(1)] += 1
+    return {by: dict(c.most_common()) for by, c in found.items()}
+
+
 def markdown(results: dict[str, Any]) -> str:
     corpus = results["gsm8k_corpus"]
     lines = [
@@ -199,8 +219,12 @@ def markdown(results: dict[str, Any]) -> str:
     if results.get("run"):
         run = results["run"]
         d = run["diagnosis"]
+        trained = run["summary"] or {}
+        means = (trained.get("first_last") or {}).get("components", {}).get("total", {})
         lines += ["## A training run", "", f"`{run['path']}` ({d['input']['rows']} logged completions, "
-                  f"{d['input']['groups_of_two_or_more']} prompt groups), diagnosed in {run['diagnose_seconds']:.1f} s.", "",
+                  f"{d['input']['groups_of_two_or_more']} prompt groups), diagnosed in {run['diagnose_seconds']:.1f} s. "
+                  f"The run: {trained.get('steps')} steps, {trained.get('train_seconds')} s of training (its summary.json); "
+                  f"mean total reward {means.get('first')} over its first steps, {means.get('last')} over its last.", "",
                   "| component | weight | mean | at max | no-signal groups | variance share | r(length) |",
                   "| --- | --- | --- | --- | --- | --- | --- |"]
         for n, c in d["components"].items():
@@ -208,6 +232,10 @@ def markdown(results: dict[str, Any]) -> str:
                          f"{_p(c['variance_share'])} | {_f(c['length_correlation'])} |")
         lines += ["", "Findings and flags:", ""] + [f"- {f}" for f in d["findings"]]
         lines += ["", f"Suspects: {d['suspects']['rows']} rows ({', '.join(f'{k} {n}' for k, n in d['suspects']['counts'].items() if n) or 'none'})."]
+        for by, answers in run["copied_answers"].items():
+            lines.append(f"Answers copied from the prompt, read by `{by}`: {sum(answers.values())} ({answers}).")
+        cut = {s: v for s, v in run["truncated_share_per_step"].items() if v is not None}
+        lines.append("Share cut at the length limit per step: " + ", ".join(f"{s}: {v:.0%}" for s, v in cut.items()) + ".")
         for name, o in d["second_opinions"].items():
             lines.append(f"Second opinion on `{name}`: {o['agree']} of {o['judged']} agree.")
         lines += ["", f"Browser check: {run['browser']}", ""]
@@ -251,7 +279,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.run:
         result, seconds = diagnose_into(args.run, args.work / "run")
         png = args.work / "run_report.png"
+        curves = result["training"]["curves"]
         results["run"] = {"path": str(args.run), "diagnose_seconds": round(seconds, 1), "diagnosis": brief(result),
+                          "copied_answers": copied_answers(result), "summary": run_summary(args.run),
+                          "truncated_share_per_step": dict(zip(curves["steps"], curves["truncated_share"])),
                           "browser": browser_check(args.work / "run" / "report.html", png)}
         if args.docs:
             docs = REPO / "docs" / "diagnostics"
