@@ -103,11 +103,12 @@ def build_corpus(data: Path, problems: int, seed: int) -> list[dict[str, Any]]:
 
 def score_corpus(rows: list[dict[str, Any]], path: Path) -> float:
     from rewardkit.composition_loader import load_composition
-    from rewardkit.row_scoring import annotated_rows, score_rows
+    from rewardkit.row_scoring import row_records, score_rows
 
     started = time.perf_counter()
-    annotated = annotated_rows(rows, score_rows(load_composition("gsm8k"), rows), "rewardkit")
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in annotated), encoding="utf-8")
+    records = row_records(score_rows(load_composition("gsm8k"), rows))
+    path.write_text("".join(json.dumps({**row, "rewardkit": record}, ensure_ascii=False) + "\n"
+                            for row, record in zip(rows, records)), encoding="utf-8")
     return time.perf_counter() - started
 
 

@@ -3,8 +3,9 @@
 Each subcommand is a module with ``HELP`` (one line), ``add_arguments(parser)`` and
 ``run(args) -> int``; its docstring is the command's description. A command reports a mistake
 by raising :class:`~rewardkit.errors.RewardkitError`; :func:`main` prints it in one line and
-exits with status 2. Command modules import their heavy dependencies (trl, torch) only in ``run``.
-An option no command knows is reported with the nearest known one of that command.
+exits with status 2 (Ctrl-C: one line and status 130). Command modules import their heavy
+dependencies (trl, torch) only in ``run``. An option no command knows is reported with the
+nearest known one of that command.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "check": "rewardkit.commands.check",
     "score": "rewardkit.commands.score",
     "diagnose": "rewardkit.commands.diagnose",
+    "serve": "rewardkit.commands.serve",
     "train": "rewardkit.trainers.commands.train",
     "eval": "rewardkit.trainers.commands.evaluate",
     "rm-train": "rewardkit.trainers.commands.rm_train",
@@ -105,6 +107,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (RewardkitError, FileNotFoundError) as exc:
         print(f"rewardkit {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"rewardkit {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

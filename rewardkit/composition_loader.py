@@ -2,7 +2,7 @@
 
 A composition spec is a preset name, a YAML file path, a list of entries, or a mapping::
 
-    extends: gsm8k              # optional: start from a preset shipped in rewardkit/presets/
+    extends: gsm8k              # optional: start from a preset, or a YAML file (relative to this one)
     remove: [int_answer]        # optional: drop entries of the preset (by name or alias)
     weights: {strict_format: 0} # optional: reweight entries (0 = logged, not trained on)
     rewards:                    # entries; one whose name/alias matches a preset entry updates it
@@ -12,11 +12,14 @@ A composition spec is a preset name, a YAML file path, a list of entries, or a m
         params: {ideal: 200}
         on_error: 0.0           # optional: score of a sample whose scoring raised ("raise" to re-raise)
 
-Errors name the source (file or preset), the entry and the key.
+Errors name the source (file or preset), the entry and the key. Two entries of one ``rewards``
+list with the same name (and no alias) or the same alias are refused, naming both; a cycle of
+``extends`` is refused, naming the chain. Checking takes time linear in the number of entries.
 """
 
 from __future__ import annotations
 
+import math
 from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
@@ -28,6 +31,8 @@ from .yaml_file import read_yaml
 
 ENTRY_KEYS = ("name", "weight", "params", "alias", "on_error")
 SPEC_KEYS = ("extends", "rewards", "remove", "weights", "description")
+MAX_EXTENDS = 32  # files and presets one composition may chain through ``extends``
+SHOWN_KEYS = 20  # entry names listed in an error message
 
 
 def preset_names() -> list[str]:
@@ -46,29 +51,45 @@ def read_preset(name: str) -> Any:
 def load_composition(source: Any, registry: Registry | None = None) -> Composition:
     """Build a :class:`Composition` from a preset name, YAML path, list of entries or mapping."""
     registry = registry or default_registry()
-    entries = _resolve(source, registry, depth=0)
+    entries = _resolve(source, registry, chain=(), base=None)
     return Composition([_component(e, where, registry) for e, where in entries])
 
 
-def _resolve(source: Any, registry: Registry, depth: int) -> list[tuple[dict, str]]:
-    """Flatten a spec (following ``extends``) into (entry, where) pairs."""
-    if depth > 8:
-        raise ConfigError("presets extend each other too deeply (a cycle?)")
+def _resolve(source: Any, registry: Registry, chain: tuple[str, ...], base: Path | None) -> list[tuple[dict, str]]:
+    """Flatten a spec (following ``extends``) into (entry, where) pairs.
+
+    ``chain`` holds the files and presets being resolved (to refuse a cycle); ``base`` is the
+    folder of the file whose ``extends`` named ``source`` (a relative path is relative to it).
+    """
     if isinstance(source, Path) or (isinstance(source, str) and source not in preset_names()):
-        path = Path(source)
+        path = Path(source) if base is None else base / source
         if not path.exists():
             raise ConfigError(
-                f"'{source}' is neither a preset ({', '.join(preset_names())}) nor an existing file"
+                f"'{path}' is neither a preset ({', '.join(preset_names())}) nor an existing file"
             )
-        return _resolve_spec(read_yaml(path), str(path), registry, depth)
+        name = str(path.resolve())
+        _check_chain(chain, name, str(path))
+        return _resolve_spec(read_yaml(path), str(path), registry, (*chain, name), path.resolve().parent)
     if isinstance(source, str):
-        return _resolve_spec(read_preset(source), f"preset '{source}'", registry, depth)
-    return _resolve_spec(source, "composition", registry, depth)
+        name = f"preset '{source}'"
+        _check_chain(chain, name, name)
+        return _resolve_spec(read_preset(source), name, registry, (*chain, name), None)
+    return _resolve_spec(source, "composition", registry, chain, None)
 
 
-def _resolve_spec(spec: Any, where: str, registry: Registry, depth: int) -> list[tuple[dict, str]]:
+def _check_chain(chain: tuple[str, ...], name: str, shown: str) -> None:
+    if name in chain:
+        cycle = " -> ".join([*chain[chain.index(name) :], name])
+        raise ConfigError(f"{chain[-1]}: 'extends: {shown}' makes a cycle: {cycle}")
+    if len(chain) >= MAX_EXTENDS:
+        raise ConfigError(f"{chain[-1]}: 'extends' chains through more than {MAX_EXTENDS} files and presets")
+
+
+def _resolve_spec(
+    spec: Any, where: str, registry: Registry, chain: tuple[str, ...], base: Path | None
+) -> list[tuple[dict, str]]:
     if isinstance(spec, str):
-        return _resolve(spec, registry, depth + 1)
+        return _resolve(spec, registry, chain, base)
     if isinstance(spec, list):
         spec = {"rewards": spec}
     if not isinstance(spec, Mapping):
@@ -77,47 +98,53 @@ def _resolve_spec(spec: Any, where: str, registry: Registry, depth: int) -> list
     if unknown:
         raise ConfigError(f"{where}: unknown key '{unknown[0]}' (valid: {', '.join(SPEC_KEYS)})")
 
-    entries: list[tuple[dict, str]] = []
+    entries: dict[str, tuple[dict, str]] = {}  # by name or alias, in order
     if spec.get("extends") is not None:
         if not isinstance(spec["extends"], str):
             raise ConfigError(f"{where}: 'extends' must be a preset name or file path")
-        entries = _resolve(spec["extends"], registry, depth + 1)
+        entries = {_key(e): (e, w) for e, w in _resolve(spec["extends"], registry, chain, base)}
 
     for name in _string_list(spec.get("remove"), where, "remove"):
-        kept = [(e, w) for e, w in entries if _key(e) != name]
-        if len(kept) == len(entries):
+        if entries.pop(name, None) is None:
             raise ConfigError(f"{where}: remove: no entry '{name}' to remove (entries: {_keys(entries)})")
-        entries = kept
 
     rewards = spec.get("rewards")
     if rewards is None:
         rewards = []
     if not isinstance(rewards, list):
         raise ConfigError(f"{where}: 'rewards' must be a list of entries")
+    here: dict[str, str] = {}  # key -> label of the entry of this list that has it
     for i, raw in enumerate(rewards):
-        entry = _check_entry(raw, f"{where}: rewards[{i}]")
-        match = [j for j, (e, _) in enumerate(entries) if _key(e) == _key(entry)]
-        if match:
-            base, _ = entries[match[0]]
-            merged = {**base, **{k: v for k, v in entry.items() if k != "params"}}
-            merged["params"] = {**base.get("params", {}), **entry.get("params", {})}
-            entries[match[0]] = (merged, f"{where}: rewards[{i}]")
+        label = f"{where}: rewards[{i}]"
+        entry = _check_entry(raw, label)
+        key = _key(entry)
+        if key in here:
+            what = "alias" if entry.get("alias") else "reward"
+            raise ConfigError(
+                f"{label} ({entry['name']}) and {here[key]} are the same {what} '{key}'; "
+                "give one of them a different alias"
+            )
+        here[key] = f"rewards[{i}] ({entry['name']})"
+        if key in entries:  # updates the entry it inherited
+            base_entry, _ = entries[key]
+            merged = {**base_entry, **{k: v for k, v in entry.items() if k != "params"}}
+            merged["params"] = {**base_entry.get("params", {}), **entry.get("params", {})}
+            entries[key] = (merged, label)
         else:
-            entries.append((entry, f"{where}: rewards[{i}]"))
+            entries[key] = (entry, label)
 
     weights = spec.get("weights") or {}
     if not isinstance(weights, Mapping):
         raise ConfigError(f"{where}: 'weights' must map entry names to numbers")
     for name, weight in weights.items():
-        match = [j for j, (e, _) in enumerate(entries) if _key(e) == name]
-        if not match:
+        if name not in entries:
             raise ConfigError(f"{where}: weights: no entry '{name}' (entries: {_keys(entries)})")
-        entry, origin = entries[match[0]]
-        entries[match[0]] = ({**entry, "weight": weight}, origin)
+        entry, origin = entries[name]
+        entries[name] = ({**entry, "weight": _weight(weight, f"{where}: weights: {name}")}, origin)
 
     if not entries:
         raise ConfigError(f"{where}: the composition has no rewards")
-    return entries
+    return list(entries.values())
 
 
 def _check_entry(raw: Any, where: str) -> dict:
@@ -135,14 +162,20 @@ def _check_entry(raw: Any, where: str) -> dict:
         raise ConfigError(f"{label}: 'params' must be a mapping")
     if raw.get("alias") is not None and not isinstance(raw["alias"], str):
         raise ConfigError(f"{label}: 'alias' must be a string")
+    if "weight" in raw:
+        _weight(raw["weight"], f"{label}: key 'weight'")
     return {**raw, "params": dict(raw.get("params") or {})}
+
+
+def _weight(value: Any, label: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(f"{label} must be a finite number, got {value!r}")
+    return float(value)
 
 
 def _component(entry: dict, where: str, registry: Registry) -> Component:
     label = f"{where} ({entry['name']})"
     weight = entry.get("weight", 1.0)
-    if isinstance(weight, bool) or not isinstance(weight, (int, float)):
-        raise ConfigError(f"{label}: key 'weight' must be a number, got {weight!r}")
     try:
         reward = registry.reward(
             entry["name"], entry["params"], alias=entry.get("alias"), on_error=entry.get("on_error")
@@ -156,8 +189,9 @@ def _key(entry: Mapping) -> str:
     return entry.get("alias") or entry["name"]
 
 
-def _keys(entries: list[tuple[dict, str]]) -> str:
-    return ", ".join(_key(e) for e, _ in entries) or "none"
+def _keys(entries: Mapping[str, Any]) -> str:
+    shown = ", ".join(list(entries)[:SHOWN_KEYS]) or "none"
+    return shown if len(entries) <= SHOWN_KEYS else f"{shown} and {len(entries) - SHOWN_KEYS} more"
 
 
 def _string_list(value: Any, where: str, key: str) -> list[str]:

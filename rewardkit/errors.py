@@ -10,7 +10,11 @@ class ParamsError(RewardkitError, ValueError):
 
 
 class MissingColumnError(RewardkitError, KeyError):
-    """A reward needs a dataset column that the batch does not carry."""
+    """A reward needs a dataset column that the batch does not carry; ``column`` names it."""
+
+    def __init__(self, message: str, column: str | None = None) -> None:
+        super().__init__(message)
+        self.column = column
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
@@ -30,3 +34,7 @@ class DuplicateNameError(RewardkitError, ValueError):
 
 class ConfigError(RewardkitError, ValueError):
     """A YAML or mapping composition is invalid."""
+
+
+class MissingDependencyError(RewardkitError, ImportError):
+    """A package that an optional part of rewardkit needs is not installed (the message names the extra)."""

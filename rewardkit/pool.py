@@ -24,7 +24,14 @@ Design:
 - each worker can get an address-space limit (``memory_limit_mb``), so a runaway computation
   hits MemoryError instead of the machine's memory;
 - a worker that dies (segfault, MemoryError in the C stack) is replaced and its task reported as
-  an error; a pool whose workers cannot start at all raises :class:`WorkerPoolError`.
+  an error; a pool whose workers cannot start at all raises :class:`WorkerPoolError`;
+- a pool's default size is this process's share of the machine (:func:`default_pool_size`):
+  ``$REWARDKIT_POOL_SIZE``, else the CPUs divided among the processes started together on this
+  machine (``LOCAL_WORLD_SIZE``, set by torchrun and ``accelerate launch``), so eight training
+  ranks on one node do not start eight pools of every core;
+- workers die with the process that owns the pool, even when it is killed (SIGKILL, SIGTERM) in
+  the middle of a task: see :func:`_die_with_owner`. :func:`close_shared_pools` (run at exit)
+  also stops the fork server and resource tracker that the pools started.
 
 Unlike plain ``multiprocessing``, workers do not re-import the caller's ``__main__`` module: a
 training script without an ``if __name__ == "__main__":`` guard is not re-run in every worker.
@@ -35,13 +42,16 @@ from __future__ import annotations
 
 import atexit
 import collections
+import ctypes
 import importlib
 import itertools
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
+import weakref
 from concurrent.futures import Future
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -52,6 +62,8 @@ from .errors import RewardkitError
 AFFINITY_SCAN = 256  # queued tasks looked at when choosing one for a worker by affinity
 START_TIMEOUT = 120.0  # seconds a new worker may take to start before the pool gives up on it
 MAX_START_FAILURES = 3  # consecutive workers that die while starting before the pool fails
+STOP_WAIT = 2.0  # seconds close_shared_pools waits for the fork server and resource tracker to exit
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 class WorkerPoolError(RewardkitError, RuntimeError):
@@ -82,6 +94,22 @@ def cpu_count() -> int:
     return os.cpu_count() or 1
 
 
+POOL_SIZE_ENV = "REWARDKIT_POOL_SIZE"
+
+
+def default_pool_size() -> int:
+    """Workers of a pool created without a size: ``$REWARDKIT_POOL_SIZE``, else the CPU count
+    divided by ``$LOCAL_WORLD_SIZE`` (the processes torchrun started on this machine), at least 1."""
+    value = os.environ.get(POOL_SIZE_ENV, "").strip()
+    if value:
+        if not value.isdigit() or int(value) < 1:
+            raise WorkerPoolError(f"{POOL_SIZE_ENV} must be a whole number of at least 1, got {value!r}")
+        return int(value)
+    local = os.environ.get("LOCAL_WORLD_SIZE", "").strip()
+    share = int(local) if local.isdigit() and int(local) > 0 else 1
+    return max(1, cpu_count() // share)
+
+
 _forked = False  # this process is a fork of the one that imported this module
 
 
@@ -101,8 +129,45 @@ def default_start_method() -> str:
 # -- the worker side ----------------------------------------------------------------------------
 
 
-def _worker_main(conn: Connection, preload: Sequence[str], memory_limit_mb: int | None) -> None:
+def _die_with_owner(lifeline: Connection) -> None:
+    """Make this worker exit when the process that owns the pool does, however that one ends.
+
+    A killed owner runs no cleanup, and a worker busy in a task does not read its pipe, so:
+
+    - Linux: the kernel sends SIGKILL when the worker's parent exits (``PR_SET_PDEATHSIG``). The
+      parent is the fork server, which exits when every holder of its "alive" pipe has: the owner,
+      and each worker, which is why the worker closes its copy here. This holds even in C code
+      that never releases the GIL (sympy's big integers).
+    - Everywhere: a thread waits on ``lifeline``, a pipe whose only write end the owner holds,
+      and exits the process when it closes (at the next GIL switch).
+    """
+    from multiprocessing import forkserver
+
+    server = forkserver._forkserver
+    if getattr(server, "_forkserver_alive_fd", None) is not None:  # a fork-server child holds a copy
+        os.close(server._forkserver_alive_fd)
+        server._forkserver_alive_fd = None
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):  # pragma: no cover - no prctl in this libc
+            pass
+    threading.Thread(target=_exit_when_closed, args=(lifeline,), name="rewardkit-lifeline", daemon=True).start()
+
+
+def _exit_when_closed(lifeline: Connection) -> None:
+    try:
+        lifeline.recv_bytes()  # the owner never writes: this returns when its end closes
+    except (EOFError, OSError):
+        pass
+    os._exit(0)
+
+
+def _worker_main(
+    conn: Connection, lifeline: Connection, preload: Sequence[str], memory_limit_mb: int | None
+) -> None:
     """Run tasks from ``conn`` until it closes: receive ``(fn, args)``, send ``(ok, value)``."""
+    _die_with_owner(lifeline)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     if memory_limit_mb:
         try:
@@ -208,7 +273,7 @@ class TimeLimitedPool:
     """Worker processes that run module-level functions, each call with a hard time limit.
 
     Args:
-        size: number of worker processes (default: the CPU count).
+        size: number of worker processes (default: :func:`default_pool_size`).
         preload: modules imported in the fork server and in every worker before it takes tasks;
             a module's ``worker_setup()`` function, if it has one, runs in each worker.
         start_method: ``forkserver`` (default where available) or ``spawn``.
@@ -228,7 +293,7 @@ class TimeLimitedPool:
         start_method: str | None = None,
         memory_limit_mb: int | None = None,
     ) -> None:
-        self.size = max(1, size or cpu_count())
+        self.size = max(1, size or default_pool_size())
         self.preload = tuple(preload)
         self.start_method = start_method or default_start_method()
         self.memory_limit_mb = memory_limit_mb
@@ -238,11 +303,13 @@ class TimeLimitedPool:
         self._pending: collections.deque[_Task] = collections.deque()
         self._workers: list[_Worker] = []
         self._wake_r, self._wake_w = multiprocessing.Pipe(duplex=False)
+        self._lifeline_r, self._lifeline_w = multiprocessing.Pipe(duplex=False)  # see _die_with_owner
         self._thread: threading.Thread | None = None
         self._closed = False
         self._failure: str | None = None
         self._start_failures = 0
         self._pid = os.getpid()
+        _open_pools.add(self)
 
     # -- public API ------------------------------------------------------------------------------
 
@@ -318,8 +385,9 @@ class TimeLimitedPool:
         for worker in workers:
             worker.process.join(timeout=max(0.0, end - time.monotonic()))
             worker.kill()
-        for conn in (self._wake_r, self._wake_w):
+        for conn in (self._wake_r, self._wake_w, self._lifeline_r, self._lifeline_w):
             conn.close()
+        _open_pools.discard(self)
 
     @property
     def closed(self) -> bool:
@@ -373,11 +441,12 @@ class TimeLimitedPool:
         parent, child = self._ctx.Pipe(duplex=True)
         process = self._ctx.Process(
             target=_worker_main,
-            args=(child, self.preload, self.memory_limit_mb),
+            args=(child, self._lifeline_r, self.preload, self.memory_limit_mb),
             name="rewardkit-worker",
             daemon=True,
         )
         _install_preparation_hook()
+        _note_servers_started_here(self.start_method)
         _spawning.active = True
         try:
             process.start()
@@ -548,7 +617,7 @@ def shared_pool(
     memory_limit_mb: int | None = None,
 ) -> TimeLimitedPool:
     """The process-wide pool for these settings, created on first use (and again after a fork)."""
-    key = (max(1, size or cpu_count()), tuple(preload), memory_limit_mb)
+    key = (max(1, size or default_pool_size()), tuple(preload), memory_limit_mb)
     with _shared_lock:
         pool = _shared.get(key)
         if pool is None or pool.closed or pool._failure is not None or pool._pid != os.getpid():
@@ -564,20 +633,79 @@ def shared_pools() -> list[TimeLimitedPool]:
 
 
 def close_shared_pools() -> None:
-    """Close every shared pool of this process (runs at interpreter exit)."""
+    """Close every shared pool of this process (runs at interpreter exit); when no pool of this
+    process is left open, also stop the fork server and resource tracker if the pools started
+    them, so that nothing of rewardkit's outlives the call."""
     with _shared_lock:
         pools = [p for p in _shared.values() if p._pid == os.getpid()]
         _shared.clear()
     for pool in pools:
         pool.close()
+    if not any(p._pid == os.getpid() for p in _open_pools):
+        _stop_servers_started_here()
+
+
+# -- the fork server and resource tracker ----------------------------------------------------------
+
+_open_pools: weakref.WeakSet[TimeLimitedPool] = weakref.WeakSet()
+_servers_started_here: set[str] = set()  # "forkserver", "resource_tracker": started by a pool
+
+
+def _note_servers_started_here(start_method: str) -> None:
+    """Remember which of multiprocessing's helper processes the next worker start will launch."""
+    from multiprocessing import forkserver, resource_tracker
+
+    if start_method == "forkserver":
+        if getattr(forkserver._forkserver, "_forkserver_pid", 0) is None:
+            _servers_started_here.add("forkserver")
+        if getattr(resource_tracker._resource_tracker, "_pid", 0) is None:
+            _servers_started_here.add("resource_tracker")
+
+
+def _stop_servers_started_here() -> None:
+    """Ask the fork server and resource tracker the pools started to exit, by closing this
+    process's end of their pipes, and reap them (waiting at most STOP_WAIT seconds: a process
+    forked from this one may still hold a copy of a pipe, and then it exits with that process).
+    multiprocessing starts them again when something needs them."""
+    from multiprocessing import forkserver, resource_tracker
+
+    stops = {
+        "forkserver": (forkserver._forkserver, "_forkserver_alive_fd", "_forkserver_pid"),
+        "resource_tracker": (resource_tracker._resource_tracker, "_fd", "_pid"),
+    }
+    end = time.monotonic() + STOP_WAIT
+    for name in sorted(_servers_started_here):
+        server, fd_name, pid_name = stops[name]
+        with server._lock:
+            fd, pid = getattr(server, fd_name, None), getattr(server, pid_name, None)
+            if fd is None or pid is None:
+                continue
+            os.close(fd)
+            setattr(server, fd_name, None)
+            setattr(server, pid_name, None)
+            if name == "forkserver":
+                server._forkserver_address = None  # an abstract socket on Linux: nothing to unlink
+        _servers_started_here.discard(name)
+        while time.monotonic() < end:
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0]:
+                    break
+            except ChildProcessError:
+                break
+            time.sleep(0.01)
 
 
 def _forget_pools_after_fork() -> None:
     # A child forked from a threaded trainer (a DataLoader worker) gets copies of the parent's
     # pools without their dispatcher threads, and maybe a lock held at the moment of the fork.
+    # Its copies of the lifelines are closed: the parent's workers must die with the parent.
     global _shared_lock, _forked
     _shared_lock = threading.Lock()
     _shared.clear()
+    for pool in list(_open_pools):
+        pool._lifeline_w.close()
+    _open_pools.clear()
+    _servers_started_here.clear()
     _forked = True
 
 

@@ -3,8 +3,10 @@
 Third-party plugins load from the ``rewardkit`` entry-point group. ``REWARDKIT_DISABLE_PLUGIN_AUTOLOAD=1``
 turns that off; ``REWARDKIT_PLUGINS=a,b`` loads only the named entry points (or distributions);
 ``REWARDKIT_TRACE=1`` prints every registration to stderr, for plugin authors.
-A plugin that fails to import is reported in one line on stderr and skipped. Two plugins that
-register the same name fail at load time, naming both providers.
+A plugin that fails to import or to register (an exception, ``sys.exit()``, anything but Ctrl-C)
+is reported in one line on stderr and skipped. Two plugins that register the same name fail at
+load time, naming both providers; a reward class without a ``name`` is refused, naming the class
+and the plugin.
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ class Registry:
         try:
             self.pm.check_pending()
             self._catalogues = {k: self._collect(k) for k in KINDS}
-        except Exception:
+        except BaseException:  # a hook that calls sys.exit() too: the registry stays as it was
             self.pm.unregister(plugin)
             self._catalogues = None
             raise
@@ -102,10 +104,10 @@ class Registry:
                 continue
             try:
                 self.register(ep.load(), ep.name)
-            except DuplicateNameError:
+            except (DuplicateNameError, KeyboardInterrupt):
                 raise
-            except Exception as exc:  # noqa: BLE001 - one broken plugin must not break the rest
-                line = f"rewardkit: plugin '{ep.name}' ({ep.value}) failed to load: {type(exc).__name__}: {exc}"
+            except BaseException as exc:  # noqa: BLE001 - one broken plugin (even sys.exit()) must not stop the rest
+                line = f"rewardkit: plugin '{ep.name}' ({ep.value}) failed to load: {one_line(exc)}"
                 self.load_errors.append(line)
                 print(line, file=sys.stderr)
 
@@ -128,7 +130,7 @@ class Registry:
             provider = impl.plugin_name
 
             def register(*args: Any, _provider: str = provider) -> None:
-                name, value = _named(kind, args)
+                name, value = _named(kind, args, _provider)
                 if name in found:
                     raise DuplicateNameError(
                         f"{kind} '{name}' is registered by both '{found[name].provider}' and '{_provider}'"
@@ -158,11 +160,22 @@ class Registry:
         return items[name].value
 
 
-def _named(kind: str, args: tuple[Any, ...]) -> tuple[str, Any]:
+def one_line(exc: BaseException) -> str:
+    """``Type: message`` of an exception with its message's lines and spaces folded into one line."""
+    message = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+def _named(kind: str, args: tuple[Any, ...], provider: str) -> tuple[str, Any]:
     if kind == "reward":
         (cls,) = args
         if not (isinstance(cls, type) and issubclass(cls, Reward)):
-            raise TypeError(f"register_rewards: expected a Reward subclass, got {cls!r}")
+            raise TypeError(f"plugin '{provider}': register_rewards expected a Reward subclass, got {cls!r}")
+        if not isinstance(cls.name, str) or not cls.name.strip():
+            raise TypeError(
+                f"plugin '{provider}': reward class {cls.__module__}.{cls.__qualname__} has no 'name' "
+                "(set the class attribute name = \"...\")"
+            )
         return cls.name, cls
     name, value = args
     return name, value

@@ -8,7 +8,9 @@ Dataset columns arrive as same-length lists; keyword arguments that are not per-
 (``trainer_state``, ``log_extra``, ...) are accepted and ignored unless used. ``None`` means the
 sample cannot be scored by this reward; it never stands for an error. An exception raised while
 scoring one sample is counted and that sample gets the reward's error score (``on_error``), so a
-single bad completion cannot stop a training run; contract violations raise.
+single bad completion cannot stop a training run; contract violations raise. A sample whose
+completion or prompt is not text or chat messages (a content part with text None) is treated the
+same way without reaching the reward at all.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .errors import ContractError, MissingColumnError, ParamsError, RewardkitError
-from .text import completion_text, prompt_text
+from .text import MalformedText, completion_text, prompt_text
 
 if TYPE_CHECKING:
     from .registry import Registry
@@ -43,6 +45,7 @@ class Sample:
     row: Mapping[str, Any] = field(default_factory=dict)
     raw_completion: Any = None
     raw_prompt: Any = None
+    malformed: str | None = None  # why the completion or prompt is not text; never scored
 
 
 @dataclass
@@ -77,6 +80,18 @@ class RewardOutput:
     metrics: dict[str, float]
     errors: list[tuple[int, str]]
 
+    def spread(self, rows: Sequence[int], n: int, failed: Mapping[int, str], fill: float | None) -> RewardOutput:
+        """This output of the samples at ``rows`` as an output of ``n`` samples, where the samples
+        in ``failed`` get the score ``fill`` and their message as an error."""
+        scores: list[float | None] = [fill] * n
+        extra: dict[str, list[Any]] = {key: [None] * n for key in self.extra}
+        for j, i in enumerate(rows):
+            scores[i] = self.scores[j]
+            for key, values in self.extra.items():
+                extra[key][i] = values[j]
+        errors = sorted([(rows[j], message) for j, message in self.errors] + list(failed.items()))
+        return RewardOutput(scores, extra, self.metrics, errors)
+
 
 def _is_column(value: Any, n: int) -> bool:
     return isinstance(value, (list, tuple)) and len(value) == n
@@ -93,16 +108,18 @@ def make_samples(
         raise ContractError(f"reward '{label}': got {len(prompts)} prompts for {n} completions")
     columns = {k: v for k, v in kwargs.items() if _is_column(v, n)}
     samples = [
-        Sample(
-            completion=completion_text(c),
-            prompt=None if prompts is None else prompt_text(prompts[i]),
-            row={k: v[i] for k, v in columns.items()},
-            raw_completion=c,
-            raw_prompt=None if prompts is None else prompts[i],
-        )
+        _sample(c, None if prompts is None else prompts[i], {k: v[i] for k, v in columns.items()})
         for i, c in enumerate(completions)
     ]
     return samples, list(columns)
+
+
+def _sample(completion: Any, prompt: Any, row: dict[str, Any]) -> Sample:
+    try:
+        text, prompt_as_text, malformed = completion_text(completion), prompt_text(prompt), None
+    except MalformedText as exc:
+        text, prompt_as_text, malformed = "", None, str(exc)
+    return Sample(text, prompt_as_text, row, raw_completion=completion, raw_prompt=prompt, malformed=malformed)
 
 
 def require_columns(given: Sequence[str], required: Sequence[str], n: int, reward_name: str) -> None:
@@ -112,7 +129,8 @@ def require_columns(given: Sequence[str], required: Sequence[str], n: int, rewar
             listed = ", ".join(sorted(given)) or "none"
             raise MissingColumnError(
                 f"reward '{reward_name}' needs the dataset column '{name}' as a list of {n} "
-                f"values (columns given: {listed})"
+                f"values (columns given: {listed})",
+                column=name,
             )
 
 
@@ -125,15 +143,16 @@ class Reward:
         Params: a :class:`RewardParams` subclass; defaults are the recipe's values.
         columns: dataset columns the reward needs (override :meth:`required_columns` when a
             parameter names them).
-        error_score: the score a sample gets when scoring it raised (override per entry with
-            ``on_error``; ``"raise"`` re-raises instead).
+        error_score: the score a sample gets when scoring it raised or its completion or prompt
+            is malformed (override per entry with ``on_error``; ``"raise"`` re-raises instead);
+            None leaves such a sample unscored (still counted as an error).
     """
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
     Params: ClassVar[type[RewardParams]] = RewardParams
     columns: ClassVar[tuple[str, ...]] = ()
-    error_score: ClassVar[float] = 0.0
+    error_score: ClassVar[float | None] = 0.0
 
     def __init__(
         self,
@@ -149,8 +168,8 @@ class Reward:
         self.params = self.parse_params({**dict(params or {}), **param_kwargs})
         self.alias = alias
         self.__name__ = alias or self.name
-        if on_error is not None and on_error != "raise" and not isinstance(on_error, (int, float)):
-            raise ParamsError(f"reward '{self.__name__}': on_error must be a number or 'raise'")
+        if on_error is not None and on_error != "raise" and not _is_finite_number(on_error):
+            raise ParamsError(f"reward '{self.__name__}': on_error must be a finite number or 'raise', got {on_error!r}")
         self.on_error = on_error
         self.registry = registry  # where named helpers (extractors, detectors) are looked up
 
@@ -201,7 +220,12 @@ class Reward:
             if self.on_error == "raise":
                 raise
             batch.errors.append((index, f"{type(exc).__name__}: {exc}"))
-            return float(self.error_score if self.on_error is None else self.on_error)
+            return self.error_value()
+
+    def error_value(self) -> float | None:
+        """The score of a sample whose scoring raised: ``on_error``, else the class's ``error_score``."""
+        value = self.error_score if self.on_error is None else self.on_error
+        return None if value is None else float(value)
 
     def evaluate(
         self, completions: Sequence[Any], prompts: Sequence[Any] | None = None, **kwargs: Any
@@ -210,8 +234,22 @@ class Reward:
         return self.evaluate_samples(*make_samples(completions, prompts, kwargs, self.__name__))
 
     def evaluate_samples(self, samples: list[Sample], columns: Sequence[str]) -> RewardOutput:
-        """Score samples normalised once (a composition shares them between its rewards)."""
+        """Score samples normalised once (a composition shares them between its rewards).
+
+        Malformed samples never reach :meth:`score_batch`: each gets the error score and an error.
+        """
         require_columns(columns, self.required_columns(), len(samples), self.__name__)
+        failed = {i: f"MalformedText: {s.malformed}" for i, s in enumerate(samples) if s.malformed is not None}
+        if not failed:
+            return self._evaluate(samples)
+        if self.on_error == "raise":
+            index = next(iter(failed))
+            raise MalformedText(f"reward '{self.__name__}': sample {index}: {samples[index].malformed}")
+        rows = [i for i in range(len(samples)) if i not in failed]
+        out = self._evaluate([samples[i] for i in rows])
+        return out.spread(rows, len(samples), failed, self.error_value())
+
+    def _evaluate(self, samples: list[Sample]) -> RewardOutput:
         batch = Batch(samples)
         raw = self.score_batch(batch)
         if not isinstance(raw, (list, tuple)) or len(raw) != len(batch):
@@ -271,6 +309,10 @@ def type_name(annotation: Any) -> str:
     return getattr(annotation, "__name__", str(annotation))
 
 
+def _is_finite_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _as_score(value: Any, name: str) -> float | None:
     if value is None:
         return None
@@ -278,8 +320,9 @@ def _as_score(value: Any, name: str) -> float | None:
         score = float(value)
     except (TypeError, ValueError):
         raise ContractError(f"reward '{name}' returned a non-numeric score {value!r}") from None
-    if math.isnan(score):
-        raise ContractError(f"reward '{name}' returned NaN; return None for an unscorable sample")
+    if not math.isfinite(score):
+        shown = "NaN" if math.isnan(score) else f"{score:+}"
+        raise ContractError(f"reward '{name}' returned {shown}; return None for an unscorable sample")
     return score
 
 

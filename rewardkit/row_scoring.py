@@ -1,4 +1,4 @@
-"""Scoring rows of a file (a JSONL of completions) in batches, keeping every input row intact."""
+"""Scoring rows of a file (a JSONL of completions) in batches; one record of scores per row."""
 
 from __future__ import annotations
 
@@ -44,18 +44,15 @@ def score_rows(
     return results
 
 
-def annotated_rows(rows: list[dict[str, Any]], results: list[Scores], key: str) -> Iterator[dict[str, Any]]:
-    """Each input row with its scores added under ``key`` (the components' weights and extra detail too,
-    so ``rewardkit diagnose`` can read the file on its own)."""
-    offset = 0
+def row_records(results: list[Scores]) -> Iterator[dict[str, Any]]:
+    """Per input row, in order: its scores, its errors, the weights and the components' extra detail
+    (so ``rewardkit diagnose`` can read a scored file on its own)."""
     for scores in results:
         for i in range(len(scores)):
-            row = rows[offset + i]
             extra = {
                 name: {k: values[i] for k, values in detail.items()} for name, detail in scores.extra.items()
             }
-            yield {**row, key: {**scores.row(i), "weights": scores.weights, "extra": extra}}
-        offset += len(scores)
+            yield {**scores.row(i), "weights": scores.weights, "extra": extra}
 
 
 def merge_summaries(results: list[Scores]) -> dict[str, dict[str, Any]]:

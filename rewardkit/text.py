@@ -1,26 +1,49 @@
-"""Turn TRL's two data formats (plain strings, or lists of chat messages) into text."""
+"""Turn TRL's two data formats (plain strings, or lists of chat messages) into text.
+
+Only text becomes text: a content part whose text is None or a number, a message that is neither
+a string nor a mapping, or a completion that is a number raises :class:`MalformedText` instead of
+being stringified (``str(42)`` could score as a correct answer). A message without content (an
+assistant turn that only calls a tool) and non-text parts (an image) contribute nothing.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 
-def message_content(message: Any) -> str:
+class MalformedText(ValueError):
+    """A completion or prompt that is neither text nor chat messages with text content."""
+
+
+def _kind(value: Any) -> str:
+    return "None" if value is None else type(value).__name__
+
+
+def _part_text(part: Any, where: str) -> str:
+    if isinstance(part, str):
+        return part
+    if not isinstance(part, dict):
+        raise MalformedText(f"{where} is {_kind(part)}, not a mapping or a string")
+    if "text" not in part and part.get("type") != "text":
+        return ""  # an image or another non-text part
+    text = part.get("text")
+    if not isinstance(text, str):
+        raise MalformedText(f"{where} has text {_kind(text)}, not a string")
+    return text
+
+
+def message_content(message: Any, where: str = "message") -> str:
     """Text of one chat message; multimodal content parts contribute their text parts."""
     if isinstance(message, str):
         return message
     if not isinstance(message, dict):
-        return "" if message is None else str(message)
+        raise MalformedText(f"{where} is {_kind(message)}, not a mapping or a string")
     content = message.get("content")
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
+    if content is None or isinstance(content, str):
+        return content or ""
     if isinstance(content, list):
-        return "".join(
-            part.get("text", "") if isinstance(part, dict) else str(part) for part in content
-        )
-    return str(content)
+        return "".join(_part_text(part, f"{where}, content part {j}") for j, part in enumerate(content))
+    raise MalformedText(f"{where} has content {_kind(content)}, not a string or a list of parts")
 
 
 def completion_text(completion: Any) -> str:
@@ -34,11 +57,12 @@ def completion_text(completion: Any) -> str:
     if isinstance(completion, str):
         return completion
     if isinstance(completion, dict):
-        return message_content(completion)
+        return message_content(completion, "completion")
     if isinstance(completion, (list, tuple)):
-        assistant = [m for m in completion if isinstance(m, dict) and m.get("role") == "assistant"]
-        return "".join(message_content(m) for m in (assistant or completion))
-    return str(completion)
+        numbered = list(enumerate(completion))
+        assistant = [(j, m) for j, m in numbered if isinstance(m, dict) and m.get("role") == "assistant"]
+        return "".join(message_content(m, f"completion message {j}") for j, m in (assistant or numbered))
+    raise MalformedText(f"completion is {_kind(completion)}, not a string or chat messages")
 
 
 def prompt_text(prompt: Any) -> str | None:
@@ -48,10 +72,10 @@ def prompt_text(prompt: Any) -> str | None:
     if isinstance(prompt, str):
         return prompt
     if isinstance(prompt, dict):
-        return message_content(prompt)
+        return message_content(prompt, "prompt")
     if isinstance(prompt, (list, tuple)):
-        return "\n".join(message_content(m) for m in prompt)
-    return str(prompt)
+        return "\n".join(message_content(m, f"prompt message {j}") for j, m in enumerate(prompt))
+    raise MalformedText(f"prompt is {_kind(prompt)}, not a string or chat messages")
 
 
 def last_user_text(prompt: Any) -> str | None:
@@ -59,5 +83,5 @@ def last_user_text(prompt: Any) -> str | None:
     if isinstance(prompt, (list, tuple)):
         users = [m for m in prompt if isinstance(m, dict) and m.get("role") == "user"]
         if users:
-            return message_content(users[-1])
+            return message_content(users[-1], "prompt's last user message")
     return prompt_text(prompt)

@@ -83,6 +83,105 @@ def test_a_batch_without_a_column_other_rows_have_scores_it_as_absent(data, tmp_
     assert scored[0]["components"]["math_correctness"] == 2.0
 
 
+# -- rows as they came, atomic output, one-line errors ----------------------------------------------
+
+ODD_ROWS = [
+    '{"completion": "a", "n": 1e400, "m": 1.0E+2, "d": 1, "d": 2}',
+    '{ "completion" : "caf\\u00e9 \\/ \\ud800",\t"x": -0.0 }',
+    '{"completion": "b", "prompt": [{"role": "user", "content": "q"}]}',
+]
+
+
+def test_score_writes_each_row_as_it_came_with_the_scores_spliced_in(tmp_path):
+    path = tmp_path / "odd.jsonl"
+    path.write_text("\r\n".join(ODD_ROWS) + "\n", encoding="utf-8")
+    out = tmp_path / "scored.jsonl"
+    assert main(["score", "length", str(path), "--out", str(out)]) == 0
+    written = out.read_text(encoding="utf-8").split("\n")
+    assert written[-1] == "" and len(written) == 4
+    for original, line in zip(ODD_ROWS, written):
+        assert line.startswith(original.rstrip()[:-1]), line  # every character before the closing brace
+        assert json.loads(line)["rewardkit"]["components"]["length_target"] <= 0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("{}", '{"k": 1}'), (" { } ", ' { "k": 1}'), ('{"a": 1e400 }', '{"a": 1e400 , "k": 1}')],
+)
+def test_a_key_is_spliced_before_the_closing_brace(text, expected):
+    from rewardkit.jsonl import with_key
+
+    assert with_key(text, json.loads(text), "k", 1) == expected
+
+
+def test_score_in_place_keeps_every_row_even_one_with_a_lone_surrogate(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    rows = ['{"completion": "a"}', '{"completion": "\\ud800"}', '{"completion": "b"}']
+    path.write_text("\n".join(rows) + "\n")
+    assert main(["score", "length", str(path), "--out", str(path)]) == 0
+    lines = path.read_text().splitlines()
+    assert len(lines) == 3 and all(line.startswith(row[:-1]) for row, line in zip(rows, lines))
+    assert [p.name for p in tmp_path.iterdir()] == ["rows.jsonl"]  # no temporary file left
+
+
+def test_an_interrupted_write_leaves_the_target_as_it_was(tmp_path):
+    from rewardkit.jsonl import atomic_output
+
+    target = tmp_path / "out.jsonl"
+    target.write_text("old\n")
+    target.chmod(0o640)
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_output(target) as handle:
+            handle.write("new, half written\n")
+            raise KeyboardInterrupt
+    assert target.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]
+    with atomic_output(target) as handle:
+        handle.write("new\n")
+    assert target.read_text() == "new\n" and oct(target.stat().st_mode & 0o777) == "0o640"
+
+
+@pytest.mark.parametrize("where", ["directory", "missing folder"])
+def test_an_unwritable_out_is_refused_in_one_line_before_scoring(data, tmp_path, capsys, where):
+    path, _ = data
+    out = tmp_path if where == "directory" else tmp_path / "nope" / "scored.jsonl"
+    assert main(["score", "gsm8k", str(path), "--out", str(out)]) == 2
+    printed = capsys.readouterr()
+    assert printed.out == ""  # nothing was scored
+    assert printed.err.count("\n") == 1 and "cannot write" in printed.err
+
+
+def test_non_utf8_input_is_one_line_naming_the_line(tmp_path, capsys):
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes(b'{"completion": "a"}\n{"completion": "b"}\n{"completion": "caf\xe9"}\n')
+    assert main(["score", "length", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "latin1.jsonl:3: not UTF-8" in err
+
+
+def test_ctrl_c_is_one_line_and_status_130(tmp_path, capsys, inline_reward):
+    from rewardkit import Reward
+
+    class Interrupts(Reward):
+        name = "interrupts"
+        description = "Ctrl-C while scoring"
+
+        def score(self, sample):
+            raise KeyboardInterrupt
+
+    inline_reward(Interrupts)
+    path = tmp_path / "d.jsonl"
+    path.write_text('{"completion": "a"}\n')
+    out = tmp_path / "o.jsonl"
+    assert main(["score", str(_yaml(tmp_path, "rewards: [interrupts]")), str(path), "--out", str(out)]) == 130
+    assert capsys.readouterr().err == "rewardkit score: interrupted\n" and not out.exists()
+
+
+def _yaml(tmp_path, text):
+    path = tmp_path / "c.yaml"
+    path.write_text(text + "\n")
+    return path
+
+
 @pytest.mark.parametrize(
     "argv, suggestion",
     [

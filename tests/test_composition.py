@@ -48,6 +48,16 @@ def test_errors_are_counted_per_component_in_the_summary():
     assert scores.row(1)["errors"] == {"const": "RuntimeError: boom"}
 
 
+def test_a_malformed_completion_costs_its_row_not_the_batch():
+    bad = [{"role": "assistant", "content": [{"type": "text", "text": None}]}]
+    comp = Composition([Component(Const(alias="a", on_error=-1.0), 1.0), Component(Const(alias="b"), 2.0)])
+    scores = comp.score(["1", bad, "2"])
+    assert scores.components == {"a": [1.0, -1.0, 2.0], "b": [1.0, 0.0, 2.0]}
+    assert scores.total == [3.0, -1.0, 6.0]
+    assert set(scores.row(1)["errors"]) == {"a", "b"}
+    assert scores.summary()["total"]["errors"] == 2
+
+
 def test_summary_statistics():
     summary = Composition([Const()]).score(["1", "3"]).summary()["const"]
     assert summary == {"mean": 2.0, "std": 1.0, "min": 1.0, "max": 3.0, "none": 0, "errors": 0}

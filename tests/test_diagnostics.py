@@ -13,7 +13,7 @@ from rewardkit.cli import main
 from rewardkit.composition_loader import load_composition
 from rewardkit.diagnostics import diagnose, load, write
 from rewardkit.diagnostics.components import variance_shares, zero_variance_share
-from rewardkit.row_scoring import annotated_rows, score_rows
+from rewardkit.row_scoring import row_records, score_rows
 
 # -- hand-written scores: the per-component figures ------------------------------------------------
 
@@ -155,12 +155,16 @@ DISAGREEMENT = "The answer is $\\boxed{7}$.\n" + XML.format(r="3 + 2", a="5")
 TOWER = "so the answer is \\boxed{9^{9^{9^{9^9}}}}"
 
 
+def scored_jsonl(composition, rows: list[dict]) -> str:
+    """What `rewardkit score --out` writes: each row with its scores under 'rewardkit'."""
+    records = row_records(score_rows(composition, rows))
+    return "".join(json.dumps({**row, "rewardkit": record}) + "\n" for row, record in zip(rows, records))
+
+
 def scored_file(tmp_path: Path, completions: list[str], extra_rows: list[dict] | None = None) -> Path:
     rows = [{"prompt": QUESTION, "completion": c, "answer": "#### 5"} for c in completions] + (extra_rows or [])
-    composition = load_composition("gsm8k")
-    annotated = annotated_rows(rows, score_rows(composition, rows), "rewardkit")
     path = tmp_path / "scored.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in annotated), encoding="utf-8")
+    path.write_text(scored_jsonl(load_composition("gsm8k"), rows), encoding="utf-8")
     return path
 
 
@@ -238,7 +242,7 @@ def test_the_report_without_plots_and_aliases_named_with_rewards(tmp_path):
     rows = [{"prompt": QUESTION, "completion": c, "answer": "#### 5"} for c in CLEAN]
     composition = load_composition([{"name": "math_correctness", "alias": "right"}, {"name": "strict_format", "weight": 0.5}])
     path = tmp_path / "aliased.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in annotated_rows(rows, score_rows(composition, rows), "rewardkit")))
+    path.write_text(scored_jsonl(composition, rows))
     rewards = tmp_path / "rewards.yaml"
     rewards.write_text("rewards:\n  - {name: math_correctness, alias: right}\n  - {name: strict_format, weight: 0.5}\n")
     result = diagnose(load(path, rewards=str(rewards)))

@@ -1,5 +1,11 @@
 """Format rewards: GSM8K recipe tags and DeepSeek-R1 think/answer."""
 
+import re
+
+import pytest
+from _hostile import FRAGMENTS, GROWTH, MAX_RATIO, growth
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rewardkit import get_reward
 from rewardkit.testing import assert_scores
@@ -88,3 +94,54 @@ class TestTagCount:
                 ("<think>a</think><answer>4</answer><answer>5</answer>", 0.5),
             ],
         )
+
+
+# -- the recipes' patterns, and time that grows linearly -------------------------------------------
+
+# The recipes' own regular expressions: the rewards must give the same verdicts (in linear time).
+RECIPE_PATTERNS = {
+    "strict_format": (re.compile(r"<reasoning>\n.*?\n</reasoning>\n<answer>\n.*?\n</answer>\n?", re.DOTALL), "fullmatch"),
+    "soft_format": (re.compile(r"<reasoning>.*?</reasoning>\s*<answer>.*?</answer>", re.DOTALL), "search"),
+    "think_format": (re.compile(r"\s*<think>(.*?)</think>\s*<answer>(.*?)</answer>\s*", re.DOTALL), "fullmatch"),
+}
+PIECES = [
+    "<reasoning>\n", "\n</reasoning>\n<answer>\n", "\n</answer>", "\n</answer>\n", "</reasoning>", "<answer>",
+    "<reasoning>", "</answer>", "<think>", "</think>", "\n", " ", "x", "<",
+]  # fmt: skip
+
+
+LAYOUTS = [
+    ["<reasoning>\n", "\n</reasoning>\n<answer>\n", "\n</answer>"],
+    ["<reasoning>", "</reasoning>", "<answer>", "</answer>"],
+    ["<think>", "</think>", "<answer>", "</answer>"],
+]
+FILLERS = ["", "", " ", "\n", "x", " \n", "</answer>", "</think>", "</reasoning>\n<answer>\n", "<answer>"]
+
+
+def _interleave(layout):
+    fillers = st.lists(st.sampled_from(FILLERS), min_size=len(layout) + 1, max_size=len(layout) + 1)
+    return fillers.map(lambda fill: "".join(f + t for f, t in zip(fill, layout + [""])))
+
+
+TEXTS = st.one_of(st.lists(st.sampled_from(PIECES), max_size=10).map("".join), st.sampled_from(LAYOUTS).flatmap(_interleave))
+
+
+@settings(max_examples=500, derandomize=True, deadline=None)
+@given(TEXTS)
+def test_format_rewards_agree_with_the_recipes_patterns(text):
+    for name, (pattern, how) in RECIPE_PATTERNS.items():
+        reward = get_reward(name)
+        match = getattr(pattern, how)(text)
+        if name == "think_format":  # one opening tag of each, as the recipe requires
+            match = match and text.count("<think>") == 1 and text.count("<answer>") == 1
+        assert reward([text]) == [reward.params.score if match else 0.0], (name, text)
+
+
+FORMAT_REWARDS = ["xml_count", "strict_format", "soft_format", "think_format", "tag_count"]
+
+
+@pytest.mark.parametrize("fragment", sorted(FRAGMENTS))
+@pytest.mark.parametrize("name", FORMAT_REWARDS)
+def test_time_grows_linearly_with_repeated_tags(name, fragment):
+    small, large, ratio = growth(name, FRAGMENTS[fragment], 4_000)
+    assert ratio < MAX_RATIO, f"{name}: {small:.4f} s for 4 kB, {large:.4f} s for {GROWTH}x that"

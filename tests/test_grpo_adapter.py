@@ -98,6 +98,16 @@ def test_extra_detail_and_counters_reach_log_extra_and_log_metric():
     assert rec.metrics["rewardkit/noisy/errors"] == [0.0]
 
 
+def test_a_malformed_completion_is_scored_as_an_error_and_logged():
+    rec = Recorder()
+    func = trl_rewards(composition()).funcs[0]
+    bad = [{"role": "assistant", "content": [{"type": "text", "text": 7}]}]
+    good = [{"role": "assistant", "content": "<reasoning>\n"}]
+    scores = func([good, bad], prompts=["q", "q"], log_metric=rec.log_metric)
+    assert scores == [0.125, 0.0]
+    assert rec.metrics["rewardkit/xml_count/errors"] == [1.0]
+
+
 def test_each_call_logs_its_time_and_the_last_component_logs_the_batch_total():
     rec = Recorder()
     funcs = trl_rewards(composition()).funcs

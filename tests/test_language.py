@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 import subprocess
 import sys
 
 import pytest
+from _hostile import FRAGMENTS, GROWTH, MAX_RATIO, growth
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rewardkit import ParamsError, get_reward
 from rewardkit.hookspecs import hookimpl
@@ -223,6 +227,31 @@ class TestTag:
         assert extract_tagged("<think>a</think> x <think>b</think>", "think") == "a\nb"
         assert extract_tagged("no tags", "think") is None
         assert extract_tagged("no tags", "think", opened_in_prompt=True) == "no tags"
+
+
+class TestLinearTime:
+    """Cleaning, segmenting and tag extraction never rescan the text (tests/_hostile.py)."""
+
+    @pytest.mark.parametrize("fragment", sorted(FRAGMENTS))
+    @pytest.mark.parametrize("key", ["language_consistency", "language_consistency of <think>"])
+    def test_time_grows_linearly_with_hostile_repeats(self, key, fragment):
+        small, large, ratio = growth(key, FRAGMENTS[fragment], 4_000)
+        assert ratio < MAX_RATIO, f"{key}: {small:.4f} s for 4 kB, {large:.4f} s for {GROWTH}x that"
+
+    def test_an_unclosed_inline_math_span_runs_to_the_end_like_display_math(self):
+        assert "secret" not in clean("Prose here \\( x = secret") and "Prose" in clean("Prose here \\( x = secret")
+
+    @settings(max_examples=300, derandomize=True, deadline=None)
+    @given(st.lists(st.sampled_from(["<think>", "</think>", "a", "b", "\n", "<", ">"]), max_size=12).map("".join))
+    def test_tag_extraction_agrees_with_the_block_pattern(self, text):
+        # the behaviour before the one-pass rewrite, as patterns
+        blocks = re.findall(r"<think>(.*?)</think>", text, re.DOTALL)
+        rest = re.sub(r"<think>.*?</think>", "", text, flags=re.DOTALL)
+        if "<think>" in rest:
+            blocks.append(rest.split("<think>", 1)[1])
+        elif not blocks and "</think>" in rest:
+            blocks.append(rest.split("</think>", 1)[0])
+        assert extract_tagged(text, "think") == ("\n".join(blocks) if blocks else None)
 
 
 class TestTarget:

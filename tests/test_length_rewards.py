@@ -50,3 +50,22 @@ class TestRepetitionPenalty:
     def test_character_ngrams_for_text_without_spaces(self):
         reward = get_reward("repetition_penalty", ngram_size=2, unit="chars")
         assert_scores(reward, [("哈哈哈哈", -(1 - 1 / 3))])
+
+
+@pytest.mark.parametrize(
+    "name, params, worst",
+    [
+        ("length_target", {"ideal": 7, "unit": "chars"}, -7.0),
+        ("length_target", {"ideal": 7, "unit": "chars", "normalize": "negative"}, -1.0),
+        ("length_target", {"ideal": 7, "unit": "chars", "normalize": "positive"}, 0.0),
+        ("soft_overlong", {"max_length": 8, "cache": 4, "unit": "chars"}, -1.0),
+        ("repetition_penalty", {"max_penalty": -0.5}, -0.5),
+    ],
+)
+def test_a_malformed_sample_gets_the_worst_score_not_the_best(name, params, worst):
+    reward = get_reward(name, **params)
+    malformed = [{"role": "assistant", "content": [{"type": "text", "text": None}]}]
+    out = reward.evaluate(["a" * 7, malformed])
+    assert out.scores[1] == worst
+    assert out.scores[1] <= min(s for s in out.scores if s is not None)
+    assert [i for i, _ in out.errors] == [1]

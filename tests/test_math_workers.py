@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from rewardkit.pool import TimeLimitedPool, WorkerPoolError, cpu_count
+from rewardkit.pool import TimeLimitedPool, WorkerPoolError, cpu_count, default_pool_size
 
 # Tasks run in the workers, which import this module by name: keep them at module level.
 
@@ -248,8 +248,27 @@ def test_a_forked_child_gets_its_own_pool():
     assert verify_answer("z + 3", "3 + z") is True  # the parent's pool is untouched
 
 
-def test_default_size_is_the_cpu_count():
+def test_default_size_is_the_cpu_count(monkeypatch):
+    monkeypatch.delenv("REWARDKIT_POOL_SIZE", raising=False)
+    monkeypatch.delenv("LOCAL_WORLD_SIZE", raising=False)
     assert TimeLimitedPool().size == cpu_count()
+
+
+def test_ranks_started_together_share_the_cpus(monkeypatch):
+    monkeypatch.delenv("REWARDKIT_POOL_SIZE", raising=False)
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")  # what torchrun and accelerate launch set
+    assert default_pool_size() == max(1, cpu_count() // 2)
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", str(4 * cpu_count()))
+    assert default_pool_size() == 1
+
+
+def test_the_pool_size_variable_wins_and_is_checked(monkeypatch):
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "8")
+    monkeypatch.setenv("REWARDKIT_POOL_SIZE", "3")
+    assert TimeLimitedPool().size == 3
+    monkeypatch.setenv("REWARDKIT_POOL_SIZE", "zero")
+    with pytest.raises(WorkerPoolError, match="REWARDKIT_POOL_SIZE must be a whole number"):
+        default_pool_size()
 
 
 def _run_script(body: str, tmp_path) -> subprocess.CompletedProcess:

@@ -105,6 +105,50 @@ def test_entry_point_plugins_load_and_a_broken_one_is_one_line(tmp_path):
     ]
 
 
+def test_a_plugin_that_exits_or_raises_a_multi_line_error_is_one_line_and_the_rest_load(tmp_path):
+    _fake_distribution(tmp_path, "good_plugin", {"good": "good_mod"}, {"good_mod": GOOD_PLUGIN})
+    _fake_distribution(
+        tmp_path,
+        "bad_plugins",
+        {"exits": "exits_mod", "exits_in_hook": "exits_hook_mod", "multiline": "multiline_mod"},
+        {
+            "exits_mod": "import sys\nsys.exit(3)\n",
+            "exits_hook_mod": "import sys\nfrom rewardkit import hookimpl\n"
+            "@hookimpl\ndef register_rewards(register):\n    sys.exit('bye')\n",
+            "multiline_mod": "raise ValueError('first line\\n  second line\\n')\n",
+        },
+    )
+    result = _run(tmp_path, LIST)
+    assert result.returncode == 0, result.stderr
+    assert "'shout'" in result.stdout and "'xml_count'" in result.stdout
+    lines = sorted(line for line in result.stderr.splitlines() if line.strip())
+    assert lines == [
+        "rewardkit: plugin 'exits' (exits_mod) failed to load: SystemExit: 3",
+        "rewardkit: plugin 'exits_in_hook' (exits_hook_mod) failed to load: SystemExit: bye",
+        "rewardkit: plugin 'multiline' (multiline_mod) failed to load: ValueError: first line second line",
+    ]
+
+
+def test_rewardkit_list_survives_a_plugin_that_exits(tmp_path):
+    _fake_distribution(tmp_path, "exits_plugin", {"exits": "exits_mod"}, {"exits_mod": "raise SystemExit(4)\n"})
+    result = _run(tmp_path, "from rewardkit.cli import main; raise SystemExit(main(['list']))")
+    assert result.returncode == 0 and "xml_count" in result.stdout
+    assert "plugin 'exits' (exits_mod) failed to load: SystemExit: 4" in result.stderr
+
+
+def test_a_reward_class_without_a_name_is_refused_naming_class_and_plugin():
+    class Nameless(Reward):
+        description = "forgot its name"
+
+        def score(self, sample):
+            return 1.0
+
+    registry = Registry(autoload=False)
+    with pytest.raises(TypeError, match=r"plugin 'careless': reward class .*Nameless has no 'name'"):
+        registry.register(InlinePlugin(Nameless), name="careless")
+    assert "careless" not in registry.plugins() and "" not in registry.catalogue("reward")
+
+
 def test_autoload_can_be_disabled_and_allowlisted(tmp_path):
     _fake_distribution(tmp_path, "good_plugin", {"good": "good_mod"}, {"good_mod": GOOD_PLUGIN})
     _fake_distribution(tmp_path, "broken_plugin", {"broken": "no_such_module_xyz"})

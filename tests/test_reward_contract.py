@@ -1,6 +1,7 @@
 """The Reward base class: batching, None, errors, columns, reporting, pickling."""
 
 import pickle
+import re
 
 import pytest
 
@@ -91,6 +92,61 @@ def test_on_error_overrides_the_error_score_or_reraises():
         Fragile(on_error="raise")(["boom"])
 
 
+def _chat(*parts):
+    return [{"role": "assistant", "content": list(parts)}]
+
+
+MALFORMED = {
+    "text None": _chat({"type": "text", "text": None}),
+    "text a number": _chat({"type": "text", "text": 42}),
+    "part a nested list": _chat(["4", ["2"]]),
+    "content a number": [{"role": "assistant", "content": 42}],
+    "message None": ["fine", None],
+    "completion a number": 42,
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_a_malformed_completion_gets_the_error_score_and_the_rest_is_scored(case):
+    out = Reporter(on_error=-2.0).evaluate(["one", MALFORMED[case], "three"])
+    assert out.scores == [1.0, -2.0, 1.0]
+    assert [i for i, _ in out.errors] == [1]
+    assert out.errors[0][1].startswith("MalformedText: completion")
+    assert out.extra["first_word"] == ["one", None, "three"]  # the reward never saw sample 1
+
+
+def test_a_malformed_prompt_gets_the_error_score():
+    prompt = [{"role": "user", "content": [{"type": "text", "text": None}]}]
+    out = Fragile().evaluate(["a", "b"], prompts=["fine", prompt])
+    assert out.scores == [1.0, -1.0]
+    assert out.errors == [(1, "MalformedText: prompt message 0, content part 0 has text None, not a string")]
+
+
+def test_malformed_and_raising_samples_are_counted_together_in_order():
+    out = Fragile().evaluate(["boom", MALFORMED["text None"], "fine", "boom"])
+    assert out.scores == [-1.0, -1.0, 1.0, -1.0]
+    assert [i for i, _ in out.errors] == [0, 1, 3]
+
+
+def test_a_malformed_sample_reraises_with_on_error_raise():
+    with pytest.raises(ValueError, match="fragile.*sample 0.*text None"):
+        Fragile(on_error="raise")([MALFORMED["text None"]])
+
+
+def test_non_text_parts_and_contentless_messages_contribute_nothing():
+    image_and_text = _chat({"type": "image"}, {"type": "text", "text": "ab"}, "c")
+    tool_call = [{"role": "assistant", "content": None, "tool_calls": []}, {"role": "assistant", "content": "d"}]
+    assert Echo()([image_and_text, tool_call]) == [3.0, 1.0]
+
+
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf"), True, "zero"])
+def test_on_error_must_be_a_finite_number_or_raise(value):
+    with pytest.raises(ParamsError, match="fragile.*on_error must be a finite number"):
+        Fragile(on_error=value)
+
+
 def test_wrong_number_of_scores_is_a_contract_error_naming_the_reward():
     with pytest.raises(ContractError, match="wrong_length.*1 scores for 2"):
         WrongLength()(["a", "b"])
@@ -134,12 +190,13 @@ def test_parameters_are_typed_and_unknown_keys_rejected():
         Sized(size="five")
 
 
-def test_nan_is_rejected_as_a_score():
-    class Nan(Echo):
-        name = "nan"
+@pytest.mark.parametrize(("value", "shown"), [("nan", "NaN"), ("inf", "+inf"), ("-inf", "-inf")])
+def test_non_finite_scores_are_contract_errors(value, shown):
+    class NonFinite(Echo):
+        name = "non_finite"
 
         def score(self, sample):
-            return float("nan")
+            return float(value)
 
-    with pytest.raises(ContractError, match="NaN"):
-        Nan()(["a"])
+    with pytest.raises(ContractError, match=f"'non_finite' returned {re.escape(shown)};"):
+        NonFinite()(["a"])

@@ -6,6 +6,7 @@ import json
 import socket
 import threading
 import time
+import tracemalloc
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -24,6 +25,8 @@ class ScoringServer:
         self.requests: list[dict] = []
         self.headers: list[dict] = []
         self.hits: dict[str, int] = {}
+        self.sent: dict[str, int] = {}  # bytes of body written per path, by the streaming routes
+        self.done = threading.Event()  # a streaming route has stopped writing
         self.lock = threading.Lock()
         server = self
 
@@ -97,6 +100,38 @@ class ScoringServer:
         elif kind == "nulls":  # null for empty completions, a string for "x"
             values = [None if s == 0 else ("bad" if s == 1 else s) for s in self.scores(body)]
             self.send(handler, 200, {"scores": values})
+        elif kind == "drip":  # /drip/<headers|body>/<seconds>: one byte every <seconds>
+            data = json.dumps({"scores": self.scores(body)}).encode().ljust(60)
+            if route[1] == "headers":
+                handler.wfile.write(b"HTTP/1.1 200 OK\r\n")
+                data = b"X-Pad: " + b"a" * 53
+            else:
+                handler.send_response(200)
+                handler.send_header("Content-Length", str(len(data)))
+                handler.end_headers()
+            self.stream(handler, path, (data[i : i + 1] for i in range(len(data))), pause=float(route[2]))
+        elif kind == "huge":  # /huge/<declared|undeclared>[/<status>]: 256 MiB of body
+            block = b" " * 2**16
+            handler.send_response(int(route[2]) if len(route) > 2 else 200)
+            if route[1] == "declared":
+                handler.send_header("Content-Length", str(4096 * len(block)))
+            handler.send_header("Connection", "close")
+            handler.end_headers()
+            self.stream(handler, path, (block for _ in range(4096)))
+
+    def stream(self, handler, path, chunks, pause=0.0):
+        """Write ``chunks`` one by one, ``pause`` seconds apart, until done or the client goes away."""
+        try:
+            for chunk in chunks:
+                handler.wfile.write(chunk)
+                handler.wfile.flush()
+                with self.lock:
+                    self.sent[path] = self.sent.get(path, 0) + len(chunk)
+                time.sleep(pause)
+        except OSError:  # the client shut the connection
+            pass
+        finally:
+            self.done.set()
 
     def close(self):
         self.httpd.shutdown()
@@ -208,6 +243,43 @@ class TestRetries:
         assert time.perf_counter() - start < 1.0  # Retry-After: 0 from the server, no long sleep
 
 
+class TestBounds:
+    """One attempt takes at most ``timeout`` in total and reads at most ``max_response_bytes``."""
+
+    @pytest.mark.parametrize("where", ["body", "headers"])
+    def test_a_server_that_drips_bytes_cannot_stretch_the_timeout(self, server, where):
+        start = time.perf_counter()
+        out = remote(f"{server.url}/drip/{where}/0.1", timeout=0.5, max_retries=1).evaluate(["a"])
+        elapsed = time.perf_counter() - start
+        assert out.scores == [None]  # the whole drip (6 s) would have been a valid response
+        assert out.metrics["requests"] == 2 and "no complete response within 0.5 s" in out.extra["error"][0]
+        assert elapsed < 3.0  # two attempts of 0.5 s and a backoff, against 12 s of dripping
+        assert server.done.wait(10) and server.sent[f"/drip/{where}/0.1"] < 60
+
+    @pytest.mark.parametrize("length", ["declared", "undeclared"])
+    def test_a_huge_response_is_refused_without_being_read_whole(self, server, length):
+        tracemalloc.start()
+        try:
+            out = remote(f"{server.url}/huge/{length}", max_response_bytes=100_000, max_retries=3).evaluate(["a"])
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert out.scores == [None] and out.metrics["retries"] == 0
+        assert "larger than max_response_bytes (100000)" in out.extra["error"][0]
+        assert peak < 8 * 2**20  # of a 256 MiB body
+        assert server.done.wait(10) and server.sent[f"/huge/{length}"] < 64 * 2**20
+
+    def test_a_huge_error_body_is_not_read_whole(self, server):
+        tracemalloc.start()
+        try:
+            out = remote(f"{server.url}/huge/declared/500", max_retries=0).evaluate(["a"])
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert out.scores == [None] and out.extra["error"][0].startswith("HTTP 500")
+        assert peak < 8 * 2**20
+
+
 class TestMalformedResponses:
     def test_non_json_response_fails_the_request_without_retry(self, server):
         out = remote(f"{server.url}/notjson").evaluate(["a", "b"])
@@ -224,6 +296,12 @@ class TestMalformedResponses:
         assert out.scores == [None, None, 3.0]
         assert out.metrics["server_none"] == 1 and out.metrics["failed"] == 1
         assert "invalid score" in out.extra["error"][1]
+
+    def test_a_malformed_completion_is_none_and_never_sent(self, server):
+        bad = [{"role": "assistant", "content": [{"type": "text", "text": None}]}]
+        out = remote(f"{server.url}/ok").evaluate(["ab", bad])
+        assert out.scores == [2.0, None] and [i for i, _ in out.errors] == [1]
+        assert len(server.requests[0]["inputs"]) == 1
 
     def test_failures_are_never_zero(self, server):
         scores = remote(f"{server.url}/status/503", max_retries=0)(["a", "b"])

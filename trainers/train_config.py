@@ -34,7 +34,7 @@ from typing import Any, Literal, Mapping
 
 from pydantic import Field, field_validator
 
-from rewardkit.errors import ConfigError, RewardkitError
+from rewardkit.errors import ConfigError, MissingDependencyError
 
 from .default_model import DEFAULT_MODEL_NAMES
 from .run_config import LoraSpec, RunConfig, Strict, check_option_keys, load_config_source
@@ -214,10 +214,6 @@ def _cwd_path(value: str) -> str:
     if not path.exists() and "/" not in value and "." not in value:
         return value
     return str(path.resolve())
-
-
-class MissingDependencyError(RewardkitError, ImportError):
-    """A package that training needs is not installed."""
 
 
 def require_trl():

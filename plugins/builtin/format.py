@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, Sequence
 
 from pydantic import Field
 
@@ -49,27 +49,51 @@ class XmlCount(Reward):
         return total
 
 
+def find_in_order(text: str, pieces: Sequence[re.Pattern[str]], anchored: bool = False) -> list[str] | None:
+    """The text between consecutive ``pieces`` when they occur in ``text`` in order, else None.
+
+    The recipes' patterns (``<r>.*?</r>\\s*<a>.*?</a>``) backtrack: on a completion that repeats
+    its tags, each opening tag rescans the rest of the text, which is quadratic (cubic with two
+    gaps) in its length. Here each piece is searched once, from where the previous one ended,
+    and the earliest occurrence is taken (it leaves the most room for the pieces after it), so
+    the verdict is the pattern's and the time is linear. Each piece must itself be linear (a
+    literal, ``\\s*`` next to a literal). ``anchored``: the first piece must start the text and
+    the last one must end it (give it a ``\\Z``).
+    """
+    gaps: list[str] = []
+    pos = 0
+    for k, piece in enumerate(pieces):
+        found = piece.match(text) if anchored and k == 0 else piece.search(text, pos)
+        if found is None:
+            return None
+        if k:
+            gaps.append(text[pos : found.start()])
+        pos = found.end()
+    return gaps
+
+
 class FormatScore(XmlTags):
     score: float = Field(0.5, description="score when the format matches (the GSM8K recipe's 0.5)")
 
 
 class TagLayout(Reward):
-    """A format reward that scores ``params.score`` when its tag pattern matches."""
+    """A format reward that scores ``params.score`` when its tags occur in its layout."""
 
     Params = FormatScore
     anchored: ClassVar[bool] = False
 
-    def layout(self, reasoning: str, answer: str) -> str:
+    def layout(self, reasoning: str, answer: str) -> tuple[str, ...]:
+        """The layout's pieces as regular expressions; anything may stand between two pieces."""
         raise NotImplementedError
 
     @functools.cached_property
-    def pattern(self) -> re.Pattern[str]:
+    def pieces(self) -> list[re.Pattern[str]]:
         p = self.params
-        return re.compile(self.layout(re.escape(p.reasoning_tag), re.escape(p.answer_tag)), re.DOTALL)
+        return [re.compile(piece) for piece in self.layout(re.escape(p.reasoning_tag), re.escape(p.answer_tag))]
 
     def score(self, sample: Sample) -> float:
-        match = (self.pattern.fullmatch if self.anchored else self.pattern.search)(sample.completion)
-        return self.params.score if match else 0.0
+        found = find_in_order(sample.completion, self.pieces, self.anchored)
+        return self.params.score if found is not None else 0.0
 
 
 class StrictFormat(TagLayout):
@@ -82,8 +106,8 @@ class StrictFormat(TagLayout):
     description = "whole completion is <reasoning>\\n…\\n</reasoning>\\n<answer>\\n…\\n</answer>\\n"
     anchored = True
 
-    def layout(self, r: str, a: str) -> str:
-        return rf"<{r}>\n.*?\n</{r}>\n<{a}>\n.*?\n</{a}>\n?"
+    def layout(self, r: str, a: str) -> tuple[str, ...]:
+        return rf"<{r}>\n", rf"\n</{r}>\n<{a}>\n", rf"\n</{a}>\n?\Z"
 
 
 class SoftFormat(TagLayout):
@@ -92,8 +116,8 @@ class SoftFormat(TagLayout):
     name = "soft_format"
     description = "<reasoning>…</reasoning>\\s*<answer>…</answer> anywhere in the completion"
 
-    def layout(self, r: str, a: str) -> str:
-        return rf"<{r}>.*?</{r}>\s*<{a}>.*?</{a}>"
+    def layout(self, r: str, a: str) -> tuple[str, ...]:
+        return rf"<{r}>", rf"</{r}>\s*<{a}>", rf"</{a}>"
 
 
 class ThinkFormatParams(RewardParams):
@@ -127,19 +151,21 @@ class ThinkFormat(Reward):
         return bool(sample.prompt) and sample.prompt.rstrip().endswith(f"<{self.params.think_tag}>")
 
     @functools.cached_property
-    def pattern(self) -> re.Pattern[str]:
+    def pieces(self) -> list[re.Pattern[str]]:
         t, a = re.escape(self.params.think_tag), re.escape(self.params.answer_tag)
-        return re.compile(rf"\s*<{t}>(.*?)</{t}>\s*<{a}>(.*?)</{a}>\s*", re.DOTALL)
+        return [re.compile(piece) for piece in (rf"\s*<{t}>", rf"</{t}>\s*<{a}>", rf"</{a}>\s*\Z")]
 
     def score(self, sample: Sample) -> float:
         p = self.params
         text = sample.completion
         if self.opened_in_prompt(sample) and not text.lstrip().startswith(f"<{p.think_tag}>"):
             text = f"<{p.think_tag}>" + text
-        match = self.pattern.fullmatch(text)
-        if not match or any(text.count(tag) != 1 for tag in (f"<{p.think_tag}>", f"<{p.answer_tag}>")):
+        if any(text.count(tag) != 1 for tag in (f"<{p.think_tag}>", f"<{p.answer_tag}>")):
             return 0.0
-        think, answer = (g.strip() for g in match.groups())
+        found = find_in_order(text, self.pieces, anchored=True)
+        if found is None:
+            return 0.0
+        think, answer = (g.strip() for g in found)
         if len(think) < p.min_think_chars or len(answer) < p.min_answer_chars:
             return p.partial
         return p.score

@@ -44,7 +44,8 @@ def completion_lengths(reward: Reward, batch: Batch, params: LengthUnit) -> list
         lengths = [len(tok(s.completion, add_special_tokens=False)["input_ids"]) for s in batch.samples]
     else:
         raise MissingColumnError(
-            f"reward '{reward.__name__}': unit=tokens needs TRL's completion_ids column or a 'tokenizer' path"
+            f"reward '{reward.__name__}': unit=tokens needs TRL's completion_ids column or a 'tokenizer' path",
+            column="completion_ids",
         )
     for i in range(len(batch)):
         batch.note("unit", i, unit)
@@ -69,6 +70,13 @@ class LengthTarget(Reward):
     name = "length_target"
     description = "-|ideal - length| in characters or tokens, optionally normalised to [-1,0] or [0,1]"
     Params = LengthTargetParams
+
+    @property
+    def error_score(self) -> float:
+        """A sample that cannot be scored (malformed chat content) scores as a completion of length
+        0 would: the worst of a normalised range, never the best (0 is the ideal length's score)."""
+        p = self.params
+        return {"none": -float(p.ideal), "negative": -1.0, "positive": 0.0}[p.normalize]
 
     def score_batch(self, batch: Batch) -> list[float]:
         p = self.params
@@ -97,6 +105,7 @@ class SoftOverlong(Reward):
     name = "soft_overlong"
     description = "DAPO soft overlong punishment: 0, then linear to -1 over the last `cache` units, -1 beyond"
     Params = SoftOverlongParams
+    error_score = -1.0  # the full punishment: 0 would reward a sample that cannot be measured
 
     def score_batch(self, batch: Batch) -> list[float]:
         p = self.params
@@ -127,6 +136,11 @@ class RepetitionPenalty(Reward):
     name = "repetition_penalty"
     description = "max_penalty × share of repeated n-grams (words or characters)"
     Params = RepetitionParams
+
+    @property
+    def error_score(self) -> float:
+        """The full penalty: 0 (no repetition) would reward a sample that cannot be scored."""
+        return self.params.max_penalty
 
     def score(self, sample: Sample) -> float:
         p = self.params

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 HELP = "score a JSONL file of completions with a composition"
 
@@ -11,7 +10,9 @@ HELP = "score a JSONL file of completions with a composition"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="composition YAML file or preset name")
     parser.add_argument("data", help="JSONL: one object per row with a completion, optional prompt, other columns")
-    parser.add_argument("--out", help="write each input row with its scores added, as JSONL")
+    parser.add_argument(
+        "--out", help="write each input row as it came with its scores added, as JSONL (replaced atomically; may be DATA)"
+    )
     parser.add_argument("--key", default="rewardkit", help="key the scores are added under in --out rows")
     parser.add_argument("--completion-key", default="completion")
     parser.add_argument("--prompt-key", default="prompt")
@@ -21,30 +22,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rewardkit.composition_loader import load_composition
-    from rewardkit.jsonl import read_jsonl
-    from rewardkit.row_scoring import annotated_rows, check_free_key, merge_summaries, score_rows
+    from rewardkit.jsonl import atomic_output, check_output, iter_jsonl_text, with_key
+    from rewardkit.row_scoring import check_free_key, merge_summaries, row_records, score_rows
     from rewardkit.tables import format_table, summary_table
 
     composition = load_composition(args.file)
-    rows = read_jsonl(args.data)
+    if args.out:
+        check_output(args.out)  # before scoring, not after
+    lines = list(iter_jsonl_text(args.data))
+    rows = [row for _, _, row in lines]
     check_free_key(rows, args.key)
     results = score_rows(
         composition, rows, completion_key=args.completion_key, prompt_key=args.prompt_key, batch_size=args.batch_size
     )
-    annotated = list(annotated_rows(rows, results, args.key))
+    records = list(row_records(results))
     if args.out:
-        with open(args.out, "w", encoding="utf-8") as handle:
-            for row in annotated:
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        with atomic_output(args.out) as handle:
+            for (_, text, row), record in zip(lines, records):
+                handle.write(with_key(text, row, args.key, record) + "\n")
     names = composition.names
-    shown = annotated if args.show < 0 else annotated[: args.show]
-    table = [[i, *[r[args.key]["components"][n] for n in names], r[args.key]["total"]] for i, r in enumerate(shown)]
+    shown = records if args.show < 0 else records[: args.show]
+    table = [[i, *[r["components"][n] for n in names], r["total"]] for i, r in enumerate(shown)]
     print(format_table(["row", *names, "total"], table))
-    if len(shown) < len(annotated):
-        print(f"... {len(annotated) - len(shown)} more rows{' in ' + args.out if args.out else ''}")
+    if len(shown) < len(records):
+        print(f"... {len(records) - len(shown)} more rows{' in ' + args.out if args.out else ''}")
     print()
     weights = dict(zip(names, composition.weights))
     print(summary_table(merge_summaries(results), weights))
     if args.out:
-        print(f"\nwrote {len(annotated)} rows to {args.out}")
+        print(f"\nwrote {len(records)} rows to {args.out}")
     return 0

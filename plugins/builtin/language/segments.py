@@ -21,15 +21,18 @@ Unit = Literal["chars", "words"]
 
 # -- cleaning ------------------------------------------------------------------------------------
 
-_FENCED = re.compile(r"(```|~~~)[^\n]*\n.*?(?:\1|\Z)", re.DOTALL)
+# Every pattern runs in time linear in the text: a construct left open runs to the end of the text
+# (an opening that could fail would be rescanned from each of its repeats, which is quadratic),
+# and an e-mail address is looked for only where a run of its characters starts.
+_FENCED = re.compile(r"(```|~~~)[^\n]*(?:\n.*?(?:\1|\Z)|\Z)", re.DOTALL)
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
 _INDENTED_CODE = re.compile(r"(?m)^(?: {4}|\t)\S.*$")
 _LATEX_ENV = re.compile(r"\\begin\{([a-zA-Z*]+)\}.*?(?:\\end\{\1\}|\Z)", re.DOTALL)
 _DISPLAY_MATH = re.compile(r"\$\$.*?(?:\$\$|\Z)|\\\[.*?(?:\\\]|\Z)", re.DOTALL)
-_INLINE_MATH = re.compile(r"\\\(.*?\\\)|(?<![\\$])\$(?!\s)[^$\n]+?(?<![\s\\])\$(?!\d)", re.DOTALL)
+_INLINE_MATH = re.compile(r"\\\(.*?(?:\\\)|\Z)|(?<![\\$])\$(?!\s)[^$\n]+?(?<![\s\\])\$(?!\d)", re.DOTALL)
 _LATEX_CMD = re.compile(r"\\[a-zA-Z]+\*?(?:\{[^{}\n]*\})*")
 _URL = re.compile(r"(?:https?|ftp)://\S+|www\.\S+", re.IGNORECASE)
-_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _XML_TAG = re.compile(r"</?[A-Za-z][\w:-]*(?:\s[^<>]*)?/?>")
 # identifiers that only occur in code: snake_case, dotted.names, calls(), camelCase
 _CODE_TOKEN = re.compile(r"\b\w+(?:_\w+)+\b|\b\w+(?:\.\w+)+\(?|\b[a-z]+[A-Z]\w*\b|\b\w+\(\)")
@@ -208,20 +211,23 @@ def segments(
 def _merge(pieces: list[Segment], target: int) -> list[Segment]:
     """Join consecutive same-script segments while the running one is shorter than ``target``;
     then a short chunk that ends a same-script run joins the chunk before it."""
-    merged = _join(pieces, lambda last, seg: last.length < target)
-    return _join(merged, lambda last, seg: seg.length < target)
+    merged = _join(pieces, lambda last, length: last < target)
+    return _join(merged, lambda last, length: length < target)
 
 
 def _join(pieces: list[Segment], joins) -> list[Segment]:
-    """Each segment joined to the one before it when both share a script and ``joins(last, seg)``."""
-    out: list[Segment] = []
+    """Each segment joined to the one before it when both share a script and
+    ``joins(length so far, its length)``; texts are joined once per group (linear time)."""
+    groups: list[list[Segment]] = []
+    lengths: list[int] = []
     for seg in pieces:
-        last = out[-1] if out else None
-        if last is not None and last.script == seg.script and joins(last, seg):
-            out[-1] = Segment(f"{last.text} {seg.text}", last.length + seg.length, seg.script)
+        if groups and groups[-1][-1].script == seg.script and joins(lengths[-1], seg.length):
+            groups[-1].append(seg)
+            lengths[-1] += seg.length
         else:
-            out.append(seg)
-    return out
+            groups.append([seg])
+            lengths.append(seg.length)
+    return [Segment(" ".join(s.text for s in group), n, group[0].script) for group, n in zip(groups, lengths)]
 
 
 def extract_tagged(text: str, tag: str, opened_in_prompt: bool = False) -> str | None:
@@ -230,14 +236,21 @@ def extract_tagged(text: str, tag: str, opened_in_prompt: bool = False) -> str |
     An opening tag with no closing one (a truncated generation) gives everything after it; a
     closing tag with no opening one (the chat template opened it in the prompt) gives everything
     before it. ``opened_in_prompt`` makes a completion with no tags at all count as one open block.
+    One left-to-right pass with ``str.find``: a repeated unclosed tag is never rescanned.
     """
-    t = re.escape(tag)
-    blocks = re.findall(rf"<{t}>(.*?)</{t}>", text, re.DOTALL)
-    rest = re.sub(rf"<{t}>.*?</{t}>", "", text, flags=re.DOTALL)
-    if f"<{tag}>" in rest:
-        blocks.append(rest.split(f"<{tag}>", 1)[1])
-    elif not blocks and f"</{tag}>" in rest:
-        blocks.append(rest.split(f"</{tag}>", 1)[0])
+    opening, closing = f"<{tag}>", f"</{tag}>"
+    blocks: list[str] = []
+    pos = 0
+    while (start := text.find(opening, pos)) >= 0:
+        end = text.find(closing, start + len(opening))
+        if end < 0:  # unclosed: no later opening tag has a closing one either
+            blocks.append(text[start + len(opening) :])
+            break
+        blocks.append(text[start + len(opening) : end])
+        pos = end + len(closing)
+    else:
+        if not blocks and closing in text:
+            blocks.append(text.split(closing, 1)[0])
     if not blocks:
         return text if opened_in_prompt else None
     return "\n".join(blocks)

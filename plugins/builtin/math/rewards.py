@@ -85,7 +85,9 @@ class MathCorrectnessParams(ExtractorParams):
     correct: float = Field(1.0, description="score of a correct answer")
     wrong: float = Field(0.0, description="score of a wrong, missing or unparseable answer, or a timeout")
     timeout: float = Field(1.0, gt=0, description="hard time limit in seconds per verification")
-    workers: int | None = Field(None, ge=1, description="verification worker processes (default: CPU count)")
+    workers: int | None = Field(
+        None, ge=1, description="verification worker processes (default: this process's share of the CPUs)"
+    )
     cache_size: int = Field(100_000, ge=0, description="(gold, answer) verdicts cached; 0 disables")
     max_answer_chars: int = Field(
         MAX_ANSWER_CHARS, ge=1, description="longer extracted answers are not parsed (scored wrong)"
@@ -142,7 +144,8 @@ class MathCorrectness(ExtractingReward):
             f"reward '{self.__name__}' needs the gold answer column "
             + " or ".join(repr(c) for c in candidates)
             + f" as a list of {len(batch)} values (columns given: {', '.join(sorted(present)) or 'none'});"
-            " set gold_column to use another"
+            " set gold_column to use another",
+            column=candidates[0],
         )
 
     def verifier(self) -> Verifier:

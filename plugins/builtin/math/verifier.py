@@ -138,8 +138,9 @@ class Verifier:
     """Verdicts on (gold answer, predicted answer) pairs, with caches and a worker pool.
 
     Args:
-        workers: size of the worker pool (default: the CPU count). Pools are shared per size
-            within a process, started on first need (batches decided without sympy never start one).
+        workers: size of the worker pool (default: this process's share of the CPUs, see
+            :func:`rewardkit.pool.default_pool_size`). Pools are shared per size within a
+            process, started on first need (batches decided without sympy never start one).
         cache_size: (gold, prediction) verdicts kept; 0 disables the cache.
         max_answer_chars: longer answers are refused without parsing.
     """

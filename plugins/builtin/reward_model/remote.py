@@ -19,15 +19,23 @@ Status 408, 429 and 5xx, connection errors and timeouts are retried with exponen
 (``Retry-After`` is honoured up to ``backoff_max``) at most ``max_retries`` times; any other
 failure, or a malformed response, makes that request's samples None, counted as ``failed`` and
 with the reason noted under ``error`` -- never a silent 0.
+
+Bounds: one attempt, from connecting to the last byte of the response, takes at most ``timeout``
+seconds however the server sends (a watchdog shuts the socket at the deadline, so a server that
+drips its headers or body cannot stretch it), and a response body larger than
+``max_response_bytes`` is refused without being read whole.
 """
 
 from __future__ import annotations
 
+import functools
+import http.client
 import json
 import math
 import os
 import random
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -41,6 +49,7 @@ from rewardkit.reward import Batch, Reward, RewardParams, Sample
 from rewardkit.text import completion_text
 
 RETRY_STATUS = frozenset({408, 429}) | frozenset(range(500, 600))
+READ_CHUNK = 65536  # bytes asked of the socket at a time while reading a response
 
 
 class RemoteError(Exception):
@@ -57,7 +66,12 @@ class RmRemoteParams(RewardParams):
     model: str | None = Field(None, description="sent as the request's 'model' field when set")
     batch_size: int = Field(16, gt=0, description="samples per request")
     concurrency: int = Field(1, gt=0, description="requests in flight at once")
-    timeout: float = Field(30.0, gt=0, description="seconds to wait for one response")
+    timeout: float = Field(
+        30.0, gt=0, description="seconds one attempt may take in total, from connecting to the response's last byte"
+    )
+    max_response_bytes: int = Field(
+        8 * 2**20, gt=0, description="a larger response body fails the request (it is never read whole)"
+    )
     max_retries: int = Field(3, ge=0, description="retries after a 408/429/5xx, a timeout or a lost connection")
     backoff: float = Field(0.5, ge=0, description="seconds before the first retry; doubles each retry")
     backoff_max: float = Field(8.0, ge=0, description="upper bound of one wait, Retry-After included")
@@ -95,6 +109,7 @@ class RmRemote(Reward):
     name = "rm_remote"
     description = "scores from an HTTP reward-model endpoint (batched, retried); failures are None and counted"
     Params = RmRemoteParams
+    error_score = None  # a sample that cannot be sent (malformed chat content) fails like a request
 
     def required_columns(self) -> tuple[str, ...]:
         return tuple(self.params.columns)
@@ -129,18 +144,27 @@ class RmRemote(Reward):
     # -- transport -----------------------------------------------------------------------------
 
     def post(self, body: bytes, headers: dict[str, str]) -> Any:
-        """One POST; returns the decoded JSON or raises :class:`RemoteError`."""
-        request = urllib.request.Request(self.params.url, data=body, headers=headers, method="POST")
+        """One POST within ``timeout`` seconds in total; returns the decoded JSON or raises :class:`RemoteError`."""
+        p = self.params
+        request = urllib.request.Request(p.url, data=body, headers=headers, method="POST")
+        watchdog = _Watchdog(p.timeout)
+        opener = urllib.request.build_opener(_WatchedHTTPHandler(watchdog), _WatchedHTTPSHandler(watchdog))
         try:
-            with urllib.request.urlopen(request, timeout=self.params.timeout) as response:
-                raw = response.read()
+            with opener.open(request, timeout=p.timeout) as response:
+                raw = _read_capped(response, p.max_response_bytes)
+            if watchdog.expired:  # the socket was shut mid-body: what was read is cut short
+                raise TimeoutError
         except urllib.error.HTTPError as exc:
-            detail = exc.read()[:200].decode("utf-8", "replace") if exc.fp is not None else ""
+            detail = exc.read(200).decode("utf-8", "replace") if exc.fp is not None else ""
             retry_after = _retry_after(exc.headers.get("Retry-After") if exc.headers else None)
             raise RemoteError(f"HTTP {exc.code}: {detail}".strip(), exc.code in RETRY_STATUS, retry_after) from None
-        except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError) as exc:
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+            if watchdog.expired or isinstance(exc, TimeoutError):
+                raise RemoteError(f"timed out: no complete response within {p.timeout:g} s", True) from None
             reason = getattr(exc, "reason", exc)
             raise RemoteError(f"{type(reason).__name__}: {reason}", True) from None
+        finally:
+            watchdog.cancel()
         try:
             return json.loads(raw)
         except ValueError:
@@ -203,6 +227,95 @@ class RmRemote(Reward):
                     batch.note("error", i, f"invalid score from server: {value!r}")
         batch.count("failed", 0)  # always reported, so a dashboard shows 0 rather than nothing
         return scores
+
+
+class _Watchdog:
+    """Shuts down the sockets of one attempt when its time is up, which wakes any read or write
+    blocked on them: a per-read timeout alone lets a server that sends a byte now and then keep
+    the caller for as long as it likes."""
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:
+                _shut(sock)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:  # already closed
+        pass
+
+
+def _watched(connection_class: type[http.client.HTTPConnection]) -> type[http.client.HTTPConnection]:
+    """``connection_class`` whose socket is handed to a :class:`_Watchdog` once connected."""
+
+    class Watched(connection_class):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, watchdog: _Watchdog, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.watchdog = watchdog
+
+        def connect(self) -> None:
+            super().connect()
+            self.watchdog.watch(self.sock)
+
+    return Watched
+
+
+_WatchedHTTPConnection = _watched(http.client.HTTPConnection)
+_WatchedHTTPSConnection = _watched(http.client.HTTPSConnection)
+
+
+class _WatchedHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, watchdog: _Watchdog) -> None:
+        super().__init__()
+        self.watchdog = watchdog
+
+    def http_open(self, req: urllib.request.Request) -> Any:
+        return self.do_open(functools.partial(_WatchedHTTPConnection, watchdog=self.watchdog), req)
+
+
+class _WatchedHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, watchdog: _Watchdog) -> None:
+        super().__init__()
+        self.watchdog = watchdog
+
+    def https_open(self, req: urllib.request.Request) -> Any:
+        connection = functools.partial(_WatchedHTTPSConnection, watchdog=self.watchdog)
+        return self.do_open(connection, req, context=self._context)
+
+
+def _read_capped(response: Any, limit: int) -> bytes:
+    """The response body, refused (not read further) once it passes ``limit`` bytes."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise RemoteError(f"response of {int(declared)} bytes is larger than max_response_bytes ({limit})", False)
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := response.read1(READ_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise RemoteError(f"response is larger than max_response_bytes ({limit})", False)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _jsonable(value: Any, fallback: Any) -> Any:

@@ -1,0 +1,201 @@
+"""Property-based fuzzing of every model-free built-in reward and of compositions (Hypothesis).
+
+Random batches: completions and prompts as strings, chat messages with odd parts (content None,
+numbers, nested lists, text parts whose text is None or a number, images, unknown roles), bare
+None and numbers; huge texts (hostile fragments repeated to up to 200,000 characters),
+unicode-heavy text with lone surrogates; dataset columns of any JSON-like value. The contract:
+one score per completion, no exception escapes, every score finite or None; and work that
+grows linearly with the text (:mod:`_hostile`: 4x the input, less than 8x the CPU time).
+
+Profiles: ``fuzz-ci`` (the default; fixed examples, derandomized, about half a minute) and
+``fuzz-long`` (``REWARDKIT_FUZZ_PROFILE=fuzz-long``, ``REWARDKIT_FUZZ_EXAMPLES``, seeded by
+pytest's ``--hypothesis-seed``), which ``bench/fuzz_bench.py`` runs and reports. ``rm_score`` and
+``rm_remote`` need a model or a server: tests/test_rm_*.py fuzz their own inputs and bounds.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections import defaultdict
+from typing import Any
+
+from _hostile import COLUMN_VALUES, FRAGMENTS, GROWTH, MAX_RATIO, builtin_rewards, growth, reward
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from rewardkit.composition import Component, Composition
+from rewardkit.composition_loader import load_composition
+from rewardkit.registry import get_reward
+
+settings.register_profile(
+    "fuzz-ci",
+    max_examples=40,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "fuzz-long",
+    max_examples=int(os.environ.get("REWARDKIT_FUZZ_EXAMPLES", "1000")),
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+FUZZ = settings.get_profile(os.environ.get("REWARDKIT_FUZZ_PROFILE", "fuzz-ci"))
+GROWTH_EXAMPLES = max(6, FUZZ.max_examples // 8)  # each example scores 4 + 16 kB thrice with every reward
+MAX_CHARS = 200_000
+
+# What each reward's calls cost (read by bench/fuzz_bench.py): calls, characters, CPU seconds,
+# the worst CPU milliseconds per kilobyte of one call of at least 1 kB, errors counted.
+STATS: dict[str, dict[str, float]] = defaultdict(
+    lambda: {"calls": 0, "chars": 0, "seconds": 0.0, "max_seconds": 0.0, "max_ms_per_kb": 0.0, "errors": 0}
+)
+
+# -- strategies ------------------------------------------------------------------------------------
+
+UNICODE = [
+    "Ответ: 42", "答案是四十二。", "한국어 문장입니다.", "مرحبا بالعالم", "שלום עולם", "🎉😀👩‍👩‍👧‍👦",
+    "e\u0301\u0301\u0301", "\u200b\u200d\ufeff", "\u202eRTL override", "ß\u0130ﬁ", "\U0001d400\U0001d7d8",
+    "\x00\x1f\x7f", "\r\n\t\x0b\x0c", "¼ ½ ² ³ ⅔", "٣٤٥", "\ud800", "\udfff", "a\udc80b",
+]  # fmt: skip
+
+texts = st.lists(
+    st.one_of(
+        st.sampled_from(list(FRAGMENTS.values())),
+        st.sampled_from(UNICODE),
+        st.text(st.characters(codec=None, exclude_categories=()), max_size=40),
+    ),
+    max_size=8,
+).map("".join)
+huge = st.tuples(texts.filter(bool), st.integers(100, 20_000)).map(lambda t: (t[0] * t[1])[:MAX_CHARS])
+text = st.one_of(texts, huge)
+short = st.one_of(texts, st.sampled_from(["#### 42", "\\boxed{42}", "42", "<think>a</think><answer>4</answer>"]))
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True), short)
+json_like = st.recursive(
+    scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=6,
+)  # fmt: skip
+# Odd shapes are drawn often (a strategy listed twice is drawn twice as often): the contract is
+# about them, and a fixed number of examples must meet them.
+text_part = st.fixed_dictionaries(
+    {"type": st.just("text"), "text": st.one_of(text, st.none(), st.integers(), st.floats(), json_like)}
+)
+part = st.one_of(
+    text_part, text_part, short, st.fixed_dictionaries({"type": st.sampled_from(["image", "image_url"])}), json_like
+)
+content = st.one_of(text, st.none(), st.lists(part, min_size=1, max_size=3), st.lists(part, max_size=3), json_like)
+role = st.sampled_from(["assistant", "assistant", "user", "system", "tool", "", None, 3])
+chat_message = st.fixed_dictionaries({"role": role, "content": content})
+message = st.one_of(chat_message, chat_message, st.fixed_dictionaries({"role": role}), short, json_like)
+messages = st.lists(message, min_size=1, max_size=4)
+completion = st.one_of(text, text, messages, messages, messages, message, st.none(), st.integers(), st.floats())
+prompt = st.one_of(st.none(), text, messages, messages)
+
+# every dataset column a built-in needs, TRL's own, and one nobody asked for
+COLUMNS = sorted([*COLUMN_VALUES, "completion_ids", "id"])
+
+
+@st.composite
+def batches(draw) -> tuple[list[Any], list[Any] | None, dict[str, list[Any]]]:
+    n = draw(st.integers(0, 5))
+    completions = draw(st.lists(completion, min_size=n, max_size=n))
+    prompts = draw(st.none() | st.lists(prompt, min_size=n, max_size=n))
+    columns = {name: draw(st.lists(json_like, min_size=n, max_size=n)) for name in COLUMNS}
+    return completions, prompts, columns
+
+
+# -- the contract ----------------------------------------------------------------------------------
+
+
+def _chars(value: Any) -> int:
+    """Characters of text anywhere in a completion (for time per kilobyte)."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(_chars(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(_chars(v) for v in value)
+    return 0
+
+
+def _check_scores(name: str, scores: Any, n: int) -> None:
+    assert isinstance(scores, list) and len(scores) == n, (name, scores)
+    for s in scores:
+        assert s is None or (isinstance(s, float) and math.isfinite(s)), (name, s)
+
+
+def _timed_call(key: str, completions, prompts, columns) -> None:
+    counted: dict[str, float] = {}
+    start = time.process_time()
+    scores = reward(key)(completions, prompts, log_metric=counted.__setitem__, **columns)
+    seconds = time.process_time() - start
+    _check_scores(key, scores, len(completions))
+    stats, chars = STATS[key], _chars(completions)
+    stats["calls"] += 1
+    stats["chars"] += chars
+    stats["seconds"] += seconds
+    stats["max_seconds"] = max(stats["max_seconds"], seconds)
+    if chars >= 1000:
+        stats["max_ms_per_kb"] = max(stats["max_ms_per_kb"], 1000 * seconds / (chars / 1000))
+    stats["errors"] += sum(v for k, v in counted.items() if k.endswith("/errors"))
+
+
+# The shapes that once killed whole batches, always tried besides the random ones.
+KNOWN_BAD = (
+    ["fine", [{"role": "assistant", "content": [{"type": "text", "text": None}]}], 42],
+    [[{"role": "user", "content": [{"type": "text", "text": 7}]}], "q", None],
+    {name: ["#### 42", None, [1, [2]]] for name in COLUMNS},
+)
+
+
+@FUZZ
+@example(KNOWN_BAD)
+@given(batches())
+def test_every_builtin_scores_any_batch_finitely_one_score_per_completion(batch):
+    completions, prompts, columns = batch
+    for key in builtin_rewards():
+        _timed_call(key, completions, prompts, columns)
+
+
+def _every_builtin() -> Composition:
+    weights = [1.0, -0.5, 2.0, 0.0, 0.25] * 10
+    components = [
+        Component(get_reward(name, params, alias=f"variant_{i}" if key != name else None), weight)
+        for i, ((key, (name, params)), weight) in enumerate(zip(builtin_rewards().items(), weights))
+    ]
+    return Composition(components)
+
+
+COMPOSITIONS = {
+    "every built-in": _every_builtin,
+    "gsm8k": lambda: load_composition("gsm8k"),
+    "r1": lambda: load_composition("r1"),
+}
+
+
+@FUZZ
+@example(KNOWN_BAD, "gsm8k")
+@given(batches(), st.sampled_from(sorted(COMPOSITIONS)))
+def test_compositions_total_any_batch_finitely(batch, name):
+    completions, prompts, columns = batch
+    scores = COMPOSITIONS[name]().score(completions, prompts, **columns)
+    _check_scores(name, scores.total, len(completions))
+    for component, values in scores.components.items():
+        _check_scores(component, values, len(completions))
+    assert all(0 <= i < len(completions) for errors in scores.errors.values() for i, _ in errors)
+
+
+hostile = st.sampled_from(list(FRAGMENTS.values()))
+fragments = st.lists(st.one_of(hostile, hostile, st.sampled_from(UNICODE), texts), min_size=1, max_size=3).map("".join)
+
+
+@settings(FUZZ, max_examples=GROWTH_EXAMPLES)
+@given(fragments.filter(lambda t: t.strip()))
+def test_work_grows_linearly_with_any_repeated_text(fragment):
+    for key in builtin_rewards():
+        small, large, ratio = growth(key, fragment, 4_000)
+        assert ratio < MAX_RATIO, f"{key}: {small:.4f} s for 4 kB of {fragment!r}, {large:.4f} s for {GROWTH}x that"

@@ -1,0 +1,98 @@
+"""The worker pool's processes never outlive the process that owns the pool.
+
+A real owner process verifies answers that take minutes of big-integer arithmetic (C code that
+holds the GIL), is killed mid-verification, and every process it had started must be gone:
+the verification workers, the fork server and the resource tracker.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import psutil
+import pytest
+
+OWNER = textwrap.dedent(
+    """
+    import json, threading, time
+    from multiprocessing import forkserver, resource_tracker
+    from rewardkit import get_reward
+    from rewardkit.pool import shared_pools
+
+    def report():
+        while len([pid for pool in shared_pools() for pid in pool.pids()]) < 2:
+            time.sleep(0.05)
+        helpers = [forkserver._forkserver._forkserver_pid, resource_tracker._resource_tracker._pid]
+        workers = [pid for pool in shared_pools() for pid in pool.pids()]
+        print(json.dumps({"workers": workers, "helpers": helpers}), flush=True)
+
+    threading.Thread(target=report, daemon=True).start()
+    reward = get_reward("math_correctness", timeout=600, workers=2)
+    reward([r"\\boxed{9^{9^{9^{9^9}}}}", r"\\boxed{8^{8^{8^{8^8}}}}"], answer=["#### 1", "#### 2"])
+    """
+)
+
+
+def _living(pids: list[int]) -> list[int]:
+    alive = []
+    for pid in pids:
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                alive.append(pid)
+        except psutil.NoSuchProcess:
+            pass
+    return alive
+
+
+def _wait_until_gone(pids: list[int], seconds: float = 20.0) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while _living(pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return _living(pids)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_workers_fork_server_and_tracker_die_with_a_killed_owner(signum):
+    owner = subprocess.Popen([sys.executable, "-c", OWNER], stdout=subprocess.PIPE, text=True)
+    started: list[int] = []
+    try:
+        line = owner.stdout.readline()
+        assert line, "the owner exited before its workers started"
+        started = [pid for pids in json.loads(line).values() for pid in pids]
+        workers = json.loads(line)["workers"]
+        busy = psutil.Process(workers[0]).cpu_times()
+        time.sleep(1.0)
+        assert psutil.Process(workers[0]).cpu_times().user > busy.user  # mid-verification
+        owner.send_signal(signum)
+        owner.wait(timeout=30)
+        left = _wait_until_gone(started)
+        assert not left, [psutil.Process(p).cmdline() for p in left]
+    finally:
+        owner.kill()
+        for pid in _living(started):
+            psutil.Process(pid).kill()
+
+
+def test_close_shared_pools_leaves_no_process_behind():
+    script = textwrap.dedent(
+        """
+        import json, psutil
+        from rewardkit import verify_answer
+        from rewardkit.pool import close_shared_pools, shared_pools
+        assert verify_answer("x + 1", "1 + x")
+        before = [p.pid for p in psutil.Process().children(recursive=True)]
+        close_shared_pools()
+        print(json.dumps({"before": before, "after": [p.pid for p in psutil.Process().children(recursive=True)]}))
+        assert verify_answer("y + 2", "2 + y")  # the pools start again on demand
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr
+    children = json.loads(result.stdout)
+    assert len(children["before"]) >= 3  # workers, fork server, resource tracker
+    assert children["after"] == []
