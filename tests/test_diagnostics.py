@@ -277,3 +277,10 @@ def test_a_number_copied_from_prose_is_found_whatever_punctuation_follows_it(tmp
     rows = [{"prompt": prompt, "completion": XML.format(r="The fee is 200.", a=a), "answer": "#### 10"} for a in ("200", "10")]
     result = diagnose(load(scored_file(tmp_path, [], rows)), second_opinion=False)
     assert [(s["row"], s["kinds"]) for s in result["suspects"]["all"]] == [(0, ["answer_from_prompt"])]
+
+
+def test_a_malformed_completion_reads_as_empty_text_and_the_row_still_counts(tmp_path):
+    rows = [{"prompt": "q", "completion": c, "scores": {"a": s}} for c, s in
+            (("fine words here", 1.0), (7, 0.0), ([{"role": "assistant", "content": [{"type": "text", "text": 7}]}], 0.0))]
+    result = diagnose(load(write_scored(tmp_path / "bad.jsonl", rows, {"a": 1.0})), second_opinion=False)
+    assert result["components"]["a"]["rows"] == 3 and result["components"]["a"]["mean"] == pytest.approx(1 / 3)

@@ -30,8 +30,7 @@ from transformers import TrainerCallback
 
 from rewardkit.diagnostics.components import component_figures
 from rewardkit.diagnostics.run_directory import TOKENS_COLUMN, TRUNCATED_COLUMN
-from rewardkit.diagnostics.table import group_key, groups
-from rewardkit.text import completion_text
+from rewardkit.diagnostics.table import completion_of, group_key, groups
 
 from .callbacks import add_to_logs
 
@@ -70,7 +69,7 @@ class DiagnosticsCallback(TrainerCallback):
             lengths = [len(x) for x in ids]
             truncated = None if self.stop_ids is None else [bool(x) and int(x[-1]) not in self.stop_ids for x in ids]
         else:
-            lengths, truncated = [len(completion_text(c)) for c in completions], None
+            lengths, truncated = [len(completion_of(c)) for c in completions], None
         log_extra = kwargs.get("log_extra")
         if callable(log_extra):
             log_extra(TOKENS_COLUMN, lengths)

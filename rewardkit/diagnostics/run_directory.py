@@ -17,9 +17,8 @@ from typing import Any
 
 from rewardkit.errors import ConfigError
 from rewardkit.jsonl import read_jsonl
-from rewardkit.text import completion_text, prompt_text
 
-from .table import ScoredRow, ScoredTable, group_key
+from .table import ScoredRow, ScoredTable, completion_of, group_key, prompt_of
 
 TOKENS_COLUMN = "rewardkit/tokens"
 TRUNCATED_COLUMN = "rewardkit/truncated"
@@ -101,9 +100,9 @@ def read_run_directory(path: str | Path, *, weights: dict[str, float] | None = N
         rows.append(
             ScoredRow(
                 index=index,
-                completion=completion_text(record.get("completion")),
+                completion=completion_of(record.get("completion")),
                 prompt=prompt,
-                prompt_text=prompt_text(prompt) or "",
+                prompt_text=prompt_of(prompt),
                 scores=scores,
                 total=sum(present) if present else None,
                 extra={

@@ -7,9 +7,8 @@ from typing import Any
 
 from rewardkit.errors import ConfigError
 from rewardkit.jsonl import iter_jsonl
-from rewardkit.text import completion_text, prompt_text
 
-from .table import ScoredRow, ScoredTable, group_key
+from .table import ScoredRow, ScoredTable, completion_of, group_key, prompt_of
 
 # Row keys that say a completion stopped at the length limit (vLLM, OpenAI-style APIs, TRL).
 FINISH_REASON_KEYS = ("finish_reason", "stop_reason")
@@ -62,9 +61,9 @@ def read_scored_file(
         rows.append(
             ScoredRow(
                 index=index,
-                completion=completion_text(row[completion_key]),
+                completion=completion_of(row[completion_key]),
                 prompt=prompt,
-                prompt_text=prompt_text(prompt) or "",
+                prompt_text=prompt_of(prompt),
                 scores=dict(scored["components"]),
                 total=scored.get("total"),
                 errors=dict(scored.get("errors") or {}),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
+
+from rewardkit.text import MalformedText, completion_text, prompt_text
 
 
 @dataclass
@@ -63,6 +65,23 @@ class ScoredTable:
 
     def scores(self, name: str) -> list[float | None]:
         return [r.scores.get(name) for r in self.rows]
+
+
+def readable(convert: Callable[[Any], str | None], value: Any) -> str:
+    """The text of a completion or prompt; a malformed one (a number where text belongs) reads as ""
+    (the rewards scored it with their error score; the diagnostics still count the row)."""
+    try:
+        return convert(value) or ""
+    except MalformedText:
+        return ""
+
+
+def completion_of(value: Any) -> str:
+    return readable(completion_text, value)
+
+
+def prompt_of(value: Any) -> str:
+    return readable(prompt_text, value)
 
 
 def group_key(prompt: Any, step: int | None = None) -> str:
