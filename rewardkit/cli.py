@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "list": "rewardkit.commands.list_rewards",
     "check": "rewardkit.commands.check",
     "score": "rewardkit.commands.score",
+    "diagnose": "rewardkit.commands.diagnose",
     "serve": "rewardkit.commands.serve",
     "train": "rewardkit.trainers.commands.train",
     "eval": "rewardkit.trainers.commands.evaluate",

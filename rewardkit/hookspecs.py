@@ -19,3 +19,13 @@ def register_extractors(register):
 @hookspec
 def register_language_detectors(register):
     "Register language detector backends: call register(name, DetectorClass) once for each."
+
+
+@hookspec
+def register_second_opinions(register):
+    """Register independent re-checks of a reward's verdicts: call register(reward_name, checker).
+
+    ``checker(completions, golds) -> list[bool | None]`` judges each completion text against its
+    gold answer on its own (None: no opinion). ``rewardkit diagnose`` lists where it disagrees
+    with the reward.
+    """

@@ -37,6 +37,7 @@ KINDS = {
     "reward": "register_rewards",
     "extractor": "register_extractors",
     "language_detector": "register_language_detectors",
+    "second_opinion": "register_second_opinions",
 }
 
 
@@ -117,7 +118,7 @@ class Registry:
     # -- catalogues --------------------------------------------------------------------------
 
     def catalogue(self, kind: str) -> dict[str, Entry]:
-        """Everything of ``kind`` (reward, extractor, language_detector) by name."""
+        """Everything of ``kind`` (reward, extractor, language_detector, second_opinion) by name."""
         if self._catalogues is None:
             self._catalogues = {k: self._collect(k) for k in KINDS}
         return self._catalogues[kind]

@@ -45,13 +45,14 @@ def score_rows(
 
 
 def row_records(results: list[Scores]) -> Iterator[dict[str, Any]]:
-    """Per input row, in order: its scores, its errors and the components' extra detail."""
+    """Per input row, in order: its scores, its errors, the weights and the components' extra detail
+    (so ``rewardkit diagnose`` can read a scored file on its own)."""
     for scores in results:
         for i in range(len(scores)):
             extra = {
                 name: {k: values[i] for k, values in detail.items()} for name, detail in scores.extra.items()
             }
-            yield {**scores.row(i), "extra": extra}
+            yield {**scores.row(i), "weights": scores.weights, "extra": extra}
 
 
 def merge_summaries(results: list[Scores]) -> dict[str, dict[str, Any]]:

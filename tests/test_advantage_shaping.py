@@ -70,7 +70,7 @@ def score_batch(model_dir, tmp_path, algorithm: str, components: list[Component]
         report_to="none",
         use_cpu=True,
         bf16=False,
-        gradient_checkpointing=False,
+        activation_checkpointing=False,
         disable_tqdm=True,
         seed=0,
         **rewards.config_kwargs,

@@ -14,6 +14,7 @@ from rewardkit.registry import get_reward
 
 pytest.importorskip("trl")
 
+from rewardkit.trainers.diagnostics_callback import DiagnosticsCallback  # noqa: E402
 from rewardkit.trainers.trl_rewards import (  # noqa: E402
     REWARD_SHARE,
     REWARD_TIME,
@@ -65,7 +66,7 @@ def test_each_component_becomes_a_reward_function_named_after_it_with_its_weight
     assert [f.__name__ for f in rewards.funcs] == ["xml_count", "short", "noisy"]
     assert rewards.weights == [1.0, 0.5, 0.0]
     assert rewards.config_kwargs == {"reward_weights": [1.0, 0.5, 0.0]}
-    assert len(rewards.callbacks) == 1 and isinstance(rewards.callbacks[0], RewardTimingCallback)
+    assert [type(c) for c in rewards.callbacks] == [RewardTimingCallback, DiagnosticsCallback]
 
 
 def test_component_functions_return_the_rewards_own_scores():

@@ -125,3 +125,29 @@ def test_reward_time_and_its_share_of_the_step_are_logged(trained):
             assert record[f"{REWARD_TIME}/{name}"] >= 0
         assert 0 < record[REWARD_SHARE] < 1
         assert record["step_time"] > 0
+
+
+def test_live_diagnostics_reach_trls_logs_and_match_the_logged_batch(trained):
+    from rewardkit.diagnostics.components import component_figures
+    from rewardkit.diagnostics.table import group_key, groups
+
+    trainer, _, rewards = trained
+    logs = step_logs(trainer)
+    for record in logs:
+        for name in rewards.names:
+            assert 0 <= record[f"rewardkit/diag/{name}/saturation"] <= 1
+            assert 0 <= record[f"rewardkit/diag/{name}/zero_variance_share"] <= 1
+    # the last log's figures, recomputed from the batch TRL kept for its completions table
+    kept = trainer._logs
+    scores = {n: [None if v != v else v for v in kept["rewards"][n]] for n in rewards.names}
+    lengths = [float(x) for x in kept["extra"]["rewardkit/tokens"]]
+    assert all(0 < x <= 8 for x in lengths) and len(kept["extra"]["rewardkit/truncated"]) == len(lengths)
+    keyed = groups([group_key(p) for p in kept["prompt"]])
+    expected = component_figures(scores, dict(zip(rewards.names, rewards.weights)), lengths, keyed, full=False)
+    for name, figures in expected.items():
+        for figure in ("zero_variance_share", "variance_share", "length_correlation", "saturation"):
+            key = f"rewardkit/diag/{name}/{figure}"
+            if figures[figure] is None:
+                assert key not in logs[-1]
+            else:
+                assert logs[-1][key] == pytest.approx(figures[figure])

@@ -212,6 +212,20 @@ def test_two_stage_parsing_builds_the_same_objects_as_full_ll_parsing(shared_dat
     assert parse_all() == two_stage
 
 
+@pytest.mark.parametrize("answer", ["4 0/0", "1/0", r"\frac{3}{0}", "(2-2)/0"])
+def test_an_answer_dividing_by_zero_equals_nothing_whatever_was_compared_before(answer):
+    # (4*0)/0 left unevaluated came out equal to 0 or not depending on sympy's caches, which
+    # every comparison a worker makes (its warm-up included) changes.
+    import rewardkit.plugins.math.symbolic as symbolic
+
+    golds = ["0", "4", "1", r"\infty"]
+    for before in (None, *symbolic.WARM_UP_PAIRS):
+        if before is not None:
+            symbolic.check(*before)
+        symbolic.clear_caches()
+        assert [symbolic.check(gold, answer) for gold in golds] == [False] * len(golds), before
+
+
 # -- the floor: math-verify's own extraction where rewardkit's extractors guessed ---------------------
 
 

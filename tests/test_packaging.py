@@ -15,6 +15,7 @@ def test_wheel_ships_plugins_trainers_presets_and_data(repo, tmp_path):
     for name in (
         "rewardkit/plugins/format.py",
         "rewardkit/plugins/math/verifier.py",
+        "rewardkit/diagnostics/report.py",
         "rewardkit/trainers/trl_rewards.py",
         "rewardkit/presets/gsm8k.yaml",
         "rewardkit/presets/r1.yaml",

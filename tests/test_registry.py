@@ -211,3 +211,37 @@ def test_a_pickled_bound_reward_scores_the_same_without_its_registry(reward_regi
     clone = pickle.loads(pickle.dumps(math))
     assert clone.registry is None
     assert clone([r"\boxed{3}"], answer=["3"]) == math([r"\boxed{3}"], answer=["3"]) == [1.0]
+
+
+class Contrarian:
+    """A second opinion that always says the opposite of a 1.0/0.0 reward (to see it reach diagnose)."""
+
+    @staticmethod
+    def check(completions, golds):
+        return [c != "right" for c in completions]
+
+    @hookimpl
+    def register_second_opinions(register):  # noqa: N805 - pluggy calls it unbound on the class
+        register("says_please", Contrarian.check)
+
+
+def test_second_opinions_register_through_their_hook(tmp_path):
+    import json
+
+    from rewardkit.diagnostics import diagnose, load
+
+    registry = Registry(autoload=False)
+    builtin = registry.catalogue("second_opinion")
+    assert {n: e.provider for n, e in builtin.items()} == {
+        "math_correctness": "rewardkit.plugins.math", "accuracy": "rewardkit.plugins.math"}
+    registry.register(Contrarian, "contrarian")
+    assert registry.catalogue("second_opinion")["says_please"].provider == "contrarian"
+    with pytest.raises(DuplicateNameError, match="second_opinion 'says_please' is registered by both 'contrarian' and 'again'"):
+        registry.register(type("Again", (Contrarian,), {}), "again")
+    rows = [{"completion": c, "rewardkit": {"components": {"says_please": s}, "total": s, "weights": {"says_please": 1.0}}}
+            for c, s in (("right", 1.0), ("wrong", 0.0), ("right", 1.0))]
+    path = tmp_path / "scored.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    opinion = diagnose(load(path), registry)["second_opinions"]["says_please"]
+    assert opinion["checker"] == "contrarian" and opinion["judged"] == 3
+    assert [d["row"] for d in opinion["disagreements"]] == [0, 1, 2]

@@ -381,3 +381,17 @@ def test_a_preset_run_takes_the_model_and_dataset_from_the_command_line(tmp_path
     assert "the dataset's 'prompt' column as it is (prompt.system and examples are not applied)" in text
     assert "think_format×1, accuracy×1, language_consistency×1" in text
     assert "first prompt:\nWhat is 0?" in text
+
+
+def test_train_keeps_the_completions_and_writes_the_diagnostics_report(full_run):
+    out, _ = full_run
+    assert sorted(p.name for p in (out / "completions").glob("*.parquet")) == [
+        "completions_00001.parquet", "completions_00002.parquet"]
+    steps = [r for r in records(out / "metrics.jsonl") if "loss" in r]
+    assert all(f"rewardkit/diag/{n}/saturation" in r for r in steps for n in ("short", "xml_count"))
+    result = json.loads((out / "diagnostics" / "diagnostics.json").read_text())
+    assert result["input"]["kind"] == "run" and result["input"]["rows"] == 8  # 2 steps x 4 completions
+    assert result["input"]["length_unit"] == "tokens"
+    assert result["training"]["curves"]["steps"] == [1, 2]
+    report = (out / "diagnostics" / "report.html").read_text()
+    assert report.count('src="data:image/png;base64,') == 4  # with the training curves

@@ -1,4 +1,5 @@
-"""Trainer callbacks of a ``rewardkit train`` run: the metrics JSONL, the progress display, checkpoints."""
+"""Trainer callbacks of a ``rewardkit train`` run: the metrics JSONL, the progress display, checkpoints,
+and the way rewardkit's callbacks add figures to a log record."""
 
 from __future__ import annotations
 
@@ -11,6 +12,14 @@ from typing import Any, Sequence
 from transformers import TrainerCallback
 
 from .report import format_share
+
+
+def add_to_logs(state: Any, logs: dict[str, Any], values: dict[str, Any]) -> None:
+    """Add ``values`` to the record being logged, and to the copy ``Trainer.log`` already put in
+    ``state.log_history`` before calling the callbacks (so the two stay equal)."""
+    logs.update(values)
+    if state.log_history and state.log_history[-1].get("step") == state.global_step:
+        state.log_history[-1].update(values)
 
 
 class MetricsWriter(TrainerCallback):

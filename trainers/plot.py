@@ -6,15 +6,9 @@ import math
 from pathlib import Path
 from typing import Any, Sequence
 
-from rewardkit.jsonl import read_jsonl
+from rewardkit.diagnostics.run_directory import read_metrics
 
-
-def read_metrics(path: str | Path) -> list[dict[str, Any]]:
-    """The per-step training records of a run's metrics JSONL (the end-of-run summary is skipped)."""
-    records = [record for record in read_jsonl(path) if "reward" in record]
-    # a resumed run appends: keep the latest record of each step
-    by_step = {r["step"]: r for r in records}
-    return [by_step[s] for s in sorted(by_step)]
+__all__ = ["moving_average", "plot_rewards", "read_metrics"]  # read_metrics: the one reader, re-exported
 
 
 def moving_average(values: Sequence[float | None], window: int) -> list[float | None]:

@@ -32,6 +32,7 @@ CHECKPOINT_KEYS = ("save_strategy", "save_steps")
 def build_trainer_config(config: Any, rewards: Any):
     """GRPOConfig or RLOOConfig from the ``trainer`` section, the run's output_dir and seed, and the weights."""
     from .algorithms import config_class
+    from .diagnostics_callback import COMPLETION_LOGGING
     from .tracking import check_trackers
     from .train_config import trainer_config_fields
 
@@ -42,6 +43,7 @@ def build_trainer_config(config: Any, rewards: Any):
         "report_to": "none",
         "disable_tqdm": True,
         "learning_rate": config.learning_rate,
+        **COMPLETION_LOGGING,
     }
     if not {"gradient_checkpointing", "activation_checkpointing"} & options.keys():
         # TRL turns checkpointing on; on a CPU it only costs time. transformers 5 renamed the
@@ -316,4 +318,9 @@ def train(config: Any, *, resume_from_checkpoint: str | None = None, out=None) -
         file=out,
     )
     print(f"model: {model_dir}\nmetrics: {metrics_path}\nplot: {png}", file=out)
+
+    # reward diagnostics of the run (rewardkit diagnose on its output directory)
+    from .diagnostics_callback import write_run_report
+
+    write_run_report(output, out)
     return summary

@@ -26,6 +26,8 @@ Time spent in reward functions is measured per scoring call and logged through `
 components of one generation batch). :class:`RewardTimingCallback` adds
 ``rewardkit/reward_share``: the share of the optimizer steps' wall time (generation, rewards,
 forward/backward, optimizer, logged since the last log) spent in reward functions.
+:class:`~.diagnostics_callback.DiagnosticsCallback` sees every component's scores and adds
+``rewardkit/diag/<name>/<figure>`` per log (see that module).
 
 TRL's weighted sum uses ``nansum`` over every component, so a row is "unscorable" (advantage 0)
 only when every component, weight-0 ones included, returns ``None``; a row where only weight-0
@@ -43,6 +45,9 @@ from transformers import TrainerCallback
 from rewardkit.composition import Composition
 from rewardkit.errors import ConfigError
 from rewardkit.reward import Reward, RewardOutput, forward_report
+
+from .callbacks import add_to_logs
+from .diagnostics_callback import DiagnosticsCallback
 
 REWARD_TIME = "rewardkit/reward_time"
 REWARD_SHARE = "rewardkit/reward_share"
@@ -70,11 +75,14 @@ class ComponentReward:
             starts a batch's clock, the last one logs the batch's total.
     """
 
-    def __init__(self, reward: Reward, clock: RewardClock, position: int = 0, count: int = 1) -> None:
+    def __init__(
+        self, reward: Reward, clock: RewardClock, position: int = 0, count: int = 1, observers: list | None = None
+    ) -> None:
         self.reward = reward
         self.clock = clock
         self.position = position
         self.count = count
+        self.observers = observers if observers is not None else []  # shared: see DiagnosticsCallback.observe
         self.__name__ = reward.__name__
         self.last: RewardOutput | None = None
 
@@ -87,7 +95,7 @@ class ComponentReward:
         try:
             self.last = self.reward.evaluate(completions, prompts, **kwargs)
             forward_report(self.__name__, self.last, kwargs.get("log_extra"), kwargs.get("log_metric"))
-            return self.last.scores
+            scores = self.last.scores
         finally:
             seconds = time.perf_counter() - start
             self.clock.add(seconds)
@@ -96,6 +104,9 @@ class ComponentReward:
                 log_metric(f"{REWARD_TIME}/{self.__name__}", seconds)
                 if self.position == self.count - 1:
                     log_metric(REWARD_TIME, self.clock.batch)
+        for observe in self.observers:
+            observe(self, scores, completions, prompts, kwargs)
+        return scores
 
     def __repr__(self) -> str:
         return f"ComponentReward({self.reward!r})"
@@ -125,11 +136,7 @@ class RewardTimingCallback(TrainerCallback):
     def on_log(self, args, state, control, logs=None, **kwargs):
         if logs is None or self._step_seconds <= 0 or "loss" not in logs:
             return
-        share = self._reward_seconds / self._step_seconds
-        logs[REWARD_SHARE] = share
-        # Trainer.log records its copy in the history before the callbacks run; keep the two equal.
-        if state.log_history and state.log_history[-1].get("step") == state.global_step:
-            state.log_history[-1][REWARD_SHARE] = share
+        add_to_logs(state, logs, {REWARD_SHARE: self._reward_seconds / self._step_seconds})
         self._step_seconds = self._reward_seconds = 0.0
 
 
@@ -154,11 +161,13 @@ class TRLRewards:
 
 
 def trl_rewards(composition: Composition) -> TRLRewards:
-    """One reward function per component, the weights, and the timing callback."""
+    """One reward function per component, the weights, and the timing and diagnostics callbacks."""
     if not isinstance(composition, Composition):
         raise ConfigError(f"expected a Composition, got {type(composition).__name__}")
     clock = RewardClock()
     count = len(composition.components)
-    funcs = [ComponentReward(c.reward, clock, i, count) for i, c in enumerate(composition.components)]
+    diagnostics = DiagnosticsCallback(composition.names, composition.weights)
+    observers = [diagnostics.observe]
+    funcs = [ComponentReward(c.reward, clock, i, count, observers) for i, c in enumerate(composition.components)]
     normalize = [c.normalize for c in composition.components]
-    return TRLRewards(funcs, composition.weights, clock, [RewardTimingCallback(clock)], normalize)
+    return TRLRewards(funcs, composition.weights, clock, [RewardTimingCallback(clock), diagnostics], normalize)

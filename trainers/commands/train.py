@@ -15,10 +15,13 @@ What a run writes to its ``output_dir``:
 - ``metrics.jsonl``: one record per log (every step by default) with TRL's metrics
   (``reward``, ``rewards/<name>/mean`` and ``/std`` per component, ``loss``, ``kl``,
   ``completions/mean_length``, ``step_time``) and rewardkit's (``rewardkit/reward_time``,
-  ``rewardkit/reward_share``, ``rewardkit/<name>/errors`` and each reward's own counters);
+  ``rewardkit/reward_share``, ``rewardkit/<name>/errors``, each reward's own counters and the
+  live diagnostics ``rewardkit/diag/<name>/...``);
 - ``rewards.png``: each component's reward curve and the weighted total;
 - ``model/``: the trained model, or the LoRA adapter, with its tokenizer and a model card;
-- ``summary.json``: steps, wall time, and every component's mean over the first and last steps.
+- ``summary.json``: steps, wall time, and every component's mean over the first and last steps;
+- ``completions/``: the completions TRL logged (``log_completions``, on by default here);
+- ``diagnostics/``: ``report.html`` and ``diagnostics.json``, ``rewardkit diagnose`` on the run.
 """
 
 from __future__ import annotations

@@ -317,14 +317,26 @@ def _parse_answer(answer: str) -> tuple[Any, ...]:
     numeral = parse_numeral(answer)
     if numeral is not None:
         return tuple(numeral_to_sympy(numeral))
-    return tuple(
-        parse(
-            "\\boxed{" + answer + "}",
-            extraction_config=_LATEX_ONLY,
-            fallback_mode="first_match",
-            extraction_mode="any_match",
-            parsing_timeout=None,
-        )
+    found = parse(
+        "\\boxed{" + answer + "}",
+        extraction_config=_LATEX_ONLY,
+        fallback_mode="first_match",
+        extraction_mode="any_match",
+        parsing_timeout=None,
+    )
+    return tuple(sympy.nan if divides_by_zero(p) else p for p in found)
+
+
+def divides_by_zero(expr: Any) -> bool:
+    """Whether a parsed answer divides by a literal zero (``4 0/0`` reads as ``(4*0)/0``).
+
+    Such an answer is read, but as no number: it becomes ``nan``, which equals nothing. Left
+    unevaluated, its verdict depended on the state of sympy's caches (the same pair came out
+    equal or not depending on what the worker had compared before)."""
+    if not isinstance(expr, sympy.Basic):
+        return False
+    return expr.has(sympy.nan, sympy.zoo) or any(
+        p.base.is_zero and p.exp.is_negative for p in expr.atoms(sympy.Pow)
     )
 
 

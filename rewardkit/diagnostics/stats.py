@@ -1,0 +1,69 @@
+"""Plain-Python statistics the diagnostics need (the core installs without numpy)."""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+TOLERANCE = 1e-9  # scores closer than this count as equal
+DISCRETE_VALUES = 12  # a component with at most this many distinct scores gets one bar per score
+BINS = 20
+
+
+def mean(values: Sequence[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def std(values: Sequence[float]) -> float | None:
+    """Population standard deviation (what the score summary and TRL's per-group std use)."""
+    if not values:
+        return None
+    m = sum(values) / len(values)
+    return math.sqrt(sum((v - m) ** 2 for v in values) / len(values))
+
+
+def pearson(xs: Sequence[float | None], ys: Sequence[float | None]) -> float | None:
+    """Pearson's r over the pairs where both are present; None with fewer than 3 or a constant side."""
+    pairs = [(x, y) for x, y in zip(xs, ys) if x is not None and y is not None]
+    if len(pairs) < 3:
+        return None
+    mx = sum(x for x, _ in pairs) / len(pairs)
+    my = sum(y for _, y in pairs) / len(pairs)
+    sxy = sum((x - mx) * (y - my) for x, y in pairs)
+    sxx = sum((x - mx) ** 2 for x, _ in pairs)
+    syy = sum((y - my) ** 2 for _, y in pairs)
+    if sxx <= TOLERANCE**2 * len(pairs) or syy <= TOLERANCE**2 * len(pairs):
+        return None
+    return max(-1.0, min(1.0, sxy / math.sqrt(sxx * syy)))
+
+
+def constant(values: Sequence[float]) -> bool:
+    return not values or max(values) - min(values) <= TOLERANCE
+
+
+def histogram(values: Sequence[float]) -> dict[str, list[float] | list[int] | bool]:
+    """Counts per distinct score when there are few (a 0/1 reward: two bars), else BINS equal bins.
+
+    ``discrete``: ``values`` are the scores and ``counts`` their counts; otherwise ``edges`` has
+    one more entry than ``counts``.
+    """
+    if not values:
+        return {"discrete": True, "values": [], "counts": []}
+    distinct = sorted(set(round(v, 9) for v in values))
+    if len(distinct) <= DISCRETE_VALUES:
+        counts = {v: 0 for v in distinct}
+        for v in values:
+            counts[round(v, 9)] += 1
+        return {"discrete": True, "values": distinct, "counts": [counts[v] for v in distinct]}
+    low, high = distinct[0], distinct[-1]
+    width = (high - low) / BINS
+    edges = [low + i * width for i in range(BINS)] + [high]
+    counts = [0] * BINS
+    for v in values:
+        counts[min(BINS - 1, int((v - low) / width))] += 1
+    return {"discrete": False, "edges": edges, "counts": counts}
+
+
+def trend(values: Sequence[float | None]) -> float | None:
+    """Correlation of a per-step series with the step number (+1: rises steadily, -1: falls)."""
+    return pearson(list(range(len(values))), list(values))
