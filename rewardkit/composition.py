@@ -4,6 +4,10 @@ Semantics of the weighted total, per row:
 - a component that returns ``None`` for the row is left out of that row's total;
 - components with weight 0 are scored and reported ("logged, not trained on") but never enter the total;
 - a row where every weighted component is ``None`` totals ``None``.
+
+A component may carry ``normalize="group"``: when training, its scores are normalised within
+each prompt's group of completions before the weighted sum (``rewardkit.trainers.advantage_shaping``).
+Scoring here has no groups and reports raw scores and the raw weighted total.
 """
 
 from __future__ import annotations
@@ -16,12 +20,23 @@ from .errors import ConfigError
 from .reward import Reward, make_samples
 
 
+NORMALIZE_MODES = ("group",)  # normalised within each prompt's group of completions
+
+
 @dataclass(frozen=True)
 class Component:
-    """One reward in a composition, and its weight."""
+    """One reward in a composition, its weight, and how training normalises it (None: as it is)."""
 
     reward: Reward
     weight: float = 1.0
+    normalize: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.normalize is not None and self.normalize not in NORMALIZE_MODES:
+            raise ConfigError(
+                f"reward '{self.name}': normalize must be one of {', '.join(NORMALIZE_MODES)} (or omitted), "
+                f"got {self.normalize!r}"
+            )
 
     @property
     def name(self) -> str:

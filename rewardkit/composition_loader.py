@@ -11,6 +11,7 @@ A composition spec is a preset name, a YAML file path, a list of entries, or a m
         weight: 0.5             # default 1.0
         params: {ideal: 200}
         on_error: 0.0           # optional: score of a sample whose scoring raised ("raise" to re-raise)
+        normalize: group        # optional: when training, normalise within each prompt's group first
 
 Errors name the source (file or preset), the entry and the key. Two entries of one ``rewards``
 list with the same name (and no alias) or the same alias are refused, naming both; a cycle of
@@ -29,7 +30,7 @@ from .errors import ConfigError, RewardkitError
 from .registry import Registry, default_registry
 from .yaml_file import read_yaml
 
-ENTRY_KEYS = ("name", "weight", "params", "alias", "on_error")
+ENTRY_KEYS = ("name", "weight", "params", "alias", "on_error", "normalize")
 SPEC_KEYS = ("extends", "rewards", "remove", "weights", "description")
 MAX_EXTENDS = 32  # files and presets one composition may chain through ``extends``
 SHOWN_KEYS = 20  # entry names listed in an error message
@@ -182,7 +183,10 @@ def _component(entry: dict, where: str, registry: Registry) -> Component:
         )
     except RewardkitError as exc:
         raise ConfigError(f"{label}: {exc}") from None
-    return Component(reward, float(weight))
+    try:
+        return Component(reward, float(weight), entry.get("normalize"))
+    except ConfigError as exc:
+        raise ConfigError(f"{label}: {exc}") from None
 
 
 def _key(entry: Mapping) -> str:

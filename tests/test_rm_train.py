@@ -200,6 +200,8 @@ def test_full_fine_tuning_learns_the_preference_and_rm_score_loads_the_result(tm
     assert metrics["train_pairs"] == 80 and metrics["eval_pairs"] == 20
     assert metrics["after"]["accuracy"] >= 0.9
     assert metrics["after"]["accuracy"] > metrics["before"]["accuracy"]
+    # the Bradley-Terry probability the model gives the chosen response, mean over held-out pairs
+    assert metrics["after"]["mean_preference_probability"] > max(0.6, metrics["before"]["mean_preference_probability"])
     saved = json.loads((tmp_path / "rm" / "rm_train_metrics.json").read_text())
     assert saved["after"]["accuracy"] == metrics["after"]["accuracy"]
 

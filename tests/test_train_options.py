@@ -135,12 +135,12 @@ def assert_exit(argv, capsys, message):
 
 
 def test_the_learning_rate_default_suits_full_fine_tuning_and_lora():
-    from rewardkit.trainers.training import build_grpo_config
+    from rewardkit.trainers.training import build_trainer_config
     from rewardkit.trainers.trl_rewards import trl_rewards
 
     def lr(**config):
         cfg = load_config({"rewards": ["xml_count"], **config})
-        return build_grpo_config(cfg, trl_rewards(cfg.composition())).learning_rate
+        return build_trainer_config(cfg, trl_rewards(cfg.composition())).learning_rate
 
     assert lr() == DEFAULT_LEARNING_RATE["full"] == 1e-6
     assert lr(lora=True) == DEFAULT_LEARNING_RATE["lora"] == 1e-5

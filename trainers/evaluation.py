@@ -58,4 +58,5 @@ def evaluate(
         "summary": scores.summary(),
         "table": score_table(composition, scores),
         "rows": result_rows,
+        "scores": scores,  # per-sample notes included (Scores.extra)
     }

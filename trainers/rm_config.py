@@ -3,6 +3,8 @@
 ::
 
     model: smollm2                # bundled SmolLM2-135M-Instruct, a local model directory or a .gguf file
+    head: scalar                  # scalar (one logit, Bradley-Terry) | distribution (softmax over 1..num_labels)
+    num_labels: 10                # classes of a distribution head, valued 1..num_labels
     data:
       path: pairs.jsonl           # JSONL preference pairs (formats below)
       format: auto                # auto | pairs | hh | conversational
@@ -14,6 +16,11 @@
     trainer: {num_train_epochs: 1, learning_rate: 1.0e-4, per_device_train_batch_size: 8}  # RewardConfig
     output_dir: runs/reward-model
     seed: 0
+
+Heads: ``scalar`` trains one logit with TRL's ``RewardTrainer`` (``−log σ(r_w − r_l)``);
+``distribution`` trains ``num_labels`` logits, a softmax over the scores 1..num_labels, with
+``−log Σ_{i>j} p_w(i) p_l(j)`` (:mod:`rewardkit.trainers.rm_distribution`). Both take the same
+``trainer:`` options (a ``RewardConfig``), except the two only RewardTrainer acts on.
 
 Data formats (one JSON object per line):
 
@@ -43,12 +50,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from .run_config import LoraSpec, RunConfig, Strict, check_option_keys, load_config_source
 
 TOP_KEYS = (
-    "model", "data", "max_length", "truncation_side", "template", "lora", "dtype", "trainer",
+    "model", "data", "max_length", "head", "num_labels", "truncation_side", "template", "lora", "dtype", "trainer",
     "output_dir", "seed", "eval_batch_size", "description",
 )  # fmt: skip
 
@@ -58,6 +65,12 @@ MANAGED_TRAINER_KEYS = {
     "seed": "set it with the top-level 'seed' key or --seed",
     "max_length": "set it with the top-level 'max_length' key",
     "model_init_kwargs": "the model is loaded from the top-level 'model' key (dtype: top-level 'dtype')",
+}
+
+# RewardConfig options that only TRL's RewardTrainer (the scalar head) acts on.
+SCALAR_ONLY_TRAINER_KEYS = {
+    "center_rewards_coefficient": "it centres a scalar reward, and a distribution head has none",
+    "activation_offloading": "the distribution head's trainer does not offload activations",
 }
 
 
@@ -74,6 +87,8 @@ class DataSpec(Strict):
 
 
 class RmTrainConfig(RunConfig):
+    head: Literal["scalar", "distribution"] = Field("scalar", description="one logit, or a softmax over 1..num_labels")
+    num_labels: int = Field(10, ge=2, description="classes of a distribution head, valued 1..num_labels")
     data: DataSpec
     max_length: int = Field(512, gt=0, description="tokens per sequence; longer ones are truncated")
     truncation_side: Literal["left", "right"] = Field("left", description="left keeps the end (the response)")
@@ -91,6 +106,21 @@ class RmTrainConfig(RunConfig):
     def _trainer_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
         check_trainer_keys(value)
         return value
+
+    @model_validator(mode="after")
+    def _head_options(self):
+        if self.head == "scalar" and "num_labels" in self.model_fields_set:
+            raise ValueError("num_labels applies to head: distribution (a scalar head has one logit)")
+        if self.head == "distribution":
+            for key, why in SCALAR_ONLY_TRAINER_KEYS.items():
+                if key in self.trainer:
+                    raise ValueError(f"trainer: '{key}' applies to head: scalar only ({why})")
+        return self
+
+    @property
+    def labels(self) -> int:
+        """Outputs of the model's head."""
+        return self.num_labels if self.head == "distribution" else 1
 
 
 @lru_cache(maxsize=1)

@@ -1,4 +1,8 @@
-"""Training a reward model on preference pairs with TRL's RewardTrainer (LoRA optional), with held-out accuracy.
+"""Training a reward model on preference pairs (LoRA optional), with a held-out report before and after.
+
+A scalar head trains with TRL's RewardTrainer; a 1..K distribution head with
+:class:`~rewardkit.trainers.rm_distribution.DistributionRewardTrainer` (RewardTrainer only takes
+one-logit models).
 
 Pairs are tokenized with the same ``render``/``encode`` the ``rm_score`` reward uses
 (:mod:`rewardkit.plugins.reward_model.rendering`), so the saved model reads at scoring time
@@ -38,8 +42,8 @@ def resolve_base_model(config: RmTrainConfig) -> str:
     return str(resolve_model_path(config.model_spec()))
 
 
-def load_base(path: str, dtype: str):
-    """The base model with a fresh one-logit head, and its tokenizer with a padding token."""
+def load_base(path: str, dtype: str, num_labels: int = 1):
+    """The base model with a fresh ``num_labels``-logit head, and its tokenizer with a padding token."""
     import torch
     from rewardkit.plugins.reward_model.local import resolve_dtype
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -49,38 +53,66 @@ def load_base(path: str, dtype: str):
     tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
+    # a distribution head's classes are the scores 1..K, named so in the saved config
+    labels = {} if num_labels == 1 else {"id2label": {i: str(i + 1) for i in range(num_labels)}}
     with suppress_seqcls_warning():
         model = AutoModelForSequenceClassification.from_pretrained(
-            path, num_labels=1, local_files_only=True, dtype=resolve_dtype(dtype, device)
+            path, num_labels=num_labels, local_files_only=True, dtype=resolve_dtype(dtype, device), **labels
         )
     model.config.pad_token_id = tokenizer.pad_token_id
     return model, tokenizer
 
 
-def pairwise_accuracy(model: Any, tokenizer: Any, data: dict[str, list], batch_size: int) -> dict[str, float]:
-    """Share of held-out pairs whose chosen response scores above the rejected one, and the speed."""
+def held_out_report(model: Any, tokenizer: Any, data: dict[str, list], batch_size: int) -> dict[str, float]:
+    """How the model orders held-out pairs, and the scoring speed.
+
+    ``accuracy``: share of pairs whose chosen response scores higher (the logit of a scalar head,
+    ``E`` of a distribution head); ``ties``: share scored equal; ``mean_margin``: mean score
+    difference; ``mean_preference_probability``: the model's own ``P(w ≻ l)``, ``σ(r_w − r_l)``
+    for a scalar head and ``Σ_{i>j} p_w(i) p_l(j)`` for a distribution head, which also reports
+    ``mean_tie_probability`` and ``mean_std`` (σ of the rating, what rm_score notes as ``std``).
+    """
     import torch
     from rewardkit.plugins.reward_model.local import LoadedModel, forward
+
+    from .rm_distribution import preference_log_prob, rating_moments, tie_prob
 
     device = str(next(model.parameters()).device)
     was_training = model.training
     model.eval()
-    loaded = LoadedModel(model, tokenizer, device, model.config.pad_token_id, 1)
+    labels = int(model.config.num_labels)
+    loaded = LoadedModel(model, tokenizer, device, model.config.pad_token_id, labels)
     start = time.perf_counter()
     with torch.inference_mode():
-        chosen = [x[0] for x in forward(loaded, data["chosen_ids"], batch_size)]
-        rejected = [x[0] for x in forward(loaded, data["rejected_ids"], batch_size)]
+        chosen = torch.tensor(forward(loaded, data["chosen_ids"], batch_size))
+        rejected = torch.tensor(forward(loaded, data["rejected_ids"], batch_size))
     elapsed = time.perf_counter() - start
     model.train(was_training)
-    n = len(chosen)
-    margins = [c - r for c, r in zip(chosen, rejected)]
+    report: dict[str, float] = {}
+    if labels == 1:
+        score_c, score_r = chosen[:, 0], rejected[:, 0]
+        preference = torch.sigmoid(score_c - score_r)
+    else:
+        (score_c, std_c), (score_r, std_r) = rating_moments(chosen), rating_moments(rejected)
+        preference = preference_log_prob(chosen, rejected).exp()
+        report["mean_tie_probability"] = tie_prob(chosen, rejected).mean().item()
+        report["mean_std"] = torch.cat([std_c, std_r]).mean().item()
+    margins = score_c - score_r
+    n = len(margins)
     return {
-        "accuracy": sum(m > 0 for m in margins) / n,
-        "ties": sum(m == 0 for m in margins) / n,
-        "mean_margin": sum(margins) / n,
+        "accuracy": int((margins > 0).sum()) / n,
+        "ties": int((margins == 0).sum()) / n,
+        "mean_margin": margins.mean().item(),
+        "mean_preference_probability": preference.mean().item(),
+        **report,
         "pairs": n,
         "pairs_per_second": n / elapsed if elapsed > 0 else float("inf"),
     }
+
+
+def describe(report: dict[str, float]) -> str:
+    return (f"pairwise accuracy {report['accuracy']:.3f}, "
+            f"mean preference probability {report['mean_preference_probability']:.3f}")  # fmt: skip
 
 
 def reward_config(config: RmTrainConfig, output_dir: str, max_steps: int | None = None):
@@ -107,6 +139,31 @@ def reward_config(config: RmTrainConfig, output_dir: str, max_steps: int | None 
     if max_steps is not None:
         options["max_steps"] = max_steps
     return RewardConfig(output_dir=output_dir, seed=config.seed, max_length=config.max_length, **options)
+
+
+def build_trainer(config: RmTrainConfig, model: Any, tokenizer: Any, data: dict[str, list], output_dir: str,
+                  max_steps: int | None):
+    """RewardTrainer for a scalar head, DistributionRewardTrainer for a distribution head; LoRA on either."""
+    from datasets import Dataset
+
+    args = reward_config(config, output_dir, max_steps)
+    dataset = Dataset.from_dict(data)
+    peft_config = config.lora.peft_config("SEQ_CLS", modules_to_save=["score"]) if config.lora else None
+    if config.head == "scalar":
+        from trl import RewardTrainer
+
+        return RewardTrainer(
+            model=model, args=args, train_dataset=dataset, processing_class=tokenizer, peft_config=peft_config
+        )
+    from .rm_distribution import DistributionRewardTrainer
+
+    if peft_config is not None:
+        from peft import get_peft_model
+
+        model = get_peft_model(model, peft_config)
+        if args.gradient_checkpointing:
+            model.enable_input_require_grads()  # checkpointed LoRA needs gradients at the inputs, as RewardTrainer does
+    return DistributionRewardTrainer(model=model, args=args, train_dataset=dataset, processing_class=tokenizer)
 
 
 # -- the run -----------------------------------------------------------------------------------
@@ -137,18 +194,24 @@ def train_reward_model(
     from transformers import set_seed
 
     set_seed(config.seed)  # the fresh head is random: seed it, like RewardTrainer does
-    model, tokenizer = load_base(base, config.dtype)
+    model, tokenizer = load_base(base, config.dtype, config.labels)
     if config.template == "chat" and not tokenizer.chat_template:
         raise ConfigError(f"template: chat, but the tokenizer of '{base}' has no chat template")
     train_data, train_stats = tokenize_pairs(tokenizer, train_pairs, config)
     eval_data, eval_stats = tokenize_pairs(tokenizer, eval_pairs, config)
+    if not eval_data["chosen_ids"]:
+        raise ConfigError(
+            f"no held-out pair differs within max_length {config.max_length} tokens: raise max_length or hold out more"
+        )
     log(f"rm-train: base model {base}; {train_stats['truncated'] + eval_stats['truncated']} sequences truncated "
         f"to {config.max_length} tokens")  # fmt: skip
 
-    before = pairwise_accuracy(model, tokenizer, eval_data, config.eval_batch_size)
-    log(f"rm-train: held-out pairwise accuracy before training: {before['accuracy']:.3f}")
+    before = held_out_report(model, tokenizer, eval_data, config.eval_batch_size)
+    log(f"rm-train: held-out before training: {describe(before)}")
     metrics: dict[str, Any] = {
         "base_model": base,
+        "head": config.head,
+        "num_labels": config.labels,
         "data": config.path(spec.path),
         "train_pairs": len(train_data["chosen_ids"]),
         "eval_pairs": len(eval_data["chosen_ids"]),
@@ -163,26 +226,16 @@ def train_reward_model(
         log("rm-train: dry run, nothing trained or saved")
         return metrics
 
-    from datasets import Dataset
-    from trl import RewardTrainer
-
-    peft_config = config.lora.peft_config("SEQ_CLS", modules_to_save=["score"]) if config.lora else None
-    trainer = RewardTrainer(
-        model=model,
-        args=reward_config(config, str(out), max_steps),
-        train_dataset=Dataset.from_dict(train_data),
-        processing_class=tokenizer,
-        peft_config=peft_config,
-    )
+    trainer = build_trainer(config, model, tokenizer, train_data, str(out), max_steps)
     start = time.perf_counter()
     result = trainer.train()
     train_seconds = time.perf_counter() - start
 
     trained = trainer.model
-    if peft_config is not None:
+    if config.lora is not None:
         trained = trained.merge_and_unload()
-    after = pairwise_accuracy(trained, tokenizer, eval_data, config.eval_batch_size)
-    log(f"rm-train: held-out pairwise accuracy after training: {after['accuracy']:.3f}")
+    after = held_out_report(trained, tokenizer, eval_data, config.eval_batch_size)
+    log(f"rm-train: held-out after training: {describe(after)}")
 
     out.mkdir(parents=True, exist_ok=True)
     trained.config.pad_token_id = tokenizer.pad_token_id

@@ -1,4 +1,4 @@
-"""The train config: one YAML file describes a GRPO run.
+"""The train config: one YAML file describes a GRPO or RLOO run.
 
 ::
 
@@ -14,8 +14,10 @@
       template: chat               # chat: messages for the model's chat template; plain: one string
       examples: [{question: ..., answer: ...}]   # optional few-shot turns
     rewards: gsm8k                 # a preset name, a composition YAML path, a list of entries or a mapping
+    algorithm: grpo                # grpo (GRPOTrainer) | rloo (RLOOTrainer): see rewardkit.trainers.algorithms
+    advantage: {sigma_from: rm_score}   # optional: advantages × 1/(1+σ), σ the std that component notes
     lora: {r: 16, alpha: 32}       # omit (or null) for full fine-tuning
-    trainer: {learning_rate: 1e-5, max_steps: 40, num_generations: 8}   # GRPOConfig keyword arguments
+    trainer: {learning_rate: 1e-5, max_steps: 40, num_generations: 8}   # GRPOConfig / RLOOConfig keyword arguments
     output_dir: runs/gsm8k
     seed: 42
 
@@ -32,16 +34,20 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from rewardkit.errors import ConfigError, MissingDependencyError
 
+from .algorithms import config_class, config_class_name
 from .default_model import DEFAULT_MODEL_NAMES
 from .run_config import LoraSpec, RunConfig, Strict, check_option_keys, load_config_source
 
-TOP_KEYS = ("model", "dataset", "prompt", "rewards", "lora", "trainer", "output_dir", "seed", "description")
+TOP_KEYS = (
+    "model", "dataset", "prompt", "rewards", "algorithm", "advantage", "lora", "trainer", "output_dir", "seed",
+    "description",
+)  # fmt: skip
 
-# GRPOConfig options that the run sets from other parts of the config.
+# GRPOConfig/RLOOConfig options that the run sets from other parts of the config.
 MANAGED_TRAINER_KEYS = {
     "output_dir": "set it with the top-level 'output_dir' key or --output-dir",
     "seed": "set it with the top-level 'seed' key or --seed",
@@ -69,7 +75,7 @@ TRAINER_OPTIONS = {
 }
 
 # Every command-line option that overrides the config (TrainConfig.with_overrides's keywords).
-OVERRIDES = ("model", "dataset", "rewards", "max_samples", "output_dir", "seed", *TRAINER_OPTIONS)
+OVERRIDES = ("model", "dataset", "rewards", "max_samples", "output_dir", "seed", "algorithm", *TRAINER_OPTIONS)
 
 # --quick: a smoke run that goes through every stage (data, rewards, generation, optimizer steps,
 # saving, the plot) in the least time; explicit options still win over these.
@@ -120,19 +126,28 @@ class PromptSpec(Strict):
     examples: list[Example] = Field(default_factory=list, description="few-shot question/answer turns")
 
 
+class AdvantageSpec(Strict):
+    sigma_from: str | None = Field(
+        None, description="reward component whose noted std σ scales each advantage by 1/(1+σ)"
+    )
+
+
 class TrainConfig(RunConfig):
     dataset: DatasetSpec = Field(default_factory=DatasetSpec)
     prompt: PromptSpec = Field(default_factory=PromptSpec)
     rewards: Any = Field("gsm8k", description="preset name, composition YAML path, list of entries or mapping")
-    trainer: dict[str, Any] = Field(default_factory=dict, description="GRPOConfig keyword arguments")
+    algorithm: Literal["grpo", "rloo"] = Field("grpo", description="grpo: GRPOTrainer; rloo: RLOOTrainer")
+    advantage: AdvantageSpec = Field(default_factory=AdvantageSpec, description="advantage shaping")
+    trainer: dict[str, Any] = Field(default_factory=dict, description="GRPOConfig/RLOOConfig keyword arguments")
     output_dir: str = "runs/grpo"
     seed: int = 42
 
     @field_validator("trainer")
     @classmethod
-    def _trainer_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
-        check_trainer_keys(value)
-        return coerce_numbers(value)
+    def _trainer_keys(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        algorithm = info.data.get("algorithm", "grpo")  # validated before: declared above
+        check_trainer_keys(value, algorithm)
+        return coerce_numbers(value, algorithm)
 
     def composition(self):
         """The config's rewards as a Composition (a relative YAML path is read next to the config)."""
@@ -160,6 +175,7 @@ class TrainConfig(RunConfig):
         max_samples: int | None = None,
         output_dir: str | None = None,
         seed: int | None = None,
+        algorithm: str | None = None,
         **trainer_options: Any,
     ) -> "TrainConfig":
         """A copy with command-line options applied (``None`` keeps the config's value).
@@ -196,6 +212,12 @@ class TrainConfig(RunConfig):
             update["output_dir"] = str(Path(output_dir).resolve())
         if seed is not None:
             update["seed"] = seed
+        if algorithm is not None and algorithm != self.algorithm:
+            try:  # the trainer options were checked against the other algorithm's config class
+                check_trainer_keys(update.get("trainer", self.trainer), algorithm)
+            except ValueError as exc:
+                raise ConfigError(f"--algorithm {algorithm}: {exc}") from None
+            update["algorithm"] = algorithm
         return self.model_copy(update=update)
 
     def quick(self) -> "TrainConfig":
@@ -228,23 +250,23 @@ def require_trl():
     return trl
 
 
-@lru_cache(maxsize=1)
-def grpo_config_fields() -> tuple[str, ...]:
-    """Names of GRPOConfig's fields (imports trl, once)."""
+@lru_cache(maxsize=None)
+def trainer_config_fields(algorithm: str = "grpo") -> tuple[str, ...]:
+    """Names of the algorithm's TRL config fields (GRPOConfig, RLOOConfig; imports trl, once)."""
     import dataclasses
 
-    GRPOConfig = require_trl().GRPOConfig
-    return tuple(sorted(f.name for f in dataclasses.fields(GRPOConfig) if f.init))
+    require_trl()
+    return tuple(sorted(f.name for f in dataclasses.fields(config_class(algorithm)) if f.init))
 
 
-@lru_cache(maxsize=1)
-def grpo_numeric_fields() -> dict[str, type]:
-    """GRPOConfig fields typed float or int (possibly optional), by name."""
+@lru_cache(maxsize=None)
+def trainer_numeric_fields(algorithm: str = "grpo") -> dict[str, type]:
+    """The algorithm's TRL config fields typed float or int (possibly optional), by name."""
     import dataclasses
 
-    GRPOConfig = require_trl().GRPOConfig
+    require_trl()
     found: dict[str, type] = {}
-    for f in dataclasses.fields(GRPOConfig):
+    for f in dataclasses.fields(config_class(algorithm)):
         text = f.type if isinstance(f.type, str) else str(f.type)
         names = {part.strip().replace("<class '", "").replace("'>", "") for part in text.split("|")} - {"None"}
         if names and names <= {"int", "float"}:
@@ -252,9 +274,9 @@ def grpo_numeric_fields() -> dict[str, type]:
     return found
 
 
-def coerce_numbers(options: Mapping[str, Any]) -> dict[str, Any]:
+def coerce_numbers(options: Mapping[str, Any], algorithm: str = "grpo") -> dict[str, Any]:
     """Turn YAML strings such as ``2e-5`` (PyYAML reads exponents without a dot as text) into numbers."""
-    numeric = grpo_numeric_fields()
+    numeric = trainer_numeric_fields(algorithm)
     out = dict(options)
     for key, value in options.items():
         if isinstance(value, str) and key in numeric:
@@ -266,12 +288,13 @@ def coerce_numbers(options: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def check_trainer_keys(options: Mapping[str, Any]) -> None:
-    """Reject keys GRPOConfig does not take (listing the valid ones) and keys the run manages."""
-    check_option_keys(options, grpo_config_fields(), MANAGED_TRAINER_KEYS, "GRPOConfig")
+def check_trainer_keys(options: Mapping[str, Any], algorithm: str = "grpo") -> None:
+    """Reject keys the algorithm's TRL config does not take (listing the valid ones) and keys the run manages."""
+    name = config_class_name(algorithm)
+    check_option_keys(options, trainer_config_fields(algorithm), MANAGED_TRAINER_KEYS, name)
 
 
-_SECTIONS = {"dataset": DatasetSpec, "prompt": PromptSpec, "lora": LoraSpec}
+_SECTIONS = {"dataset": DatasetSpec, "prompt": PromptSpec, "lora": LoraSpec, "advantage": AdvantageSpec}
 
 
 def load_config(source: str | Path | Mapping[str, Any] | None) -> TrainConfig:

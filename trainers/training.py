@@ -1,4 +1,4 @@
-"""A GRPO training run: plan it from a config, build the trainer, dry-run it, train, save and summarise."""
+"""A GRPO or RLOO training run: plan it from a config, build the trainer, dry-run it, train, save and summarise."""
 
 from __future__ import annotations
 
@@ -29,13 +29,12 @@ def has_accelerator() -> bool:
 CHECKPOINT_KEYS = ("save_strategy", "save_steps")
 
 
-def build_grpo_config(config: Any, rewards: Any):
-    """GRPOConfig from the ``trainer`` section, the run's output_dir and seed, and the weights."""
-    from trl import GRPOConfig
-
+def build_trainer_config(config: Any, rewards: Any):
+    """GRPOConfig or RLOOConfig from the ``trainer`` section, the run's output_dir and seed, and the weights."""
+    from .algorithms import config_class
     from .diagnostics_callback import COMPLETION_LOGGING
     from .tracking import check_trackers
-    from .train_config import grpo_config_fields
+    from .train_config import trainer_config_fields
 
     options = dict(config.trainer)
     accelerator = has_accelerator()
@@ -49,7 +48,8 @@ def build_grpo_config(config: Any, rewards: Any):
     if not {"gradient_checkpointing", "activation_checkpointing"} & options.keys():
         # TRL turns checkpointing on; on a CPU it only costs time. transformers 5 renamed the
         # option, and the old name warns on every run: set it under the name this version takes.
-        name = "activation_checkpointing" if "activation_checkpointing" in grpo_config_fields() else "gradient_checkpointing"
+        fields = trainer_config_fields(config.algorithm)
+        name = "activation_checkpointing" if "activation_checkpointing" in fields else "gradient_checkpointing"
         defaults[name] = accelerator
     if not accelerator:
         # bf16 on a CPU is slow and TRL would refuse it without use_cpu; no device memory to pin
@@ -58,7 +58,7 @@ def build_grpo_config(config: Any, rewards: Any):
               **rewards.config_kwargs}
     check_trackers(kwargs["report_to"])
     try:
-        return GRPOConfig(**kwargs)
+        return config_class(config.algorithm)(**kwargs)
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"trainer: {exc}") from None
 
@@ -89,6 +89,7 @@ class RunPlan:
     args: Any
     dataset: Any
     prompts: Any
+    shaping: Any  # advantage_shaping.Shaping
 
     @property
     def asks_for_checkpoints(self) -> bool:
@@ -96,30 +97,33 @@ class RunPlan:
 
 
 def plan_run(config: Any) -> RunPlan:
-    """Compose the rewards, build the GRPOConfig and prepare the dataset (no model is loaded)."""
+    """Compose the rewards, build the trainer config and the advantage shaping, prepare the dataset (no model)."""
+    from .advantage_shaping import shaping_for
     from .data import dataset_for, prepare, prompt_plan
     from .trl_rewards import trl_rewards
 
     composition = config.composition()
     rewards = trl_rewards(composition)
-    args = build_grpo_config(config, rewards)
+    args = build_trainer_config(config, rewards)
+    shaping = shaping_for(rewards, config.advantage.sigma_from)
     raw = dataset_for(config)
     prompts = prompt_plan(raw.column_names, config.prompt)
     dataset = prepare(raw, config, composition.required_columns())
-    return RunPlan(config, composition, rewards, args, dataset, prompts)
+    return RunPlan(config, composition, rewards, args, dataset, prompts, shaping)
 
 
 def build_trainer(plan: RunPlan, model_path: Path, callbacks: Sequence[Any]):
-    """The TRL trainer of a run (the one place it is constructed)."""
-    from trl import GRPOTrainer
+    """The TRL trainer of a run (the one place it is constructed): GRPO or RLOO, with the shaping hook."""
+    from .algorithms import trainer_class
 
-    return GRPOTrainer(
+    return trainer_class(plan.config.algorithm)(
         model=str(model_path),
         reward_funcs=plan.rewards.funcs,
         args=plan.args,
         train_dataset=plan.dataset,
         peft_config=build_peft_config(plan.config),
         callbacks=list(callbacks),
+        shaping=plan.shaping,
     )
 
 
@@ -177,18 +181,23 @@ def describe_plan(plan: RunPlan, model: str) -> str:
         f"model:       {model}  ({tuning})",
         f"dataset:     {cfg.dataset.path} [{cfg.dataset.split}]  {len(plan.dataset)} rows{limit}, columns: {columns}",
         f"prompts:     {plan.prompts.describe(cfg.prompt)}",
-        "rewards:     " + ", ".join(f"{n}×{w:g}" for n, w in zip(plan.rewards.names, plan.rewards.weights)),
+        "rewards:     " + ", ".join(
+            f"{n}×{w:g}" + (" (normalised per group)" if m else "")
+            for n, w, m in zip(plan.rewards.names, plan.rewards.weights, plan.rewards.normalize)
+        ),
         f"training:    {steps} learning_rate={args.learning_rate:g}{lr_source} scheduler={_value(args.lr_scheduler_type)} "
         f"warmup_steps={args.warmup_steps:g} seed={cfg.seed}",
-        f"grpo:        num_generations={args.num_generations} batch_size={args.per_device_train_batch_size} "
+        f"{cfg.algorithm}:        num_generations={args.num_generations} batch_size={args.per_device_train_batch_size} "
         f"gradient_accumulation={args.gradient_accumulation_steps} max_completion_length={args.max_completion_length} "
-        f"temperature={args.temperature:g} beta={args.beta:g} loss={args.loss_type}",
+        f"temperature={args.temperature:g} beta={args.beta:g}" + (f" loss={args.loss_type}" if cfg.algorithm == "grpo" else ""),
         f"device:      {device_name()}, {precision}, "
         f"activation checkpointing {'on' if checkpointing else 'off'}",
         f"tracking:    {describe_trackers(args.report_to, args.output_dir)}",
         f"checkpoints: {describe_checkpoints(plan)}",
         f"output:      {args.output_dir}",
     ]
+    if cfg.advantage.sigma_from:
+        lines.insert(-4, f"advantage:   × 1/(1+σ), σ the std noted by {cfg.advantage.sigma_from}")
     return "\n".join(lines)
 
 
@@ -283,10 +292,11 @@ def train(config: Any, *, resume_from_checkpoint: str | None = None, out=None) -
     records = read_metrics(metrics_path)
     names, weights = run.rewards.names, run.rewards.weights
     png = plot_rewards(records, names, output / "rewards.png", weights=weights,
-                       title=f"GRPO rewards — {Path(str(run.model_path)).name}")
+                       title=f"{config.algorithm.upper()} rewards — {Path(str(run.model_path)).name}")
     summary = {
         "steps": run.trainer.state.global_step,
         "model": str(run.model_path),
+        "algorithm": config.algorithm,
         "lora": config.lora is not None,
         "rewards": dict(zip(names, weights)),
         "wall_seconds": round(time.perf_counter() - started, 1),

@@ -1,4 +1,4 @@
-"""The TRL adapter: a composition as ``GRPOTrainer`` reward functions and ``reward_weights``.
+"""The TRL adapter: a composition as ``GRPOTrainer``/``RLOOTrainer`` reward functions and ``reward_weights``.
 
 TRL does the weighting, the per-component logging (``rewards/<name>/mean`` and ``/std``), the
 ``None`` handling and the completions table; this module only hands it what it takes::
@@ -12,11 +12,14 @@ TRL does the weighting, the per-component logging (``rewards/<name>/mean`` and `
     trainer = GRPOTrainer(model, reward_funcs=rewards.funcs, args=args,
                           train_dataset=ds, callbacks=rewards.callbacks)
 
-Each component becomes one callable named after the component (reward name or alias), so TRL's
-metric keys are ``rewards/<name>/mean``. Calling it calls the reward, which forwards the
-component's per-sample detail (``log_extra`` -> extra columns of the completions table,
+``RLOOTrainer`` takes the same ``reward_funcs`` and ``reward_weights`` (``RLOOConfig``) and logs
+the same metrics. Each component becomes one callable named after the component (reward name or
+alias), so TRL's metric keys are ``rewards/<name>/mean``. Calling it calls the reward, which
+forwards the component's per-sample detail (``log_extra`` -> extra columns of the completions table,
 ``<name>/<key>``) and counters (``log_metric`` -> ``rewardkit/<name>/<metric>``, including
-``errors``) when TRL passes those callables.
+``errors``) when TRL passes those callables. It keeps its last call's output (``last``: scores
+and per-sample notes), which the advantage-shaping hook reads σ from; ``TRLRewards.normalize``
+carries each entry's ``normalize`` option (:mod:`rewardkit.trainers.advantage_shaping`).
 
 Time spent in reward functions is measured per scoring call and logged through ``log_metric``:
 ``rewardkit/reward_time/<name>`` (seconds, per component) and ``rewardkit/reward_time`` (all
@@ -41,7 +44,7 @@ from transformers import TrainerCallback
 
 from rewardkit.composition import Composition
 from rewardkit.errors import ConfigError
-from rewardkit.reward import Reward
+from rewardkit.reward import Reward, RewardOutput, forward_report
 
 from .callbacks import add_to_logs
 from .diagnostics_callback import DiagnosticsCallback
@@ -81,6 +84,7 @@ class ComponentReward:
         self.count = count
         self.observers = observers if observers is not None else []  # shared: see DiagnosticsCallback.observe
         self.__name__ = reward.__name__
+        self.last: RewardOutput | None = None
 
     def __call__(
         self, completions: Sequence[Any], prompts: Sequence[Any] | None = None, **kwargs: Any
@@ -89,7 +93,9 @@ class ComponentReward:
             self.clock.batch = 0.0
         start = time.perf_counter()
         try:
-            scores = self.reward(completions, prompts, **kwargs)
+            self.last = self.reward.evaluate(completions, prompts, **kwargs)
+            forward_report(self.__name__, self.last, kwargs.get("log_extra"), kwargs.get("log_metric"))
+            scores = self.last.scores
         finally:
             seconds = time.perf_counter() - start
             self.clock.add(seconds)
@@ -136,12 +142,13 @@ class RewardTimingCallback(TrainerCallback):
 
 @dataclass
 class TRLRewards:
-    """What ``GRPOTrainer`` takes for a composition."""
+    """What ``GRPOTrainer``/``RLOOTrainer`` take for a composition, and each entry's ``normalize`` option."""
 
     funcs: list[ComponentReward]
     weights: list[float]
     clock: RewardClock
     callbacks: list[TrainerCallback] = field(default_factory=list)
+    normalize: list[str | None] = field(default_factory=list)
 
     @property
     def names(self) -> list[str]:
@@ -149,7 +156,7 @@ class TRLRewards:
 
     @property
     def config_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for ``GRPOConfig``: the composition's weights."""
+        """Keyword arguments for ``GRPOConfig``/``RLOOConfig``: the composition's weights."""
         return {"reward_weights": list(self.weights)}
 
 
@@ -162,4 +169,5 @@ def trl_rewards(composition: Composition) -> TRLRewards:
     diagnostics = DiagnosticsCallback(composition.names, composition.weights)
     observers = [diagnostics.observe]
     funcs = [ComponentReward(c.reward, clock, i, count, observers) for i, c in enumerate(composition.components)]
-    return TRLRewards(funcs, composition.weights, clock, [RewardTimingCallback(clock), diagnostics])
+    normalize = [c.normalize for c in composition.components]
+    return TRLRewards(funcs, composition.weights, clock, [RewardTimingCallback(clock), diagnostics], normalize)

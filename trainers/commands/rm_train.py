@@ -1,7 +1,8 @@
-"""``rewardkit rm-train CONFIG``: train a scalar reward model on preference pairs, for ``rm_score``.
+"""``rewardkit rm-train CONFIG``: train a reward model on preference pairs, for ``rm_score``.
 
-Trains with TRL's RewardTrainer (optionally LoRA) on JSONL preference pairs and saves a directory
-the rm_score reward loads. The config format is in :mod:`rewardkit.trainers.rm_config`; see
+Trains a scalar head (TRL's RewardTrainer) or a 1..K rating-distribution head (``head:
+distribution``), optionally with LoRA, on JSONL preference pairs, and saves a directory the
+rm_score reward loads as it is. The config format is in :mod:`rewardkit.trainers.rm_config`; see
 docs/reward_models.md.
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 
 from ..rm_config import TOP_KEYS as CONFIG_KEYS
 
-HELP = "train a scalar reward model on preference pairs (TRL RewardTrainer, optional LoRA)"
+HELP = "train a reward model on preference pairs: scalar (TRL RewardTrainer) or 1..10 distribution head, optional LoRA"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -1,4 +1,4 @@
-"""``rewardkit train [CONFIG.yaml | PRESET] [options]``: a GRPO run with a composition of rewards.
+"""``rewardkit train [CONFIG.yaml | PRESET] [options]``: a GRPO (or RLOO) run with a composition of rewards.
 
 Without a config it runs the bundled default: the ``gsm8k`` preset on the bundled GSM8K sample
 with the bundled SmolLM2-135M-Instruct, short enough for a laptop CPU. A preset name runs that
@@ -33,7 +33,7 @@ from rewardkit.errors import ConfigError
 
 from ..train_config import TOP_KEYS as CONFIG_KEYS
 
-HELP = "GRPO fine-tuning with a composition of rewards (default: a short CPU run of the gsm8k preset)"
+HELP = "GRPO or RLOO fine-tuning with a composition of rewards (default: a short CPU GRPO run of the gsm8k preset)"
 
 EVAL_ROWS = 20  # rows --eval-only scores without --max-samples, as `rewardkit eval`
 
@@ -77,6 +77,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                        metavar="TRACKER", help="tensorboard, wandb or trackio (pip install 'rewardkit[tracking]')")
     p.add_argument("--output-dir", help="override output_dir")
     p.add_argument("--seed", type=int, help="override seed")
+    p.add_argument("--algorithm", choices=("grpo", "rloo"), help="override algorithm: GRPOTrainer or RLOOTrainer")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true",
                       help="a smoke run: 2 tiny steps on 4 rows, to check a setup end to end (output_dir-quick)")
