@@ -98,6 +98,20 @@ def test_a_file_that_is_no_kind_of_config_lists_what_each_kind_takes(tmp_path, c
     assert "rm-train configs take model, data" in err
 
 
+def test_a_config_on_the_bundled_model_checks_before_its_wheel_is_installed(capsys, monkeypatch):
+    from importlib import metadata
+
+    from rewardkit.trainers import default_model
+
+    def missing(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(default_model.metadata, "distribution", missing)
+    code, out, _ = check(capsys, str(REPO / "examples" / "gsm8k_default.yaml"))
+    assert code == 0 and "a `rewardkit train` config" in out
+    assert "bundled SmolLM2-135M-Instruct (not available:" in out and default_model.INSTALL_HINT in out
+
+
 def test_as_reads_a_file_as_the_kind_given(tmp_path, capsys):
     path = write(tmp_path, {"rewards": ["xml_count"]})
     assert "a composition of 1 rewards" in check(capsys, str(path))[1]

