@@ -61,7 +61,7 @@ def trained(tmp_path_factory):
         save_strategy="no",
         bf16=False,
         use_cpu=True,
-        gradient_checkpointing=False,
+        activation_checkpointing=False,
         disable_tqdm=True,
         seed=0,
         **rewards.config_kwargs,
