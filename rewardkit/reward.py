@@ -260,12 +260,18 @@ class Reward:
         scores = [_as_score(s, self.__name__) for s in raw]
         return RewardOutput(scores, batch.extra, batch.metrics, batch.errors)
 
+    def evaluate_and_log(
+        self, completions: Sequence[Any], prompts: Sequence[Any] | None = None, **kwargs: Any
+    ) -> RewardOutput:
+        """:meth:`evaluate`, passing the detail to TRL's ``log_extra``/``log_metric`` when given."""
+        out = self.evaluate(completions, prompts, **kwargs)
+        forward_report(self.__name__, out, kwargs.get("log_extra"), kwargs.get("log_metric"))
+        return out
+
     def __call__(
         self, completions: Sequence[Any], prompts: Sequence[Any] | None = None, **kwargs: Any
     ) -> list[float | None]:
-        out = self.evaluate(completions, prompts, **kwargs)
-        forward_report(self.__name__, out, kwargs.get("log_extra"), kwargs.get("log_metric"))
-        return out.scores
+        return self.evaluate_and_log(completions, prompts, **kwargs).scores
 
     # -- introspection -----------------------------------------------------------------------
 

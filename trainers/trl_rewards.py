@@ -44,7 +44,7 @@ from transformers import TrainerCallback
 
 from rewardkit.composition import Composition
 from rewardkit.errors import ConfigError
-from rewardkit.reward import Reward, RewardOutput, forward_report
+from rewardkit.reward import Reward, RewardOutput
 
 from .callbacks import add_to_logs
 from .diagnostics_callback import DiagnosticsCallback
@@ -93,8 +93,7 @@ class ComponentReward:
             self.clock.batch = 0.0
         start = time.perf_counter()
         try:
-            self.last = self.reward.evaluate(completions, prompts, **kwargs)
-            forward_report(self.__name__, self.last, kwargs.get("log_extra"), kwargs.get("log_metric"))
+            self.last = self.reward.evaluate_and_log(completions, prompts, **kwargs)
             scores = self.last.scores
         finally:
             seconds = time.perf_counter() - start
