@@ -24,6 +24,7 @@ from typing import Any
 import torch
 from transformers import Trainer
 
+
 def preference_log_prob(logits_w: torch.Tensor, logits_l: torch.Tensor) -> torch.Tensor:
     """``log Σ_{i>j} p_w(i) p_l(j)`` per row, from two ``(batch, K)`` logit tensors."""
     log_w = torch.log_softmax(logits_w.float(), dim=-1)
