@@ -563,7 +563,11 @@ class TimeLimitedPool:
                     if kind == "ready":
                         worker.ready, self._start_failures = True, 0
                     else:  # a preload module failed to import: no worker will do better
-                        self._failure = f"worker processes cannot start: {value}"
+                        hint = (
+                            "; a package is missing from this environment (python -m rewardkit.dependencies lists them)"
+                            if "ModuleNotFoundError" in str(value) else ""
+                        )
+                        self._failure = f"worker processes cannot start: {value}{hint}"
                         self._fail_pending(self._failure)
                         self._replace(worker)
                     return
