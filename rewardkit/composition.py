@@ -17,12 +17,12 @@ in async code, :meth:`Composition.score` (which drives it) everywhere else.
 from __future__ import annotations
 
 import asyncio
-import math
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from .concurrency import run_sync
 from .errors import ConfigError
+from .stats import score_stats
 from .reward import Reward, RewardOutput, Sample, is_finite_number, make_samples
 
 
@@ -76,20 +76,11 @@ class Scores:
 
     def summary(self) -> dict[str, dict[str, float | int | None]]:
         """Per component and for the total: mean, std, min, max, count of None, count of errors."""
-        table = {name: _stats(scores) for name, scores in self.components.items()}
+        table = {name: score_stats(scores) for name, scores in self.components.items()}
         for name in table:
             table[name]["errors"] = len(self.errors.get(name, []))
-        table["total"] = {**_stats(self.total), "errors": sum(len(e) for e in self.errors.values())}
+        table["total"] = {**score_stats(self.total), "errors": sum(len(e) for e in self.errors.values())}
         return table
-
-
-def _stats(values: Sequence[float | None]) -> dict[str, float | int | None]:
-    present = [v for v in values if v is not None]
-    if not present:
-        return {"mean": None, "std": None, "min": None, "max": None, "none": len(values)}
-    mean = sum(present) / len(present)
-    std = math.sqrt(sum((v - mean) ** 2 for v in present) / len(present))
-    return {"mean": mean, "std": std, "min": min(present), "max": max(present), "none": len(values) - len(present)}
 
 
 class Composition:
