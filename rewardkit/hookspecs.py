@@ -22,6 +22,15 @@ def register_language_detectors(register):
 
 
 @hookspec
+def register_sandboxes(register):
+    """Register code-execution backends: call register(name, SandboxClass) once for each.
+
+    A backend subclasses ``rewardkit.plugins.code.Sandbox`` (or ``ProgramSandbox``, which needs
+    only ``async run(program) -> Execution``); the code rewards pick one by name (``sandbox:``).
+    """
+
+
+@hookspec
 def register_second_opinions(register):
     """Register independent re-checks of a reward's verdicts: call register(reward_name, checker).
 

@@ -31,13 +31,14 @@ TRACE_ENV = "REWARDKIT_TRACE"
 
 # Modules under rewardkit.plugins that are registered as the built-in plugins.
 # (The one place the core names them: plugin discovery, like the entry points below.)
-BUILTIN_PLUGINS = ("format", "length", "math", "language", "reward_model")
+BUILTIN_PLUGINS = ("format", "length", "math", "language", "reward_model", "code")
 
 KINDS = {
     "reward": "register_rewards",
     "extractor": "register_extractors",
     "language_detector": "register_language_detectors",
     "second_opinion": "register_second_opinions",
+    "sandbox": "register_sandboxes",
 }
 
 
@@ -118,7 +119,7 @@ class Registry:
     # -- catalogues --------------------------------------------------------------------------
 
     def catalogue(self, kind: str) -> dict[str, Entry]:
-        """Everything of ``kind`` (reward, extractor, language_detector, second_opinion) by name."""
+        """Everything of ``kind`` (reward, extractor, language_detector, second_opinion, sandbox) by name."""
         if self._catalogues is None:
             self._catalogues = {k: self._collect(k) for k in KINDS}
         return self._catalogues[kind]
