@@ -86,31 +86,3 @@ def serve(requests_fd: int, replies_fd: int) -> None:
         reply = {"ok": False, "error": failure} if failure else answer(namespace, setup.get("fn_name"), json.loads(line))
         replies.write((json.dumps(reply) + "\n").encode())
         replies.flush()
-
-
-def driver(code: str, fn_name, request: dict, marker: str) -> str:
-    """A stand-alone Python script that loads ``code``, answers ``request`` and prints the reply
-    on the line after ``marker`` (for services that run one program and return its stdout)."""
-    return "\n".join(
-        [
-            _SOURCE_FUNCTIONS,
-            f"_namespace, _failure = load({code!r})",
-            f"_reply = {{'ok': False, 'error': _failure}} if _failure else answer(_namespace, {fn_name!r}, json.loads({json.dumps(request)!r}))",
-            "sys.stdout.flush()",
-            f"print('\\n' + {marker!r})",
-            "print(json.dumps(_reply))",
-        ]
-    )
-
-
-def _functions_source() -> str:
-    """This module's imports and functions, for :func:`driver`'s scripts."""
-    with open(__file__, encoding="utf-8") as f:
-        source = f.read()
-    return source.split("def serve(", 1)[0]
-
-
-if __name__ == "__main__":
-    serve(int(sys.argv[1]), int(sys.argv[2]))
-else:
-    _SOURCE_FUNCTIONS = _functions_source()

@@ -17,25 +17,57 @@ import math
 import os
 import shutil
 import signal
+import subprocess
 import tempfile
-from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import Field
 
 from . import bubblewrap
 from .runner import TIMEOUT
-from .sandbox import COMPILE_ERROR, DETAIL_CHARS, CodeRequest, CodeResult, Sandbox, SandboxError, SandboxOptions, TestOutcome
+from .sandbox import (
+    COMPILE_ERROR,
+    DETAIL_CHARS,
+    CodeRequest,
+    CodeResult,
+    Sandbox,
+    SandboxError,
+    SandboxOptions,
+    TestOutcome,
+    source_of,
+)
 
 STDERR_BYTES = 65536  # of the runner's own stderr, kept to explain a sandbox that failed
 EVENT_LINE_BYTES = 1 << 22  # the longest line the runner writes is a truncated test event
+STDERR_WAIT = 5.0  # seconds to collect the runner's last words once it is killed
+# The runner arrives on stdin as a code object the program interpreter compiled once (see
+# compiled_runner), each part of stdin after its length: compiling it for every problem would cost
+# more than starting the interpreter.
+BOOTSTRAP = """import marshal, os
+def _part():
+    size = b''
+    while not size.endswith(b'\\n'):
+        size += os.read(0, 1)
+    data = b''
+    while len(data) < int(size):
+        data += os.read(0, int(size) - len(data))
+    return data
+exec(marshal.loads(_part()))
+"""
 UNSAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
 
 
 @functools.lru_cache(maxsize=None)
-def source_of(module: str) -> str:
-    """The text of this package's stand-alone script ``module`` (run with ``python -c``)."""
-    return (Path(__file__).parent / f"{module}.py").read_text(encoding="utf-8")
+def compiled_runner(python: str) -> bytes:
+    """The runner compiled by ``python`` and marshalled (so any interpreter version works)."""
+    compiling = "import marshal, sys; sys.stdout.buffer.write(marshal.dumps(compile(sys.stdin.read(), 'runner.py', 'exec')))"
+    done = subprocess.run(
+        [python, "-I", "-S", "-c", compiling], input=source_of("runner").encode(), capture_output=True, timeout=120
+    )
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip()[-500:]
+        raise bubblewrap.SandboxUnavailable(f"{python} cannot run rewardkit's runner (Python 3.9+ needed): {message}")
+    return done.stdout
 
 
 class LocalOptions(SandboxOptions):
@@ -65,12 +97,12 @@ class RunnerSandbox(Sandbox):
 
     # -- what subclasses change ---------------------------------------------------------------
 
-    def python(self) -> str:
-        return bubblewrap.program_python(self.options.python, None)
+    def python(self) -> str:  # the interpreter the local sandbox would choose, so the two compare like for like
+        return bubblewrap.program_python(self.options.python, bubblewrap.sandbox_user(None))
 
     def command(self, env: dict[str, str], tmp_bytes: int, workdir: str) -> tuple[list[str], dict[str, Any]]:
         """The runner's command line and the keyword arguments it is spawned with."""
-        return [self.python(), "-I", "-S", "-c", source_of("runner")], {"cwd": workdir, "env": env}
+        return [self.python(), "-I", "-c", BOOTSTRAP], {"cwd": workdir, "env": env}
 
     def environment(self, workdir: str) -> dict[str, str]:
         """The environment programs run with."""
@@ -113,8 +145,7 @@ class RunnerSandbox(Sandbox):
             program = {
                 "source": "prog.py",
                 "syntax_check": True,
-                "run": [python, "-I", "prog.py"],
-                "harness": [python, "-I", "-c", source_of("harness")],
+                "harness_source": source_of("harness"),
             }
         header = {
             "code": request.code,
@@ -147,28 +178,35 @@ class RunnerSandbox(Sandbox):
 
         async def send() -> None:
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                process.stdin.write((json.dumps(header) + "\n" + json.dumps({"tests": tests}) + "\n").encode())
+                runner, encoded = compiled_runner(self.python()), json.dumps(header).encode()
+                process.stdin.write(b"%d\n%s%d\n%s" % (len(runner), runner, len(encoded), encoded))
+                process.stdin.write(json.dumps({"tests": tests}).encode())
                 await process.stdin.drain()
                 process.stdin.close()
 
-        async def read_events() -> None:
+        async def read_events() -> None:  # until "done": the runner's exit is not waited for
             async for line in process.stdout:
                 with contextlib.suppress(ValueError):
                     events.append(json.loads(line))
+                    if events[-1].get("event") == "done":
+                        return
 
         async def read_stderr() -> None:
             while chunk := await process.stderr.read(65536):
                 stderr.extend(chunk[: max(0, STDERR_BYTES - len(stderr))])
 
         timed_out = False
+        reading_stderr = asyncio.ensure_future(read_stderr())
         try:
-            await asyncio.wait_for(asyncio.gather(send(), read_events(), read_stderr(), process.wait()), timeout)
+            await asyncio.wait_for(asyncio.gather(send(), read_events()), timeout)
         except asyncio.TimeoutError:
             timed_out = True
         finally:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signal.SIGKILL)  # the runner's session; bubblewrap takes the sandbox with it
             await process.wait()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(reading_stderr, STDERR_WAIT)
         return events, timed_out, stderr.decode("utf-8", "replace")
 
 
@@ -250,5 +288,5 @@ class LocalSandbox(RunnerSandbox):
 
     def command(self, env: dict[str, str], tmp_bytes: int, workdir: str) -> tuple[list[str], dict[str, Any]]:
         prefix = bubblewrap.argv(self.executable(), self.binds(), tmp_bytes)
-        return [*prefix, self.python(), "-I", "-S", "-c", source_of("runner")], bubblewrap.spawn_options(self.user())
+        return [*prefix, self.python(), "-I", "-c", BOOTSTRAP], bubblewrap.spawn_options(self.user())
 

@@ -20,13 +20,16 @@ that holds: it is then a plain subprocess with resource limits.
 
 from __future__ import annotations
 
+import _socket
+import array
+import builtins
+import fcntl
 import json
 import math
 import os
 import resource
 import selectors
 import signal
-import subprocess
 import sys
 import time
 
@@ -34,6 +37,10 @@ PASSED, FAILED, ERROR, TIMEOUT, OUTPUT_LIMIT = "passed", "failed", "error", "tim
 STDERR_BYTES = 65536  # stderr kept per process (the rest is read and dropped)
 CHUNK = 65536
 EXIT_GRACE = 0.1  # seconds a finished process's pipes may stay open (held by a process it left behind)
+MEMORY_CHECK = 0.05  # seconds between two sums of the sandbox's resident memory
+PAGE = os.sysconf("SC_PAGE_SIZE")
+PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 4, 36
+FIRST_FREE_FD = 5  # a forked program's pipes are moved past 0-4 before taking their places there
 
 
 # -- judging (also imported by the host) ------------------------------------------------------
@@ -108,71 +115,270 @@ def _equal(a, b, tolerance: float) -> bool:
     return type(a) is type(b) and a == b
 
 
-# -- running a process under limits --------------------------------------------------------------
+# -- processes -----------------------------------------------------------------------------------
 
 
-def _child_limits(cpu_seconds: int, memory_bytes: int):
-    def apply() -> None:  # runs in the child between fork and exec (the runner has one thread)
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-
-    return apply
+def _limit(cpu_seconds: int, memory_bytes: int) -> None:
+    """CPU time and address space of the calling process (a child, before it runs the program)."""
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
 
 
-def _kill_group(process: subprocess.Popen) -> None:
-    """Kill the process and what it started in its group, before it is reaped (so its ID is not reused)."""
+class Child:
+    """A process the runner waits for: its pid, the runner's ends of its pipes, its exit code."""
+
+    def __init__(self, pid: int, stdin: int, stdout: int, stderr: int, requests: int = -1, replies: int = -1) -> None:
+        self.pid, self.stdin, self.stdout, self.stderr = pid, stdin, stdout, stderr
+        self.requests, self.replies = requests, replies
+        self.returncode = None
+
+    def poll(self):
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:  # reaped by a sweep: it was killed
+                self.returncode = -signal.SIGKILL
+            else:
+                if pid:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def kill(self) -> None:
+        """Kill it and its process group before reaping it (so the ID cannot be reused meanwhile)."""
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if self.returncode is None:
+            try:
+                self.returncode = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+            except ChildProcessError:
+                self.returncode = -signal.SIGKILL
+        for fd in (self.stdin, self.stdout, self.stderr, self.requests, self.replies):
+            if fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+
+
+def spawn(argv: list, env: dict, cpu_seconds: int, memory_bytes: int) -> Child:
+    """Start an executable (the compiler, a compiled program) in a session of its own, under limits."""
+    import subprocess  # imported here: a Python program never needs it, and it costs start-up time
+
+    process = subprocess.Popen(
+        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+        start_new_session=True, preexec_fn=lambda: _limit(cpu_seconds, memory_bytes),
+    )  # fmt: skip
+    fds = [os.dup(stream.fileno()) for stream in (process.stdin, process.stdout, process.stderr)]
+    for stream in (process.stdin, process.stdout, process.stderr):
+        stream.close()
+    process.returncode = 0  # the Child reaps it, not Popen
+    return Child(process.pid, *fds)
+
+
+class Zygote:
+    """A copy of the runner forked before the tests are read, which forks the processes that run
+    a Python program: each starts in about a millisecond instead of a new interpreter's tens, and
+    none of them ever holds the tests' expected answers. A forked process is handed to the runner
+    (its new parent: the runner is the sandbox's PID 1, or a child subreaper) so the runner reaps
+    and kills it like any child."""
+
+    def __init__(self, job: dict, code) -> None:
+        ours, theirs = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
+        self.pid = os.fork()
+        if self.pid == 0:
+            ours.close()
+            _zygote(theirs, job, code)
+        theirs.close()
+        self.socket = ours
+
+    def start(self, mode: str, cpu_seconds: int, memory_bytes: int) -> Child:
+        """A process running the program (``script``: as ``__main__`` on its stdin; ``harness``:
+        serving call and assert requests), with pipes to it."""
+        pipes = [os.pipe() for _ in range(5 if mode == "harness" else 3)]
+        theirs = [pipes[0][0], pipes[1][1], pipes[2][1]] + ([pipes[3][0], pipes[4][1]] if mode == "harness" else [])
+        request = {"mode": mode, "cpu_seconds": cpu_seconds, "memory_bytes": memory_bytes}
+        ours = [pipes[0][1], pipes[1][0], pipes[2][0]] + ([pipes[3][1], pipes[4][0]] if mode == "harness" else [])
+        try:
+            _send_fds(self.socket, json.dumps(request).encode(), theirs)
+            reply = self.socket.recv(256)
+            if not reply:
+                raise OSError("the zygote is gone (the program killed it)")
+        except OSError:
+            for fd in ours:
+                os.close(fd)
+            raise
+        finally:
+            for fd in theirs:
+                os.close(fd)
+        return Child(json.loads(reply)["pid"], *ours)
+
+    def close(self) -> None:
+        self.socket.close()
+
+
+def _send_fds(sock, message: bytes, fds: list) -> None:
+    sock.sendmsg([message], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, array.array("i", fds))])
+
+
+def _receive_fds(sock, size: int, most: int) -> tuple:
+    fds = array.array("i")
+    message, ancillary, _, _ = sock.recvmsg(size, _socket.CMSG_SPACE(most * fds.itemsize))
+    for level, kind, data in ancillary:
+        if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS:
+            fds.frombytes(data[: len(data) - len(data) % fds.itemsize])
+    return message, list(fds)
+
+
+def _zygote(sock, job: dict, code) -> None:
+    """The zygote's loop: fork a program process per request until the runner hangs up."""
     try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    process.wait()
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):  # never hold the runner's stdin (the tests arrive there) or stdout
+            os.dup2(null, fd)
+        harness = {"__name__": "harness"}
+        exec(compile(job["harness_source"], "harness.py", "exec"), harness)
+        while True:
+            message, fds = _receive_fds(sock, 4096, 5)
+            if not message:
+                break
+            request = json.loads(message)
+            found_r, found_w = os.pipe()
+            middle = os.fork()
+            if middle == 0:  # fork twice, so the program's process is handed to the runner
+                worker = os.fork()
+                if worker == 0:
+                    sock.close()
+                    os.close(found_r)
+                    os.close(found_w)
+                    _worker(request, fds, code, job, harness)
+                os.write(found_w, str(worker).encode())
+                os._exit(0)
+            os.close(found_w)
+            worker_pid = int(os.read(found_r, 32))
+            os.close(found_r)
+            os.waitpid(middle, 0)
+            for fd in fds:
+                os.close(fd)
+            sock.send(json.dumps({"pid": worker_pid}).encode())
+    finally:
+        os._exit(0)
+
+
+def _worker(request: dict, fds: list, code, job: dict, harness: dict) -> None:
+    """In the forked process: become the program (never returns)."""
+    status = 1
+    try:
+        os.setsid()
+        parked = [fcntl.fcntl(fd, fcntl.F_DUPFD, FIRST_FREE_FD) for fd in fds]  # out of the way of 0-4
+        for target, fd in enumerate(parked):  # 0-2: stdin, stdout, stderr; 3-4: the harness's pipes
+            os.dup2(fd, target)
+        os.closerange(len(fds), resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+        _limit(request["cpu_seconds"], request["memory_bytes"])
+        sys.stdin = open(0, encoding="utf-8", errors="replace", closefd=False)
+        sys.stdout = open(1, "w", encoding="utf-8", closefd=False)
+        sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False, buffering=1)
+        sys.argv = [job["source"]]
+        if request["mode"] == "harness":
+            harness["serve"](3, 4)
+            status = 0
+        else:
+            status = _run_script(code, job["source"])
+    except BaseException:  # noqa: BLE001 - whatever happens, this process must not return into the zygote
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        os._exit(status)
+
+
+def _run_script(code, source: str) -> int:
+    """Run the program as ``python prog.py`` would: its exit status."""
+    import atexit
+    import traceback
+
+    try:
+        exec(code, {"__name__": "__main__", "__file__": source, "__builtins__": builtins})
+        status = 0
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            status = exc.code or 0
+        else:
+            print(exc.code, file=sys.stderr)
+            status = 1
+    except BaseException:  # noqa: BLE001
+        traceback.print_exc()
+        status = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    return status
+
+
+# -- moving data ----------------------------------------------------------------------------------
 
 
 class Pipes:
-    """A child's stdin, stdout, stderr and (harness) reply pipe, pumped without blocking until a
-    deadline: input is written as the child reads it, stderr beyond ``STDERR_BYTES`` is dropped,
-    stdout or a reply beyond its cap ends the wait (the child is then over its output limit)."""
+    """A child's stdin (or request pipe), stdout, stderr and reply pipe, pumped without blocking
+    until a deadline: input is written as the child reads it, stderr beyond ``STDERR_BYTES`` is
+    read and dropped, and more output than the cap ends the wait (the test is then over its limit)."""
 
-    def __init__(self, process: subprocess.Popen, reply_fd: int | None = None) -> None:
-        self.process = process
+    def __init__(self, child: Child) -> None:
+        self.child = child
         self.selector = selectors.DefaultSelector()
         self.out, self.err, self.reply = bytearray(), bytearray(), bytearray()
+        self.err_bytes = 0
         self.pending = memoryview(b"")
-        for stream, name in ((process.stdout, "out"), (process.stderr, "err")):
-            if stream is not None:
-                os.set_blocking(stream.fileno(), False)
-                self.selector.register(stream.fileno(), selectors.EVENT_READ, name)
-        if reply_fd is not None:
-            os.set_blocking(reply_fd, False)
-            self.selector.register(reply_fd, selectors.EVENT_READ, "reply")
-        self.stdin_fd: int | None = None
+        for fd, name in ((child.stdout, "out"), (child.stderr, "err"), (child.replies, "reply")):
+            if fd >= 0:
+                os.set_blocking(fd, False)
+                self.selector.register(fd, selectors.EVENT_READ, name)
 
     def send(self, fd: int, data: bytes) -> None:
-        """Queue ``data`` for ``fd`` (the child's stdin or request pipe); :meth:`pump` writes it."""
+        """Queue ``data`` for ``fd`` (stdin or the request pipe); :meth:`pump` writes it. Sending
+        on stdin closes it after the data, as a judge does."""
         self.pending = memoryview(data)
-        self.stdin_fd = fd
         os.set_blocking(fd, False)
         if data:
             self.selector.register(fd, selectors.EVENT_WRITE, "in")
+        elif fd == self.child.stdin:
+            self._close_stdin()
 
-    def pump(self, deadline: float, out_cap: int, until_reply: bool) -> str:
+    def _close_stdin(self) -> None:
+        os.close(self.child.stdin)
+        self.child.stdin = -1
+
+    def pump(self, deadline: float, out_cap: int, until_reply: bool, memory_cap: int = 0) -> str:
         """Move data until the child is done ('exited'), a reply line arrived ('reply'), the
-        deadline passed ('timeout') or stdout/the reply outgrew ``out_cap`` ('overflow')."""
+        deadline passed ('timeout'), stdout, stderr or the reply outgrew ``out_cap`` ('overflow')
+        or, with ``memory_cap``, the sandbox's processes hold more memory than that ('memory')."""
         exited_at = None
+        checked = 0.0
         while True:
             if until_reply and b"\n" in self.reply:
                 return "reply"
-            reading = [k for k in self.selector.get_map().values() if k.data != "in"]
-            if not until_reply and not reading:
+            if not until_reply and not any(k.data != "in" for k in self.selector.get_map().values()):
+                while self.child.poll() is None:  # its output is closed: it is exiting
+                    if time.monotonic() >= deadline:
+                        return "timeout"
+                    time.sleep(0.0005)
                 return "exited"
             now = time.monotonic()
             if now >= deadline:
                 return "timeout"
-            if self.process.poll() is not None:
+            if memory_cap and now - checked >= MEMORY_CHECK:
+                checked = now
+                if _sandbox_memory() > memory_cap:
+                    return "memory"
+            if self.child.poll() is not None:
                 exited_at = exited_at or now
                 if now - exited_at > EXIT_GRACE:  # something it left behind holds the pipes open
                     return "exited"
-            for key, _ in self.selector.select(min(deadline - now, EXIT_GRACE)):
+            for key, _ in self.selector.select(min(deadline - now, MEMORY_CHECK if memory_cap else EXIT_GRACE)):
                 if key.data == "in":
                     self._write(key.fd)
                     continue
@@ -186,7 +392,10 @@ class Pipes:
                         return "exited"
                     continue
                 if key.data == "err":
+                    self.err_bytes += len(chunk)
                     self.err += chunk[: max(0, STDERR_BYTES - len(self.err))]
+                    if self.err_bytes > out_cap:
+                        return "overflow"
                     continue
                 buffer = self.out if key.data == "out" else self.reply
                 buffer += chunk
@@ -201,64 +410,58 @@ class Pipes:
         self.pending = self.pending[written:]
         if not self.pending:
             self.selector.unregister(fd)
-            if fd == (self.process.stdin.fileno() if self.process.stdin else None):
-                self.process.stdin.close()
+            if fd == self.child.stdin:
+                self._close_stdin()
 
     def close(self) -> None:
         self.selector.close()
 
 
-def run_once(argv: list, stdin: bytes, timeout: float, out_cap: int, limits: dict, env: dict) -> dict:
-    """Run ``argv`` once with ``stdin``: its exit code, stdout, stderr and how it ended."""
+def _sandbox_memory() -> int:
+    """Resident bytes of every process in the sandbox but the runner (it is PID 1 there)."""
+    pages = 0
+    for name in os.listdir("/proc"):
+        if name.isdigit() and name != "1":
+            try:
+                with open(f"/proc/{name}/statm", "rb") as f:
+                    pages += int(f.read().split()[1])
+            except (OSError, ValueError, IndexError):  # the process is gone
+                pass
+    return pages * PAGE
+
+
+def run_once(child: Child, stdin: bytes, timeout: float, out_cap: int, memory_cap: int = 0) -> dict:
+    """Feed ``stdin`` to a started child and collect its exit code, stdout, stderr and how it ended."""
     started = time.monotonic()
-    process = subprocess.Popen(
-        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-        start_new_session=True, preexec_fn=_child_limits(limits["cpu_seconds"], limits["memory_bytes"]),
-    )  # fmt: skip
-    pipes = Pipes(process)
-    pipes.send(process.stdin.fileno(), stdin)
-    if not stdin:
-        process.stdin.close()
+    pipes = Pipes(child)
     try:
-        ended = pipes.pump(started + timeout, out_cap, until_reply=False)
+        pipes.send(child.stdin, stdin)
+        ended = pipes.pump(started + timeout, out_cap, until_reply=False, memory_cap=memory_cap)
     finally:
         pipes.close()
-        _kill_group(process)
+        child.kill()
     return {
-        "ended": ended, "code": process.returncode, "out": bytes(pipes.out), "err": bytes(pipes.err),
+        "ended": ended, "code": child.returncode, "out": bytes(pipes.out), "err": bytes(pipes.err),
         "seconds": time.monotonic() - started,
     }  # fmt: skip
 
 
-# -- the harness child (call and assert tests) ---------------------------------------------------
-
-
 class Harness:
-    """The program loaded once in a child Python process that answers one request per test."""
+    """The program loaded once in a process that answers one request per test (see harness.py)."""
 
-    def __init__(self, job: dict, env: dict) -> None:
-        self.requests_r, self.requests_w = os.pipe()
-        self.replies_r, self.replies_w = os.pipe()
+    def __init__(self, zygote: Zygote, job: dict) -> None:
         limits = job["limits"]
-        argv = list(job["harness"]) + [str(self.requests_r), str(self.replies_w)]
-        self.process = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-            pass_fds=(self.requests_r, self.replies_w), start_new_session=True,
-            preexec_fn=_child_limits(limits["cpu_seconds_harness"], limits["memory_bytes"]),
-        )  # fmt: skip
-        os.close(self.requests_r)
-        os.close(self.replies_w)
-        self.pipes = Pipes(self.process, self.replies_r)
+        self.child = zygote.start("harness", limits["cpu_seconds_harness"], limits["memory_bytes"])
+        self.pipes = Pipes(self.child)
         setup = {"code": job["code"], "fn_name": job.get("fn_name")}
         self.queued = (json.dumps(setup) + "\n").encode()
 
-    def ask(self, request: dict, timeout: float, out_cap: int) -> tuple:
+    def ask(self, request: dict, timeout: float, out_cap: int, memory_cap: int) -> tuple:
         """Send one request; returns (how it ended, the decoded reply or None, seconds)."""
         started = time.monotonic()
-        self.pipes.reply.clear()
-        self.pipes.send(self.requests_w, self.queued + (json.dumps(request) + "\n").encode())
+        self.pipes.send(self.child.requests, self.queued + (json.dumps(request) + "\n").encode())
         self.queued = b""
-        ended = self.pipes.pump(started + timeout, out_cap, until_reply=True)
+        ended = self.pipes.pump(started + timeout, out_cap, until_reply=True, memory_cap=memory_cap)
         seconds = time.monotonic() - started
         if ended != "reply":
             return ended, None, seconds
@@ -274,12 +477,7 @@ class Harness:
 
     def close(self) -> None:
         self.pipes.close()
-        _kill_group(self.process)
-        for fd in (self.requests_w, self.replies_r):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        self.child.kill()
 
 
 # -- the job ------------------------------------------------------------------------------------
@@ -295,28 +493,63 @@ def _emit(event: dict) -> None:
     sys.stdout.flush()
 
 
-def _make_undumpable() -> None:
-    """Refuse ptrace and /proc access to same-user processes (the program runs as our user)."""
+def _prctl(option: int, value: int) -> None:
     import ctypes
 
     libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(4, 0, 0, 0, 0) != 0:  # PR_SET_DUMPABLE = 4
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE, 0) failed")
+    if libc.prctl(option, value, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), f"prctl({option}, {value}) failed")
 
 
-def _sweep() -> None:
-    """As the sandbox's PID 1: kill every other process in it and reap them."""
-    try:
-        os.kill(-1, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
+def _sweep(spared: int | None) -> None:
+    """As the sandbox's PID 1: kill every other process in it but the zygote, and reap them
+    (zombies would still count against the process limit)."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        others = [int(n) for n in os.listdir("/proc") if n.isdigit() and int(n) not in (1, spared)]
+        if not others:
             return
-        if pid == 0:
-            time.sleep(0.001)
+        for pid in others:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        while True:
+            try:
+                if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                    break
+            except ChildProcessError:
+                break
+        time.sleep(0.0005)
+
+
+def _read_exactly(fd: int, size: int) -> bytes:
+    data = bytearray()
+    while len(data) < size:
+        chunk = os.read(fd, size - len(data))
+        if not chunk:
+            raise EOFError("the job ended early")
+        data += chunk
+    return bytes(data)
+
+
+def _read_job() -> dict:
+    """The header: its length on the first line, then exactly that many bytes (nothing after them
+    is read, so a process forked now holds none of the tests)."""
+    length = bytearray()
+    while not length.endswith(b"\n"):
+        byte = os.read(0, 1)
+        if not byte:
+            raise EOFError("no job")
+        length += byte
+    return json.loads(_read_exactly(0, int(length)))
+
+
+def _read_tests() -> list:
+    data = bytearray()
+    while chunk := os.read(0, CHUNK):
+        data += chunk
+    return json.loads(data)["tests"]
 
 
 def _limit_self(limits: dict, sandboxed: bool) -> None:
@@ -333,26 +566,30 @@ def _limit_self(limits: dict, sandboxed: bool) -> None:
         resource.setrlimit(which, (value, value))
 
 
-def _compile(job: dict, env: dict) -> str | None:
-    """The compile error of the program, or None when it compiles (or needs no compiling)."""
+def _compile(job: dict) -> tuple:
+    """(the compile error or None, the Python code object or None)."""
     if job.get("syntax_check"):
         try:
-            compile(job["code"], job["source"], "exec")
+            return None, compile(job["code"], job["source"], "exec")
         except SyntaxError as exc:
-            return f"SyntaxError: {exc.msg} (line {exc.lineno})"
+            return f"SyntaxError: {exc.msg} (line {exc.lineno})", None
         except (ValueError, MemoryError, RecursionError) as exc:
-            return f"{type(exc).__name__}: {exc}"
-        return None
+            return f"{type(exc).__name__}: {exc}", None
     if not job.get("compile"):
-        return None
+        return None, None
     limits = job["limits"]
-    compile_limits = {"cpu_seconds": limits["compile_cpu_seconds"], "memory_bytes": limits["compile_memory_bytes"]}
-    done = run_once(job["compile"], b"", limits["compile_timeout"], STDERR_BYTES, compile_limits, env)
+    child = spawn(job["compile"], job["env"], limits["compile_cpu_seconds"], limits["compile_memory_bytes"])
+    done = run_once(child, b"", limits["compile_timeout"], STDERR_BYTES)
     if done["ended"] == "timeout":
-        return f"the compiler ran out of time ({limits['compile_timeout']:g} s)"
+        return f"the compiler ran out of time ({limits['compile_timeout']:g} s)", None
     if done["code"] != 0:
-        return _text(done["err"] or done["out"], job["detail_chars"] * 4) or f"the compiler exited with {done['code']}"
-    return None
+        message = _text(done["err"] or done["out"], job["detail_chars"] * 4)
+        return message or f"the compiler exited with {done['code']}", None
+    return None, None
+
+
+def _memory_text(limits: dict) -> str:
+    return f"memory limit: the sandbox's processes held more than {limits['memory_bytes'] >> 20} MB"
 
 
 def _tail(text: str, limit: int) -> str:
@@ -371,86 +608,104 @@ def _failure_text(done: dict, detail: int) -> str:
     return err or f"exited with status {code}"
 
 
-def _stdio_tests(job: dict, tests: list, env: dict, sandboxed: bool) -> None:
+def _stdio_test(job: dict, test: dict, zygote, sandboxed: bool) -> dict:
     limits, detail = job["limits"], job["detail_chars"]
-    for i, test in enumerate(tests):
-        expected = test["output"] if isinstance(test["output"], str) else ""
-        cap = max(limits["output_bytes"], 2 * len(expected.encode()) + 1024)
-        done = run_once(job["run"], test["input"].encode(), limits["timeout"], cap, limits, env)
-        actual = _text(done["out"])
-        event = {"event": "test", "i": i, "seconds": round(done["seconds"], 4), "actual": actual[:detail]}
-        if done["ended"] == "timeout":
-            event["status"] = TIMEOUT
-        elif done["ended"] == "overflow":
-            event["status"] = OUTPUT_LIMIT
-        elif done["code"] != 0:
-            event.update(status=ERROR, error=_failure_text(done, detail))
-        elif same_output(expected, actual, job["compare"], job["float_tolerance"]):
-            event["status"] = PASSED
+    expected = test["output"] if isinstance(test["output"], str) else ""
+    cap = max(limits["output_bytes"], 2 * len(expected.encode()) + 1024)
+    if zygote is not None:
+        child = zygote.start("script", limits["cpu_seconds"], limits["memory_bytes"])
+    else:
+        child = spawn(job["run"], job["env"], limits["cpu_seconds"], limits["memory_bytes"])
+    memory_cap = limits["memory_bytes"] if sandboxed else 0
+    done = run_once(child, test["input"].encode(), limits["timeout"], cap, memory_cap)
+    actual = _text(done["out"])
+    event = {"seconds": round(done["seconds"], 4), "actual": actual[:detail]}
+    if done["ended"] == "timeout":
+        event["status"] = TIMEOUT
+    elif done["ended"] == "overflow":
+        event["status"] = OUTPUT_LIMIT
+    elif done["ended"] == "memory":
+        event.update(status=ERROR, error=_memory_text(limits))
+    elif done["code"] != 0:
+        event.update(status=ERROR, error=_failure_text(done, detail))
+    elif same_output(expected, actual, job["compare"], job["float_tolerance"]):
+        event["status"] = PASSED
+    else:
+        event["status"] = FAILED
+    return event
+
+
+class HarnessTests:
+    """Call and assert tests, answered by one harness process (a new one after a test kills it)."""
+
+    def __init__(self, job: dict, zygote: Zygote, sandboxed: bool) -> None:
+        self.job, self.zygote, self.sandboxed = job, zygote, sandboxed
+        self.harness = None
+
+    def run(self, test: dict) -> dict:
+        job, limits, detail = self.job, self.job["limits"], self.job["detail_chars"]
+        if self.harness is None:
+            self.harness = Harness(self.zygote, job)
+        if job["kind"] == "call":
+            request = {"call": test["input"]}
+            cap = max(limits["output_bytes"], 2 * len(json.dumps(test["output"])) + 1024)
         else:
-            event["status"] = FAILED
-        _emit(event)
-        if sandboxed:
-            _sweep()
-
-
-def _harness_tests(job: dict, tests: list, env: dict, sandboxed: bool) -> None:
-    limits, detail = job["limits"], job["detail_chars"]
-    harness = None
-    try:
-        for i, test in enumerate(tests):
-            if harness is None:
-                harness = Harness(job, env)
-            if job["kind"] == "call":
-                request = {"call": test["input"]}
-                cap = max(limits["output_bytes"], 2 * len(json.dumps(test["output"])) + 1024)
+            request, cap = {"exec": test["input"]}, limits["output_bytes"]
+        memory_cap = limits["memory_bytes"] if self.sandboxed else 0
+        ended, reply, seconds = self.harness.ask(request, limits["timeout"], cap, memory_cap)
+        event = {"seconds": round(seconds, 4)}
+        if ended == "reply" and reply.get("ok"):
+            if job["kind"] == "assert":
+                event["status"] = PASSED
             else:
-                request, cap = {"exec": test["input"]}, limits["output_bytes"]
-            ended, reply, seconds = harness.ask(request, limits["timeout"], cap)
-            event = {"event": "test", "i": i, "seconds": round(seconds, 4)}
-            if ended == "reply" and reply.get("ok"):
-                if job["kind"] == "assert":
-                    event["status"] = PASSED
-                else:
-                    value = reply.get("value")
-                    event["actual"] = json.dumps(value)[:detail]
-                    passed = same_value(test["output"], value, job["float_tolerance"])
-                    event["status"] = PASSED if passed else FAILED
-            elif ended == "reply":
-                event.update(status=FAILED if reply.get("assertion") else ERROR, error=str(reply.get("error", ""))[:detail])
-            else:
-                status = {"timeout": TIMEOUT, "overflow": OUTPUT_LIMIT}.get(ended, ERROR)
-                event["status"] = status
-                if status == ERROR:
-                    event["error"] = ("the program's process ended\n" + harness.stderr()).strip()[:detail]
-                harness.close()
-                harness = None
-                if sandboxed:
-                    _sweep()
-            _emit(event)
-    finally:
-        if harness is not None:
-            harness.close()
+                value = reply.get("value")
+                event["actual"] = json.dumps(value)[:detail]
+                event["status"] = PASSED if same_value(test["output"], value, job["float_tolerance"]) else FAILED
+        elif ended == "reply":
+            event.update(status=FAILED if reply.get("assertion") else ERROR, error=str(reply.get("error", ""))[:detail])
+        else:
+            event["status"] = {"timeout": TIMEOUT, "overflow": OUTPUT_LIMIT}.get(ended, ERROR)
+            if ended == "memory":
+                event["error"] = _memory_text(limits)
+            elif event["status"] == ERROR:
+                event["error"] = _tail(("the program's process ended\n" + self.harness.stderr()).strip(), detail)
+            self.close()
+        return event
+
+    def close(self) -> None:
+        if self.harness is not None:
+            self.harness.close()
+            self.harness = None
 
 
 def main() -> None:
-    job = json.loads(sys.stdin.readline())
-    tests = json.loads(sys.stdin.readline())["tests"]
+    job = _read_job()
     sandboxed = os.getpid() == 1
-    if sandboxed:
-        _make_undumpable()
+    _prctl(PR_SET_DUMPABLE, 0) if sandboxed else _prctl(PR_SET_CHILD_SUBREAPER, 1)
     _emit({"event": "start"})
     _limit_self(job["limits"], sandboxed)
-    env = job["env"]
     with open(job["source"], "w", encoding="utf-8") as f:
         f.write(job["code"])
-    error = _compile(job, env)
+    error, code = _compile(job)
+    zygote = Zygote(job, code) if code is not None else None
+    tests = _read_tests()
     if error is not None:
         _emit({"event": "compile", "error": error})
-    elif job["kind"] == "stdio":
-        _stdio_tests(job, tests, env, sandboxed)
-    else:
-        _harness_tests(job, tests, env, sandboxed)
+        _emit({"event": "done"})
+        return
+    harness_tests = HarnessTests(job, zygote, sandboxed) if job["kind"] != "stdio" else None
+    for i, test in enumerate(tests):
+        try:
+            event = harness_tests.run(test) if harness_tests else _stdio_test(job, test, zygote, sandboxed)
+        except OSError as exc:  # the program exhausted a limit the runner needs (processes, files)
+            event = {"status": ERROR, "error": f"could not run the test: {exc}"}
+            if harness_tests:
+                harness_tests.close()
+        _emit({"event": "test", "i": i, **event})
+        if sandboxed and (harness_tests is None or harness_tests.harness is None):
+            _sweep(zygote.pid if zygote else None)
+    if harness_tests:
+        harness_tests.close()
     _emit({"event": "done"})
 
 

@@ -27,16 +27,17 @@ then scores None, never 0.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from rewardkit.errors import ParamsError
 
-from . import harness
 from .runner import ERROR, FAILED, OUTPUT_LIMIT, PASSED, TIMEOUT, same_output, same_value
 
 COMPILE_ERROR = "compile_error"
@@ -195,7 +196,27 @@ class ProgramSandbox(Sandbox):
         if request.kind == "stdio":
             return Program(request.code, request.language, test.input, request.limits)
         payload = {"call": test.input} if request.kind == "call" else {"exec": test.input}
-        return Program(harness.driver(request.code, request.fn_name, payload, marker), "python", "", request.limits)
+        return Program(driver(request.code, request.fn_name, payload, marker), "python", "", request.limits)
+
+
+@functools.lru_cache(maxsize=None)
+def source_of(script: str) -> str:
+    """The text of this package's stand-alone script ``script`` (``runner``, ``harness``)."""
+    return (Path(__file__).parent / f"{script}.py").read_text(encoding="utf-8")
+
+
+def driver(code: str, fn_name: str | None, request: dict[str, Any], marker: str) -> str:
+    """A stand-alone Python script that loads ``code`` with :mod:`.harness`, answers ``request``
+    and prints the reply on the line after ``marker``."""
+    lines = [
+        f"_namespace, _failure = load({code!r})",
+        f"_request = json.loads({json.dumps(request)!r})",
+        f"_reply = {{'ok': False, 'error': _failure}} if _failure else answer(_namespace, {fn_name!r}, _request)",
+        "sys.stdout.flush()",
+        f"print('\\n' + {marker!r})",
+        "print(json.dumps(_reply))",
+    ]
+    return source_of("harness") + "\n\n" + "\n".join(lines) + "\n"
 
 
 def judge(request: CodeRequest, test: TestCase, execution: Execution, marker: str) -> TestOutcome:
