@@ -14,7 +14,7 @@ LANGUAGES = {
     "python": ("python", "py", "python3", "py3"),
     "cpp": ("cpp", "c++", "cc", "cxx"),
 }
-_OPENING = re.compile(r"(`{3,})[ \t]*([^`\s]*)")
+_OPENING = re.compile(r"(`{3,})[ \t]*([^`\s]*)[^`]*")
 _ANSWER_END = re.compile(r"\n</answer>(?=\n|\Z)")
 
 

@@ -162,13 +162,16 @@ def describe_failure(request: CodeRequest, index: int, result: CodeResult) -> st
     if request.kind != "assert":
         parts += [f"expected {_short(test.output)}", f"got {_short(outcome.actual)}"]
     if outcome.error:
-        parts.append(f"error {_short(outcome.error)}")
+        parts.append(f"error {_short(outcome.error, DETAIL_CHARS, tail=True)}")
     return "; ".join(parts)
 
 
-def _short(value: Any, width: int = DETAIL_CHARS // 3) -> str:
+def _short(value: Any, width: int = DETAIL_CHARS // 3, tail: bool = False) -> str:
+    """``value`` quoted, cut to ``width`` characters: its start, or its end (a traceback's last line)."""
     text = value if isinstance(value, str) else repr(value)
-    return repr(text if len(text) <= width else text[: width - 3] + "...")
+    if len(text) > width:
+        text = "..." + text[3 - width :] if tail else text[: width - 3] + "..."
+    return repr(text)
 
 
 class CodePassRate(CodeTests):

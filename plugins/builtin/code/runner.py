@@ -307,8 +307,8 @@ def _run_script(code, source: str) -> int:
         else:
             print(exc.code, file=sys.stderr)
             status = 1
-    except BaseException:  # noqa: BLE001
-        traceback.print_exc()
+    except BaseException as exc:  # noqa: BLE001 - reported as the program's own traceback
+        traceback.print_exception(type(exc), exc, exc.__traceback__.tb_next)  # without this frame
         status = 1
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):

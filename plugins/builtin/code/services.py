@@ -12,6 +12,7 @@ the sample scores None, never 0.
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 from typing import Any, ClassVar
 
@@ -56,7 +57,7 @@ class ServiceSandbox(ProgramSandbox):
     def __init__(self, options=None) -> None:
         super().__init__(options)
         self._clients = PerLoop(_client)
-        self._slots = PerLoop(lambda: asyncio.Semaphore(self.options.concurrency))
+        self._slots = PerLoop(functools.partial(asyncio.Semaphore, self.options.concurrency))
 
     def payload(self, program: Program) -> dict[str, Any]:
         raise NotImplementedError

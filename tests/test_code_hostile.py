@@ -1,0 +1,228 @@
+"""Hostile programs against the real local sandbox.
+
+Each program tries one thing a model-written program must not do. Each test checks that the
+program scores 0 (its expected output is what it could only print if the attack worked, or
+what it never prints), that the test process and the machine stay healthy (it can still start
+processes), that no file of the host changed, and that no process of the sandbox outlives the
+call.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import psutil
+import pytest
+
+from _code import fenced, require_local_sandbox
+from rewardkit import get_reward
+
+BOOTSTRAP_SIGNATURE = "marshal.loads(_part())"  # in the command line of every sandboxed runner
+LIMITS = {"timeout": 2.0, "problem_timeout": 30.0}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def local_sandbox():
+    require_local_sandbox()
+
+
+def sandbox_processes(marker: str) -> list[int]:
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        command = " ".join(process.info["cmdline"] or [])
+        if BOOTSTRAP_SIGNATURE in command or marker in command:
+            found.append(process.pid)
+    return found
+
+
+@pytest.fixture
+def host(tmp_path):
+    """A planted host directory and checks, after the test, that the machine is as it was."""
+    marker = f"rewardkit-hostile-{uuid.uuid4().hex}"
+    (tmp_path / "victim.txt").write_text("original")
+    (tmp_path / "home" / ".ssh").mkdir(parents=True)
+    (tmp_path / "home" / ".ssh" / "id_rsa").write_text(f"-----BEGIN KEY----- {marker}")
+    before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
+    children = {p.pid for p in psutil.Process().children(recursive=True)}
+    yield {"dir": tmp_path, "marker": marker}
+    deadline = time.monotonic() + 10  # a killed PID namespace empties asynchronously
+    while sandbox_processes(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert sandbox_processes(marker) == [], "a sandbox process outlived the call"
+    assert {p.pid for p in psutil.Process().children(recursive=True)} - children == set()
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")} == before, "a host file changed"
+    assert (tmp_path / "victim.txt").read_text() == "original"
+    assert not Path(f"/tmp/{marker}").exists()
+    assert os.system("true") == 0  # this process can still start processes
+
+
+def run(program: str, outputs: list[str], inputs: list[str] | None = None, **limits):
+    spec = {"inputs": inputs or ["\n"] * len(outputs), "outputs": outputs}
+    reward = get_reward("code_pass_rate", limits={**LIMITS, **limits})
+    return reward.evaluate([fenced(program)], input_output=[spec])
+
+
+def test_reading_the_home_ssh_keys_and_etc_shadow_finds_nothing(host):
+    key = host["dir"] / "home" / ".ssh" / "id_rsa"
+    secrets = [key.read_text(), str(sorted(os.listdir(Path.home())))]
+    paths = [str(key), str(Path.home())]
+    if os.access("/etc/shadow", os.R_OK):
+        secrets.append(Path("/etc/shadow").read_text()[:200])
+        paths.append("/etc/shadow")
+    program = (
+        "import os, sys\n"
+        f"path = {paths!r}[int(input())]\n"
+        "print(open(path).read()[:200] if os.path.isfile(path) else sorted(os.listdir(path)))\n"
+    )
+    out = run(program, secrets, [f"{i}\n" for i in range(len(paths))])
+    assert out.scores == [0.0]
+    assert out.extra["failed"] == [len(paths)]
+    assert "No such file or directory" in out.extra["first_failure"][0]
+
+
+def test_writing_outside_the_working_directory_changes_nothing_on_the_host(host):
+    targets = [host["dir"] / "victim.txt", host["dir"] / "new.txt", f"/tmp/{host['marker']}", "/usr/local/evil", "/etc/evil"]
+    program = (
+        f"for path in {[str(t) for t in targets]!r}:\n"
+        "    try:\n"
+        "        open(path, 'w').write('changed')\n"
+        "        print('wrote')\n"
+        "    except OSError as exc:\n"
+        "        print('refused', type(exc).__name__)\n"
+    )
+    out = run(program, ["wrote\n" * len(targets)])
+    assert out.scores == [0.0]
+    assert "refused" in out.extra["first_failure"][0]
+
+
+def test_no_network_connection_reaches_the_host_or_beyond(host):
+    token = host["marker"]
+    connections = []
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def answer():
+        server.settimeout(15)
+        try:
+            connection, _ = server.accept()
+        except OSError:
+            return
+        connections.append(connection)
+        connection.sendall(token.encode())
+        connection.close()
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    program = (
+        "import socket\n"
+        f"for address in [('127.0.0.1', {port}), ('1.1.1.1', 53)]:\n"
+        "    try:\n"
+        "        print(socket.create_connection(address, timeout=1).recv(100).decode())\n"
+        "    except OSError as exc:\n"
+        "        print(type(exc).__name__)\n"
+    )
+    try:
+        out = run(program, [f"{token}\n"])
+    finally:
+        server.close()
+        thread.join(timeout=20)
+    assert out.scores == [0.0]
+    assert connections == []
+    assert "ConnectionRefusedError" in out.extra["first_failure"][0]
+
+
+def test_a_fork_bomb_is_contained_and_the_next_test_still_runs(host):
+    program = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
+    out = run(program, ["1\n", "2\n"])
+    assert out.scores == [0.0]
+    assert out.extra["failed"] == [2]
+    assert out.extra["timed_out"] == [2]  # each test ran into its own limit, not the problem's
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        "x = bytearray(1 << 40)",  # more than the address space allowed at once
+        "import os, time\nfor _ in range(16):\n    if os.fork() == 0:\n        x = bytearray(700 << 20)\n        time.sleep(60)\ntime.sleep(60)",
+    ],
+    ids=["one-allocation", "many-processes"],
+)
+def test_allocating_all_memory_fails_the_test(host, program):
+    before = psutil.virtual_memory().available
+    out = run(program, ["1\n"], timeout=25.0)  # time enough to fill memory on a slow machine
+    assert out.scores == [0.0]
+    assert "MemoryError" in out.extra["first_failure"][0] or "memory limit" in out.extra["first_failure"][0]
+    assert psutil.virtual_memory().available > before - (2 << 30)
+
+
+def test_an_infinite_loop_times_out(host):
+    out = run("while True:\n    pass", ["1\n"])
+    assert out.scores == [0.0]
+    assert out.extra["first_failure"][0].startswith("test 0 timeout")
+
+
+def test_printing_gigabytes_is_cut_off(host):
+    before = psutil.Process().memory_info().rss
+    out = run("import sys\nwhile True:\n    sys.stdout.write('x' * (1 << 20))\n    sys.stderr.write('y' * (1 << 20))", ["1\n"])
+    assert out.scores == [0.0]
+    assert out.extra["first_failure"][0].startswith("test 0 output_limit")
+    assert psutil.Process().memory_info().rss < before + (256 << 20)
+
+
+def test_killing_the_parent_the_runner_or_the_trainer_fails(host):
+    program = (
+        "import os, signal\n"
+        f"for pid in (os.getppid(), 1, -1, {os.getpid()}, {os.getppid()}):\n"
+        "    try:\n"
+        "        os.kill(pid, signal.SIGKILL)\n"
+        "    except OSError as exc:\n"
+        "        pass\n"
+        "print('still here')\n"
+    )
+    out = run(program, ["killed\n", "killed\n"])
+    assert out.scores == [0.0]
+    assert out.extra["failed"] == [2] and out.extra["timed_out"] == [0]  # both tests ran to the end
+    assert psutil.pid_exists(os.getppid())
+
+
+def test_a_background_process_does_not_survive(host):
+    marker = host["marker"]
+    program = (
+        "import os, subprocess, sys, time\n"
+        f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)', {marker!r}], start_new_session=True)\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    if os.fork() == 0:\n"
+        f"        os.execv(sys.executable, [sys.executable, '-c', 'import time; time.sleep(600)', {marker!r}])\n"
+        "    os._exit(0)\n"
+        "time.sleep(0.5)\n"
+        "print('started')\n"
+    )
+    out = run(program, ["daemon\n"])
+    assert out.scores == [0.0]
+    assert "got 'started\\n'" in out.extra["first_failure"][0]  # it did start them
+
+
+def test_the_runner_and_the_expected_answers_are_out_of_reach(host):
+    secret = host["marker"]
+    program = (
+        "import gc, os\n"
+        "def answer(x):\n"
+        "    found = [o for o in gc.get_objects() if isinstance(o, dict) and 'output' in o]\n"
+        "    for path in ('/proc/1/mem', '/proc/1/environ', '/proc/1/fd/0', '/proc/1/fd/1'):\n"
+        "        try:\n"
+        "            open(path, 'rb').read(1)\n"
+        "            found.append(path)\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    return found[0]['output'] if found and isinstance(found[0], dict) else str(found)\n"
+    )
+    spec = {"fn_name": "answer", "inputs": [[1]], "outputs": [secret]}
+    out = get_reward("code_pass_rate", limits=LIMITS).evaluate([fenced(program)], input_output=[spec])
+    assert out.scores == [0.0]
+    assert "got '\"[]\"'" in out.extra["first_failure"][0]
