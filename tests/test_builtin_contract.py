@@ -19,9 +19,11 @@ SETUP = {
     "math_correctness": ({}, {"answer": "#### 42"}),
     "accuracy": ({}, {"solution": "The answer is $\\boxed{42}$."}),
     "int_answer": ({}, {}),
+    "code_format": ({}, {}),
 }
-# Built-ins that need a model directory or a server: their contract runs in tests/test_rm_contract.py.
-ELSEWHERE = {"rm_score", "rm_remote"}
+# Built-ins that need a model directory or a server (their contract runs in tests/test_rm_contract.py)
+# or a code sandbox (tests/test_code_rewards.py, skipped where bubblewrap cannot run).
+ELSEWHERE = {"rm_score", "rm_remote", "code_pass_rate", "code_passed"}
 
 
 def builtin_rewards():

@@ -3,6 +3,8 @@ the per-sample detail, unscorable rows, shared runs, the batch deadline, and the
 
 from __future__ import annotations
 
+import shutil
+
 import psutil
 import pytest
 
@@ -73,6 +75,7 @@ def test_mbpp_asserts_with_imports_give_partial_credit():
     assert "test 2 failed; input 'assert area(0) == 1'; error 'AssertionError'" == out.extra["first_failure"][0]
 
 
+@pytest.mark.skipif(shutil.which("g++") is None, reason="C++ programs need g++: apt-get install g++")
 def test_cpp_programs_from_open_r1_verification_info():
     info = {"language": "cpp", "test_cases": [{"input": "3\n", "output": "9\n"}, {"input": "4\n", "output": "16\n"}]}
     square = fenced("#include <iostream>\nint main() { long n; std::cin >> n; std::cout << n * n << '\\n'; }", "cpp")

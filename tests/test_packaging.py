@@ -15,6 +15,8 @@ def test_wheel_ships_plugins_trainers_presets_and_data(repo, tmp_path):
     for name in (
         "rewardkit/plugins/format.py",
         "rewardkit/plugins/math/verifier.py",
+        "rewardkit/plugins/code/runner.py",
+        "rewardkit/plugins/code/harness.py",
         "rewardkit/diagnostics/report.py",
         "rewardkit/trainers/trl_rewards.py",
         "rewardkit/presets/gsm8k.yaml",
