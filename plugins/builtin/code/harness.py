@@ -27,11 +27,12 @@ import sys
 REPR_CHARS = 200
 
 
-def load(code: str) -> tuple:
-    """The program's namespace after running it, and why it failed to load (or None)."""
+def load(code) -> tuple:
+    """The program's namespace after running ``code`` (its text or code object), and why it
+    failed to load (or None)."""
     namespace = {"__name__": "solution", "__builtins__": builtins}
     try:
-        exec(compile(code, "solution.py", "exec"), namespace)
+        exec(compile(code, "solution.py", "exec") if isinstance(code, str) else code, namespace)
     except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt too
         return namespace, f"the program failed while loading: {_describe(exc)}"
     return namespace, None
@@ -76,13 +77,12 @@ def _jsonable(value):
         return {"__repr__": shown}
 
 
-def serve(requests_fd: int, replies_fd: int) -> None:
-    """Answer requests from the runner until it closes the request pipe."""
+def serve(requests_fd: int, replies_fd: int, code, fn_name) -> None:
+    """Load the program, then answer requests from the runner until it closes the request pipe."""
     requests = os.fdopen(requests_fd, "rb")
     replies = os.fdopen(replies_fd, "wb")
-    setup = json.loads(requests.readline())
-    namespace, failure = load(setup["code"])
+    namespace, failure = load(code)
     for line in requests:
-        reply = {"ok": False, "error": failure} if failure else answer(namespace, setup.get("fn_name"), json.loads(line))
+        reply = {"ok": False, "error": failure} if failure else answer(namespace, fn_name, json.loads(line))
         replies.write((json.dumps(reply) + "\n").encode())
         replies.flush()

@@ -1,9 +1,11 @@
-"""The local backends: ``local`` runs each problem in a bubblewrap sandbox, ``unsafe_local`` without one.
+"""The local backends: ``local`` runs problems in bubblewrap sandboxes, ``unsafe_local`` without one.
 
-Both start :mod:`.runner` once per problem (an asyncio subprocess, so problems run in parallel up
-to the reward's ``concurrency``) and hand it the whole problem; it runs every test and reports
-each one. ``local`` wraps that process in bubblewrap (see :mod:`.bubblewrap` for what the sandbox
-allows); ``unsafe_local`` is a plain subprocess with resource limits, the way verl's
+Both run :mod:`.runner` as sessions: for one batch (a reward call) up to ``concurrency`` runner
+processes (asyncio subprocesses), each running the batch's problems one after another, all tests
+of a problem in one go; the sessions end when the batch is scored, so no process outlives the
+call. A session that overran a problem's time, or whose runner retired (see :mod:`.runner`), is
+killed and replaced. ``local`` wraps each runner in bubblewrap (see :mod:`.bubblewrap` for what
+the sandbox allows); ``unsafe_local`` is a plain subprocess with resource limits, the way verl's
 ``prime_code`` and open-instruct run code: not a sandbox, for trusted code and for measuring.
 """
 
@@ -19,7 +21,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
-from typing import Any, ClassVar
+from typing import Any, AsyncIterator, Awaitable, Callable, ClassVar
 
 from pydantic import Field
 
@@ -37,12 +39,13 @@ from .sandbox import (
     source_of,
 )
 
-STDERR_BYTES = 65536  # of the runner's own stderr, kept to explain a sandbox that failed
+STDERR_BYTES = 65536  # of a runner's own stderr, kept to explain a sandbox that failed
 EVENT_LINE_BYTES = 1 << 22  # the longest line the runner writes is a truncated test event
-STDERR_WAIT = 5.0  # seconds to collect the runner's last words once it is killed
+START_TIMEOUT = 60.0  # seconds a session has to start (a loaded machine starts slowly)
+UNSAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
 # The runner arrives on stdin as a code object the program interpreter compiled once (see
-# compiled_runner), each part of stdin after its length: compiling it for every problem would cost
-# more than starting the interpreter.
+# compiled_runner), each part of stdin after its length: compiling it for every session would
+# cost more than starting the interpreter.
 BOOTSTRAP = """import marshal, os
 def _part():
     size = b''
@@ -54,7 +57,6 @@ def _part():
     return data
 exec(marshal.loads(_part()))
 """
-UNSAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
 
 
 @functools.lru_cache(maxsize=None)
@@ -70,6 +72,10 @@ def compiled_runner(python: str) -> bytes:
     return done.stdout
 
 
+def frame(data: bytes) -> bytes:
+    return b"%d\n%s" % (len(data), data)
+
+
 class LocalOptions(SandboxOptions):
     python: str | None = Field(
         None,
@@ -80,90 +86,17 @@ class LocalOptions(SandboxOptions):
     cpp_flags: list[str] = Field(["-std=c++17", "-O2"], description="C++ compiler flags")
 
 
-class RunnerSandbox(Sandbox):
-    """Runs a problem with :mod:`.runner` in one subprocess: start-up is paid once per problem."""
+class Session:
+    """One runner process that runs problems one after another."""
 
-    Options: ClassVar[type[SandboxOptions]] = LocalOptions
-    sandboxed: ClassVar[bool] = False
+    def __init__(self, process: asyncio.subprocess.Process, workdir: str | None) -> None:
+        self.process = process
+        self.workdir = workdir  # a host directory to delete at the end (unsafe_local), or None
+        self.stderr = bytearray()
+        self._reading_stderr = asyncio.ensure_future(self._read_stderr())
 
-    async def run_tests(self, request: CodeRequest) -> CodeResult:
-        if not request.tests:
-            return CodeResult(())
-        with self.workdir() as workdir:
-            header, tests = self.job(request, workdir)
-            argv, spawn = self.command(header["env"], request.limits.tmp_mb << 20, workdir)
-            events, timed_out, stderr = await self._run(argv, spawn, header, tests, request.limits.problem_timeout)
-        return _result(request, events, timed_out, stderr)
-
-    # -- what subclasses change ---------------------------------------------------------------
-
-    def python(self) -> str:  # the interpreter the local sandbox would choose, so the two compare like for like
-        return bubblewrap.program_python(self.options.python, bubblewrap.sandbox_user(None))
-
-    def command(self, env: dict[str, str], tmp_bytes: int, workdir: str) -> tuple[list[str], dict[str, Any]]:
-        """The runner's command line and the keyword arguments it is spawned with."""
-        return [self.python(), "-I", "-c", BOOTSTRAP], {"cwd": workdir, "env": env}
-
-    def environment(self, workdir: str) -> dict[str, str]:
-        """The environment programs run with."""
-        return {"PATH": UNSAFE_PATH, "HOME": workdir, "TMPDIR": workdir, "LANG": "C.UTF-8"}
-
-    @contextlib.contextmanager
-    def workdir(self):
-        path = tempfile.mkdtemp(prefix="rewardkit-code-")
-        try:
-            yield path
-        finally:
-            shutil.rmtree(path, ignore_errors=True)
-
-    # -- the job ------------------------------------------------------------------------------
-
-    def job(self, request: CodeRequest, workdir: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """The runner's header line and tests line for ``request``."""
-        t, n = request.limits, len(request.tests)
-        limits = {
-            "timeout": t.timeout,
-            "cpu_seconds": math.ceil(t.timeout) + 1,
-            "cpu_seconds_harness": math.ceil(t.timeout * n) + 2,
-            "memory_bytes": t.memory_mb << 20,
-            "file_bytes": t.file_size_mb << 20,
-            "open_files": t.open_files,
-            "processes": t.processes,
-            "output_bytes": t.output_bytes,
-            "compile_timeout": t.compile_timeout,
-            "compile_cpu_seconds": math.ceil(t.compile_timeout) + 1,
-            "compile_memory_bytes": max(t.memory_mb, 2048) << 20,
-        }
-        python = self.python()
-        if request.language == "cpp":
-            program = {
-                "source": "prog.cpp",
-                "compile": [self.options.cpp_compiler, *self.options.cpp_flags, "-o", "prog", "prog.cpp"],
-                "run": ["./prog"],
-            }
-        else:
-            program = {
-                "source": "prog.py",
-                "syntax_check": True,
-                "harness_source": source_of("harness"),
-            }
-        header = {
-            "code": request.code,
-            "kind": request.kind,
-            "fn_name": request.fn_name,
-            "compare": request.compare,
-            "float_tolerance": request.float_tolerance,
-            "limits": limits,
-            "env": self.environment(workdir),
-            "detail_chars": DETAIL_CHARS,
-            **program,
-        }
-        return header, [{"input": test.input, "output": test.output} for test in request.tests]
-
-    async def _run(
-        self, argv: list[str], spawn: dict[str, Any], header: dict[str, Any], tests: list[dict[str, Any]], timeout: float
-    ) -> tuple[list[dict[str, Any]], bool, str]:
-        """Run the runner on the job: its events, whether the problem ran out of time, its stderr."""
+    @classmethod
+    async def start(cls, argv: list[str], spawn: dict[str, Any], python: str, workdir: str | None) -> Session:
         process = await asyncio.create_subprocess_exec(
             *argv,
             stdin=asyncio.subprocess.PIPE,
@@ -173,52 +106,117 @@ class RunnerSandbox(Sandbox):
             limit=EVENT_LINE_BYTES,
             **spawn,
         )
+        session = cls(process, workdir)
+        try:
+            setup = json.dumps({"harness_source": source_of("harness")}).encode()
+            process.stdin.write(frame(compiled_runner(python)) + frame(setup))
+            await asyncio.wait_for(session.ready(), START_TIMEOUT)
+        except BaseException:
+            await session.close()
+            raise
+        return session
+
+    async def _read_stderr(self) -> None:
+        while chunk := await self.process.stderr.read(65536):
+            self.stderr.extend(chunk[: max(0, STDERR_BYTES - len(self.stderr))])
+
+    async def ready(self) -> None:
+        """Wait for the runner to say it is ready for a problem; SandboxError if it never will."""
+        with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+            await self.process.stdin.drain()
+        line = await self.process.stdout.readline()
+        event = json.loads(line) if line.strip() else {}
+        if event.get("event") != "ready":
+            await self.close()
+            why = event.get("why") or self.stderr.decode("utf-8", "replace").strip()[-1000:] or "no message"
+            raise SandboxError(f"the sandbox is not ready: {why}")
+
+    async def run(self, header: dict[str, Any], tests: list[dict[str, Any]], timeout: float) -> tuple[list[dict], bool]:
+        """Send one problem and collect its events until ``done``: (events, whether it ran out of time)."""
         events: list[dict[str, Any]] = []
-        stderr = bytearray()
 
-        async def send() -> None:
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                runner, encoded = compiled_runner(self.python()), json.dumps(header).encode()
-                process.stdin.write(b"%d\n%s%d\n%s" % (len(runner), runner, len(encoded), encoded))
-                process.stdin.write(json.dumps({"tests": tests}).encode())
-                await process.stdin.drain()
-                process.stdin.close()
-
-        async def read_events() -> None:  # until "done": the runner's exit is not waited for
-            async for line in process.stdout:
+        async def exchange() -> None:
+            self.process.stdin.write(frame(json.dumps(header).encode()) + frame(json.dumps({"tests": tests}).encode()))
+            await self.process.stdin.drain()
+            async for line in self.process.stdout:
                 with contextlib.suppress(ValueError):
                     events.append(json.loads(line))
                     if events[-1].get("event") == "done":
                         return
 
-        async def read_stderr() -> None:
-            while chunk := await process.stderr.read(65536):
-                stderr.extend(chunk[: max(0, STDERR_BYTES - len(stderr))])
-
-        timed_out = False
-        reading_stderr = asyncio.ensure_future(read_stderr())
         try:
-            await asyncio.wait_for(asyncio.gather(send(), read_events()), timeout)
+            await asyncio.wait_for(exchange(), timeout)
         except asyncio.TimeoutError:
-            timed_out = True
-        finally:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, signal.SIGKILL)  # the runner's session; bubblewrap takes the sandbox with it
-            await process.wait()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(reading_stderr, STDERR_WAIT)
-        return events, timed_out, stderr.decode("utf-8", "replace")
+            return events, True
+        except (ConnectionResetError, BrokenPipeError):
+            pass
+        return events, False
+
+    async def close(self) -> None:
+        """End the runner (its sandbox goes with it) and delete its working directory."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        await self.process.wait()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._reading_stderr, 5)
+        if self.workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+class Sessions:
+    """Up to ``size`` sessions for one batch: a problem takes an idle one or starts one."""
+
+    def __init__(self, sandbox: RunnerSandbox, size: int) -> None:
+        self.sandbox = sandbox
+        self.slots = asyncio.Semaphore(size)
+        self.idle: list[Session] = []
+        self.busy: set[Session] = set()
+
+    async def run(self, request: CodeRequest) -> CodeResult:
+        if not request.tests:
+            return CodeResult(())
+        async with self.slots:
+            session = await self._take(request)
+            reusable = False
+            try:
+                header, tests = self.sandbox.job(request, session.workdir)
+                events, timed_out = await session.run(header, tests, request.limits.problem_timeout)
+                reusable = not timed_out and events[-1:] == [{"event": "done"}]
+                return _result(request, events, timed_out, session.stderr.decode("utf-8", "replace"))
+            finally:
+                self.busy.discard(session)
+                if reusable:
+                    self.idle.append(session)
+                else:
+                    await session.close()
+
+    async def _take(self, request: CodeRequest) -> Session:
+        while self.idle:
+            session = self.idle.pop()
+            try:
+                await asyncio.wait_for(session.ready(), START_TIMEOUT)  # it cleaned up after its last problem
+            except (SandboxError, asyncio.TimeoutError):
+                await session.close()
+                continue
+            self.busy.add(session)
+            return session
+        session = await self.sandbox.start_session(request.limits.tmp_mb << 20)
+        self.busy.add(session)
+        return session
+
+    async def close(self) -> None:
+        for session in [*self.idle, *self.busy]:
+            await session.close()
+        self.idle.clear()
+        self.busy.clear()
 
 
 def _result(request: CodeRequest, events: list[dict[str, Any]], timed_out: bool, stderr: str) -> CodeResult:
-    kinds = {e.get("event") for e in events}
-    if "start" not in kinds:
-        raise SandboxError(f"the sandbox did not start: {stderr.strip()[-1000:] or 'no message'}")
     for event in events:
         if event.get("event") == "compile":
             message = str(event.get("error", ""))
             return CodeResult(tuple(TestOutcome(COMPILE_ERROR) for _ in request.tests), message)
-    if "done" not in kinds and not timed_out:
+    if not timed_out and not any(e.get("event") == "done" for e in events):
         raise SandboxError(f"the runner failed: {stderr.strip()[-1000:] or 'no message'}")
     reported = {e["i"]: e for e in events if e.get("event") == "test"}
     outcomes = []
@@ -232,6 +230,81 @@ def _result(request: CodeRequest, events: list[dict[str, Any]], timed_out: bool,
                 TestOutcome(event["status"], event.get("actual", ""), event.get("error", ""), event.get("seconds"))
             )
     return CodeResult(tuple(outcomes))
+
+
+class RunnerSandbox(Sandbox):
+    """Runs problems with :mod:`.runner` sessions: start-up is paid once per session, not per test."""
+
+    Options: ClassVar[type[SandboxOptions]] = LocalOptions
+    # The process limit counts every process of the user: only a user namespace of its own makes it
+    # this sandbox's alone (without one it would count the trainer's own threads).
+    limits_processes: ClassVar[bool] = False
+
+    @contextlib.asynccontextmanager
+    async def session(self, size: int) -> AsyncIterator[Callable[[CodeRequest], Awaitable[CodeResult]]]:
+        sessions = Sessions(self, size)
+        try:
+            yield sessions.run
+        finally:
+            await sessions.close()
+
+    async def run_tests(self, request: CodeRequest) -> CodeResult:
+        async with self.session(1) as run:
+            return await run(request)
+
+    # -- what subclasses change ---------------------------------------------------------------
+
+    def python(self) -> str:  # the interpreter the local sandbox would choose, so the two compare like for like
+        return bubblewrap.program_python(self.options.python, bubblewrap.sandbox_user(None))
+
+    async def start_session(self, tmp_bytes: int) -> Session:
+        workdir = tempfile.mkdtemp(prefix="rewardkit-code-")
+        spawn = {"cwd": workdir, "env": self.environment(workdir)}
+        try:
+            return await Session.start([self.python(), "-I", "-c", BOOTSTRAP], spawn, self.python(), workdir)
+        except BaseException:
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise
+
+    def environment(self, workdir: str | None) -> dict[str, str]:
+        """The environment programs run with."""
+        return {"PATH": UNSAFE_PATH, "HOME": workdir, "TMPDIR": workdir, "LANG": "C.UTF-8"}
+
+    # -- the job ------------------------------------------------------------------------------
+
+    def job(self, request: CodeRequest, workdir: str | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The runner's header and tests for ``request``."""
+        t, n = request.limits, len(request.tests)
+        limits = {
+            "timeout": t.timeout,
+            "cpu_seconds": math.ceil(t.timeout) + 1,
+            "cpu_seconds_harness": math.ceil(t.timeout * n) + 2,
+            "memory_bytes": t.memory_mb << 20,
+            "file_bytes": t.file_size_mb << 20,
+            "open_files": t.open_files,
+            "processes": t.processes if self.limits_processes else None,
+            "output_bytes": t.output_bytes,
+            "compile_timeout": t.compile_timeout,
+            "compile_cpu_seconds": math.ceil(t.compile_timeout) + 1,
+            "compile_memory_bytes": max(t.memory_mb, 2048) << 20,
+        }
+        if request.language == "cpp":
+            flags = self.options.cpp_flags
+            program = {"source": "prog.cpp", "compile": [self.options.cpp_compiler, *flags, "-o", "prog", "prog.cpp"], "run": ["./prog"]}
+        else:
+            program = {"source": "prog.py", "syntax_check": True}
+        header = {
+            "code": request.code,
+            "kind": request.kind,
+            "fn_name": request.fn_name,
+            "compare": request.compare,
+            "float_tolerance": request.float_tolerance,
+            "limits": limits,
+            "env": self.environment(workdir),
+            "detail_chars": DETAIL_CHARS,
+            **program,
+        }
+        return header, [{"input": test.input, "output": test.output} for test in request.tests]
 
 
 class UnsafeLocalSandbox(RunnerSandbox):
@@ -253,11 +326,11 @@ class BwrapOptions(LocalOptions):
 
 
 class LocalSandbox(RunnerSandbox):
-    """Each problem in its own bubblewrap sandbox (``apt-get install bubblewrap``); see :mod:`.bubblewrap`."""
+    """Each session in its own bubblewrap sandbox (``apt-get install bubblewrap``); see :mod:`.bubblewrap`."""
 
     name = "local"
     Options = BwrapOptions
-    sandboxed = True
+    limits_processes = True
 
     def __init__(self, options=None) -> None:
         super().__init__(options)
@@ -279,14 +352,9 @@ class LocalSandbox(RunnerSandbox):
     def binds(self) -> tuple[str, ...]:
         return bubblewrap.python_binds(self.python())
 
-    def environment(self, workdir: str) -> dict[str, str]:
+    def environment(self, workdir: str | None) -> dict[str, str]:
         return dict(bubblewrap.ENVIRONMENT)
 
-    @contextlib.contextmanager
-    def workdir(self):
-        yield bubblewrap.WORKDIR  # a tmpfs inside the sandbox: nothing of the host is written
-
-    def command(self, env: dict[str, str], tmp_bytes: int, workdir: str) -> tuple[list[str], dict[str, Any]]:
-        prefix = bubblewrap.argv(self.executable(), self.binds(), tmp_bytes)
-        return [*prefix, self.python(), "-I", "-c", BOOTSTRAP], bubblewrap.spawn_options(self.user())
-
+    async def start_session(self, tmp_bytes: int) -> Session:
+        argv = [*bubblewrap.argv(self.executable(), self.binds(), tmp_bytes), self.python(), "-I", "-c", BOOTSTRAP]
+        return await Session.start(argv, bubblewrap.spawn_options(self.user()), self.python(), None)

@@ -89,16 +89,17 @@ class CodeTests(Reward):
             )
         for metric in ("no_code", "no_tests", "sandbox_error"):
             batch.count(metric, 0)  # always reported, so a dashboard shows 0 rather than nothing
-        factories = [
-            lambda i=i, sample=sample: self.aguarded(batch, i, self._score_sample, batch, i, sample)
-            for i, sample in enumerate(batch.samples)
-        ]
-        scores, missed = await gather_limited(factories, p.concurrency, p.deadline)
+        async with self.sandbox.session(p.concurrency) as run:
+            factories = [
+                lambda i=i, sample=sample: self.aguarded(batch, i, self._score_sample, batch, i, sample, run)
+                for i, sample in enumerate(batch.samples)
+            ]
+            scores, missed = await gather_limited(factories, p.concurrency, p.deadline)
         if missed:
             batch.count("deadline_missed", missed)
         return scores
 
-    async def _score_sample(self, batch: Batch, i: int, sample: Sample) -> float | None:
+    async def _score_sample(self, batch: Batch, i: int, sample: Sample, run) -> float | None:
         p = self.params
         try:
             tests = read_tests(sample.row, p.tests_column)
@@ -116,7 +117,8 @@ class CodeTests(Reward):
             return self._unscored(batch, i, "no_tests", f"{tests.kind} tests need Python programs, not {language}")
         request = self._request(code, language, tests)
         try:
-            result, shared = await asyncio.wait_for(shared_run(self.sandbox, request), p.limits.problem_timeout + PROBLEM_SLACK)
+            shared_result = shared_run(self.sandbox, request, run)
+            result, shared = await asyncio.wait_for(shared_result, p.limits.problem_timeout + PROBLEM_SLACK)
         except (SandboxError, asyncio.TimeoutError) as exc:
             return self._unscored(batch, i, "sandbox_error", f"sandbox '{p.sandbox}': {exc or 'no answer in time'}")
         batch.count("shared_runs", int(shared))

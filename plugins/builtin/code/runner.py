@@ -1,21 +1,29 @@
-"""The runner: runs every test of one problem, inside the sandbox, and judges the outputs.
+"""The runner: inside the sandbox, runs the problems sent to it one after another and judges them.
 
-This file runs as a script in the sandbox (``python3 -I -S -c <this source>``), so it imports
-only the standard library and works on Python 3.8+; the host imports its comparison functions
-(:func:`same_output`, :func:`same_value`) so that every backend judges the same way.
+This file runs as a script in the sandbox, so it imports only the standard library and works on
+Python 3.9+; the host imports its comparison functions (:func:`same_output`, :func:`same_value`)
+so that every backend judges the same way.
 
-It reads the job from stdin (a header line, then a tests line), checks or compiles the program
-and writes one JSON line per event to stdout: ``start``, ``compile`` (only when the program does
-not compile), one ``test`` per test in order, then ``done``. The program never runs in this
-process: a stdio test runs it as a child process; call and assert tests run in one harness
-child per problem (a new one after a test that timed out or killed it). Outputs and return
-values are judged here, where the program cannot reach them; only assert tests judge themselves
-inside the program's process, as every HumanEval harness does.
+A session: stdin carries length-prefixed frames (``<length>\\n<bytes>``): the setup (the
+harness's source), then for each problem a header (the program, its kind, limits...) and its
+tests. Stdout carries one JSON line per event: ``ready`` once, then per problem ``compile`` (only
+when the program does not compile), one ``test`` per test in order and ``done``; ``retired`` when
+the session cannot go on. End of stdin ends the session.
+
+The program never runs in this process. A zygote, forked at the start before any problem
+arrived, forks every Python program process (in a millisecond, where a new interpreter takes
+tens), so no program process ever holds an expected answer; compiled programs are started
+directly. A stdio test runs the program once; call and assert tests run in one harness process
+per problem (a new one after a test that timed out or killed it). Outputs and return values are
+judged here, where the program cannot reach them; only assert tests judge themselves inside the
+program's process, as every HumanEval harness does.
 
 As the sandbox's PID 1 (bubblewrap's ``--as-pid-1``) the runner is not dumpable, so a program
-cannot read its memory, open its pipes through ``/proc`` or signal it, and every process a test
-leaves behind is killed before the next test. Without the sandbox (``unsafe_local``) none of
-that holds: it is then a plain subprocess with resource limits.
+cannot read its memory, open its pipes through ``/proc`` or signal it. After every stdio test
+and after every problem each process but the zygote is killed; after every problem ``/tmp`` is
+emptied and System V IPC objects removed, and the zygote is checked (a program that killed or
+stopped it retires the session, so the next problem gets a fresh sandbox). Without the sandbox
+(``unsafe_local``) none of that holds: it is then a plain subprocess with resource limits.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ import math
 import os
 import resource
 import selectors
+import shutil
 import signal
 import sys
 import time
@@ -38,8 +47,10 @@ STDERR_BYTES = 65536  # stderr kept per process (the rest is read and dropped)
 CHUNK = 65536
 EXIT_GRACE = 0.1  # seconds a finished process's pipes may stay open (held by a process it left behind)
 MEMORY_CHECK = 0.05  # seconds between two sums of the sandbox's resident memory
+ZYGOTE_ANSWER = 2.0  # seconds the zygote has to answer between problems
 PAGE = os.sysconf("SC_PAGE_SIZE")
 PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 4, 36
+IPC_RMID = 0
 FIRST_FREE_FD = 5  # a forked program's pipes are moved past 0-4 before taking their places there
 
 
@@ -118,10 +129,21 @@ def _equal(a, b, tolerance: float) -> bool:
 # -- processes -----------------------------------------------------------------------------------
 
 
-def _limit(cpu_seconds: int, memory_bytes: int) -> None:
-    """CPU time and address space of the calling process (a child, before it runs the program)."""
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
-    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+def _limit(limits: dict, cpu_seconds: int, memory_bytes: int) -> None:
+    """The limits of the calling process (a child, before it runs the program). The process count
+    is per user: only in the sandbox (a user namespace of its own) does it count this sandbox's
+    processes alone, so it is set only there."""
+    settings = [
+        (resource.RLIMIT_CPU, cpu_seconds, cpu_seconds + 1),
+        (resource.RLIMIT_AS, memory_bytes, memory_bytes),
+        (resource.RLIMIT_FSIZE, limits["file_bytes"], limits["file_bytes"]),
+        (resource.RLIMIT_NOFILE, limits["open_files"], limits["open_files"]),
+        (resource.RLIMIT_CORE, 0, 0),
+    ]
+    if limits.get("processes"):
+        settings.append((resource.RLIMIT_NPROC, limits["processes"], limits["processes"]))
+    for which, soft, hard in settings:
+        resource.setrlimit(which, (soft, hard))
 
 
 class Child:
@@ -162,13 +184,13 @@ class Child:
                     pass
 
 
-def spawn(argv: list, env: dict, cpu_seconds: int, memory_bytes: int) -> Child:
+def spawn(argv: list, job: dict, cpu_seconds: int, memory_bytes: int) -> Child:
     """Start an executable (the compiler, a compiled program) in a session of its own, under limits."""
     import subprocess  # imported here: a Python program never needs it, and it costs start-up time
 
     process = subprocess.Popen(
-        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-        start_new_session=True, preexec_fn=lambda: _limit(cpu_seconds, memory_bytes),
+        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=job["env"],
+        start_new_session=True, preexec_fn=lambda: _limit(job["limits"], cpu_seconds, memory_bytes),
     )  # fmt: skip
     fds = [os.dup(stream.fileno()) for stream in (process.stdin, process.stdout, process.stderr)]
     for stream in (process.stdin, process.stdout, process.stderr):
@@ -178,33 +200,36 @@ def spawn(argv: list, env: dict, cpu_seconds: int, memory_bytes: int) -> Child:
 
 
 class Zygote:
-    """A copy of the runner forked before the tests are read, which forks the processes that run
-    a Python program: each starts in about a millisecond instead of a new interpreter's tens, and
-    none of them ever holds the tests' expected answers. A forked process is handed to the runner
-    (its new parent: the runner is the sandbox's PID 1, or a child subreaper) so the runner reaps
-    and kills it like any child."""
+    """A copy of the runner forked at the start, before any problem arrived, which forks the
+    processes that run Python programs. A forked process is handed to the runner (its new parent:
+    the runner is the sandbox's PID 1, or a child subreaper) so the runner reaps and kills it."""
 
-    def __init__(self, job: dict, code) -> None:
+    def __init__(self, harness_source: str) -> None:
         ours, theirs = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
         self.pid = os.fork()
         if self.pid == 0:
             ours.close()
-            _zygote(theirs, job, code)
+            _zygote(theirs, harness_source)
         theirs.close()
         self.socket = ours
 
-    def start(self, mode: str, cpu_seconds: int, memory_bytes: int) -> Child:
-        """A process running the program (``script``: as ``__main__`` on its stdin; ``harness``:
-        serving call and assert requests), with pipes to it."""
+    def start(self, mode: str, job: dict, problem: int, cpu_seconds: int) -> Child:
+        """A process running problem ``problem``'s program (``script``: as ``__main__`` on its
+        stdin; ``harness``: serving call and assert requests), with pipes to it."""
         pipes = [os.pipe() for _ in range(5 if mode == "harness" else 3)]
         theirs = [pipes[0][0], pipes[1][1], pipes[2][1]] + ([pipes[3][0], pipes[4][1]] if mode == "harness" else [])
-        request = {"mode": mode, "cpu_seconds": cpu_seconds, "memory_bytes": memory_bytes}
         ours = [pipes[0][1], pipes[1][0], pipes[2][0]] + ([pipes[3][1], pipes[4][0]] if mode == "harness" else [])
+        request = {
+            "mode": mode, "problem": problem, "source": job["source"], "fn_name": job.get("fn_name"),
+            "limits": job["limits"], "cpu_seconds": cpu_seconds,
+        }  # fmt: skip
         try:
             _send_fds(self.socket, json.dumps(request).encode(), theirs)
-            reply = self.socket.recv(256)
+            reply = self.socket.recv(4096)
             if not reply:
-                raise OSError("the zygote is gone (the program killed it)")
+                raise OSError("the zygote is gone (a program killed it)")
+            if b'"error"' in reply:
+                raise OSError(json.loads(reply)["error"])
         except OSError:
             for fd in ours:
                 os.close(fd)
@@ -214,8 +239,17 @@ class Zygote:
                 os.close(fd)
         return Child(json.loads(reply)["pid"], *ours)
 
-    def close(self) -> None:
-        self.socket.close()
+    def answers(self) -> bool:
+        """Whether the zygote still answers (a program may have killed or stopped it)."""
+        try:
+            os.kill(self.pid, signal.SIGCONT)
+            self.socket.settimeout(ZYGOTE_ANSWER)
+            self.socket.send(b'{"mode": "ping"}')
+            return self.socket.recv(256) == b"pong"
+        except OSError:
+            return False
+        finally:
+            self.socket.settimeout(None)
 
 
 def _send_fds(sock, message: bytes, fds: list) -> None:
@@ -231,19 +265,35 @@ def _receive_fds(sock, size: int, most: int) -> tuple:
     return message, list(fds)
 
 
-def _zygote(sock, job: dict, code) -> None:
-    """The zygote's loop: fork a program process per request until the runner hangs up."""
+def _zygote(sock, harness_source: str) -> None:
+    """The zygote's loop: fork a program process per request until the runner hangs up. It
+    compiles each problem's program once, from the file the runner wrote before any of that
+    problem's processes ran."""
     try:
         null = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):  # never hold the runner's stdin (the tests arrive there) or stdout
             os.dup2(null, fd)
         harness = {"__name__": "harness"}
-        exec(compile(job["harness_source"], "harness.py", "exec"), harness)
+        exec(compile(harness_source, "harness.py", "exec"), harness)
+        programs: dict = {}
         while True:
-            message, fds = _receive_fds(sock, 4096, 5)
+            message, fds = _receive_fds(sock, 65536, 5)
             if not message:
                 break
             request = json.loads(message)
+            if request["mode"] == "ping":
+                sock.send(b"pong")
+                continue
+            try:
+                if request["problem"] not in programs:
+                    programs.clear()
+                    with open(request["source"], encoding="utf-8") as f:
+                        programs[request["problem"]] = compile(f.read(), request["source"], "exec")
+            except Exception as exc:  # noqa: BLE001 - told to the runner, which fails the test
+                for fd in fds:
+                    os.close(fd)
+                sock.send(json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode())
+                continue
             found_r, found_w = os.pipe()
             middle = os.fork()
             if middle == 0:  # fork twice, so the program's process is handed to the runner
@@ -252,7 +302,7 @@ def _zygote(sock, job: dict, code) -> None:
                     sock.close()
                     os.close(found_r)
                     os.close(found_w)
-                    _worker(request, fds, code, job, harness)
+                    _worker(request, fds, programs[request["problem"]], harness)
                 os.write(found_w, str(worker).encode())
                 os._exit(0)
             os.close(found_w)
@@ -266,7 +316,7 @@ def _zygote(sock, job: dict, code) -> None:
         os._exit(0)
 
 
-def _worker(request: dict, fds: list, code, job: dict, harness: dict) -> None:
+def _worker(request: dict, fds: list, code, harness: dict) -> None:
     """In the forked process: become the program (never returns)."""
     status = 1
     try:
@@ -275,16 +325,16 @@ def _worker(request: dict, fds: list, code, job: dict, harness: dict) -> None:
         for target, fd in enumerate(parked):  # 0-2: stdin, stdout, stderr; 3-4: the harness's pipes
             os.dup2(fd, target)
         os.closerange(len(fds), resource.getrlimit(resource.RLIMIT_NOFILE)[0])
-        _limit(request["cpu_seconds"], request["memory_bytes"])
-        sys.stdin = open(0, encoding="utf-8", errors="replace", closefd=False)
-        sys.stdout = open(1, "w", encoding="utf-8", closefd=False)
-        sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False, buffering=1)
-        sys.argv = [job["source"]]
+        _limit(request["limits"], request["cpu_seconds"], request["limits"]["memory_bytes"])
+        sys.stdin = sys.__stdin__ = open(0, encoding="utf-8", errors="replace", closefd=False)
+        sys.stdout = sys.__stdout__ = open(1, "w", encoding="utf-8", closefd=False)
+        sys.stderr = sys.__stderr__ = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False, buffering=1)
+        sys.argv = [request["source"]]
         if request["mode"] == "harness":
-            harness["serve"](3, 4)
+            harness["serve"](3, 4, code, request["fn_name"])
             status = 0
         else:
-            status = _run_script(code, job["source"])
+            status = _run_script(code, request["source"])
     except BaseException:  # noqa: BLE001 - whatever happens, this process must not return into the zygote
         import traceback
 
@@ -310,6 +360,8 @@ def _run_script(code, source: str) -> int:
     except BaseException as exc:  # noqa: BLE001 - reported as the program's own traceback
         traceback.print_exception(type(exc), exc, exc.__traceback__.tb_next)  # without this frame
         status = 1
+    if "threading" in sys.modules:  # like the interpreter's exit: wait for the threads it started
+        sys.modules["threading"]._shutdown()
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -357,7 +409,7 @@ class Pipes:
         deadline passed ('timeout'), stdout, stderr or the reply outgrew ``out_cap`` ('overflow')
         or, with ``memory_cap``, the sandbox's processes hold more memory than that ('memory')."""
         exited_at = None
-        checked = 0.0
+        checked = time.monotonic()  # the first sum after MEMORY_CHECK: a quick test never pays for one
         while True:
             if until_reply and b"\n" in self.reply:
                 return "reply"
@@ -449,18 +501,14 @@ def run_once(child: Child, stdin: bytes, timeout: float, out_cap: int, memory_ca
 class Harness:
     """The program loaded once in a process that answers one request per test (see harness.py)."""
 
-    def __init__(self, zygote: Zygote, job: dict) -> None:
-        limits = job["limits"]
-        self.child = zygote.start("harness", limits["cpu_seconds_harness"], limits["memory_bytes"])
+    def __init__(self, zygote: Zygote, job: dict, problem: int) -> None:
+        self.child = zygote.start("harness", job, problem, job["limits"]["cpu_seconds_harness"])
         self.pipes = Pipes(self.child)
-        setup = {"code": job["code"], "fn_name": job.get("fn_name")}
-        self.queued = (json.dumps(setup) + "\n").encode()
 
     def ask(self, request: dict, timeout: float, out_cap: int, memory_cap: int) -> tuple:
         """Send one request; returns (how it ended, the decoded reply or None, seconds)."""
         started = time.monotonic()
-        self.pipes.send(self.child.requests, self.queued + (json.dumps(request) + "\n").encode())
-        self.queued = b""
+        self.pipes.send(self.child.requests, (json.dumps(request) + "\n").encode())
         ended = self.pipes.pump(started + timeout, out_cap, until_reply=True, memory_cap=memory_cap)
         seconds = time.monotonic() - started
         if ended != "reply":
@@ -480,7 +528,7 @@ class Harness:
         self.child.kill()
 
 
-# -- the job ------------------------------------------------------------------------------------
+# -- the session --------------------------------------------------------------------------------
 
 
 def _text(data: bytes, limit: int = 0) -> str:
@@ -493,10 +541,14 @@ def _emit(event: dict) -> None:
     sys.stdout.flush()
 
 
-def _prctl(option: int, value: int) -> None:
+def _libc():
     import ctypes
 
-    libc = ctypes.CDLL(None, use_errno=True)
+    return ctypes, ctypes.CDLL(None, use_errno=True)
+
+
+def _prctl(option: int, value: int) -> None:
+    ctypes, libc = _libc()
     if libc.prctl(option, value, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), f"prctl({option}, {value}) failed")
 
@@ -523,69 +575,83 @@ def _sweep(spared: int | None) -> None:
         time.sleep(0.0005)
 
 
-def _read_exactly(fd: int, size: int) -> bytes:
-    data = bytearray()
-    while len(data) < size:
-        chunk = os.read(fd, size - len(data))
-        if not chunk:
-            raise EOFError("the job ended early")
-        data += chunk
-    return bytes(data)
+def _remove_ipc_objects() -> None:
+    """Remove the System V shared memory, semaphores and message queues programs left (they
+    outlive processes, and would hold memory until the sandbox ends)."""
+    _, libc = _libc()
+    removals = {
+        "shm": lambda ipc_id: libc.shmctl(ipc_id, IPC_RMID, None),
+        "sem": lambda ipc_id: libc.semctl(ipc_id, 0, IPC_RMID),
+        "msg": lambda ipc_id: libc.msgctl(ipc_id, IPC_RMID, None),
+    }
+    for table, remove in removals.items():
+        try:
+            with open(f"/proc/sysvipc/{table}") as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            remove(int(row.split()[1]))  # the second column is the object's ID
 
 
-def _read_job() -> dict:
-    """The header: its length on the first line, then exactly that many bytes (nothing after them
-    is read, so a process forked now holds none of the tests)."""
+def _empty(directory: str) -> None:
+    """Delete everything in ``directory`` (programs may have written there, or locked it)."""
+    os.chmod(directory, 0o700)
+    for name in os.listdir(directory):
+        path = os.path.join(directory, name)
+        try:
+            if os.path.isdir(path) and not os.path.islink(path):
+                for root, dirs, _ in os.walk(path):
+                    for d in dirs:
+                        os.chmod(os.path.join(root, d), 0o700)
+                os.chmod(path, 0o700)
+                shutil.rmtree(path)
+            else:
+                os.unlink(path)
+        except OSError:
+            pass
+
+
+def _read_frame() -> bytes:
+    """One frame from stdin: its length on a line, then exactly that many bytes (nothing after
+    them is read, so a process forked now holds nothing that comes later)."""
     length = bytearray()
     while not length.endswith(b"\n"):
         byte = os.read(0, 1)
         if not byte:
-            raise EOFError("no job")
+            raise EOFError("stdin ended")
         length += byte
-    return json.loads(_read_exactly(0, int(length)))
-
-
-def _read_tests() -> list:
+    size = int(length)
     data = bytearray()
-    while chunk := os.read(0, CHUNK):
+    while len(data) < size:
+        chunk = os.read(0, size - len(data))
+        if not chunk:
+            raise EOFError("stdin ended inside a frame")
         data += chunk
-    return json.loads(data)["tests"]
+    return bytes(data)
 
 
-def _limit_self(limits: dict, sandboxed: bool) -> None:
-    """Limits every process started from here inherits. The process count is per user: only in
-    the sandbox (a user namespace of its own) does it count this problem's processes alone."""
-    settings = [
-        (resource.RLIMIT_FSIZE, limits["file_bytes"]),
-        (resource.RLIMIT_NOFILE, limits["open_files"]),
-        (resource.RLIMIT_CORE, 0),
-    ]
-    if sandboxed:
-        settings.append((resource.RLIMIT_NPROC, limits["processes"]))
-    for which, value in settings:
-        resource.setrlimit(which, (value, value))
-
-
-def _compile(job: dict) -> tuple:
-    """(the compile error or None, the Python code object or None)."""
+def _compile(job: dict) -> str | None:
+    """The compile error of the program, or None when it compiles (or needs no compiling)."""
     if job.get("syntax_check"):
         try:
-            return None, compile(job["code"], job["source"], "exec")
+            compile(job["code"], job["source"], "exec")
         except SyntaxError as exc:
-            return f"SyntaxError: {exc.msg} (line {exc.lineno})", None
+            return f"SyntaxError: {exc.msg} (line {exc.lineno})"
         except (ValueError, MemoryError, RecursionError) as exc:
-            return f"{type(exc).__name__}: {exc}", None
+            return f"{type(exc).__name__}: {exc}"
+        return None
     if not job.get("compile"):
-        return None, None
+        return None
     limits = job["limits"]
-    child = spawn(job["compile"], job["env"], limits["compile_cpu_seconds"], limits["compile_memory_bytes"])
+    child = spawn(job["compile"], job, limits["compile_cpu_seconds"], limits["compile_memory_bytes"])
     done = run_once(child, b"", limits["compile_timeout"], STDERR_BYTES)
     if done["ended"] == "timeout":
-        return f"the compiler ran out of time ({limits['compile_timeout']:g} s)", None
+        return f"the compiler ran out of time ({limits['compile_timeout']:g} s)"
     if done["code"] != 0:
         message = _text(done["err"] or done["out"], job["detail_chars"] * 4)
-        return message or f"the compiler exited with {done['code']}", None
-    return None, None
+        return message or f"the compiler exited with {done['code']}"
+    return None
 
 
 def _memory_text(limits: dict) -> str:
@@ -608,14 +674,14 @@ def _failure_text(done: dict, detail: int) -> str:
     return err or f"exited with status {code}"
 
 
-def _stdio_test(job: dict, test: dict, zygote, sandboxed: bool) -> dict:
+def _stdio_test(job: dict, test: dict, zygote: Zygote, problem: int, sandboxed: bool) -> dict:
     limits, detail = job["limits"], job["detail_chars"]
     expected = test["output"] if isinstance(test["output"], str) else ""
     cap = max(limits["output_bytes"], 2 * len(expected.encode()) + 1024)
-    if zygote is not None:
-        child = zygote.start("script", limits["cpu_seconds"], limits["memory_bytes"])
+    if job.get("run"):
+        child = spawn(job["run"], job, limits["cpu_seconds"], limits["memory_bytes"])
     else:
-        child = spawn(job["run"], job["env"], limits["cpu_seconds"], limits["memory_bytes"])
+        child = zygote.start("script", job, problem, limits["cpu_seconds"])
     memory_cap = limits["memory_bytes"] if sandboxed else 0
     done = run_once(child, test["input"].encode(), limits["timeout"], cap, memory_cap)
     actual = _text(done["out"])
@@ -638,14 +704,14 @@ def _stdio_test(job: dict, test: dict, zygote, sandboxed: bool) -> dict:
 class HarnessTests:
     """Call and assert tests, answered by one harness process (a new one after a test kills it)."""
 
-    def __init__(self, job: dict, zygote: Zygote, sandboxed: bool) -> None:
-        self.job, self.zygote, self.sandboxed = job, zygote, sandboxed
+    def __init__(self, job: dict, zygote: Zygote, problem: int, sandboxed: bool) -> None:
+        self.job, self.zygote, self.problem, self.sandboxed = job, zygote, problem, sandboxed
         self.harness = None
 
     def run(self, test: dict) -> dict:
         job, limits, detail = self.job, self.job["limits"], self.job["detail_chars"]
         if self.harness is None:
-            self.harness = Harness(self.zygote, job)
+            self.harness = Harness(self.zygote, job, self.problem)
         if job["kind"] == "call":
             request = {"call": test["input"]}
             cap = max(limits["output_bytes"], 2 * len(json.dumps(test["output"])) + 1024)
@@ -678,35 +744,56 @@ class HarnessTests:
             self.harness = None
 
 
-def main() -> None:
-    job = _read_job()
-    sandboxed = os.getpid() == 1
-    _prctl(PR_SET_DUMPABLE, 0) if sandboxed else _prctl(PR_SET_CHILD_SUBREAPER, 1)
-    _emit({"event": "start"})
-    _limit_self(job["limits"], sandboxed)
+def _problem(job: dict, tests: list, zygote: Zygote, problem: int, sandboxed: bool) -> None:
+    """Run and judge every test of one problem, emitting its events."""
     with open(job["source"], "w", encoding="utf-8") as f:
         f.write(job["code"])
-    error, code = _compile(job)
-    zygote = Zygote(job, code) if code is not None else None
-    tests = _read_tests()
+    error = _compile(job)
     if error is not None:
         _emit({"event": "compile", "error": error})
-        _emit({"event": "done"})
         return
-    harness_tests = HarnessTests(job, zygote, sandboxed) if job["kind"] != "stdio" else None
-    for i, test in enumerate(tests):
+    harness_tests = HarnessTests(job, zygote, problem, sandboxed) if job["kind"] != "stdio" else None
+    try:
+        for i, test in enumerate(tests):
+            try:
+                event = harness_tests.run(test) if harness_tests else _stdio_test(job, test, zygote, problem, sandboxed)
+            except OSError as exc:  # the program exhausted a limit the runner needs, or killed the zygote
+                event = {"status": ERROR, "error": f"could not run the test: {exc}"}
+                if harness_tests:
+                    harness_tests.close()
+            _emit({"event": "test", "i": i, **event})
+            if sandboxed and (harness_tests is None or harness_tests.harness is None):
+                _sweep(zygote.pid)
+    finally:
+        if harness_tests:
+            harness_tests.close()
+
+
+def main() -> None:
+    sandboxed = os.getpid() == 1
+    _prctl(PR_SET_DUMPABLE, 0) if sandboxed else _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    setup = json.loads(_read_frame())
+    workdir = os.getcwd()
+    zygote = Zygote(setup["harness_source"])
+    _emit({"event": "ready"})
+    problem = 0
+    while True:
         try:
-            event = harness_tests.run(test) if harness_tests else _stdio_test(job, test, zygote, sandboxed)
-        except OSError as exc:  # the program exhausted a limit the runner needs (processes, files)
-            event = {"status": ERROR, "error": f"could not run the test: {exc}"}
-            if harness_tests:
-                harness_tests.close()
-        _emit({"event": "test", "i": i, **event})
-        if sandboxed and (harness_tests is None or harness_tests.harness is None):
-            _sweep(zygote.pid if zygote else None)
-    if harness_tests:
-        harness_tests.close()
-    _emit({"event": "done"})
+            job = json.loads(_read_frame())
+            tests = json.loads(_read_frame())["tests"]
+        except EOFError:
+            return
+        problem += 1
+        _problem(job, tests, zygote, problem, sandboxed)
+        _emit({"event": "done"})
+        if sandboxed:
+            _sweep(zygote.pid)
+            _remove_ipc_objects()
+        _empty(workdir)
+        if not zygote.answers():
+            _emit({"event": "retired", "why": "a program killed or stopped the zygote"})
+            return
+        _emit({"event": "ready"})
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Awaitable, Callable
 
 from rewardkit.cache import LRUCache
 from rewardkit.concurrency import PerLoop
@@ -34,30 +35,39 @@ class _Run:
 _in_flight: PerLoop[dict[str, _Run]] = PerLoop(dict)
 
 
+def forget() -> None:
+    """Drop the kept results (a benchmark timing the same programs again needs real runs)."""
+    global _done
+    _done = LRUCache(KEPT)
+
+
 def run_key(sandbox: Sandbox, request: CodeRequest) -> str:
     described = json.dumps(dataclasses.asdict(request), sort_keys=True, default=str)
     return hashlib.sha256(f"{sandbox.key()}\0{described}".encode()).hexdigest()
 
 
-async def shared_run(sandbox: Sandbox, request: CodeRequest) -> tuple[CodeResult, bool]:
-    """The result of running ``request`` on ``sandbox``, and whether another caller ran it."""
+async def shared_run(
+    sandbox: Sandbox, request: CodeRequest, run: Callable[[CodeRequest], Awaitable[CodeResult]]
+) -> tuple[CodeResult, bool]:
+    """The result of running ``request`` on ``sandbox`` (with ``run``, from its session), and
+    whether another caller ran it."""
     key = run_key(sandbox, request)
     kept = _done.get(key)
     if kept is not None:
         return kept, True
     in_flight = _in_flight.get()
-    run = in_flight.get(key)
-    shared = run is not None
-    if run is None:
-        run = in_flight[key] = _Run(asyncio.ensure_future(sandbox.run_tests(request)))
-        run.task.add_done_callback(lambda task: _finished(in_flight, key, task))
-    run.waiters += 1
+    shared = key in in_flight
+    if not shared:
+        flight = in_flight[key] = _Run(asyncio.ensure_future(run(request)))
+        flight.task.add_done_callback(lambda task: _finished(in_flight, key, task))
+    flight = in_flight[key]
+    flight.waiters += 1
     try:
-        return await asyncio.shield(run.task), shared
+        return await asyncio.shield(flight.task), shared
     finally:
-        run.waiters -= 1
-        if run.waiters == 0 and not run.task.done():
-            run.task.cancel()  # nobody waits for it any more (a batch deadline cancelled its callers)
+        flight.waiters -= 1
+        if flight.waiters == 0 and not flight.task.done():
+            flight.task.cancel()  # nobody waits for it any more (a batch deadline cancelled its callers)
 
 
 def _finished(in_flight: dict[str, _Run], key: str, task: asyncio.Task) -> None:

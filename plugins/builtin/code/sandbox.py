@@ -27,12 +27,13 @@ then scores None, never 0.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Mapping
+from typing import Any, AsyncIterator, Awaitable, Callable, ClassVar, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -125,7 +126,8 @@ class SandboxOptions(BaseModel):
 
 class Sandbox:
     """A backend that runs a :class:`CodeRequest`. Subclasses set ``name`` and ``Options`` and
-    implement :meth:`run_tests`; they must pickle (a reward holding one is sent to workers)."""
+    implement :meth:`run_tests` (and :meth:`session` when a batch can share set-up); they must
+    pickle (a reward holding one is sent to workers)."""
 
     name: ClassVar[str] = ""
     Options: ClassVar[type[SandboxOptions]] = SandboxOptions
@@ -145,6 +147,12 @@ class Sandbox:
 
     async def run_tests(self, request: CodeRequest) -> CodeResult:
         raise NotImplementedError(f"{type(self).__name__} must implement run_tests")
+
+    @contextlib.asynccontextmanager
+    async def session(self, size: int) -> AsyncIterator[Callable[[CodeRequest], Awaitable[CodeResult]]]:
+        """A function that runs one request, for the ``size`` requests at once of one batch;
+        whatever it started ends when the ``async with`` block does. By default: :meth:`run_tests`."""
+        yield self.run_tests
 
     def key(self) -> str:
         """What makes two instances run programs alike (results are shared between equal keys)."""
