@@ -8,8 +8,10 @@ Workloads, each scored by ``code_pass_rate`` with ``concurrency`` = the cores gi
 - **C++**: 8 C++ programs, 5 stdin/stdout tests each (compiled with g++ in the sandbox);
 - **batch of 64**: 64 distinct HumanEval completions in one call, as a GRPO step scores them.
 
-Each workload runs on the ``local`` sandbox (bubblewrap), on ``unsafe_local`` (the same runner as a
-plain subprocess with resource limits: the sandbox's own cost is the difference) and, for
+Each workload is one reward call, so each of the ``concurrency`` sessions runs its share of the
+problems one after another. It runs on the ``local`` sandbox (bubblewrap), on ``unsafe_local``
+(the same runner as a plain subprocess with resource limits: the sandbox's own cost is the
+difference) and, for
 HumanEval and stdio, the way open-r1's evaluation script runs tests: a new ``python3`` per test
 (here with the same resource limits), written here. Rounds alternate the backends and each
 figure is the median round, because this VM is shared. Shared runs are forgotten between rounds
@@ -26,6 +28,7 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import multiprocessing
 import os
 import platform
 import resource
@@ -114,25 +117,39 @@ def anchors_way(programs: list[str], columns: dict[str, list], cores: int) -> tu
     return time.perf_counter() - start, scores
 
 
-def service_client(requests: int, cores: int) -> float:
-    """Requests per second rewardkit's sandbox_fusion client sends to a service that answers at once."""
+class Instant(FakeSandboxFusion):
+    """A SandboxFusion stand-in that answers every request at once, without running anything."""
 
-    class Instant(FakeSandboxFusion):
-        def answer(self, body):
-            run = {"status": "Finished", "execution_time": 0.0, "return_code": 0, "stdout": "1\n", "stderr": ""}
-            return 200, {"status": "Success", "message": "", "compile_result": None, "run_result": run}
+    def answer(self, body):
+        run = {"status": "Finished", "execution_time": 0.0, "return_code": 0, "stdout": "1\n", "stderr": ""}
+        return 200, {"status": "Success", "message": "", "compile_result": None, "run_result": run}
 
+
+def serve_instantly(port: multiprocessing.Queue) -> None:
     server = Instant()
+    port.put(server.url)
+    server.thread.join()
+
+
+def service_client(requests: int) -> float:
+    """Requests per second rewardkit's sandbox_fusion client sends to a service that answers at once
+    (the stand-in runs in a process of its own, so it does not share this one's interpreter)."""
+    urls: multiprocessing.Queue = multiprocessing.Queue()
+    server = multiprocessing.Process(target=serve_instantly, args=(urls,), daemon=True)
+    server.start()
     try:
+        url = urls.get(timeout=60)
         runs.forget()
         spec = {"inputs": [""] * 10, "outputs": ["1"] * 10}
-        reward = get_reward("code_pass_rate", sandbox="sandbox_fusion", sandbox_options={"url": server.url, "concurrency": 32})
+        reward = get_reward("code_pass_rate", sandbox="sandbox_fusion", sandbox_options={"url": url, "concurrency": 32})
         programs = [fenced(f"print(1)  # {i}") for i in range(requests // 10)]
         start = time.perf_counter()
-        reward(programs, input_output=[spec] * len(programs))
-        return len(server.requests) / (time.perf_counter() - start)
+        scores = reward(programs, input_output=[spec] * len(programs))
+        assert scores == [1.0] * len(programs)
+        return len(programs) * 10 / (time.perf_counter() - start)
     finally:
-        server.close()
+        server.terminate()
+        server.join()
 
 
 def main() -> None:
@@ -177,7 +194,7 @@ def main() -> None:
         backend: statistics.median(score(backend, [programs[i] for i in picked], batch, args.cores)[0] for _ in range(args.rounds))
         for backend in ("local", "unsafe_local")
     }
-    client = service_client(2000, args.cores)
+    client = service_client(2000)
     loads.append(os.getloadavg())
     report = {
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

@@ -226,3 +226,37 @@ def test_the_runner_and_the_expected_answers_are_out_of_reach(host):
     out = get_reward("code_pass_rate", limits=LIMITS).evaluate([fenced(program)], input_output=[spec])
     assert out.scores == [0.0]
     assert "got '\"[]\"'" in out.extra["first_failure"][0]
+
+
+def session(programs: list[str], outputs: list[str]):
+    """Score ``programs`` one after another in one sandbox session (concurrency 1)."""
+    reward = get_reward("code_pass_rate", concurrency=1, limits=LIMITS)
+    spec = {"inputs": ["\n"], "outputs": outputs}
+    return reward([fenced(p) for p in programs], input_output=[{**spec, "outputs": [o]} for o in outputs])
+
+
+@pytest.mark.parametrize("attack", ["SIGKILL", "SIGSTOP"])
+def test_a_program_that_kills_or_stops_the_zygote_does_not_fail_the_next_problem(host, attack):
+    zygote_attack = f"import os, signal\nos.kill(os.getppid(), signal.{attack})\nfor pid in range(2, 64):\n    try:\n        os.kill(pid, signal.{attack}) if pid != os.getpid() else None\n    except OSError:\n        pass\nprint('done')"
+    scores = session([zygote_attack, "print(6 * 7)", "print(6 * 7)  # again"], ["never\n", "42\n", "42\n"])
+    assert scores == [0.0, 1.0, 1.0]
+
+
+def test_what_a_program_leaves_behind_is_gone_for_the_next_problem(host):
+    marker = host["marker"]
+    leaves = (
+        "import ctypes, os, subprocess, sys\n"
+        f"open('/tmp/left-{marker}', 'w').write('{marker}')\n"
+        "ctypes.CDLL(None).shmget(0x5EED, 1 << 20, 0o1600)\n"
+        f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)', '{marker}'], start_new_session=True)\n"
+        "os.chmod('/tmp', 0)\n"
+        "print('left')\n"
+    )
+    looks = (
+        "import glob, os\n"
+        "found = glob.glob('/tmp/left-*')\n"
+        "found += open('/proc/sysvipc/shm').read().splitlines()[1:]\n"
+        f"found += [p for p in os.listdir('/proc') if p.isdigit() and '{marker}'.encode() in open(f'/proc/{{p}}/cmdline', 'rb').read()]\n"
+        "print(found)\n"
+    )
+    assert session([leaves, looks], ["left\n", "[]\n"]) == [1.0, 1.0]

@@ -275,6 +275,11 @@ def _zygote(sock, harness_source: str) -> None:
             os.dup2(null, fd)
         harness = {"__name__": "harness"}
         exec(compile(harness_source, "harness.py", "exec"), harness)
+        import atexit  # noqa: F401 - imported once here, not in every program process
+        import gc
+        import traceback  # noqa: F401
+
+        gc.freeze()  # forked processes then leave the zygote's objects' pages shared
         programs: dict = {}
         while True:
             message, fds = _receive_fds(sock, 65536, 5)
@@ -345,7 +350,7 @@ def _worker(request: dict, fds: list, code, harness: dict) -> None:
 
 def _run_script(code, source: str) -> int:
     """Run the program as ``python prog.py`` would: its exit status."""
-    import atexit
+    import atexit  # already imported by the zygote
     import traceback
 
     try:
