@@ -156,8 +156,9 @@ def check(bwrap: str, user: int | None, python: str, binds: tuple[str, ...]) -> 
         raise SandboxUnavailable(f"bubblewrap could not start a sandbox: {exc}; {UNSAFE_HINT}") from None
     if done.returncode != 0:
         as_user = f" as user {user}" if user is not None else ""
+        why = done.stderr.strip() or f"exit status {done.returncode}"
         raise SandboxUnavailable(
-            f"bubblewrap could not start a sandbox{as_user}: {done.stderr.strip() or f'exit status {done.returncode}'}. "
+            f"bubblewrap could not start a sandbox{as_user}: {why}. "
             "It needs user namespaces (sysctl kernel.unprivileged_userns_clone=1; inside Docker, "
             f"--security-opt seccomp=unconfined or a runtime that allows them); {UNSAFE_HINT}"
         )

@@ -62,7 +62,9 @@ exec(marshal.loads(_part()))
 @functools.lru_cache(maxsize=None)
 def compiled_runner(python: str) -> bytes:
     """The runner compiled by ``python`` and marshalled (so any interpreter version works)."""
-    compiling = "import marshal, sys; sys.stdout.buffer.write(marshal.dumps(compile(sys.stdin.read(), 'runner.py', 'exec')))"
+    compiling = (
+        "import marshal, sys; sys.stdout.buffer.write(marshal.dumps(compile(sys.stdin.read(), 'runner.py', 'exec')))"
+    )
     done = subprocess.run(
         [python, "-I", "-S", "-c", compiling], input=source_of("runner").encode(), capture_output=True, timeout=120
     )
@@ -289,8 +291,8 @@ class RunnerSandbox(Sandbox):
             "compile_memory_bytes": max(t.memory_mb, 2048) << 20,
         }
         if request.language == "cpp":
-            flags = self.options.cpp_flags
-            program = {"source": "prog.cpp", "compile": [self.options.cpp_compiler, *flags, "-o", "prog", "prog.cpp"], "run": ["./prog"]}
+            compiler, flags = self.options.cpp_compiler, self.options.cpp_flags
+            program = {"source": "prog.cpp", "compile": [compiler, *flags, "-o", "prog", "prog.cpp"], "run": ["./prog"]}
         else:
             program = {"source": "prog.py", "syntax_check": True}
         header = {

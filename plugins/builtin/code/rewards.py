@@ -27,7 +27,9 @@ def _cores() -> int:
 
 
 class CodeTestsParams(SlowRewardParams):
-    concurrency: int = Field(default_factory=_cores, ge=1, description="problems run at once (default: the CPUs this process may use)")
+    concurrency: int = Field(
+        default_factory=_cores, ge=1, description="problems run at once (default: the CPUs this process may use)"
+    )
     language: Literal["python", "cpp"] = Field(
         "python", description="language of the programs (a row's verification_info language wins)"
     )
@@ -36,10 +38,16 @@ class CodeTestsParams(SlowRewardParams):
     tests_column: str | None = Field(
         None, description=f"column holding the tests (default: the first of {', '.join(TEST_COLUMNS)} in the row)"
     )
-    compare: Literal["lines", "tokens", "exact"] = Field("lines", description="how stdout is compared with the expected output")
-    float_tolerance: float = Field(0.0, ge=0, description="numbers within this (absolute or relative) are equal; 0: exact")
+    compare: Literal["lines", "tokens", "exact"] = Field(
+        "lines", description="how stdout is compared with the expected output"
+    )
+    float_tolerance: float = Field(
+        0.0, ge=0, description="numbers within this (absolute or relative) are equal; 0: exact"
+    )
     limits: Limits = Field(default_factory=Limits, description="time, memory, process, file and output limits")
-    sandbox: str = Field("local", description="registered sandbox backend (local, unsafe_local, sandbox_fusion, piston)")
+    sandbox: str = Field(
+        "local", description="registered sandbox backend (local, unsafe_local, sandbox_fusion, piston)"
+    )
     sandbox_options: dict[str, Any] = Field({}, description="the backend's options")
     no_code_score: float = Field(0.0, description="score of a completion without a fenced block of the language")
 
@@ -81,7 +89,8 @@ class CodeTests(Reward):
 
     async def score_batch(self, batch: Batch) -> list[float | None]:
         p = self.params
-        if batch.samples and p.tests_column is None and not any(c in s.row for s in batch.samples for c in TEST_COLUMNS):
+        has_tests = any(c in s.row for s in batch.samples for c in TEST_COLUMNS)
+        if batch.samples and p.tests_column is None and not has_tests:
             raise MissingColumnError(
                 f"reward '{self.__name__}' needs the tests in one of the dataset columns {', '.join(TEST_COLUMNS)} "
                 "(or name the column with tests_column)",
@@ -187,7 +196,7 @@ class CodePassRate(CodeTests):
 
 
 class CodePassed(CodeTests):
-    """1.0 when the completion's program passes every test of the row, else 0.0 (a sparse, unhackable-by-partial signal)."""
+    """1.0 when the completion's program passes every test of the row, else 0.0."""
 
     name = "code_passed"
     description = "1.0 when the completion's fenced program passes all of the row's tests, else 0.0"
@@ -201,8 +210,9 @@ class CodeFormatParams(RewardParams):
 
 
 class CodeFormat(Reward):
-    """open-r1's ``code_format_reward``: 1.0 when the completion is ``<think>\\n...\\n</think>\\n<answer>\\n...</answer>``
-    with a fenced block tagged ``language`` inside the answer, else 0.0.
+    """open-r1's ``code_format_reward``: 1.0 when the completion is
+    ``<think>\\n...\\n</think>\\n<answer>\\n...</answer>`` with a fenced block tagged ``language``
+    inside the answer, else 0.0.
 
     >>> CodeFormat()(["<think>\\nsum it\\n</think>\\n<answer>\\n```python\\nprint(1)\\n```\\n</answer>"])
     [1.0]
@@ -214,4 +224,5 @@ class CodeFormat(Reward):
 
     def score(self, sample: Sample) -> float:
         language = sample.row.get("language")
-        return float(has_code_format(sample.completion, language if isinstance(language, str) else self.params.language))
+        language = language if isinstance(language, str) else self.params.language
+        return float(has_code_format(sample.completion, language))

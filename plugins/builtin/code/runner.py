@@ -333,7 +333,9 @@ def _worker(request: dict, fds: list, code, harness: dict) -> None:
         _limit(request["limits"], request["cpu_seconds"], request["limits"]["memory_bytes"])
         sys.stdin = sys.__stdin__ = open(0, encoding="utf-8", errors="replace", closefd=False)
         sys.stdout = sys.__stdout__ = open(1, "w", encoding="utf-8", closefd=False)
-        sys.stderr = sys.__stderr__ = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False, buffering=1)
+        sys.stderr = sys.__stderr__ = open(
+            2, "w", encoding="utf-8", errors="backslashreplace", closefd=False, buffering=1
+        )
         sys.argv = [request["source"]]
         if request["mode"] == "harness":
             harness["serve"](3, 4, code, request["fn_name"])

@@ -62,7 +62,9 @@ class Limits(BaseModel):
     output_bytes: int = Field(
         1 << 20, gt=0, description="stdout per test; more fails the test (twice the expected output is always allowed)"
     )
-    tmp_mb: int = Field(64, gt=0, description="size of the writable /tmp, the program's working directory (local sandbox)")
+    tmp_mb: int = Field(
+        64, gt=0, description="size of the writable /tmp, the program's working directory (local sandbox)"
+    )
 
 
 @dataclass(frozen=True)
@@ -233,7 +235,8 @@ def judge(request: CodeRequest, test: TestCase, execution: Execution, marker: st
         return TestOutcome(TIMEOUT)
     if request.kind == "stdio":
         if execution.exit_code != 0:
-            return TestOutcome(ERROR, execution.stdout[:DETAIL_CHARS], _tail(execution.stderr) or f"exit status {execution.exit_code}")
+            why = _tail(execution.stderr) or f"exit status {execution.exit_code}"
+            return TestOutcome(ERROR, execution.stdout[:DETAIL_CHARS], why)
         cap = max(request.limits.output_bytes, 2 * len(str(test.output).encode()) + 1024)
         if len(execution.stdout.encode()) > cap:
             return TestOutcome(OUTPUT_LIMIT, execution.stdout[:DETAIL_CHARS])
@@ -247,7 +250,8 @@ def judge(request: CodeRequest, test: TestCase, execution: Execution, marker: st
     if not isinstance(reply, dict):
         return TestOutcome(ERROR, before[:DETAIL_CHARS], _tail(execution.stderr) or "the program ended without a reply")
     if not reply.get("ok"):
-        return TestOutcome(FAILED if reply.get("assertion") else ERROR, error=str(reply.get("error", ""))[:DETAIL_CHARS])
+        status = FAILED if reply.get("assertion") else ERROR
+        return TestOutcome(status, error=str(reply.get("error", ""))[:DETAIL_CHARS])
     if request.kind == "assert":
         return TestOutcome(PASSED)
     actual = json.dumps(reply.get("value"))

@@ -72,7 +72,8 @@ class ServiceSandbox(ProgramSandbox):
         try:
             return self.execution(reply, program)
         except (KeyError, TypeError, AttributeError) as exc:
-            raise SandboxError(f"{self.name}: unexpected reply ({type(exc).__name__}: {exc}): {str(reply)[:300]}") from None
+            why = f"{type(exc).__name__}: {exc}"
+            raise SandboxError(f"{self.name}: unexpected reply ({why}): {str(reply)[:300]}") from None
 
     async def _post(self, payload: dict[str, Any]) -> Any:
         httpx = import_optional("httpx", "code", "the sandbox_fusion and piston backends")
@@ -150,7 +151,9 @@ class PistonOptions(ServiceOptions):
         {"python": "*", "cpp": "*"}, description="SemVer selector of each language's runtime on the service"
     )
     run_timeout_max: float = Field(
-        3.0, gt=0, description="the service's longest run (PISTON_RUN_TIMEOUT, 3 s by default); longer test limits are cut to it"
+        3.0,
+        gt=0,
+        description="the service's longest run (PISTON_RUN_TIMEOUT, 3 s by default); longer test limits are cut to it",
     )
     compile_timeout_max: float = Field(
         10.0, gt=0, description="the service's longest compile (PISTON_COMPILE_TIMEOUT, 10 s by default)"
