@@ -246,15 +246,16 @@ def test_what_a_program_leaves_behind_is_gone_for_the_next_problem(host):
     marker = host["marker"]
     leaves = (
         "import ctypes, os, subprocess, sys\n"
-        f"open('/tmp/left-{marker}', 'w').write('{marker}')\n"
+        f"os.makedirs('/tmp/left/inside')\nopen('/tmp/left/inside/{marker}', 'w').write('{marker}')\n"
+        "os.chmod('/tmp/left/inside', 0)\nos.chmod('/tmp/left', 0)\n"
         "ctypes.CDLL(None).shmget(0x5EED, 1 << 20, 0o1600)\n"
         f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)', '{marker}'], start_new_session=True)\n"
         "os.chmod('/tmp', 0)\n"
         "print('left')\n"
     )
     looks = (
-        "import glob, os\n"
-        "found = glob.glob('/tmp/left-*')\n"
+        "import os\n"
+        "found = [name for name in os.listdir('/tmp') if name != 'prog.py']\n"
         "found += open('/proc/sysvipc/shm').read().splitlines()[1:]\n"
         f"found += [p for p in os.listdir('/proc') if p.isdigit() and '{marker}'.encode() in open(f'/proc/{{p}}/cmdline', 'rb').read()]\n"
         "print(found)\n"

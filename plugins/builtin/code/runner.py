@@ -603,20 +603,27 @@ def _remove_ipc_objects() -> None:
 
 def _empty(directory: str) -> None:
     """Delete everything in ``directory`` (programs may have written there, or locked it)."""
-    os.chmod(directory, 0o700)
-    for name in os.listdir(directory):
-        path = os.path.join(directory, name)
+
+    def unlock(path: str) -> None:
         try:
-            if os.path.isdir(path) and not os.path.islink(path):
-                for root, dirs, _ in os.walk(path):
-                    for d in dirs:
-                        os.chmod(os.path.join(root, d), 0o700)
-                os.chmod(path, 0o700)
-                shutil.rmtree(path)
-            else:
-                os.unlink(path)
+            os.chmod(path, 0o700)
         except OSError:
             pass
+
+    unlock(directory)
+    for name in os.listdir(directory):
+        path = os.path.join(directory, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            unlock(path)
+            for root, dirs, _ in os.walk(path):  # top-down: each directory is unlocked before it is read
+                for d in dirs:
+                    unlock(os.path.join(root, d))
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
 
 
 def _read_frame() -> bytes:
