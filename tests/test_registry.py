@@ -245,3 +245,28 @@ def test_second_opinions_register_through_their_hook(tmp_path):
     opinion = diagnose(load(path), registry)["second_opinions"]["says_please"]
     assert opinion["checker"] == "contrarian" and opinion["judged"] == 3
     assert [d["row"] for d in opinion["disagreements"]] == [0, 1, 2]
+
+
+class EchoSandbox:
+    """A plugin registering a code sandbox backend (a name the built-ins do not use)."""
+
+    @staticmethod
+    @hookimpl
+    def register_sandboxes(register):
+        from rewardkit.plugins.code import ProgramSandbox
+
+        class Echo(ProgramSandbox):
+            name = "echo"
+
+        register("echo", Echo)
+
+
+def test_sandboxes_register_through_their_hook():
+    registry = Registry(autoload=False)
+    builtin = registry.catalogue("sandbox")
+    assert {n: e.provider for n, e in builtin.items()} == {
+        name: "rewardkit.plugins.code" for name in ("local", "unsafe_local", "sandbox_fusion", "piston")}
+    registry.register(EchoSandbox, "echo-plugin")
+    assert registry.get("sandbox", "echo").name == "echo"
+    with pytest.raises(DuplicateNameError, match="sandbox 'echo' is registered by both 'echo-plugin' and 'again'"):
+        registry.register(type("Again", (EchoSandbox,), {}), "again")

@@ -8,10 +8,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from rewardkit.concurrency import gather_limited
 from rewardkit.errors import MissingColumnError, ParamsError
 from rewardkit.registry import registry_of
 from rewardkit.reward import Batch, Reward, RewardParams, Sample, SlowRewardParams
-from rewardkit.concurrency import gather_limited
 
 from .blocks import extract_code, has_code_format
 from .problems import TEST_COLUMNS, BadTests, Tests, read_tests
@@ -129,7 +129,8 @@ class CodeTests(Reward):
             shared_result = shared_run(self.sandbox, request, run)
             result, shared = await asyncio.wait_for(shared_result, p.limits.problem_timeout + PROBLEM_SLACK)
         except (SandboxError, asyncio.TimeoutError) as exc:
-            return self._unscored(batch, i, "sandbox_error", f"sandbox '{p.sandbox}': {exc or 'no answer in time'}")
+            why = str(exc) or f"no answer within problem_timeout + {PROBLEM_SLACK:g} s"
+            return self._unscored(batch, i, "sandbox_error", f"sandbox '{p.sandbox}': {why}")
         batch.count("shared_runs", int(shared))
         self._report(batch, i, request, result)
         return self.value(result)

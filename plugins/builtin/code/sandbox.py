@@ -26,7 +26,6 @@ then scores None, never 0.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import json
@@ -37,6 +36,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable, ClassVar, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from rewardkit.concurrency import gather_limited
 from rewardkit.errors import ParamsError
 
 from .runner import ERROR, FAILED, OUTPUT_LIMIT, PASSED, TIMEOUT, same_output, same_value
@@ -194,7 +194,9 @@ class ProgramSandbox(Sandbox):
     async def run_tests(self, request: CodeRequest) -> CodeResult:
         marker = f"rewardkit-reply-{secrets.token_hex(8)}"
         programs = [self._program(request, test, marker) for test in request.tests]
-        executions = await asyncio.gather(*(self.run(p) for p in programs))
+        # every test at once (the backend bounds what is in flight); one failure cancels the rest
+        factories = [lambda p=p: self.run(p) for p in programs]
+        executions, _ = await gather_limited(factories, len(factories), None)
         compile_errors = [e.compile_output for e in executions if e.status == "compile_error"]
         if compile_errors:
             message = compile_errors[0][:DETAIL_CHARS * 4] or "the program does not compile"
