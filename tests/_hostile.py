@@ -48,8 +48,10 @@ FRAGMENTS = {
 
 # A valid value for each dataset column a built-in may need; every reward gets them all.
 COLUMN_VALUES = {"answer": "#### 42", "solution": "The answer is $\\boxed{42}$."}
-# Built-ins that need a model directory or a server: tests/test_rm_*.py bound them.
-ELSEWHERE = {"rm_score", "rm_remote"}
+# Built-ins that need a model directory or a server (tests/test_rm_*.py bound them), or that run the
+# completion's program, whose time is the program's (their text handling, fenced blocks, is
+# code_format's, which is checked here; tests/test_code_*.py bound the programs).
+ELSEWHERE = {"rm_score", "rm_remote", "code_pass_rate", "code_passed"}
 # Parameter variants scored besides each built-in's defaults.
 VARIANTS = {"language_consistency of <think>": ("language_consistency", {"tag": "think"})}
 

@@ -63,6 +63,12 @@ def test_code_format_language_parameter_and_column():
     assert get_reward("code_format")([cpp, cpp], language=["cpp", "python"]) == [1.0, 0.0]
 
 
+def test_a_megabyte_of_fences_is_read_in_one_pass():
+    text = "```python\nx = 1\n```\n" * 50_000 + "```python\nlast\n```"
+    assert extract_code(text, "python") == "last\n"
+    assert len(code_blocks("```" * 300_000)) == 0
+
+
 @pytest.mark.parametrize("text", ["<think>\n" + "a\n" * 100_000, "<think>\n" + "\n</think>\n<answer>\n```python" * 20_000])
 def test_code_format_is_linear_on_long_completions(text):
     assert has_code_format(text, "python") is False
