@@ -210,7 +210,7 @@ class Reward:
             for err in exc.errors():
                 key = ".".join(str(p) for p in err["loc"]) or "(params)"
                 if err["type"] == "extra_forbidden":
-                    known = ", ".join(cls.Params.model_fields) or "none"
+                    known = ", ".join(_fields_at(cls.Params, err["loc"][:-1])) or "none"
                     problems.append(f"unknown parameter '{key}' (known: {known})")
                 else:
                     problems.append(f"parameter '{key}': {err['msg']}")
@@ -376,6 +376,18 @@ class Reward:
         args = ", ".join(f"{k}={v!r}" for k, v in shown.items())
         alias = f", alias={self.alias!r}" if self.alias else ""
         return f"{type(self).__name__}({args}{alias})"
+
+
+def _fields_at(model: type[BaseModel], path: Sequence[Any]) -> list[str]:
+    """The fields of the model at ``path`` inside ``model`` (a nested parameter model such as
+    ``limits``), so that an unknown nested key is answered with its own model's keys."""
+    for step in path:
+        info = model.model_fields.get(str(step))
+        inner = info.annotation if info is not None else None
+        if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
+            return []
+        model = inner
+    return list(model.model_fields)
 
 
 def type_name(annotation: Any) -> str:
