@@ -6,7 +6,7 @@ Semantics of the weighted total, per row:
 - a row where every weighted component is ``None`` totals ``None``.
 
 A component may carry ``normalize="group"``: when training, its scores are normalised within
-each prompt's group of completions before the weighted sum (``rewardkit.trainers.advantage_shaping``).
+each prompt's group of completions before the weighted sum (``rewardkit.trainers.policy.advantage_shaping``).
 Scoring here has no groups and reports raw scores and the raw weighted total.
 """
 

@@ -15,6 +15,12 @@ from .default_model import DEFAULT_MODEL_NAMES
 
 Config = TypeVar("Config", bound=BaseModel)
 
+# `trainer:` options that every run sets from its own top-level keys.
+RUN_MANAGED_KEYS = {
+    "output_dir": "set it with the top-level 'output_dir' key or --output-dir",
+    "seed": "set it with the top-level 'seed' key or --seed",
+}
+
 
 class Strict(BaseModel):
     """A config section: unknown keys are errors."""

@@ -5,7 +5,7 @@ TRL does the weighting, the per-component logging (``rewards/<name>/mean`` and `
 
     from trl import GRPOConfig, GRPOTrainer
     from rewardkit import load_composition
-    from rewardkit.trainers.trl_rewards import trl_rewards
+    from rewardkit.trainers.policy.trl_rewards import trl_rewards
 
     rewards = trl_rewards(load_composition("gsm8k"))
     args = GRPOConfig(output_dir="out", **rewards.config_kwargs)      # reward_weights
@@ -19,7 +19,7 @@ forwards the component's per-sample detail (``log_extra`` -> extra columns of th
 ``<name>/<key>``) and counters (``log_metric`` -> ``rewardkit/<name>/<metric>``, including
 ``errors``) when TRL passes those callables. It keeps its last call's output (``last``: scores
 and per-sample notes), which the advantage-shaping hook reads σ from; ``TRLRewards.normalize``
-carries each entry's ``normalize`` option (:mod:`rewardkit.trainers.advantage_shaping`).
+carries each entry's ``normalize`` option (:mod:`rewardkit.trainers.policy.advantage_shaping`).
 
 Time spent in reward functions is measured per scoring call and logged through ``log_metric``:
 ``rewardkit/reward_time/<name>`` (seconds, per component) and ``rewardkit/reward_time`` (all

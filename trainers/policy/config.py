@@ -14,7 +14,7 @@
       template: chat               # chat: messages for the model's chat template; plain: one string
       examples: [{question: ..., answer: ...}]   # optional few-shot turns
     rewards: gsm8k                 # a preset name, a composition YAML path, a list of entries or a mapping
-    algorithm: grpo                # grpo (GRPOTrainer) | rloo (RLOOTrainer): see rewardkit.trainers.algorithms
+    algorithm: grpo                # grpo (GRPOTrainer) | rloo (RLOOTrainer): see rewardkit.trainers.policy.algorithms
     advantage: {sigma_from: rm_score}   # optional: advantages × 1/(1+σ), σ the std that component notes
     lora: {r: 16, alpha: 32}       # omit (or null) for full fine-tuning
     trainer: {learning_rate: 1e-5, max_steps: 40, num_generations: 8}   # GRPOConfig / RLOOConfig keyword arguments
@@ -38,9 +38,9 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from rewardkit.errors import ConfigError, MissingDependencyError
 
-from .algorithms import config_class, config_class_name
-from .default_model import DEFAULT_MODEL_NAMES
-from .run_config import LoraSpec, RunConfig, Strict, check_option_keys, load_config_source
+from .algorithms import ALGORITHMS, class_names, config_class
+from ..default_model import DEFAULT_MODEL_NAMES
+from ..run_config import RUN_MANAGED_KEYS, LoraSpec, RunConfig, Strict, check_option_keys, load_config_source
 
 TOP_KEYS = (
     "model", "dataset", "prompt", "rewards", "algorithm", "advantage", "lora", "trainer", "output_dir", "seed",
@@ -49,8 +49,7 @@ TOP_KEYS = (
 
 # GRPOConfig/RLOOConfig options that the run sets from other parts of the config.
 MANAGED_TRAINER_KEYS = {
-    "output_dir": "set it with the top-level 'output_dir' key or --output-dir",
-    "seed": "set it with the top-level 'seed' key or --seed",
+    **RUN_MANAGED_KEYS,
     "reward_weights": "weights come from the 'rewards' composition (each entry's 'weight')",
     "resume_from_checkpoint": "use --resume-from-checkpoint",
 }
@@ -136,7 +135,7 @@ class TrainConfig(RunConfig):
     dataset: DatasetSpec = Field(default_factory=DatasetSpec)
     prompt: PromptSpec = Field(default_factory=PromptSpec)
     rewards: Any = Field("gsm8k", description="preset name, composition YAML path, list of entries or mapping")
-    algorithm: Literal["grpo", "rloo"] = Field("grpo", description="grpo: GRPOTrainer; rloo: RLOOTrainer")
+    algorithm: Literal[ALGORITHMS] = Field("grpo", description="grpo: GRPOTrainer; rloo: RLOOTrainer")
     advantage: AdvantageSpec = Field(default_factory=AdvantageSpec, description="advantage shaping")
     trainer: dict[str, Any] = Field(default_factory=dict, description="GRPOConfig/RLOOConfig keyword arguments")
     output_dir: str = "runs/grpo"
@@ -290,7 +289,7 @@ def coerce_numbers(options: Mapping[str, Any], algorithm: str = "grpo") -> dict[
 
 def check_trainer_keys(options: Mapping[str, Any], algorithm: str = "grpo") -> None:
     """Reject keys the algorithm's TRL config does not take (listing the valid ones) and keys the run manages."""
-    name = config_class_name(algorithm)
+    name = class_names(algorithm).config
     check_option_keys(options, trainer_config_fields(algorithm), MANAGED_TRAINER_KEYS, name)
 
 

@@ -32,12 +32,13 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
 
 from rewardkit.errors import ConfigError
 from rewardkit.jsonl import read_jsonl
 
-from .train_config import DatasetSpec, PromptSpec, TrainConfig
+from ..preferences import to_pair
+from .config import DatasetSpec, PromptSpec, TrainConfig
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -238,19 +239,14 @@ def build_prompt(row: dict[str, Any], spec: PromptSpec, column: str | None = Non
 
 
 def pair_prompt(row: dict[str, Any]) -> list[dict[str, Any]] | None:
-    """The shared first turns of a preference row's ``chosen`` and ``rejected`` (chats or HH dialogues)."""
-    from .preferences import parse_hh, split_shared_prefix
-
-    chosen, rejected = row.get("chosen"), row.get("rejected")
+    """The shared first turns of a preference row's ``chosen`` and ``rejected`` (chats or HH dialogues),
+    as the preference reader splits them; None for a row it cannot read or that shares none."""
     try:
-        if isinstance(chosen, str) and isinstance(rejected, str):
-            chosen, rejected = parse_hh(chosen), parse_hh(rejected)
-        if not (is_messages(chosen) and is_messages(rejected)):
-            return None
-        pair = split_shared_prefix(list(chosen), list(rejected))
-    except ValueError:
+        pair = to_pair(row)
+    except (ValueError, TypeError, AttributeError):
         return None
-    return pair["prompt"] if pair else None
+    prompt = pair and pair["prompt"]
+    return prompt if is_messages(prompt) else None
 
 
 def _check_prompts(rows: "Dataset", column: str) -> None:
@@ -263,7 +259,14 @@ def _check_prompts(rows: "Dataset", column: str) -> None:
         )
 
 
-def prepare(rows: "Dataset", config: TrainConfig, required_columns: list[str] | tuple[str, ...] = ()) -> "Dataset":
+class Prepared(NamedTuple):
+    """A dataset ready for TRL, and where its prompts came from (the run header shows it)."""
+
+    rows: "Dataset"
+    prompts: PromptPlan
+
+
+def prepare(rows: "Dataset", config: TrainConfig, required_columns: list[str] | tuple[str, ...] = ()) -> Prepared:
     """Check the columns, take the limit and make the ``prompt`` column TRL reads."""
     spec = config.prompt
     columns = rows.column_names
@@ -284,11 +287,11 @@ def prepare(rows: "Dataset", config: TrainConfig, required_columns: list[str] | 
         raise ConfigError("the dataset has no rows")
     if plan.as_is:
         _check_prompts(rows, "prompt")
-        return rows
+        return Prepared(rows, plan)
     prompts = [build_prompt(row, spec, plan.column) for row in rows]
     if "prompt" in rows.column_names:
         rows = rows.remove_columns("prompt")
-    return rows.add_column("prompt", prompts)
+    return Prepared(rows.add_column("prompt", prompts), plan)
 
 
 def _with_pair_prompts(rows: "Dataset") -> "Dataset":
