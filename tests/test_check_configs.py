@@ -78,7 +78,8 @@ def test_an_rm_train_config(tmp_path, unloadable_model, capsys):
         ({"dataset": {"path": "gsm8k"}, "rewards": [{"name": "math_correctness", "params": {"gold_column": "gold"}}]},
          "the rewards need dataset column(s) gold"),
         ({"dataset": {"path": "gsm8k"}, "trainer": {"num_generations": 3}}, "divisible by num_generations"),
-        ({"data": {"path": "pairs.jsonl", "formt": "hh"}}, "unknown key 'data.formt' (valid: format, prompt_key, chosen_key, rejected_key, path,"),
+        ({"data": {"path": "pairs.jsonl", "formt": "hh"}},
+         "unknown key 'data.formt' (valid: format, prompt_key, chosen_key, rejected_key, path,"),
     ],
 )
 def test_errors_name_the_file_the_key_and_the_choices(tmp_path, capsys, data, message):

@@ -106,7 +106,8 @@ class TestConfig:
             rm_config.load_config({"data": {"path": "x"}, "epochs": 3})
 
     def test_unknown_data_key_lists_the_data_keys(self):
-        with pytest.raises(ConfigError, match=r"unknown key 'data.file' \(valid: format, prompt_key, chosen_key, rejected_key, path, limit"):
+        valid = r"\(valid: format, prompt_key, chosen_key, rejected_key, path, limit"
+        with pytest.raises(ConfigError, match=r"unknown key 'data.file' " + valid):
             rm_config.load_config({"data": {"path": "x", "file": "y"}})
 
     def test_unknown_trainer_option_suggests_close_matches(self):
@@ -248,6 +249,7 @@ def test_importing_the_command_module_does_not_import_torch_or_trl():
     import subprocess
     import sys
 
-    code = "import sys, rewardkit.trainers.commands.rm_train, rewardkit.trainers.reward_model.training; print('torch' in sys.modules, 'trl' in sys.modules)"
+    code = ("import sys, rewardkit.trainers.commands.rm_train, rewardkit.trainers.reward_model.training; "
+            "print('torch' in sys.modules, 'trl' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False False"

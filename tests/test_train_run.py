@@ -101,7 +101,7 @@ def test_a_short_run_writes_the_final_model_and_no_checkpoint(full_run):
 def test_the_model_card_names_the_base_model_and_the_rewards(full_run, model_dir):
     out, _ = full_run
     card = (out / "model" / "README.md").read_text()
-    assert f"A fine-tune of the local model `{model_dir}` with GRPO, trained by rewardkit through TRL's `GRPOTrainer`" in card
+    assert f"A fine-tune of the local model `{model_dir}` with GRPO" in card and "TRL's `GRPOTrainer`" in card
     assert "[None]" not in card and "library_name: transformers" in card
     assert "| short | 1 |" in card and "| xml_count | 0.5 |" in card and "| steps | 2 |" in card
 

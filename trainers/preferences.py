@@ -25,7 +25,7 @@ _HH_ROLES = {"Human": "user", "Assistant": "assistant"}
 class PairColumns(Strict):
     """How a row holds its pair: the format and the columns (the rm-train config's ``data:`` extends it)."""
 
-    format: Literal["auto", "pairs", "hh", "conversational"] = Field("auto", description="auto, pairs, hh or conversational (see to_pair)")
+    format: Literal["auto", "pairs", "hh", "conversational"] = Field("auto", description="see to_pair")
     prompt_key: str = Field("prompt", description="column of the prompt (pairs format)")
     chosen_key: str = Field("chosen", description="column of the preferred response")
     rejected_key: str = Field("rejected", description="column of the other response")

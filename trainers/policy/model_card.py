@@ -1,4 +1,4 @@
-"""The model card (``README.md``) saved with a trained model: its algorithm, real base model, data, settings and rewards.
+"""The model card (``README.md``) saved with a trained model: algorithm, real base model, data, settings, rewards.
 
 TRL's own card takes the base model from the model's ``name_or_path``, which for a local
 directory (every rewardkit run: models are never downloaded) it leaves out, so the card read
