@@ -9,7 +9,8 @@ import pytest
 
 from rewardkit import ConfigError, get_reward
 from rewardkit.trainers import preferences
-from rewardkit.trainers.reward_model import config as rm_config, training as rm_training
+from rewardkit.trainers.reward_model import config as rm_config
+from rewardkit.trainers.reward_model import training as rm_training
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("trl")

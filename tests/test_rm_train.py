@@ -11,7 +11,8 @@ import pytest
 from rewardkit import ConfigError
 from rewardkit.cli import main
 from rewardkit.trainers import preferences
-from rewardkit.trainers.reward_model import config as rm_config, training as rm_training
+from rewardkit.trainers.reward_model import config as rm_config
+from rewardkit.trainers.reward_model import training as rm_training
 
 HH_CHOSEN = (
     "\n\nHuman: How do I bake bread?\n\nAssistant: Mix flour, water, yeast and salt."

@@ -14,7 +14,6 @@ pytest.importorskip("trl")
 
 from rewardkit.cli import build_parser, main  # noqa: E402
 from rewardkit.trainers.commands.train import config_from_args  # noqa: E402
-from rewardkit.trainers.policy.reward_options import rewards_spec  # noqa: E402
 from rewardkit.trainers.policy.config import (  # noqa: E402
     DEFAULT_LEARNING_RATE,
     QUICK_TRAINER,
@@ -23,6 +22,7 @@ from rewardkit.trainers.policy.config import (  # noqa: E402
     load_config,
     load_run_config,
 )
+from rewardkit.trainers.policy.reward_options import rewards_spec  # noqa: E402
 
 
 def config_for(*argv: str):

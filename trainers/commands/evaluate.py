@@ -35,8 +35,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..policy.evaluation import evaluate
     from ..policy.config import load_run_config
+    from ..policy.evaluation import evaluate
 
     if args.n < 1:
         raise ConfigError("--n must be at least 1")

@@ -97,8 +97,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> Any:
     """The run's config: the file, preset or default, then --quick, then the explicit options."""
-    from ..policy.reward_options import rewards_spec
     from ..policy.config import OVERRIDES, load_run_config
+    from ..policy.reward_options import rewards_spec
 
     config = load_run_config(args.config)
     if getattr(args, "quick", False):

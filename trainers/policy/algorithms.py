@@ -16,6 +16,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import NamedTuple
 
+
 class TRLClasses(NamedTuple):
     """The names of TRL's trainer and config class of an algorithm."""
 

@@ -38,9 +38,9 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from rewardkit.errors import ConfigError, MissingDependencyError
 
-from .algorithms import ALGORITHMS, class_names, config_class
 from ..default_model import DEFAULT_MODEL_NAMES
 from ..run_config import RUN_MANAGED_KEYS, LoraSpec, RunConfig, Strict, check_option_keys, load_config_source
+from .algorithms import ALGORITHMS, class_names, config_class
 
 TOP_KEYS = (
     "model", "dataset", "prompt", "rewards", "algorithm", "advantage", "lora", "trainer", "output_dir", "seed",

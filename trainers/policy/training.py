@@ -32,9 +32,9 @@ CHECKPOINT_KEYS = ("save_strategy", "save_steps")
 def build_trainer_config(config: Any, rewards: Any):
     """GRPOConfig or RLOOConfig from the ``trainer`` section, the run's output_dir and seed, and the weights."""
     from .algorithms import config_class
+    from .config import trainer_config_fields
     from .diagnostics_callback import COMPLETION_LOGGING
     from .tracking import check_trackers
-    from .config import trainer_config_fields
 
     options = dict(config.trainer)
     accelerator = has_accelerator()
@@ -133,8 +133,8 @@ class Run:
 
     def __init__(self, config: Any, *, metrics_path: Path | None = None, resume: bool = False,
                  progress: bool = True, extra_callbacks: Sequence[Any] = ()) -> None:
-        from .callbacks import MetricsWriter, RunProgress, SkipEndCheckpoint
         from ..default_model import resolve_model_path
+        from .callbacks import MetricsWriter, RunProgress, SkipEndCheckpoint
 
         started = time.perf_counter()
         silence_uninformative_warnings()
