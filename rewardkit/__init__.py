@@ -10,13 +10,14 @@ from .errors import (
     ContractError,
     DuplicateNameError,
     MissingColumnError,
+    MissingDependencyError,
     ParamsError,
     RewardkitError,
     UnknownRewardError,
 )
 from .hookspecs import hookimpl
 from .registry import Registry, default_registry, get_reward
-from .reward import Batch, Reward, RewardParams, Sample
+from .reward import Batch, Reward, RewardParams, Sample, SlowRewardParams
 from .composition_loader import load_composition
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "ContractError",
     "DuplicateNameError",
     "MissingColumnError",
+    "MissingDependencyError",
     "ParamsError",
     "Registry",
     "Reward",
@@ -34,6 +36,7 @@ __all__ = [
     "RewardkitError",
     "Sample",
     "Scores",
+    "SlowRewardParams",
     "UnknownRewardError",
     "default_registry",
     "get_reward",

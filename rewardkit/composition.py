@@ -8,16 +8,22 @@ Semantics of the weighted total, per row:
 A component may carry ``normalize="group"``: when training, its scores are normalised within
 each prompt's group of completions before the weighted sum (``rewardkit.trainers.policy.advantage_shaping``).
 Scoring here has no groups and reports raw scores and the raw weighted total.
+
+Async components (a judge, code in a sandbox) are scored concurrently with each other and with
+the synchronous ones, which run one after another in a worker thread: :meth:`Composition.ascore`
+in async code, :meth:`Composition.score` (which drives it) everywhere else.
 """
 
 from __future__ import annotations
 
-import math
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from .concurrency import run_sync
 from .errors import ConfigError
-from .reward import Reward, make_samples
+from .stats import score_stats
+from .reward import Reward, RewardOutput, Sample, is_finite_number, make_samples
 
 
 NORMALIZE_MODES = ("group",)  # normalised within each prompt's group of completions
@@ -70,20 +76,11 @@ class Scores:
 
     def summary(self) -> dict[str, dict[str, float | int | None]]:
         """Per component and for the total: mean, std, min, max, count of None, count of errors."""
-        table = {name: _stats(scores) for name, scores in self.components.items()}
+        table = {name: score_stats(scores) for name, scores in self.components.items()}
         for name in table:
             table[name]["errors"] = len(self.errors.get(name, []))
-        table["total"] = {**_stats(self.total), "errors": sum(len(e) for e in self.errors.values())}
+        table["total"] = {**score_stats(self.total), "errors": sum(len(e) for e in self.errors.values())}
         return table
-
-
-def _stats(values: Sequence[float | None]) -> dict[str, float | int | None]:
-    present = [v for v in values if v is not None]
-    if not present:
-        return {"mean": None, "std": None, "min": None, "max": None, "none": len(values)}
-    mean = sum(present) / len(present)
-    std = math.sqrt(sum((v - mean) ** 2 for v in present) / len(present))
-    return {"mean": mean, "std": std, "min": min(present), "max": max(present), "none": len(values) - len(present)}
 
 
 class Composition:
@@ -97,7 +94,7 @@ class Composition:
         for c in self.components:
             if c.name in seen:
                 raise ConfigError(f"reward '{c.name}' appears twice; give one of them an alias")
-            if not isinstance(c.weight, (int, float)) or isinstance(c.weight, bool) or not math.isfinite(c.weight):
+            if not is_finite_number(c.weight):
                 raise ConfigError(f"reward '{c.name}': weight must be a finite number, got {c.weight!r}")
             seen.add(c.name)
 
@@ -120,10 +117,31 @@ class Composition:
     def score(self, completions: Sequence[Any], prompts: Sequence[Any] | None = None, **columns: Any) -> Scores:
         """Score a batch with every component and combine them into the weighted total."""
         samples, given = make_samples(completions, prompts, columns, "composition")
-        outputs = {c.name: c.reward.evaluate_samples(samples, given) for c in self.components}
+        if any(c.reward.is_async for c in self.components):
+            return run_sync(self._ascore_samples(samples, given))
+        return self._combine(self._score_sync(samples, given), len(samples))
+
+    async def ascore(
+        self, completions: Sequence[Any], prompts: Sequence[Any] | None = None, **columns: Any
+    ) -> Scores:
+        """:meth:`score` for async code: components concurrently, the event loop never blocked."""
+        samples, given = await asyncio.to_thread(make_samples, completions, prompts, columns, "composition")
+        return await self._ascore_samples(samples, given)
+
+    def _score_sync(self, samples: list[Sample], given: list[str]) -> dict[str, RewardOutput]:
+        return {c.name: c.reward.evaluate_samples(samples, given) for c in self.components if not c.reward.is_async}
+
+    async def _ascore_samples(self, samples: list[Sample], given: list[str]) -> Scores:
+        slow = [c for c in self.components if c.reward.is_async]
+        fast = asyncio.to_thread(self._score_sync, samples, given)
+        done = await asyncio.gather(fast, *(c.reward.aevaluate_samples(samples, given) for c in slow))
+        outputs = {**done[0], **{c.name: out for c, out in zip(slow, done[1:])}}
+        return self._combine({c.name: outputs[c.name] for c in self.components}, len(samples))
+
+    def _combine(self, outputs: dict[str, RewardOutput], n: int) -> Scores:
         weights = {c.name: float(c.weight) for c in self.components}
         total: list[float | None] = []
-        for i in range(len(completions)):
+        for i in range(n):
             parts = [
                 weights[name] * out.scores[i]
                 for name, out in outputs.items()

@@ -20,14 +20,19 @@ list with the same name (and no alias) or the same alias are refused, naming bot
 
 from __future__ import annotations
 
-import math
+import functools
+import json
+import os
+import threading
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from .composition import Component, Composition
 from .errors import ConfigError, RewardkitError
 from .registry import Registry, default_registry
+from .reward import is_finite_number
 from .yaml_file import read_yaml
 
 ENTRY_KEYS = ("name", "weight", "params", "alias", "on_error", "normalize")
@@ -38,15 +43,53 @@ SHOWN_KEYS = 20  # entry names listed in an error message
 
 def preset_names() -> list[str]:
     """Names of the presets shipped in the package."""
+    return list(_preset_names())
+
+
+@functools.cache
+def _preset_names() -> tuple[str, ...]:  # the package's files do not change while it runs
     folder = resources.files("rewardkit") / "presets"
-    return sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return tuple(sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml")))
 
 
 def read_preset(name: str) -> Any:
     """The raw spec of a shipped preset."""
-    if name not in preset_names():
+    if name not in _preset_names():
         raise ConfigError(f"unknown preset '{name}'; presets: {', '.join(preset_names())}")
     return read_yaml(Path(str(resources.files("rewardkit") / "presets" / f"{name}.yaml")))
+
+
+@dataclass(frozen=True)
+class SpecSource:
+    """Where a composition spec comes from: ``kind`` is ``preset`` (``value`` its name), ``file``
+    (``value`` a Path) or ``inline`` (``value`` a plain mapping or list of entries)."""
+
+    kind: str
+    value: Any
+
+
+def locate(spec: Any, base: Path | None = None) -> SpecSource:
+    """The one rule for what a spec names: a preset's name is the preset; any other string or path
+    is a YAML file (relative to ``base`` when given); a mapping or list is an inline spec."""
+    if isinstance(spec, str) and spec in _preset_names():
+        return SpecSource("preset", spec)
+    if isinstance(spec, (str, os.PathLike)):
+        path = Path(spec).expanduser()
+        return SpecSource("file", path if base is None else base / path)
+    if isinstance(spec, (Mapping, Sequence)) and not isinstance(spec, bytes):
+        return SpecSource("inline", plain(spec))
+    raise ConfigError(
+        f"composition: expected a preset name, a YAML path, a mapping or a list of rewards, got {type(spec).__name__}"
+    )
+
+
+def plain(value: Any) -> Any:
+    """``value`` with mappings and sequences made dicts and lists (verl hands over OmegaConf containers)."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return [plain(v) for v in value]
+    return value
 
 
 def load_composition(source: Any, registry: Registry | None = None) -> Composition:
@@ -56,14 +99,41 @@ def load_composition(source: Any, registry: Registry | None = None) -> Compositi
     return Composition([_component(e, where, registry) for e, where in entries])
 
 
+_by_given: dict[Any, Composition] = {}  # keyed on the spec as given: the per-call lookup
+_by_source: dict[Any, Composition] = {}  # keyed on what it names: one composition per file or preset
+_shared_lock = threading.Lock()
+
+
+def shared_composition(spec: Any) -> Composition:
+    """The composition for ``spec``, built once per process and reused (its verifier pool and caches
+    with it). Looked up by the spec as given (and, for a path, the working directory), so a trainer
+    calling once per sample neither lists the presets nor touches the file system again; a relative
+    and an absolute path to one file share one composition."""
+    if isinstance(spec, (str, os.PathLike)):
+        given: Any = (os.fspath(spec), os.getcwd())
+    else:
+        given = json.dumps(locate(spec).value, sort_keys=True, default=str)
+    composition = _by_given.get(given)
+    if composition is not None:
+        return composition
+    with _shared_lock:
+        located = locate(spec)
+        source = str(located.value.resolve()) if located.kind == "file" else given if located.kind == "inline" else spec
+        if source not in _by_source:
+            _by_source[source] = load_composition(spec)
+        composition = _by_given[given] = _by_source[source]
+    return composition
+
+
 def _resolve(source: Any, registry: Registry, chain: tuple[str, ...], base: Path | None) -> list[tuple[dict, str]]:
     """Flatten a spec (following ``extends``) into (entry, where) pairs.
 
     ``chain`` holds the files and presets being resolved (to refuse a cycle); ``base`` is the
     folder of the file whose ``extends`` named ``source`` (a relative path is relative to it).
     """
-    if isinstance(source, Path) or (isinstance(source, str) and source not in preset_names()):
-        path = Path(source) if base is None else base / source
+    located = locate(source, base)
+    if located.kind == "file":
+        path = located.value
         if not path.exists():
             raise ConfigError(
                 f"'{path}' is neither a preset ({', '.join(preset_names())}) nor an existing file"
@@ -71,11 +141,11 @@ def _resolve(source: Any, registry: Registry, chain: tuple[str, ...], base: Path
         name = str(path.resolve())
         _check_chain(chain, name, str(path))
         return _resolve_spec(read_yaml(path), str(path), registry, (*chain, name), path.resolve().parent)
-    if isinstance(source, str):
+    if located.kind == "preset":
         name = f"preset '{source}'"
         _check_chain(chain, name, name)
         return _resolve_spec(read_preset(source), name, registry, (*chain, name), None)
-    return _resolve_spec(source, "composition", registry, chain, None)
+    return _resolve_spec(located.value, "composition", registry, chain, None)
 
 
 def _check_chain(chain: tuple[str, ...], name: str, shown: str) -> None:
@@ -169,7 +239,7 @@ def _check_entry(raw: Any, where: str) -> dict:
 
 
 def _weight(value: Any, label: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if not is_finite_number(value):
         raise ConfigError(f"{label} must be a finite number, got {value!r}")
     return float(value)
 

@@ -38,3 +38,16 @@ class ConfigError(RewardkitError, ValueError):
 
 class MissingDependencyError(RewardkitError, ImportError):
     """A package that an optional part of rewardkit needs is not installed (the message names the extra)."""
+
+
+def import_optional(module: str, extra: str, needed_for: str, hint: str = ""):
+    """Import ``module``, or raise MissingDependencyError naming the pip command of ``extra``."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MissingDependencyError(
+            f"{needed_for} requires {module.split('.')[0]}, which is not installed: "
+            f"pip install 'rewardkit[{extra}]'{hint}"
+        ) from None

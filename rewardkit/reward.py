@@ -11,18 +11,29 @@ scoring one sample is counted and that sample gets the reward's error score (``o
 single bad completion cannot stop a training run; contract violations raise. A sample whose
 completion or prompt is not text or chat messages (a content part with text None) is treated the
 same way without reaching the reward at all.
+
+A slow reward (a judge over HTTP, code in a sandbox) writes ``async def score(self, sample)``
+(or ``async def score_batch(self, batch)``): its samples are scored concurrently, at most
+``concurrency`` at once, and a batch gets at most ``deadline`` seconds (samples not done by then
+are cancelled, scored ``None`` and counted as ``deadline_missed``); both come from the reward's
+parameters when its ``Params`` subclass :class:`SlowRewardParams`. Errors, ``None``, ``on_error``
+and per-sample detail behave exactly as for synchronous rewards. ``await reward.aevaluate(...)``
+is the async face; ``reward(...)`` and :meth:`Reward.evaluate` still work from synchronous code.
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import math
 import types
 import typing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .concurrency import gather_limited, run_sync
 from .errors import ContractError, MissingColumnError, ParamsError, RewardkitError
 from .text import MalformedText, completion_text, prompt_text
 
@@ -34,6 +45,15 @@ class RewardParams(BaseModel):
     """Base of every reward's parameter model: unknown keys and wrong types are rejected."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class SlowRewardParams(RewardParams):
+    """Parameters every async reward takes: samples in flight, and a whole batch's time budget."""
+
+    concurrency: int = Field(8, ge=1, description="samples scored at once (calls in flight)")
+    deadline: float | None = Field(
+        None, gt=0, description="seconds a whole batch may take; samples not done by then score None"
+    )
 
 
 @dataclass(frozen=True)
@@ -168,7 +188,7 @@ class Reward:
         self.params = self.parse_params({**dict(params or {}), **param_kwargs})
         self.alias = alias
         self.__name__ = alias or self.name
-        if on_error is not None and on_error != "raise" and not _is_finite_number(on_error):
+        if on_error is not None and on_error != "raise" and not is_finite_number(on_error):
             raise ParamsError(f"reward '{self.__name__}': on_error must be a finite number or 'raise', got {on_error!r}")
         self.on_error = on_error
         self.registry = registry  # where named helpers (extractors, detectors) are looked up
@@ -217,10 +237,22 @@ class Reward:
         except RewardkitError:
             raise
         except Exception as exc:  # noqa: BLE001 - a bad completion must not stop training
-            if self.on_error == "raise":
-                raise
-            batch.errors.append((index, f"{type(exc).__name__}: {exc}"))
-            return self.error_value()
+            return self._failed(batch, index, exc)
+
+    async def aguarded(self, batch: Batch, index: int, fn, *args: Any) -> float | None:
+        """:meth:`guarded` for a coroutine function ``fn``."""
+        try:
+            return await fn(*args)
+        except RewardkitError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bad completion must not stop training
+            return self._failed(batch, index, exc)
+
+    def _failed(self, batch: Batch, index: int, exc: Exception) -> float | None:
+        if self.on_error == "raise":
+            raise exc
+        batch.errors.append((index, f"{type(exc).__name__}: {exc}"))
+        return self.error_value()
 
     def error_value(self) -> float | None:
         """The score of a sample whose scoring raised: ``on_error``, else the class's ``error_score``."""
@@ -237,28 +269,74 @@ class Reward:
         """Score samples normalised once (a composition shares them between its rewards).
 
         Malformed samples never reach :meth:`score_batch`: each gets the error score and an error.
+        An async reward is run to completion (see :func:`rewardkit.concurrency.run_sync`).
         """
+        if self.is_async:
+            return run_sync(self.aevaluate_samples(samples, columns))
+        rows, failed = self._scorable(samples, columns)
+        batch = Batch([samples[i] for i in rows])
+        return self._assemble(batch, self.score_batch(batch), rows, len(samples), failed)
+
+    async def aevaluate(
+        self, completions: Sequence[Any], prompts: Sequence[Any] | None = None, **kwargs: Any
+    ) -> RewardOutput:
+        """:meth:`evaluate` for async code; a synchronous reward runs in a worker thread."""
+        return await self.aevaluate_samples(*make_samples(completions, prompts, kwargs, self.__name__))
+
+    async def aevaluate_samples(self, samples: list[Sample], columns: Sequence[str]) -> RewardOutput:
+        """:meth:`evaluate_samples` for async code: never blocks the event loop it is awaited on."""
+        if not self.is_async:
+            return await asyncio.to_thread(self.evaluate_samples, samples, columns)
+        rows, failed = self._scorable(samples, columns)
+        batch = Batch([samples[i] for i in rows])
+        return self._assemble(batch, await self._ascore_batch(batch), rows, len(samples), failed)
+
+    @property
+    def is_async(self) -> bool:
+        """True when the reward's ``score`` or ``score_batch`` is a coroutine function."""
+        cls = type(self)
+        return inspect.iscoroutinefunction(cls.score) or inspect.iscoroutinefunction(cls.score_batch)
+
+    def limits(self) -> tuple[int, float | None]:
+        """An async reward's samples in flight and whole-batch deadline (seconds, None: none)."""
+        return getattr(self.params, "concurrency", 8), getattr(self.params, "deadline", None)
+
+    async def _ascore_batch(self, batch: Batch) -> list[float | None]:
+        concurrency, deadline = self.limits()
+        if inspect.iscoroutinefunction(type(self).score_batch):
+            try:
+                return await asyncio.wait_for(self.score_batch(batch), deadline)
+            except asyncio.TimeoutError:
+                batch.count("deadline_missed", len(batch))
+                return [None] * len(batch)
+        factories = [
+            lambda i=i, sample=sample: self.aguarded(batch, i, self.score, sample)
+            for i, sample in enumerate(batch.samples)
+        ]
+        scores, missed = await gather_limited(factories, concurrency, deadline)
+        if missed:
+            batch.count("deadline_missed", missed)
+        return scores
+
+    def _scorable(self, samples: list[Sample], columns: Sequence[str]) -> tuple[list[int], dict[int, str]]:
+        """The rows to score, and the malformed ones with why (or raise, with ``on_error: raise``)."""
         require_columns(columns, self.required_columns(), len(samples), self.__name__)
         failed = {i: f"MalformedText: {s.malformed}" for i, s in enumerate(samples) if s.malformed is not None}
-        if not failed:
-            return self._evaluate(samples)
-        if self.on_error == "raise":
+        if failed and self.on_error == "raise":
             index = next(iter(failed))
             raise MalformedText(f"reward '{self.__name__}': sample {index}: {samples[index].malformed}")
-        rows = [i for i in range(len(samples)) if i not in failed]
-        out = self._evaluate([samples[i] for i in rows])
-        return out.spread(rows, len(samples), failed, self.error_value())
+        return [i for i in range(len(samples)) if i not in failed], failed
 
-    def _evaluate(self, samples: list[Sample]) -> RewardOutput:
-        batch = Batch(samples)
-        raw = self.score_batch(batch)
+    def _assemble(
+        self, batch: Batch, raw: Any, rows: list[int], n: int, failed: dict[int, str]
+    ) -> RewardOutput:
         if not isinstance(raw, (list, tuple)) or len(raw) != len(batch):
             got = len(raw) if isinstance(raw, (list, tuple)) else type(raw).__name__
             raise ContractError(
                 f"reward '{self.__name__}' returned {got} scores for {len(batch)} completions"
             )
-        scores = [_as_score(s, self.__name__) for s in raw]
-        return RewardOutput(scores, batch.extra, batch.metrics, batch.errors)
+        out = RewardOutput([_as_score(s, self.__name__) for s in raw], batch.extra, batch.metrics, batch.errors)
+        return out.spread(rows, n, failed, self.error_value()) if failed else out
 
     def evaluate_and_log(
         self, completions: Sequence[Any], prompts: Sequence[Any] | None = None, **kwargs: Any
@@ -315,7 +393,8 @@ def type_name(annotation: Any) -> str:
     return getattr(annotation, "__name__", str(annotation))
 
 
-def _is_finite_number(value: Any) -> bool:
+def is_finite_number(value: Any) -> bool:
+    """True for an int or float (not a bool) that is neither infinite nor NaN: the one check of weights and scores."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 

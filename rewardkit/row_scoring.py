@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from .composition import Composition, Scores
 from .errors import ConfigError
@@ -13,6 +13,15 @@ def check_free_key(rows: list[dict[str, Any]], key: str) -> None:
     taken = [i for i, row in enumerate(rows) if key in row]
     if taken:
         raise ConfigError(f"input row {taken[0]} already has a '{key}' key; choose another with --key")
+
+
+def columns_of(
+    rows: Sequence[Mapping[str, Any]], exclude: Sequence[str] = (), convert: Callable[[Any], Any] = lambda v: v
+) -> dict[str, list[Any]]:
+    """Every string key of any row (but ``exclude``) as a dataset column, in first-seen order;
+    ``None`` in rows without it. The one way rows of dicts become a composition's columns."""
+    keys = dict.fromkeys(k for row in rows for k in row if isinstance(k, str) and k not in exclude)
+    return {k: [convert(row.get(k)) for row in rows] for k in keys}
 
 
 def batches(rows: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
@@ -34,10 +43,10 @@ def score_rows(
     missing = [i for i, row in enumerate(rows) if completion_key not in row]
     if missing:
         raise ConfigError(f"rows {missing[:5]} have no '{completion_key}' key (use --completion-key)")
-    keys = dict.fromkeys(k for row in rows for k in row if k not in (completion_key, prompt_key))
+    every = columns_of(rows, exclude=(completion_key, prompt_key))  # a column in any row is a column of every batch
     results = []
-    for chunk in batches(rows, batch_size):
-        columns = {k: [row.get(k) for row in chunk] for k in keys}
+    for start, chunk in zip(range(0, len(rows), batch_size), batches(rows, batch_size)):
+        columns = {k: values[start : start + batch_size] for k, values in every.items()}
         has_prompts = any(prompt_key in row for row in chunk)
         prompts = [row.get(prompt_key) for row in chunk] if has_prompts else None
         results.append(composition.score([row[completion_key] for row in chunk], prompts, **columns))

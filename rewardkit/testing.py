@@ -12,6 +12,7 @@ Functions:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import math
@@ -147,7 +148,8 @@ def check_reward_contract(
     conversational formats, prompts omitted, empty, unicode/emoji and 100,000-character completions,
     missing columns (must raise MissingColumnError), None column values, extra keyword arguments
     (TRL's trainer_state, completion_ids, log_extra, log_metric and unknown ones), the
-    one-score-per-completion rule, pickling and ``__name__``. A completion scores the same as a
+    one-score-per-completion rule, the async face (``aevaluate``) and a call from inside a running
+    event loop (both must give the call's scores), pickling and ``__name__``. A completion scores the same as a
     string and as an assistant message under a user-turn prompt. Returns the names of the checks run.
     """
     columns = dict(columns or {})
@@ -221,6 +223,25 @@ def check_reward_contract(
             pass
         except Exception as exc:  # noqa: BLE001
             failures.append(f"missing columns: raised {type(exc).__name__} instead of MissingColumnError: {exc}")
+
+    done.append("async face")
+    try:
+        awaited = asyncio.run(reward.aevaluate(texts, [prompt] * n, **cols())).scores
+        if plain is not None and awaited != plain:
+            failures.append(f"async face: aevaluate gave {awaited} where the call gave {plain}")
+    except Exception as exc:  # noqa: BLE001
+        failures.append(f"async face: {type(exc).__name__}: {exc}")
+
+    async def from_a_running_loop() -> list[float | None]:  # Jupyter, an async server
+        return reward(texts, prompts=[prompt] * n, **cols())
+
+    done.append("called inside a running event loop")
+    try:
+        inside = asyncio.run(from_a_running_loop())
+        if plain is not None and inside != plain:
+            failures.append(f"called inside a running event loop: {inside} where the call gave {plain}")
+    except Exception as exc:  # noqa: BLE001
+        failures.append(f"called inside a running event loop: {type(exc).__name__}: {exc}")
 
     done.append("pickling")
     try:

@@ -46,12 +46,48 @@ FRAGMENTS = {
     "prose": "The cat sat on the mat. ",
 }
 
+# Every IFEval instruction with valid arguments: ifeval runs all its checks on every text.
+IFEVAL_INSTRUCTIONS = {
+    "keywords:existence": {"keywords": ["cat", "mat"]},
+    "keywords:frequency": {"keyword": "the", "frequency": 3, "relation": "at least"},
+    "keywords:forbidden_words": {"forbidden_words": ["dog"]},
+    "keywords:letter_frequency": {"letter": "a", "let_frequency": 5, "let_relation": "less than"},
+    "language:response_language": {"language": "en"},
+    "length_constraints:number_sentences": {"num_sentences": 4, "relation": "at least"},
+    "length_constraints:number_paragraphs": {"num_paragraphs": 3},
+    "length_constraints:number_words": {"num_words": 100, "relation": "less than"},
+    "length_constraints:nth_paragraph_first_word": {"num_paragraphs": 2, "nth_paragraph": 2, "first_word": "the"},
+    "detectable_content:number_placeholders": {"num_placeholders": 2},
+    "detectable_content:postscript": {"postscript_marker": "P.S."},
+    "detectable_format:number_bullet_lists": {"num_bullets": 3},
+    "detectable_format:constrained_response": {},
+    "detectable_format:number_highlighted_sections": {"num_highlights": 2},
+    "detectable_format:multiple_sections": {"section_spliter": "Section", "num_sections": 2},
+    "detectable_format:json_format": {},
+    "detectable_format:title": {},
+    "combination:two_responses": {},
+    "combination:repeat_prompt": {"prompt_to_repeat": "Repeat this."},
+    "startend:end_checker": {"end_phrase": "Any other questions?"},
+    "change_case:capital_word_frequency": {"capital_frequency": 2, "capital_relation": "at least"},
+    "change_case:english_capital": {},
+    "change_case:english_lowercase": {},
+    "punctuation:no_comma": {},
+    "startend:quotation": {},
+}
 # A valid value for each dataset column a built-in may need; every reward gets them all.
-COLUMN_VALUES = {"answer": "#### 42", "solution": "The answer is $\\boxed{42}$."}
+COLUMN_VALUES = {
+    "answer": "#### 42",
+    "solution": "The answer is $\\boxed{42}$.",
+    "instruction_id_list": list(IFEVAL_INSTRUCTIONS),
+    "kwargs": list(IFEVAL_INSTRUCTIONS.values()),
+}
 # Built-ins that need a model directory or a server: tests/test_rm_*.py bound them.
 ELSEWHERE = {"rm_score", "rm_remote"}
 # Parameter variants scored besides each built-in's defaults.
-VARIANTS = {"language_consistency of <think>": ("language_consistency", {"tag": "think"})}
+VARIANTS = {
+    "language_consistency of <think>": ("language_consistency", {"tag": "think"}),
+    "ifeval loose": ("ifeval", {"mode": "loose"}),
+}
 
 
 @lru_cache(maxsize=None)

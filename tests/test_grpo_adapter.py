@@ -93,7 +93,7 @@ def test_extra_detail_and_counters_reach_log_extra_and_log_metric():
     rec = Recorder()
     noisy = trl_rewards(composition()).funcs[2]
     noisy(["ab", "c"], log_extra=rec.log_extra, log_metric=rec.log_metric)
-    assert rec.extra == {"noisy/seen": ["AB", "C"]}
+    assert rec.extra["noisy/seen"] == ["AB", "C"]
     assert rec.metrics["rewardkit/noisy/cache_hits"] == [2.0]
     assert rec.metrics["rewardkit/noisy/errors"] == [0.0]
 
@@ -158,11 +158,13 @@ def test_timing_callback_reports_the_reward_share_of_the_steps_since_the_last_lo
     state = SimpleNamespace(global_step=0, log_history=[])
     for _ in range(2):  # two steps of 1 s, each spending 0.25 s in rewards
         callback.on_step_begin(None, state, None)
-        clock.add(0.25)
+        clock.start(1)
+        clock.add(now[0], now[0] + 0.25)
         now[0] += 1.0
         callback.on_step_end(None, state, None)
         state.global_step += 1
-    clock.add(5.0)  # reward time outside a step (e.g. evaluation) is not counted
+    clock.start(1)
+    clock.add(10.0, 15.0)  # reward time outside a step (e.g. evaluation) is not counted
     state.log_history.append({"loss": 0.1, "step": 2})
     logs = {"loss": 0.1}
     callback.on_log(None, state, None, logs=logs)

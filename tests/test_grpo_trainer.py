@@ -11,6 +11,7 @@ from rewardkit.registry import get_reward
 trl = pytest.importorskip("trl")
 torch = pytest.importorskip("torch")
 
+from _async_rewards import FLIGHT, Waits  # noqa: E402
 from _tiny_models import tiny_model_dir  # noqa: E402
 
 from rewardkit.trainers.policy.trl_rewards import REWARD_SHARE, REWARD_TIME, trl_rewards  # noqa: E402
@@ -43,8 +44,10 @@ def trained(tmp_path_factory):
             Component(get_reward("length_target", ideal=4, unit="chars", alias="short"), 1.0),
             Component(Echo(), 0.5),
             Component(get_reward("xml_count"), 0.0),
+            Component(Waits(seconds=0.01, alias="judge"), 0.25),  # async: TRL awaits it
         ]
     )
+    FLIGHT.now = FLIGHT.peak = 0
     rewards = trl_rewards(composition)
     dataset = Dataset.from_list(
         [{"prompt": [{"role": "user", "content": f"say {c}"}], "target": c} for c in "abcdefgh"]
@@ -75,7 +78,7 @@ def trained(tmp_path_factory):
     )
     before = {n: p.detach().clone() for n, p in trainer.model.named_parameters()}
     trainer.train()
-    return trainer, before, rewards
+    return trainer, before, rewards, FLIGHT.peak
 
 
 def step_logs(trainer):
@@ -83,32 +86,39 @@ def step_logs(trainer):
 
 
 def test_two_real_optimizer_steps_change_the_weights(trained):
-    trainer, before, _ = trained
+    trainer, before, _, _ = trained
     assert trainer.state.global_step == 2
     changed = [n for n, p in trainer.model.named_parameters() if not torch.equal(p.detach(), before[n])]
     assert changed, "no parameter changed after two optimizer steps"
 
 
 def test_trl_logs_mean_and_std_of_every_component_under_its_name(trained):
-    trainer, _, _ = trained
+    trainer, _, _, _ = trained
     logs = step_logs(trainer)
     assert len(logs) == 2
     for record in logs:
-        for name in ("short", "echo", "xml_count"):
+        for name in ("short", "echo", "xml_count", "judge"):
             assert f"rewards/{name}/mean" in record and f"rewards/{name}/std" in record
-    assert trainer.reward_func_names == ["short", "echo", "xml_count"]
+    assert trainer.reward_func_names == ["short", "echo", "xml_count", "judge"]
 
 
 def test_trl_weights_the_components_with_the_composition_weights(trained):
-    trainer, _, rewards = trained
-    assert trainer.reward_weights.tolist() == [1.0, 0.5, 0.0]
+    trainer, _, rewards, _ = trained
+    assert trainer.reward_weights.tolist() == [1.0, 0.5, 0.0, 0.25]
     record = step_logs(trainer)[-1]
-    weighted = record["rewards/short/mean"] * 1.0 + record["rewards/echo/mean"] * 0.5
+    weighted = record["rewards/short/mean"] * 1.0 + record["rewards/echo/mean"] * 0.5 + record["rewards/judge/mean"] * 0.25
     assert record["reward"] == pytest.approx(weighted, abs=1e-5)
 
 
+def test_trl_awaits_the_async_component_with_a_whole_generation_batch_in_flight(trained):
+    trainer, _, _, peak = trained
+    assert trainer._has_async_funcs
+    assert peak == 4  # one generation batch: 1 prompt x 4 completions, scored at once
+    assert all(record["rewards/judge/mean"] > 0 for record in step_logs(trainer))
+
+
 def test_components_detail_arrives_through_log_extra_and_log_metric(trained):
-    trainer, _, _ = trained
+    trainer, _, _, _ = trained
     record = step_logs(trainer)[-1]
     assert record["rewardkit/echo/lookups"] == 4.0  # one generation batch: 1 prompt x 4
     assert record["rewardkit/echo/errors"] == 0.0
@@ -118,10 +128,10 @@ def test_components_detail_arrives_through_log_extra_and_log_metric(trained):
 
 
 def test_reward_time_and_its_share_of_the_step_are_logged(trained):
-    trainer, _, _ = trained
+    trainer, _, _, _ = trained
     for record in step_logs(trainer):
         assert record[REWARD_TIME] >= 0
-        for name in ("short", "echo", "xml_count"):
+        for name in ("short", "echo", "xml_count", "judge"):
             assert record[f"{REWARD_TIME}/{name}"] >= 0
         assert 0 < record[REWARD_SHARE] < 1
         assert record["step_time"] > 0
@@ -131,7 +141,7 @@ def test_live_diagnostics_reach_trls_logs_and_match_the_logged_batch(trained):
     from rewardkit.diagnostics.components import component_figures
     from rewardkit.diagnostics.table import group_key, groups
 
-    trainer, _, rewards = trained
+    trainer, _, rewards, _ = trained
     logs = step_logs(trainer)
     for record in logs:
         for name in rewards.names:

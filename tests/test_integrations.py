@@ -12,7 +12,8 @@ import yaml
 
 from rewardkit import ConfigError, load_composition
 from rewardkit.integrations import openrlhf, verl
-from rewardkit.integrations.compositions import composition_for, gold_column
+from rewardkit.composition_loader import shared_composition as composition_for
+from rewardkit.integrations.compositions import gold_column
 
 GSM8K_RESPONSE = "<reasoning>\nadd\n</reasoning>\n<answer>\n7\n</answer>\n"
 

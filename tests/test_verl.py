@@ -85,6 +85,7 @@ RUNS = [
     {"manager": "naive", "function": "compute_score", "reward_kwargs": GSM8K_KWARGS},
     {"manager": "batch", "function": "compute_score_batch", "reward_kwargs": GSM8K_KWARGS},
     {"manager": "reward_loop", "function": "compute_score", "reward_kwargs": MATH_ONLY},
+    {"manager": "reward_loop", "function": "compute_score_async", "reward_kwargs": GSM8K_KWARGS},
 ]
 
 
@@ -126,3 +127,10 @@ def test_an_inline_composition_and_the_none_score(verl_runs):
     assert run["extra"] == want
     assert want["unscored"][-1] == 1.0 and run["at_last_token"][-1] == -1.0
     assert want["score"][12:15] == [1.0, 1.0, 0.0]  # \dfrac and the tuple verified by sympy, x^2+1 wrong
+
+
+def test_verls_reward_loop_awaits_compute_score_async_and_logs_the_same(verl_runs):
+    spec, out = verl_runs
+    awaited, plain = out["runs"][4], out["runs"][0]
+    assert awaited["extra"] == plain["extra"] == expected(spec, "gsm8k")
+    assert awaited["at_last_token"] == plain["at_last_token"]

@@ -57,13 +57,13 @@ def detect_kind(data: Any, commands: dict[str, ModuleType]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rewardkit.composition_loader import load_composition, preset_names
+    from rewardkit.composition_loader import load_composition, locate, preset_names
     from rewardkit.yaml_file import read_yaml
 
     commands = config_commands()
     kind = args.kind
     if kind is None:
-        if args.file in preset_names() and not Path(args.file).is_file():
+        if locate(args.file).kind == "preset":
             kind = COMPOSITION
         else:
             if not Path(args.file).is_file():

@@ -53,8 +53,7 @@ def run(args: argparse.Namespace) -> int:
         raise MissingDependencyError(
             f"rewardkit serve needs fastapi and uvicorn ({exc}); install them with: pip install 'rewardkit[serve]'"
         ) from None
-    from rewardkit.composition_loader import load_composition
-    from rewardkit.integrations.compositions import resolve_spec
+    from rewardkit.composition_loader import load_composition, locate
     from rewardkit.pool import POOL_SIZE_ENV, cpu_count
 
     for flag, value, low in (("--workers", args.workers, 1), ("--max-batch", args.max_batch, 1), ("--port", args.port, 0)):
@@ -62,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError(f"{flag} must be at least {low}, got {value}")
     if not args.max_body_mb > 0:
         raise ConfigError(f"--max-body-mb must be positive, got {args.max_body_mb}")
-    spec = resolve_spec(args.composition)
+    located = locate(args.composition)  # a path made absolute means the same in uvicorn's workers
+    spec = str(located.value.resolve()) if located.kind == "file" else args.composition
     composition = load_composition(spec)  # a bad spec fails here, in one line, before any process starts
     settings = ServeSettings(
         composition=spec,

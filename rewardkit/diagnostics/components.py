@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from .stats import TOLERANCE, constant, histogram, mean, pearson, std
+from rewardkit.stats import TOLERANCE, constant, histogram, pearson, score_stats
 
 
 def zero_variance_share(values: Sequence[float | None], groups: Sequence[Sequence[int]]) -> tuple[float | None, int]:
@@ -81,11 +81,7 @@ def component_figures(
             "weight": weights.get(name, 1.0),
             "rows": len(values),
             "scored": len(present),
-            "none": len(values) - len(present),
-            "mean": mean(present),
-            "std": std(present),
-            "min": min(present) if present else None,
-            "max": top,
+            **score_stats(values),
             "saturation": (sum(1 for v in present if top - v <= TOLERANCE) / len(present)) if present else None,
             "zero_variance_share": zero_share,
             "groups": counted,
@@ -105,13 +101,12 @@ def total_figures(total: Sequence[float | None], lengths: Sequence[float], group
     """The weighted total's distribution, its zero-variance share and length correlation."""
     present = [v for v in total if v is not None]
     zero_share, counted = zero_variance_share(total, groups)
+    stats = score_stats(total)
+    del stats["none"]
     return {
         "rows": len(total),
         "scored": len(present),
-        "mean": mean(present),
-        "std": std(present),
-        "min": min(present) if present else None,
-        "max": max(present) if present else None,
+        **stats,
         "zero_variance_share": zero_share,
         "groups": counted,
         "length_correlation": pearson(total, lengths),

@@ -11,22 +11,13 @@ import io
 import math
 from typing import Any
 
-from rewardkit.errors import RewardkitError
+from rewardkit.errors import import_optional
 
 COLORS = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C", "#CCB974", "#64B5CD"]
 
 
-class PlottingUnavailable(RewardkitError):
-    """matplotlib is not installed."""
-
-
 def _pyplot():
-    try:
-        import matplotlib
-    except ImportError:
-        raise PlottingUnavailable(
-            "the report's plots need matplotlib: pip install 'rewardkit[diagnose]' (or pass --no-plots)"
-        ) from None
+    matplotlib = import_optional("matplotlib", "diagnose", "the report's plots", " (or pass --no-plots)")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

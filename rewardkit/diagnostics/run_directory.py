@@ -15,7 +15,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from rewardkit.errors import ConfigError
+from rewardkit.errors import ConfigError, import_optional
 from rewardkit.jsonl import read_jsonl
 
 from .table import ScoredRow, ScoredTable, completion_of, group_key, prompt_of
@@ -50,10 +50,8 @@ def logged_completions(run: Path) -> list[dict[str, Any]]:
     files = sorted((run / "completions").glob("completions_*.parquet"))
     if not files:
         return []
-    try:
-        import pyarrow.parquet as pq  # lazy: only a run's logged completions need it
-    except ImportError:
-        raise ConfigError("reading a run's logged completions needs pyarrow: pip install 'rewardkit[diagnose]'") from None
+    # lazy: only a run's logged completions need pyarrow
+    pq = import_optional("pyarrow.parquet", "diagnose", "reading a run's logged completions")
     rows: list[dict[str, Any]] = []
     previous: list[tuple[str, str]] = []
     for path in files:

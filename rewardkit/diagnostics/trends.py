@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from .components import component_figures
-from .stats import mean, trend
+from rewardkit.stats import mean, trend
 from .table import ScoredTable, groups
 
 MIN_STEPS = 4

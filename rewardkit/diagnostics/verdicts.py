@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from .stats import TOLERANCE
+from rewardkit.stats import TOLERANCE
 
 
 def as_verdicts(values: Sequence[float | None]) -> list[bool | None]:

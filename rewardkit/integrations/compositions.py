@@ -10,59 +10,17 @@ reward, so an unscorable sample gets a configurable number and is flagged.
 
 from __future__ import annotations
 
-import json
-import math
-import os
-import threading
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from rewardkit.composition import Composition, Scores
-from rewardkit.composition_loader import load_composition, preset_names
 from rewardkit.errors import ConfigError
+from rewardkit.reward import is_finite_number
 
 DEFAULT_GOLD_COLUMN = "answer"
 # Keys the per-sample reports use besides the component names.
 TOTAL_KEY = "score"
 UNSCORED_KEY = "unscored"
-
-_compositions: dict[str, Composition] = {}
-_lock = threading.Lock()
-
-
-def plain(value: Any) -> Any:
-    """``value`` with mappings and sequences made dicts and lists (verl hands over OmegaConf containers)."""
-    if isinstance(value, Mapping):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
-        return [plain(v) for v in value]
-    return value
-
-
-def resolve_spec(spec: str | os.PathLike) -> str:
-    """A preset name as it is, a YAML path made absolute (it then means the same from any directory)."""
-    text = os.fspath(spec)
-    return text if text in preset_names() else str(Path(text).expanduser().resolve())
-
-
-def composition_for(spec: Any) -> Composition:
-    """The composition for a preset name, a YAML path or an inline spec, built once per process."""
-    if isinstance(spec, (str, os.PathLike)):
-        key = resolve_spec(spec)
-        source: Any = key
-    elif isinstance(spec, (Mapping, Sequence)) and not isinstance(spec, bytes):
-        source = plain(spec)
-        key = json.dumps(source, sort_keys=True, default=str)
-    else:
-        raise ConfigError(
-            f"composition: expected a preset name, a YAML path or a mapping, got {type(spec).__name__}"
-        )
-    with _lock:
-        if key not in _compositions:
-            _compositions[key] = load_composition(source)
-        return _compositions[key]
-
 
 def gold_column(composition: Composition, override: str | None = None) -> str:
     """The dataset column a trainer's one label per sample fills: ``override``, else the one column
@@ -75,7 +33,7 @@ def gold_column(composition: Composition, override: str | None = None) -> str:
 
 def check_none_score(value: Any, where: str) -> float:
     """``value`` as the score an unscorable sample gets, or a ConfigError naming ``where``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if not is_finite_number(value):
         raise ConfigError(f"{where}: none_score must be a finite number, got {value!r}")
     return float(value)
 

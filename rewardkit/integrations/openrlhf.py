@@ -26,9 +26,10 @@ import re
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from rewardkit.composition import Composition
+from rewardkit.composition import Composition, Scores
+from rewardkit.composition_loader import shared_composition
 from rewardkit.errors import ConfigError
-from rewardkit.integrations.compositions import UNSCORED_KEY, composition_for, filled, gold_column
+from rewardkit.integrations.compositions import UNSCORED_KEY, filled, gold_column
 
 COMPOSITION_ENV = "REWARDKIT_COMPOSITION"
 COMPOSITION_FILE = "rewardkit.yaml"
@@ -63,13 +64,29 @@ def openrlhf_rewards(
     none_score: float = 0.0,
 ) -> dict[str, Any]:
     """OpenRLHF's reward reply for a batch: ``rewards``, ``scores`` and ``extra_logs``, as lists."""
+    completions, columns = openrlhf_batch(composition, queries, prompts, labels, gold)
+    return openrlhf_reply(composition.score(completions, prompts, **columns), none_score)
+
+
+def openrlhf_batch(
+    composition: Composition,
+    queries: Sequence[str],
+    prompts: Sequence[str] | None,
+    labels: Sequence[Any] | None,
+    gold: str | None = None,
+) -> tuple[list[str], dict[str, list[Any]]]:
+    """The completions and dataset columns an OpenRLHF request asks to score."""
     n = len(queries)
     for name, values in (("prompts", prompts), ("labels", labels)):
         if values is not None and len(values) != n:
             raise ConfigError(f"OpenRLHF: got {len(values)} {name} for {n} queries")
     completions = [response_text(q, None if prompts is None else prompts[i]) for i, q in enumerate(queries)]
-    columns = {} if labels is None else {gold_column(composition, gold): list(labels)}
-    scores = filled(composition.score(completions, prompts, **columns), none_score)
+    return completions, {} if labels is None else {gold_column(composition, gold): list(labels)}
+
+
+def openrlhf_reply(scores: Scores, none_score: float) -> dict[str, Any]:
+    """OpenRLHF's reply: the total as ``rewards`` and ``scores``, components and ``unscored`` as ``extra_logs``."""
+    scores = filled(scores, none_score)
     return {
         "rewards": scores.total,
         "scores": scores.total,
@@ -84,7 +101,7 @@ def make_reward_func(
     which is built on the first call in each process."""
 
     def reward_func(queries: Sequence[str], prompts: Sequence[str], labels: Sequence[Any]) -> dict[str, Any]:
-        return openrlhf_rewards(composition_for(composition), queries, prompts, labels, gold=gold, none_score=none_score)
+        return openrlhf_rewards(shared_composition(composition), queries, prompts, labels, gold=gold, none_score=none_score)
 
     return reward_func
 
@@ -100,4 +117,4 @@ def reward_func(queries: Sequence[str], prompts: Sequence[str], labels: Sequence
                 f"or put {COMPOSITION_FILE} next to {Path(__file__)}"
             )
         spec = str(beside)
-    return openrlhf_rewards(composition_for(spec), queries, prompts, labels)
+    return openrlhf_rewards(shared_composition(spec), queries, prompts, labels)

@@ -18,9 +18,10 @@ Bad input never reaches the composition: a body that is not JSON, a field of the
 column of the wrong length, a missing column, a body or batch over the limits, each get a 4xx
 reply ``{"error": "...", "field": "<the field>"}``. A reward that fails on a sample is reported
 as in-process (its error score, listed under ``errors``); anything else that fails while scoring
-is a 500 with the same shape, and the server goes on. Scoring endpoints are plain functions, so
-FastAPI runs them in its thread pool, off the event loop; the rewards' verifier pools are
-process-wide and thread-safe, so concurrent requests share them. With a token configured (an
+is a 500 with the same shape, and the server goes on. Scoring endpoints await
+``Composition.ascore``: synchronous rewards run in a worker thread and async ones (a judge) on the
+event loop, so one request waiting on a slow reward never holds up another; the rewards'
+verifier pools are process-wide and thread-safe, so concurrent requests share them. With a token configured (an
 environment variable named by ``token_env``), every endpoint but ``/health`` needs
 ``Authorization: Bearer <token>``.
 """
@@ -34,7 +35,7 @@ import math
 import os
 import socket
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -46,7 +47,8 @@ from rewardkit.composition import Composition, Scores
 from rewardkit.composition_loader import load_composition
 from rewardkit.errors import MissingColumnError
 from rewardkit.integrations.compositions import check_none_score, gold_column
-from rewardkit.integrations.openrlhf import openrlhf_rewards
+from rewardkit.integrations.openrlhf import openrlhf_batch, openrlhf_reply
+from rewardkit.row_scoring import columns_of
 
 SETTINGS_ENV = "REWARDKIT_SERVE_SETTINGS"
 logger = logging.getLogger("rewardkit.serve")
@@ -154,7 +156,7 @@ def create_app(composition: Composition, settings: ServeSettings | None = None) 
         }
 
     @scoring.post("/score")
-    def score(body: ScoreBody) -> Response:
+    async def score(body: ScoreBody) -> Response:
         n = len(body.completions)
         check_batch("completions", n)
         if body.prompts is not None and len(body.prompts) != n:
@@ -166,46 +168,41 @@ def create_app(composition: Composition, settings: ServeSettings | None = None) 
             if not isinstance(values, list) or len(values) != n:
                 got = f"{len(values)} values" if isinstance(values, list) else type(values).__name__
                 raise ApiError(422, name, f"column '{name}' must be a list of {n} values (one per completion), got {got}")
-        scores = _scored(lambda: composition.score(body.completions, body.prompts, **columns))
+        scores = await _scored(composition.ascore(body.completions, body.prompts, **columns))
         return _json(_scores_payload(scores))
 
     @scoring.post("/get_reward")
-    def get_reward(body: RewardBody) -> Response:
+    async def get_reward(body: RewardBody) -> Response:
         n = len(body.query)
         check_batch("query", n)
         for name in ("prompts", "labels"):
             values = getattr(body, name)
             if values is not None and len(values) != n:
                 raise ApiError(422, name, f"got {len(values)} {name} for {n} queries")
-        return _json(
-            _scored(
-                lambda: openrlhf_rewards(
-                    composition, body.query, body.prompts, body.labels, gold=gold, none_score=none_score
-                )
-            )
-        )
+        completions, columns = openrlhf_batch(composition, body.query, body.prompts, body.labels, gold)
+        scores = await _scored(composition.ascore(completions, body.prompts, **columns))
+        return _json(openrlhf_reply(scores, none_score))
 
-    def remote(body: RemoteBody, scorer: Composition, pick: Callable[[Scores], list]) -> Response:
+    async def remote(body: RemoteBody, scorer: Composition, pick: Callable[[Scores], list]) -> Response:
         check_batch("inputs", len(body.inputs))
         completions = [item.completion for item in body.inputs]
         prompts = [item.prompt for item in body.inputs]
-        names = dict.fromkeys(k for item in body.inputs for k in item.columns)
-        columns = {k: [item.columns.get(k) for item in body.inputs] for k in names}
+        columns = columns_of([item.columns for item in body.inputs])
         if any(k in ("completions", "prompts") for k in columns):
             raise ApiError(422, "columns", "'completions' and 'prompts' cannot be column names")
         has_prompts = any(p is not None for p in prompts)
-        scores = _scored(lambda: scorer.score(completions, prompts if has_prompts else None, **columns))
+        scores = await _scored(scorer.ascore(completions, prompts if has_prompts else None, **columns))
         return _json({"scores": pick(scores)})
 
     @scoring.post("/rm_remote")
-    def rm_remote(body: RemoteBody) -> Response:
-        return remote(body, composition, lambda s: s.total)
+    async def rm_remote(body: RemoteBody) -> Response:
+        return await remote(body, composition, lambda s: s.total)
 
     @scoring.post("/rm_remote/{component}")
-    def rm_remote_component(component: str, body: RemoteBody) -> Response:
+    async def rm_remote_component(component: str, body: RemoteBody) -> Response:
         if component not in singles:
             raise ApiError(404, "component", f"no component '{component}' (components: {', '.join(singles)})")
-        return remote(body, singles[component], lambda s: s.components[component])
+        return await remote(body, singles[component], lambda s: s.components[component])
 
     app.include_router(scoring)
     return app
@@ -229,10 +226,10 @@ def settings_env(settings: ServeSettings) -> str:
 # -- plumbing ------------------------------------------------------------------------------------
 
 
-def _scored(run: Callable[[], Any]) -> Any:
-    """Run a scoring call: a missing column is the client's mistake (422), anything else a 500."""
+async def _scored(scoring: Awaitable[Scores]) -> Scores:
+    """Await a scoring call: a missing column is the client's mistake (422), anything else a 500."""
     try:
-        return run()
+        return await scoring
     except MissingColumnError as exc:
         raise ApiError(422, exc.column or "columns", str(exc)) from None
     except Exception as exc:  # noqa: BLE001 - one failed request must not take the server down

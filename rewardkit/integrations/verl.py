@@ -5,7 +5,8 @@ verl (0.9) config::
     reward:
       custom_reward_function:
         path: pkg://rewardkit.integrations.verl   # older verl: this module's file path
-        name: compute_score                      # compute_score_batch for the legacy "batch" reward manager
+        name: compute_score                      # compute_score_async: awaited by verl's reward loop
+                                                 # compute_score_batch: the legacy "batch" reward manager
         reward_kwargs:
           composition: gsm8k                     # a preset, a YAML path or an inline mapping
           gold_column: answer                    # optional: the column ground_truth fills
@@ -25,8 +26,11 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from rewardkit.composition import Composition
+from rewardkit.composition_loader import shared_composition
 from rewardkit.errors import ConfigError
-from rewardkit.integrations.compositions import check_none_score, composition_for, filled, gold_column
+from rewardkit.row_scoring import columns_of
+from rewardkit.integrations.compositions import check_none_score, filled, gold_column
 
 OPTIONS = ("composition", "gold_column", "none_score")
 # Keyword arguments verl's reward managers add to every call when a reward router is set: not used.
@@ -42,6 +46,17 @@ def compute_score(
     return compute_score_batch([data_source], [solution_str], [ground_truth], [extra_info], **reward_kwargs)[0]
 
 
+async def compute_score_async(
+    data_source: Any, solution_str: str, ground_truth: Any, extra_info: dict | None = None, **reward_kwargs: Any
+) -> dict[str, float]:
+    """:func:`compute_score` as a coroutine, for verl's reward loop (``name: compute_score_async``):
+    verl awaits it for many samples at once, so async rewards (a judge) overlap across samples."""
+    composition, completions, columns, none_score = _request(
+        [solution_str], [ground_truth], [extra_info], reward_kwargs
+    )
+    return filled(await composition.ascore(completions, None, **columns), none_score).rows()[0]
+
+
 def compute_score_batch(
     data_sources: Sequence[Any],
     solution_strs: Sequence[str],
@@ -50,15 +65,25 @@ def compute_score_batch(
     **reward_kwargs: Any,
 ) -> list[dict[str, float]]:
     """Score a batch in one composition call; one dict per response, as :func:`compute_score` returns."""
+    composition, completions, columns, none_score = _request(solution_strs, ground_truths, extra_infos, reward_kwargs)
+    return filled(composition.score(completions, None, **columns), none_score).rows()
+
+
+def _request(
+    solution_strs: Sequence[str],
+    ground_truths: Sequence[Any],
+    extra_infos: Sequence[dict | None] | None,
+    reward_kwargs: dict[str, Any],
+) -> tuple[Composition, list[str], dict[str, list[Any]], float]:
+    """The composition, completions, columns and none_score a verl call asks for."""
     options = _options(reward_kwargs)
-    composition = composition_for(options["composition"])
+    composition = shared_composition(options["composition"])
     n = len(solution_strs)
     if len(ground_truths) != n:
         raise ConfigError(f"verl: got {len(ground_truths)} ground truths for {n} responses")
     columns = _columns(extra_infos, n)
     columns[gold_column(composition, options.get("gold_column"))] = [_scalar(g) for g in ground_truths]
-    scores = composition.score([str(s) for s in solution_strs], None, **columns)
-    return filled(scores, options["none_score"]).rows()
+    return composition, [str(s) for s in solution_strs], columns, options["none_score"]
 
 
 def _options(reward_kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -85,8 +110,7 @@ def _columns(extra_infos: Sequence[dict | None] | None, n: int) -> dict[str, lis
     infos = [info if isinstance(info, dict) else {} for info in extra_infos]
     if len(infos) != n:
         raise ConfigError(f"verl: got {len(infos)} extra_info entries for {n} responses")
-    keys = dict.fromkeys(k for info in infos for k in info if isinstance(k, str) and k not in RESERVED_COLUMNS)
-    return {k: [_scalar(info.get(k)) for info in infos] for k in keys}
+    return columns_of(infos, exclude=RESERVED_COLUMNS, convert=_scalar)
 
 
 def _scalar(value: Any) -> Any:

@@ -60,7 +60,12 @@ MANAGED_TRAINER_KEYS = {
 DEFAULT_LEARNING_RATE = {"full": 1e-6, "lora": 1e-5}
 
 # Bundled run configs (rewardkit/data/) of the presets that have one: `rewardkit train PRESET`.
-PRESET_RUNS = {"gsm8k": "gsm8k_default.yaml", "length": "length_scitldr.yaml", "r1": "r1_gsm8k.yaml"}
+PRESET_RUNS = {
+    "gsm8k": "gsm8k_default.yaml",
+    "length": "length_scitldr.yaml",
+    "r1": "r1_gsm8k.yaml",
+    "ifeval": "ifeval_sample.yaml",
+}
 
 # Command-line options that set a GRPOConfig option, and the option they set.
 TRAINER_OPTIONS = {

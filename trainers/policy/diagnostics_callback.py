@@ -50,15 +50,17 @@ class DiagnosticsCallback(TrainerCallback):
         self.stop_ids: set[int] | None = None
         self._batches: list[dict[str, Any]] = []
         self._marked = 0  # batches collected by the end of the last optimizer step
+        self._open_batch: int | None = None  # the reward clock's number of the batch collected last
 
     # -- fed by the reward functions ---------------------------------------------------------------
 
     def observe(self, component: Any, scores: Sequence[float | None], completions: Sequence[Any],
                 prompts: Sequence[Any] | None, kwargs: dict[str, Any]) -> None:
-        """Called by each component's reward function after scoring a batch (the first one opens it)."""
+        """Called by each component's reward function after scoring a batch (the first to finish opens it)."""
         if len(scores) != len(completions):
             return  # a broken reward: TRL raises on it
-        if component.position == 0:
+        if component.batch != self._open_batch:
+            self._open_batch = component.batch
             self._batches.append(self._open(completions, prompts, kwargs))
         if self._batches:
             self._batches[-1]["scores"][component.__name__] = list(scores)

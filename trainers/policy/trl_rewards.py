@@ -14,7 +14,8 @@ TRL does the weighting, the per-component logging (``rewards/<name>/mean`` and `
 
 ``RLOOTrainer`` takes the same ``reward_funcs`` and ``reward_weights`` (``RLOOConfig``) and logs
 the same metrics. Each component becomes one callable named after the component (reward name or
-alias), so TRL's metric keys are ``rewards/<name>/mean``. Calling it calls the reward, which
+alias), so TRL's metric keys are ``rewards/<name>/mean``; an async component (a judge, code in a
+sandbox) becomes a coroutine function, which TRL awaits together with the other async ones. Calling it calls the reward, which
 forwards the component's per-sample detail (``log_extra`` -> extra columns of the completions table,
 ``<name>/<key>``) and counters (``log_metric`` -> ``rewardkit/<name>/<metric>``, including
 ``errors``) when TRL passes those callables. It keeps its last call's output (``last``: scores
@@ -44,7 +45,7 @@ from transformers import TrainerCallback
 
 from rewardkit.composition import Composition
 from rewardkit.errors import ConfigError
-from rewardkit.reward import Reward, RewardOutput
+from rewardkit.reward import Reward, RewardOutput, forward_report
 
 from .callbacks import add_to_logs
 from .diagnostics_callback import DiagnosticsCallback
@@ -54,15 +55,37 @@ REWARD_SHARE = "rewardkit/reward_share"
 
 
 class RewardClock:
-    """Seconds spent in reward functions: in total, and in the generation batch being scored."""
+    """Seconds spent in reward functions: in total, and in the generation batch being scored.
+
+    Async components run concurrently, so the clock counts the wall time they cover together
+    (the union of their intervals), not the sum of their durations. ``pending`` counts the
+    components of the batch not yet finished: the last one to finish logs the batch's total.
+    """
 
     def __init__(self) -> None:
         self.total = 0.0
         self.batch = 0.0
+        self.pending = 0
+        self.batches = 0  # batches started: a component's call belongs to batch number ``batches``
+        self._span: tuple[float, float] | None = None  # the batch's covered interval so far
 
-    def add(self, seconds: float) -> None:
+    def start(self, count: int) -> None:
+        """Called by each component as it starts; the first of a batch resets the batch's clock."""
+        if self.pending == 0:
+            self.batch, self.pending, self._span = 0.0, count, None
+            self.batches += 1
+
+    def add(self, start: float, end: float) -> bool:
+        """Count one component's interval; True when it was the batch's last component."""
+        if self._span is not None and start < self._span[1]:  # overlaps what is counted: only the new part
+            seconds = max(0.0, end - self._span[1])
+            self._span = (self._span[0], max(end, self._span[1]))
+        else:
+            seconds, self._span = end - start, (start, end)
         self.total += seconds
         self.batch += seconds
+        self.pending = max(0, self.pending - 1)
+        return self.pending == 0
 
 
 class ComponentReward:
@@ -71,44 +94,65 @@ class ComponentReward:
     Args:
         reward: the component's reward instance.
         clock: shared by the components of one composition (and its timing callback).
-        position: the component's index, and ``count`` the number of components: the first one
-            starts a batch's clock, the last one logs the batch's total.
+        count: the number of components (the last to finish logs the batch's total time).
+        observers: called with each call's scores (see DiagnosticsCallback.observe).
     """
 
-    def __init__(
-        self, reward: Reward, clock: RewardClock, position: int = 0, count: int = 1, observers: list | None = None
-    ) -> None:
+    def __init__(self, reward: Reward, clock: RewardClock, count: int = 1, observers: list | None = None) -> None:
         self.reward = reward
         self.clock = clock
-        self.position = position
         self.count = count
         self.observers = observers if observers is not None else []  # shared: see DiagnosticsCallback.observe
         self.__name__ = reward.__name__
         self.last: RewardOutput | None = None
+        self.batch = 0  # the clock's batch number of the last call
 
     def __call__(
         self, completions: Sequence[Any], prompts: Sequence[Any] | None = None, **kwargs: Any
     ) -> list[float | None]:
-        if self.position == 0:
-            self.clock.batch = 0.0
+        self.clock.start(self.count)
+        self.batch = self.clock.batches
         start = time.perf_counter()
         try:
-            self.last = self.reward.evaluate_and_log(completions, prompts, **kwargs)
-            scores = self.last.scores
+            self.last = self.reward.evaluate(completions, prompts, **kwargs)
         finally:
-            seconds = time.perf_counter() - start
-            self.clock.add(seconds)
-            log_metric = kwargs.get("log_metric")
-            if callable(log_metric):
-                log_metric(f"{REWARD_TIME}/{self.__name__}", seconds)
-                if self.position == self.count - 1:
-                    log_metric(REWARD_TIME, self.clock.batch)
+            self._timed(start, kwargs)
+        return self._report(completions, prompts, kwargs)
+
+    def _timed(self, start: float, kwargs: dict[str, Any]) -> None:
+        end = time.perf_counter()
+        last = self.clock.add(start, end)
+        log_metric = kwargs.get("log_metric")
+        if callable(log_metric):
+            log_metric(f"{REWARD_TIME}/{self.__name__}", end - start)
+            if last:
+                log_metric(REWARD_TIME, self.clock.batch)
+
+    def _report(self, completions: Sequence[Any], prompts: Sequence[Any] | None, kwargs: dict[str, Any]) -> list:
+        assert self.last is not None
+        forward_report(self.__name__, self.last, kwargs.get("log_extra"), kwargs.get("log_metric"))
         for observe in self.observers:
-            observe(self, scores, completions, prompts, kwargs)
-        return scores
+            observe(self, self.last.scores, completions, prompts, kwargs)
+        return self.last.scores
 
     def __repr__(self) -> str:
-        return f"ComponentReward({self.reward!r})"
+        return f"{type(self).__name__}({self.reward!r})"
+
+
+class AsyncComponentReward(ComponentReward):
+    """An async component as a coroutine function: TRL awaits it with its other async rewards."""
+
+    async def __call__(  # type: ignore[override]
+        self, completions: Sequence[Any], prompts: Sequence[Any] | None = None, **kwargs: Any
+    ) -> list[float | None]:
+        self.clock.start(self.count)
+        self.batch = self.clock.batches
+        start = time.perf_counter()
+        try:
+            self.last = await self.reward.aevaluate(completions, prompts, **kwargs)
+        finally:
+            self._timed(start, kwargs)
+        return self._report(completions, prompts, kwargs)
 
 
 class RewardTimingCallback(TrainerCallback):
@@ -167,6 +211,9 @@ def trl_rewards(composition: Composition) -> TRLRewards:
     count = len(composition.components)
     diagnostics = DiagnosticsCallback(composition.names, composition.weights)
     observers = [diagnostics.observe]
-    funcs = [ComponentReward(c.reward, clock, i, count, observers) for i, c in enumerate(composition.components)]
+    funcs = [
+        (AsyncComponentReward if c.reward.is_async else ComponentReward)(c.reward, clock, count, observers)
+        for c in composition.components
+    ]
     normalize = [c.normalize for c in composition.components]
     return TRLRewards(funcs, composition.weights, clock, [RewardTimingCallback(clock), diagnostics], normalize)

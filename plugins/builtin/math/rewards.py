@@ -92,6 +92,12 @@ class MathCorrectnessParams(ExtractorParams):
     max_answer_chars: int = Field(
         MAX_ANSWER_CHARS, ge=1, description="longer extracted answers are not parsed (scored wrong)"
     )
+    reasoning_delimiters: list[str] | None = Field(
+        None,
+        min_length=1,
+        description="judge only the text after the last occurrence of the first of these found (e.g. [\"</think>\"]); "
+        "none found: the reasoning is incomplete and scores wrong (TRL's reasoning_accuracy_reward)",
+    )
     math_verify_floor: bool | None = Field(
         None,
         description="where the extractors guess (or find nothing) and the answer is wrong, let math-verify's "
@@ -173,13 +179,24 @@ class MathCorrectness(ExtractingReward):
         floor = self.params.math_verify_floor
         return floor if floor is not None else bool(GUESSING_EXTRACTORS & set(self.params.extractors))
 
+    def judged_text(self, completion: str) -> str | None:
+        """The text after the reasoning delimiter (``reasoning_delimiters``), None when absent."""
+        delimiters = self.params.reasoning_delimiters
+        if delimiters is None:
+            return completion
+        for delimiter in delimiters:
+            if delimiter in completion:
+                return completion.rsplit(delimiter, 1)[1]
+        return None
+
     def score_batch(self, batch: Batch) -> list[float | None]:
         if not batch.samples:
             return []
         column = self.gold_column_for(batch)
         golds = [self.gold_for(s.row.get(column)) for s in batch.samples]
-        found = [self.extract(s.completion) for s in batch.samples]
-        floors = [(s.completion, f.sure) for s, f in zip(batch.samples, found)] if self.floor_on() else None
+        texts = [self.judged_text(s.completion) for s in batch.samples]
+        found = [self.extract(t) if t is not None else Found(None, None, False) for t in texts]
+        floors = [(t or "", f.sure) for t, f in zip(texts, found)] if self.floor_on() else None
         verdicts = self.verifier().check_many(
             [(g, f.answer) for g, f in zip(golds, found)], timeout=self.params.timeout, floors=floors
         )
@@ -187,13 +204,16 @@ class MathCorrectness(ExtractingReward):
         batch.extra["answer"] = [f.answer for f in found]
         batch.extra["gold"] = golds
         batch.extra["extractor"] = [f.extractor for f in found]
-        batch.extra["verdict"] = [v.how for v in verdicts]
+        batch.extra["verdict"] = [v.how if t is not None else "incomplete_reasoning" for v, t in zip(verdicts, texts)]
         counts = dict.fromkeys(COUNTED, 0)
         scores: list[float | None] = []
         for i, verdict in enumerate(verdicts):
             metric = "timeouts" if verdict.how == "timeout" else verdict.how
             if metric in counts:
                 counts[metric] += 1
+            if texts[i] is None:
+                scores.append(self.params.wrong)  # incomplete reasoning, whatever the gold
+                continue
             scores.append(self.guarded(batch, i, self._score, verdict))
         for key, value in counts.items():
             batch.count(key, value)

@@ -22,7 +22,7 @@ from typing import Any, Literal, Sequence
 
 from pydantic import Field, model_validator
 
-from rewardkit.errors import ParamsError, RewardkitError
+from rewardkit.errors import ParamsError, RewardkitError, import_optional
 from rewardkit.reward import Batch, Reward, RewardParams
 
 from .rendering import Template, encode, render
@@ -51,7 +51,7 @@ _models_lock = threading.Lock()
 def resolve_device(device: str) -> str:
     if device != "auto":
         return device
-    import torch
+    torch = import_optional("torch", "train", "rm_score")
 
     return "cuda" if torch.cuda.is_available() else "cpu"
 
@@ -95,6 +95,8 @@ def load_model(path: str, dtype: str = "auto", device: str = "auto", trust_remot
 
 def _load(path: str, dtype: str, device: str, trust_remote_code: bool) -> LoadedModel:
     check_model_dir(path)
+    import_optional("torch", "train", "rm_score")
+    import_optional("transformers", "train", "rm_score")
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     try:

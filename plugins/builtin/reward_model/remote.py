@@ -31,7 +31,6 @@ from __future__ import annotations
 import functools
 import http.client
 import json
-import math
 import os
 import random
 import socket
@@ -45,7 +44,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from rewardkit.errors import ParamsError
-from rewardkit.reward import Batch, Reward, RewardParams, Sample
+from rewardkit.reward import Batch, Reward, RewardParams, Sample, is_finite_number
 from rewardkit.text import completion_text
 
 RETRY_STATUS = frozenset({408, 429}) | frozenset(range(500, 600))
@@ -220,7 +219,7 @@ class RmRemote(Reward):
             for i, value in zip(chunk, values):
                 if value is None:
                     batch.count("server_none")
-                elif isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+                elif is_finite_number(value):
                     scores[i] = float(value)
                 else:
                     batch.count("failed")

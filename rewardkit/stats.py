@@ -1,4 +1,4 @@
-"""Plain-Python statistics the diagnostics need (the core installs without numpy)."""
+"""Plain-Python statistics of scores, for summaries and diagnostics (the core installs without numpy)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,18 @@ def std(values: Sequence[float]) -> float | None:
         return None
     m = sum(values) / len(values)
     return math.sqrt(sum((v - m) ** 2 for v in values) / len(values))
+
+
+def score_stats(values: Sequence[float | None]) -> dict[str, float | int | None]:
+    """Mean, std, min, max over the present scores, and how many are None: the one per-component summary."""
+    present = [v for v in values if v is not None]
+    return {
+        "mean": mean(present),
+        "std": std(present),
+        "min": min(present) if present else None,
+        "max": max(present) if present else None,
+        "none": len(values) - len(present),
+    }
 
 
 def pearson(xs: Sequence[float | None], ys: Sequence[float | None]) -> float | None:

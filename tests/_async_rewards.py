@@ -1,0 +1,75 @@
+"""Async test rewards that wait like a judge call and record how many samples were in flight at once."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from pydantic import Field
+
+from rewardkit.reward import Reward, SlowRewardParams
+
+
+class Flight:
+    """Samples in flight across every reward sharing it, and the most there ever were."""
+
+    def __init__(self) -> None:
+        self.now = 0
+        self.peak = 0
+        self.lock = threading.Lock()
+
+    def enter(self) -> None:
+        with self.lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+
+    def leave(self) -> None:
+        with self.lock:
+            self.now -= 1
+
+
+FLIGHT = Flight()  # module-level so rewards built from YAML share it
+
+
+class WaitParams(SlowRewardParams):
+    seconds: float = Field(0.05, ge=0)
+
+
+class Waits(Reward):
+    """Waits ``seconds`` per sample (as a judge call would), then scores the completion's length;
+    "boom" raises, "none" is unscorable, and each sample's length is noted in the detail."""
+
+    name = "waits"
+    description = "test: an async reward that waits per sample"
+    Params = WaitParams
+
+    async def score(self, sample):
+        FLIGHT.enter()
+        try:
+            await asyncio.sleep(self.params.seconds)
+        finally:
+            FLIGHT.leave()
+        if sample.completion == "boom":
+            raise ValueError("boom")
+        if sample.completion == "none":
+            return None
+        return float(len(sample.completion))
+
+
+class WaitsBatch(Reward):
+    """An async batch method: one wait for the whole batch (a group-relative judge call)."""
+
+    name = "waits_batch"
+    description = "test: an async batch reward"
+    Params = WaitParams
+
+    async def score_batch(self, batch):
+        FLIGHT.enter()
+        try:
+            await asyncio.sleep(self.params.seconds)
+        finally:
+            FLIGHT.leave()
+        for i, sample in enumerate(batch.samples):
+            batch.note("rank", i, i)
+        batch.count("calls")
+        return [float(i) for i in range(len(batch))]
