@@ -155,10 +155,10 @@ class TrainConfig(RunConfig):
 
     def composition(self):
         """The config's rewards as a Composition (a relative YAML path is read next to the config)."""
-        from rewardkit.composition_loader import load_composition, preset_names
+        from rewardkit.composition_loader import load_composition, locate
 
         source = self.rewards
-        if isinstance(source, str) and source not in preset_names():
+        if isinstance(source, str) and locate(source).kind == "file":
             source = self.path(source)
         try:
             return load_composition(source)
