@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from .errors import ConfigError
+from .errors import ConfigError, shown
 from .reward import Reward, make_samples
 
 
@@ -35,7 +35,7 @@ class Component:
         if self.normalize is not None and self.normalize not in NORMALIZE_MODES:
             raise ConfigError(
                 f"reward '{self.name}': normalize must be one of {', '.join(NORMALIZE_MODES)} (or omitted), "
-                f"got {self.normalize!r}"
+                f"got {shown(self.normalize)}"
             )
 
     @property
@@ -98,7 +98,7 @@ class Composition:
             if c.name in seen:
                 raise ConfigError(f"reward '{c.name}' appears twice; give one of them an alias")
             if not isinstance(c.weight, (int, float)) or isinstance(c.weight, bool) or not math.isfinite(c.weight):
-                raise ConfigError(f"reward '{c.name}': weight must be a finite number, got {c.weight!r}")
+                raise ConfigError(f"reward '{c.name}': weight must be a finite number, got {shown(c.weight)}")
             seen.add(c.name)
 
     @property

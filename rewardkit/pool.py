@@ -57,7 +57,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Callable, Iterable, Sequence
 
-from .errors import RewardkitError
+from .errors import RewardkitError, shown
 
 AFFINITY_SCAN = 256  # queued tasks looked at when choosing one for a worker by affinity
 START_TIMEOUT = 120.0  # seconds a new worker may take to start before the pool gives up on it
@@ -103,7 +103,7 @@ def default_pool_size() -> int:
     value = os.environ.get(POOL_SIZE_ENV, "").strip()
     if value:
         if not value.isdigit() or int(value) < 1:
-            raise WorkerPoolError(f"{POOL_SIZE_ENV} must be a whole number of at least 1, got {value!r}")
+            raise WorkerPoolError(f"{POOL_SIZE_ENV} must be a whole number of at least 1, got {shown(value)}")
         return int(value)
     local = os.environ.get("LOCAL_WORLD_SIZE", "").strip()
     share = int(local) if local.isdigit() and int(local) > 0 else 1
@@ -321,7 +321,7 @@ class TimeLimitedPool:
         Tasks with the same (not None) ``affinity`` key are preferably run by the same worker.
         """
         if not timeout > 0:
-            raise ValueError(f"timeout must be positive, got {timeout!r}")
+            raise ValueError(f"timeout must be positive, got {shown(timeout)}")
         future: Future = Future()
         with self._lock:
             if self._closed:

@@ -20,7 +20,8 @@ from typing import Any, Mapping, Sequence
 
 from rewardkit.composition import Composition, Scores
 from rewardkit.composition_loader import load_composition, preset_names
-from rewardkit.errors import ConfigError
+from rewardkit.config_size import check_config_size
+from rewardkit.errors import ConfigError, shown
 
 DEFAULT_GOLD_COLUMN = "answer"
 # Keys the per-sample reports use besides the component names.
@@ -52,6 +53,7 @@ def composition_for(spec: Any) -> Composition:
         key = resolve_spec(spec)
         source: Any = key
     elif isinstance(spec, (Mapping, Sequence)) and not isinstance(spec, bytes):
+        check_config_size(spec, "composition")  # before plain() and json.dumps walk every shared reference
         source = plain(spec)
         key = json.dumps(source, sort_keys=True, default=str)
     else:
@@ -76,7 +78,7 @@ def gold_column(composition: Composition, override: str | None = None) -> str:
 def check_none_score(value: Any, where: str) -> float:
     """``value`` as the score an unscorable sample gets, or a ConfigError naming ``where``."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ConfigError(f"{where}: none_score must be a finite number, got {value!r}")
+        raise ConfigError(f"{where}: none_score must be a finite number, got {shown(value)}")
     return float(value)
 
 
