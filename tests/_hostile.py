@@ -162,3 +162,12 @@ def shared_bomb(levels: int, width: int = 9) -> CountingList:
     for _ in range(levels):
         bomb = CountingList([bomb] * width)
     return bomb
+
+
+# -- answers that run to the time limit ------------------------------------------------------------
+
+
+def power_towers(n: int, start: int = 3) -> list[str]:
+    """``n`` distinct completions whose answer (``k^{k^{k^{k^k}}}``) runs past any time limit in
+    sympy's big-integer C code: each holds a verification worker until it is killed."""
+    return [f"\\boxed{{{k}^{{{k}^{{{k}^{{{k}^{k}}}}}}}}}" for k in range(start, start + n)]

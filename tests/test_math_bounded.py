@@ -5,6 +5,7 @@ import random
 import threading
 
 import pytest
+from _hostile import power_towers
 
 from rewardkit.plugins.math import MathCorrectness
 
@@ -133,7 +134,7 @@ def test_a_batch_of_slow_answers_is_bounded_by_the_batch_timeout():
     with batch_timeout the pool spends at most that on the batch. Work is counted, not timed: at
     most workers x ceil(batch_timeout / timeout) verifications run to their own limit, the rest
     are cut by the budget; every one is scored wrong, and the pool then verifies the next batch."""
-    towers = [f"\\boxed{{{k}^{{{k}^{{{k}^{{{k}^{k}}}}}}}}}" for k in range(3, 15)]
+    towers = power_towers(12)
     reward = MathCorrectness(workers=2, timeout=1.0, batch_timeout=1.5)
     out = reward.evaluate(towers, answer=["42"] * len(towers))
     assert out.scores == [0.0] * len(towers)
