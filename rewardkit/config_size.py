@@ -1,9 +1,9 @@
 """A bound on the size of config data, checked before anything walks it.
 
 A YAML alias (``*b``) stands for a whole copy of what its anchor names, and so does a Python
-object referenced twice: nine levels of nine aliases are a 300-byte file that expands to 387
-million values. PyYAML builds it in microseconds (the copies are shared), but a repr, a JSON
-dump, a copy or a validator walks every copy: minutes and gigabytes. So every config rewardkit
+object referenced twice: nine levels of nine aliases are half a kilobyte of YAML that expands
+to 387 million values. PyYAML builds it in microseconds (the copies are shared), but a repr, a
+JSON dump, a copy or a validator walks every copy: minutes and gigabytes. So every config rewardkit
 reads (a YAML file, an ``extends``, an inline spec from verl, OpenRLHF or a caller, a train
 config) is first counted here as it would expand, stopping at the bound: an alias bomb is
 refused in milliseconds, and a value that contains itself is refused too.
