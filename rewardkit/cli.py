@@ -17,6 +17,7 @@ import importlib
 import os
 import signal
 import sys
+import threading
 from types import ModuleType
 from typing import Any, Sequence
 
@@ -116,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rewardkit {args.command}: interrupted", file=sys.stderr)
         return 130
     finally:
-        if argv is None:
+        if argv is None and threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, _exit_interrupted)
 
 
