@@ -21,7 +21,7 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
-from .errors import DuplicateNameError, UnknownRewardError
+from .errors import DuplicateNameError, UnknownRewardError, shown
 from .reward import Reward
 
 ENTRY_POINT_GROUP = "rewardkit"
@@ -144,7 +144,7 @@ class Registry:
         rewards = self.catalogue("reward")
         if name not in rewards:
             known = ", ".join(sorted(rewards)) or "none"
-            raise UnknownRewardError(f"unknown reward '{name}'; known rewards: {known}")
+            raise UnknownRewardError(f"unknown reward {shown(name)}; known rewards: {known}")
         return rewards[name].value
 
     def reward(self, name: str, params: dict[str, Any] | None = None, **kwargs: Any) -> Reward:
@@ -156,7 +156,7 @@ class Registry:
         items = self.catalogue(kind)
         if name not in items:
             known = ", ".join(sorted(items)) or "none"
-            raise UnknownRewardError(f"unknown {kind.replace('_', ' ')} '{name}'; known: {known}")
+            raise UnknownRewardError(f"unknown {kind.replace('_', ' ')} {shown(name)}; known: {known}")
         return items[name].value
 
 

@@ -149,3 +149,61 @@ def growth(key: str, fragment: str, chars: int) -> tuple[float, float, float]:
     small = cpu_seconds(lambda: score(key, hostile(fragment, chars)))
     large = cpu_seconds(lambda: score(key, hostile(fragment, GROWTH * chars)))
     return small, large, large / max(small, FLOOR)
+
+
+# -- alias bombs -----------------------------------------------------------------------------------
+# A YAML anchor named once and repeated ``width`` times per level: ``levels`` levels stand for
+# width**levels values in a file of a few hundred bytes ("billion laughs"). PyYAML builds it with
+# the copies shared; whatever walks it (a repr, a JSON dump, a validator) walks every copy.
+
+
+def alias_bomb_yaml(levels: int, width: int = 9) -> list[str]:
+    """YAML lines defining anchors ``b0`` .. ``b<levels>`` under a ``description`` key; ``*b<levels>``
+    then stands for width**levels copies of ``lol``."""
+    lines = ["description:", "  - &b0 [lol]"]
+    for level in range(1, levels + 1):
+        lines.append(f"  - &b{level} [{', '.join([f'*b{level - 1}'] * width)}]")
+    return lines
+
+
+def alias_bomb_composition(levels: int, key: str, width: int = 9) -> str:
+    """A composition (extending gsm8k) whose ``key`` (weights, on_error, normalize, params, name,
+    remove or description) is the bomb."""
+    bomb = f"*b{levels}"
+    body = {
+        "weights": f"weights: {{xml_count: {bomb}}}",
+        "on_error": f"rewards: [{{name: xml_count, on_error: {bomb}}}]",
+        "normalize": f"rewards: [{{name: xml_count, normalize: {bomb}}}]",
+        "params": f"rewards: [{{name: length_target, params: {{ideal: {bomb}}}}}]",
+        "name": f"rewards: [{{name: {bomb}}}]",
+        "remove": f"remove: {bomb}",
+        "description": "",
+    }[key]
+    return "\n".join(["extends: gsm8k", *alias_bomb_yaml(levels, width), body]) + "\n"
+
+
+class CountingList(list):
+    """A list that counts how often anything iterates over it (the work of walking a shared bomb)."""
+
+    walks = 0
+
+    def __iter__(self):
+        CountingList.walks += 1
+        return super().__iter__()
+
+
+def shared_bomb(levels: int, width: int = 9) -> CountingList:
+    """The Python form of an alias bomb: one list referenced ``width`` times per level."""
+    bomb = CountingList(["lol"])
+    for _ in range(levels):
+        bomb = CountingList([bomb] * width)
+    return bomb
+
+
+# -- answers that run to the time limit ------------------------------------------------------------
+
+
+def power_towers(n: int, start: int = 3) -> list[str]:
+    """``n`` distinct completions whose answer (``k^{k^{k^{k^k}}}``) runs past any time limit in
+    sympy's big-integer C code: each holds a verification worker until it is killed."""
+    return [f"\\boxed{{{k}^{{{k}^{{{k}^{{{k}^{k}}}}}}}}}" for k in range(start, start + n)]

@@ -24,7 +24,9 @@ from .numerals import parse_numeral
 from .verifier import MAX_ANSWER_CHARS, Verdict, Verifier, gold_answer
 
 # Per-batch counts reported every call (zeros included, so logged curves have no gaps).
-COUNTED = ("timeouts", "gold_unreadable", "no_answer", "refused", "numeral", "exact", "cache", "sympy", "floor")
+COUNTED = (
+    "timeouts", "over_budget", "gold_unreadable", "no_answer", "refused", "numeral", "exact", "cache", "sympy", "floor"
+)
 GOLD_CACHE_SIZE = 10_000
 
 
@@ -85,6 +87,12 @@ class MathCorrectnessParams(ExtractorParams):
     correct: float = Field(1.0, description="score of a correct answer")
     wrong: float = Field(0.0, description="score of a wrong, missing or unparseable answer, or a timeout")
     timeout: float = Field(1.0, gt=0, description="hard time limit in seconds per verification")
+    batch_timeout: float | None = Field(
+        60.0,
+        gt=0,
+        description="time limit in seconds for the verifications of a whole batch, from the first one's start; "
+        "what is not verified by then scores as a timeout (None: no limit)",
+    )
     workers: int | None = Field(
         None, ge=1, description="verification worker processes (default: this process's share of the CPUs)"
     )
@@ -112,7 +120,8 @@ class MathCorrectness(ExtractingReward):
     The gold column may hold a bare answer (MATH's ``answer``: ``\\frac{14}{3}``), a GSM8K solution
     (``…#### 1,234``) or a MATH solution (its last ``\\boxed{}``). Scores: ``correct`` (1.0) when
     equivalent, ``wrong`` (0.0) when not, when no answer is found, when the answer cannot be parsed
-    and when verification runs past ``timeout`` (its worker is killed); ``None`` when the gold
+    and when verification runs past ``timeout`` (its worker is killed) or past the batch's
+    ``batch_timeout`` (queued verifications are dropped, running ones killed); ``None`` when the gold
     cannot be read, so the trainer skips the sample instead of learning from a false score.
 
     Where the extractors had to guess (the last number or math span, one box of several, no answer
@@ -120,7 +129,7 @@ class MathCorrectness(ExtractingReward):
     last word (``math_verify_floor``), so no answer math-verify gets right is lost.
 
     Reported per sample (TRL ``log_extra``): ``answer``, ``gold``, ``extractor``, ``verdict`` (how
-    the verdict was reached). Counted per batch (``log_metric``): ``timeouts``,
+    the verdict was reached). Counted per batch (``log_metric``): ``timeouts``, ``over_budget``,
     ``gold_unreadable``, ``no_answer``, ``refused``, ``numeral`` (fast path), ``exact`` (common
     LaTeX forms without sympy), ``cache``, ``sympy``, ``floor`` (right by math-verify's extraction).
 
@@ -198,7 +207,10 @@ class MathCorrectness(ExtractingReward):
         found = [self.extract(t) if t is not None else Found(None, None, False) for t in texts]
         floors = [(t or "", f.sure) for t, f in zip(texts, found)] if self.floor_on() else None
         verdicts = self.verifier().check_many(
-            [(g, f.answer) for g, f in zip(golds, found)], timeout=self.params.timeout, floors=floors
+            [(g, f.answer) for g, f in zip(golds, found)],
+            timeout=self.params.timeout,
+            floors=floors,
+            batch_timeout=self.params.batch_timeout,
         )
         # Whole columns at once (what batch.note does one sample at a time).
         batch.extra["answer"] = [f.answer for f in found]
