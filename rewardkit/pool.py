@@ -68,7 +68,7 @@ from .errors import RewardkitError, shown
 AFFINITY_SCAN = 256  # queued tasks looked at when choosing one for a worker by affinity
 START_TIMEOUT = 120.0  # seconds a new worker may take to start before the pool gives up on it
 MAX_START_FAILURES = 3  # consecutive workers that die while starting before the pool fails
-STOP_WAIT = 2.0  # seconds close_shared_pools waits for the fork server and resource tracker to exit
+STOP_WAIT = 5.0  # seconds close_shared_pools waits for the fork server and resource tracker to exit (2 s was short on a loaded machine)
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
