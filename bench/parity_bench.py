@@ -551,9 +551,12 @@ def markdown(record: dict) -> str:
         if not r["compared"] or not r["classes"]:
             continue
         lines += ["", f"## {name}: {r['n'] - r['agree']} disagreements", ""]
+        explained: set[str] = set()
         for label, n in r["classes"].items():
-            why = next((text for key, text in EXPLAIN.items() if key in label), "")
-            lines.append(f"- {n} × {label}" + (f": {why}" if why else ""))
+            key = next((key for key in EXPLAIN if key in label), None)
+            why = "" if key is None else f": {EXPLAIN[key]}" if key not in explained else " (as above)"
+            explained.add(key)
+            lines.append(f"- {n} × {label}{why}")
             for ex in r["examples"][label][:1]:
                 parsed = f"TRL parsed gold {ex['trl_parsed'][0]}, answer {ex['trl_parsed'][1]}; " if ex.get("trl_parsed") and name in CORRECTNESS - {"kimi_length"} else ""
                 lines.append(f"  - e.g. rewardkit {ex['rewardkit']}, reference {ex['reference']}, truth {ex['truth']}; {parsed}"
@@ -563,4 +566,8 @@ def markdown(record: dict) -> str:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--markdown-only"]:  # rewrite the .md from the .json (after editing EXPLAIN)
+        out = REPO / "bench" / "results"
+        (out / "parity_bench.md").write_text(markdown(json.loads((out / "parity_bench.json").read_text())), encoding="utf-8")
+    else:
+        main()
