@@ -65,6 +65,8 @@ class Ifeval(Reward):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._backend = registry_of(self).get("language_detector", self.params.detector)  # unknown names fail now
+        if hasattr(self._backend, "supported"):
+            self._backend.supported()  # a backend whose package is not installed fails now, naming its extra
 
     def required_columns(self) -> tuple[str, ...]:
         return (self.params.ids_column,)
