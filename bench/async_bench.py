@@ -39,7 +39,7 @@ from rewardkit.composition import Composition  # noqa: E402
 from rewardkit.integrations.server import create_app  # noqa: E402
 from rewardkit.registry import Registry, set_default_registry  # noqa: E402
 from rewardkit.testing import registered  # noqa: E402
-from rewardkit.trainers.trl_rewards import trl_rewards  # noqa: E402
+from rewardkit.trainers.policy.trl_rewards import trl_rewards  # noqa: E402
 
 
 def composition(seconds: float, concurrency: int) -> Composition:

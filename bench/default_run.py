@@ -40,10 +40,10 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from rewardkit.trainers.train_config import load_config
-    from rewardkit.trainers.evaluation import evaluate
-    from rewardkit.trainers.plot import read_metrics
-    from rewardkit.trainers.training import train
+    from rewardkit.trainers.policy.config import load_config
+    from rewardkit.trainers.policy.evaluation import evaluate
+    from rewardkit.trainers.policy.plot import read_metrics
+    from rewardkit.trainers.policy.training import train
 
     config = load_config(None)
     result: dict = {

@@ -88,8 +88,8 @@ def rm_score_accuracy(model_dir: str, held: list[dict]) -> tuple[float, float]:
 
 def run_head(args: argparse.Namespace, head: str, keep: str | None) -> dict:
     from rewardkit.trainers.preferences import load_pairs, split_pairs
-    from rewardkit.trainers.rm_config import load_config
-    from rewardkit.trainers.rm_training import train_reward_model
+    from rewardkit.trainers.reward_model.config import load_config
+    from rewardkit.trainers.reward_model.training import train_reward_model
 
     config = load_config(settings_for(args, head))
     with tempfile.TemporaryDirectory() as tmp:

@@ -95,7 +95,7 @@ def run_config(args: argparse.Namespace, rm_params: dict, algorithm: str, sigma:
 
 def held_out(config, model: str | None, n: int) -> dict:
     """Greedy completions of the held-out prompts scored by the RM: E[r] and σ per prompt."""
-    from rewardkit.trainers.evaluation import evaluate
+    from rewardkit.trainers.policy.evaluation import evaluate
 
     started = time.perf_counter()
     result = evaluate(config, model=model, n=n, temperature=0.0, batch_size=8)
@@ -192,8 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(REPO / "bench" / "results" / "seed002.json"))
     args = parser.parse_args(argv)
 
-    from rewardkit.trainers.train_config import load_config
-    from rewardkit.trainers.training import train
+    from rewardkit.trainers.policy.config import load_config
+    from rewardkit.trainers.policy.training import train
 
     started_machine = machine()
     work = args.work_dir

@@ -3,7 +3,8 @@
 Each subcommand is a module with ``HELP`` (one line), ``add_arguments(parser)`` and
 ``run(args) -> int``; its docstring is the command's description. A command reports a mistake
 by raising :class:`~rewardkit.errors.RewardkitError`; :func:`main` prints it in one line and
-exits with status 2 (Ctrl-C: one line and status 130). Command modules import their heavy
+exits with status 2 (Ctrl-C: one line and status 130; once the command is done and the process
+only shuts down, Ctrl-C ends it quietly with status 130). Command modules import their heavy
 dependencies (trl, torch) only in ``run``. An option no command knows is reported with the
 nearest known one of that command.
 """
@@ -13,7 +14,10 @@ from __future__ import annotations
 import argparse
 import difflib
 import importlib
+import os
+import signal
 import sys
+import threading
 from types import ModuleType
 from typing import Any, Sequence
 
@@ -101,6 +105,8 @@ def build_parser() -> Parser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command in ``argv``; without ``argv`` this is the program (the console script and
+    ``python -m rewardkit.cli``), which also owns how the process ends."""
     args: Any = build_parser().parse_args(argv)
     try:
         return args.run(args)
@@ -110,6 +116,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"rewardkit {args.command}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if argv is None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, _exit_interrupted)
+
+
+def _exit_interrupted(signum: int, frame: Any) -> None:
+    """SIGINT once the command is done: the process is only shutting down (joining threads,
+    closing worker pools), and Python would print a KeyboardInterrupt traceback from
+    ``threading._shutdown``; the output is complete and flushed, so end now with status 130.
+    The worker pools' processes die with this one (see :mod:`rewardkit.pool`)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # closed or broken
+            pass
+    os._exit(130)
 
 
 if __name__ == "__main__":

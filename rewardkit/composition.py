@@ -6,7 +6,7 @@ Semantics of the weighted total, per row:
 - a row where every weighted component is ``None`` totals ``None``.
 
 A component may carry ``normalize="group"``: when training, its scores are normalised within
-each prompt's group of completions before the weighted sum (``rewardkit.trainers.advantage_shaping``).
+each prompt's group of completions before the weighted sum (``rewardkit.trainers.policy.advantage_shaping``).
 Scoring here has no groups and reports raw scores and the raw weighted total.
 
 Async components (a judge, code in a sandbox) are scored concurrently with each other and with
@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from .concurrency import run_sync
-from .errors import ConfigError
-from .stats import score_stats
+from .errors import ConfigError, shown
 from .reward import Reward, RewardOutput, Sample, is_finite_number, make_samples
+from .stats import score_stats
 
 
 NORMALIZE_MODES = ("group",)  # normalised within each prompt's group of completions
@@ -41,7 +41,7 @@ class Component:
         if self.normalize is not None and self.normalize not in NORMALIZE_MODES:
             raise ConfigError(
                 f"reward '{self.name}': normalize must be one of {', '.join(NORMALIZE_MODES)} (or omitted), "
-                f"got {self.normalize!r}"
+                f"got {shown(self.normalize)}"
             )
 
     @property
@@ -95,7 +95,7 @@ class Composition:
             if c.name in seen:
                 raise ConfigError(f"reward '{c.name}' appears twice; give one of them an alias")
             if not is_finite_number(c.weight):
-                raise ConfigError(f"reward '{c.name}': weight must be a finite number, got {c.weight!r}")
+                raise ConfigError(f"reward '{c.name}': weight must be a finite number, got {shown(c.weight)}")
             seen.add(c.name)
 
     @property

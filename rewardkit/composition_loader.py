@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from .composition import Component, Composition
-from .errors import ConfigError, RewardkitError
+from .config_size import check_config_size
+from .errors import ConfigError, RewardkitError, shown
 from .registry import Registry, default_registry
 from .reward import is_finite_number
 from .yaml_file import read_yaml
@@ -55,7 +56,7 @@ def _preset_names() -> tuple[str, ...]:  # the package's files do not change whi
 def read_preset(name: str) -> Any:
     """The raw spec of a shipped preset."""
     if name not in _preset_names():
-        raise ConfigError(f"unknown preset '{name}'; presets: {', '.join(preset_names())}")
+        raise ConfigError(f"unknown preset {shown(name)}; presets: {', '.join(preset_names())}")
     return read_yaml(Path(str(resources.files("rewardkit") / "presets" / f"{name}.yaml")))
 
 
@@ -77,6 +78,7 @@ def locate(spec: Any, base: Path | None = None) -> SpecSource:
         path = Path(spec).expanduser()
         return SpecSource("file", path if base is None else base / path)
     if isinstance(spec, (Mapping, Sequence)) and not isinstance(spec, bytes):
+        check_config_size(spec, "composition")  # before anything walks it (files: read_yaml checks)
         return SpecSource("inline", plain(spec))
     raise ConfigError(
         f"composition: expected a preset name, a YAML path, a mapping or a list of rewards, got {type(spec).__name__}"
@@ -134,9 +136,9 @@ def _resolve(source: Any, registry: Registry, chain: tuple[str, ...], base: Path
     located = locate(source, base)
     if located.kind == "file":
         path = located.value
-        if not path.exists():
+        if not _exists(path):
             raise ConfigError(
-                f"'{path}' is neither a preset ({', '.join(preset_names())}) nor an existing file"
+                f"{shown(str(path))} is neither a preset ({', '.join(preset_names())}) nor an existing file"
             )
         name = str(path.resolve())
         _check_chain(chain, name, str(path))
@@ -167,7 +169,7 @@ def _resolve_spec(
         raise ConfigError(f"{where}: expected a mapping or a list of rewards, got {type(spec).__name__}")
     unknown = [k for k in spec if k not in SPEC_KEYS]
     if unknown:
-        raise ConfigError(f"{where}: unknown key '{unknown[0]}' (valid: {', '.join(SPEC_KEYS)})")
+        raise ConfigError(f"{where}: unknown key {shown(unknown[0])} (valid: {', '.join(SPEC_KEYS)})")
 
     entries: dict[str, tuple[dict, str]] = {}  # by name or alias, in order
     if spec.get("extends") is not None:
@@ -177,7 +179,7 @@ def _resolve_spec(
 
     for name in _string_list(spec.get("remove"), where, "remove"):
         if entries.pop(name, None) is None:
-            raise ConfigError(f"{where}: remove: no entry '{name}' to remove (entries: {_keys(entries)})")
+            raise ConfigError(f"{where}: remove: no entry {shown(name)} to remove (entries: {_keys(entries)})")
 
     rewards = spec.get("rewards")
     if rewards is None:
@@ -192,10 +194,10 @@ def _resolve_spec(
         if key in here:
             what = "alias" if entry.get("alias") else "reward"
             raise ConfigError(
-                f"{label} ({entry['name']}) and {here[key]} are the same {what} '{key}'; "
+                f"{label} ({shown(entry['name'], quoted=False)}) and {here[key]} are the same {what} {shown(key)}; "
                 "give one of them a different alias"
             )
-        here[key] = f"rewards[{i}] ({entry['name']})"
+        here[key] = f"rewards[{i}] ({shown(entry['name'], quoted=False)})"
         if key in entries:  # updates the entry it inherited
             base_entry, _ = entries[key]
             merged = {**base_entry, **{k: v for k, v in entry.items() if k != "params"}}
@@ -209,9 +211,9 @@ def _resolve_spec(
         raise ConfigError(f"{where}: 'weights' must map entry names to numbers")
     for name, weight in weights.items():
         if name not in entries:
-            raise ConfigError(f"{where}: weights: no entry '{name}' (entries: {_keys(entries)})")
+            raise ConfigError(f"{where}: weights: no entry {shown(name)} (entries: {_keys(entries)})")
         entry, origin = entries[name]
-        entries[name] = ({**entry, "weight": _weight(weight, f"{where}: weights: {name}")}, origin)
+        entries[name] = ({**entry, "weight": _weight(weight, f"{where}: weights: {shown(name, quoted=False)}")}, origin)
 
     if not entries:
         raise ConfigError(f"{where}: the composition has no rewards")
@@ -223,10 +225,10 @@ def _check_entry(raw: Any, where: str) -> dict:
         raw = {"name": raw}
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where}: an entry must be a mapping with a 'name' (or a reward name)")
-    label = f"{where} ({raw.get('name', '?')})"
+    label = f"{where} ({shown(raw.get('name', '?'), quoted=False)})"
     for key in raw:
         if key not in ENTRY_KEYS:
-            raise ConfigError(f"{label}: unknown key '{key}' (valid: {', '.join(ENTRY_KEYS)})")
+            raise ConfigError(f"{label}: unknown key {shown(key)} (valid: {', '.join(ENTRY_KEYS)})")
     if not isinstance(raw.get("name"), str) or not raw["name"]:
         raise ConfigError(f"{where}: every entry needs a 'name'")
     if raw.get("params") is not None and not isinstance(raw["params"], Mapping):
@@ -240,12 +242,12 @@ def _check_entry(raw: Any, where: str) -> dict:
 
 def _weight(value: Any, label: str) -> float:
     if not is_finite_number(value):
-        raise ConfigError(f"{label} must be a finite number, got {value!r}")
+        raise ConfigError(f"{label} must be a finite number, got {shown(value)}")
     return float(value)
 
 
 def _component(entry: dict, where: str, registry: Registry) -> Component:
-    label = f"{where} ({entry['name']})"
+    label = f"{where} ({shown(entry['name'], quoted=False)})"
     weight = entry.get("weight", 1.0)
     try:
         reward = registry.reward(
@@ -259,13 +261,20 @@ def _component(entry: dict, where: str, registry: Registry) -> Component:
         raise ConfigError(f"{label}: {exc}") from None
 
 
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # a name too long for the file system
+        return False
+
+
 def _key(entry: Mapping) -> str:
     return entry.get("alias") or entry["name"]
 
 
 def _keys(entries: Mapping[str, Any]) -> str:
-    shown = ", ".join(list(entries)[:SHOWN_KEYS]) or "none"
-    return shown if len(entries) <= SHOWN_KEYS else f"{shown} and {len(entries) - SHOWN_KEYS} more"
+    listed = ", ".join(shown(k, quoted=False) for k in list(entries)[:SHOWN_KEYS]) or "none"
+    return listed if len(entries) <= SHOWN_KEYS else f"{listed} and {len(entries) - SHOWN_KEYS} more"
 
 
 def _string_list(value: Any, where: str, key: str) -> list[str]:

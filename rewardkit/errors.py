@@ -1,4 +1,10 @@
-"""Exceptions rewardkit raises; each message names the reward, entry, file or key at fault."""
+"""Exceptions rewardkit raises; each message names the reward, entry, file or key at fault.
+
+A message quotes the value at fault through :func:`shown`, never ``{value!r}``: a value from a
+file or a request can be a megabyte of text, or a YAML alias bomb whose full repr is gigabytes.
+"""
+
+import reprlib
 
 
 class RewardkitError(Exception):
@@ -51,3 +57,34 @@ def import_optional(module: str, extra: str, needed_for: str, hint: str = ""):
             f"{needed_for} requires {module.split('.')[0]}, which is not installed: "
             f"pip install 'rewardkit[{extra}]'{hint}"
         ) from None
+
+
+SHOWN_CHARS = 80  # the longest quotation of a value in an error message
+
+# Nested values are shown three levels deep and four items wide, so the repr is built from a
+# bounded part of the value, however large (or self-referencing) the whole is.
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel = 3
+_SHORT.maxdict = _SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxset = _SHORT.maxfrozenset = 4
+_SHORT.maxstring = _SHORT.maxother = _SHORT.maxlong = SHOWN_CHARS
+
+
+def shown(value: object, *, quoted: bool = True) -> str:
+    """``repr(value)`` for an error message: at most :data:`SHOWN_CHARS` characters, built
+    without making the whole repr; ``quoted=False`` shows text as it is (a name in a label).
+
+    >>> shown("x" * 1000)[:12], len(shown("x" * 1000)) <= SHOWN_CHARS
+    ("'xxxxxxxxxxx", True)
+    >>> shown([[["deep", ["deeper"]]], 1, 2, 3, 4, 5])
+    "[[['deep', [...]]], 1, 2, 3, ...]"
+    >>> shown("xml_count", quoted=False)
+    'xml_count'
+    """
+    if not quoted and isinstance(value, str):
+        text = value
+    else:
+        try:
+            text = _SHORT.repr(value)
+        except Exception:  # noqa: BLE001 - a repr that fails (an int over Python's digit limit)
+            text = f"<{type(value).__name__}>"
+    return text if len(text) <= SHOWN_CHARS else f"{text[: SHOWN_CHARS - 1]}…"

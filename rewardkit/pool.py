@@ -14,6 +14,11 @@ Design:
 - a worker takes one task at a time, and its clock starts when the task is sent to it (time
   spent queued does not count); a worker counts as ready only after it has started up, so a
   slow start never eats into a task's time;
+- a batch (:meth:`TimeLimitedPool.map`) can have a total time ``budget`` besides each task's
+  limit: its clock starts when its first task is sent to a worker, and when it runs out the
+  batch's queued tasks are cancelled and its running ones killed (their workers replaced), each
+  reported as timed out and ``over_budget``. So n slow tasks hold the workers for the budget,
+  not for n x timeout / workers, and the pool is free for the next batch;
 - tasks can carry an ``affinity`` key (rewardkit uses the gold answer): a free worker takes a task
   with the key of its previous task first (its caches, the parsed gold, serve it), else one from a
   group no other worker is busy with, else the oldest. Groups stay on one worker while every
@@ -43,6 +48,7 @@ from __future__ import annotations
 import atexit
 import collections
 import ctypes
+import heapq
 import importlib
 import itertools
 import multiprocessing
@@ -57,12 +63,12 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Callable, Iterable, Sequence
 
-from .errors import RewardkitError
+from .errors import RewardkitError, shown
 
 AFFINITY_SCAN = 256  # queued tasks looked at when choosing one for a worker by affinity
 START_TIMEOUT = 120.0  # seconds a new worker may take to start before the pool gives up on it
 MAX_START_FAILURES = 3  # consecutive workers that die while starting before the pool fails
-STOP_WAIT = 2.0  # seconds close_shared_pools waits for the fork server and resource tracker to exit
+STOP_WAIT = 5.0  # seconds close_shared_pools waits for the fork server and resource tracker to exit (2 s was short on a loaded machine)
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
@@ -79,6 +85,7 @@ class Outcome:
     error: str | None = None
     seconds: float = 0.0
     fatal: bool = False  # the pool failed or closed: map() raises WorkerPoolError
+    over_budget: bool = False  # timed out because its batch's budget ran out (queued or running)
 
     @property
     def ok(self) -> bool:
@@ -103,7 +110,7 @@ def default_pool_size() -> int:
     value = os.environ.get(POOL_SIZE_ENV, "").strip()
     if value:
         if not value.isdigit() or int(value) < 1:
-            raise WorkerPoolError(f"{POOL_SIZE_ENV} must be a whole number of at least 1, got {value!r}")
+            raise WorkerPoolError(f"{POOL_SIZE_ENV} must be a whole number of at least 1, got {shown(value)}")
         return int(value)
     local = os.environ.get("LOCAL_WORLD_SIZE", "").strip()
     share = int(local) if local.isdigit() and int(local) > 0 else 1
@@ -238,6 +245,17 @@ def _install_preparation_hook() -> None:
         spawn.get_preparation_data = _preparation_data
 
 
+@dataclass(eq=False)
+class _Batch:
+    """Tasks submitted together under one time budget."""
+
+    budget: float
+    expires: float | None = None  # monotonic time: set when the first of its tasks is sent to a worker
+
+    def over(self, now: float) -> bool:
+        return self.expires is not None and now >= self.expires
+
+
 @dataclass
 class _Task:
     fn: Callable[..., Any]
@@ -246,6 +264,7 @@ class _Task:
     future: Future
     affinity: Any = None
     attempts: int = 0
+    batch: _Batch | None = None
 
 
 class _Worker:
@@ -258,6 +277,7 @@ class _Worker:
         self.affinity: Any = None  # the key of its last task
         self.sent_at = 0.0
         self.deadline = 0.0
+        self.budget_cut = False  # the deadline is the batch's, not the task's own
 
     def kill(self) -> None:
         if self.process.exitcode is None:
@@ -297,10 +317,12 @@ class TimeLimitedPool:
         self.preload = tuple(preload)
         self.start_method = start_method or default_start_method()
         self.memory_limit_mb = memory_limit_mb
-        self.stats = collections.Counter()  # tasks, timeouts, errors, crashes, restarts
+        self.stats = collections.Counter()  # tasks, timeouts, over_budget, errors, crashes, restarts
         self._ctx = multiprocessing.get_context(self.start_method)
         self._lock = threading.Lock()
         self._pending: collections.deque[_Task] = collections.deque()
+        self._expiries: list[tuple[float, int, _Batch]] = []  # a heap: when started batches run out
+        self._batch_order = itertools.count()  # ties in the heap
         self._workers: list[_Worker] = []
         self._wake_r, self._wake_w = multiprocessing.Pipe(duplex=False)
         self._lifeline_r, self._lifeline_w = multiprocessing.Pipe(duplex=False)  # see _die_with_owner
@@ -320,19 +342,7 @@ class TimeLimitedPool:
 
         Tasks with the same (not None) ``affinity`` key are preferably run by the same worker.
         """
-        if not timeout > 0:
-            raise ValueError(f"timeout must be positive, got {timeout!r}")
-        future: Future = Future()
-        with self._lock:
-            if self._closed:
-                raise WorkerPoolError("the worker pool is closed")
-            if self._failure is not None:
-                raise WorkerPoolError(self._failure)
-            self._pending.append(_Task(fn, tuple(args), float(timeout), future, affinity))
-            self.stats["tasks"] += 1
-            self._ensure_thread()
-        self._wake()
-        return future
+        return self._queue([(fn, args, affinity)], timeout, None)[0]
 
     def map(
         self,
@@ -341,12 +351,16 @@ class TimeLimitedPool:
         *,
         timeout: float = 1.0,
         affinity: Sequence[Any] | None = None,
+        budget: float | None = None,
     ) -> list[Outcome]:
         """Run ``fn(*args)`` for every tuple; one :class:`Outcome` per tuple, in order.
 
         ``affinity`` gives each task a key; tasks with equal keys preferably share a worker.
+        ``budget`` bounds the whole batch: seconds from when its first task is sent to a worker
+        (time waiting for the pool to start or for earlier batches does not count). What has not
+        finished by then is timed out and ``over_budget``: cancelled if queued, killed if running.
         """
-        futures = self._submit_all(fn, arg_tuples, timeout, affinity)
+        futures = self._submit_all(fn, arg_tuples, timeout, affinity, budget)
         return [self._result(f) for f in futures]
 
     async def amap(
@@ -356,11 +370,12 @@ class TimeLimitedPool:
         *,
         timeout: float = 1.0,
         affinity: Sequence[Any] | None = None,
+        budget: float | None = None,
     ) -> list[Outcome]:
         """:meth:`map` for coroutines: waits without blocking the event loop."""
         import asyncio
 
-        futures = self._submit_all(fn, arg_tuples, timeout, affinity)
+        futures = self._submit_all(fn, arg_tuples, timeout, affinity, budget)
         outcomes = await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))
         return [self._check(o) for o in outcomes]
 
@@ -409,13 +424,39 @@ class TimeLimitedPool:
     # -- internals -------------------------------------------------------------------------------
 
     def _submit_all(
-        self, fn: Callable[..., Any], arg_tuples: Iterable[Iterable[Any]], timeout: float, affinity: Sequence[Any] | None
+        self,
+        fn: Callable[..., Any],
+        arg_tuples: Iterable[Iterable[Any]],
+        timeout: float,
+        affinity: Sequence[Any] | None,
+        budget: float | None,
     ) -> list[Future]:
         arg_list = list(arg_tuples)
         keys = list(affinity) if affinity is not None else [None] * len(arg_list)
         if len(keys) != len(arg_list):
             raise ValueError(f"got {len(keys)} affinity keys for {len(arg_list)} tasks")
-        return [self.submit(fn, args, timeout=timeout, affinity=key) for args, key in zip(arg_list, keys)]
+        if budget is not None and not budget > 0:
+            raise ValueError(f"budget must be positive or None, got {shown(budget)}")
+        batch = None if budget is None else _Batch(float(budget))
+        return self._queue([(fn, args, key) for args, key in zip(arg_list, keys)], timeout, batch)
+
+    def _queue(
+        self, calls: list[tuple[Callable[..., Any], Iterable[Any], Any]], timeout: float, batch: _Batch | None
+    ) -> list[Future]:
+        """Queue ``(fn, args, affinity)`` calls as tasks of ``batch``; their futures, in order."""
+        if not timeout > 0:
+            raise ValueError(f"timeout must be positive, got {shown(timeout)}")
+        tasks = [_Task(fn, tuple(args), float(timeout), Future(), key, batch=batch) for fn, args, key in calls]
+        with self._lock:
+            if self._closed:
+                raise WorkerPoolError("the worker pool is closed")
+            if self._failure is not None:
+                raise WorkerPoolError(self._failure)
+            self._pending.extend(tasks)
+            self.stats["tasks"] += len(tasks)
+            self._ensure_thread()
+        self._wake()
+        return [task.future for task in tasks]
 
     def _result(self, future: Future) -> Outcome:
         return self._check(future.result())
@@ -496,12 +537,15 @@ class TimeLimitedPool:
                 self._workers.append(self._spawn())
             with self._lock:
                 now = time.monotonic()
+                over = self._take_over_budget(now)
                 for worker in self._workers:
                     if not self._pending:
                         break
                     if not worker.ready or worker.task is not None or worker.process.exitcode is not None:
                         continue  # (a worker that died while idle is replaced below)
-                    task = self._take_for(worker)
+                    task = self._next_for(worker, now, over)
+                    if task is None:
+                        break
                     try:
                         worker.conn.send((task.fn, task.args))
                     except OSError:  # the worker just died: its replacement will take the task
@@ -513,8 +557,16 @@ class TimeLimitedPool:
                         continue
                     task.attempts += 1
                     worker.task, worker.affinity = task, task.affinity
-                    worker.sent_at, worker.deadline = now, now + task.timeout
+                    worker.sent_at, worker.deadline, worker.budget_cut = now, now + task.timeout, False
+                    if task.batch is not None:
+                        expires = self._start_clock(task.batch, now)
+                        if expires < worker.deadline:
+                            worker.deadline, worker.budget_cut = expires, True
+            for task in over:  # outside the lock: a future's callbacks may call back into the pool
+                task.future.set_result(Outcome(timed_out=True, over_budget=True))
             deadlines = [w.deadline for w in self._workers if w.task is not None]
+            if self._expiries:  # (only this thread changes the heap)
+                deadlines.append(self._expiries[0][0])
             deadlines += [w.started + START_TIMEOUT for w in self._workers if not w.ready]
             wait_for = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
             handles: list[Any] = [self._wake_r]
@@ -527,6 +579,36 @@ class TimeLimitedPool:
             now = time.monotonic()
             for worker in list(self._workers):
                 self._service(worker, ready, now)
+
+    def _start_clock(self, batch: _Batch, now: float) -> float:
+        """When ``batch`` runs out: its budget from ``now`` if this is its first task sent (the lock is held)."""
+        if batch.expires is None:
+            batch.expires = now + batch.budget
+            heapq.heappush(self._expiries, (batch.expires, next(self._batch_order), batch))
+        return batch.expires
+
+    def _take_over_budget(self, now: float) -> list[_Task]:
+        """Remove and return the queued tasks of batches whose budget has run out (the lock is held)."""
+        if not self._expiries or self._expiries[0][0] > now:
+            return []
+        while self._expiries and self._expiries[0][0] <= now:
+            heapq.heappop(self._expiries)
+        over = [t for t in self._pending if t.batch is not None and t.batch.over(now)]
+        if over:
+            self._pending = collections.deque(t for t in self._pending if t.batch is None or not t.batch.over(now))
+            self.stats["over_budget"] += len(over)
+        return over
+
+    def _next_for(self, worker: _Worker, now: float, over: list[_Task]) -> _Task | None:
+        """The task ``worker`` runs next, or None; a task whose batch ran out of budget meanwhile (a
+        retry) goes to ``over`` instead (the lock is held)."""
+        while self._pending:
+            task = self._take_for(worker)
+            if task.batch is None or not task.batch.over(now):
+                return task
+            over.append(task)
+            self.stats["over_budget"] += 1
+        return None
 
     def _take_for(self, worker: _Worker) -> _Task:
         """Remove and return the task ``worker`` should run next (the lock is held).
@@ -599,8 +681,8 @@ class TimeLimitedPool:
             self._replace(worker)
             return
         if worker.task is not None and now >= worker.deadline:
-            self.stats["timeouts"] += 1
-            self._finish(worker, Outcome(timed_out=True, seconds=now - worker.sent_at))
+            self.stats["over_budget" if worker.budget_cut else "timeouts"] += 1
+            self._finish(worker, Outcome(timed_out=True, seconds=now - worker.sent_at, over_budget=worker.budget_cut))
             self._replace(worker)
         elif not worker.ready and now >= worker.started + START_TIMEOUT:
             self._failure = f"a worker process did not start within {START_TIMEOUT:.0f} s"

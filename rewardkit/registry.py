@@ -21,7 +21,7 @@ from typing import Any
 import pluggy
 
 from . import hookspecs
-from .errors import DuplicateNameError, UnknownRewardError
+from .errors import DuplicateNameError, UnknownRewardError, shown
 from .reward import Reward
 
 ENTRY_POINT_GROUP = "rewardkit"
@@ -31,7 +31,7 @@ TRACE_ENV = "REWARDKIT_TRACE"
 
 # Modules under rewardkit.plugins that are registered as the built-in plugins.
 # (The one place the core names them: plugin discovery, like the entry points below.)
-BUILTIN_PLUGINS = ("format", "length", "math", "language", "reward_model", "code")
+BUILTIN_PLUGINS = ("format", "length", "math", "language", "ifeval", "open_r1", "reward_model", "code")
 
 KINDS = {
     "reward": "register_rewards",
@@ -145,7 +145,7 @@ class Registry:
         rewards = self.catalogue("reward")
         if name not in rewards:
             known = ", ".join(sorted(rewards)) or "none"
-            raise UnknownRewardError(f"unknown reward '{name}'; known rewards: {known}")
+            raise UnknownRewardError(f"unknown reward {shown(name)}; known rewards: {known}")
         return rewards[name].value
 
     def reward(self, name: str, params: dict[str, Any] | None = None, **kwargs: Any) -> Reward:
@@ -157,7 +157,7 @@ class Registry:
         items = self.catalogue(kind)
         if name not in items:
             known = ", ".join(sorted(items)) or "none"
-            raise UnknownRewardError(f"unknown {kind.replace('_', ' ')} '{name}'; known: {known}")
+            raise UnknownRewardError(f"unknown {kind.replace('_', ' ')} {shown(name)}; known: {known}")
         return items[name].value
 
 

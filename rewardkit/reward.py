@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .concurrency import gather_limited, run_sync
-from .errors import ContractError, MissingColumnError, ParamsError, RewardkitError
+from .errors import ContractError, MissingColumnError, ParamsError, RewardkitError, shown
 from .text import MalformedText, completion_text, prompt_text
 
 if TYPE_CHECKING:
@@ -189,7 +189,7 @@ class Reward:
         self.alias = alias
         self.__name__ = alias or self.name
         if on_error is not None and on_error != "raise" and not is_finite_number(on_error):
-            raise ParamsError(f"reward '{self.__name__}': on_error must be a finite number or 'raise', got {on_error!r}")
+            raise ParamsError(f"reward '{self.__name__}': on_error must be a finite number or 'raise', got {shown(on_error)}")
         self.on_error = on_error
         self.registry = registry  # where named helpers (extractors, detectors) are looked up
 
@@ -416,10 +416,10 @@ def _as_score(value: Any, name: str) -> float | None:
     try:
         score = float(value)
     except (TypeError, ValueError):
-        raise ContractError(f"reward '{name}' returned a non-numeric score {value!r}") from None
+        raise ContractError(f"reward '{name}' returned a non-numeric score {shown(value)}") from None
     if not math.isfinite(score):
-        shown = "NaN" if math.isnan(score) else f"{score:+}"
-        raise ContractError(f"reward '{name}' returned {shown}; return None for an unscorable sample")
+        which = "NaN" if math.isnan(score) else f"{score:+}"
+        raise ContractError(f"reward '{name}' returned {which}; return None for an unscorable sample")
     return score
 
 

@@ -21,7 +21,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 import pytest
 
-from .errors import MissingColumnError, RewardkitError
+from .errors import MissingColumnError, RewardkitError, shown
 from .hookspecs import hookimpl
 from .registry import Registry, set_default_registry
 from .reward import Reward
@@ -87,7 +87,7 @@ def _case(case: Any) -> dict[str, Any]:
         return dict(case)
     if isinstance(case, (tuple, list)) and len(case) in (2, 3):
         return {"completion": case[0], "expected": case[1], "columns": case[2] if len(case) == 3 else {}}
-    raise TypeError(f"assert_scores: a case is (completion, expected[, columns]) or a dict, got {case!r}")
+    raise TypeError(f"assert_scores: a case is (completion, expected[, columns]) or a dict, got {shown(case)}")
 
 
 def assert_scores(
@@ -117,15 +117,10 @@ def assert_scores(
         ok = got is None if want is None else got is not None and got == pytest.approx(want, rel=rel, abs=abs)
         if not ok:
             label = row.get("id", f"case {i}")
-            failures.append(f"  {label}: expected {want!r}, got {got!r} for {_short(row['completion'])}")
+            failures.append(f"  {label}: expected {shown(want)}, got {shown(got)} for {shown(row['completion'])}")
     if failures:
         raise AssertionError(f"{reward.__name__}: {len(failures)} of {len(rows)} cases differ:\n" + "\n".join(failures))
     return scores
-
-
-def _short(value: Any, width: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 # -- contract battery --------------------------------------------------------------------------
@@ -173,11 +168,11 @@ def check_reward_contract(
             return None
         completions = args[0]
         if not isinstance(scores, list) or len(scores) != len(completions):
-            failures.append(f"{check}: returned {scores!r} for {len(completions)} completions")
+            failures.append(f"{check}: returned {shown(scores)} for {len(completions)} completions")
             return None
         for s in scores:
             if s is not None and (not isinstance(s, float) or math.isnan(s)):
-                failures.append(f"{check}: score {s!r} is not a float or None")
+                failures.append(f"{check}: score {shown(s)} is not a float or None")
         return scores
 
     missing = [c for c in reward.required_columns() if c not in columns]
@@ -208,10 +203,10 @@ def check_reward_contract(
     )
     for column, values in logged["extra"]:
         if not isinstance(column, str) or len(values) != n:
-            failures.append(f"log_extra: column {column!r} got {len(values)} values for {n} completions")
+            failures.append(f"log_extra: column {shown(column)} got {len(values)} values for {n} completions")
     for name, value in logged["metric"]:
         if not isinstance(name, str) or not isinstance(value, float):
-            failures.append(f"log_metric: {name!r} = {value!r} is not a named float")
+            failures.append(f"log_metric: {shown(name)} = {shown(value)} is not a named float")
 
     if columns:
         run("None column values", texts, prompts=[prompt] * n, **cols(lambda k, v: None))
@@ -247,14 +242,14 @@ def check_reward_contract(
     try:
         clone = pickle.loads(pickle.dumps(reward))
         if clone.__name__ != reward.__name__:
-            failures.append(f"pickling: __name__ {clone.__name__!r} != {reward.__name__!r}")
+            failures.append(f"pickling: __name__ {shown(clone.__name__)} != {shown(reward.__name__)}")
         if plain is not None and clone(texts, prompts=[prompt] * n, **cols()) != plain:
             failures.append("pickling: the unpickled reward scores differently")
     except Exception as exc:  # noqa: BLE001
         failures.append(f"pickling: {type(exc).__name__}: {exc}")
 
     if not isinstance(reward.__name__, str) or not reward.__name__:
-        failures.append(f"__name__ is {reward.__name__!r}")
+        failures.append(f"__name__ is {shown(reward.__name__)}")
     if failures:
         raise AssertionError(f"reward '{reward.__name__}' breaks the contract:\n  " + "\n  ".join(failures))
     return done

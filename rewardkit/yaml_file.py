@@ -1,4 +1,4 @@
-"""The one YAML loader: safe tags only, and errors that name the file and line."""
+"""The one YAML loader: safe tags only, bounded in size, and errors that name the file and line."""
 
 from __future__ import annotations
 
@@ -7,18 +7,23 @@ from typing import Any
 
 import yaml
 
-from .errors import ConfigError
+from .config_size import check_config_size
+from .errors import ConfigError, shown
 
 # libyaml's safe loader where PyYAML was built with it (6x faster on a large composition), else
 # the pure-Python one: both construct plain data only, never Python objects.
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+YAML_TAG_PREFIX = "tag:yaml.org,2002:"  # what PyYAML writes for the "!!" of a tag
+MESSAGE_CHARS = 200  # the most of PyYAML's own text an error repeats
 
 
 def read_yaml(path: str | Path) -> Any:
     """The data of a YAML file, loaded with PyYAML's safe loader (no Python object tags).
 
-    A file that cannot be read or parsed raises :class:`ConfigError` naming the file (and the
-    line, for syntax errors and refused tags).
+    A file that cannot be read or parsed raises :class:`ConfigError` in one line naming the file
+    (``path:line:column:`` for syntax errors and refused tags); so does a file whose YAML aliases
+    expand past :data:`~rewardkit.config_size.MAX_VALUES` values (an alias bomb), before anything
+    expands them.
     """
     path = Path(path)
     try:
@@ -28,6 +33,28 @@ def read_yaml(path: str | Path) -> Any:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     try:
-        return yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
+        data = yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
+        raise ConfigError(yaml_error(path, text, exc)) from None
+    except ValueError as exc:  # a date that is no date, an integer longer than Python converts
+        raise ConfigError(f"{path}: invalid YAML: {str(exc)[:MESSAGE_CHARS]}") from None
+    except RecursionError:  # the pure-Python loader on deeply nested collections
+        raise ConfigError(f"{path}: invalid YAML: collections nested too deeply") from None
+    check_config_size(data, str(path))
+    return data
+
+
+def yaml_error(path: Path | str, text: str, exc: yaml.YAMLError) -> str:
+    """PyYAML's error as one line, ``path:line:column: invalid YAML: problem``, its parts shortened."""
+    if isinstance(exc, yaml.reader.ReaderError):  # a character YAML does not allow: only an offset
+        line, column = text.count("\n", 0, exc.position) + 1, exc.position - text.rfind("\n", 0, exc.position)
+        return f"{path}:{line}:{column}: invalid YAML: character #x{exc.character:04x}: {exc.reason}"
+    mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None)
+    if mark is None or problem is None:
+        return f"{path}: invalid YAML: {' '.join(str(exc).split())[:MESSAGE_CHARS]}"
+    if isinstance(exc, yaml.constructor.ConstructorError) and "constructor for the tag" in problem:
+        tag = problem.split("tag ", 1)[1].strip("'").replace(YAML_TAG_PREFIX, "!!")
+        problem = f"the tag {shown(tag)} is not allowed: only plain data (mappings, lists, text, numbers)"
+    context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    where = f" ({context} from line {start.line + 1}, column {start.column + 1})" if context and start else ""
+    return f"{path}:{mark.line + 1}:{mark.column + 1}: invalid YAML: {problem[:MESSAGE_CHARS]}{where}"

@@ -46,14 +46,50 @@ FRAGMENTS = {
     "prose": "The cat sat on the mat. ",
 }
 
+# Every IFEval instruction with valid arguments: ifeval runs all its checks on every text.
+IFEVAL_INSTRUCTIONS = {
+    "keywords:existence": {"keywords": ["cat", "mat"]},
+    "keywords:frequency": {"keyword": "the", "frequency": 3, "relation": "at least"},
+    "keywords:forbidden_words": {"forbidden_words": ["dog"]},
+    "keywords:letter_frequency": {"letter": "a", "let_frequency": 5, "let_relation": "less than"},
+    "language:response_language": {"language": "en"},
+    "length_constraints:number_sentences": {"num_sentences": 4, "relation": "at least"},
+    "length_constraints:number_paragraphs": {"num_paragraphs": 3},
+    "length_constraints:number_words": {"num_words": 100, "relation": "less than"},
+    "length_constraints:nth_paragraph_first_word": {"num_paragraphs": 2, "nth_paragraph": 2, "first_word": "the"},
+    "detectable_content:number_placeholders": {"num_placeholders": 2},
+    "detectable_content:postscript": {"postscript_marker": "P.S."},
+    "detectable_format:number_bullet_lists": {"num_bullets": 3},
+    "detectable_format:constrained_response": {},
+    "detectable_format:number_highlighted_sections": {"num_highlights": 2},
+    "detectable_format:multiple_sections": {"section_spliter": "Section", "num_sections": 2},
+    "detectable_format:json_format": {},
+    "detectable_format:title": {},
+    "combination:two_responses": {},
+    "combination:repeat_prompt": {"prompt_to_repeat": "Repeat this."},
+    "startend:end_checker": {"end_phrase": "Any other questions?"},
+    "change_case:capital_word_frequency": {"capital_frequency": 2, "capital_relation": "at least"},
+    "change_case:english_capital": {},
+    "change_case:english_lowercase": {},
+    "punctuation:no_comma": {},
+    "startend:quotation": {},
+}
 # A valid value for each dataset column a built-in may need; every reward gets them all.
-COLUMN_VALUES = {"answer": "#### 42", "solution": "The answer is $\\boxed{42}$."}
+COLUMN_VALUES = {
+    "answer": "#### 42",
+    "solution": "The answer is $\\boxed{42}$.",
+    "instruction_id_list": list(IFEVAL_INSTRUCTIONS),
+    "kwargs": list(IFEVAL_INSTRUCTIONS.values()),
+}
 # Built-ins that need a model directory or a server (tests/test_rm_*.py bound them), or that run the
 # completion's program, whose time is the program's (their text handling, fenced blocks, is
 # code_format's, which is checked here; tests/test_code_*.py bound the programs).
 ELSEWHERE = {"rm_score", "rm_remote", "code_pass_rate", "code_passed"}
 # Parameter variants scored besides each built-in's defaults.
-VARIANTS = {"language_consistency of <think>": ("language_consistency", {"tag": "think"})}
+VARIANTS = {
+    "language_consistency of <think>": ("language_consistency", {"tag": "think"}),
+    "ifeval loose": ("ifeval", {"mode": "loose"}),
+}
 
 
 @lru_cache(maxsize=None)
@@ -115,3 +151,61 @@ def growth(key: str, fragment: str, chars: int) -> tuple[float, float, float]:
     small = cpu_seconds(lambda: score(key, hostile(fragment, chars)))
     large = cpu_seconds(lambda: score(key, hostile(fragment, GROWTH * chars)))
     return small, large, large / max(small, FLOOR)
+
+
+# -- alias bombs -----------------------------------------------------------------------------------
+# A YAML anchor named once and repeated ``width`` times per level: ``levels`` levels stand for
+# width**levels values in a file of a few hundred bytes ("billion laughs"). PyYAML builds it with
+# the copies shared; whatever walks it (a repr, a JSON dump, a validator) walks every copy.
+
+
+def alias_bomb_yaml(levels: int, width: int = 9) -> list[str]:
+    """YAML lines defining anchors ``b0`` .. ``b<levels>`` under a ``description`` key; ``*b<levels>``
+    then stands for width**levels copies of ``lol``."""
+    lines = ["description:", "  - &b0 [lol]"]
+    for level in range(1, levels + 1):
+        lines.append(f"  - &b{level} [{', '.join([f'*b{level - 1}'] * width)}]")
+    return lines
+
+
+def alias_bomb_composition(levels: int, key: str, width: int = 9) -> str:
+    """A composition (extending gsm8k) whose ``key`` (weights, on_error, normalize, params, name,
+    remove or description) is the bomb."""
+    bomb = f"*b{levels}"
+    body = {
+        "weights": f"weights: {{xml_count: {bomb}}}",
+        "on_error": f"rewards: [{{name: xml_count, on_error: {bomb}}}]",
+        "normalize": f"rewards: [{{name: xml_count, normalize: {bomb}}}]",
+        "params": f"rewards: [{{name: length_target, params: {{ideal: {bomb}}}}}]",
+        "name": f"rewards: [{{name: {bomb}}}]",
+        "remove": f"remove: {bomb}",
+        "description": "",
+    }[key]
+    return "\n".join(["extends: gsm8k", *alias_bomb_yaml(levels, width), body]) + "\n"
+
+
+class CountingList(list):
+    """A list that counts how often anything iterates over it (the work of walking a shared bomb)."""
+
+    walks = 0
+
+    def __iter__(self):
+        CountingList.walks += 1
+        return super().__iter__()
+
+
+def shared_bomb(levels: int, width: int = 9) -> CountingList:
+    """The Python form of an alias bomb: one list referenced ``width`` times per level."""
+    bomb = CountingList(["lol"])
+    for _ in range(levels):
+        bomb = CountingList([bomb] * width)
+    return bomb
+
+
+# -- answers that run to the time limit ------------------------------------------------------------
+
+
+def power_towers(n: int, start: int = 3) -> list[str]:
+    """``n`` distinct completions whose answer (``k^{k^{k^{k^k}}}``) runs past any time limit in
+    sympy's big-integer C code: each holds a verification worker until it is killed."""
+    return [f"\\boxed{{{k}^{{{k}^{{{k}^{{{k}^{k}}}}}}}}}" for k in range(start, start + n)]

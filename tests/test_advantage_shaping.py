@@ -20,9 +20,9 @@ pytest.importorskip("trl")
 
 from _tiny_models import tiny_model_dir  # noqa: E402
 
-from rewardkit.trainers.advantage_shaping import ADVANTAGE_SCALE, group_normalize, shaping_for  # noqa: E402
-from rewardkit.trainers.algorithms import config_class, trainer_class  # noqa: E402
-from rewardkit.trainers.trl_rewards import trl_rewards  # noqa: E402
+from rewardkit.trainers.policy.advantage_shaping import ADVANTAGE_SCALE, group_normalize, shaping_for  # noqa: E402
+from rewardkit.trainers.policy.algorithms import config_class, trainer_class  # noqa: E402
+from rewardkit.trainers.policy.trl_rewards import trl_rewards  # noqa: E402
 
 GROUP = 4
 A = [1.0, 2.0, 3.0, 6.0, 0.0, 0.0, 4.0, 4.0]  # two groups of four completions

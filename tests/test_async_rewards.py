@@ -226,7 +226,7 @@ def test_the_trl_adapter_hands_async_components_over_as_coroutine_functions():
     pytest.importorskip("trl")
     from trl.trainer.utils import is_async_callable
 
-    from rewardkit.trainers.trl_rewards import trl_rewards
+    from rewardkit.trainers.policy.trl_rewards import trl_rewards
 
     rewards = trl_rewards(Composition([get_reward("xml_count"), Waits(concurrency=16, alias="a"), Waits(concurrency=16, alias="b")]))
     assert [is_async_callable(f) for f in rewards.funcs] == [False, True, True]

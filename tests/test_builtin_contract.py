@@ -19,6 +19,10 @@ SETUP = {
     "math_correctness": ({}, {"answer": "#### 42"}),
     "accuracy": ({}, {"solution": "The answer is $\\boxed{42}$."}),
     "int_answer": ({}, {}),
+    "cosine_scaled": ({}, {"answer": "#### 42"}),
+    "kimi_length": ({}, {"answer": "#### 42"}),
+    "reasoning_steps": ({}, {}),
+    "ifeval": ({}, {"instruction_id_list": ["punctuation:no_comma", "detectable_format:title"], "kwargs": [{}, None]}),
     "code_format": ({}, {}),
 }
 # Built-ins that need a model directory or a server (their contract runs in tests/test_rm_contract.py)

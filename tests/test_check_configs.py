@@ -51,7 +51,7 @@ def test_a_train_config_is_checked_without_loading_its_model(tmp_path, unloadabl
 
 
 def test_the_example_configs_check_as_what_they_are(capsys):
-    code, out, _ = check(capsys, str(REPO / "examples" / "gsm8k_default.yaml"))
+    code, out, _ = check(capsys, str(REPO / "rewardkit" / "data" / "gsm8k_default.yaml"))
     assert code == 0 and "a `rewardkit train` config" in out and "xml_count×1" in out
     code, out, _ = check(capsys, str(REPO / "examples" / "rm_train_hh.yaml"))
     if code == 0:  # the shared HH-RLHF data is there
@@ -78,7 +78,8 @@ def test_an_rm_train_config(tmp_path, unloadable_model, capsys):
         ({"dataset": {"path": "gsm8k"}, "rewards": [{"name": "math_correctness", "params": {"gold_column": "gold"}}]},
          "the rewards need dataset column(s) gold"),
         ({"dataset": {"path": "gsm8k"}, "trainer": {"num_generations": 3}}, "divisible by num_generations"),
-        ({"data": {"path": "pairs.jsonl", "formt": "hh"}}, "unknown key 'data.formt' (valid: path, format,"),
+        ({"data": {"path": "pairs.jsonl", "formt": "hh"}},
+         "unknown key 'data.formt' (valid: format, prompt_key, chosen_key, rejected_key, path,"),
     ],
 )
 def test_errors_name_the_file_the_key_and_the_choices(tmp_path, capsys, data, message):
@@ -107,7 +108,7 @@ def test_a_config_on_the_bundled_model_checks_before_its_wheel_is_installed(caps
         raise metadata.PackageNotFoundError(name)
 
     monkeypatch.setattr(default_model.metadata, "distribution", missing)
-    code, out, _ = check(capsys, str(REPO / "examples" / "gsm8k_default.yaml"))
+    code, out, _ = check(capsys, str(REPO / "rewardkit" / "data" / "gsm8k_default.yaml"))
     assert code == 0 and "a `rewardkit train` config" in out
     assert "bundled SmolLM2-135M-Instruct (not available:" in out and default_model.INSTALL_HINT in out
 

@@ -1,6 +1,10 @@
 """The rewardkit command: list, check, score."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
 
 import pytest
 
@@ -174,6 +178,38 @@ def test_ctrl_c_is_one_line_and_status_130(tmp_path, capsys, inline_reward):
     out = tmp_path / "o.jsonl"
     assert main(["score", str(_yaml(tmp_path, "rewards: [interrupts]")), str(path), "--out", str(out)]) == 130
     assert capsys.readouterr().err == "rewardkit score: interrupted\n" and not out.exists()
+
+
+def test_ctrl_c_while_the_process_shuts_down_exits_quietly_with_130(tmp_path):
+    """Ctrl-C after "wrote N rows": the command is done and Python is shutting down (joining
+    threads, as concurrent.futures' pools do from threading._shutdown; closing worker pools).
+    Python printed "Exception ignored in: <module 'threading'> ... KeyboardInterrupt". The
+    stand-in, registered the way concurrent.futures registers its join, says when it runs."""
+    path = tmp_path / "d.jsonl"
+    path.write_text('{"completion": "a"}\n')
+    code = (
+        "import sys, threading, time\n"
+        "from rewardkit.cli import main\n"
+        "def joining():\n"
+        "    print('shutting down', flush=True)\n"
+        "    time.sleep(120)\n"
+        "threading._register_atexit(joining)\n"
+        "sys.exit(main())\n"
+    )
+    argv = ["score", "length", str(path), "--out", str(tmp_path / "o.jsonl")]
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if line == "shutting down\n":
+            break
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert any(line.startswith("wrote 1 rows") for line in lines)
+    assert process.returncode == 130 and err == ""
 
 
 def _yaml(tmp_path, text):

@@ -9,8 +9,8 @@ pytest.importorskip("transformers")
 from transformers import TrainerControl, TrainerState  # noqa: E402
 
 from rewardkit.composition_loader import load_composition  # noqa: E402
-from rewardkit.trainers.diagnostics_callback import DiagnosticsCallback  # noqa: E402
-from rewardkit.trainers.trl_rewards import trl_rewards  # noqa: E402
+from rewardkit.trainers.policy.diagnostics_callback import DiagnosticsCallback  # noqa: E402
+from rewardkit.trainers.policy.trl_rewards import trl_rewards  # noqa: E402
 
 EOS = 0
 

@@ -7,6 +7,14 @@ unicode-heavy text with lone surrogates; dataset columns of any JSON-like value.
 one score per completion, no exception escapes, every score finite or None; and work that
 grows linearly with the text (:mod:`_hostile`: 4x the input, less than 8x the CPU time).
 
+Two more classes: alias bombs (YAML anchors or shared Python lists of any depth and width, under
+any key of a composition, as a file, a mapping or a verl inline spec): a composition or a
+one-line ConfigError, and a bomb past the bound refused after walking each distinct list once;
+and batches of answers that run to the time limit, mixed with ordinary ones, under a
+``batch_timeout``: every ordinary answer scored right unless a limit cut it (``over_budget``, or
+``timeout`` on a very busy machine), and at most workers x ceil(batch_timeout / timeout)
+verifications run to their own limit.
+
 Profiles: ``fuzz-ci`` (the default; fixed examples, derandomized, about half a minute) and
 ``fuzz-long`` (``REWARDKIT_FUZZ_PROFILE=fuzz-long``, ``REWARDKIT_FUZZ_EXAMPLES``, seeded by
 pytest's ``--hypothesis-seed``), which ``bench/fuzz_bench.py`` runs and reports. ``rm_score`` and
@@ -21,12 +29,28 @@ import time
 from collections import defaultdict
 from typing import Any
 
-from _hostile import COLUMN_VALUES, FRAGMENTS, GROWTH, MAX_RATIO, builtin_rewards, growth, reward
+from _hostile import (
+    COLUMN_VALUES,
+    FRAGMENTS,
+    GROWTH,
+    MAX_RATIO,
+    CountingList,
+    alias_bomb_composition,
+    builtin_rewards,
+    growth,
+    power_towers,
+    reward,
+    shared_bomb,
+)
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from rewardkit.composition import Component, Composition
 from rewardkit.composition_loader import load_composition
+from rewardkit.config_size import MAX_VALUES
+from rewardkit.errors import ConfigError
+from rewardkit.integrations import verl
+from rewardkit.plugins.math import MathCorrectness
 from rewardkit.registry import get_reward
 
 settings.register_profile(
@@ -199,3 +223,72 @@ def test_work_grows_linearly_with_any_repeated_text(fragment):
     for key in builtin_rewards():
         small, large, ratio = growth(key, fragment, 4_000)
         assert ratio < MAX_RATIO, f"{key}: {small:.4f} s for 4 kB of {fragment!r}, {large:.4f} s for {GROWTH}x that"
+
+
+# -- alias bombs -----------------------------------------------------------------------------------
+
+BOMB_KEYS = ["weights", "on_error", "normalize", "params", "name", "remove", "description"]
+
+
+def _bomb_entry(key: str, bomb: Any) -> dict[str, Any]:
+    """The Python form of :func:`_hostile.alias_bomb_composition`."""
+    spec: dict[str, Any] = {"extends": "gsm8k"}
+    if key in ("weights", "remove", "description"):
+        spec[key] = {"xml_count": bomb} if key == "weights" else bomb
+    elif key == "params":
+        spec["rewards"] = [{"name": "length_target", "params": {"ideal": bomb}}]
+    else:
+        spec["rewards"] = [{"name": bomb} if key == "name" else {"name": "xml_count", key: bomb}]
+    return spec
+
+
+@FUZZ
+@example(levels=9, width=9, key="weights", form="file")
+@example(levels=40, width=9, key="on_error", form="mapping")
+@given(
+    levels=st.integers(0, 40),
+    width=st.integers(1, 12),
+    key=st.sampled_from(BOMB_KEYS),
+    form=st.sampled_from(["file", "mapping", "verl"]),
+)
+def test_any_alias_bomb_loads_or_is_refused_in_one_line_before_expanding(tmp_path_factory, levels, width, key, form):
+    CountingList.walks = 0
+    try:
+        if form == "file":
+            path = tmp_path_factory.mktemp("bomb") / "bomb.yaml"
+            path.write_text(alias_bomb_composition(levels, key, width))
+            load_composition(path)
+        elif form == "mapping":
+            load_composition(_bomb_entry(key, shared_bomb(levels, width)))
+        else:
+            verl.compute_score("x", "\\boxed{1}", "1", composition=_bomb_entry(key, shared_bomb(levels, width)))
+    except ConfigError as exc:
+        message = str(exc)
+        assert "\n" not in message and len(message) < 600, message[:600]
+        if width**levels > MAX_VALUES:
+            assert "values once YAML aliases" in message, message
+            assert CountingList.walks <= levels + 1  # each distinct list once: the copies were never walked
+    else:
+        assert width**levels < MAX_VALUES  # what loaded is a config of ordinary size
+
+
+# -- batches of answers that run to the time limit --------------------------------------------------
+
+SLOW_TIMEOUT = 0.5
+
+
+@settings(FUZZ, max_examples=max(4, FUZZ.max_examples // 8))
+@given(st.integers(0, 10), st.integers(1, 8), st.sampled_from([0.2, 0.6, 1.2]), st.randoms(use_true_random=False))
+def test_a_batch_of_slow_answers_keeps_its_budget_and_scores_the_rest(slow, ordinary, batch_timeout, rng):
+    workers = 2
+    rows = [(t, "42", 0.0) for t in power_towers(slow)]
+    # ordinary answers that need sympy (so they too go to the workers), right and wrong
+    rows += [(f"\\boxed{{(x+{i})^2}}", f"x^2 + {2 * i}x + {i * i + i % 2}", float(i % 2 == 0)) for i in range(ordinary)]
+    rng.shuffle(rows)
+    scorer = MathCorrectness(workers=workers, timeout=SLOW_TIMEOUT, batch_timeout=batch_timeout, cache_size=0)
+    out = scorer.evaluate([r[0] for r in rows], answer=[r[1] for r in rows])
+    _check_scores("math_correctness", out.scores, len(rows))
+    for (completion, _, expected), got, verdict in zip(rows, out.scores, out.extra["verdict"]):
+        assert got == expected or verdict in ("over_budget", "timeout"), (completion, got, verdict)
+    assert out.metrics["timeouts"] <= workers * math.ceil(batch_timeout / SLOW_TIMEOUT)
+    assert out.metrics["timeouts"] + out.metrics["over_budget"] >= slow

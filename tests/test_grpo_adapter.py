@@ -14,8 +14,8 @@ from rewardkit.registry import get_reward
 
 pytest.importorskip("trl")
 
-from rewardkit.trainers.diagnostics_callback import DiagnosticsCallback  # noqa: E402
-from rewardkit.trainers.trl_rewards import (  # noqa: E402
+from rewardkit.trainers.policy.diagnostics_callback import DiagnosticsCallback  # noqa: E402
+from rewardkit.trainers.policy.trl_rewards import (  # noqa: E402
     REWARD_SHARE,
     REWARD_TIME,
     ComponentReward,

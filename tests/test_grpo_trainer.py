@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")
 from _async_rewards import FLIGHT, Waits  # noqa: E402
 from _tiny_models import tiny_model_dir  # noqa: E402
 
-from rewardkit.trainers.trl_rewards import REWARD_SHARE, REWARD_TIME, trl_rewards  # noqa: E402
+from rewardkit.trainers.policy.trl_rewards import REWARD_SHARE, REWARD_TIME, trl_rewards  # noqa: E402
 
 
 class Echo(Reward):

@@ -12,7 +12,7 @@ import yaml
 
 from rewardkit import ConfigError, load_composition
 from rewardkit.integrations import openrlhf, verl
-from rewardkit.composition_loader import shared_composition as composition_for
+from rewardkit.composition_loader import shared_composition
 from rewardkit.integrations.compositions import gold_column
 
 GSM8K_RESPONSE = "<reasoning>\nadd\n</reasoning>\n<answer>\n7\n</answer>\n"
@@ -20,19 +20,19 @@ GSM8K_RESPONSE = "<reasoning>\nadd\n</reasoning>\n<answer>\n7\n</answer>\n"
 
 class TestCompositionFor:
     def test_one_composition_per_spec_per_process(self, tmp_path, monkeypatch):
-        assert composition_for("gsm8k") is composition_for("gsm8k")
+        assert shared_composition("gsm8k") is shared_composition("gsm8k")
         (tmp_path / "c.yaml").write_text("rewards: [xml_count]\n")
         monkeypatch.chdir(tmp_path)
-        assert composition_for("c.yaml") is composition_for(tmp_path / "c.yaml")  # relative or absolute, one file
+        assert shared_composition("c.yaml") is shared_composition(tmp_path / "c.yaml")  # relative or absolute, one file
         inline = {"rewards": [{"name": "length_target", "params": {"ideal": 3}}]}
-        assert composition_for(inline) is composition_for(dict(inline))
-        assert composition_for(inline) is not composition_for({"rewards": [{"name": "length_target"}]})
+        assert shared_composition(inline) is shared_composition(dict(inline))
+        assert shared_composition(inline) is not shared_composition({"rewards": [{"name": "length_target"}]})
 
     def test_a_bad_spec_names_what_is_wrong(self):
         with pytest.raises(ConfigError, match="neither a preset"):
-            composition_for("no-such-preset")
+            shared_composition("no-such-preset")
         with pytest.raises(ConfigError, match="expected a preset name"):
-            composition_for(3)
+            shared_composition(3)
 
     def test_the_gold_column_is_the_one_required_column_else_answer(self):
         assert gold_column(load_composition("gsm8k")) == "answer"  # math_correctness reads answer or solution

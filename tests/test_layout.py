@@ -75,7 +75,7 @@ def graph(repo) -> dict[str, set[str]]:
 
 
 def test_the_graph_covers_every_module(graph):
-    for name in ("rewardkit.registry", "rewardkit.plugins.math.verifier", "rewardkit.trainers.training"):
+    for name in ("rewardkit.registry", "rewardkit.plugins.math.verifier", "rewardkit.trainers.policy.training"):
         assert name in graph
     unknown = {t for edges in graph.values() for t in edges if t.startswith("rewardkit") and t not in graph}
     assert not unknown, f"imports of modules that do not exist: {sorted(unknown)}"
@@ -120,6 +120,28 @@ def test_the_core_depends_on_no_reward_family_or_trainer(graph):
         if target.startswith(("rewardkit.plugins", "rewardkit.trainers"))
     }
     assert reaching_out == CORE_TO_PLUGIN
+
+
+def trainer_part(name: str) -> str:
+    """``policy``, ``reward_model`` or ``commands`` for a module of those sub-packages of
+    ``rewardkit.trainers``; ``shared`` for a module of ``trainers/`` itself."""
+    sub = name.split(".")[2:3]
+    return sub[0] if sub and sub[0] in ("policy", "reward_model", "commands") else "shared"
+
+
+def test_policy_and_reward_model_training_never_import_each_other(graph):
+    """Each kind of training is one sub-package; what both need lives in ``trainers/`` itself,
+    which imports neither of them (only the commands see both)."""
+    trainers = {name: edges for name, edges in graph.items() if name.startswith("rewardkit.trainers")}
+    assert {trainer_part(name) for name in trainers} == {"shared", "policy", "reward_model", "commands"}
+    crossing = {
+        (name, target)
+        for name, edges in trainers.items()
+        if trainer_part(name) != "commands"
+        for target in edges
+        if target.startswith("rewardkit.trainers") and trainer_part(target) not in (trainer_part(name), "shared")
+    }
+    assert not crossing, sorted(crossing)
 
 
 def test_the_checker_sees_imports_inside_functions_and_skips_type_checking_blocks(tmp_path):

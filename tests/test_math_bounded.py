@@ -5,6 +5,7 @@ import random
 import threading
 
 import pytest
+from _hostile import power_towers
 
 from rewardkit.plugins.math import MathCorrectness
 
@@ -126,3 +127,17 @@ def test_pathological_gold_answers_give_none_or_a_verdict_never_a_crash(name):
     completion = PATHOLOGICAL[name][0]
     scores = MathCorrectness()(["\\boxed{42}"], answer=[completion])
     assert scores[0] in (None, 0.0)
+
+
+def test_a_batch_of_slow_answers_is_bounded_by_the_batch_timeout():
+    """n distinct answers that each run to the limit would hold the pool for n x timeout / workers;
+    with batch_timeout the pool spends at most that on the batch. Work is counted, not timed: at
+    most workers x ceil(batch_timeout / timeout) verifications run to their own limit, the rest
+    are cut by the budget; every one is scored wrong, and the pool then verifies the next batch."""
+    towers = power_towers(12)
+    reward = MathCorrectness(workers=2, timeout=1.0, batch_timeout=1.5)
+    out = reward.evaluate(towers, answer=["42"] * len(towers))
+    assert out.scores == [0.0] * len(towers)
+    assert out.metrics["timeouts"] <= 2 * 2 and out.metrics["timeouts"] + out.metrics["over_budget"] == len(towers)
+    assert set(out.extra["verdict"]) <= {"timeout", "over_budget"}
+    assert reward(["\\boxed{\\frac{\\pi}{2}}"], answer=["\\frac{\\pi}{2}"]) == [1.0]

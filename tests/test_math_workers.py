@@ -50,6 +50,13 @@ def my_pid():
     return os.getpid()
 
 
+def note_then_sleep(path, seconds):
+    with open(path, "a") as handle:
+        handle.write("started\n")
+    time.sleep(seconds)
+    return "done"
+
+
 @pytest.fixture(scope="module")
 def pool():
     # Workers import this module before they report ready, so unpickling the first task does not
@@ -99,6 +106,39 @@ def test_slow_tasks_of_one_group_do_not_wait_for_each_other(pool):
     assert outcomes[2].value == "a"
     # Both ran at once on the two workers: each was stopped after its own 0.5 s.
     assert all(o.seconds < 2 for o in outcomes[:2])
+
+
+def test_a_batch_budget_cancels_the_queued_tasks_and_kills_the_running_ones(pool, tmp_path):
+    notes = tmp_path / "started"
+    before = pool.stats["over_budget"]
+    outcomes = pool.map(note_then_sleep, [(notes, 60)] * 12, timeout=120, budget=0.5)
+    assert all(o.timed_out and o.over_budget and o.value is None for o in outcomes)
+    assert 1 <= len(notes.read_text().splitlines()) <= pool.size  # at most one per worker: the rest never ran
+    assert pool.stats["over_budget"] - before == 12
+    assert pool.map(square, [(3,)], timeout=5)[0].value == 9  # the pool is free for the next batch
+
+
+def test_a_batch_keeps_what_finished_within_its_budget(pool):
+    outcomes = pool.map(sleep_then, [(0, "a"), (0, "b"), (60, "late"), (60, "later"), (0, "c")], timeout=120, budget=1)
+    assert [o.value for o in outcomes[:2]] == ["a", "b"]
+    assert all(o.over_budget for o in outcomes[2:])  # the two slow ones hold both workers past the budget
+
+
+def test_a_batch_budget_starts_when_its_first_task_does(pool):
+    """A batch queued behind another is not charged for the wait: its budget is pool time."""
+    first = {}
+    thread = threading.Thread(target=lambda: first.update(out=pool.map(sleep_then, [(2, "x")] * 2, timeout=30)))
+    thread.start()
+    while not any(w.task for w in pool._workers):
+        time.sleep(0.01)
+    queued = pool.map(square, [(i,) for i in range(4)], timeout=30, budget=1)  # waits about 2 s for a worker
+    thread.join(timeout=60)
+    assert [o.value for o in queued] == [0, 1, 4, 9] and [o.value for o in first["out"]] == ["x", "x"]
+
+
+def test_amap_takes_a_budget_too(pool):
+    outcomes = asyncio.run(pool.amap(sleep_then, [(60, "late")] * 3, timeout=120, budget=0.5))
+    assert all(o.over_budget for o in outcomes)
 
 
 def test_c_level_computation_is_stopped_on_time(pool):

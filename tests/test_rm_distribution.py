@@ -8,14 +8,16 @@ import math
 import pytest
 
 from rewardkit import ConfigError, get_reward
-from rewardkit.trainers import preferences, rm_config, rm_training
+from rewardkit.trainers import preferences
+from rewardkit.trainers.reward_model import config as rm_config
+from rewardkit.trainers.reward_model import training as rm_training
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("trl")
 
 from test_rm_train import base_model, write_pairs  # noqa: E402,F401  (the tiny base model fixture)
 
-from rewardkit.trainers.rm_distribution import preference_log_prob, rating_moments, tie_prob  # noqa: E402
+from rewardkit.trainers.reward_model.distribution import preference_log_prob, rating_moments, tie_prob  # noqa: E402
 
 
 def logits_of(*probs: list[float]) -> torch.Tensor:

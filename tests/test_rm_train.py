@@ -10,7 +10,9 @@ import pytest
 
 from rewardkit import ConfigError
 from rewardkit.cli import main
-from rewardkit.trainers import preferences, rm_config, rm_training
+from rewardkit.trainers import preferences
+from rewardkit.trainers.reward_model import config as rm_config
+from rewardkit.trainers.reward_model import training as rm_training
 
 HH_CHOSEN = (
     "\n\nHuman: How do I bake bread?\n\nAssistant: Mix flour, water, yeast and salt."
@@ -105,7 +107,8 @@ class TestConfig:
             rm_config.load_config({"data": {"path": "x"}, "epochs": 3})
 
     def test_unknown_data_key_lists_the_data_keys(self):
-        with pytest.raises(ConfigError, match=r"unknown key 'data.file' \(valid: path, format"):
+        valid = r"\(valid: format, prompt_key, chosen_key, rejected_key, path, limit"
+        with pytest.raises(ConfigError, match=r"unknown key 'data.file' " + valid):
             rm_config.load_config({"data": {"path": "x", "file": "y"}})
 
     def test_unknown_trainer_option_suggests_close_matches(self):
@@ -247,6 +250,7 @@ def test_importing_the_command_module_does_not_import_torch_or_trl():
     import subprocess
     import sys
 
-    code = "import sys, rewardkit.trainers.commands.rm_train, rewardkit.trainers.rm_training; print('torch' in sys.modules, 'trl' in sys.modules)"
+    code = ("import sys, rewardkit.trainers.commands.rm_train, rewardkit.trainers.reward_model.training; "
+            "print('torch' in sys.modules, 'trl' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False False"

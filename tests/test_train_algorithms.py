@@ -13,7 +13,7 @@ pytest.importorskip("trl")
 from _tiny_models import save_reward_model  # noqa: E402
 from test_train_run import TRAINER, cli, make_config, model_dir, records  # noqa: E402,F401
 
-from rewardkit.trainers.train_config import load_config  # noqa: E402
+from rewardkit.trainers.policy.config import load_config  # noqa: E402
 
 
 def test_rloo_run_logs_every_component_and_applies_the_weights(tmp_path, model_dir):  # noqa: F811
@@ -30,6 +30,10 @@ def test_rloo_run_logs_every_component_and_applies_the_weights(tmp_path, model_d
     summary = json.loads((out / "summary.json").read_text())
     assert summary["algorithm"] == "rloo" and summary["steps"] == 2
     assert (out / "model" / "model.safetensors").is_file()
+    # the model card names the algorithm that ran, in its prose and its Hub tags
+    card = (out / "model" / "README.md").read_text()
+    assert "with RLOO, trained by rewardkit through TRL's `RLOOTrainer`" in card
+    assert "- rloo" in card and "grpo" not in card.lower()
 
 
 def test_rloo_with_a_distribution_rm_scales_advantages_by_its_sigma(tmp_path, model_dir):  # noqa: F811

@@ -12,8 +12,8 @@ from rewardkit.errors import ConfigError
 datasets = pytest.importorskip("datasets")
 pytest.importorskip("trl")
 
-from rewardkit.trainers.train_config import load_config  # noqa: E402
-from rewardkit.trainers.data import (  # noqa: E402
+from rewardkit.trainers.policy.config import load_config  # noqa: E402
+from rewardkit.trainers.policy.data import (  # noqa: E402
     build_prompt,
     dataset_for,
     eval_source,
@@ -89,7 +89,7 @@ def test_relative_paths_resolve_against_base_dir(tmp_path):
 
 
 def test_missing_file_names_the_bundled_samples(tmp_path):
-    with pytest.raises(ConfigError, match=r"no such file or directory \(bundled samples: gsm8k, scitldr\)"):
+    with pytest.raises(ConfigError, match=r"no such file or directory \(bundled samples: gsm8k, scitldr, ifeval\)"):
         load_rows(str(tmp_path / "missing.jsonl"))
 
 
@@ -188,7 +188,7 @@ def test_plain_prompt_fills_the_format_with_system_examples_question_and_columns
 
 
 def test_prepare_adds_the_prompt_column_and_keeps_the_reward_columns():
-    ds = prepare(datasets.Dataset.from_list(ROWS), config(system="S"), ["answer"])
+    ds = prepare(datasets.Dataset.from_list(ROWS), config(system="S"), ["answer"]).rows
     assert ds.column_names == ["question", "answer", "prompt"]
     assert ds[1]["prompt"][-1] == {"role": "user", "content": "What is 3+3?"}
 
@@ -196,7 +196,7 @@ def test_prepare_adds_the_prompt_column_and_keeps_the_reward_columns():
 def test_prepare_replaces_an_existing_prompt_column():
     rows = [{"prompt": "raw text", "x": 1}]
     ds = prepare(datasets.Dataset.from_list(rows), config(question_column="prompt", template="plain",
-                                                          plain_format="Q: {question}"))
+                                                          plain_format="Q: {question}")).rows
     assert ds[0]["prompt"] == "Q: raw text"
 
 
@@ -210,10 +210,10 @@ def test_prepare_names_missing_question_and_reward_columns():
 
 def test_limit_and_shuffle_use_the_runs_seed():
     ds = datasets.Dataset.from_list([{"question": str(i)} for i in range(50)])
-    first = prepare(ds, load_config({"dataset": {"limit": 5}}))
+    first = prepare(ds, load_config({"dataset": {"limit": 5}})).rows
     assert first["question"] == ["0", "1", "2", "3", "4"]
-    a = prepare(ds, load_config({"dataset": {"limit": 5, "shuffle": True}, "seed": 3}))
-    b = prepare(ds, load_config({"dataset": {"limit": 5, "shuffle": True}, "seed": 3}))
+    a = prepare(ds, load_config({"dataset": {"limit": 5, "shuffle": True}, "seed": 3})).rows
+    b = prepare(ds, load_config({"dataset": {"limit": 5, "shuffle": True}, "seed": 3})).rows
     assert a["question"] == b["question"] != first["question"]
 
 
@@ -239,15 +239,15 @@ def from_rows(rows):
 
 def test_a_prompt_column_of_text_is_used_as_it_is_and_the_other_columns_are_kept():
     rows = from_rows([{"prompt": "What is 2+2?", "answer": "4"}, {"prompt": "What is 3+3?", "answer": "6"}])
-    ds = prepare(rows, config(), ["answer"])
+    ds = prepare(rows, config(), ["answer"]).rows
     assert ds["prompt"] == ["What is 2+2?", "What is 3+3?"] and ds["answer"] == ["4", "6"]
 
 
 def test_conversational_prompts_stay_messages_and_take_no_system_prompt_from_the_config():
-    ds = prepare(from_rows([{"prompt": CHAT, "answer": "4"}]), config(system="Respond in XML."), ["answer"])
+    cfg = config(system="Respond in XML.")
+    ds, plan = prepare(from_rows([{"prompt": CHAT, "answer": "4"}]), cfg, ["answer"])
     assert ds[0]["prompt"] == CHAT
-    plan = prompt_plan(["prompt", "answer"], config(system="Respond in XML.").prompt)
-    assert plan.as_is and "not applied" in plan.describe(config(system="Respond in XML.").prompt)
+    assert plan.as_is and "not applied" in plan.describe(cfg.prompt)
 
 
 def test_a_question_column_of_messages_gets_the_system_prompt_and_examples_around_the_conversation():
@@ -277,19 +277,20 @@ def test_a_column_that_is_neither_text_nor_messages_is_named_instead_of_printed(
 def test_preference_rows_train_on_their_prompts():
     explicit = [{"prompt": CHAT, "chosen": [{"role": "assistant", "content": "4"}],
                  "rejected": [{"role": "assistant", "content": "5"}]}]
-    assert prepare(from_rows(explicit), config())[0]["prompt"] == CHAT
+    assert prepare(from_rows(explicit), config()).rows[0]["prompt"] == CHAT
     implicit = [{"chosen": [*CHAT, {"role": "assistant", "content": "4"}],
                  "rejected": [*CHAT, {"role": "assistant", "content": "5"}]}]
-    assert prepare(from_rows(implicit), config())[0]["prompt"] == CHAT
+    assert prepare(from_rows(implicit), config()).rows[0]["prompt"] == CHAT
     hh = [{"chosen": "\n\nHuman: hi there\n\nAssistant: hello!", "rejected": "\n\nHuman: hi there\n\nAssistant: go away"},
           {"chosen": "same", "rejected": "same"}]
-    ds = prepare(from_rows(hh), config())
+    ds, plan = prepare(from_rows(hh), config())
     assert len(ds) == 1 and ds[0]["prompt"] == [{"role": "user", "content": "hi there"}]
+    assert plan.column is None and "share" in plan.describe(config().prompt)
 
 
 def test_the_real_hh_rlhf_pairs_give_prompts_that_end_with_the_users_turn(shared_data):
     rows = load_rows(str(shared_data / "hh_rlhf_harmless_base" / "test_first2000.jsonl"))
-    ds = prepare(rows, load_config({"dataset": {"limit": 50}}))
+    ds = prepare(rows, load_config({"dataset": {"limit": 50}})).rows
     assert len(ds) == 50
     assert all(p[-1]["role"] == "user" and p[-1]["content"] for p in ds["prompt"])
 
@@ -305,6 +306,6 @@ def test_prompt_columns_in_order_explicit_then_prompt_then_question_then_problem
 
 def test_math500_problems_become_chat_prompts(shared_data):
     rows = load_rows(str(shared_data / "math500" / "test.jsonl"))
-    ds = prepare(rows, config(system="Think step by step."))
+    ds = prepare(rows, config(system="Think step by step.")).rows
     assert ds[0]["prompt"][0] == {"role": "system", "content": "Think step by step."}
     assert ds[0]["prompt"][1]["content"] == rows[0]["problem"]

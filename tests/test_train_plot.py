@@ -8,8 +8,8 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from rewardkit.trainers.plot import moving_average, plot_rewards, read_metrics  # noqa: E402
-from rewardkit.trainers.report import first_last, first_last_table  # noqa: E402
+from rewardkit.trainers.policy.plot import moving_average, plot_rewards, read_metrics  # noqa: E402
+from rewardkit.trainers.policy.report import first_last, first_last_table  # noqa: E402
 
 
 def records(n: int = 20) -> list[dict]:

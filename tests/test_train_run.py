@@ -16,7 +16,7 @@ pytest.importorskip("trl")
 from _tiny_models import tiny_model_dir  # noqa: E402
 
 from rewardkit.cli import build_parser  # noqa: E402
-from rewardkit.trainers.evaluation import evaluate  # noqa: E402
+from rewardkit.trainers.policy.evaluation import evaluate  # noqa: E402
 
 TRAINER = {
     "max_steps": 2,
@@ -101,13 +101,13 @@ def test_a_short_run_writes_the_final_model_and_no_checkpoint(full_run):
 def test_the_model_card_names_the_base_model_and_the_rewards(full_run, model_dir):
     out, _ = full_run
     card = (out / "model" / "README.md").read_text()
-    assert f"A GRPO fine-tune of the local model `{model_dir}`" in card
+    assert f"A fine-tune of the local model `{model_dir}` with GRPO" in card and "TRL's `GRPOTrainer`" in card
     assert "[None]" not in card and "library_name: transformers" in card
     assert "| short | 1 |" in card and "| xml_count | 0.5 |" in card and "| steps | 2 |" in card
 
 
 def test_the_bundled_model_is_named_by_its_hub_id():
-    from rewardkit.trainers.model_card import base_model
+    from rewardkit.trainers.policy.model_card import base_model
 
     text, hub_id = base_model("smollm2")
     assert hub_id == "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -136,7 +136,7 @@ def test_eval_scores_the_trained_model_on_a_split(full_run, capsys):
 
 def test_eval_is_deterministic_with_greedy_decoding(full_run):
     out, config = full_run
-    from rewardkit.trainers.train_config import load_config
+    from rewardkit.trainers.policy.config import load_config
 
     cfg = load_config(config)
     a = evaluate(cfg, model=str(out / "model"), n=2)
@@ -216,11 +216,11 @@ def test_rewards_can_be_a_composition_yaml_next_to_the_config(tmp_path, model_di
 
 
 def test_run_progress_prints_one_compact_line_per_step(full_run):
-    from rewardkit.trainers.callbacks import RunProgress
+    from rewardkit.trainers.policy.callbacks import RunProgress
     from types import SimpleNamespace
 
     stream = io.StringIO()
-    progress = RunProgress(["short", "xml_count"], stream=stream)
+    progress = RunProgress(["short", "xml_count"], "grpo", stream=stream)
     state = SimpleNamespace(is_world_process_zero=True, max_steps=2, global_step=0)
     progress.on_train_begin(None, state, None)
     state.global_step = 1
@@ -237,7 +237,7 @@ class FakeTTY(io.StringIO):
 
 
 def test_progress_draws_a_bar_only_on_a_terminal():
-    from rewardkit.trainers.callbacks import RunProgress
+    from rewardkit.trainers.policy.callbacks import RunProgress
     from types import SimpleNamespace
 
     state = SimpleNamespace(is_world_process_zero=True, max_steps=1, global_step=0)
@@ -245,7 +245,7 @@ def test_progress_draws_a_bar_only_on_a_terminal():
     from transformers.utils import logging as hf_logging
 
     for stream, has_bar in ((io.StringIO(), False), (FakeTTY(), True)):
-        progress = RunProgress(["short"], stream=stream)
+        progress = RunProgress(["short"], "rloo", stream=stream)
         progress.on_train_begin(None, state, None)
         assert (progress.bar is not None) == has_bar
         # transformers' own bars (a checkpoint's shards) stay quiet while the run's bar is drawn
@@ -256,7 +256,7 @@ def test_progress_draws_a_bar_only_on_a_terminal():
         progress.on_train_end(None, state, None)
         state.global_step = 0
         assert "step    1/1  reward 0.250  short 0.250  rewards <0.1%" in stream.getvalue()
-        assert ("GRPO" in stream.getvalue()) == has_bar
+        assert ("RLOO" in stream.getvalue()) == has_bar and "GRPO" not in stream.getvalue()
         assert hf_logging.is_progress_bar_enabled()
 
 
@@ -300,8 +300,8 @@ def test_a_chat_dataset_reaches_the_trainer_and_the_rewards_as_messages(tmp_path
     (tmp_path / "chat.jsonl").write_text("\n".join(json.dumps(r) for r in CHAT_ROWS))
     config = make_config(tmp_path, model_dir, dataset={"path": "chat.jsonl"}, prompt={},
                          rewards=["records_inputs"], trainer={**TRAINER, "max_steps": 1})
-    from rewardkit.trainers.train_config import load_config
-    from rewardkit.trainers.training import Run
+    from rewardkit.trainers.policy.config import load_config
+    from rewardkit.trainers.policy.training import Run
 
     run = Run(load_config(config), progress=False)
     from trl.data_utils import is_conversational
@@ -351,7 +351,7 @@ def test_a_tracker_that_is_not_installed_fails_in_one_line_naming_the_install(tr
     import importlib.util
 
     from rewardkit.cli import main
-    from rewardkit.trainers.tracking import TRACKER_MODULES
+    from rewardkit.trainers.policy.tracking import TRACKER_MODULES
 
     if any(importlib.util.find_spec(m) for m in TRACKER_MODULES[tracker]):
         pytest.skip(f"{tracker} is installed here")

@@ -1,19 +1,34 @@
-"""Preference pairs from JSONL: plain pairs, conversational chats, Anthropic HH dialogues; held-out splits."""
+"""Preference pairs: plain pairs, conversational chats, Anthropic HH dialogues, from rows or JSONL; held-out splits.
+
+Shared by both kinds of training: reward-model training learns from the pairs, and a policy run
+on a preference dataset without prompts trains on the turns each pair's two chats share.
+"""
 
 from __future__ import annotations
 
 import random
 import re
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
+
+from pydantic import Field
 
 from rewardkit.errors import ConfigError
 from rewardkit.jsonl import iter_jsonl
 
-from .rm_config import DataSpec
+from .run_config import Strict
 
 _HH_TURN = re.compile(r"\n\n(Human|Assistant):")
 _HH_ROLES = {"Human": "user", "Assistant": "assistant"}
+
+
+class PairColumns(Strict):
+    """How a row holds its pair: the format and the columns (the rm-train config's ``data:`` extends it)."""
+
+    format: Literal["auto", "pairs", "hh", "conversational"] = Field("auto", description="see to_pair")
+    prompt_key: str = Field("prompt", description="column of the prompt (pairs format)")
+    chosen_key: str = Field("chosen", description="column of the preferred response")
+    rejected_key: str = Field("rejected", description="column of the other response")
 
 
 def parse_hh(text: str) -> list[dict[str, str]]:
@@ -43,7 +58,7 @@ def split_shared_prefix(chosen: list[dict], rejected: list[dict]) -> dict[str, A
     return {"prompt": chosen[:k] or None, "chosen": rest_c, "rejected": rest_r}
 
 
-def _detect_format(row: Mapping[str, Any], spec: DataSpec) -> str:
+def _detect_format(row: Mapping[str, Any], spec: PairColumns) -> str:
     if spec.format != "auto":
         return spec.format
     chosen = row.get(spec.chosen_key)
@@ -56,8 +71,16 @@ def _detect_format(row: Mapping[str, Any], spec: DataSpec) -> str:
     return "pairs"
 
 
-def to_pair(row: Mapping[str, Any], spec: DataSpec) -> dict[str, Any] | None:
-    """One JSONL row as ``{prompt, chosen, rejected}``; None when the row has no preference signal."""
+def to_pair(row: Mapping[str, Any], spec: PairColumns | None = None) -> dict[str, Any] | None:
+    """One row as ``{prompt, chosen, rejected}``; None when the row has no preference signal.
+
+    Formats: ``pairs`` (a prompt and two responses, each text or chat messages), ``conversational``
+    (two whole chats; the turns they share become the prompt), ``hh`` (Anthropic HH-RLHF dialogues,
+    ``"\\n\\nHuman: …\\n\\nAssistant: …"``, parsed into chat turns and split the same way); ``auto``
+    tells them apart by the row; ``spec`` None: ``auto`` with the default columns. Raises
+    ValueError (or TypeError, AttributeError) on a row it cannot read.
+    """
+    spec = spec or PairColumns()
     fmt = _detect_format(row, spec)
     for key in (spec.chosen_key, spec.rejected_key):
         if key not in row:
@@ -72,7 +95,7 @@ def to_pair(row: Mapping[str, Any], spec: DataSpec) -> dict[str, Any] | None:
     return {"prompt": row.get(spec.prompt_key), "chosen": chosen, "rejected": rejected}
 
 
-def load_pairs(path: str, spec: DataSpec, limit: int | None = None) -> tuple[list[dict[str, Any]], int]:
+def load_pairs(path: str, spec: PairColumns, limit: int | None = None) -> tuple[list[dict[str, Any]], int]:
     """Usable pairs of a JSONL file (the first ``limit``) and how many rows were skipped as unusable."""
     if not Path(path).is_file():
         raise ConfigError(f"preference data '{path}' does not exist (relative paths resolve against the YAML's folder)")

@@ -8,12 +8,19 @@ from typing import Any, Iterable, Literal, Mapping, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from rewardkit.config_size import check_config_size
 from rewardkit.errors import ConfigError
 from rewardkit.yaml_file import read_yaml
 
 from .default_model import DEFAULT_MODEL_NAMES
 
 Config = TypeVar("Config", bound=BaseModel)
+
+# `trainer:` options that every run sets from its own top-level keys.
+RUN_MANAGED_KEYS = {
+    "output_dir": "set it with the top-level 'output_dir' key or --output-dir",
+    "seed": "set it with the top-level 'seed' key or --seed",
+}
 
 
 class Strict(BaseModel):
@@ -86,6 +93,7 @@ def load_config_source(
 ) -> Config:
     """Validate a mapping, or a YAML file whose relative paths resolve against its directory."""
     if isinstance(source, Mapping):
+        check_config_size(source, "config")  # before validation walks every shared reference
         return validate_config(model, dict(source), "config", Path.cwd(), top_keys, sections)
     path = Path(source)
     if not path.is_file():

@@ -122,7 +122,9 @@ class SoftFormat(TagLayout):
 
 class ThinkFormatParams(RewardParams):
     think_tag: str = Field("think", description="name of the reasoning tag")
-    answer_tag: str = Field("answer", description="name of the answer tag")
+    answer_tag: str | None = Field(
+        "answer", description="name of the answer tag; null: anything may follow </think> (TRL's think_format_reward)"
+    )
     think_in_prompt: Literal["auto"] | bool = Field(
         "auto",
         description="the chat template already opened the think tag; auto: the prompt text ends with it",
@@ -136,8 +138,10 @@ class ThinkFormatParams(RewardParams):
 class ThinkFormat(Reward):
     """DeepSeek-R1's format: ``<think>…</think>`` then ``<answer>…</answer>``, nothing around them.
 
-    When the chat template put ``<think>`` at the end of the prompt (``think_in_prompt``), the
-    completion starts inside the think block and is judged as if the tag were there.
+    With ``answer_tag: null`` it is TRL's ``think_format_reward``: one ``<think>…</think>`` block at
+    the start, then any text (the answer, judged by ``min_answer_chars``). When the chat template
+    put ``<think>`` at the end of the prompt (``think_in_prompt``), the completion starts inside
+    the think block and is judged as if the tag were there.
     """
 
     name = "think_format"
@@ -152,7 +156,10 @@ class ThinkFormat(Reward):
 
     @functools.cached_property
     def pieces(self) -> list[re.Pattern[str]]:
-        t, a = re.escape(self.params.think_tag), re.escape(self.params.answer_tag)
+        t = re.escape(self.params.think_tag)
+        if self.params.answer_tag is None:
+            return [re.compile(rf"\s*<{t}>"), re.compile(rf"</{t}>"), re.compile(r"\Z")]
+        a = re.escape(self.params.answer_tag)
         return [re.compile(piece) for piece in (rf"\s*<{t}>", rf"</{t}>\s*<{a}>", rf"</{a}>\s*\Z")]
 
     def score(self, sample: Sample) -> float:
@@ -160,7 +167,8 @@ class ThinkFormat(Reward):
         text = sample.completion
         if self.opened_in_prompt(sample) and not text.lstrip().startswith(f"<{p.think_tag}>"):
             text = f"<{p.think_tag}>" + text
-        if any(text.count(tag) != 1 for tag in (f"<{p.think_tag}>", f"<{p.answer_tag}>")):
+        once = [f"<{p.think_tag}>"] if p.answer_tag is None else [f"<{p.think_tag}>", f"<{p.answer_tag}>"]
+        if any(text.count(tag) != 1 for tag in once):
             return 0.0
         found = find_in_order(text, self.pieces, anchored=True)
         if found is None:

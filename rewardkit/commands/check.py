@@ -16,8 +16,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from rewardkit.errors import ConfigError
+from rewardkit.errors import ConfigError, shown
 
+SHOWN_KEYS = 20  # keys of an unknown file listed in an error message
 HELP = "validate a composition, a train config or an rm-train config (YAML file or preset name)"
 COMPOSITION = "composition"
 
@@ -50,10 +51,15 @@ def detect_kind(data: Any, commands: dict[str, ModuleType]) -> str:
             f"{n} configs take {', '.join(m.CONFIG_KEYS)}" for n, m in commands.items()
         )
         raise ConfigError(
-            f"none of the keys ({', '.join(map(str, keys)) or 'none'}) is one of a composition or a command's config: "
+            f"none of the keys ({_listed(keys)}) is one of a composition or a command's config: "
             f"compositions take {', '.join(SPEC_KEYS)}; {kinds}"
         )
     return best
+
+
+def _listed(keys: set[Any]) -> str:
+    listed = ", ".join(shown(k, quoted=False) for k in list(keys)[:SHOWN_KEYS]) or "none"
+    return listed if len(keys) <= SHOWN_KEYS else f"{listed} and {len(keys) - SHOWN_KEYS} more"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -68,8 +74,9 @@ def run(args: argparse.Namespace) -> int:
         else:
             if not Path(args.file).is_file():
                 raise ConfigError(f"'{args.file}' is neither a file nor a preset (presets: {', '.join(preset_names())})")
+            data = read_yaml(Path(args.file))  # its errors name the file (and line) already
             try:
-                kind = detect_kind(read_yaml(Path(args.file)), commands)
+                kind = detect_kind(data, commands)
             except ConfigError as exc:
                 raise ConfigError(f"{args.file}: {exc}") from None
     if kind != COMPOSITION:

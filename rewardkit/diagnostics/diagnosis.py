@@ -27,6 +27,7 @@ from .trends import flags, step_curves
 
 FORMAT_PLUGIN = "rewardkit.plugins.format"
 TEXT_LIMIT = 4000  # characters of a suspect's completion kept in the report
+TIMED_OUT = frozenset(("timeout", "over_budget"))  # verdicts of a verification stopped by a time limit
 
 
 def load(
@@ -67,8 +68,8 @@ def diagnose(table: ScoredTable, registry: Registry | None = None, *, second_opi
         figures["reward"] = table.reward_names.get(name, name)
         figures["family"] = families.get(name)
         figures["errors"] = sum(1 for r in rows if name in r.errors) + _logged(table, f"rewardkit/{name}/errors")
-        figures["timeouts"] = sum(1 for r in rows if "timeout" in r.extra.get(name, {}).values()) \
-            or _logged(table, f"rewardkit/{name}/timeouts")
+        figures["timeouts"] = sum(1 for r in rows if _timed_out(r.extra.get(name, {}))) \
+            or _logged(table, f"rewardkit/{name}/timeouts") + _logged(table, f"rewardkit/{name}/over_budget")
     total = total_figures([r.total for r in rows], lengths, grouped)
     checked = list(checked_components(table, registry))  # correctness components: they have a second opinion
     correctness = next((n for n in checked if table.weights.get(n)), checked[0] if checked else None)
@@ -125,6 +126,11 @@ def _families(table: ScoredTable, registry: Registry) -> dict[str, str | None]:
         else:
             found[name] = "format" if "format" in name else None
     return found
+
+
+def _timed_out(detail: dict[str, Any]) -> bool:
+    """Whether a row's detail says a verification was stopped by its own limit or its batch's budget."""
+    return any(isinstance(v, str) and v in TIMED_OUT for v in detail.values())
 
 
 def _logged(table: ScoredTable, key: str) -> int:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rewardkit.composition import Composition, Scores
-from rewardkit.errors import ConfigError
+from rewardkit.errors import ConfigError, shown
 from rewardkit.reward import is_finite_number
 
 DEFAULT_GOLD_COLUMN = "answer"
@@ -34,7 +34,7 @@ def gold_column(composition: Composition, override: str | None = None) -> str:
 def check_none_score(value: Any, where: str) -> float:
     """``value`` as the score an unscorable sample gets, or a ConfigError naming ``where``."""
     if not is_finite_number(value):
-        raise ConfigError(f"{where}: none_score must be a finite number, got {value!r}")
+        raise ConfigError(f"{where}: none_score must be a finite number, got {shown(value)}")
     return float(value)
 
 

@@ -3,8 +3,8 @@
 Run it on the starting model and on a trained one to compare "before" and "after" with the same
 prompts, rewards and decoding (greedy by default, so two runs see the same completions)::
 
-    rewardkit eval examples/gsm8k_default.yaml --n 50                       # the config's model
-    rewardkit eval examples/gsm8k_default.yaml --model runs/gsm8k/model --n 50
+    rewardkit eval gsm8k --n 50                                   # the bundled gsm8k run's model
+    rewardkit eval gsm8k --model runs/gsm8k-default/model --n 50  # after `rewardkit train`
 
 ``--model`` takes a model directory, a LoRA adapter directory (its base model is loaded and the
 adapter applied), ``smollm2`` or a ``.gguf`` file.
@@ -35,8 +35,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..evaluation import evaluate
-    from ..train_config import load_run_config
+    from ..policy.config import load_run_config
+    from ..policy.evaluation import evaluate
 
     if args.n < 1:
         raise ConfigError("--n must be at least 1")

@@ -2,7 +2,7 @@
 
 Trains a scalar head (TRL's RewardTrainer) or a 1..K rating-distribution head (``head:
 distribution``), optionally with LoRA, on JSONL preference pairs, and saves a directory the
-rm_score reward loads as it is. The config format is in :mod:`rewardkit.trainers.rm_config`; see
+rm_score reward loads as it is. The config format is in :mod:`rewardkit.trainers.reward_model.config`; see
 docs/reward_models.md.
 """
 
@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..rm_config import TOP_KEYS as CONFIG_KEYS
+from ..reward_model.config import TOP_KEYS as CONFIG_KEYS
 
 HELP = "train a reward model on preference pairs: scalar (TRL RewardTrainer) or 1..10 distribution head, optional LoRA"
 
@@ -28,8 +28,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..rm_config import load_config
-    from ..rm_training import train_reward_model
+    from ..reward_model.config import load_config
+    from ..reward_model.training import train_reward_model
 
     config = load_config(args.config)
     update: dict[str, Any] = {}
@@ -49,8 +49,8 @@ def check_config(path: str) -> list[str]:
     and where the model is. No model is loaded."""
     from ..default_model import model_location
     from ..preferences import load_pairs
-    from ..rm_config import load_config
-    from ..rm_training import reward_config
+    from ..reward_model.config import load_config
+    from ..reward_model.training import reward_config
 
     config = load_config(path)
     spec = config.data

@@ -31,7 +31,8 @@ from typing import Any
 
 from rewardkit.errors import ConfigError
 
-from ..train_config import TOP_KEYS as CONFIG_KEYS
+from ..policy.algorithms import ALGORITHMS
+from ..policy.config import TOP_KEYS as CONFIG_KEYS
 
 HELP = "GRPO or RLOO fine-tuning with a composition of rewards (default: a short CPU GRPO run of the gsm8k preset)"
 
@@ -77,7 +78,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                        metavar="TRACKER", help="tensorboard, wandb or trackio (pip install 'rewardkit[tracking]')")
     p.add_argument("--output-dir", help="override output_dir")
     p.add_argument("--seed", type=int, help="override seed")
-    p.add_argument("--algorithm", choices=("grpo", "rloo"), help="override algorithm: GRPOTrainer or RLOOTrainer")
+    p.add_argument("--algorithm", choices=ALGORITHMS, help="override algorithm: GRPOTrainer or RLOOTrainer")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true",
                       help="a smoke run: 2 tiny steps on 4 rows, to check a setup end to end (output_dir-quick)")
@@ -96,8 +97,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> Any:
     """The run's config: the file, preset or default, then --quick, then the explicit options."""
-    from ..reward_options import rewards_spec
-    from ..train_config import OVERRIDES, load_run_config
+    from ..policy.config import OVERRIDES, load_run_config
+    from ..policy.reward_options import rewards_spec
 
     config = load_run_config(args.config)
     if getattr(args, "quick", False):
@@ -116,7 +117,7 @@ def _report_to(values: list[str] | None) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..training import dry_run, train
+    from ..policy.training import dry_run, train
 
     config = config_from_args(args)
     if args.eval_only:
@@ -133,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
 
 def evaluate_only(config: Any, args: argparse.Namespace) -> int:
     """``--eval-only``: the model (``--model`` or the config's) scored on the evaluation split."""
-    from ..evaluation import evaluate
+    from ..policy.evaluation import evaluate
     from .evaluate import print_result
 
     if args.resume_from_checkpoint:
@@ -147,8 +148,8 @@ def check_config(path: str) -> list[str]:
     """``rewardkit check`` of a train config: keys, rewards, GRPOConfig, dataset and prompts, and
     where the model is; the run header's lines. No model is loaded."""
     from ..default_model import model_location
-    from ..train_config import load_config
-    from ..training import describe_plan, plan_run
+    from ..policy.config import load_config
+    from ..policy.training import describe_plan, plan_run
 
     config = load_config(path)
     return describe_plan(plan_run(config), model_location(config.model_spec())).splitlines()

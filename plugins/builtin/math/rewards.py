@@ -24,7 +24,9 @@ from .numerals import parse_numeral
 from .verifier import MAX_ANSWER_CHARS, Verdict, Verifier, gold_answer
 
 # Per-batch counts reported every call (zeros included, so logged curves have no gaps).
-COUNTED = ("timeouts", "gold_unreadable", "no_answer", "refused", "numeral", "exact", "cache", "sympy", "floor")
+COUNTED = (
+    "timeouts", "over_budget", "gold_unreadable", "no_answer", "refused", "numeral", "exact", "cache", "sympy", "floor"
+)
 GOLD_CACHE_SIZE = 10_000
 
 
@@ -85,12 +87,24 @@ class MathCorrectnessParams(ExtractorParams):
     correct: float = Field(1.0, description="score of a correct answer")
     wrong: float = Field(0.0, description="score of a wrong, missing or unparseable answer, or a timeout")
     timeout: float = Field(1.0, gt=0, description="hard time limit in seconds per verification")
+    batch_timeout: float | None = Field(
+        60.0,
+        gt=0,
+        description="time limit in seconds for the verifications of a whole batch, from the first one's start; "
+        "what is not verified by then scores as a timeout (None: no limit)",
+    )
     workers: int | None = Field(
         None, ge=1, description="verification worker processes (default: this process's share of the CPUs)"
     )
     cache_size: int = Field(100_000, ge=0, description="(gold, answer) verdicts cached; 0 disables")
     max_answer_chars: int = Field(
         MAX_ANSWER_CHARS, ge=1, description="longer extracted answers are not parsed (scored wrong)"
+    )
+    reasoning_delimiters: list[str] | None = Field(
+        None,
+        min_length=1,
+        description="judge only the text after the last occurrence of the first of these found (e.g. [\"</think>\"]); "
+        "none found: the reasoning is incomplete and scores wrong (TRL's reasoning_accuracy_reward)",
     )
     math_verify_floor: bool | None = Field(
         None,
@@ -106,7 +120,8 @@ class MathCorrectness(ExtractingReward):
     The gold column may hold a bare answer (MATH's ``answer``: ``\\frac{14}{3}``), a GSM8K solution
     (``…#### 1,234``) or a MATH solution (its last ``\\boxed{}``). Scores: ``correct`` (1.0) when
     equivalent, ``wrong`` (0.0) when not, when no answer is found, when the answer cannot be parsed
-    and when verification runs past ``timeout`` (its worker is killed); ``None`` when the gold
+    and when verification runs past ``timeout`` (its worker is killed) or past the batch's
+    ``batch_timeout`` (queued verifications are dropped, running ones killed); ``None`` when the gold
     cannot be read, so the trainer skips the sample instead of learning from a false score.
 
     Where the extractors had to guess (the last number or math span, one box of several, no answer
@@ -114,7 +129,7 @@ class MathCorrectness(ExtractingReward):
     last word (``math_verify_floor``), so no answer math-verify gets right is lost.
 
     Reported per sample (TRL ``log_extra``): ``answer``, ``gold``, ``extractor``, ``verdict`` (how
-    the verdict was reached). Counted per batch (``log_metric``): ``timeouts``,
+    the verdict was reached). Counted per batch (``log_metric``): ``timeouts``, ``over_budget``,
     ``gold_unreadable``, ``no_answer``, ``refused``, ``numeral`` (fast path), ``exact`` (common
     LaTeX forms without sympy), ``cache``, ``sympy``, ``floor`` (right by math-verify's extraction).
 
@@ -173,27 +188,44 @@ class MathCorrectness(ExtractingReward):
         floor = self.params.math_verify_floor
         return floor if floor is not None else bool(GUESSING_EXTRACTORS & set(self.params.extractors))
 
+    def judged_text(self, completion: str) -> str | None:
+        """The text after the reasoning delimiter (``reasoning_delimiters``), None when absent."""
+        delimiters = self.params.reasoning_delimiters
+        if delimiters is None:
+            return completion
+        for delimiter in delimiters:
+            if delimiter in completion:
+                return completion.rsplit(delimiter, 1)[1]
+        return None
+
     def score_batch(self, batch: Batch) -> list[float | None]:
         if not batch.samples:
             return []
         column = self.gold_column_for(batch)
         golds = [self.gold_for(s.row.get(column)) for s in batch.samples]
-        found = [self.extract(s.completion) for s in batch.samples]
-        floors = [(s.completion, f.sure) for s, f in zip(batch.samples, found)] if self.floor_on() else None
+        texts = [self.judged_text(s.completion) for s in batch.samples]
+        found = [self.extract(t) if t is not None else Found(None, None, False) for t in texts]
+        floors = [(t or "", f.sure) for t, f in zip(texts, found)] if self.floor_on() else None
         verdicts = self.verifier().check_many(
-            [(g, f.answer) for g, f in zip(golds, found)], timeout=self.params.timeout, floors=floors
+            [(g, f.answer) for g, f in zip(golds, found)],
+            timeout=self.params.timeout,
+            floors=floors,
+            batch_timeout=self.params.batch_timeout,
         )
         # Whole columns at once (what batch.note does one sample at a time).
         batch.extra["answer"] = [f.answer for f in found]
         batch.extra["gold"] = golds
         batch.extra["extractor"] = [f.extractor for f in found]
-        batch.extra["verdict"] = [v.how for v in verdicts]
+        batch.extra["verdict"] = [v.how if t is not None else "incomplete_reasoning" for v, t in zip(verdicts, texts)]
         counts = dict.fromkeys(COUNTED, 0)
         scores: list[float | None] = []
         for i, verdict in enumerate(verdicts):
             metric = "timeouts" if verdict.how == "timeout" else verdict.how
             if metric in counts:
                 counts[metric] += 1
+            if texts[i] is None:
+                scores.append(self.params.wrong)  # incomplete reasoning, whatever the gold
+                continue
             scores.append(self.guarded(batch, i, self._score, verdict))
         for key, value in counts.items():
             batch.count(key, value)

@@ -62,7 +62,8 @@ class Verdict:
     ``correct`` is True or False, or None when the gold answer cannot be read. ``how`` is one of
     ``numeral`` (fast path), ``exact`` (common LaTeX forms, without sympy), ``cache``, ``sympy``,
     ``floor`` (right by math-verify's own extraction over the completion), ``timeout`` (scored
-    wrong), ``error`` (the worker failed; scored wrong), ``no_answer`` (no prediction),
+    wrong), ``over_budget`` (not verified within the batch's ``batch_timeout``; scored wrong),
+    ``error`` (the worker failed; scored wrong), ``no_answer`` (no prediction),
     ``refused`` (an answer too long or too deeply nested to parse), ``gold_unreadable``.
     """
 
@@ -179,12 +180,14 @@ class Verifier:
         *,
         timeout: float = DEFAULT_TIMEOUT,
         floors: Sequence[tuple[str, bool] | None] | None = None,
+        batch_timeout: float | None = None,
     ) -> list[Verdict]:
         """One :class:`Verdict` per (gold answer, predicted answer) pair; answers already extracted.
 
         ``floors`` gives, per pair, None or (the whole completion, whether its answer was marked as
         one): where the answer was guessed or cannot be parsed and is wrong, math-verify's own
-        extraction over the completion has the last word.
+        extraction over the completion has the last word. ``batch_timeout`` bounds the pool's
+        time on the whole batch (:meth:`rewardkit.pool.TimeLimitedPool.map`'s ``budget``).
         """
         verdicts: list[Verdict | None] = [None] * len(pairs)
         jobs: dict[tuple[str, str, str | None, bool], list[int]] = {}
@@ -199,7 +202,9 @@ class Verifier:
                 jobs.setdefault(job, []).append(i)
         if jobs:
             # The gold is the affinity key: its pairs stay on one worker, which parses it once.
-            outcomes = self.pool().map(_check_in_worker, list(jobs), timeout=timeout, affinity=[j[0] for j in jobs])
+            outcomes = self.pool().map(
+                _check_in_worker, list(jobs), timeout=timeout, affinity=[j[0] for j in jobs], budget=batch_timeout
+            )
             for job, outcome in zip(jobs, outcomes):
                 verdict = self._from_outcome(job[0], job[1], outcome)
                 for i in jobs[job]:
@@ -255,7 +260,7 @@ class Verifier:
 
     def _from_outcome(self, gold: str, pred: str, outcome: Outcome) -> Verdict:
         if outcome.timed_out:
-            return Verdict(False, "timeout")
+            return Verdict(False, "over_budget" if outcome.over_budget else "timeout")
         if outcome.error is not None:
             return Verdict(False, "error", outcome.error)
         own, pred_readable, floored = outcome.value

@@ -43,7 +43,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from rewardkit.errors import ParamsError
+from rewardkit.errors import ParamsError, shown
 from rewardkit.reward import Batch, Reward, RewardParams, Sample, is_finite_number
 from rewardkit.text import completion_text
 
@@ -223,7 +223,7 @@ class RmRemote(Reward):
                     scores[i] = float(value)
                 else:
                     batch.count("failed")
-                    batch.note("error", i, f"invalid score from server: {value!r}")
+                    batch.note("error", i, f"invalid score from server: {shown(value)}")
         batch.count("failed", 0)  # always reported, so a dashboard shows 0 rather than nothing
         return scores
 

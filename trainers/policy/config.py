@@ -14,7 +14,7 @@
       template: chat               # chat: messages for the model's chat template; plain: one string
       examples: [{question: ..., answer: ...}]   # optional few-shot turns
     rewards: gsm8k                 # a preset name, a composition YAML path, a list of entries or a mapping
-    algorithm: grpo                # grpo (GRPOTrainer) | rloo (RLOOTrainer): see rewardkit.trainers.algorithms
+    algorithm: grpo                # grpo (GRPOTrainer) | rloo (RLOOTrainer): see rewardkit.trainers.policy.algorithms
     advantage: {sigma_from: rm_score}   # optional: advantages × 1/(1+σ), σ the std that component notes
     lora: {r: 16, alpha: 32}       # omit (or null) for full fine-tuning
     trainer: {learning_rate: 1e-5, max_steps: 40, num_generations: 8}   # GRPOConfig / RLOOConfig keyword arguments
@@ -38,9 +38,9 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from rewardkit.errors import ConfigError, MissingDependencyError
 
-from .algorithms import config_class, config_class_name
-from .default_model import DEFAULT_MODEL_NAMES
-from .run_config import LoraSpec, RunConfig, Strict, check_option_keys, load_config_source
+from ..default_model import DEFAULT_MODEL_NAMES
+from ..run_config import RUN_MANAGED_KEYS, LoraSpec, RunConfig, Strict, check_option_keys, load_config_source
+from .algorithms import ALGORITHMS, class_names, config_class
 
 TOP_KEYS = (
     "model", "dataset", "prompt", "rewards", "algorithm", "advantage", "lora", "trainer", "output_dir", "seed",
@@ -49,8 +49,7 @@ TOP_KEYS = (
 
 # GRPOConfig/RLOOConfig options that the run sets from other parts of the config.
 MANAGED_TRAINER_KEYS = {
-    "output_dir": "set it with the top-level 'output_dir' key or --output-dir",
-    "seed": "set it with the top-level 'seed' key or --seed",
+    **RUN_MANAGED_KEYS,
     "reward_weights": "weights come from the 'rewards' composition (each entry's 'weight')",
     "resume_from_checkpoint": "use --resume-from-checkpoint",
 }
@@ -61,7 +60,12 @@ MANAGED_TRAINER_KEYS = {
 DEFAULT_LEARNING_RATE = {"full": 1e-6, "lora": 1e-5}
 
 # Bundled run configs (rewardkit/data/) of the presets that have one: `rewardkit train PRESET`.
-PRESET_RUNS = {"gsm8k": "gsm8k_default.yaml", "length": "length_scitldr.yaml", "r1": "r1_gsm8k.yaml"}
+PRESET_RUNS = {
+    "gsm8k": "gsm8k_default.yaml",
+    "length": "length_scitldr.yaml",
+    "r1": "r1_gsm8k.yaml",
+    "ifeval": "ifeval_sample.yaml",
+}
 
 # Command-line options that set a GRPOConfig option, and the option they set.
 TRAINER_OPTIONS = {
@@ -136,7 +140,7 @@ class TrainConfig(RunConfig):
     dataset: DatasetSpec = Field(default_factory=DatasetSpec)
     prompt: PromptSpec = Field(default_factory=PromptSpec)
     rewards: Any = Field("gsm8k", description="preset name, composition YAML path, list of entries or mapping")
-    algorithm: Literal["grpo", "rloo"] = Field("grpo", description="grpo: GRPOTrainer; rloo: RLOOTrainer")
+    algorithm: Literal[ALGORITHMS] = Field("grpo", description="grpo: GRPOTrainer; rloo: RLOOTrainer")
     advantage: AdvantageSpec = Field(default_factory=AdvantageSpec, description="advantage shaping")
     trainer: dict[str, Any] = Field(default_factory=dict, description="GRPOConfig/RLOOConfig keyword arguments")
     output_dir: str = "runs/grpo"
@@ -151,10 +155,10 @@ class TrainConfig(RunConfig):
 
     def composition(self):
         """The config's rewards as a Composition (a relative YAML path is read next to the config)."""
-        from rewardkit.composition_loader import load_composition, preset_names
+        from rewardkit.composition_loader import load_composition, locate
 
         source = self.rewards
-        if isinstance(source, str) and source not in preset_names():
+        if isinstance(source, str) and locate(source).kind == "file":
             source = self.path(source)
         try:
             return load_composition(source)
@@ -290,7 +294,7 @@ def coerce_numbers(options: Mapping[str, Any], algorithm: str = "grpo") -> dict[
 
 def check_trainer_keys(options: Mapping[str, Any], algorithm: str = "grpo") -> None:
     """Reject keys the algorithm's TRL config does not take (listing the valid ones) and keys the run manages."""
-    name = config_class_name(algorithm)
+    name = class_names(algorithm).config
     check_option_keys(options, trainer_config_fields(algorithm), MANAGED_TRAINER_KEYS, name)
 
 

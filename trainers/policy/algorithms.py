@@ -8,43 +8,48 @@
 
 Both take the composition the same way (one reward function per component, ``reward_weights``)
 and log the same per-component metrics. The trainer classes returned here carry rewardkit's
-advantage-shaping hook (:mod:`rewardkit.trainers.advantage_shaping`). trl is imported on use.
+advantage-shaping hook (:mod:`rewardkit.trainers.policy.advantage_shaping`). trl is imported on use.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
-
-ALGORITHMS = ("grpo", "rloo")
-_CLASSES = {"grpo": ("GRPOTrainer", "GRPOConfig"), "rloo": ("RLOOTrainer", "RLOOConfig")}
+from typing import NamedTuple
 
 
-def _check(algorithm: str) -> None:
+class TRLClasses(NamedTuple):
+    """The names of TRL's trainer and config class of an algorithm."""
+
+    trainer: str
+    config: str
+
+
+_CLASSES = {"grpo": TRLClasses("GRPOTrainer", "GRPOConfig"), "rloo": TRLClasses("RLOOTrainer", "RLOOConfig")}
+ALGORITHMS = tuple(_CLASSES)  # what a train config's `algorithm` and --algorithm accept
+
+
+def class_names(algorithm: str) -> TRLClasses:
+    """``GRPOTrainer``/``GRPOConfig`` or ``RLOOTrainer``/``RLOOConfig``, without importing trl."""
     if algorithm not in _CLASSES:
         raise ValueError(f"unknown algorithm '{algorithm}' (valid: {', '.join(ALGORITHMS)})")
-
-
-def config_class_name(algorithm: str) -> str:
-    """``GRPOConfig`` or ``RLOOConfig``, without importing trl."""
-    _check(algorithm)
-    return _CLASSES[algorithm][1]
+    return _CLASSES[algorithm]
 
 
 def config_class(algorithm: str) -> type:
     """``GRPOConfig`` or ``RLOOConfig``."""
-    _check(algorithm)
+    name = class_names(algorithm).config
     import trl
 
-    return getattr(trl, _CLASSES[algorithm][1])
+    return getattr(trl, name)
 
 
 @lru_cache(maxsize=None)
 def trainer_class(algorithm: str) -> type:
     """``GRPOTrainer`` or ``RLOOTrainer`` with the advantage-shaping hook mixed in (one class per algorithm)."""
-    _check(algorithm)
+    name = class_names(algorithm).trainer
     import trl
 
     from .advantage_shaping import ShapedAdvantages
 
-    base = getattr(trl, _CLASSES[algorithm][0])
+    base = getattr(trl, name)
     return type(f"Shaped{base.__name__}", (ShapedAdvantages, base), {"__doc__": base.__doc__})

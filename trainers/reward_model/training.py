@@ -1,7 +1,7 @@
 """Training a reward model on preference pairs (LoRA optional), with a held-out report before and after.
 
 A scalar head trains with TRL's RewardTrainer; a 1..K distribution head with
-:class:`~rewardkit.trainers.rm_distribution.DistributionRewardTrainer` (RewardTrainer only takes
+:class:`~rewardkit.trainers.reward_model.distribution.DistributionRewardTrainer` (RewardTrainer only takes
 one-logit models).
 
 Pairs are tokenized with the same ``render``/``encode`` the ``rm_score`` reward uses
@@ -18,8 +18,8 @@ from typing import Any
 
 from rewardkit.errors import ConfigError
 
-from .preferences import load_pairs, split_pairs
-from .rm_config import RmTrainConfig
+from ..preferences import load_pairs, split_pairs
+from .config import RmTrainConfig
 
 
 def tokenize_pairs(tokenizer: Any, pairs: list[dict], config: RmTrainConfig) -> tuple[dict[str, list], dict[str, int]]:
@@ -37,7 +37,7 @@ def tokenize_pairs(tokenizer: Any, pairs: list[dict], config: RmTrainConfig) -> 
 
 def resolve_base_model(config: RmTrainConfig) -> str:
     """A local model directory for the config's ``model`` (the bundled default is converted once)."""
-    from .default_model import resolve_model_path
+    from ..default_model import resolve_model_path
 
     return str(resolve_model_path(config.model_spec()))
 
@@ -75,7 +75,7 @@ def held_out_report(model: Any, tokenizer: Any, data: dict[str, list], batch_siz
     import torch
     from rewardkit.plugins.reward_model.local import LoadedModel, forward
 
-    from .rm_distribution import preference_log_prob, rating_moments, tie_prob
+    from .distribution import preference_log_prob, rating_moments, tie_prob
 
     device = str(next(model.parameters()).device)
     was_training = model.training
@@ -155,7 +155,7 @@ def build_trainer(config: RmTrainConfig, model: Any, tokenizer: Any, data: dict[
         return RewardTrainer(
             model=model, args=args, train_dataset=dataset, processing_class=tokenizer, peft_config=peft_config
         )
-    from .rm_distribution import DistributionRewardTrainer
+    from .distribution import DistributionRewardTrainer
 
     if peft_config is not None:
         from peft import get_peft_model

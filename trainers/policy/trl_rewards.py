@@ -5,7 +5,7 @@ TRL does the weighting, the per-component logging (``rewards/<name>/mean`` and `
 
     from trl import GRPOConfig, GRPOTrainer
     from rewardkit import load_composition
-    from rewardkit.trainers.trl_rewards import trl_rewards
+    from rewardkit.trainers.policy.trl_rewards import trl_rewards
 
     rewards = trl_rewards(load_composition("gsm8k"))
     args = GRPOConfig(output_dir="out", **rewards.config_kwargs)      # reward_weights
@@ -20,7 +20,7 @@ forwards the component's per-sample detail (``log_extra`` -> extra columns of th
 ``<name>/<key>``) and counters (``log_metric`` -> ``rewardkit/<name>/<metric>``, including
 ``errors``) when TRL passes those callables. It keeps its last call's output (``last``: scores
 and per-sample notes), which the advantage-shaping hook reads σ from; ``TRLRewards.normalize``
-carries each entry's ``normalize`` option (:mod:`rewardkit.trainers.advantage_shaping`).
+carries each entry's ``normalize`` option (:mod:`rewardkit.trainers.policy.advantage_shaping`).
 
 Time spent in reward functions is measured per scoring call and logged through ``log_metric``:
 ``rewardkit/reward_time/<name>`` (seconds, per component) and ``rewardkit/reward_time`` (all
@@ -37,9 +37,10 @@ components score totals 0 in TRL where :class:`~rewardkit.composition.Compositio
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from transformers import TrainerCallback
 
@@ -110,14 +111,20 @@ class ComponentReward:
     def __call__(
         self, completions: Sequence[Any], prompts: Sequence[Any] | None = None, **kwargs: Any
     ) -> list[float | None]:
+        with self._timing(kwargs):
+            self.last = self.reward.evaluate(completions, prompts, **kwargs)
+        return self._report(completions, prompts, kwargs)
+
+    @contextlib.contextmanager
+    def _timing(self, kwargs: dict[str, Any]) -> Iterator[None]:
+        """Time one call on the shared clock (also when the reward raises) and log it."""
         self.clock.start(self.count)
         self.batch = self.clock.batches
         start = time.perf_counter()
         try:
-            self.last = self.reward.evaluate(completions, prompts, **kwargs)
+            yield
         finally:
             self._timed(start, kwargs)
-        return self._report(completions, prompts, kwargs)
 
     def _timed(self, start: float, kwargs: dict[str, Any]) -> None:
         end = time.perf_counter()
@@ -145,13 +152,8 @@ class AsyncComponentReward(ComponentReward):
     async def __call__(  # type: ignore[override]
         self, completions: Sequence[Any], prompts: Sequence[Any] | None = None, **kwargs: Any
     ) -> list[float | None]:
-        self.clock.start(self.count)
-        self.batch = self.clock.batches
-        start = time.perf_counter()
-        try:
+        with self._timing(kwargs):
             self.last = await self.reward.aevaluate(completions, prompts, **kwargs)
-        finally:
-            self._timed(start, kwargs)
         return self._report(completions, prompts, kwargs)
 
 

@@ -58,10 +58,11 @@ def _plain(value: Any) -> Any:
 
 class RunProgress(TrainerCallback):
     """One compact line per log (total reward, each component, length, step time, reward share),
-    under a progress bar when the stream is a terminal."""
+    under a progress bar titled with the run's algorithm when the stream is a terminal."""
 
-    def __init__(self, names: Sequence[str], stream=None) -> None:
+    def __init__(self, names: Sequence[str], algorithm: str, stream=None) -> None:
         self.names = list(names)
+        self.algorithm = algorithm
         self.stream = stream
         self.bar = None
         self.active = False
@@ -77,7 +78,7 @@ class RunProgress(TrainerCallback):
             from tqdm.auto import tqdm
             from transformers.utils import logging as hf_logging
 
-            self.bar = tqdm(total=state.max_steps, initial=state.global_step, desc="GRPO", unit="step",
+            self.bar = tqdm(total=state.max_steps, initial=state.global_step, desc=self.algorithm.upper(), unit="step",
                             file=stream, dynamic_ncols=True, leave=True)
             # transformers' own bars (writing a checkpoint's shards) would tear this one apart
             self._library_bars = hf_logging.is_progress_bar_enabled()

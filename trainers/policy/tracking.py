@@ -10,7 +10,7 @@ import importlib.util
 import os
 from typing import Any
 
-from .train_config import MissingDependencyError
+from rewardkit.errors import MissingDependencyError
 
 # The trackers the `tracking` extra installs, and the modules transformers reaches them through.
 TRACKER_MODULES = {"tensorboard": ("tensorboard", "tensorboardX"), "wandb": ("wandb",), "trackio": ("trackio",)}

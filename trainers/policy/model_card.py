@@ -1,4 +1,4 @@
-"""The model card (``README.md``) saved with a trained model: its real base model, data, settings and rewards.
+"""The model card (``README.md``) saved with a trained model: algorithm, real base model, data, settings, rewards.
 
 TRL's own card takes the base model from the model's ``name_or_path``, which for a local
 directory (every rewardkit run: models are never downloaded) it leaves out, so the card read
@@ -12,7 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .default_model import DEFAULT_MODEL_NAMES, HUB_ID, WHEEL
+from ..default_model import DEFAULT_MODEL_NAMES, HUB_ID, WHEEL
+from .algorithms import class_names
 
 
 def base_model(spec: str) -> tuple[str, str | None]:
@@ -32,7 +33,7 @@ def model_card_text(config: Any, args: Any, summary: dict[str, Any]) -> str:
     data = ModelCardData(
         base_model=hub_id,
         library_name="peft" if config.lora else "transformers",
-        tags=["rewardkit", "grpo", "trl"] + (["lora"] if config.lora else []),
+        tags=["rewardkit", config.algorithm, "trl"] + (["lora"] if config.lora else []),
     )
     tuning = f"a LoRA adapter (r={config.lora.r}, alpha={config.lora.alpha})" if config.lora else "full fine-tuning"
     settings = [
@@ -50,7 +51,8 @@ def model_card_text(config: Any, args: Any, summary: dict[str, Any]) -> str:
     parts = [
         f"---\n{data.to_yaml()}\n---",
         f"# {Path(config.output_dir).name}",
-        f"A GRPO fine-tune of {named}, trained by rewardkit with TRL's `GRPOTrainer` ({tuning}).",
+        f"A fine-tune of {named} with {config.algorithm.upper()}, trained by rewardkit through TRL's "
+        f"`{class_names(config.algorithm).trainer}` ({tuning}).",
         "## Training\n\n" + markdown_table(["setting", "value"], settings),
     ]
     if rewards:

@@ -25,7 +25,7 @@ the hook puts the raw scores back into the logged ``rewards/<name>/mean``/``std`
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import torch
@@ -63,8 +63,7 @@ def sigma_factor(sigma: torch.Tensor) -> torch.Tensor:
 class Shaping:
     """What the hook applies: component columns to normalise per group, and where σ comes from."""
 
-    names: list[str] = field(default_factory=list)
-    weights: list[float] = field(default_factory=list)
+    rewards: Any = None  # the run's TRLRewards: the components' names and weights, for the raw totals logged
     group_columns: tuple[int, ...] = ()
     sigma_source: Any = None  # a ComponentReward whose last call noted ``std``
 
@@ -79,7 +78,7 @@ def shaping_for(rewards: Any, sigma_from: str | None) -> Shaping:
             )
         source = rewards.funcs[rewards.names.index(sigma_from)]
     columns = tuple(i for i, mode in enumerate(rewards.normalize) if mode == "group")
-    return Shaping(list(rewards.names), list(rewards.weights), columns, source)
+    return Shaping(rewards, columns, source)
 
 
 def noted_sigma(source: Any, rows: int) -> torch.Tensor:
@@ -132,11 +131,11 @@ class ShapedAdvantages:
         """Swap the batch's logged component and total rewards (normalised by the hook) for the raw ones."""
         metrics = self._metrics[mode]
         for i in self.shaping.group_columns:
-            name = self.shaping.names[i]
+            name = self.shaping.rewards.names[i]
             metrics[f"rewards/{name}/mean"][-1] = torch.nanmean(raw[:, i]).item()
             metrics[f"rewards/{name}/std"][-1] = nanstd(raw[:, i]).item()
             self._replace_tail(self._logs["rewards"][name], raw[:, i].tolist())
-        weights = torch.tensor(self.shaping.weights, dtype=raw.dtype, device=raw.device)
+        weights = torch.tensor(self.shaping.rewards.weights, dtype=raw.dtype, device=raw.device)
         total = (raw * weights).nansum(dim=1)
         total[torch.isnan(raw).all(dim=1)] = torch.nan
         metrics["reward"][-1] = torch.nanmean(total).item()

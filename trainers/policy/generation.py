@@ -12,7 +12,7 @@ def load_causal_lm(spec: str, *, dtype: str = "float32"):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from .default_model import resolve_model_path
+    from ..default_model import resolve_model_path
 
     path = Path(spec).expanduser()
     torch_dtype = getattr(torch, dtype) if dtype != "auto" else "auto"

@@ -19,7 +19,7 @@
 
 Heads: ``scalar`` trains one logit with TRL's ``RewardTrainer`` (``−log σ(r_w − r_l)``);
 ``distribution`` trains ``num_labels`` logits, a softmax over the scores 1..num_labels, with
-``−log Σ_{i>j} p_w(i) p_l(j)`` (:mod:`rewardkit.trainers.rm_distribution`). Both take the same
+``−log Σ_{i>j} p_w(i) p_l(j)`` (:mod:`rewardkit.trainers.reward_model.distribution`). Both take the same
 ``trainer:`` options (a ``RewardConfig``), except the two only RewardTrainer acts on.
 
 Data formats (one JSON object per line):
@@ -52,7 +52,8 @@ from typing import Any, Literal, Mapping
 
 from pydantic import Field, field_validator, model_validator
 
-from .run_config import LoraSpec, RunConfig, Strict, check_option_keys, load_config_source
+from ..preferences import PairColumns
+from ..run_config import RUN_MANAGED_KEYS, LoraSpec, RunConfig, check_option_keys, load_config_source
 
 TOP_KEYS = (
     "model", "data", "max_length", "head", "num_labels", "truncation_side", "template", "lora", "dtype", "trainer",
@@ -61,8 +62,7 @@ TOP_KEYS = (
 
 # RewardConfig options set from other parts of the config.
 MANAGED_TRAINER_KEYS = {
-    "output_dir": "set it with the top-level 'output_dir' key or --output-dir",
-    "seed": "set it with the top-level 'seed' key or --seed",
+    **RUN_MANAGED_KEYS,
     "max_length": "set it with the top-level 'max_length' key",
     "model_init_kwargs": "the model is loaded from the top-level 'model' key (dtype: top-level 'dtype')",
 }
@@ -74,12 +74,8 @@ SCALAR_ONLY_TRAINER_KEYS = {
 }
 
 
-class DataSpec(Strict):
+class DataSpec(PairColumns):
     path: str = Field(..., description="JSONL file of preference pairs")
-    format: Literal["auto", "pairs", "hh", "conversational"] = Field("auto", description="see the module docstring")
-    prompt_key: str = Field("prompt", description="column of the prompt (pairs format)")
-    chosen_key: str = Field("chosen", description="column of the preferred response")
-    rejected_key: str = Field("rejected", description="column of the other response")
     limit: int | None = Field(None, gt=0, description="use only the first N usable pairs of the file")
     eval_path: str | None = Field(None, description="a separate JSONL of held-out pairs")
     eval_fraction: float = Field(0.1, gt=0, lt=1, description="share of the pairs held out (without eval_path)")

@@ -32,9 +32,9 @@ CHECKPOINT_KEYS = ("save_strategy", "save_steps")
 def build_trainer_config(config: Any, rewards: Any):
     """GRPOConfig or RLOOConfig from the ``trainer`` section, the run's output_dir and seed, and the weights."""
     from .algorithms import config_class
+    from .config import trainer_config_fields
     from .diagnostics_callback import COMPLETION_LOGGING
     from .tracking import check_trackers
-    from .train_config import trainer_config_fields
 
     options = dict(config.trainer)
     accelerator = has_accelerator()
@@ -99,16 +99,14 @@ class RunPlan:
 def plan_run(config: Any) -> RunPlan:
     """Compose the rewards, build the trainer config and the advantage shaping, prepare the dataset (no model)."""
     from .advantage_shaping import shaping_for
-    from .data import dataset_for, prepare, prompt_plan
+    from .data import dataset_for, prepare
     from .trl_rewards import trl_rewards
 
     composition = config.composition()
     rewards = trl_rewards(composition)
     args = build_trainer_config(config, rewards)
     shaping = shaping_for(rewards, config.advantage.sigma_from)
-    raw = dataset_for(config)
-    prompts = prompt_plan(raw.column_names, config.prompt)
-    dataset = prepare(raw, config, composition.required_columns())
+    dataset, prompts = prepare(dataset_for(config), config, composition.required_columns())
     return RunPlan(config, composition, rewards, args, dataset, prompts, shaping)
 
 
@@ -128,25 +126,26 @@ def build_trainer(plan: RunPlan, model_path: Path, callbacks: Sequence[Any]):
 
 
 class Run:
-    """Everything a run is built from, before training: the plan, the model and the trainer."""
+    """Everything a run is built from, before training: the plan, the model and the trainer.
+
+    What the plan holds (config, composition, rewards, args, dataset) is read from ``run.plan``.
+    """
 
     def __init__(self, config: Any, *, metrics_path: Path | None = None, resume: bool = False,
                  progress: bool = True, extra_callbacks: Sequence[Any] = ()) -> None:
+        from ..default_model import resolve_model_path
         from .callbacks import MetricsWriter, RunProgress, SkipEndCheckpoint
-        from .default_model import resolve_model_path
 
         started = time.perf_counter()
         silence_uninformative_warnings()
         self.plan = plan_run(config)
-        self.config, self.composition, self.rewards = config, self.plan.composition, self.plan.rewards
-        self.args, self.dataset = self.plan.args, self.plan.dataset
         self.model_path = resolve_model_path(config.model_spec())
-        callbacks: list[Any] = [*self.rewards.callbacks]
+        callbacks: list[Any] = [*self.plan.rewards.callbacks]
         if not self.plan.asks_for_checkpoints:
             callbacks.append(SkipEndCheckpoint())
         if metrics_path is not None:
             callbacks.append(MetricsWriter(metrics_path, append=resume))
-        self.progress = RunProgress(self.rewards.names) if progress else None
+        self.progress = RunProgress(self.plan.rewards.names, config.algorithm) if progress else None
         if self.progress is not None:
             callbacks.append(self.progress)
         callbacks += list(extra_callbacks)
@@ -160,9 +159,9 @@ class Run:
         self.build_seconds = time.perf_counter() - started
 
     def describe(self) -> str:
-        from .default_model import model_location
+        from ..default_model import model_location
 
-        return describe_plan(self.plan, model_location(self.config.model_spec()))
+        return describe_plan(self.plan, model_location(self.plan.config.model_spec()))
 
 
 def describe_plan(plan: RunPlan, model: str) -> str:
@@ -228,8 +227,9 @@ def dry_run(config: Any, *, prompts: int = 2, completions: int = 2, out=None) ->
     from .report import score_table
 
     run = Run(config, progress=False)
+    plan = run.plan
     print(run.describe(), file=out)
-    rows = run.dataset.select(range(min(prompts, len(run.dataset))))
+    rows = plan.dataset.select(range(min(prompts, len(plan.dataset))))
     batch_prompts = [p for p in rows["prompt"] for _ in range(completions)]
     columns = {c: [v for v in rows[c] for _ in range(completions)] for c in rows.column_names if c != "prompt"}
     print(f"\nfirst prompt:\n{_show_prompt(batch_prompts[0])}", file=out)
@@ -238,12 +238,12 @@ def dry_run(config: Any, *, prompts: int = 2, completions: int = 2, out=None) ->
         run.trainer.model,
         run.trainer.processing_class,
         batch_prompts,
-        max_new_tokens=run.args.max_completion_length,
-        temperature=run.args.temperature,
+        max_new_tokens=plan.args.max_completion_length,
+        temperature=plan.args.temperature,
     )
-    scores = run.composition.score(as_trl_completions(batch_prompts, texts), batch_prompts, **columns)
+    scores = plan.composition.score(as_trl_completions(batch_prompts, texts), batch_prompts, **columns)
     print(f"\nfirst completion:\n{texts[0]}\n", file=out)
-    table = score_table(run.composition, scores)
+    table = score_table(plan.composition, scores)
     print(f"dry run: scored {len(texts)} completions ({len(rows)} prompts × {completions}); nothing trained\n", file=out)
     print(table, file=out)
     return {"completions": texts, "summary": scores.summary(), "table": table}
@@ -290,7 +290,7 @@ def train(config: Any, *, resume_from_checkpoint: str | None = None, out=None) -
     if not run.trainer.is_world_process_zero():
         return {"steps": run.trainer.state.global_step, "model_dir": str(model_dir)}
     records = read_metrics(metrics_path)
-    names, weights = run.rewards.names, run.rewards.weights
+    names, weights = run.plan.rewards.names, run.plan.rewards.weights
     png = plot_rewards(records, names, output / "rewards.png", weights=weights,
                        title=f"{config.algorithm.upper()} rewards — {Path(str(run.model_path)).name}")
     summary = {
@@ -309,7 +309,7 @@ def train(config: Any, *, resume_from_checkpoint: str | None = None, out=None) -
         "metrics": str(metrics_path),
         "plot": str(png),
     }
-    write_model_card(model_dir, config, run.args, summary, run_dir=output)
+    write_model_card(model_dir, config, run.plan.args, summary, run_dir=output)
     (output / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     print("\n" + first_last_table(summary["first_last"], weights), file=out)
     print(

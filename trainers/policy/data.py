@@ -2,8 +2,9 @@
 
 A dataset is one of:
 
-- a bundled sample, by name: ``gsm8k`` (GSM8K, MIT, 500 train / 200 test rows) or ``scitldr``
-  (SciTLDR-A abstracts, Apache-2.0, 200 train rows); see ``rewardkit/data/*/NOTICE``;
+- a bundled sample, by name: ``gsm8k`` (GSM8K, MIT, 500 train / 200 test rows), ``scitldr``
+  (SciTLDR-A abstracts, Apache-2.0, 200 train rows) or ``ifeval`` (60 prompts with IFEval
+  constraints written for rewardkit, 48 train / 12 test); see ``rewardkit/data/*/NOTICE``;
 - a ``.jsonl`` / ``.json`` file (one object per line), a ``.csv`` file or a ``.parquet`` file;
 - a ``datasets`` directory: one written by ``save_to_disk`` (a ``Dataset``, or a ``DatasetDict``
   whose split is chosen with ``split``), or a folder of data files named by split
@@ -32,12 +33,13 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, Sequence
 
 from rewardkit.errors import ConfigError
 from rewardkit.jsonl import read_jsonl
 
-from .train_config import DatasetSpec, PromptSpec, TrainConfig
+from ..preferences import to_pair
+from .config import DatasetSpec, PromptSpec, TrainConfig
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
 BUNDLED: dict[str, dict[str, str]] = {
     "gsm8k": {"train": "gsm8k/train.jsonl", "test": "gsm8k/test.jsonl"},
     "scitldr": {"train": "scitldr/train.jsonl"},
+    "ifeval": {"train": "ifeval/train.jsonl", "test": "ifeval/test.jsonl"},
 }
 SUFFIX_FORMATS = {".jsonl": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 # Columns a prompt is built from when the config names none and the dataset has no `prompt`.
@@ -238,19 +241,14 @@ def build_prompt(row: dict[str, Any], spec: PromptSpec, column: str | None = Non
 
 
 def pair_prompt(row: dict[str, Any]) -> list[dict[str, Any]] | None:
-    """The shared first turns of a preference row's ``chosen`` and ``rejected`` (chats or HH dialogues)."""
-    from .preferences import parse_hh, split_shared_prefix
-
-    chosen, rejected = row.get("chosen"), row.get("rejected")
+    """The shared first turns of a preference row's ``chosen`` and ``rejected`` (chats or HH dialogues),
+    as the preference reader splits them; None for a row it cannot read or that shares none."""
     try:
-        if isinstance(chosen, str) and isinstance(rejected, str):
-            chosen, rejected = parse_hh(chosen), parse_hh(rejected)
-        if not (is_messages(chosen) and is_messages(rejected)):
-            return None
-        pair = split_shared_prefix(list(chosen), list(rejected))
-    except ValueError:
+        pair = to_pair(row)
+    except (ValueError, TypeError, AttributeError):
         return None
-    return pair["prompt"] if pair else None
+    prompt = pair and pair["prompt"]
+    return prompt if is_messages(prompt) else None
 
 
 def _check_prompts(rows: "Dataset", column: str) -> None:
@@ -263,7 +261,14 @@ def _check_prompts(rows: "Dataset", column: str) -> None:
         )
 
 
-def prepare(rows: "Dataset", config: TrainConfig, required_columns: list[str] | tuple[str, ...] = ()) -> "Dataset":
+class Prepared(NamedTuple):
+    """A dataset ready for TRL, and where its prompts came from (the run header shows it)."""
+
+    rows: "Dataset"
+    prompts: PromptPlan
+
+
+def prepare(rows: "Dataset", config: TrainConfig, required_columns: list[str] | tuple[str, ...] = ()) -> Prepared:
     """Check the columns, take the limit and make the ``prompt`` column TRL reads."""
     spec = config.prompt
     columns = rows.column_names
@@ -284,11 +289,11 @@ def prepare(rows: "Dataset", config: TrainConfig, required_columns: list[str] | 
         raise ConfigError("the dataset has no rows")
     if plan.as_is:
         _check_prompts(rows, "prompt")
-        return rows
+        return Prepared(rows, plan)
     prompts = [build_prompt(row, spec, plan.column) for row in rows]
     if "prompt" in rows.column_names:
         rows = rows.remove_columns("prompt")
-    return rows.add_column("prompt", prompts)
+    return Prepared(rows.add_column("prompt", prompts), plan)
 
 
 def _with_pair_prompts(rows: "Dataset") -> "Dataset":

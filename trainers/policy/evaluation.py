@@ -31,7 +31,7 @@ def evaluate(
     _, split = eval_source(config, split)
     rows = dataset_for(config, split=split, evaluation=True)
     rows = prepare(rows, config.model_copy(update={"dataset": config.dataset.model_copy(update={"limit": n})}),
-                   composition.required_columns())
+                   composition.required_columns()).rows
     spec = config.model_spec(model)
     lm, tokenizer = load_causal_lm(spec, dtype=str(config.trainer.get("model_init_kwargs", {}).get("dtype", "float32")))
     set_seed(config.seed if seed is None else seed)
