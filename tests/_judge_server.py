@@ -89,6 +89,7 @@ class JudgeServer:
         self.handler: Handler = handler or (lambda body, headers, n: Reply("Score: 7"))
         self.requests: list[tuple[dict[str, Any], dict[str, str]]] = []
         self.connections: set[asyncio.Task] = set()
+        self.in_flight = self.peak = 0  # requests being answered now, and the most at once
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="judge-test-server", daemon=True)
         self.thread.start()
@@ -137,7 +138,14 @@ class JudgeServer:
         body = json.loads(data or b"{}")
         count = len(self.requests)
         self.requests.append((body, headers))
-        action = self.handler(body, headers, count)
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        try:
+            return await self._answer(writer, self.handler(body, headers, count), body)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(self, writer: asyncio.StreamWriter, action: Any, body: dict[str, Any]) -> bool:
         while isinstance(action, Slow):
             await asyncio.sleep(action.seconds)
             action = action.then

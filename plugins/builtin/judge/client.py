@@ -7,9 +7,10 @@ and the requests in flight by key, so identical requests made at once share one 
 
 Retries with backoff on 408/409/429/5xx, timeouts and lost connections are the ``openai``
 client's own (``max_retries``; it honours ``Retry-After``); ``timeout`` bounds each attempt's
-connect, send and every read, and a whole call is cut at ``timeout × (max_retries + 1)`` plus
-the client's backoff waits (0.5 s, doubling, at most 8 s each), so a server that drips its reply
-or asks for a long ``Retry-After`` cannot hold a call longer. A call that fails gives a :class:`Reply` with
+connect, send and every read, and a whole call is cut at ``timeout × (max_retries + 2)`` plus
+the client's backoff waits (0.5 s, doubling, at most 8 s each): what its attempts may take, and
+one attempt's time more as a margin, so a server that drips its reply or asks for a long
+``Retry-After`` cannot hold a call longer. A call that fails gives a :class:`Reply` with
 ``error`` set and is counted; nothing here raises for a server's misbehaviour.
 
 The key is read from the environment variable named by ``api_key_env`` when a client is made; it
@@ -241,7 +242,7 @@ class JudgeClient:
         """Seconds one call may take in all, its retries and the waits between them included."""
         s = self.settings
         backoff = sum(min(FIRST_BACKOFF * 2**n, MAX_BACKOFF) for n in range(s.max_retries))
-        return s.timeout * (s.max_retries + 1) + backoff
+        return s.timeout * (s.max_retries + 2) + backoff
 
 
 def _retries(exc: Any) -> int:

@@ -41,7 +41,7 @@ _SCORE_PATTERNS = (
     ),
     re.compile(rf"\[\[\s*(?P<n>{NUMBER})\s*\]\]"),
     re.compile(rf"\\boxed\{{\s*(?P<n>{NUMBER})\s*\}}"),
-    re.compile(rf"(?<![\w.])(?P<n>{NUMBER})\s*(?:/|out\s+of)\s*(?P<d>{NUMBER})(?![\w.])", re.IGNORECASE),
+    re.compile(rf"(?<![\w.])(?P<n>{NUMBER})\s*(?:/|out\s+of)\s*(?P<d>{NUMBER})(?!\w|\.\d)", re.IGNORECASE),
     re.compile(rf"\A\s*{_MARKUP}(?P<n>{NUMBER}){_MARKUP}\s*\.?\s*\Z"),
 )
 SAME = ("same", "equivalent", "correct", "yes", "true", "match", "equal")

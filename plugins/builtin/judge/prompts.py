@@ -74,6 +74,7 @@ Rank the responses from best to worst. Reply with a JSON object and nothing else
 {"reasoning": "<two or three sentences>", "ranking": [<number of the best response>, ..., <number of the worst>]}"""
 
 DEFAULT_CRITERIA = "how helpful, correct and clear is it?"
+RANK_CRITERIA = "which are more helpful, correct and clear?"
 
 
 def placeholders(template: str) -> list[str]:

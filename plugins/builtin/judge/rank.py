@@ -20,14 +20,14 @@ from rewardkit.reward import Batch
 
 from .base import JudgeReward, ScaleParams, scaled
 from .parsing import parse_ranking, parse_scores
-from .prompts import DEFAULT_CRITERIA, RANK_ORDER_TEMPLATE, RANK_SCORES_TEMPLATE, ranking_schema, scores_schema
+from .prompts import RANK_CRITERIA, RANK_ORDER_TEMPLATE, RANK_SCORES_TEMPLATE, ranking_schema, scores_schema
 from .quoting import quote
 from .stats import CallStats
 
 
 class JudgeRankParams(ScaleParams):
     mode: Literal["scores", "ranking"] = Field("scores", description="scores: each response on the scale; ranking: an order")
-    criteria: str = Field(DEFAULT_CRITERIA, description="what the judge compares ({{criteria}})")
+    criteria: str = Field(RANK_CRITERIA, description="what the judge compares ({{criteria}})")
     max_group: int = Field(16, ge=1, description="responses in one call at most (a longer run of a prompt is split)")
 
 
