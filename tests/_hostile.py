@@ -48,8 +48,8 @@ FRAGMENTS = {
 
 # A valid value for each dataset column a built-in may need; every reward gets them all.
 COLUMN_VALUES = {"answer": "#### 42", "solution": "The answer is $\\boxed{42}$."}
-# Built-ins that need a model directory or a server: tests/test_rm_*.py bound them.
-ELSEWHERE = {"rm_score", "rm_remote"}
+# Built-ins that need a model directory or a server: tests/test_rm_*.py and tests/test_judge*.py bound them.
+ELSEWHERE = {"rm_score", "rm_remote", "judge_score", "judge_verdict", "rubric", "judge_rank"}
 # Parameter variants scored besides each built-in's defaults.
 VARIANTS = {"language_consistency of <think>": ("language_consistency", {"tag": "think"})}
 

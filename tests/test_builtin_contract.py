@@ -20,8 +20,9 @@ SETUP = {
     "accuracy": ({}, {"solution": "The answer is $\\boxed{42}$."}),
     "int_answer": ({}, {}),
 }
-# Built-ins that need a model directory or a server: their contract runs in tests/test_rm_contract.py.
-ELSEWHERE = {"rm_score", "rm_remote"}
+# Built-ins that need a model directory or a server: their contract runs in tests/test_rm_contract.py
+# and (the judges, against a judge endpoint of the tests' own) tests/test_judge.py.
+ELSEWHERE = {"rm_score", "rm_remote", "judge_score", "judge_verdict", "rubric", "judge_rank"}
 
 
 def builtin_rewards():
