@@ -121,15 +121,13 @@ def processes_with_env(marker: str) -> list[int]:
 
 
 @contextlib.contextmanager
-def transformers_serve(model: Path, log: Path, *, continuous_batching: bool = False) -> Iterator[str]:
-    """``transformers serve MODEL`` (an OpenAI-compatible chat server) on a free port, offline and on
-    one CPU thread (the machines running the tests are small and shared); yields its ``/v1`` URL.
-    Its output goes to ``log``, which a start-up failure shows."""
+def transformers_serve(model: Path, log: Path, *options: str) -> Iterator[str]:
+    """``transformers serve MODEL [OPTIONS]`` (an OpenAI-compatible chat server) on a free port,
+    offline and on one CPU thread (the machines running the tests are small and shared); yields
+    its ``/v1`` URL. Its output goes to ``log``, which a start-up failure shows."""
     port = free_port()
     cli = Path(sys.executable).with_name("transformers")
-    command = [str(cli), "serve", str(model), "--host", "127.0.0.1", "--port", str(port), "--device", "cpu"]
-    if continuous_batching:
-        command.append("--continuous-batching")
+    command = [str(cli), "serve", str(model), "--host", "127.0.0.1", "--port", str(port), "--device", "cpu", *options]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
     with open(log, "w") as output:
         process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
@@ -148,9 +146,5 @@ def transformers_serve(model: Path, log: Path, *, continuous_batching: bool = Fa
             time.sleep(0.5)
         yield f"http://127.0.0.1:{port}/v1"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        process.kill()  # with continuous batching it waits for its generation thread on a terminate
+        process.wait()

@@ -15,6 +15,7 @@ import sys
 import time
 
 import pytest
+import yaml
 
 pytest.importorskip("openai")
 pytest.importorskip("aiolimiter")
@@ -385,3 +386,12 @@ class TestEverywhere:
         reward = get_reward("judge_score", base_url="http://127.0.0.1:9/v1", model="m")
         with pytest.raises(MissingDependencyError, match=r"pip install 'rewardkit\[judge\]'"):
             reward(["x"])
+
+
+def test_the_compositions_in_the_docs_and_examples_load(repo):
+    from rewardkit.composition_loader import load_composition
+
+    texts = re.findall(r"```yaml\n(.*?)```", (repo / "docs" / "judges.md").read_text(), re.DOTALL)
+    texts.append((repo / "examples" / "judge_helpfulness.yaml").read_text())
+    names = [load_composition(yaml.safe_load(text)).names for text in texts]
+    assert names == [["judge_score", "judge_verdict", "rubric", "judge_rank"], ["helpfulness"]]
