@@ -22,8 +22,9 @@ throughput). Completions are GSM8K solutions (the bundled sample) under their qu
 
 Results go to ``bench/results/judge_bench.json`` and ``.md``. Run: ``python bench/judge_bench.py``
 (``--parts`` runs some parts and keeps the others' last results: on 2 shared cores ``--parts
-throughput cache overhead`` takes about 8 minutes and ``--parts trl`` about 13). SmolLM2 is a
-weak judge: the share of replies that parse is reported, not judged.
+throughput cache overhead`` takes about 8 minutes, ``--parts trl --trl-in-flight 4`` and ``--parts
+trl --trl-in-flight 1`` about 8 each). SmolLM2 is a weak judge: the share of replies that parse
+is reported, not judged.
 """
 
 from __future__ import annotations
@@ -263,7 +264,7 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         *_trl_table(trl["simulated"]),
         "",
-        f"Commands: `{t['command']}`" + ("" if trl["command"] == t["command"] else f", `{trl['command']}`"),
+        "Commands: " + ", ".join(f"`{cmd}`" for cmd in dict.fromkeys([t["command"], c["command"], o["command"], *(r["command"] for r in trl["rows"])])),
     ]
     return "\n".join(lines)
 
@@ -275,7 +276,10 @@ def main() -> int:
     parser.add_argument("--cache-batch", type=int, default=8)
     parser.add_argument("--overhead-calls", type=int, default=200, help="alternating pairs against the instant endpoint")
     parser.add_argument("--real-calls", type=int, default=3, help="alternating pairs against the model server")
-    parser.add_argument("--trl-in-flight", type=int, default=4, help="calls in flight for the model server's concurrent TRL run")
+    parser.add_argument(
+        "--trl-in-flight", type=int, nargs="+", default=[4, 1],
+        help="calls in flight of the model server's TRL runs (each replaces the last run with that number)",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "judge_bench.json")
     args = parser.parse_args()
 
@@ -303,7 +307,9 @@ def main() -> int:
         if "overhead" in args.parts:
             report["overhead"] = {**run, **overhead(url, model, args)}
         if "trl" in args.parts:
-            report["trl"] = {**run, "rows": trl_path(url, model, args, (args.trl_in_flight, 1))}
+            rows = {r["in_flight"]: r for r in report.get("trl", {}).get("rows", [])}
+            rows.update({r["in_flight"]: {**r, "command": run["command"]} for r in trl_path(url, model, args, tuple(args.trl_in_flight))})
+            report["trl"] = {**run, "rows": sorted(rows.values(), key=lambda r: -r["in_flight"])}
             with simulated(SIMULATED_SECONDS) as endpoint:
                 report["trl"]["simulated"] = trl_path(endpoint.url, "judge", args, (16, 1))
     for part in args.parts:

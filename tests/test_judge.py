@@ -6,6 +6,7 @@ tests/test_judge_real_server.py."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import math
@@ -351,6 +352,25 @@ class TestEverywhere:
             assert reward(["c"]) == [7.0]
             assert pickle.loads(pickle.dumps(reward))(["d"]) == [7.0]
             assert len(server.requests) == 4
+
+    def test_a_client_left_by_an_ended_loop_is_dropped_quietly_in_the_next(self, caplog):
+        caplog.set_level(logging.ERROR, logger="asyncio")
+        with judge_server() as server:
+            held = [judge(server)]
+            loop = asyncio.new_event_loop()
+            assert loop.run_until_complete(held[0].aevaluate(["a"])).scores == [pytest.approx(2 / 3)]
+            loop.close()
+            held.append(loop)
+            del loop
+
+            async def next_loop():  # TRL's next daemon loop, a server's loop...
+                held.clear()
+                gc.collect()
+                await asyncio.sleep(0.1)
+
+            asyncio.run(next_loop())
+            gc.collect()
+        assert "Event loop is closed" not in caplog.text
 
     def test_judges_in_a_composition_run_concurrently(self):
         with judge_server(lambda body, headers, n: Slow(0.3, Reply("[[same]]" if "answer_1" in user_message(body) else "Score: 5"))) as server:

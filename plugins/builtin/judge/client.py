@@ -82,6 +82,10 @@ class LoopResources:
             api_key=api_key(settings.api_key_env),
             timeout=settings.timeout,
             max_retries=settings.max_retries,
+            # The client's own connection pool closes itself when garbage-collected, by a task on
+            # whatever loop runs then: after this loop has ended (TRL's, asyncio.run's), that is
+            # another loop, and the close fails there. This one is left to be dropped with its loop.
+            http_client=openai.DefaultAsyncHttpxClient(),
         )
         self.calls = asyncio.Semaphore(settings.concurrency)
         self.requests = _limiter(settings.requests_per_minute)

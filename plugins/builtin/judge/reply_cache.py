@@ -73,7 +73,8 @@ class ReplyCache:
         if self._db is None:
             Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(Path(self.path).expanduser(), timeout=30, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA journal_mode=WAL")  # readers in other processes do not block writers
+            self._db.execute("PRAGMA synchronous=NORMAL")  # no fsync per reply: a crash may lose the last few, never the file
             self._db.execute("CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, reply TEXT NOT NULL)")
         return self._db
 
