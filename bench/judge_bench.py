@@ -190,11 +190,11 @@ def trl_path(url: str, model: str, args: argparse.Namespace, in_flight: tuple[in
     try:
         for calls in in_flight:
             (func,) = trl_rewards(Composition([judge(url, model, args, concurrency=calls)])).funcs
-            started = time.perf_counter()
+            load, started = os.getloadavg()[0], time.perf_counter()
             scores = asyncio.run_coroutine_threadsafe(func(prompts=prompts, completions=completions), loop).result()
             seconds = time.perf_counter() - started
             rows.append({"in_flight": calls, "completions": len(scores), "seconds": seconds, "per_second": len(scores) / seconds,
-                         "scored": sum(s is not None for s in scores)})  # fmt: skip
+                         "scored": sum(s is not None for s in scores), "load_average": [load, os.getloadavg()[0]]})  # fmt: skip
             print(f"TRL path at {url}: {calls} in flight: {seconds:.1f} s for {len(scores)}", flush=True)
     finally:
         shutdown_event_loop_in_daemon(thread, loop)
@@ -214,8 +214,11 @@ def _throughput_table(rows: list[dict[str, Any]], parsed: bool) -> list[str]:
 
 
 def _trl_table(rows: list[dict[str, Any]]) -> list[str]:
-    lines = ["| calls in flight | seconds | completions/s |", "| ---: | ---: | ---: |"]
-    lines += [f"| {r['in_flight']} | {r['seconds']:.1f} | {r['per_second']:.2f} |" for r in rows]
+    lines = ["| calls in flight | seconds | completions/s | load average (start-end) |", "| ---: | ---: | ---: | ---: |"]
+    lines += [
+        f"| {r['in_flight']} | {r['seconds']:.1f} | {r['per_second']:.2f} | {r['load_average'][0]:.1f}-{r['load_average'][1]:.1f} |"
+        for r in rows
+    ]
     return lines
 
 
@@ -234,9 +237,9 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         *_throughput_table(t["rows"], parsed=True),
         "",
-        f"The CPU is the limit: calls in flight batch a little (4), then fight over the two cores (16). The same "
-        f"judge against an endpoint that takes {SIMULATED_SECONDS:g} s per call and answers any number at once "
-        "(what a batching GPU server looks like from the client):",
+        "The server's two shared cores are the limit: more calls in flight do not judge more per second, each "
+        f"waits longer. The same judge against an endpoint that takes {SIMULATED_SECONDS:g} s per call and answers "
+        "any number at once (what a batching GPU server looks like from the client):",
         "",
         *_throughput_table(t["simulated"], parsed=False),
         "",
@@ -256,13 +259,14 @@ def markdown(report: dict[str, Any]) -> str:
         f"{o['real_server']['rewardkit_median_s']:.2f} s). Goal: under 5%.",
         "",
         "TRL's reward-function path, a batch of 64 (8 prompts x 8 completions) awaited on a daemon event loop as "
-        "`GRPOTrainer` does; the model server:",
+        "`GRPOTrainer` does; the model server (CPU-bound, as above: calls in flight only share its cores):",
         "",
         *_trl_table(trl["rows"]),
         "",
         f"and the {SIMULATED_SECONDS:g}-second endpoint:",
         "",
         *_trl_table(trl["simulated"]),
+        *(["", f"Note: {trl['note']}."] if trl.get("note") else []),
         "",
         "Commands: " + ", ".join(f"`{cmd}`" for cmd in dict.fromkeys([t["command"], c["command"], o["command"], *(r["command"] for r in trl["rows"])])),
     ]

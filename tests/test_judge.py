@@ -288,6 +288,7 @@ class TestRubric:
         assert out.scores == [pytest.approx((3 * 1.0 + 1 * 1 / 3) / 4)]
         assert out.extra["criterion/accuracy"] == [1.0] and out.extra["criterion/clear"] == [pytest.approx(1 / 3)]
         assert out.metrics["calls"] == 2
+        assert out.metrics["criterion/accuracy"] == 1.0 and out.metrics["criterion/clear"] == pytest.approx(1 / 3)
 
     def test_a_rubric_per_row_from_a_column(self):
         rows = [["clear"], [{"name": "a", "description": "accurate"}, "clear"], ["funny"], "not a list"]

@@ -3,8 +3,9 @@
 Criteria come from the YAML (``criteria``: names, or ``{name, description, weight}``) or from a
 dataset column holding each row's list (``criteria_column``), so every prompt can carry its own
 rubric. Each criterion is one call (``k`` criteria cost ``k`` calls per completion); every
-criterion's score is noted as ``criterion/<name>``, which is what ``rewardkit diagnose`` and the
-TRL logs show, so one can see which criterion moves. A criterion without a score leaves the
+criterion's score is noted per sample as ``criterion/<name>`` (in ``rewardkit score --out`` files
+and TRL's completions table), and its batch mean is the metric ``criterion/<name>`` (in TRL's
+logs, step by step), so one can see which criterion moves. A criterion without a score leaves the
 sample unscored: a mean over the criteria that happened to parse would be another rubric.
 """
 
@@ -78,6 +79,16 @@ class Rubric(JudgeReward):
         if self.params.criteria_column is None:
             return criteria_list(self.params.criteria)
         return criteria_list(sample.row.get(self.params.criteria_column))  # a bad cell: that sample's error
+
+    async def score_batch(self, batch: Batch) -> list[float | None]:
+        """The scores; also each criterion's mean over the batch as the metric ``criterion/<name>``
+        (TRL logs it as ``rewardkit/<reward>/criterion/<name>``: which criterion moves, step by step)."""
+        scores = await super().score_batch(batch)
+        for key, values in list(batch.extra.items()):
+            given = [v for v in values if v is not None]
+            if key.startswith("criterion/") and given:
+                batch.count(key, sum(given) / len(given))
+        return scores
 
     async def judge(self, batch: Batch, rows: list[int], stats: CallStats) -> list[float | None]:
         (i,) = rows
