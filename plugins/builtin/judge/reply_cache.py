@@ -55,9 +55,6 @@ class ReplyCache:
                 with self._file() as db:
                     db.execute("INSERT OR REPLACE INTO replies VALUES (?, ?)", (key, json.dumps(reply)))
 
-    def __len__(self) -> int:
-        return len(self._memory) if self._memory is not None else 0
-
     def _lru(self) -> Any:
         if self._memory is None:
             try:  # imported on first use: the judge extra is optional and rewardkit imports every built-in plugin
