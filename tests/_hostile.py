@@ -81,10 +81,10 @@ COLUMN_VALUES = {
     "instruction_id_list": list(IFEVAL_INSTRUCTIONS),
     "kwargs": list(IFEVAL_INSTRUCTIONS.values()),
 }
-# Built-ins that need a model directory or a server (tests/test_rm_*.py bound them), or that run the
-# completion's program, whose time is the program's (their text handling, fenced blocks, is
-# code_format's, which is checked here; tests/test_code_*.py bound the programs).
-ELSEWHERE = {"rm_score", "rm_remote", "code_pass_rate", "code_passed"}
+# Built-ins that need a model directory or a server (tests/test_rm_*.py and tests/test_judge*.py bound
+# them), or that run the completion's program, whose time is the program's (their text handling,
+# fenced blocks, is code_format's, which is checked here; tests/test_code_*.py bound the programs).
+ELSEWHERE = {"rm_score", "rm_remote", "code_pass_rate", "code_passed", "judge_score", "judge_verdict", "rubric", "judge_rank"}
 # Parameter variants scored besides each built-in's defaults.
 VARIANTS = {
     "language_consistency of <think>": ("language_consistency", {"tag": "think"}),

@@ -118,3 +118,33 @@ def processes_with_env(marker: str) -> list[int]:
         except OSError:
             continue
     return found
+
+
+@contextlib.contextmanager
+def transformers_serve(model: Path, log: Path, *options: str) -> Iterator[str]:
+    """``transformers serve MODEL [OPTIONS]`` (an OpenAI-compatible chat server) on a free port,
+    offline and on one CPU thread (the machines running the tests are small and shared); yields
+    its ``/v1`` URL. Its output goes to ``log``, which a start-up failure shows."""
+    port = free_port()
+    cli = Path(sys.executable).with_name("transformers")
+    command = [str(cli), "serve", str(model), "--host", "127.0.0.1", "--port", str(port), "--device", "cpu", *options]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
+    with open(log, "w") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"transformers serve exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+            try:
+                if request(f"http://127.0.0.1:{port}/health", timeout=2)[0] == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"transformers serve did not answer /health within 300 s:\n{log.read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        process.kill()  # with continuous batching it waits for its generation thread on a terminate
+        process.wait()

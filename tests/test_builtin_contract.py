@@ -25,9 +25,10 @@ SETUP = {
     "ifeval": ({}, {"instruction_id_list": ["punctuation:no_comma", "detectable_format:title"], "kwargs": [{}, None]}),
     "code_format": ({}, {}),
 }
-# Built-ins that need a model directory or a server (their contract runs in tests/test_rm_contract.py)
-# or a code sandbox (tests/test_code_rewards.py, skipped where bubblewrap cannot run).
-ELSEWHERE = {"rm_score", "rm_remote", "code_pass_rate", "code_passed"}
+# Built-ins that need a model directory or a server (their contract runs in tests/test_rm_contract.py
+# and, the judges against a judge endpoint of the tests' own, tests/test_judge.py) or a code sandbox
+# (tests/test_code_rewards.py, skipped where bubblewrap cannot run).
+ELSEWHERE = {"rm_score", "rm_remote", "code_pass_rate", "code_passed", "judge_score", "judge_verdict", "rubric", "judge_rank"}
 
 
 def builtin_rewards():

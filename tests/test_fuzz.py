@@ -17,8 +17,9 @@ verifications run to their own limit.
 
 Profiles: ``fuzz-ci`` (the default; fixed examples, derandomized, about half a minute) and
 ``fuzz-long`` (``REWARDKIT_FUZZ_PROFILE=fuzz-long``, ``REWARDKIT_FUZZ_EXAMPLES``, seeded by
-pytest's ``--hypothesis-seed``), which ``bench/fuzz_bench.py`` runs and reports. ``rm_score`` and
-``rm_remote`` need a model or a server: tests/test_rm_*.py fuzz their own inputs and bounds.
+pytest's ``--hypothesis-seed``), which ``bench/fuzz_bench.py`` runs and reports. ``rm_score``,
+``rm_remote`` and the judges need a model or a server: tests/test_rm_*.py and tests/test_judge*.py
+test their own inputs and bounds.
 """
 
 from __future__ import annotations
