@@ -181,7 +181,7 @@ def overhead(url: str, model: str, args: argparse.Namespace) -> dict[str, Any]:
 def trl_path(url: str, model: str, args: argparse.Namespace, in_flight: tuple[int, int]) -> list[dict[str, Any]]:
     from trl.trainer.utils import shutdown_event_loop_in_daemon, start_event_loop_in_daemon
 
-    from rewardkit.trainers.trl_rewards import trl_rewards
+    from rewardkit.trainers.policy.trl_rewards import trl_rewards
 
     prompts, completions = corpus(8, 8)
     thread, loop, ready = start_event_loop_in_daemon(name="trl-async-rewards")

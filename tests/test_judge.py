@@ -384,7 +384,7 @@ class TestEverywhere:
         pytest.importorskip("trl")
         from trl.trainer.utils import is_async_callable
 
-        from rewardkit.trainers.trl_rewards import trl_rewards
+        from rewardkit.trainers.policy.trl_rewards import trl_rewards
 
         with judge_server() as server:
             (func,) = trl_rewards(Composition([judge(server, normalize=False)])).funcs
