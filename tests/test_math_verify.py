@@ -226,6 +226,17 @@ def test_an_answer_dividing_by_zero_equals_nothing_whatever_was_compared_before(
         assert [symbolic.check(gold, answer) for gold in golds] == [False] * len(golds), before
 
 
+def test_a_pair_the_string_shortcuts_decide_costs_the_worker_no_parse():
+    import rewardkit.plugins.math.symbolic as symbolic
+    from rewardkit.plugins.math.verifier import _check_in_worker
+
+    symbolic.clear_caches()
+    assert _check_in_worker(r"\frac{x}{3}", r"\dfrac{x}{3}", "so $x/3$", False) == (True, True, False)
+    assert len(symbolic._parsed) == 0  # normalised alike: equal without parsing either side
+    own, pred_readable, floored = _check_in_worker(r"\frac{x}{3}", r"\frac{x}{4}", None, True)
+    assert (own, pred_readable, floored) == (False, True, False)
+
+
 # -- the floor: math-verify's own extraction where rewardkit's extractors guessed ---------------------
 
 

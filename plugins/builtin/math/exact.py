@@ -125,16 +125,12 @@ def _bounded(value: Value) -> Value:
     return value
 
 
-def _integer(n: int) -> Value:
-    return Value.of({(1, 0): Fraction(n)})
+def rational(value: int | Fraction) -> Value:
+    """A rational number as an exact value (an integer, or a plain numeral read by :mod:`.numerals`)."""
+    return Value.of({(1, 0): Fraction(value)})
 
 
-def rational(value: Fraction) -> Value:
-    """A rational number as an exact value (a plain numeral read by :mod:`.numerals`)."""
-    return Value.of({(1, 0): value})
-
-
-ONE, PI = _integer(1), Value((((1, 1), Fraction(1)),))
+ONE, PI = rational(1), Value((((1, 1), Fraction(1)),))
 
 
 def _square_free(n: int) -> tuple[int, int]:
@@ -270,7 +266,7 @@ class _Parser:
 
     def number(self) -> Value:
         """An integer, or a mixed number: 2\\frac{3}{4} is 11/4, as latex2sympy reads it."""
-        value = _integer(int(self.take()))
+        value = rational(int(self.take()))
         t = self.tokens[self.i : self.i + 8]
         if t[:2] == ["\\frac", "{"] and len(t) >= 7 and t[2].isdigit() and t[3:5] == ["}", "{"] and t[5].isdigit():
             if t[6] != "}" or (len(t) == 8 and t[7] not in _TERM_ENDS):
@@ -308,7 +304,7 @@ class _Parser:
         self.take("\\frac")
         if self.peek() is not None and self.peek()[0].isdigit() and self.peek() != " " and len(self.peek()) == 2:
             digits = self.take()  # \frac12
-            numerator, denominator = _integer(int(digits[0])), _integer(int(digits[1]))
+            numerator, denominator = rational(int(digits[0])), rational(int(digits[1]))
         else:
             numerator = self.argument()
             denominator = self.argument()
@@ -326,7 +322,7 @@ class _Parser:
             self.take("}")
             return value
         if token is not None and token.isdigit() and len(token) == 1:
-            return _integer(int(self.take()))
+            return rational(int(self.take()))
         if token == "\\pi":
             self.take()
             return PI
@@ -373,12 +369,18 @@ def _ordered(a: Value | str, b: Value | str) -> bool | None:
     """a < b for endpoints, None when too close to tell without sympy."""
     if a == "-" + INFINITY or b == INFINITY:
         return a != b
-    if a == INFINITY or b == "-" + INFINITY:
+    if a == INFINITY or b == "-" + INFINITY or a == b:
         return False
-    fa, fb = float(a), float(b)  # type: ignore[arg-type]
-    if abs(fa - fb) <= CLOSE * max(1.0, abs(fa), abs(fb)):
-        return None if a != b else False
-    return fa < fb
+    if not _separated(a, b):  # type: ignore[arg-type]
+        return None
+    return float(a) < float(b)  # type: ignore[arg-type]
+
+
+def _separated(a: Value, b: Value) -> bool:
+    """Whether two values are far enough apart that no numeric comparison of math-verify's
+    could take them for equal."""
+    fa, fb = float(a), float(b)
+    return abs(fa - fb) > CLOSE * max(1.0, abs(fa), abs(fb))
 
 
 def _values(items: list[Value | str]) -> tuple[Value, ...]:
@@ -483,11 +485,6 @@ def read_exact(text: str) -> Exact | None:
         return None
 
 
-def _separated(a: Value, b: Value) -> bool:
-    fa, fb = float(a), float(b)
-    return abs(fa - fb) > CLOSE * max(1.0, abs(fa), abs(fb))
-
-
 def compare_exact(gold: Exact | None, pred: Exact | None) -> bool | None:
     """The verdict on two exact answers (gold first), or None where sympy must decide.
 
@@ -500,29 +497,22 @@ def compare_exact(gold: Exact | None, pred: Exact | None) -> bool | None:
     """
     if gold is None or pred is None or type(gold) is not type(pred):
         return None
+    if gold == pred:
+        return True
     if isinstance(gold, Value):
-        if gold == pred:
-            return True
-        return False if _separated(gold, pred) else None  # type: ignore[arg-type]
-    if isinstance(gold, Matrix):
-        if gold == pred:
-            return True
+        pairs = [(gold, pred)]
+    elif isinstance(gold, Matrix):
         if [len(r) for r in gold.rows] != [len(r) for r in pred.rows]:  # type: ignore[union-attr]
             return None
         pairs = [(a, b) for ga, pa in zip(gold.rows, pred.rows) for a, b in zip(ga, pa)]  # type: ignore[union-attr]
-        return None if any(a != b and not _separated(a, b) for a, b in pairs) else False
-    if isinstance(gold, Interval):
-        if gold == pred:
-            return True
-        ends = [(gold.left, pred.left), (gold.right, pred.right)]  # type: ignore[union-attr]
-        if any(isinstance(a, Value) and isinstance(b, Value) and a != b and not _separated(a, b) for a, b in ends):
+    elif isinstance(gold, Interval):
+        ends = ((gold.left, pred.left), (gold.right, pred.right))  # type: ignore[union-attr]
+        pairs = [(a, b) for a, b in ends if isinstance(a, Value) and isinstance(b, Value)]
+    else:
+        if gold.kind != pred.kind:  # type: ignore[union-attr]
             return None
-        return False
-    assert isinstance(pred, Collection)
-    if gold.kind != pred.kind:
-        return None
-    if gold.key() == pred.key():
-        return True
-    if any(a != b and not _separated(a, b) for a in gold.items for b in pred.items):
-        return None
-    return False
+        if gold.key() == pred.key():  # type: ignore[union-attr]
+            return True
+        pairs = [(a, b) for a in gold.items for b in pred.items]  # type: ignore[union-attr]
+    # Different, unless two values that differ are too close for math-verify's numeric checks.
+    return None if any(a != b and not _separated(a, b) for a, b in pairs) else False

@@ -395,17 +395,20 @@ class Found:
     sure: bool
 
 
+NOT_FOUND = Found(None, None, False)
+
+
 def find_answer(text: str, chain: Sequence[tuple[str, Callable[..., str | None]]], **options: object) -> Found:
     """The first answer the extractors of ``chain`` (name, function) find in ``text``, tidied."""
     for name, extract in chain:
-        found = extract(text, **options)
-        if found is None:
-            continue
+        if extract is boxed:  # sure only when the run holds every box of the text
+            found, sure = boxed_run(text)
+        else:
+            found, sure = extract(text, **options), name not in GUESSING_EXTRACTORS
         answer = tidy(found)
         if answer:
-            sure = name not in GUESSING_EXTRACTORS and (name != "boxed" or boxed_run(text)[1])
             return Found(answer, name, sure)
-    return Found(None, None, False)
+    return NOT_FOUND
 
 
 DEFAULT_CHAIN = [(name, EXTRACTORS[name]) for name in DEFAULT_EXTRACTORS]

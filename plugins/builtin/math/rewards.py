@@ -162,12 +162,7 @@ class MathCorrectness(ExtractingReward):
         cache = self.__dict__.get("_gold_cache")
         if cache is None:
             cache = self._gold_cache = LRUCache(GOLD_CACHE_SIZE)
-        key = (type(value), value)
-        gold = cache.get(key, key)
-        if gold is key:
-            gold = gold_answer(value)
-            cache.put(key, gold)
-        return gold
+        return cache.get_or_compute((type(value), value), lambda: gold_answer(value))
 
     def floor_on(self) -> bool:
         floor = self.params.math_verify_floor
@@ -179,9 +174,8 @@ class MathCorrectness(ExtractingReward):
         column = self.gold_column_for(batch)
         golds = [self.gold_for(s.row.get(column)) for s in batch.samples]
         found = [self.extract(s.completion) for s in batch.samples]
-        floors = [(s.completion, f.sure) for s, f in zip(batch.samples, found)] if self.floor_on() else None
-        verdicts = self.verifier().check_many(
-            [(g, f.answer) for g, f in zip(golds, found)], timeout=self.params.timeout, floors=floors
+        verdicts = self.verifier().check_found(
+            golds, found, [s.completion for s in batch.samples], floor=self.floor_on(), timeout=self.params.timeout
         )
         # Whole columns at once (what batch.note does one sample at a time).
         batch.extra["answer"] = [f.answer for f in found]

@@ -295,22 +295,17 @@ def numeral_to_sympy(numeral: Numeral) -> list[Any]:
 
 _parsed = LRUCache(PARSE_CACHE_SIZE)  # answer -> what math-verify parses it to: each gold once
 _normalized = LRUCache(PARSE_CACHE_SIZE)
-_MISSING = object()
 
 
 def clear_caches() -> None:
     """Forget parsed and normalised answers (benchmarks: no system profits from another's work)."""
-    global _parsed, _normalized
-    _parsed, _normalized = LRUCache(PARSE_CACHE_SIZE), LRUCache(PARSE_CACHE_SIZE)
+    _parsed.clear()
+    _normalized.clear()
 
 
 def parse_answer(answer: str) -> tuple[Any, ...]:
     """The parsed forms of an answer string (empty when nothing could be read), cached."""
-    parsed = _parsed.get(answer, _MISSING)
-    if parsed is _MISSING:
-        parsed = _parse_answer(answer)
-        _parsed.put(answer, parsed)
-    return parsed
+    return _parsed.get_or_compute(answer, lambda: _parse_answer(answer))
 
 
 def _parse_answer(answer: str) -> tuple[Any, ...]:
@@ -342,14 +337,13 @@ def divides_by_zero(expr: Any) -> bool:
 
 def normalized(answer: str) -> str | None:
     """math-verify's normalised text of ``\\boxed{answer}``; None when other patterns could apply."""
-    norm = _normalized.get(answer, _MISSING)
-    if norm is _MISSING:
-        if any(marker in answer for marker in _OTHER_ENVIRONMENTS) or parse_numeral(answer) is not None:
-            norm = None
-        else:
-            norm = normalize_latex("\\boxed{" + answer + "}", _BOXED_NORMALIZATION)
-        _normalized.put(answer, norm)
-    return norm
+    return _normalized.get_or_compute(answer, lambda: _normalize(answer))
+
+
+def _normalize(answer: str) -> str | None:
+    if any(marker in answer for marker in _OTHER_ENVIRONMENTS) or parse_numeral(answer) is not None:
+        return None
+    return normalize_latex("\\boxed{" + answer + "}", _BOXED_NORMALIZATION)
 
 
 def readable(answer: str) -> bool:

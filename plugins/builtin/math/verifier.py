@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 from rewardkit.cache import LRUCache
 
 from .exact import Exact, compare_exact, rational, read_exact
-from .extractors import DEFAULT_CHAIN, boxed, find_answer, gsm8k, tidy, whole
+from .extractors import DEFAULT_CHAIN, NOT_FOUND, Found, boxed, find_answer, gsm8k, tidy, whole
 from .numerals import Numeral, compare_numerals, parse_numeral
 
 if TYPE_CHECKING:  # the pool module (multiprocessing) is imported on first need
@@ -123,15 +123,21 @@ def gold_answer(gold: object) -> str | None:
     return None
 
 
-_MISSING = object()
-
-
 @dataclass(frozen=True)
 class Reading:
     """What the caller's process can read of an answer without sympy."""
 
     numeral: Numeral | None
     exact: Exact | None
+
+
+def _read(answer: str) -> Reading:
+    numeral = parse_numeral(answer)
+    if numeral is None:
+        return Reading(None, read_exact(answer))
+    if numeral.kind != "decimal" and not numeral.percent:
+        return Reading(numeral, rational(numeral.value))
+    return Reading(numeral, None)  # decimals and percentages follow math-verify's float rules: numerals only
 
 
 class Verifier:
@@ -160,18 +166,7 @@ class Verifier:
 
     def reading(self, answer: str) -> Reading:
         """The answer as a numeral and as an exact value (an integer or fraction numeral is both)."""
-        found = self.readings.get(answer)
-        if found is None:
-            numeral = parse_numeral(answer)
-            if numeral is None:
-                exact = read_exact(answer)
-            elif numeral.kind != "decimal" and not numeral.percent:
-                exact = rational(numeral.value)
-            else:
-                exact = None  # decimals and percentages follow math-verify's float rules: numerals only
-            found = Reading(numeral, exact)
-            self.readings.put(answer, found)
-        return found
+        return self.readings.get_or_compute(answer, lambda: _read(answer))
 
     def check_many(
         self,
@@ -206,18 +201,29 @@ class Verifier:
                     verdicts[i] = verdict
         return verdicts  # type: ignore[return-value]
 
+    def check_found(
+        self,
+        golds: Sequence[str | None],
+        found: Sequence[Found],
+        texts: Sequence[object],
+        *,
+        floor: bool = True,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> list[Verdict]:
+        """Verdicts on the answers ``found`` in ``texts`` against gold answers; with ``floor``,
+        each text (when it is one) is the floor's completion."""
+        floors = [(t, f.sure) if isinstance(t, str) else None for t, f in zip(texts, found)] if floor else None
+        return self.check_many([(g, f.answer) for g, f in zip(golds, found)], timeout=timeout, floors=floors)
+
     def verify_texts(
         self, pairs: Iterable[tuple[object, object]], *, timeout: float = DEFAULT_TIMEOUT
     ) -> list[Verdict]:
         """Verdicts on (gold column value, prediction text) pairs: the gold read as
         :func:`gold_answer` reads it, the answer found as the reward's default extractors find it."""
-        golds, found, floors = [], [], []
-        for gold, prediction in pairs:
-            golds.append(gold_answer(gold))
-            answer = find_answer(prediction, DEFAULT_CHAIN) if isinstance(prediction, str) else None
-            found.append(None if answer is None else answer.answer)
-            floors.append(None if answer is None else (prediction, answer.sure))
-        return self.check_many(list(zip(golds, found)), timeout=timeout, floors=floors)
+        pairs = list(pairs)
+        golds = [gold_answer(gold) for gold, _ in pairs]
+        found = [find_answer(p, DEFAULT_CHAIN) if isinstance(p, str) else NOT_FOUND for _, p in pairs]
+        return self.check_found(golds, found, [p for _, p in pairs], timeout=timeout)
 
     def _decide_locally(
         self, gold: str | None, pred: str | None, floor: tuple[str, bool] | None
@@ -242,8 +248,8 @@ class Verifier:
         elif gold_reading.exact is not None and pred_reading.exact is not None:
             how, verdict = "exact", compare_exact(gold_reading.exact, pred_reading.exact)
         if verdict is None:
-            cached = self.cache.get((gold, pred), _MISSING)
-            if cached is not _MISSING:
+            cached = self.cache.get((gold, pred))  # (verdict, whether pred parsed), or None
+            if cached is not None:
                 own, pred_readable = cached
                 if own is None:
                     return Verdict(None, "gold_unreadable"), no_job
@@ -276,8 +282,10 @@ def _check_in_worker(gold: str, pred: str, floor_text: str | None, sure: bool) -
     from .symbolic import check, floor, parse_answer
 
     own = check(gold, pred)
+    if own is not False:
+        return own, True, False  # decided: whether the prediction parses matters only to a wrong one
     pred_readable = bool(pred) and any(not isinstance(p, str) for p in parse_answer(pred))
-    floored = own is False and floor_text is not None and not (sure and pred_readable) and floor(gold, floor_text)
+    floored = floor_text is not None and not (sure and pred_readable) and floor(gold, floor_text)
     return own, pred_readable, floored
 
 
