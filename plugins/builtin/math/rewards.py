@@ -24,7 +24,7 @@ from .numerals import parse_numeral
 from .verifier import MAX_ANSWER_CHARS, Verdict, Verifier, gold_answer
 
 # Per-batch counts reported every call (zeros included, so logged curves have no gaps).
-COUNTED = ("timeouts", "gold_unreadable", "no_answer", "refused", "numeral", "exact", "cache", "sympy", "floor")
+COUNTED = ("timeouts", "gold_unreadable", "no_answer", "refused", "numeral", "exact", "numeric", "cache", "sympy", "floor")
 GOLD_CACHE_SIZE = 10_000
 
 
@@ -92,6 +92,11 @@ class MathCorrectnessParams(ExtractorParams):
     max_answer_chars: int = Field(
         MAX_ANSWER_CHARS, ge=1, description="longer extracted answers are not parsed (scored wrong)"
     )
+    start_workers: bool = Field(
+        True,
+        description="start the verification workers in the background when the reward is built, so that the "
+        "first batch that needs sympy does not wait for them (a few seconds); false: on first need",
+    )
     math_verify_floor: bool | None = Field(
         None,
         description="where the extractors guess (or find nothing) and the answer is wrong, let math-verify's "
@@ -116,7 +121,8 @@ class MathCorrectness(ExtractingReward):
     Reported per sample (TRL ``log_extra``): ``answer``, ``gold``, ``extractor``, ``verdict`` (how
     the verdict was reached). Counted per batch (``log_metric``): ``timeouts``,
     ``gold_unreadable``, ``no_answer``, ``refused``, ``numeral`` (fast path), ``exact`` (common
-    LaTeX forms without sympy), ``cache``, ``sympy``, ``floor`` (right by math-verify's extraction).
+    LaTeX forms without sympy), ``numeric`` (values clearly apart: wrong without sympy), ``cache``,
+    ``sympy``, ``floor`` (right by math-verify's extraction).
 
     >>> MathCorrectness()(["<answer>\\n$1,234.00\\n</answer>", "\\\\boxed{1235}"], answer=["#### 1,234"] * 2)
     [1.0, 0.0]
@@ -126,6 +132,11 @@ class MathCorrectness(ExtractingReward):
     description = "final answer equals the gold answer (math-verify + sympy, bounded, numeral fast path)"
     Params = MathCorrectnessParams
     error_score = 0.0
+
+    def __init__(self, params: Any = None, **kwargs: Any) -> None:
+        super().__init__(params, **kwargs)
+        if self.params.start_workers:
+            self.verifier().start_workers()
 
     def required_columns(self) -> tuple[str, ...]:
         column = self.params.gold_column

@@ -9,8 +9,11 @@ the same :class:`Verifier` on whole batches. For each (gold, prediction) pair:
    from :mod:`.numerals` in microseconds, without sympy;
 3. when both are common LaTeX forms (``3\\sqrt{13}``, ``\\frac{\\pi}{2}``, tuples, intervals, sets,
    matrices of those) :mod:`.exact` decides them exactly, without sympy;
-4. a pair seen before is answered from an LRU cache;
-5. everything else goes to a persistent pool of worker processes
+4. answers whose values are clearly apart (another number, the gold plus a term, a variable
+   renamed: :mod:`.numeric` evaluates both, with variables at fixed points) are not equal,
+   without sympy; that path never says "equal";
+5. a pair seen before is answered from an LRU cache;
+6. everything else goes to a persistent pool of worker processes
    (:mod:`rewardkit.pool`) running :func:`.symbolic.check` (math-verify's LaTeX parser
    and ``verify``), each pair under a hard time limit: a pair that runs over has its worker
    killed and is scored wrong. Identical pairs in one batch are verified once, and pairs with the
@@ -39,9 +42,11 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 from rewardkit.cache import LRUCache
 
-from .exact import Exact, compare_exact, rational, read_exact
+from .exact import Exact, compare_exact, exact_form, rational
+from .expressions import Form, read_form
 from .extractors import DEFAULT_CHAIN, NOT_FOUND, Found, boxed, find_answer, gsm8k, tidy, whole
 from .numerals import Numeral, compare_numerals, parse_numeral
+from .numeric import Numeric, compare_numeric, numeric_form, sample_numeral
 
 if TYPE_CHECKING:  # the pool module (multiprocessing) is imported on first need
     from rewardkit.pool import Outcome, TimeLimitedPool
@@ -60,7 +65,8 @@ class Verdict:
     """The verdict on one pair and how it was reached.
 
     ``correct`` is True or False, or None when the gold answer cannot be read. ``how`` is one of
-    ``numeral`` (fast path), ``exact`` (common LaTeX forms, without sympy), ``cache``, ``sympy``,
+    ``numeral`` (fast path), ``exact`` (common LaTeX forms, without sympy), ``numeric`` (values
+    clearly apart, without sympy: always wrong), ``cache``, ``sympy``,
     ``floor`` (right by math-verify's own extraction over the completion), ``timeout`` (scored
     wrong), ``error`` (the worker failed; scored wrong), ``no_answer`` (no prediction),
     ``refused`` (an answer too long or too deeply nested to parse), ``gold_unreadable``.
@@ -123,21 +129,36 @@ def gold_answer(gold: object) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
 class Reading:
-    """What the caller's process can read of an answer without sympy."""
+    """What the caller's process reads of an answer without sympy: a plain numeral, an exact value
+    (an integer or fraction numeral is both), and its expression form, evaluated on first need."""
 
-    numeral: Numeral | None
-    exact: Exact | None
+    __slots__ = ("numeral", "exact", "form", "_numeric")
+
+    def __init__(self, numeral: Numeral | None, exact: Exact | None, form: Form | None) -> None:
+        self.numeral, self.exact, self.form = numeral, exact, form
+        self._numeric: Numeric | None | bool = False  # False: not evaluated yet
+
+    @property
+    def numeric(self) -> Numeric | None:
+        if self._numeric is False:
+            self._numeric = sample_numeral(self.numeral) if self.numeral is not None else numeric_form(self.form)
+        return self._numeric  # type: ignore[return-value]
 
 
-def _read(answer: str) -> Reading:
+def read_answer(answer: str) -> Reading:
+    """Read an answer once: its numeral, else its expression form (parsed once, shared by the
+    exact and the numeric paths)."""
     numeral = parse_numeral(answer)
     if numeral is None:
-        return Reading(None, read_exact(answer))
+        form = read_form(answer)
+        return Reading(None, exact_form(form), form)
     if numeral.kind != "decimal" and not numeral.percent:
-        return Reading(numeral, rational(numeral.value))
-    return Reading(numeral, None)  # decimals and percentages follow math-verify's float rules: numerals only
+        return Reading(numeral, rational(numeral.value), None)
+    return Reading(numeral, None, None)  # decimals and percentages follow math-verify's float rules
+
+
+READINGS = LRUCache(READINGS_CACHE_SIZE)  # answer -> Reading: each gold read once per process
 
 
 class Verifier:
@@ -157,16 +178,21 @@ class Verifier:
         self.workers = workers
         self.max_answer_chars = max_answer_chars
         self.cache = LRUCache(cache_size)
-        self.readings = LRUCache(READINGS_CACHE_SIZE)  # each gold (and answer) read once
 
     def pool(self) -> TimeLimitedPool:
         from rewardkit.pool import shared_pool
 
         return shared_pool(self.workers, preload=(WORKER_MODULE,), memory_limit_mb=WORKER_MEMORY_MB)
 
+    def start_workers(self) -> None:
+        """Start the worker pool now, in the background (the pool's own thread starts the fork
+        server and the workers; nothing waits here), so that the first batch that needs sympy
+        does not pay for it."""
+        self.pool().submit(_started, timeout=DEFAULT_TIMEOUT)
+
     def reading(self, answer: str) -> Reading:
-        """The answer as a numeral and as an exact value (an integer or fraction numeral is both)."""
-        return self.readings.get_or_compute(answer, lambda: _read(answer))
+        """The answer as read in this process (:func:`read_answer`, cached)."""
+        return READINGS.get_or_compute(answer, lambda: read_answer(answer))
 
     def check_many(
         self,
@@ -247,6 +273,8 @@ class Verifier:
             how, verdict = "numeral", compare_numerals(gold_reading.numeral, pred_reading.numeral)
         elif gold_reading.exact is not None and pred_reading.exact is not None:
             how, verdict = "exact", compare_exact(gold_reading.exact, pred_reading.exact)
+        if verdict is None and (gold_reading.numeral is None or pred_reading.numeral is None):
+            how, verdict = "numeric", compare_numeric(gold_reading.numeric, pred_reading.numeric)
         if verdict is None:
             cached = self.cache.get((gold, pred))  # (verdict, whether pred parsed), or None
             if cached is not None:
@@ -273,6 +301,10 @@ class Verifier:
         if not pred:
             return Verdict(False, "no_answer")
         return Verdict(bool(own), "sympy")
+
+
+def _started() -> None:
+    """A task that only makes the pool start its workers."""
 
 
 def _check_in_worker(gold: str, pred: str, floor_text: str | None, sure: bool) -> tuple[bool | None, bool, bool]:
