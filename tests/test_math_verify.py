@@ -47,6 +47,10 @@ EQUIVALENT = [
     (r"\text{Evelyn}", "Evelyn"),
     # a MATH solution as the gold
     (r"So the area is $\boxed{\frac{25}{2}}$.", "12.5"),
+    # i is the imaginary unit
+    ("-1", r"e^{i\pi}"),
+    ("-1", "i^2"),
+    ("1 + 2i", r"\frac{5}{1 - 2i}"),
 ]
 
 NOT_EQUIVALENT = [
@@ -63,6 +67,8 @@ NOT_EQUIVALENT = [
     ("3", "three"),
     ("#### 1,234", "1,235"),
     ("18", "18 million"),
+    ("1 + 2i", "1 + 3i"),
+    ("-1", r"e^{i\pi / 2}"),
 ]
 
 

@@ -319,7 +319,25 @@ def _parse_answer(answer: str) -> tuple[Any, ...]:
         extraction_mode="any_match",
         parsing_timeout=None,
     )
-    return tuple(sympy.nan if divides_by_zero(p) else p for p in found)
+    return tuple(sympy.nan if divides_by_zero(p) else p for p in map(imaginary_unit, found))
+
+
+def imaginary_unit(expr: Any) -> Any:
+    """``expr`` with ``i`` as the imaginary unit.
+
+    latex2sympy reads the letter i as a variable named i (so ``e^{i\\pi}`` is not -1 and
+    ``i^2`` not -1, while ``\\sqrt{-1}`` is ``I``); in an answer it is the imaginary unit. An
+    object where it cannot stand (an interval's end) is left as it was."""
+    symbols = getattr(expr, "free_symbols", None)
+    if not symbols or isinstance(expr, str):
+        return expr
+    unit = {s: sympy.I for s in symbols if getattr(s, "name", None) == "i"}
+    if not unit:
+        return expr
+    try:
+        return expr.xreplace(unit)
+    except (TypeError, ValueError):
+        return expr
 
 
 def divides_by_zero(expr: Any) -> bool:
@@ -386,5 +404,5 @@ def floor(gold: str, completion: str) -> bool:
     gold_parsed = parse_answer(gold)
     if not gold_parsed:
         return False
-    found = parse(completion, parsing_timeout=None)
+    found = [imaginary_unit(p) for p in parse(completion, parsing_timeout=None)]
     return bool(found) and bool(verify(list(gold_parsed), found, timeout_seconds=None))
