@@ -40,7 +40,7 @@ import decimal
 import math
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, Union
+from typing import Any, Union
 
 from .expressions import (
     GREEK,
