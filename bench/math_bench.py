@@ -129,20 +129,22 @@ def _completions(gsm8k_rows: list[dict], math_rows: list[dict], rng: random.Rand
 # -- systems ------------------------------------------------------------------------------------
 
 
-def _worker_cpu() -> float | None:
-    """CPU seconds used so far by the live verification workers (Linux /proc; None elsewhere)."""
+def _worker_cpu() -> dict[int, float] | None:
+    """CPU seconds used so far by each live verification worker (Linux /proc; None elsewhere)."""
     from rewardkit.pool import shared_pools
 
-    total = 0.0
-    try:
-        for pool in shared_pools():
-            for pid in pool.pids():
+    if not os.path.isdir("/proc/self"):
+        return None
+    seconds = {}
+    for pool in shared_pools():
+        for pid in pool.pids():
+            try:
                 with open(f"/proc/{pid}/stat") as f:
                     fields = f.read().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return None
-    return total
+                seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            except (OSError, ValueError, IndexError):
+                continue  # the worker just ended
+    return seconds
 
 
 def timed_batches(score: Callable[[list[dict[str, Any]]], list[Any]], items: list[dict[str, Any]]) -> tuple[list[Any], float, float | None]:
@@ -158,7 +160,8 @@ def timed_batches(score: Callable[[list[dict[str, Any]]], list[Any]], items: lis
     workers_after = _worker_cpu()
     if workers_before is None or workers_after is None:
         return results, wall, None
-    return results, wall, cpu + workers_after - workers_before
+    # Workers replaced meanwhile (a timeout kills one) take their CPU time with them: a lower bound.
+    return results, wall, cpu + sum(t - workers_before.get(pid, 0.0) for pid, t in workers_after.items())
 
 
 def rewardkit_reward(workers: int) -> Callable:
@@ -496,7 +499,7 @@ def machine() -> dict[str, Any]:
         "cores": cpu_count(),
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "load_average_at_start": os.getloadavg() if hasattr(os, "getloadavg") else None,
+        "load_average_at_start": os.getloadavg() if hasattr(os, "getloadavg") else None,  # when called
         "versions": versions,
     }
 
@@ -517,6 +520,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--docs", default=str(REPO / "docs" / "math.md"), help="markdown file to update ('' to skip)")
     args = parser.parse_args(argv)
     logging.getLogger("math_verify").setLevel(logging.ERROR)
+    load_at_start = os.getloadavg() if hasattr(os, "getloadavg") else None
 
     if not (args.data / "gsm8k" / "test.jsonl").exists():
         parser.error(f"no GSM8K data under {args.data} (give the shared data folder with --data)")
@@ -665,7 +669,8 @@ def main(argv: list[str] | None = None) -> int:
             del p["verdicts"]
     report = {
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "machine": {**machine(), "load_average_at_end": os.getloadavg() if hasattr(os, "getloadavg") else None},
+        "machine": {**machine(), "load_average_at_start": load_at_start,
+                    "load_average_at_end": os.getloadavg() if hasattr(os, "getloadavg") else None},
         "note": "shared machine: other agents were running; per-second figures are indicative",
         "corpus": {
             "completions": len(corpus),
@@ -740,7 +745,8 @@ def table(report: dict[str, Any]) -> str:
         f"{report['corpus']['completions']} completions ({report['corpus']['gsm8k']} GSM8K, "
         f"{report['corpus']['math500']} MATH-500), batches of {report['batch_size']}, systems taking turns "
         f"over {report['chunks']} chunks. Shared machine (other jobs running, load average "
-        f"{m['load_average_at_start'][0]:.1f} at start): throughput figures are indicative.",
+        f"{m['load_average_at_start'][0]:.1f} at start, {m['load_average_at_end'][0]:.1f} at the end): throughput "
+        "figures are indicative.",
         "",
         "| system | GSM8K /s | MATH-500 /s | GSM8K /CPU-s | MATH-500 /CPU-s | agreement with truth |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
