@@ -185,10 +185,22 @@ class Verifier:
         return shared_pool(self.workers, preload=(WORKER_MODULE,), memory_limit_mb=WORKER_MEMORY_MB)
 
     def start_workers(self) -> None:
-        """Start the worker pool now, in the background (the pool's own thread starts the fork
-        server and the workers; nothing waits here), so that the first batch that needs sympy
-        does not pay for it."""
-        self.pool().submit(_started, timeout=DEFAULT_TIMEOUT)
+        """Have the fork server that the workers are forked from start now, in the background,
+        so that the first batch that needs sympy does not wait for its imports and warm-up.
+
+        Only the server process is launched here: nothing waits for it, and a process that
+        exits right away is not held up (the server, multiprocessing's own, ends with this
+        process). The workers fork from it, warm, on first need. Where there is no fork server
+        (``spawn``), workers start on first need."""
+        import multiprocessing
+        from multiprocessing import forkserver
+
+        from rewardkit.pool import default_start_method
+
+        if default_start_method() != "forkserver":
+            return
+        multiprocessing.get_context("forkserver").set_forkserver_preload([WORKER_MODULE])
+        forkserver.ensure_running()
 
     def reading(self, answer: str) -> Reading:
         """The answer as read in this process (:func:`read_answer`, cached)."""
@@ -301,10 +313,6 @@ class Verifier:
         if not pred:
             return Verdict(False, "no_answer")
         return Verdict(bool(own), "sympy")
-
-
-def _started() -> None:
-    """A task that only makes the pool start its workers."""
 
 
 def _check_in_worker(gold: str, pred: str, floor_text: str | None, sure: bool) -> tuple[bool | None, bool, bool]:
