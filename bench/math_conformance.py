@@ -268,7 +268,8 @@ def disagreements(rows: list[Row], ours: list[bool | None], theirs: list[bool | 
 def write_markdown(path: Path, report: dict[str, Any]) -> str:
     lines = [
         f"{run_line(report, ('sympy', 'math_verify'))}; shared machine (load average "
-        f"{report['machine']['load_average_at_start'][0]:.1f} at start). Time limit {report['timeout_seconds']:.0f} s per "
+        f"{report['machine']['load_average_at_start'][0]:.1f} at start, {report['machine']['load_average_at_end'][0]:.1f} at "
+        f"the end). Time limit {report['timeout_seconds']:.0f} s per "
         "sample for both.",
         "",
         "| set | rows | rewardkit (`verify_answer`, `math_correctness`) | math-verify defaults | rewardkit right, math-verify wrong | math-verify right, rewardkit wrong |",

@@ -176,7 +176,7 @@ def tokens(text: str) -> list[str] | None:
 
 
 def nodes(tree: Tree) -> Iterator[Tree]:
-    """Every node of a tree (without recursion: a long sum is a deep tree to nobody here)."""
+    """Every node of a tree, visited without recursion."""
     stack = [tree]
     while stack:
         node = stack.pop()
