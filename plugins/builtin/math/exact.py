@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Union
 
-from .expressions import Bracket, Collection, Form, Interval, Matrix, Tree, read_form
+from .expressions import Collection, Form, Interval, IntervalUnion, Matrix, Tree, evaluate_form, read_form
 
 MAX_DIGITS = 300
 MAX_EXPONENT = 64
@@ -183,10 +183,6 @@ def exact_value(tree: Tree) -> Value:
     raise _Unreadable  # decimals, variables, e, functions, other roots
 
 
-def _end(end: Tree | str) -> Value | str:
-    return end if isinstance(end, str) else exact_value(end)
-
-
 def _below(a: Value, b: Value) -> bool | None:
     """a < b, or None when too close to tell without sympy."""
     return float(a) < float(b) if _separated(a, b) else None
@@ -201,20 +197,13 @@ def _separated(a: Value, b: Value) -> bool:
 
 def exact_form(form: Form | None) -> Exact | None:
     """The exact value of an answer read by :func:`.expressions.read_form`, or None."""
-    try:
-        if form is None:
-            return None
-        if isinstance(form, tuple):
-            return exact_value(form)
-        if isinstance(form, Bracket):
-            return Bracket(form.opener, form.closer, _end(form.left), _end(form.right)).resolve(_below)
-        if isinstance(form, Collection):
-            return Collection(form.kind, tuple(exact_value(item) for item in form.items))
-        if isinstance(form, Matrix):
-            return Matrix(tuple(tuple(exact_value(x) for x in row) for row in form.rows))
+    if form is None:
         return None
+    try:
+        exact = evaluate_form(form, exact_value, exact_value, _below)
     except (_Unreadable, ZeroDivisionError, OverflowError, ValueError):
         return None
+    return None if isinstance(exact, IntervalUnion) else exact  # unions: point sets, not told here
 
 
 def read_exact(text: str) -> Exact | None:

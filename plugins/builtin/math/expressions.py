@@ -149,6 +149,33 @@ class IntervalUnion(Generic[T]):
 Form = Union[Tree, Bracket, Interval, Collection, Matrix, IntervalUnion]
 
 
+def evaluate_form(
+    form: Form,
+    value: Callable[[Tree], T],
+    end: Callable[[Tree], T],
+    below: Callable[[T, T], bool | None],
+) -> T | Interval[T] | Collection[T] | Matrix[T] | IntervalUnion[T] | None:
+    """``form`` with every tree replaced by ``value(tree)`` (an interval's ends by ``end(tree)``),
+    bracket forms resolved with ``below``; None when a union holds something but intervals."""
+
+    def resolved(bracket: Bracket[Tree]) -> Interval[T] | Collection[T] | None:
+        ends = [e if isinstance(e, str) else end(e) for e in (bracket.left, bracket.right)]
+        return Bracket(bracket.opener, bracket.closer, *ends).resolve(below)
+
+    if isinstance(form, tuple):
+        return value(form)
+    if isinstance(form, Bracket):
+        return resolved(form)
+    if isinstance(form, IntervalUnion):
+        parts = tuple(resolved(part) for part in form.parts)
+        return IntervalUnion(parts) if all(isinstance(p, Interval) for p in parts) else None
+    if isinstance(form, Collection):
+        return Collection(form.kind, tuple(value(item) for item in form.items))
+    if isinstance(form, Matrix):
+        return Matrix(tuple(tuple(value(x) for x in row) for row in form.rows))
+    return None
+
+
 class Unreadable(Exception):
     """The text is not one of the forms read here (the caller gets None)."""
 
@@ -259,20 +286,20 @@ class _Parser:
     # -- expressions: additive > multiplicative > signs > implicit products > powers > atoms -----------
 
     def expression(self) -> Tree:
-        terms = [self.multiplicative()]
-        while self.peek() in ("+", "-"):
-            negative = self.take() == "-"
-            term = self.multiplicative()
-            terms.append(("neg", term) if negative else term)
-        return terms[0] if len(terms) == 1 else ("+", tuple(terms))
+        return self.chain(self.multiplicative, "+", {"+": None, "-": "neg"})
 
     def multiplicative(self) -> Tree:
-        factors = [self.signed()]
-        while self.peek() in ("*", "/"):
-            divide = self.take() == "/"
-            factor = self.signed()
-            factors.append(("inv", factor) if divide else factor)
-        return factors[0] if len(factors) == 1 else ("*", tuple(factors))
+        return self.chain(self.signed, "*", {"*": None, "/": "inv"})
+
+    def chain(self, operand: Callable[[], Tree], op: str, operators: dict[str, str | None]) -> Tree:
+        """Operands joined by ``operators`` into one ``op`` node (a - b is a + neg(b), a / b is
+        a * inv(b)), left to right as latex2sympy joins them."""
+        items = [operand()]
+        while self.peek() in operators:
+            wrap = operators[self.take()]
+            item = operand()
+            items.append((wrap, item) if wrap else item)
+        return items[0] if len(items) == 1 else (op, tuple(items))
 
     def signed(self) -> Tree:
         negative = False

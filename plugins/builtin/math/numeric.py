@@ -44,13 +44,13 @@ from typing import Any, Union
 
 from .expressions import (
     GREEK,
-    Bracket,
     Collection,
     Form,
     Interval,
     IntervalUnion,
     Matrix,
     Tree,
+    evaluate_form,
     is_integer_literal,
     nodes,
     variables,
@@ -292,16 +292,10 @@ def sample_numeral(numeral: Numeral) -> Sample | None:
         return Sample(((value, abs(value) * ULP),), numeral.kind == "decimal", False)
 
 
-def _end(end: Tree | str) -> Sample | str:
-    if isinstance(end, str):
-        return end
+def _end(end: Tree) -> Sample:
     if variables(end):
         raise _Undefined  # (x, y): an interval or a tuple depending on what sympy can order
     return sample(end)
-
-
-def _interval_or_tuple(form: Bracket[Tree]) -> Interval | Collection | None:
-    return Bracket(form.opener, form.closer, _end(form.left), _end(form.right)).resolve(_below)
 
 
 def _below(a: Sample, b: Sample) -> bool | None:
@@ -314,20 +308,9 @@ def numeric_form(form: Form | None) -> Numeric | None:
         return None
     try:
         with decimal.localcontext(_CONTEXT):
-            if isinstance(form, tuple):
-                return sample(form)
-            if isinstance(form, Bracket):
-                return _interval_or_tuple(form)
-            if isinstance(form, IntervalUnion):
-                parts = tuple(_interval_or_tuple(part) for part in form.parts)
-                return IntervalUnion(parts) if all(isinstance(p, Interval) for p in parts) else None
-            if isinstance(form, Collection):
-                return Collection(form.kind, tuple(sample(item) for item in form.items))
-            if isinstance(form, Matrix):
-                return Matrix(tuple(tuple(sample(x) for x in row) for row in form.rows))
+            return evaluate_form(form, sample, _end, _below)
     except (_Undefined, ArithmeticError, ValueError):
         return None
-    return None
 
 
 def _apart(a: Sample | str, b: Sample | str) -> bool:
