@@ -19,7 +19,12 @@ One run, one corpus, every system scores the same completions:
   reference solution's boxed answer, a respelling, a wrong answer of the same form and another
   problem's answer), verified by ``rewardkit`` with one worker and with the pool (the verdict of
   ``verify_answers``) and by math-verify's serial ``verify(parse(gold), parse(answer))``, on the
-  same ``$…$`` strings, taking turns chunk by chunk.
+  same ``$…$`` strings, taking turns chunk by chunk; then the mixed workload, 2,000 pairs where
+  half the wrong answers are expressions built from the gold (plus or times a term, a sign
+  flipped inside a fraction, a root left unsimplified, a variable renamed, an interval with one
+  bound wrong);
+- the first batch that needs sympy in a fresh process, with the workers started on first need
+  and started in the background when the reward is built.
 
 Results go to ``bench/results/math_bench.json`` and ``.md``, and the table into ``docs/math.md``
 (between the ``math-bench`` markers). Run: ``python bench/math_bench.py`` (``--help`` for sizes); it takes a
@@ -124,20 +129,22 @@ def _completions(gsm8k_rows: list[dict], math_rows: list[dict], rng: random.Rand
 # -- systems ------------------------------------------------------------------------------------
 
 
-def _worker_cpu() -> float | None:
-    """CPU seconds used so far by the live verification workers (Linux /proc; None elsewhere)."""
+def _worker_cpu() -> dict[int, float] | None:
+    """CPU seconds used so far by each live verification worker (Linux /proc; None elsewhere)."""
     from rewardkit.pool import shared_pools
 
-    total = 0.0
-    try:
-        for pool in shared_pools():
-            for pid in pool.pids():
+    if not os.path.isdir("/proc/self"):
+        return None
+    seconds = {}
+    for pool in shared_pools():
+        for pid in pool.pids():
+            try:
                 with open(f"/proc/{pid}/stat") as f:
                     fields = f.read().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return None
-    return total
+                seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            except (OSError, ValueError, IndexError):
+                continue  # the worker just ended
+    return seconds
 
 
 def timed_batches(score: Callable[[list[dict[str, Any]]], list[Any]], items: list[dict[str, Any]]) -> tuple[list[Any], float, float | None]:
@@ -153,7 +160,8 @@ def timed_batches(score: Callable[[list[dict[str, Any]]], list[Any]], items: lis
     workers_after = _worker_cpu()
     if workers_before is None or workers_after is None:
         return results, wall, None
-    return results, wall, cpu + workers_after - workers_before
+    # Workers replaced meanwhile (a timeout kills one) take their CPU time with them: a lower bound.
+    return results, wall, cpu + sum(t - workers_before.get(pid, 0.0) for pid, t in workers_after.items())
 
 
 def rewardkit_reward(workers: int) -> Callable:
@@ -211,8 +219,10 @@ def clear_worker_caches() -> None:
 
 def _clear_process_caches() -> None:
     from rewardkit.plugins.math.numerals import _parse_numeral
+    from rewardkit.plugins.math.verifier import READINGS
 
     _parse_numeral.cache_clear()
+    READINGS.clear()
     if "math_verify.parser" in sys.modules:  # math-verify's own 20-entry parse cache
         sys.modules["math_verify.parser"].parse_latex_cached.cache_clear()
 
@@ -240,11 +250,83 @@ def _bump_first_digit(answer: str) -> str | None:
     return None if m is None else answer[: m.start()] + str((int(m.group()) + 1) % 10) + answer[m.end() :]
 
 
-def latex_pairs(data: Path, n: int, seed: int) -> list[tuple[str, str]]:
+# The kinds of expression a wrong answer is in the mixed workload, and the terms added or multiplied.
+EXPRESSION_KINDS = ("term", "sign", "root", "rename", "interval")
+TERMS = ("1", "2", "x", r"\sqrt{2}", r"\pi", "n", r"\frac{1}{2}")
+_ROOT = re.compile(r"(\d+)\s*\\sqrt\{(\d+)\}")
+_VARIABLE = re.compile(r"(?<![\\A-Za-z])[a-z](?![A-Za-z])")
+_NOT_AN_EXPRESSION = re.compile(r"=|\\in(?![a-z])|\\text|\\cup")
+_INTERVAL = re.compile(r"\s*(\\left)?[(\[][^,]*,[^,]*(\\right)?[)\]]\s*")
+
+
+def expression_wrong(gold: str, kind: str, rng: random.Random) -> str | None:
+    """A wrong answer built from ``gold`` as an expression of one kind, or None where the kind does not apply.
+
+    ``term``: the gold plus or times a term; ``sign``: a sign flipped inside a fraction;
+    ``root``: a root left unsimplified wrongly (``3\\sqrt{2}`` as ``\\sqrt{6}``; a gold without one
+    left under a root); ``rename``: a variable renamed; ``interval``: one bound of an interval
+    changed."""
+    if kind in ("term", "root") and _NOT_AN_EXPRESSION.search(gold):
+        return None  # an equation or words: no expression to extend
+    if kind in ("term", "root") and "," in gold:
+        start, end = _last_element(gold)  # a tuple, interval or set: its last element changes
+        return gold[:start] + expression_wrong(gold[start:end].strip(), kind, rng) + gold[end:]  # type: ignore[operator]
+    if kind == "term":
+        if rng.random() < 0.5:
+            return f"{gold} + {rng.choice(TERMS)}"
+        return f"{rng.choice(TERMS[1:])}\\left({gold}\\right)"  # times anything but 1
+    if kind == "sign":
+        start = gold.find("\\frac{")
+        return None if start < 0 else gold[: start + 6] + "-" + gold[start + 6 :]
+    if kind == "root":
+        m = _ROOT.search(gold)
+        if m is not None and m.group(1) != "1":
+            return gold[: m.start()] + f"\\sqrt{{{int(m.group(1)) * int(m.group(2))}}}" + gold[m.end() :]
+        return f"\\sqrt{{{gold}}}"
+    if kind == "rename":
+        present = sorted(set(_VARIABLE.findall(gold)) - {"d", "e", "i"})
+        if not present:
+            return None
+        old = rng.choice(present)
+        new = rng.choice([c for c in "abcknpqrstuvwxyz" if c not in gold])
+        return _VARIABLE.sub(lambda m: new if m.group() == old else m.group(), gold)
+    if kind == "interval":
+        if not _INTERVAL.fullmatch(gold):
+            return None
+        left, right = gold.split(",", 1)
+        digits = [i for i, c in enumerate(left) if c.isdigit()] if rng.random() < 0.5 else []
+        if digits:
+            return _bump_first_digit(left) + "," + right
+        return left + "," + (_bump_first_digit(right) or right + " + 1")
+    raise ValueError(kind)
+
+
+def _last_element(text: str) -> tuple[int, int]:
+    """Where the last comma-separated element of ``(a, b)``, ``\\{a, b\\}`` or ``a, b`` starts and ends."""
+    end = len(text)
+    for closer in ("\\right)", "\\right]", "\\}", ")", "]"):
+        if text.endswith(closer):
+            end = len(text) - len(closer)
+            break
+    depth = 0
+    for i in range(end - 1, -1, -1):
+        if text[i] in ")]}":
+            depth += 1
+        elif text[i] in "([{":
+            depth -= 1
+        elif text[i] == "," and depth == 0:
+            return i + 1, end
+    return 0, end
+
+
+def latex_pairs(data: Path, n: int, seed: int, expression_wrongs: int = 0) -> list[tuple[str, str]]:
     """``n`` distinct MATH-500-style (gold, answer) pairs, as ``$…$`` strings, shuffled.
 
-    For each problem: the reference solution's boxed answer, the gold respelled (``\\dfrac``, no
-    spaces), the gold with its first digit changed, another problem's answer."""
+    For each problem: the reference solution's boxed answer and the gold respelled (``\\dfrac``, no
+    spaces): right; the gold with its first digit changed and another problem's answer: wrong;
+    and ``expression_wrongs`` wrong expressions of different kinds (:func:`expression_wrong`; a
+    variable renamed, a sign flipped in a fraction and a bound of an interval changed where the
+    gold has one): with 2, half the wrong answers are expressions (the mixed workload)."""
     from rewardkit.plugins.math.extractors import last_boxed
 
     rows = [json.loads(line) for line in (data / "math500" / "test.jsonl").read_text().splitlines()]
@@ -255,6 +337,10 @@ def latex_pairs(data: Path, n: int, seed: int) -> list[tuple[str, str]]:
             gold = row["answer"]
             answers = [last_boxed(row["solution"]) or gold, gold.replace("\\frac", "\\dfrac").replace(" ", ""),
                        _bump_first_digit(gold), rng.choice(rows)["answer"]]
+            if expression_wrongs:
+                kinds = [k for k in EXPRESSION_KINDS if k not in ("term", "root") and expression_wrong(gold, k, rng)]
+                kinds = (kinds + rng.sample(["term", "root"], 2))[:expression_wrongs]
+                answers += [expression_wrong(gold, k, rng) for k in kinds]
             for answer in answers:
                 if answer is not None and len(pairs) < n:
                     pairs.setdefault((f"${gold}$", f"${answer}$"), None)
@@ -283,9 +369,9 @@ def math_verify_pairs() -> Callable:
     return run
 
 
-def latex_speed(data: Path, n: int, seed: int, chunks: int, pool_size: int) -> dict[str, Any]:
-    """Pairs per second (wall and CPU) of each system on the same pairs, taking turns per chunk."""
-    pairs = latex_pairs(data, n, seed)
+def latex_speed(pairs: list[tuple[str, str]], chunks: int, pool_size: int) -> dict[str, Any]:
+    """Pairs per second (wall and CPU) of each system on the same pairs, taking turns per chunk
+    (each chunk starts with the caller's caches empty: no system reads what another just read)."""
     systems = {
         "rewardkit (1 worker)": rewardkit_pairs(1),
         f"rewardkit ({pool_size} workers)": rewardkit_pairs(pool_size),
@@ -299,6 +385,7 @@ def latex_speed(data: Path, n: int, seed: int, chunks: int, pool_size: int) -> d
     for k in range(chunks):
         chunk = pairs[k * len(pairs) // chunks : (k + 1) * len(pairs) // chunks]
         for name in names[k % len(names) :] + names[: k % len(names)]:
+            _clear_process_caches()
             verdicts, seconds, cpu = timed_batches(systems[name], chunk)
             total = totals[name]
             total["verdicts"] += verdicts
@@ -356,6 +443,35 @@ def pathological_batch_seconds() -> dict[str, Any]:
     return out
 
 
+# -- the first batch of a process ----------------------------------------------------------------
+
+FIRST_BATCH = """
+import json, sys, time
+from rewardkit import get_reward
+reward = get_reward("math_correctness", workers=1, start_workers=sys.argv[1] == "1")
+time.sleep(float(sys.argv[2]))  # the trainer generates the first completions meanwhile
+start = time.perf_counter()
+out = reward.evaluate([r"\\boxed{x^2+2x+1}", r"\\boxed{7}"], answer=["(x+1)^2", "7"])
+assert out.scores == [1.0, 1.0], out
+print(json.dumps(time.perf_counter() - start))
+"""
+
+
+def first_batch_seconds(generation_seconds: float) -> dict[str, float]:
+    """Seconds the first batch that needs sympy takes in a fresh process: with the workers started
+    on first need, and started in the background when the reward is built (right away, and
+    ``generation_seconds`` later, as a first training step would call it)."""
+    import subprocess
+
+    out = {}
+    for name, start, wait in (("started on first need", "0", 0.0), ("started when built, batch at once", "1", 0.0),
+                              (f"started when built, batch {generation_seconds:g} s later", "1", generation_seconds)):
+        result = subprocess.run([sys.executable, "-c", FIRST_BATCH, start, str(wait)], capture_output=True, text=True,
+                                check=True, timeout=600)
+        out[name] = json.loads(result.stdout.strip().splitlines()[-1])
+    return out
+
+
 # -- main ---------------------------------------------------------------------------------------
 
 
@@ -383,7 +499,7 @@ def machine() -> dict[str, Any]:
         "cores": cpu_count(),
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "load_average_at_start": os.getloadavg() if hasattr(os, "getloadavg") else None,
+        "load_average_at_start": os.getloadavg() if hasattr(os, "getloadavg") else None,  # when called
         "versions": versions,
     }
 
@@ -398,10 +514,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunks", type=int, default=5, help="the systems take turns chunk by chunk")
     parser.add_argument("--warm", type=int, default=15, help="problems of each dataset scored untimed before each pass")
     parser.add_argument("--latex-pairs", type=int, default=2000, help="MATH-500-style (gold, answer) pairs for the LaTeX speed test")
+    parser.add_argument("--generation-seconds", type=float, default=10.0,
+                        help="seconds between building the reward and its first batch (a first generation step)")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "math_bench.json")
     parser.add_argument("--docs", default=str(REPO / "docs" / "math.md"), help="markdown file to update ('' to skip)")
     args = parser.parse_args(argv)
     logging.getLogger("math_verify").setLevel(logging.ERROR)
+    load_at_start = os.getloadavg() if hasattr(os, "getloadavg") else None
 
     if not (args.data / "gsm8k" / "test.jsonl").exists():
         parser.error(f"no GSM8K data under {args.data} (give the shared data folder with --data)")
@@ -530,10 +649,16 @@ def main(argv: list[str] | None = None) -> int:
         for c, a in zip(ordered, all_verdicts(ours)) if a != c["truth"]
     ]
 
-    latex = latex_speed(args.data, args.latex_pairs, args.seed, args.chunks, pool_size)
-    for name, r in latex["systems"].items():
-        print(f"LaTeX pairs {name:34} {r['per_second']:8.1f}/s  {r['per_cpu_second'] or 0:8.1f}/cpu-s  "
-              f"x{r.get('speedup_wall') or 1:.1f} wall  x{r.get('speedup_cpu') or 1:.1f} cpu", flush=True)
+    latex = {
+        "answers": latex_speed(latex_pairs(args.data, args.latex_pairs, args.seed), args.chunks, pool_size),
+        "mixed": latex_speed(latex_pairs(args.data, args.latex_pairs, args.seed, expression_wrongs=2), args.chunks, pool_size),
+    }
+    for workload, result in latex.items():
+        for name, r in result["systems"].items():
+            print(f"LaTeX {workload:7} {name:34} {r['per_second']:8.1f}/s  {r['per_cpu_second'] or 0:8.1f}/cpu-s  "
+                  f"x{r.get('speedup_wall') or 1:.1f} wall  x{r.get('speedup_cpu') or 1:.1f} cpu", flush=True)
+    first_batch = first_batch_seconds(args.generation_seconds)
+    print(f"first batch that needs sympy: {first_batch}", flush=True)
 
     pathological = pathological_batch_seconds()
     print(f"64-completion batch with 8 pathological answers, from a thread: {pathological['seconds']:.2f} s "
@@ -544,7 +669,8 @@ def main(argv: list[str] | None = None) -> int:
             del p["verdicts"]
     report = {
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "machine": {**machine(), "load_average_at_end": os.getloadavg() if hasattr(os, "getloadavg") else None},
+        "machine": {**machine(), "load_average_at_start": load_at_start,
+                    "load_average_at_end": os.getloadavg() if hasattr(os, "getloadavg") else None},
         "note": "shared machine: other agents were running; per-second figures are indicative",
         "corpus": {
             "completions": len(corpus),
@@ -557,6 +683,7 @@ def main(argv: list[str] | None = None) -> int:
         "chunks": args.chunks,
         "pool_size": pool_size,
         "pool_cold_start_seconds": cold_start,
+        "first_batch_seconds": first_batch,
         "systems": results,
         "disagreements_with_rewardkit": disagreements,
         "rewardkit_mistakes": own_mistakes[:30],
@@ -618,7 +745,8 @@ def table(report: dict[str, Any]) -> str:
         f"{report['corpus']['completions']} completions ({report['corpus']['gsm8k']} GSM8K, "
         f"{report['corpus']['math500']} MATH-500), batches of {report['batch_size']}, systems taking turns "
         f"over {report['chunks']} chunks. Shared machine (other jobs running, load average "
-        f"{m['load_average_at_start'][0]:.1f} at start): throughput figures are indicative.",
+        f"{m['load_average_at_start'][0]:.1f} at start, {m['load_average_at_end'][0]:.1f} at the end): throughput "
+        "figures are indicative.",
         "",
         "| system | GSM8K /s | MATH-500 /s | GSM8K /CPU-s | MATH-500 /CPU-s | agreement with truth |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
@@ -653,15 +781,26 @@ def table(report: dict[str, Any]) -> str:
         f"{report['pathological_batch']['seconds']:.2f} s ({report['pathological_batch']['timeouts']} timeouts at 1 s); "
         f"pool cold start {report['pool_cold_start_seconds']:.1f} s (once per process).",
     ]
-    lp = report["latex_pairs"]
-    one, pool, mv = list(lp["systems"].values())
+    described = {
+        "answers": ("LaTeX answers alone", "5×"),
+        "mixed": ("LaTeX answers, half the wrong ones expressions (the mixed workload)", "3×"),
+    }
+    for workload, lp in report["latex_pairs"].items():
+        one, pool, mv = list(lp["systems"].values())
+        title, target = described[workload]
+        lines.append(
+            f"- {title}: {lp['pairs']:,} new MATH-500-style (gold, answer) pairs ({lp['distinct_golds']} distinct "
+            f"golds), the same `$…$` strings for each system: rewardkit {num(one['per_second'])}/s with one worker, "
+            f"{num(pool['per_second'])}/s with the pool; math-verify's serial `parse`+`verify` {num(mv['per_second'])}/s. "
+            f"Per worker {num(one['speedup_wall'], '.1f')}× wall-clock and {num(one['speedup_cpu'], '.1f')}× per CPU "
+            f"second, pool {num(pool['speedup_wall'], '.1f')}× wall-clock; target {target} per worker. Verdicts agree "
+            f"with math-verify's on {one['agreement_with_math_verify']:.2%} of the pairs."
+        )
+    first = report["first_batch_seconds"]
     lines.append(
-        f"- LaTeX answers alone: {lp['pairs']:,} new MATH-500-style (gold, answer) pairs ({lp['distinct_golds']} distinct "
-        f"golds), the same `$…$` strings for each system: rewardkit {num(one['per_second'])}/s with one worker, "
-        f"{num(pool['per_second'])}/s with the pool; math-verify's serial `parse`+`verify` {num(mv['per_second'])}/s. "
-        f"Per worker {num(one['speedup_wall'], '.1f')}× wall-clock and {num(one['speedup_cpu'], '.1f')}× per CPU second, "
-        f"pool {num(pool['speedup_wall'], '.1f')}× wall-clock; target 3× per worker. Verdicts agree with math-verify's on "
-        f"{one['agreement_with_math_verify']:.2%} of the pairs."
+        "- the first batch that needs sympy, in a fresh process (one worker): "
+        + "; ".join(f"{name}: {seconds:.2f} s" for name, seconds in first.items())
+        + "."
     )
     for name, d in report["disagreements_with_rewardkit"].items():
         lines.append(

@@ -15,6 +15,12 @@ Sets (every row a gold, a whole completion and the truth):
   ``\\left[\\begin{array}…\\right]``, decimals with a comma; each with the right answer and a wrong
   one (its last digit changed); the gold is the ``answer`` field in ``$…$``.
 
+Then the paths that decide without sympy against the sympy path: a generated corpus of (gold,
+answer) pairs (tests/math_numeric_corpus.py: random expressions, structures and MATH-500's golds,
+each against equal respellings and near misses) decided as the caller decides them (plain
+numerals, exact forms, values clearly apart) and, wherever the caller decides, by the workers'
+``symbolic.check``; every disagreement is listed (there must be none).
+
 Systems, on the same (gold, completion) strings: ``rewardkit.verify_answers`` (the verdict of
 ``math_correctness``; the reward itself is run too and must agree), and math-verify's default
 ``verify(parse(gold), parse(completion))``. Both get the same time limit per sample (5 s,
@@ -44,6 +50,7 @@ sys.path.insert(0, str(REPO / "tests"))  # the public facts' cases
 sys.path.insert(0, str(REPO / "bench"))
 
 from math_bench import machine, run_line, write_between_markers  # noqa: E402 - after the path set-up
+from math_numeric_corpus import against_sympy, generated_pairs  # noqa: E402
 TIMEOUT = 5.0  # math-verify's own default limits (parsing_timeout=5, timeout_seconds=5)
 CHUNK = 256
 
@@ -261,7 +268,8 @@ def disagreements(rows: list[Row], ours: list[bool | None], theirs: list[bool | 
 def write_markdown(path: Path, report: dict[str, Any]) -> str:
     lines = [
         f"{run_line(report, ('sympy', 'math_verify'))}; shared machine (load average "
-        f"{report['machine']['load_average_at_start'][0]:.1f} at start). Time limit {report['timeout_seconds']:.0f} s per "
+        f"{report['machine']['load_average_at_start'][0]:.1f} at start, {report['machine']['load_average_at_end'][0]:.1f} at "
+        f"the end). Time limit {report['timeout_seconds']:.0f} s per "
         "sample for both.",
         "",
         "| set | rows | rewardkit (`verify_answer`, `math_correctness`) | math-verify defaults | rewardkit right, math-verify wrong | math-verify right, rewardkit wrong |",
@@ -273,10 +281,18 @@ def write_markdown(path: Path, report: dict[str, Any]) -> str:
             f"| {name} | {s['rows']:,} | {s['rewardkit']:.3f} | {s['math-verify']:.3f} | "
             f"{sum(x['right'] == 'rewardkit' for x in d)} | {sum(x['right'] == 'math-verify' for x in d)} |"
         )
+    against = report["without_sympy_against_sympy"]
+    decided = against["decided"]
     lines += [
         "",
         f"`math_correctness` on the same rows: agreement {report['reward_matches_verify_answer']:.2%} with "
         "`verify_answer` (the same verdicts by construction).",
+        "",
+        f"Without sympy against the sympy path: of {against['pairs']:,} generated (gold, answer) pairs, the caller "
+        f"decided {sum(n for k, n in decided.items() if k != 'worker'):,} without sympy ("
+        + ", ".join(f"{k} {n:,}" for k, n in decided.items() if k != "worker")
+        + f"; {decided.get('worker', 0):,} left to the workers); the sympy path's verdict differs on "
+        f"{len(against['disagreements'])} of them.",
     ]
     table = "\n".join(lines)
     detail = ["# Math conformance: rewardkit vs math-verify's defaults", "", table, "", "## By kind", ""]
@@ -303,6 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gsm8k", type=int, default=150, help="GSM8K questions (18-20 completions each)")
     parser.add_argument("--math", type=int, default=500, help="MATH-500 problems (8-14 completions each)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--generated", type=int, default=20_000, help="generated pairs checked against the sympy path")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "math_conformance.json")
     parser.add_argument("--docs", default=str(REPO / "docs" / "math.md"), help="markdown file to update ('' to skip)")
     args = parser.parse_args(argv)
@@ -323,6 +340,11 @@ def main(argv: list[str] | None = None) -> int:
         seconds[name] = time.perf_counter() - start
         print(f"{name}: {seconds[name]:.0f} s", flush=True)
     reward = reward_verdicts(rows)
+    start = time.perf_counter()
+    decided, wrong = against_sympy(generated_pairs(args.generated, args.seed, args.data))
+    against = {"pairs": sum(decided.values()), "decided": decided, "seconds": time.perf_counter() - start,
+               "disagreements": [dict(zip(("gold", "answer", "how", "caller", "sympy"), w)) for w in wrong]}
+    print(f"generated pairs against the sympy path: {decided}, {len(wrong)} disagreements", flush=True)
     sets = summarise(rows, verdicts)
     for name, s in sets.items():
         print(f"{name:22} {s['rows']:6}  rewardkit {s['rewardkit']:.4f}  math-verify {s['math-verify']:.4f}", flush=True)
@@ -336,6 +358,7 @@ def main(argv: list[str] | None = None) -> int:
         "sets": sets,
         "rewardkit_at_or_above_math_verify_on_every_set": all(s["rewardkit"] >= s["math-verify"] for s in sets.values()),
         "reward_matches_verify_answer": sum(a == b for a, b in zip(reward, verdicts["rewardkit"])) / len(rows),
+        "without_sympy_against_sympy": against,
         "disagreements": disagreements(rows, verdicts["rewardkit"], verdicts["math-verify"]),
         "rewardkit_wrong": [
             {"set": r.set, "kind": r.kind, "truth": r.truth, "verdict": v, "gold": r.gold[-120:], "completion_end": r.completion[-240:]}

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Any, Hashable
+from typing import Any, Callable, Hashable, TypeVar
+
+V = TypeVar("V")
+_MISSING = object()  # None is a value worth keeping (an unreadable gold), so absence has its own marker
 
 
 class LRUCache:
@@ -14,6 +17,8 @@ class LRUCache:
     >>> cache.put("a", 1); cache.put("b", 2); cache.put("c", 3)
     >>> cache.get("a", "gone"), cache.get("c")
     ('gone', 3)
+    >>> cache.get_or_compute("d", lambda: None), cache.get_or_compute("d", lambda: 4)
+    (None, None)
     """
 
     def __init__(self, size: int) -> None:
@@ -37,6 +42,22 @@ class LRUCache:
             self._data.move_to_end(key)
             while len(self._data) > self.size:
                 self._data.popitem(last=False)
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], V]) -> V:
+        """The value under ``key``; when there is none, ``compute()``'s, kept under ``key``.
+
+        ``compute`` runs outside the lock (it may be slow); two threads missing the same key at
+        once both compute it, and the later value is kept.
+        """
+        value = self.get(key, _MISSING)
+        if value is _MISSING:
+            value = compute()
+            self.put(key, value)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
 
     def __len__(self) -> int:
         return len(self._data)

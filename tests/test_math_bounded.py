@@ -3,6 +3,7 @@
 import asyncio
 import random
 import threading
+import tracemalloc
 
 import pytest
 from _hostile import power_towers
@@ -120,6 +121,25 @@ def test_timeouts_hold_in_trls_async_reward_path():
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
     assert results == [[0.0, 1.0], [0.0, 1.0]]
+
+
+@pytest.mark.parametrize(
+    "unit",
+    ["\\boxed{1", "\\boxed{1}", "\\boxed{12}, ", "$1$ ", "$1$ and ", "<answer>1 ", "The answer is 1. ", "{"],
+    ids=["unclosed-boxes", "boxes", "joined-boxes", "math-spans", "joined-spans", "tags", "answers", "braces"],
+)
+def test_a_huge_completion_costs_a_small_multiple_of_its_size_in_memory(unit):
+    """The issue's case: a megabyte of ``\\boxed{1`` once cost 25 times its size (a tuple per box)."""
+    reward = MathCorrectness(start_workers=False)
+    reward(["\\boxed{1}"], answer=["1"])  # imports and caches first
+    completion = unit * (1_000_000 // len(unit))
+    tracemalloc.start()
+    try:
+        reward([completion], answer=["1"])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * len(completion)
 
 
 @pytest.mark.parametrize("name", list(PATHOLOGICAL))

@@ -183,6 +183,27 @@ def test_loading_the_math_plugins_imports_neither_sympy_nor_math_verify():
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
+def test_building_the_reward_starts_the_workers_fork_server_in_the_background():
+    """The first batch that needs sympy should not wait for its imports (seconds): building the
+    reward starts the fork server the workers come from; start_workers=False leaves it to the
+    first need."""
+    import multiprocessing
+    import subprocess
+    import sys
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork server on this platform: workers start on first need")
+    code = (
+        "from multiprocessing import forkserver\n"
+        "from rewardkit import get_reward\n"
+        "get_reward('math_correctness', start_workers=False)\n"
+        "assert forkserver._forkserver._forkserver_pid is None\n"
+        "get_reward('math_correctness')\n"
+        "assert forkserver._forkserver._forkserver_pid is not None\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
 class TestFloor:
     def test_on_by_default_and_off_with_extractors_that_never_guess(self):
         assert MathCorrectness().floor_on()

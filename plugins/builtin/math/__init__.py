@@ -1,10 +1,12 @@
-"""Math: correctness rewards, answer extractors, the numeral fast path and the bounded sympy verifier.
+"""Math: correctness rewards, answer extractors, the paths that decide without sympy, and the bounded sympy verifier.
 
 ``math_correctness`` (alias ``accuracy``) and ``int_answer`` live in :mod:`.rewards`, the answer
-extractors in :mod:`.extractors`, plain numerals in :mod:`.numerals`, the verdict with its cache
-and worker pool in :mod:`.verifier`, the sympy/math-verify side, which only the worker
-processes import, in :mod:`.symbolic`, and math-verify's default verdict as a second opinion for
-``rewardkit diagnose`` in :mod:`.second_opinion`.
+extractors in :mod:`.extractors`, plain numerals in :mod:`.numerals`, LaTeX answers read into
+expression trees in :mod:`.expressions`, their exact values in :mod:`.exact` and their values at
+points in :mod:`.numeric`, the verdict with its cache and worker pool in :mod:`.verifier`, the
+sympy/math-verify side, which only the worker processes import, in :mod:`.symbolic`, and
+math-verify's default verdict as a second opinion for ``rewardkit diagnose`` in
+:mod:`.second_opinion`.
 """
 
 from rewardkit.hookspecs import hookimpl

@@ -32,22 +32,27 @@ $k$ is 12``), what that prose says the answer is.
 from __future__ import annotations
 
 import re
+from array import array
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from .numerals import parse_numeral
 
+_BOX_OPENING = re.compile(r"\\(?:boxed|fbox)\s*\{")
 _BOXED_TOKENS = re.compile(r"\\(?:boxed|fbox)\s*\{|\\[\\{}]|[{}]")
+JOIN_BLOCK = 4096  # pieces joined at a time: a long answer costs its own size, not a list of pieces
 
 
-def _boxes(text: str) -> list[tuple[int, int, int, int, bool]]:
+def _boxes(text: str) -> Iterator[tuple[int, int, int, int, bool]]:
     """Complete ``\\boxed{}`` / ``\\fbox{}`` in the order they close: (start, content start, content end,
-    end, outermost). Braces balanced, escaped braces ignored, an unclosed box skipped."""
+    end, outermost). Braces balanced, escaped braces ignored, an unclosed box skipped.
+
+    A box still open costs two machine integers (a completion of a million unclosed boxes costs
+    about twice its own size, not a tuple per box)."""
     if "\\boxed" not in text and "\\fbox" not in text:
-        return []
+        return
     depth = 0
-    opened: list[tuple[int, int, int, bool]] = []  # (depth outside the box, start, content start, outermost)
-    found = []
+    open_depths, open_starts = array("q"), array("q")  # depth outside each open box, and its start
     for m in _BOXED_TOKENS.finditer(text):
         token = m.group()
         if token == "{":
@@ -56,14 +61,30 @@ def _boxes(text: str) -> list[tuple[int, int, int, int, bool]]:
             if depth == 0:
                 continue  # a stray closing brace
             depth -= 1
-            if opened and opened[-1][0] == depth:
-                _, start, content, outermost = opened.pop()
-                found.append((start, content, m.start(), m.end(), outermost))
+            if open_depths and open_depths[-1] == depth:
+                open_depths.pop()
+                start = open_starts.pop()
+                content = _BOX_OPENING.match(text, start).end()  # type: ignore[union-attr]
+                yield start, content, m.start(), m.end(), not open_depths
         elif token[1] in "bf":  # \boxed{ or \fbox{
-            opened.append((depth, m.start(), m.end(), not opened))
+            open_depths.append(depth)
+            open_starts.append(m.start())
             depth += 1
         # escaped braces and "\\" are skipped
-    return found
+
+
+def _join(pieces: Iterable[str], separator: str = ", ") -> str:
+    """``separator.join(pieces)`` without holding every piece at once."""
+    blocks: list[str] = []
+    block: list[str] = []
+    for piece in pieces:
+        block.append(piece)
+        if len(block) == JOIN_BLOCK:
+            blocks.append(separator.join(block))
+            block = []
+    if block or not blocks:
+        blocks.append(separator.join(block))
+    return separator.join(blocks)
 
 
 def last_boxed(text: str) -> str | None:
@@ -75,8 +96,10 @@ def last_boxed(text: str) -> str | None:
     >>> last_boxed(r"so \\boxed{\\frac{1}{2}} or \\boxed{3}")
     '3'
     """
-    found = _boxes(text)
-    return text[found[-1][1] : found[-1][2]] if found else None
+    last = None
+    for last in _boxes(text):
+        pass
+    return None if last is None else text[last[1] : last[2]]
 
 
 # Between boxes that together are the answer: delimiters, spacing, \text{} wrappers, punctuation,
@@ -90,6 +113,8 @@ def _joins(separator: str) -> bool:
     """Whether the text between two boxes leaves them one answer (``, ``, `` and ``, ``$ $``)."""
     if len(separator) > MAX_SEPARATOR_CHARS:
         return False
+    if not separator or separator.isspace():
+        return True
     words = _SEPARATOR_NOISE.sub(" ", separator).split()
     others = sum(w.lower() not in _JOINERS for w in words)
     return all(w.isalpha() for w in words) and (others == 0 or (others == 1 and len(words) > 1))
@@ -104,25 +129,27 @@ def answer_tag(text: str, tag: str = "answer", **_: object) -> str | None:
     start = text.rfind(opening)
     if start < 0:
         return None
-    content = text[start + len(opening) :]
-    end = content.find(closing)
-    if end >= 0:
-        content = content[:end]
-    return content.strip() or None
+    end = text.find(closing, start + len(opening))
+    return text[start + len(opening) : end if end >= 0 else len(text)].strip() or None
 
 
 def boxed_run(text: str) -> tuple[str | None, bool]:
     """The boxed answer (see :func:`boxed`), and whether it holds every box of the text."""
-    found = [b for b in _boxes(text) if b[4]]
-    if not found:
+    total = 0
+    run = array("q")  # content start and end of each box in the run that ends at the last box
+    previous_end = 0
+    for start, content, content_end, end, outermost in _boxes(text):
+        if not outermost:
+            continue
+        total += 1
+        if not (run and start - previous_end <= MAX_SEPARATOR_CHARS and _joins(text[previous_end:start])):
+            run = array("q")
+        run.extend((content, content_end))
+        previous_end = end
+    if not total:
         return None, False
-    run = [found[-1]]  # from the last box backwards
-    for box in reversed(found[:-1]):
-        if not _joins(text[box[3] : run[-1][0]]):
-            break
-        run.append(box)
-    contents = [text[b[1] : b[2]].strip() for b in reversed(run)]
-    return ", ".join(c for c in contents if c) or None, len(run) == len(found)
+    contents = (text[run[i] : run[i + 1]].strip() for i in range(0, len(run), 2))
+    return _join(c for c in contents if c) or None, len(run) == 2 * total
 
 
 def boxed(text: str, **_: object) -> str | None:
@@ -137,8 +164,8 @@ def gsm8k(text: str, **_: object) -> str | None:
     start = text.rfind("####")
     if start < 0:
         return None
-    line = text[start + 4 :].split("\n", 1)[0]
-    return line.strip() or None
+    end = text.find("\n", start + 4)
+    return text[start + 4 : end if end >= 0 else len(text)].strip() or None
 
 
 # "The answer is 18", "final answer: $\frac{1}{2}$", "Answer = 7". The lookbehind keeps "answer"
@@ -167,7 +194,8 @@ def answer_is(text: str, **_: object) -> str | None:
         last = line
     if last is None:
         return None
-    answer = text[last.end() :].split("\n", 1)[0].strip()
+    end = text.find("\n", last.end())
+    answer = text[last.end() : end if end >= 0 else len(text)].strip()
     math = _LEADING_MATH.match(answer)
     if math is not None:
         return math.group()
@@ -232,7 +260,7 @@ def strip_delimiters(answer: str) -> str:
 
 def _words(text: str) -> int:
     """Words of prose in ``text`` (LaTeX commands and \\text{...} groups do not count)."""
-    return len(_WORD.findall(_TEXT_GROUP.sub(" ", text)))
+    return sum(1 for _ in _WORD.finditer(_TEXT_GROUP.sub(" ", text)))
 
 
 def bare(text: str, **_: object) -> str | None:
@@ -255,13 +283,12 @@ _SPAN_TOKENS = re.compile(r"\\\$|\$\$|\$|\\\(|\\\)|\\\[|\\\]|\n")
 _CLOSERS = {"$": "$", "$$": "$$", "\\(": "\\)", "\\[": "\\]"}
 
 
-def _spans(text: str) -> list[tuple[int, int, int, int]]:
+def _spans(text: str) -> Iterator[tuple[int, int, int, int]]:
     """(start, content start, content end, end) of each math span, in one pass.
 
     An inline ``$…$`` span that starts with a number and holds prose (``costs $5 and $6``:
     currency, not math) is not one.
     """
-    spans = []
     opener: tuple[str, int, int] | None = None
     for m in _SPAN_TOKENS.finditer(text):
         token = m.group()
@@ -285,14 +312,15 @@ def _spans(text: str) -> list[tuple[int, int, int, int]]:
         content = text[start : m.start()].lstrip()
         if token == "$" and content[:1].isdigit() and _words(content) > 0:
             continue  # "costs $5 and $6": currency around prose
-        spans.append((begin, start, m.start(), m.end()))
-    return spans
+        yield begin, start, m.start(), m.end()
 
 
 def _last_span(text: str) -> tuple[int, int, int] | None:
     """(content start, content end, span end) of the last math span."""
-    spans = _spans(text)
-    return spans[-1][1:] if spans else None
+    last = None
+    for last in _spans(text):
+        pass
+    return None if last is None else last[1:]
 
 
 def last_latex(text: str, **_: object) -> str | None:
@@ -331,11 +359,15 @@ def _stated(answer: str) -> str | None:
         after = _LEADING_NUMBER_THEN.match(answer, lead.end())
         if after is not None and (after.group().endswith("(") or parse_numeral(answer[: after.end()]) is not None):
             return lead.group()
-    spans = _spans(answer)
-    if len(spans) > 1 and all(_joins(answer[a[3] : b[0]]) for a, b in zip(spans, spans[1:])):
-        return ", ".join(answer[s[1] : s[2]].strip() for s in spans)  # "$1$ and $2$ and $3$"
-    if spans and (spans[-1][1] > 2 or spans[-1][3] < len(answer)):
-        return answer[spans[-1][1] : spans[-1][2]]
+    count, together, last = 0, True, None
+    for span in _spans(answer):
+        if last is not None and together:
+            together = span[0] - last[3] <= MAX_SEPARATOR_CHARS and _joins(answer[last[3] : span[0]])
+        count, last = count + 1, span
+    if count > 1 and together:  # "$1$ and $2$ and $3$"
+        return _join(answer[s[1] : s[2]].strip() for s in _spans(answer))
+    if last is not None and (last[1] > 2 or last[3] < len(answer)):
+        return answer[last[1] : last[2]]
     if _words(answer) >= PROSE_WORDS:
         return last_number(answer)
     return None
@@ -395,17 +427,20 @@ class Found:
     sure: bool
 
 
+NOT_FOUND = Found(None, None, False)
+
+
 def find_answer(text: str, chain: Sequence[tuple[str, Callable[..., str | None]]], **options: object) -> Found:
     """The first answer the extractors of ``chain`` (name, function) find in ``text``, tidied."""
     for name, extract in chain:
-        found = extract(text, **options)
-        if found is None:
-            continue
+        if extract is boxed:  # sure only when the run holds every box of the text
+            found, sure = boxed_run(text)
+        else:
+            found, sure = extract(text, **options), name not in GUESSING_EXTRACTORS
         answer = tidy(found)
         if answer:
-            sure = name not in GUESSING_EXTRACTORS and (name != "boxed" or boxed_run(text)[1])
             return Found(answer, name, sure)
-    return Found(None, None, False)
+    return NOT_FOUND
 
 
 DEFAULT_CHAIN = [(name, EXTRACTORS[name]) for name in DEFAULT_EXTRACTORS]

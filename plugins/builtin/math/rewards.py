@@ -25,7 +25,8 @@ from .verifier import MAX_ANSWER_CHARS, Verdict, Verifier, gold_answer
 
 # Per-batch counts reported every call (zeros included, so logged curves have no gaps).
 COUNTED = (
-    "timeouts", "over_budget", "gold_unreadable", "no_answer", "refused", "numeral", "exact", "cache", "sympy", "floor"
+    "timeouts", "over_budget", "gold_unreadable", "no_answer", "refused", "numeral", "exact", "numeric", "cache", "sympy",
+    "floor",
 )
 GOLD_CACHE_SIZE = 10_000
 
@@ -106,6 +107,11 @@ class MathCorrectnessParams(ExtractorParams):
         description="judge only the text after the last occurrence of the first of these found (e.g. [\"</think>\"]); "
         "none found: the reasoning is incomplete and scores wrong (TRL's reasoning_accuracy_reward)",
     )
+    start_workers: bool = Field(
+        True,
+        description="start the verification workers in the background when the reward is built, so that the "
+        "first batch that needs sympy does not wait for them (a few seconds); false: on first need",
+    )
     math_verify_floor: bool | None = Field(
         None,
         description="where the extractors guess (or find nothing) and the answer is wrong, let math-verify's "
@@ -131,7 +137,8 @@ class MathCorrectness(ExtractingReward):
     Reported per sample (TRL ``log_extra``): ``answer``, ``gold``, ``extractor``, ``verdict`` (how
     the verdict was reached). Counted per batch (``log_metric``): ``timeouts``, ``over_budget``,
     ``gold_unreadable``, ``no_answer``, ``refused``, ``numeral`` (fast path), ``exact`` (common
-    LaTeX forms without sympy), ``cache``, ``sympy``, ``floor`` (right by math-verify's extraction).
+    LaTeX forms without sympy), ``numeric`` (values clearly apart: wrong without sympy), ``cache``,
+    ``sympy``, ``floor`` (right by math-verify's extraction).
 
     >>> MathCorrectness()(["<answer>\\n$1,234.00\\n</answer>", "\\\\boxed{1235}"], answer=["#### 1,234"] * 2)
     [1.0, 0.0]
@@ -141,6 +148,11 @@ class MathCorrectness(ExtractingReward):
     description = "final answer equals the gold answer (math-verify + sympy, bounded, numeral fast path)"
     Params = MathCorrectnessParams
     error_score = 0.0
+
+    def __init__(self, params: Any = None, **kwargs: Any) -> None:
+        super().__init__(params, **kwargs)
+        if self.params.start_workers:
+            self.verifier().start_workers()
 
     def required_columns(self) -> tuple[str, ...]:
         column = self.params.gold_column
@@ -177,12 +189,7 @@ class MathCorrectness(ExtractingReward):
         cache = self.__dict__.get("_gold_cache")
         if cache is None:
             cache = self._gold_cache = LRUCache(GOLD_CACHE_SIZE)
-        key = (type(value), value)
-        gold = cache.get(key, key)
-        if gold is key:
-            gold = gold_answer(value)
-            cache.put(key, gold)
-        return gold
+        return cache.get_or_compute((type(value), value), lambda: gold_answer(value))
 
     def floor_on(self) -> bool:
         floor = self.params.math_verify_floor
@@ -205,12 +212,8 @@ class MathCorrectness(ExtractingReward):
         golds = [self.gold_for(s.row.get(column)) for s in batch.samples]
         texts = [self.judged_text(s.completion) for s in batch.samples]
         found = [self.extract(t) if t is not None else Found(None, None, False) for t in texts]
-        floors = [(t or "", f.sure) for t, f in zip(texts, found)] if self.floor_on() else None
-        verdicts = self.verifier().check_many(
-            [(g, f.answer) for g, f in zip(golds, found)],
-            timeout=self.params.timeout,
-            floors=floors,
-            batch_timeout=self.params.batch_timeout,
+        verdicts = self.verifier().check_found(
+            golds, found, texts, floor=self.floor_on(), timeout=self.params.timeout, batch_timeout=self.params.batch_timeout
         )
         # Whole columns at once (what batch.note does one sample at a time).
         batch.extra["answer"] = [f.answer for f in found]

@@ -295,22 +295,17 @@ def numeral_to_sympy(numeral: Numeral) -> list[Any]:
 
 _parsed = LRUCache(PARSE_CACHE_SIZE)  # answer -> what math-verify parses it to: each gold once
 _normalized = LRUCache(PARSE_CACHE_SIZE)
-_MISSING = object()
 
 
 def clear_caches() -> None:
     """Forget parsed and normalised answers (benchmarks: no system profits from another's work)."""
-    global _parsed, _normalized
-    _parsed, _normalized = LRUCache(PARSE_CACHE_SIZE), LRUCache(PARSE_CACHE_SIZE)
+    _parsed.clear()
+    _normalized.clear()
 
 
 def parse_answer(answer: str) -> tuple[Any, ...]:
     """The parsed forms of an answer string (empty when nothing could be read), cached."""
-    parsed = _parsed.get(answer, _MISSING)
-    if parsed is _MISSING:
-        parsed = _parse_answer(answer)
-        _parsed.put(answer, parsed)
-    return parsed
+    return _parsed.get_or_compute(answer, lambda: _parse_answer(answer))
 
 
 def _parse_answer(answer: str) -> tuple[Any, ...]:
@@ -324,7 +319,25 @@ def _parse_answer(answer: str) -> tuple[Any, ...]:
         extraction_mode="any_match",
         parsing_timeout=None,
     )
-    return tuple(sympy.nan if divides_by_zero(p) else p for p in found)
+    return tuple(sympy.nan if divides_by_zero(p) else p for p in map(imaginary_unit, found))
+
+
+def imaginary_unit(expr: Any) -> Any:
+    """``expr`` with ``i`` as the imaginary unit.
+
+    latex2sympy reads the letter i as a variable named i (so ``e^{i\\pi}`` is not -1 and
+    ``i^2`` not -1, while ``\\sqrt{-1}`` is ``I``); in an answer it is the imaginary unit. An
+    object where it cannot stand (an interval's end) is left as it was."""
+    symbols = getattr(expr, "free_symbols", None)
+    if not symbols or isinstance(expr, str):
+        return expr
+    unit = {s: sympy.I for s in symbols if getattr(s, "name", None) == "i"}
+    if not unit:
+        return expr
+    try:
+        return expr.xreplace(unit)
+    except (TypeError, ValueError):
+        return expr
 
 
 def divides_by_zero(expr: Any) -> bool:
@@ -342,14 +355,13 @@ def divides_by_zero(expr: Any) -> bool:
 
 def normalized(answer: str) -> str | None:
     """math-verify's normalised text of ``\\boxed{answer}``; None when other patterns could apply."""
-    norm = _normalized.get(answer, _MISSING)
-    if norm is _MISSING:
-        if any(marker in answer for marker in _OTHER_ENVIRONMENTS) or parse_numeral(answer) is not None:
-            norm = None
-        else:
-            norm = normalize_latex("\\boxed{" + answer + "}", _BOXED_NORMALIZATION)
-        _normalized.put(answer, norm)
-    return norm
+    return _normalized.get_or_compute(answer, lambda: _normalize(answer))
+
+
+def _normalize(answer: str) -> str | None:
+    if any(marker in answer for marker in _OTHER_ENVIRONMENTS) or parse_numeral(answer) is not None:
+        return None
+    return normalize_latex("\\boxed{" + answer + "}", _BOXED_NORMALIZATION)
 
 
 def readable(answer: str) -> bool:
@@ -392,5 +404,5 @@ def floor(gold: str, completion: str) -> bool:
     gold_parsed = parse_answer(gold)
     if not gold_parsed:
         return False
-    found = parse(completion, parsing_timeout=None)
+    found = [imaginary_unit(p) for p in parse(completion, parsing_timeout=None)]
     return bool(found) and bool(verify(list(gold_parsed), found, timeout_seconds=None))

@@ -9,8 +9,11 @@ the same :class:`Verifier` on whole batches. For each (gold, prediction) pair:
    from :mod:`.numerals` in microseconds, without sympy;
 3. when both are common LaTeX forms (``3\\sqrt{13}``, ``\\frac{\\pi}{2}``, tuples, intervals, sets,
    matrices of those) :mod:`.exact` decides them exactly, without sympy;
-4. a pair seen before is answered from an LRU cache;
-5. everything else goes to a persistent pool of worker processes
+4. answers whose values are clearly apart (another number, the gold plus a term, a variable
+   renamed: :mod:`.numeric` evaluates both, with variables at fixed points) are not equal,
+   without sympy; that path never says "equal";
+5. a pair seen before is answered from an LRU cache;
+6. everything else goes to a persistent pool of worker processes
    (:mod:`rewardkit.pool`) running :func:`.symbolic.check` (math-verify's LaTeX parser
    and ``verify``), each pair under a hard time limit: a pair that runs over has its worker
    killed and is scored wrong. Identical pairs in one batch are verified once, and pairs with the
@@ -39,9 +42,11 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 from rewardkit.cache import LRUCache
 
-from .exact import Exact, compare_exact, rational, read_exact
-from .extractors import DEFAULT_CHAIN, boxed, find_answer, gsm8k, tidy, whole
+from .exact import Exact, compare_exact, exact_form, rational
+from .expressions import Form, read_form
+from .extractors import DEFAULT_CHAIN, NOT_FOUND, Found, boxed, find_answer, gsm8k, tidy, whole
 from .numerals import Numeral, compare_numerals, parse_numeral
+from .numeric import Numeric, compare_numeric, numeric_form, sample_numeral
 
 if TYPE_CHECKING:  # the pool module (multiprocessing) is imported on first need
     from rewardkit.pool import Outcome, TimeLimitedPool
@@ -60,7 +65,8 @@ class Verdict:
     """The verdict on one pair and how it was reached.
 
     ``correct`` is True or False, or None when the gold answer cannot be read. ``how`` is one of
-    ``numeral`` (fast path), ``exact`` (common LaTeX forms, without sympy), ``cache``, ``sympy``,
+    ``numeral`` (fast path), ``exact`` (common LaTeX forms, without sympy), ``numeric`` (values
+    clearly apart, without sympy: always wrong), ``cache``, ``sympy``,
     ``floor`` (right by math-verify's own extraction over the completion), ``timeout`` (scored
     wrong), ``over_budget`` (not verified within the batch's ``batch_timeout``; scored wrong),
     ``error`` (the worker failed; scored wrong), ``no_answer`` (no prediction),
@@ -124,15 +130,36 @@ def gold_answer(gold: object) -> str | None:
     return None
 
 
-_MISSING = object()
-
-
-@dataclass(frozen=True)
 class Reading:
-    """What the caller's process can read of an answer without sympy."""
+    """What the caller's process reads of an answer without sympy: a plain numeral, an exact value
+    (an integer or fraction numeral is both), and its expression form, evaluated on first need."""
 
-    numeral: Numeral | None
-    exact: Exact | None
+    __slots__ = ("numeral", "exact", "form", "_numeric")
+
+    def __init__(self, numeral: Numeral | None, exact: Exact | None, form: Form | None) -> None:
+        self.numeral, self.exact, self.form = numeral, exact, form
+        self._numeric: Numeric | None | bool = False  # False: not evaluated yet
+
+    @property
+    def numeric(self) -> Numeric | None:
+        if self._numeric is False:
+            self._numeric = sample_numeral(self.numeral) if self.numeral is not None else numeric_form(self.form)
+        return self._numeric  # type: ignore[return-value]
+
+
+def read_answer(answer: str) -> Reading:
+    """Read an answer once: its numeral, else its expression form (parsed once, shared by the
+    exact and the numeric paths)."""
+    numeral = parse_numeral(answer)
+    if numeral is None:
+        form = read_form(answer)
+        return Reading(None, exact_form(form), form)
+    if numeral.kind != "decimal" and not numeral.percent:
+        return Reading(numeral, rational(numeral.value), None)
+    return Reading(numeral, None, None)  # decimals and percentages follow math-verify's float rules
+
+
+READINGS = LRUCache(READINGS_CACHE_SIZE)  # answer -> Reading: each gold read once per process
 
 
 class Verifier:
@@ -152,27 +179,33 @@ class Verifier:
         self.workers = workers
         self.max_answer_chars = max_answer_chars
         self.cache = LRUCache(cache_size)
-        self.readings = LRUCache(READINGS_CACHE_SIZE)  # each gold (and answer) read once
 
     def pool(self) -> TimeLimitedPool:
         from rewardkit.pool import shared_pool
 
         return shared_pool(self.workers, preload=(WORKER_MODULE,), memory_limit_mb=WORKER_MEMORY_MB)
 
+    def start_workers(self) -> None:
+        """Have the fork server that the workers are forked from start now, in the background,
+        so that the first batch that needs sympy does not wait for its imports and warm-up.
+
+        Only the server process is launched here: nothing waits for it, and a process that
+        exits right away is not held up (the server, multiprocessing's own, ends with this
+        process). The workers fork from it, warm, on first need. Where there is no fork server
+        (``spawn``), workers start on first need."""
+        import multiprocessing
+        from multiprocessing import forkserver
+
+        from rewardkit.pool import default_start_method
+
+        if default_start_method() != "forkserver":
+            return
+        multiprocessing.get_context("forkserver").set_forkserver_preload([WORKER_MODULE])
+        forkserver.ensure_running()
+
     def reading(self, answer: str) -> Reading:
-        """The answer as a numeral and as an exact value (an integer or fraction numeral is both)."""
-        found = self.readings.get(answer)
-        if found is None:
-            numeral = parse_numeral(answer)
-            if numeral is None:
-                exact = read_exact(answer)
-            elif numeral.kind != "decimal" and not numeral.percent:
-                exact = rational(numeral.value)
-            else:
-                exact = None  # decimals and percentages follow math-verify's float rules: numerals only
-            found = Reading(numeral, exact)
-            self.readings.put(answer, found)
-        return found
+        """The answer as read in this process (:func:`read_answer`, cached)."""
+        return READINGS.get_or_compute(answer, lambda: read_answer(answer))
 
     def check_many(
         self,
@@ -211,18 +244,32 @@ class Verifier:
                     verdicts[i] = verdict
         return verdicts  # type: ignore[return-value]
 
+    def check_found(
+        self,
+        golds: Sequence[str | None],
+        found: Sequence[Found],
+        texts: Sequence[object],
+        *,
+        floor: bool = True,
+        timeout: float = DEFAULT_TIMEOUT,
+        batch_timeout: float | None = None,
+    ) -> list[Verdict]:
+        """Verdicts on the answers ``found`` in ``texts`` against gold answers; with ``floor``,
+        each text (when it is one) is the floor's completion."""
+        floors = [(t, f.sure) if isinstance(t, str) else None for t, f in zip(texts, found)] if floor else None
+        return self.check_many(
+            [(g, f.answer) for g, f in zip(golds, found)], timeout=timeout, floors=floors, batch_timeout=batch_timeout
+        )
+
     def verify_texts(
         self, pairs: Iterable[tuple[object, object]], *, timeout: float = DEFAULT_TIMEOUT
     ) -> list[Verdict]:
         """Verdicts on (gold column value, prediction text) pairs: the gold read as
         :func:`gold_answer` reads it, the answer found as the reward's default extractors find it."""
-        golds, found, floors = [], [], []
-        for gold, prediction in pairs:
-            golds.append(gold_answer(gold))
-            answer = find_answer(prediction, DEFAULT_CHAIN) if isinstance(prediction, str) else None
-            found.append(None if answer is None else answer.answer)
-            floors.append(None if answer is None else (prediction, answer.sure))
-        return self.check_many(list(zip(golds, found)), timeout=timeout, floors=floors)
+        pairs = list(pairs)
+        golds = [gold_answer(gold) for gold, _ in pairs]
+        found = [find_answer(p, DEFAULT_CHAIN) if isinstance(p, str) else NOT_FOUND for _, p in pairs]
+        return self.check_found(golds, found, [p for _, p in pairs], timeout=timeout)
 
     def _decide_locally(
         self, gold: str | None, pred: str | None, floor: tuple[str, bool] | None
@@ -246,9 +293,11 @@ class Verifier:
             how, verdict = "numeral", compare_numerals(gold_reading.numeral, pred_reading.numeral)
         elif gold_reading.exact is not None and pred_reading.exact is not None:
             how, verdict = "exact", compare_exact(gold_reading.exact, pred_reading.exact)
+        if verdict is None and (gold_reading.numeral is None or pred_reading.numeral is None):
+            how, verdict = "numeric", compare_numeric(gold_reading.numeric, pred_reading.numeric)
         if verdict is None:
-            cached = self.cache.get((gold, pred), _MISSING)
-            if cached is not _MISSING:
+            cached = self.cache.get((gold, pred))  # (verdict, whether pred parsed), or None
+            if cached is not None:
                 own, pred_readable = cached
                 if own is None:
                     return Verdict(None, "gold_unreadable"), no_job
@@ -281,8 +330,10 @@ def _check_in_worker(gold: str, pred: str, floor_text: str | None, sure: bool) -
     from .symbolic import check, floor, parse_answer
 
     own = check(gold, pred)
+    if own is not False:
+        return own, True, False  # decided: whether the prediction parses matters only to a wrong one
     pred_readable = bool(pred) and any(not isinstance(p, str) for p in parse_answer(pred))
-    floored = own is False and floor_text is not None and not (sure and pred_readable) and floor(gold, floor_text)
+    floored = floor_text is not None and not (sure and pred_readable) and floor(gold, floor_text)
     return own, pred_readable, floored
 
 
