@@ -102,32 +102,31 @@ def extract(args: argparse.Namespace) -> int:
             done["tokens"] += int(mask.sum())
         done["pairs"].extend(range(begin, begin + len(chunk)))
         done["seconds"] += time.perf_counter() - started
-        torch.save(done, path)
+        torch.save(done, path.with_suffix(".tmp"))
+        path.with_suffix(".tmp").replace(path)  # a reader never sees half a file
         print(f"{len(done['pairs'])} pairs, {done['tokens'] / done['seconds']:.0f} tokens/s", flush=True)
     for hook in hooks:
         hook.remove()
     return 0
 
 
-def fit_head(train_c, train_r, weight_decay: float, label_smoothing: float = 0.0, epochs: int = 300):
-    """A linear Bradley–Terry head (``r = w·x``) on frozen features, full batch, AdamW."""
+def fit_layer(features: tuple, fit_rows, val_rows, head: str, learning_rate: float, weight_decay: float,
+              epochs: int, batch_size: int = 32) -> list[dict]:
+    """rm-train's head-only fit (``rm_head_only.fit_head``) on one layer's features; its learning curve."""
     import torch
+    from types import SimpleNamespace
 
+    from rewardkit.trainers.rm_head_only import fit_head
+
+    chosen, rejected = features
     torch.manual_seed(0)
-    w = torch.zeros(train_c.shape[1], requires_grad=True)
-    opt = torch.optim.AdamW([w], lr=1e-2, weight_decay=0.0)
-    for _ in range(epochs):
-        opt.zero_grad()
-        margin = (train_c - train_r) @ w
-        loss = -(1 - label_smoothing) * torch.nn.functional.logsigmoid(margin).mean()
-        loss = loss - label_smoothing * torch.nn.functional.logsigmoid(-margin).mean() + weight_decay * w.square().sum()
-        loss.backward()
-        opt.step()
-    return w.detach()
-
-
-def accuracy(w, c, r) -> float:
-    return float(((c - r) @ w > 0).float().mean())
+    linear = torch.nn.Linear(chosen.shape[1], 1 if head == "scalar" else 10, bias=False)
+    torch.nn.init.normal_(linear.weight, std=0.02)  # as a fresh sequence-classification head
+    args = SimpleNamespace(learning_rate=learning_rate, weight_decay=weight_decay, num_train_epochs=epochs, max_steps=-1,
+                           per_device_train_batch_size=batch_size, lr_scheduler_type="linear", logging_steps=10**9, seed=0)  # fmt: skip
+    result = fit_head(linear, (chosen[fit_rows], rejected[fit_rows]), (chosen[val_rows], rejected[val_rows]), args,
+                      log=lambda *a: None)  # fmt: skip
+    return result["curve"]
 
 
 def fit(args: argparse.Namespace) -> int:
@@ -148,16 +147,19 @@ def fit(args: argparse.Namespace) -> int:
     vi = torch.tensor([index[id(p)] for p in val_pairs])
     n_val = len(vi)
     rows = []
-    for layer in range(chosen.shape[1]):
-        c, r = chosen[:, layer], rejected[:, layer]
-        mean, std = c[fi].mean(0), torch.cat([c[fi], r[fi]]).std(0) + 1e-6  # standardised on the fit pairs
-        c, r = (c - mean) / std, (r - mean) / std
-        for wd in args.weight_decay:
-            w = fit_head(c[fi], r[fi], wd)
-            acc = accuracy(w, c[vi], r[vi])
-            rows.append({"layer": layer + 1, "weight_decay": wd, "fit_accuracy": accuracy(w, c[fi], r[fi]),
-                         "validation_accuracy": acc, "se": math.sqrt(acc * (1 - acc) / n_val)})  # fmt: skip
-            print(rows[-1], flush=True)
+    for layer in args.layers or range(chosen.shape[1]):
+        for head in args.heads:
+            for lr in args.learning_rate:
+                for wd in args.weight_decay:
+                    curve = fit_layer((chosen[:, layer], rejected[:, layer]), fi, vi, head, lr, wd, args.epochs)
+                    best = max(curve, key=lambda point: point["held_out_accuracy"])
+                    row = {"layer": layer + 1, "head": head, "learning_rate": lr, "weight_decay": wd,
+                           "final": curve[-1], "best_epoch": best}  # fmt: skip
+                    rows.append(row)
+                    last = curve[-1]
+                    print(f"layer {layer + 1:2d} {head:12s} lr {lr:g} wd {wd:g}: validation {last['held_out_accuracy']:.3f} "
+                          f"(fit {last['train_accuracy']:.3f}) after {last['epoch']:g} epochs; best "
+                          f"{best['held_out_accuracy']:.3f} at epoch {best['epoch']:g}", flush=True)  # fmt: skip
     # the length baseline on the same validation pairs: the shorter response (in tokens) wins
     result = {
         "benchmark": "rm_probe",
@@ -171,7 +173,7 @@ def fit(args: argparse.Namespace) -> int:
     }
     out = REPO / "bench" / "results" / f"rm_probe_{args.max_length}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
-    best = max(rows, key=lambda row: row["validation_accuracy"])
+    best = max(rows, key=lambda row: row["final"]["held_out_accuracy"])
     print(f"best: {best}")
     return 0
 
@@ -185,7 +187,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dtype", default="bfloat16", choices=("float32", "bfloat16"))
     parser.add_argument("--minutes", type=float, default=12.0, help="extract for at most this long, then stop")
     parser.add_argument("--batch-pairs", type=int, default=16)
-    parser.add_argument("--weight-decay", type=float, nargs="+", default=[0.0, 1e-3, 1e-2])
+    parser.add_argument("--weight-decay", type=float, nargs="+", default=[0.0])
+    parser.add_argument("--learning-rate", type=float, nargs="+", default=[3e-3])
+    parser.add_argument("--heads", nargs="+", default=["scalar"], choices=("scalar", "distribution"))
+    parser.add_argument("--layers", type=lambda v: [int(x) - 1 for x in v.split(",")], help="1-based, comma-separated")
+    parser.add_argument("--epochs", type=int, default=10)
     args = parser.parse_args(argv)
     CACHE.mkdir(parents=True, exist_ok=True)
     return extract(args) if args.command == "extract" else fit(args)

@@ -237,7 +237,7 @@ def test_lora_run_merges_the_adapter_and_the_saved_model_scores_like_the_trained
             "max_length": 48,
             "lora": {"r": 8, "alpha": 16, "dropout": 0.0, "target_modules": ["q_proj", "v_proj"]},
             "output_dir": str(tmp_path / "rm"),
-            "trainer": {"learning_rate": 5e-3, "num_train_epochs": 2, "per_device_train_batch_size": 16},
+            "trainer": {"learning_rate": 1e-2, "num_train_epochs": 3, "per_device_train_batch_size": 16},
         }
     )
     metrics = rm_training.train_reward_model(config, log=lambda *a: None)
