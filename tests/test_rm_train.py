@@ -144,7 +144,22 @@ class TestConfig:
 
     def test_the_example_config_is_valid(self, repo):
         config = rm_config.load_config(repo / "examples" / "rm_train_hh.yaml")
-        assert config.data.path.endswith("test_first2000.jsonl") and config.lora is not None
+        assert config.data.path.endswith("test_first2000.jsonl") and config.trainable_layers == 0
+
+    def test_lora_and_trainable_layers_both_choosing_what_trains_is_an_error(self):
+        with pytest.raises(ConfigError, match="lora and trainable_layers both choose what trains"):
+            rm_config.load_config({"data": {"path": "x"}, "lora": True, "trainable_layers": 2})
+
+    def test_trainable_layers_beyond_num_layers_is_an_error(self):
+        with pytest.raises(ConfigError, match="trainable_layers 4 exceeds num_layers 2"):
+            rm_config.load_config({"data": {"path": "x"}, "num_layers": 2, "trainable_layers": 4})
+
+    def test_head_only_training_names_the_trainer_options_it_does_not_act_on(self):
+        with pytest.raises(ConfigError, match=r"trainer options gradient_accumulation_steps, warmup_steps do not act"):
+            rm_config.load_config({
+                "data": {"path": "x"}, "trainable_layers": 0,
+                "trainer": {"learning_rate": 1e-3, "warmup_steps": 5, "gradient_accumulation_steps": 2},
+            })  # fmt: skip
 
     def test_a_missing_local_model_directory_is_a_config_error(self, tmp_path):
         config = rm_config.load_config({"model": str(tmp_path / "nope"), "data": {"path": "x"}})

@@ -73,13 +73,16 @@ def fit_head(
     held_out: tuple[torch.Tensor, torch.Tensor],
     args: Any,
     log: Callable[[str], Any] = print,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
 ) -> dict[str, Any]:
     """Fit ``head`` (in place) on chosen/rejected features; returns the learning curve, steps and mean loss.
 
     ``args`` is the run's RewardConfig: ``learning_rate``, ``weight_decay`` (AdamW), ``num_train_epochs``
     or ``max_steps``, ``per_device_train_batch_size``, ``lr_scheduler_type`` (``linear`` or ``constant``),
-    ``logging_steps`` and ``seed`` apply.
+    ``logging_steps`` and ``seed`` apply. ``loss_fn`` (per-pair loss of chosen and rejected logits)
+    replaces :func:`pair_loss`, for experiments with other losses.
     """
+    loss_fn = loss_fn or pair_loss
     if args.lr_scheduler_type not in ("linear", "constant"):
         raise ValueError(f"trainable_layers: 0 takes lr_scheduler_type linear or constant, not {args.lr_scheduler_type}")
     chosen, rejected = train
@@ -100,7 +103,7 @@ def fit_head(
         if step % per_epoch == 0:
             order = torch.randperm(n, generator=generator)
         rows = order[(step % per_epoch) * batch : (step % per_epoch + 1) * batch]
-        loss = pair_loss(x_c[rows] @ weight.T, x_r[rows] @ weight.T).mean()
+        loss = loss_fn(x_c[rows] @ weight.T, x_r[rows] @ weight.T).mean()
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
