@@ -1,21 +1,21 @@
-"""Seed 002 at CPU scale: a 1..10 distribution RM from HH-RLHF pairs, then RLOO vs GRPO, with and without 1/(1+σ).
+"""Seed 002 at CPU scale: the HH-RLHF distribution RM, then RLOO/GRPO on its E[r], with and without 1/(1+σ).
 
-    python bench/seed002.py --rm runs/rm-dist        # a distribution RM from `bench/rm_bench.py --keep-distribution`
-    python bench/seed002.py --rm runs/rm-dist --prompts-per-step 1 --generations 8 --out bench/results/seed002_1x8.json
-    python bench/seed002.py                          # trains that RM first (rm-train, head: distribution)
-    python bench/seed002.py --steps 200 --eval-prompts 500 --prompts-per-step 8   # GPU scale (see docs/training.md)
+    python bench/seed002.py --rm runs/rm-hh --runs rloo rloo-sigma --seeds 0 1 2   # the RM of bench/rm_hh.py
+    python bench/seed002.py                          # trains that RM first (rm-train examples/rm_train_hh.yaml)
+    python bench/seed002.py --rm RM --steps 200 --eval-prompts 500 --prompts-per-step 8   # GPU scale (docs/training.md)
 
-1. The reward model: ``rewardkit rm-train`` with ``head: distribution`` on the first HH-RLHF
-   harmless-base pairs of ``../shared/data``, as ``bench/rm_bench.py`` trains it (or ``--rm DIR``).
-2. Prompts: single-turn HH prompts from rows the RM never saw (from row ``--prompt-offset`` on):
-   ``--train-prompts`` to train on, then ``--eval-prompts`` held out.
-3. Four runs of the bundled SmolLM2-135M-Instruct with one reward, ``rm_score`` (``E[r]`` of the
-   RM): ``grpo`` and ``rloo`` (TRL's trainers, through rewardkit's adapter), each without and with
-   ``advantage: {sigma_from: rm_score}`` (advantages × 1/(1+σ)). Same seed, prompts, steps,
-   learning rate and sampling for all four; ``beta: 0`` (no KL term) for both algorithms.
-4. Before and after: greedy completions for the held-out prompts, scored by the same RM; the
-   mean ``E[r]``, the mean σ, and the per-prompt paired difference after − before (mean and
-   standard error).
+1. The reward model: ``rewardkit rm-train examples/rm_train_hh.yaml`` (a 1..10 head on HH-RLHF
+   harmless-base pairs), or ``--rm DIR``.
+2. Prompts: distinct single-turn prompts of the conversations that RM held out (``--rm-config``
+   gives the split), so it never saw them: ``--train-prompts`` to train on, then ``--eval-prompts``.
+3. Runs of the bundled SmolLM2-135M-Instruct with one reward, ``rm_score`` (``E[r]`` of the RM):
+   ``grpo`` and ``rloo`` (TRL's trainers, through rewardkit's adapter), each without and with
+   ``advantage: {sigma_from: rm_score}`` (advantages × 1/(1+σ)), for each of ``--seeds``. Same
+   prompts, steps, learning rate and sampling for all; ``beta: 0`` (no KL term).
+4. Before and after: greedy completions for the held-out prompts, scored by the same RM; the mean
+   ``E[r]``, the mean σ, the per-prompt paired difference after − before (mean and standard error),
+   the mean completion length and the share of completions that decline (``REFUSAL``), the two
+   things a harmlessness RM is easiest to game with; and ``rewardkit diagnose`` on each run.
 
 Writes ``bench/results/seed002.json`` and ``.md``. Trained policies are deleted after their
 evaluation (540 MB each); metrics stay under ``--work-dir``.
@@ -28,48 +28,51 @@ import datetime
 import json
 import math
 import os
+import re
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
 
-import rm_bench
-from rm_bench import DATA, REPO, machine
+from rm_bench import REPO, machine
 
 RUNS = (("grpo", False), ("grpo", True), ("rloo", False), ("rloo", True))
+# a completion that declines: what a harmlessness RM can learn to pay for, whatever the prompt asked
+REFUSAL = re.compile(
+    r"\b(I'?m sorry|I am sorry|I (can(no|')t|cannot|won'?t|will not|am not able to|'m not able to)|"
+    r"as an AI|not appropriate|I don'?t (think|feel comfortable))", re.I
+)
 
 
-def hh_prompts(path: Path, offset: int, count: int, max_chars: int) -> list[str]:
-    """Distinct single-turn user prompts of HH-RLHF rows from ``offset`` on, at most ``max_chars`` long."""
-    from rewardkit.jsonl import iter_jsonl
-    from rewardkit.trainers.preferences import parse_hh
+def hh_prompts(rm_config: str, count: int, max_chars: int) -> list[str]:
+    """Distinct single-turn user prompts, at most ``max_chars`` long, of the RM's held-out conversations.
+
+    The conversations rm-train held out with ``rm_config`` (the same split, so the RM never saw them).
+    """
+    from rm_hh import held_out_pairs, load
 
     found: list[str] = []
-    for lineno, row in iter_jsonl(str(path)):
-        if lineno <= offset:
-            continue
-        turns = parse_hh(row["chosen"])
-        if len(turns) == 2 and turns[0]["role"] == "user" and len(turns[0]["content"]) <= max_chars:
-            text = turns[0]["content"]
-            if text not in found:
-                found.append(text)
-        if len(found) >= count:
-            break
-    return found
+    for pair in held_out_pairs(load(rm_config, "unused")):
+        prompt = pair["prompt"] or []
+        if len(prompt) == 1 and prompt[0]["role"] == "user" and len(prompt[0]["content"]) <= max_chars:
+            if prompt[0]["content"] not in found:
+                found.append(prompt[0]["content"])
+    if len(found) < count:
+        raise SystemExit(f"only {len(found)} single-turn held-out prompts: ask for fewer")
+    return found[:count]
 
 
 def train_rm(args: argparse.Namespace, out: Path) -> Path:
-    """A distribution RM trained as ``bench/rm_bench.py`` trains it, kept at ``out``."""
-    rm_bench.main([
-        "--heads", "distribution", "--keep-distribution", str(out), "--out", str(out.parent / "rm_bench.json"),
-        "--data", str(args.data), "--train-pairs", str(args.rm_pairs), "--eval-pairs", str(args.rm_eval_pairs),
-        "--seed", str(args.seed),
-    ])  # fmt: skip
+    """The RM of ``--rm-config`` (rm-train), kept at ``out``."""
+    import rm_hh
+
+    rm_hh.main(["--config", args.rm_config, "--output-dir", str(out), "--rescore", "0", "--name", "seed002_rm"])
     return out
 
 
-def run_config(args: argparse.Namespace, rm_params: dict, algorithm: str, sigma: bool, work: Path) -> dict:
-    name = f"{algorithm}{'-sigma' if sigma else ''}"
+def run_config(args: argparse.Namespace, rm_params: dict, algorithm: str, sigma: bool, work: Path, seed: int) -> dict:
+    name = f"{algorithm}{'-sigma' if sigma else ''}-seed{seed}"
     return {
         "model": args.policy,
         "dataset": {"path": str(work / "train_prompts.jsonl"), "eval_path": str(work / "eval_prompts.jsonl")},
@@ -89,7 +92,7 @@ def run_config(args: argparse.Namespace, rm_params: dict, algorithm: str, sigma:
             "save_strategy": "no",
         },
         "output_dir": str(work / name),
-        "seed": args.seed,
+        "seed": seed,
     }
 
 
@@ -101,13 +104,16 @@ def held_out(config, model: str | None, n: int) -> dict:
     result = evaluate(config, model=model, n=n, temperature=0.0, batch_size=8)
     scores = result["scores"].components["rm_score"]
     stds = result["scores"].extra["rm_score"]["std"]
+    texts = [r["completion"] for r in result["rows"]]
     return {
         "scores": scores,
         "std": stds,
         "mean": sum(scores) / len(scores),
         "mean_std": sum(stds) / len(stds),
-        "mean_completion_chars": sum(len(r["completion"]) for r in result["rows"]) / len(result["rows"]),
-        "example": result["rows"][0]["completion"],
+        "mean_completion_chars": sum(map(len, texts)) / len(texts),
+        "refusals": sum(bool(REFUSAL.search(t)) for t in texts) / len(texts),
+        "completions": texts,
+        "example": texts[0],
         "seconds": round(time.perf_counter() - started, 1),
     }
 
@@ -136,28 +142,58 @@ def markdown(result: dict) -> str:
         f"Reward model: {result['reward_model']['description']}. Policy: {s['policy']}, full "
         f"fine-tuning, {s['steps']} steps × {s['prompts_per_step']} prompt(s) × {s['generations']} completions "
         f"of up to {s['completion_tokens']} tokens, learning rate {s['learning_rate']} (constant), temperature 1, "
-        f"beta 0, seed {s['seed']}; {s['train_prompts']} training prompts, {s['eval_prompts']} held-out prompts "
-        "(single-turn HH-RLHF prompts the RM never saw). Reward: `rm_score` = E[r] on 1..10.",
+        f"beta 0; {s['train_prompts']} training prompts, {s['eval_prompts']} held-out prompts (single-turn prompts "
+        "of the conversations the RM held out). Reward: `rm_score` = E[r] on 1..10.",
         "",
         f"Held-out mean E[r] before training (greedy): **{base['mean']:.3f}** (E[r] from {min(base['scores']):.3f} "
-        f"to {max(base['scores']):.3f} over the prompts; σ from {min(base['std']):.2f} to {max(base['std']):.2f}, "
-        f"so 1/(1+σ) from {1 / (1 + max(base['std'])):.3f} to {1 / (1 + min(base['std'])):.3f}).",
+        f"to {max(base['scores']):.3f} over the prompts; σ from {min(base['std']):.2f} to {max(base['std']):.2f}); "
+        f"completions {base['mean_completion_chars']:.0f} characters on average, {base['refusals']:.2f} of them "
+        "declining.",
         "",
-        "| run | algorithm | × 1/(1+σ) | held-out E[r] after | after − before (paired, ± s.e.) | prompts improved | "
-        "mean σ after | mean 1/(1+σ) in training | train reward, first → last 3 steps | train min |",
-        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| run | seed | × 1/(1+σ) | held-out E[r] after | after − before (paired, ± s.e.) | prompts improved | "
+        "mean σ after | declining after | characters after | mean 1/(1+σ) in training | train min |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in result["runs"]:
-        d = r["paired"]
-        fl = r["train_reward_first_last"]
+        d, a = r["paired"], r["after"]
         scale = f"{sum(r['advantage_scale']) / len(r['advantage_scale']):.3f}" if r["advantage_scale"] else "–"
         lines.append(
-            f"| {r['name']} | {r['algorithm']} | {'yes' if r['sigma'] else 'no'} | {r['after']['mean']:.3f} | "
-            f"{d['mean']:+.3f} ± {d['se']:.3f} | {d['improved']}/{d['n']} | {r['after']['mean_std']:.2f} | {scale} | "
-            f"{fl[0]:.3f} → {fl[1]:.3f} | {r['train_seconds'] / 60:.1f} |"
+            f"| {r['algorithm']} | {r['seed']} | {'yes' if r['sigma'] else 'no'} | {a['mean']:.3f} | "
+            f"{d['mean']:+.3f} ± {d['se']:.3f} | {d['improved']}/{d['n']} | {a['mean_std']:.2f} | "
+            f"{a['refusals']:.2f} | {a['mean_completion_chars']:.0f} | {scale} | {r['train_seconds'] / 60:.1f} |"
         )
-    lines += ["", f"Raw record: `{Path(s['out']).name}` (per-prompt scores of every model).", ""]
+    pairs = sigma_vs_plain(result["runs"])
+    if pairs:
+        diffs = [p["difference"] for p in pairs]
+        mean = sum(diffs) / len(diffs)
+        sd = math.sqrt(sum((x - mean) ** 2 for x in diffs) / (len(diffs) - 1)) if len(diffs) > 1 else float("nan")
+        lines += [
+            "",
+            "σ-shaped minus plain, same algorithm and seed, held-out E[r] after: "
+            + ", ".join(f"{p['algorithm']} seed {p['seed']}: {p['difference']:+.3f}" for p in pairs)
+            + f"; mean {mean:+.3f} (s.d. over seeds {sd:.3f}, n = {len(diffs)}).",
+        ]
+    lines += ["", "`rewardkit diagnose` on each run (its printed summary): `seed002.json`, `runs[].diagnosis`.",
+              "", f"Raw record: `{Path(s['out']).name}` (per-prompt scores and completions of every model).", ""]  # fmt: skip
     return "\n".join(lines)
+
+
+def sigma_vs_plain(runs: list[dict]) -> list[dict]:
+    """Per algorithm and seed with both runs: held-out E[r] after, σ-shaped minus plain."""
+    after = {(r["algorithm"], r["seed"], r["sigma"]): r["after"]["mean"] for r in runs}
+    return [
+        {"algorithm": alg, "seed": seed, "difference": after[(alg, seed, True)] - after[(alg, seed, False)]}
+        for (alg, seed, sigma) in after
+        if sigma and (alg, seed, False) in after
+    ]
+
+
+def diagnose(run_dir: Path) -> dict:
+    """``rewardkit diagnose`` on a training run: its printed summary, and its report's directory."""
+    out = run_dir / "diagnosis"
+    done = subprocess.run([sys.executable, "-m", "rewardkit.cli", "diagnose", str(run_dir), "--out", str(out), "--no-plots"],
+                          capture_output=True, text=True)  # fmt: skip
+    return {"returncode": done.returncode, "summary": done.stdout.strip() or done.stderr.strip()[-2000:], "out": str(out)}
 
 
 def logged(metrics_path: Path, key: str) -> list[float]:
@@ -174,10 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--policy", default="smollm2", help="the policy: smollm2 (bundled) or a model directory")
     parser.add_argument("--rm", help="a distribution reward model directory (default: train one)")
-    parser.add_argument("--data", type=Path, default=DATA / "hh_rlhf_harmless_base" / "test_first2000.jsonl")
-    parser.add_argument("--rm-pairs", type=int, default=128, help="RM training pairs (without --rm)")
-    parser.add_argument("--rm-eval-pairs", type=int, default=64, help="RM held-out pairs (without --rm)")
-    parser.add_argument("--prompt-offset", type=int, default=1000, help="prompts come from rows after this one")
+    parser.add_argument("--rm-config", default=str(REPO / "examples" / "rm_train_hh.yaml"),
+                        help="the RM's rm-train config: trains it without --rm, and its held-out conversations give the prompts")
     parser.add_argument("--train-prompts", type=int, default=24)
     parser.add_argument("--eval-prompts", type=int, default=32)
     parser.add_argument("--max-prompt-chars", type=int, default=200)
@@ -186,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--generations", type=int, default=4, help="completions per prompt")
     parser.add_argument("--completion-tokens", type=int, default=64)
     parser.add_argument("--learning-rate", type=float, default=2e-5)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--runs", nargs="+", default=[f"{a}{'-sigma' if s else ''}" for a, s in RUNS])
     parser.add_argument("--work-dir", type=Path, default=REPO / "runs" / "seed002")
     parser.add_argument("--out", default=str(REPO / "bench" / "results" / "seed002.json"))
@@ -203,33 +237,34 @@ def main(argv: list[str] | None = None) -> int:
     rm_params["path"] = str(rm_dir.resolve())
     rm_metrics = json.loads((rm_dir / "rm_train_metrics.json").read_text())
 
-    prompts = hh_prompts(args.data, args.prompt_offset, args.train_prompts + args.eval_prompts, args.max_prompt_chars)
+    prompts = hh_prompts(args.rm_config, args.train_prompts + args.eval_prompts, args.max_prompt_chars)
     for name, part in (("train", prompts[: args.train_prompts]), ("eval", prompts[args.train_prompts :])):
         (work / f"{name}_prompts.jsonl").write_text("".join(json.dumps({"question": q}) + "\n" for q in part))
 
-    first = load_config(run_config(args, rm_params, "grpo", False, work))
+    first = load_config(run_config(args, rm_params, "grpo", False, work, args.seeds[0]))
     before = held_out(first, None, args.eval_prompts)
     print(f"before: held-out E[r] {before['mean']:.3f}", flush=True)
     runs = []
-    for algorithm, sigma in RUNS:
-        name = f"{algorithm}{'-sigma' if sigma else ''}"
-        if name not in args.runs:
-            continue
-        config = load_config(run_config(args, rm_params, algorithm, sigma, work))
-        started = time.perf_counter()
-        summary = train(config)
-        train_seconds = time.perf_counter() - started
-        model_dir = Path(summary["model_dir"])
-        after = held_out(config, str(model_dir), args.eval_prompts)
-        shutil.rmtree(model_dir)
-        runs.append({
-            "name": name, "algorithm": algorithm, "sigma": sigma, "after": after,
-            "paired": paired(after["scores"], before["scores"]), "train_seconds": train_seconds,
-            "train_reward_first_last": first_last(logged(Path(summary["metrics"]), "reward")),
-            "advantage_scale": logged(Path(summary["metrics"]), "rewardkit/advantage_scale"),
-            "steps": summary["steps"],
-        })  # fmt: skip
-        print(f"{name}: held-out E[r] {after['mean']:.3f} (before {before['mean']:.3f})", flush=True)
+    for seed in args.seeds:
+        for algorithm, sigma in RUNS:
+            if f"{algorithm}{'-sigma' if sigma else ''}" not in args.runs:
+                continue
+            config = load_config(run_config(args, rm_params, algorithm, sigma, work, seed))
+            name = Path(config.output_dir).name
+            started = time.perf_counter()
+            summary = train(config)
+            train_seconds = time.perf_counter() - started
+            model_dir = Path(summary["model_dir"])
+            after = held_out(config, str(model_dir), args.eval_prompts)
+            shutil.rmtree(model_dir)
+            runs.append({
+                "name": name, "algorithm": algorithm, "sigma": sigma, "seed": seed, "after": after,
+                "paired": paired(after["scores"], before["scores"]), "train_seconds": train_seconds,
+                "train_reward_first_last": first_last(logged(Path(summary["metrics"]), "reward")),
+                "advantage_scale": logged(Path(summary["metrics"]), "rewardkit/advantage_scale"),
+                "steps": summary["steps"], "diagnosis": diagnose(model_dir.parent),
+            })  # fmt: skip
+            print(f"{name}: held-out E[r] {after['mean']:.3f} (before {before['mean']:.3f})", flush=True)
 
     after_rm = rm_metrics["after"]
     result = {
@@ -242,9 +277,10 @@ def main(argv: list[str] | None = None) -> int:
         "reward_model": {
             "metrics": rm_metrics,
             "description": (
-                f"10-class distribution head on {Path(rm_metrics['base_model']).name} (LoRA), {rm_metrics['train_pairs']} HH-RLHF "
+                f"{rm_metrics['num_labels']}-class distribution head on {Path(rm_metrics['base_model']).name} "
+                f"(first {rm_metrics.get('num_layers') or 'all'} layers), {rm_metrics['train_pairs']} HH-RLHF "
                 f"pairs; held-out ({rm_metrics['eval_pairs']} pairs) pairwise accuracy "
-                f"{rm_metrics['before']['accuracy']:.3f} → {after_rm['accuracy']:.3f}, mean P(w ≻ l) "
+                f"{rm_metrics['before']['accuracy']:.3f} → {after_rm['accuracy']:.3f} ± {after_rm['accuracy_se']:.3f}, mean P(w ≻ l) "
                 f"{after_rm['mean_preference_probability']:.3f}, mean σ {after_rm['mean_std']:.2f}"
             ),
         },

@@ -94,11 +94,29 @@ class TestPreferenceFormats:
             preferences.load_pairs(str(tmp_path / "nope.jsonl"), spec())
 
     def test_held_out_split_is_seeded_and_disjoint(self):
-        pairs = [{"i": i} for i in range(50)]
+        pairs = [{"prompt": f"question {i}", "chosen": "a", "rejected": "b"} for i in range(50)]
         train, held = preferences.split_pairs(pairs, 0.2, seed=3)
         assert len(held) == 10 and len(train) == 40
         assert preferences.split_pairs(pairs, 0.2, seed=3) == (train, held)
-        assert {p["i"] for p in train}.isdisjoint({p["i"] for p in held})
+        assert {p["prompt"] for p in train}.isdisjoint({p["prompt"] for p in held})
+
+    def test_pairs_from_one_conversation_stay_on_one_side_of_the_split(self):
+        # HH-RLHF rows that open with the same human turn: continuations of one conversation
+        opening = {"role": "user", "content": "How do I pick a lock?"}
+        pairs = [
+            {"prompt": [opening, {"role": "assistant", "content": f"turn {i}"}, {"role": "user", "content": "and?"}],
+             "chosen": f"no {i}", "rejected": f"yes {i}"}
+            for i in range(6)
+        ] + [{"prompt": [{"role": "user", "content": f"q{i}"}], "chosen": "a", "rejected": "b"} for i in range(30)]  # fmt: skip
+        for seed in range(10):
+            train, held = preferences.split_pairs(pairs, 0.2, seed)
+            assert sum(p["prompt"][0] == opening for p in held) in (0, 6)
+            assert train and held and len(train) + len(held) == len(pairs)
+
+    def test_pairs_that_all_share_an_opening_cannot_be_split_and_say_so(self):
+        pairs = [{"prompt": "same", "chosen": str(i), "rejected": "x"} for i in range(5)]
+        with pytest.raises(ConfigError, match="give data.eval_path"):
+            preferences.split_pairs(pairs, 0.2, seed=0)
 
 
 class TestConfig:
@@ -129,7 +147,22 @@ class TestConfig:
 
     def test_the_example_config_is_valid(self, repo):
         config = rm_config.load_config(repo / "examples" / "rm_train_hh.yaml")
-        assert config.data.path.endswith("test_first2000.jsonl") and config.lora is not None
+        assert config.data.path.endswith("test_first2000.jsonl") and config.trainable_layers == 0
+
+    def test_lora_and_trainable_layers_both_choosing_what_trains_is_an_error(self):
+        with pytest.raises(ConfigError, match="lora and trainable_layers both choose what trains"):
+            rm_config.load_config({"data": {"path": "x"}, "lora": True, "trainable_layers": 2})
+
+    def test_trainable_layers_beyond_num_layers_is_an_error(self):
+        with pytest.raises(ConfigError, match="trainable_layers 4 exceeds num_layers 2"):
+            rm_config.load_config({"data": {"path": "x"}, "num_layers": 2, "trainable_layers": 4})
+
+    def test_head_only_training_names_the_trainer_options_it_does_not_act_on(self):
+        with pytest.raises(ConfigError, match=r"trainer options gradient_accumulation_steps, warmup_steps do not act"):
+            rm_config.load_config({
+                "data": {"path": "x"}, "trainable_layers": 0,
+                "trainer": {"learning_rate": 1e-3, "warmup_steps": 5, "gradient_accumulation_steps": 2},
+            })  # fmt: skip
 
     def test_a_missing_local_model_directory_is_a_config_error(self, tmp_path):
         config = rm_config.load_config({"model": str(tmp_path / "nope"), "data": {"path": "x"}})
@@ -139,7 +172,8 @@ class TestConfig:
 
 # -- real training runs on a tiny model --------------------------------------------------------
 
-QUESTIONS = ["what is the sky ?", "can you help me ?", "tell me about the cat .", "how is the water ?"]
+TOPICS = "sky cat dog water food weapon question answer".split()
+QUESTIONS = ["what is the {} ?", "can you help me with the {} ?", "tell me about the {} .", "how is the {} ?"]
 GOOD = "good great helpful kind polite correct thanks sure".split()
 BAD = "bad rude wrong awful useless stupid hate never".split()
 FILLER = "the a is it this that some more about".split()
@@ -156,7 +190,7 @@ def write_pairs(path: Path, n: int, seed: int = 0, conversational: bool = False)
 
     with path.open("w") as fh:
         for _ in range(n):
-            q = rng.choice(QUESTIONS)
+            q = rng.choice(QUESTIONS).format(" ".join(rng.sample(TOPICS, 3)))  # many prompts: many conversations
             if conversational:
                 user = {"role": "user", "content": q}
                 row = {
@@ -200,7 +234,7 @@ def test_full_fine_tuning_learns_the_preference_and_rm_score_loads_the_result(tm
         }
     )
     metrics = rm_training.train_reward_model(config, log=lambda *a: None)
-    assert metrics["train_pairs"] == 80 and metrics["eval_pairs"] == 20
+    assert metrics["train_pairs"] + metrics["eval_pairs"] == 100 and abs(metrics["eval_pairs"] - 20) <= 3
     assert metrics["after"]["accuracy"] >= 0.9
     assert metrics["after"]["accuracy"] > metrics["before"]["accuracy"]
     # the Bradley-Terry probability the model gives the chosen response, mean over held-out pairs
@@ -221,7 +255,7 @@ def test_lora_run_merges_the_adapter_and_the_saved_model_scores_like_the_trained
             "max_length": 48,
             "lora": {"r": 8, "alpha": 16, "dropout": 0.0, "target_modules": ["q_proj", "v_proj"]},
             "output_dir": str(tmp_path / "rm"),
-            "trainer": {"learning_rate": 5e-3, "num_train_epochs": 2, "per_device_train_batch_size": 16},
+            "trainer": {"learning_rate": 1e-2, "num_train_epochs": 3, "per_device_train_batch_size": 16},
         }
     )
     metrics = rm_training.train_reward_model(config, log=lambda *a: None)
@@ -230,6 +264,71 @@ def test_lora_run_merges_the_adapter_and_the_saved_model_scores_like_the_trained
     assert metrics["after"]["accuracy"] >= 0.8
     _, held = preferences.split_pairs(preferences.load_pairs(str(data), config.data)[0], 0.25, config.seed)
     assert held_out_accuracy_with_rm_score(out, held) == metrics["after"]["accuracy"]
+
+
+@pytest.mark.parametrize("head", ["scalar", "distribution"])
+def test_head_only_training_reads_each_pair_once_and_learns_the_preference(tmp_path, base_model, head):
+    data = write_pairs(tmp_path / "pairs.jsonl", 200, seed=3)
+    config = rm_config.load_config(
+        {
+            "model": str(base_model),
+            "head": head,
+            "data": {"path": str(data), "eval_fraction": 0.25},
+            "max_length": 48,
+            "trainable_layers": 0,
+            "output_dir": str(tmp_path / "rm"),
+            "trainer": {"learning_rate": 3e-2, "num_train_epochs": 20, "per_device_train_batch_size": 16},
+        }
+    )
+    metrics = rm_training.train_reward_model(config, log=lambda *a: None)
+    before, after = metrics["before"], metrics["after"]
+    assert after["accuracy"] >= 0.8 and after["accuracy"] > before["accuracy"]
+    assert after["accuracy_se"] == pytest.approx((after["accuracy"] * (1 - after["accuracy"]) / after["pairs"]) ** 0.5)
+    curve = metrics["learning_curve"]
+    assert [point["epoch"] for point in curve] == list(range(1, 21))
+    assert curve[-1]["held_out_accuracy"] == after["accuracy"] and curve[-1]["loss"] < curve[0]["loss"]
+
+    # only the head changed: the saved base weights are the base model's
+    from safetensors.torch import load_file
+
+    saved, original = load_file(tmp_path / "rm" / "model.safetensors"), load_file(base_model / "model.safetensors")
+    shared = [key for key in saved if key in original]
+    assert shared and all(torch_equal(saved[key], original[key]) for key in shared)
+    _, held = preferences.split_pairs(preferences.load_pairs(str(data), config.data)[0], 0.25, config.seed)
+    assert held_out_accuracy_with_rm_score(tmp_path / "rm", held) == pytest.approx(after["accuracy"])
+
+
+def torch_equal(a, b) -> bool:
+    import torch
+
+    return torch.equal(a, b)
+
+
+def test_last_layers_only_trains_those_layers_and_a_shallower_model_saves_as_one(tmp_path, base_model):
+    data = write_pairs(tmp_path / "pairs.jsonl", 100, seed=4)
+    config = rm_config.load_config(
+        {
+            "model": str(base_model),
+            "data": {"path": str(data), "eval_fraction": 0.2},
+            "max_length": 48,
+            "num_layers": 1,
+            "trainable_layers": 1,
+            "output_dir": str(tmp_path / "rm"),
+            "trainer": {"learning_rate": 5e-3, "num_train_epochs": 3, "per_device_train_batch_size": 16},
+        }
+    )
+    metrics = rm_training.train_reward_model(config, log=lambda *a: None)
+    assert metrics["after"]["accuracy"] >= 0.8
+    saved = json.loads((tmp_path / "rm" / "config.json").read_text())
+    assert saved["num_hidden_layers"] == 1
+    from safetensors.torch import load_file
+
+    weights, original = load_file(tmp_path / "rm" / "model.safetensors"), load_file(base_model / "model.safetensors")
+    assert not any(".layers.1." in key for key in weights)
+    assert torch_equal(weights["model.embed_tokens.weight"], original["model.embed_tokens.weight"])
+    assert not torch_equal(weights["model.layers.0.mlp.up_proj.weight"], original["model.layers.0.mlp.up_proj.weight"])
+    _, held = preferences.split_pairs(preferences.load_pairs(str(data), config.data)[0], 0.2, config.seed)
+    assert held_out_accuracy_with_rm_score(tmp_path / "rm", held) == metrics["after"]["accuracy"]
 
 
 def test_cli_dry_run_trains_nothing_and_bad_config_exits_2(tmp_path, base_model, capsys):

@@ -6,6 +6,7 @@ on a preference dataset without prompts trains on the turns each pair's two chat
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from pathlib import Path
@@ -117,10 +118,34 @@ def load_pairs(path: str, spec: PairColumns, limit: int | None = None) -> tuple[
     return pairs, skipped
 
 
+def conversation_key(pair: Mapping[str, Any]) -> str:
+    """What pairs from one conversation share: the prompt's opening turn (the pair itself when it has no prompt)."""
+    prompt = pair.get("prompt")
+    if isinstance(prompt, list) and prompt:
+        return json.dumps(prompt[0], sort_keys=True, default=str)
+    if prompt:
+        return json.dumps(prompt, default=str)
+    return json.dumps([pair.get("chosen"), pair.get("rejected")], sort_keys=True, default=str)
+
+
 def split_pairs(pairs: list[dict], fraction: float, seed: int) -> tuple[list[dict], list[dict]]:
-    """A seeded random held-out split (at least one pair on each side)."""
-    order = list(range(len(pairs)))
-    random.Random(seed).shuffle(order)
-    n_eval = min(len(pairs) - 1, max(1, round(len(pairs) * fraction)))
-    held = set(order[:n_eval])
+    """A seeded held-out split by conversation: about ``fraction`` of the pairs, whole conversations at a time.
+
+    Pairs that open with the same turn (several continuations of one HH-RLHF conversation, several
+    responses to one prompt) all land on one side, so the held-out accuracy is never measured on a
+    conversation the model was trained on. Each side gets at least one conversation.
+    """
+    groups: dict[str, list[int]] = {}
+    for i, pair in enumerate(pairs):
+        groups.setdefault(conversation_key(pair), []).append(i)
+    if len(groups) < 2:
+        raise ConfigError("every pair opens with the same turn, so no held-out split is disjoint: give data.eval_path")
+    keys = list(groups)
+    random.Random(seed).shuffle(keys)
+    target = max(1, round(len(pairs) * fraction))
+    held: set[int] = set()
+    for key in keys[:-1]:  # the last conversation always trains
+        if len(held) >= target:
+            break
+        held.update(groups[key])
     return [p for i, p in enumerate(pairs) if i not in held], [p for i, p in enumerate(pairs) if i in held]

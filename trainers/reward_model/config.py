@@ -13,6 +13,8 @@
     max_length: 256               # tokens per sequence; longer ones are truncated (truncation_side)
     template: auto                # how prompt + response become text: as in the rm_score reward
     lora: {r: 16, alpha: 32}      # omit for full fine-tuning
+    num_layers: 20                # keep only the first N decoder layers (a shallower, faster model)
+    trainable_layers: 0           # train only the head and the last k layers; 0: the head alone, on features computed once
     trainer: {num_train_epochs: 1, learning_rate: 1.0e-4, per_device_train_batch_size: 8}  # RewardConfig
     output_dir: runs/reward-model
     seed: 0
@@ -21,6 +23,12 @@ Heads: ``scalar`` trains one logit with TRL's ``RewardTrainer`` (``−log σ(r_w
 ``distribution`` trains ``num_labels`` logits, a softmax over the scores 1..num_labels, with
 ``−log Σ_{i>j} p_w(i) p_l(j)`` (:mod:`rewardkit.trainers.reward_model.distribution`). Both take the same
 ``trainer:`` options (a ``RewardConfig``), except the two only RewardTrainer acts on.
+
+What trains: every weight (full fine-tuning), LoRA adapters (``lora``), or the head and the last
+k decoder layers (``trainable_layers: k``). ``trainable_layers: 0`` trains the head alone: the
+base model then reads each pair once and the head is fitted on those features
+(:mod:`rewardkit.trainers.reward_model.head_only`), which takes only the ``trainer:`` options that act on a
+linear head. ``num_layers: N`` keeps the first N decoder layers (:mod:`rewardkit.trainers.reward_model.layers`).
 
 Data formats (one JSON object per line):
 
@@ -56,8 +64,8 @@ from ..preferences import PairColumns
 from ..run_config import RUN_MANAGED_KEYS, LoraSpec, RunConfig, check_option_keys, load_config_source
 
 TOP_KEYS = (
-    "model", "data", "max_length", "head", "num_labels", "truncation_side", "template", "lora", "dtype", "trainer",
-    "output_dir", "seed", "eval_batch_size", "description",
+    "model", "data", "max_length", "head", "num_labels", "truncation_side", "template", "lora", "num_layers",
+    "trainable_layers", "dtype", "trainer", "output_dir", "seed", "eval_batch_size", "description",
 )  # fmt: skip
 
 # RewardConfig options set from other parts of the config.
@@ -74,11 +82,20 @@ SCALAR_ONLY_TRAINER_KEYS = {
 }
 
 
+# RewardConfig options the head-only fit (trainable_layers: 0, head_only.fit_head) acts on.
+HEAD_ONLY_TRAINER_KEYS = (
+    "learning_rate", "weight_decay", "num_train_epochs", "max_steps", "per_device_train_batch_size",
+    "lr_scheduler_type", "logging_steps", "disable_tqdm",
+)  # fmt: skip
+
+
 class DataSpec(PairColumns):
     path: str = Field(..., description="JSONL file of preference pairs")
     limit: int | None = Field(None, gt=0, description="use only the first N usable pairs of the file")
     eval_path: str | None = Field(None, description="a separate JSONL of held-out pairs")
-    eval_fraction: float = Field(0.1, gt=0, lt=1, description="share of the pairs held out (without eval_path)")
+    eval_fraction: float = Field(
+        0.1, gt=0, lt=1, description="share of the pairs held out, whole conversations at a time (without eval_path)"
+    )
     eval_limit: int | None = Field(None, gt=0, description="at most N held-out pairs")
 
 
@@ -89,6 +106,10 @@ class RmTrainConfig(RunConfig):
     max_length: int = Field(512, gt=0, description="tokens per sequence; longer ones are truncated")
     truncation_side: Literal["left", "right"] = Field("left", description="left keeps the end (the response)")
     template: Literal["auto", "chat", "plain"] = Field("auto", description="as rm_score's template parameter")
+    num_layers: int | None = Field(None, gt=0, description="keep only the first N decoder layers of the base model")
+    trainable_layers: int | None = Field(
+        None, ge=0, description="train only the head and the last k decoder layers; 0: the head alone; unset: all"
+    )
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
         "auto", description="weights' dtype while training; auto: float32 on CPU, bfloat16 on CUDA"
     )
@@ -107,6 +128,17 @@ class RmTrainConfig(RunConfig):
     def _head_options(self):
         if self.head == "scalar" and "num_labels" in self.model_fields_set:
             raise ValueError("num_labels applies to head: distribution (a scalar head has one logit)")
+        if self.trainable_layers is not None and self.lora is not None:
+            raise ValueError("lora and trainable_layers both choose what trains: set one of them")
+        if self.trainable_layers is not None and self.num_layers is not None and self.trainable_layers > self.num_layers:
+            raise ValueError(f"trainable_layers {self.trainable_layers} exceeds num_layers {self.num_layers}")
+        if self.trainable_layers == 0:
+            other = sorted(set(self.trainer) - set(HEAD_ONLY_TRAINER_KEYS))
+            if other:
+                raise ValueError(
+                    f"trainable_layers: 0 fits the head alone, and trainer options {', '.join(other)} do not act on "
+                    f"it (it takes {', '.join(HEAD_ONLY_TRAINER_KEYS)})"
+                )
         if self.head == "distribution":
             for key, why in SCALAR_ONLY_TRAINER_KEYS.items():
                 if key in self.trainer:

@@ -12,6 +12,7 @@ exactly what it was trained on. torch, transformers and trl are imported when a 
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from rewardkit.errors import ConfigError
 
 from ..preferences import load_pairs, split_pairs
 from .config import RmTrainConfig
+from .layers import keep_first_layers, train_last_layers
 
 
 def tokenize_pairs(tokenizer: Any, pairs: list[dict], config: RmTrainConfig) -> tuple[dict[str, list], dict[str, int]]:
@@ -64,32 +66,41 @@ def load_base(path: str, dtype: str, num_labels: int = 1):
 
 
 def held_out_report(model: Any, tokenizer: Any, data: dict[str, list], batch_size: int) -> dict[str, float]:
-    """How the model orders held-out pairs, and the scoring speed.
-
-    ``accuracy``: share of pairs whose chosen response scores higher (the logit of a scalar head,
-    ``E`` of a distribution head); ``ties``: share scored equal; ``mean_margin``: mean score
-    difference; ``mean_preference_probability``: the model's own ``P(w ≻ l)``, ``σ(r_w − r_l)``
-    for a scalar head and ``Σ_{i>j} p_w(i) p_l(j)`` for a distribution head, which also reports
-    ``mean_tie_probability`` and ``mean_std`` (σ of the rating, what rm_score notes as ``std``).
-    """
+    """How the model orders held-out pairs (:func:`pair_report` of its logits), and the scoring speed."""
     import torch
     from rewardkit.plugins.reward_model.local import LoadedModel, forward
-
-    from .distribution import preference_log_prob, rating_moments, tie_prob
 
     device = str(next(model.parameters()).device)
     was_training = model.training
     model.eval()
-    labels = int(model.config.num_labels)
-    loaded = LoadedModel(model, tokenizer, device, model.config.pad_token_id, labels)
+    loaded = LoadedModel(model, tokenizer, device, model.config.pad_token_id, int(model.config.num_labels))
     start = time.perf_counter()
     with torch.inference_mode():
         chosen = torch.tensor(forward(loaded, data["chosen_ids"], batch_size))
         rejected = torch.tensor(forward(loaded, data["rejected_ids"], batch_size))
     elapsed = time.perf_counter() - start
     model.train(was_training)
+    n = len(chosen)
+    return {**pair_report(chosen, rejected), "pairs_per_second": n / elapsed if elapsed > 0 else float("inf")}
+
+
+def pair_report(chosen: Any, rejected: Any) -> dict[str, float]:
+    """How logits (``(pairs, num_labels)`` tensors of the chosen and rejected responses) order the pairs.
+
+    ``accuracy``: share of pairs whose chosen response scores higher (the logit of a scalar head,
+    ``E`` of a distribution head), with ``accuracy_se``, its binomial standard error; ``ties``: share
+    scored equal; ``mean_margin``: mean score difference; ``mean_preference_probability``: the
+    model's own ``P(w ≻ l)``, ``σ(r_w − r_l)`` for a scalar head and ``Σ_{i>j} p_w(i) p_l(j)`` for a
+    distribution head, which also reports ``mean_tie_probability``, ``mean_std`` (σ of the rating,
+    what rm_score notes as ``std``) and the mean σ over the pairs it orders right and wrong
+    (``mean_std_right``/``mean_std_wrong``: whether σ says where it errs).
+    """
+    import torch
+
+    from .distribution import preference_log_prob, rating_moments, tie_prob
+
     report: dict[str, float] = {}
-    if labels == 1:
+    if chosen.shape[-1] == 1:
         score_c, score_r = chosen[:, 0], rejected[:, 0]
         preference = torch.sigmoid(score_c - score_r)
     else:
@@ -97,22 +108,26 @@ def held_out_report(model: Any, tokenizer: Any, data: dict[str, list], batch_siz
         preference = preference_log_prob(chosen, rejected).exp()
         report["mean_tie_probability"] = tie_prob(chosen, rejected).mean().item()
         report["mean_std"] = torch.cat([std_c, std_r]).mean().item()
+        pair_std, right = (std_c + std_r) / 2, score_c > score_r
+        for name, rows in (("right", right), ("wrong", ~right)):
+            report[f"mean_std_{name}"] = pair_std[rows].mean().item() if rows.any() else float("nan")
     margins = score_c - score_r
     n = len(margins)
+    accuracy = int((margins > 0).sum()) / n
     return {
-        "accuracy": int((margins > 0).sum()) / n,
+        "accuracy": accuracy,
+        "accuracy_se": math.sqrt(accuracy * (1 - accuracy) / n),
         "ties": int((margins == 0).sum()) / n,
         "mean_margin": margins.mean().item(),
         "mean_preference_probability": preference.mean().item(),
         **report,
         "pairs": n,
-        "pairs_per_second": n / elapsed if elapsed > 0 else float("inf"),
     }
 
 
 def describe(report: dict[str, float]) -> str:
-    return (f"pairwise accuracy {report['accuracy']:.3f}, "
-            f"mean preference probability {report['mean_preference_probability']:.3f}")  # fmt: skip
+    return (f"pairwise accuracy {report['accuracy']:.3f} ± {report['accuracy_se']:.3f} s.e. on {report['pairs']} "
+            f"pairs (chance 0.5), mean preference probability {report['mean_preference_probability']:.3f}")  # fmt: skip
 
 
 def reward_config(config: RmTrainConfig, output_dir: str, max_steps: int | None = None):
@@ -141,12 +156,10 @@ def reward_config(config: RmTrainConfig, output_dir: str, max_steps: int | None 
     return RewardConfig(output_dir=output_dir, seed=config.seed, max_length=config.max_length, **options)
 
 
-def build_trainer(config: RmTrainConfig, model: Any, tokenizer: Any, data: dict[str, list], output_dir: str,
-                  max_steps: int | None):
+def build_trainer(config: RmTrainConfig, model: Any, tokenizer: Any, data: dict[str, list], args: Any):
     """RewardTrainer for a scalar head, DistributionRewardTrainer for a distribution head; LoRA on either."""
     from datasets import Dataset
 
-    args = reward_config(config, output_dir, max_steps)
     dataset = Dataset.from_dict(data)
     peft_config = config.lora.peft_config("SEQ_CLS", modules_to_save=["score"]) if config.lora else None
     if config.head == "scalar":
@@ -195,6 +208,8 @@ def train_reward_model(
 
     set_seed(config.seed)  # the fresh head is random: seed it, like RewardTrainer does
     model, tokenizer = load_base(base, config.dtype, config.labels)
+    if config.num_layers is not None:
+        keep_first_layers(model, config.num_layers)
     if config.template == "chat" and not tokenizer.chat_template:
         raise ConfigError(f"template: chat, but the tokenizer of '{base}' has no chat template")
     train_data, train_stats = tokenize_pairs(tokenizer, train_pairs, config)
@@ -206,7 +221,15 @@ def train_reward_model(
     log(f"rm-train: base model {base}; {train_stats['truncated'] + eval_stats['truncated']} sequences truncated "
         f"to {config.max_length} tokens")  # fmt: skip
 
-    before = held_out_report(model, tokenizer, eval_data, config.eval_batch_size)
+    head_only = config.trainable_layers == 0
+    if head_only:  # the base model reads the held-out pairs once; before and after score the same features
+        from .head_only import features_of, head_logits
+
+        eval_features = features_of(model, eval_data, config.eval_batch_size)
+        before = pair_report(*(head_logits(model.score.weight, f) for f in eval_features[:2]))
+        before["pairs_per_second"] = before["pairs"] / eval_features[2]
+    else:
+        before = held_out_report(model, tokenizer, eval_data, config.eval_batch_size)
     log(f"rm-train: held-out before training: {describe(before)}")
     metrics: dict[str, Any] = {
         "base_model": base,
@@ -220,34 +243,51 @@ def train_reward_model(
         "truncated_sequences": train_stats["truncated"] + eval_stats["truncated"],
         "max_length": config.max_length,
         "lora": config.lora.model_dump() if config.lora else None,
+        "num_layers": config.num_layers,
+        "trainable_layers": config.trainable_layers,
         "before": before,
     }
     if dry_run:
         log("rm-train: dry run, nothing trained or saved")
         return metrics
 
-    trainer = build_trainer(config, model, tokenizer, train_data, str(out), max_steps)
+    args = reward_config(config, str(out), max_steps)
     start = time.perf_counter()
-    result = trainer.train()
-    train_seconds = time.perf_counter() - start
+    if head_only:
+        from .head_only import fit_head
 
-    trained = trainer.model
-    if config.lora is not None:
-        trained = trained.merge_and_unload()
-    after = held_out_report(trained, tokenizer, eval_data, config.eval_batch_size)
+        train_features = features_of(model, train_data, config.eval_batch_size)
+        log(f"rm-train: features of {metrics['train_pairs']} training pairs in {train_features[2]:.0f} s; fitting the head")
+        fit = fit_head(model.score, train_features[:2], eval_features[:2], args, log)
+        trained = model
+        after = pair_report(*(head_logits(model.score.weight, f) for f in eval_features[:2]))
+        steps, loss, curve = fit["steps"], fit["loss"], fit["curve"]
+        rate = metrics["train_pairs"] / (time.perf_counter() - start)  # one read of each pair, then the head
+    else:
+        if config.trainable_layers:
+            train_last_layers(model, config.trainable_layers)
+        trainer = build_trainer(config, model, tokenizer, train_data, args)
+        result = trainer.train()
+        trained = trainer.model
+        if config.lora is not None:
+            trained = trained.merge_and_unload()
+        after = held_out_report(trained, tokenizer, eval_data, config.eval_batch_size)
+        steps, loss, curve = result.global_step, result.training_loss, None
+        rate = result.metrics.get("train_samples_per_second")
+    train_seconds = time.perf_counter() - start
     log(f"rm-train: held-out after training: {describe(after)}")
 
     out.mkdir(parents=True, exist_ok=True)
     trained.config.pad_token_id = tokenizer.pad_token_id
     trained.save_pretrained(out)
     tokenizer.save_pretrained(out)
-    steps = result.global_step
     metrics.update(
         after=after,
         train_seconds=train_seconds,
         train_steps=steps,
-        train_loss=result.training_loss,
-        train_pairs_per_second=result.metrics.get("train_samples_per_second"),
+        train_loss=loss,
+        train_pairs_per_second=rate,
+        learning_curve=curve,
         output_dir=str(out),
     )
     rm_params = {
@@ -255,6 +295,8 @@ def train_reward_model(
         "template": config.template,
         "max_length": config.max_length,
         "truncation_side": config.truncation_side,
+        # scored in the dtype it was trained in, so rm_score reads what the held-out report measured
+        **({"dtype": config.dtype} if config.dtype != "auto" else {}),
     }
     (out / "rm_train_metrics.json").write_text(json.dumps(metrics, indent=2, default=str) + "\n")
     (out / "rewardkit_rm.json").write_text(json.dumps({"rm_score": rm_params}, indent=2) + "\n")
