@@ -34,6 +34,13 @@ def test_rloo_run_logs_every_component_and_applies_the_weights(tmp_path, model_d
     card = (out / "model" / "README.md").read_text()
     assert "with RLOO, trained by rewardkit through TRL's `RLOOTrainer`" in card
     assert "- rloo" in card and "grpo" not in card.lower()
+    # TRL's RLOOTrainer keeps its completions table in memory; rewardkit writes it as GRPO's does,
+    # so diagnose has the run's rows (lengths, repetition, suspects), not only its curves
+    assert sorted(p.name for p in (out / "completions").glob("*.parquet")) == [
+        "completions_00001.parquet", "completions_00002.parquet"]
+    result = json.loads((out / "diagnostics" / "diagnostics.json").read_text())
+    assert result["input"]["rows"] == 8 and result["input"]["length_unit"] == "tokens"
+    assert not any("no logged completions" in note for note in result["input"].get("notes", []))
 
 
 def test_rloo_with_a_distribution_rm_scales_advantages_by_its_sigma(tmp_path, model_dir):  # noqa: F811

@@ -18,13 +18,18 @@ from typing import NamedTuple
 
 
 class TRLClasses(NamedTuple):
-    """The names of TRL's trainer and config class of an algorithm."""
+    """The names of TRL's trainer and config class of an algorithm, and whether its trainer writes
+    the logged completions to files itself (else :mod:`.completion_files` does)."""
 
     trainer: str
     config: str
+    writes_completions: bool
 
 
-_CLASSES = {"grpo": TRLClasses("GRPOTrainer", "GRPOConfig"), "rloo": TRLClasses("RLOOTrainer", "RLOOConfig")}
+_CLASSES = {
+    "grpo": TRLClasses("GRPOTrainer", "GRPOConfig", writes_completions=True),
+    "rloo": TRLClasses("RLOOTrainer", "RLOOConfig", writes_completions=False),  # TRL 1.16 keeps them in memory
+}
 ALGORITHMS = tuple(_CLASSES)  # what a train config's `algorithm` and --algorithm accept
 
 
@@ -45,11 +50,14 @@ def config_class(algorithm: str) -> type:
 
 @lru_cache(maxsize=None)
 def trainer_class(algorithm: str) -> type:
-    """``GRPOTrainer`` or ``RLOOTrainer`` with the advantage-shaping hook mixed in (one class per algorithm)."""
-    name = class_names(algorithm).trainer
+    """``GRPOTrainer`` or ``RLOOTrainer`` with the advantage-shaping hook mixed in (one class per
+    algorithm), and the completion files where TRL's trainer does not write them."""
+    names = class_names(algorithm)
     import trl
 
     from .advantage_shaping import ShapedAdvantages
+    from .completion_files import CompletionFiles
 
-    base = getattr(trl, name)
-    return type(f"Shaped{base.__name__}", (ShapedAdvantages, base), {"__doc__": base.__doc__})
+    base = getattr(trl, names.trainer)
+    mixins = (ShapedAdvantages,) if names.writes_completions else (ShapedAdvantages, CompletionFiles)
+    return type(f"Shaped{base.__name__}", (*mixins, base), {"__doc__": base.__doc__})
