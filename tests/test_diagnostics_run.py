@@ -14,13 +14,15 @@ STEPS = 12
 WEIGHTS = {"fmt": 1.0, "math_correctness": 2.0}
 
 
-def write_run(path: Path, records: list[dict], rows_per_step: dict[int, list[dict]] | None = None) -> Path:
+def write_run(
+    path: Path, records: list[dict], rows_per_step: dict[int, list[dict]] | None = None, weights: dict[str, float] = WEIGHTS
+) -> Path:
     """A run directory as `rewardkit train` writes it: metrics.jsonl, summary.json, completions/*.parquet."""
     path.mkdir(parents=True)
     lines = [json.dumps({"step": s + 1, "reward": 0.0, **r}) for s, r in enumerate(records)]
     lines.append(json.dumps({"step": STEPS, "train_runtime": 1.0}))  # the end-of-run record
     (path / "metrics.jsonl").write_text("\n".join(lines) + "\n")
-    (path / "summary.json").write_text(json.dumps({"rewards": WEIGHTS}))
+    (path / "summary.json").write_text(json.dumps({"rewards": weights}))
     if rows_per_step:
         pa = pytest.importorskip("pyarrow")
         import pyarrow.parquet as pq

@@ -1,4 +1,4 @@
-"""A diagnosis of one input: every figure, finding, suspect, second opinion and training flag, as plain data.
+"""A diagnosis of one input: every figure, finding, suspect, refusal gap, second opinion and training flag, as plain data.
 
 :func:`load` reads a scored JSONL file or a training run directory; :func:`diagnose` turns it into
 one JSON-ready dict (what ``diagnostics.json`` holds and the report shows); :func:`write` writes
@@ -18,6 +18,7 @@ from rewardkit.tables import format_table
 
 from .components import component_figures, total_figures
 from .findings import component_findings
+from .refusals import paying, refusal_figures, refusal_findings
 from .run_directory import is_run_directory, read_run_directory
 from .scored_file import read_scored_file
 from .second_opinions import checked_components, second_opinions
@@ -77,6 +78,7 @@ def diagnose(table: ScoredTable, registry: Registry | None = None, *, second_opi
     suspects, skipped = find_suspects(table, registry, format_components=formats, correctness=correctness) if rows else ([], [])
     opinions = second_opinions(table, registry) if second_opinion and rows else {}
     by_index = {r.index: r for r in rows}
+    refusals = refusal_figures(table)
     result: dict[str, Any] = {
         "input": {
             "path": table.source,
@@ -89,7 +91,8 @@ def diagnose(table: ScoredTable, registry: Registry | None = None, *, second_opi
         },
         "components": components,
         "total": total,
-        "findings": component_findings(components, total),
+        "findings": component_findings(components, total) + refusal_findings(refusals, table.weights),
+        "refusals": refusals,
         "suspects": {
             "counts": {kind: sum(1 for s in suspects if kind in s.kinds) for kind in KINDS},
             "rows": len(suspects),
@@ -110,7 +113,8 @@ def diagnose(table: ScoredTable, registry: Registry | None = None, *, second_opi
     if table.kind == "run":
         curves = step_curves(table)
         links = {n: c["length_correlation"] for n, c in components.items()}
-        result["training"] = {"curves": curves, "flags": flags(curves, table, checked, links)}
+        paid = paying(refusals, table.weights)
+        result["training"] = {"curves": curves, "flags": flags(curves, table, checked, links, paid)}
         result["findings"] += result["training"]["flags"]
     return result
 

@@ -122,7 +122,8 @@ def correlations(result: dict[str, Any]) -> str:
 
 
 def training(result: dict[str, Any]) -> str:
-    """Per step: component means, zero-variance shares, length correlations, and completion length."""
+    """Per step: component means, zero-variance shares, length correlations, and completion length with
+    the shares cut at the limit and declining."""
     curves = result["training"]["curves"]
     steps = curves["steps"]
     fig, axes = _grid(4, width=5.2, height=3.0, cols=2)
@@ -146,11 +147,15 @@ def training(result: dict[str, Any]) -> str:
     points = [(s, v) for s, v in zip(steps, curves["mean_length"]) if v is not None]
     if points:
         ax.plot(*zip(*points), marker=".", color="#4C72B0", label="mean length")
-    ax.set_title(f"completion length ({curves['length_unit']})", fontsize=10)
-    cut = [(s, v) for s, v in zip(steps, curves["truncated_share"]) if v is not None]
-    if cut:
+    ax.set_title(f"completion length ({curves['length_unit']}) and shares", fontsize=10)
+    shares = [(label, color, [(s, v) for s, v in zip(steps, curves[key]) if v is not None])
+              for key, label, color in (("truncated_share", "share cut at the limit", "#C44E52"),
+                                        ("refusal_share", "share that declines", "#8172B3"))]
+    shares = [(label, color, points) for label, color, points in shares if points]
+    if shares:
         twin = ax.twinx()
-        twin.plot(*zip(*cut), color="#C44E52", linestyle="--", label="share cut at the limit")
+        for label, color, points in shares:
+            twin.plot(*zip(*points), color=color, linestyle="--", marker=".", label=label)
         twin.set_ylim(-0.05, 1.05)
         twin.legend(fontsize=7, loc="lower right")
     ax.legend(fontsize=7, loc="upper left")

@@ -52,6 +52,19 @@ def _components(result: dict[str, Any]) -> str:
     return "<table><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>" + "".join(rows) + "</table>"
 
 
+def _refusals(refusals: dict[str, Any]) -> str:
+    """A line on the rows that decline and each component's mean on them vs the others (none: nothing)."""
+    if not refusals["declining"]:
+        return ""
+    means = "; ".join(
+        f"{escape(n)} {_num(c['mean_declining'])} vs {_num(c['mean_others'])}"
+        + (f" ({c['gap_std']:+.1f} std)" if c["gap_std"] is not None else "")
+        for n, c in refusals["components"].items() if c["mean_declining"] is not None and c["mean_others"] is not None
+    )
+    return (f"<p><b>{refusals['declining']} of {refusals['rows']} rows ({_num(refusals['share'], True)}) decline</b> "
+            "(the suspects show them). Mean score on declining rows vs the others: " + (means or "–") + ".</p>")
+
+
 def _findings(findings: list[dict[str, Any]]) -> str:
     if not findings:
         return "<p>Nothing stands out.</p>"
@@ -111,7 +124,7 @@ def render(result: dict[str, Any], *, plots: bool = True) -> str:
         "<h2>Components</h2><p>Rows with a finding are shaded. <i>at max</i>: share of scored rows at the component's "
         "highest score; <i>no-signal groups</i>: share of prompt groups where every completion got the same score; "
         "<i>variance share</i>: its part of the within-group variance of the weighted total (the shares add up to 100%).</p>"
-        + _components(result),
+        + _components(result) + _refusals(result["refusals"]),
         _img(images.get("signal"), "signal per component"),
         _img(images.get("histograms"), "score distributions"),
         _img(images.get("correlations"), "correlations"),

@@ -1,6 +1,6 @@
 """Suspect rows: completions a reward may be paying for the wrong reason, each with its reasons.
 
-Six checks, each a known way of gaming a reward or of a reward misreading a completion:
+Seven checks, each a known way of gaming a reward or of a reward misreading a completion:
 
 ==========================  =========================================================================
 kind                        the row
@@ -15,6 +15,8 @@ truncated                   was cut at the length limit (the row or the run says
                             ends inside an open tag at the longest length in the input)
 language_mixing             mixes writing systems (each at least 10% of its words), or languages
                             (two or more with at least 30% of the detected text each)
+refusal                     declines the request ("I'm sorry, but I can't help with that"; English
+                            boilerplate, see :mod:`.refusals`): how a harmlessness reward is gamed
 ==========================  =========================================================================
 
 Answers come from the correctness component's own detail where it has one (``math_correctness``
@@ -34,6 +36,7 @@ from typing import Any, Callable
 
 from rewardkit.registry import Registry
 
+from .refusals import refusal_phrase
 from .table import ScoredRow, ScoredTable
 from .verdicts import as_verdicts, normalize_answer
 
@@ -44,6 +47,7 @@ KINDS = {
     "repetition": "heavy repetition",
     "truncated": "cut at the length limit",
     "language_mixing": "language mixing",
+    "refusal": "declines the request",
 }
 REPEATED_SHARE = 0.5  # share of repeated word 3-grams
 REPETITION_MIN_WORDS = 20
@@ -167,6 +171,11 @@ def language_mixing(row: ScoredRow, i: int, ctx: Context) -> str | None:
     return None
 
 
+def refusal(row: ScoredRow, i: int, ctx: Context) -> str | None:
+    phrase = refusal_phrase(row.completion)
+    return None if phrase is None else f"declines: {_short(phrase, 60)!r}"
+
+
 # -- running them ---------------------------------------------------------------------------------
 
 
@@ -183,6 +192,7 @@ def find_suspects(
         ("repetition", repetition),
         ("truncated", truncated),
         ("language_mixing", language_mixing),
+        ("refusal", refusal),
     ]
     suspects = []
     for i, row in enumerate(table.rows):

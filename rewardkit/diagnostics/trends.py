@@ -3,7 +3,8 @@
 Curves per step: each component's mean, its zero-variance share and its correlation with
 completion length (from the live figures ``rewardkit/diag/<name>/...`` the run logged, else
 computed from the completions it logged), the total's zero-variance share and std, the mean
-completion length and the share cut at the length limit.
+completion length, the share cut at the length limit and the share of the logged completions
+that decline (see :mod:`.refusals`).
 
 Flags compare the first and the last quarter of the steps (at least :data:`MIN_STEPS` steps):
 
@@ -14,7 +15,9 @@ Flags compare the first and the last quarter of the steps (at least :data:`MIN_S
   at least :data:`TREND` in size);
 - ``collapsing_variance``: a component's (or the total's) zero-variance share rose by
   :data:`COLLAPSE_RISE` to :data:`COLLAPSED` or more, or the total's std fell to a quarter:
-  the groups stop telling completions apart and the advantages vanish.
+  the groups stop telling completions apart and the advantages vanish;
+- ``refusal_drift``: the share of completions that decline rose by :data:`REFUSAL_RISE` or more;
+  the components that pay declining completions more are named as the likely cause.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any, Sequence
 
 from .components import component_figures
 from rewardkit.stats import mean, trend
+from .refusals import refusal_phrase
 from .table import ScoredTable, groups
 
 MIN_STEPS = 4
@@ -32,6 +36,7 @@ COLLAPSED = 0.8
 COLLAPSE_RISE = 0.3
 STD_FALL = 0.25
 LENGTH_LINK = 0.3  # a component this correlated with length is named as a cause of drift
+REFUSAL_RISE = 0.2  # rise of the share of declining completions, first to last quarter
 LIVE = "rewardkit/diag/{name}/{figure}"
 
 
@@ -62,6 +67,8 @@ def step_curves(table: ScoredTable) -> dict[str, Any]:
         for s in steps
     ]
     curves["truncated_share"] = [_value(records.get(s, {}).get("completions/clipped_ratio")) for s in steps]
+    declining = [refusal_phrase(r.completion) is not None for r in table.rows]
+    curves["refusal_share"] = [mean([declining[i] for i in by_step[s]]) if s in by_step else None for s in steps]
     logged_length = any(records.get(s, {}).get("completions/mean_length") is not None for s in steps)
     curves["length_unit"] = "tokens" if logged_length else table.length_unit
     return curves
@@ -90,8 +97,18 @@ def _ends(series: Sequence[float | None]) -> tuple[float | None, float | None]:
     return mean(present[:k]), mean(present[-k:])
 
 
-def flags(curves: dict[str, Any], table: ScoredTable, correctness: Sequence[str], length_links: dict[str, float | None]) -> list[dict[str, Any]]:
-    """The flags the curves raise, each with a kind, the component(s) and a sentence."""
+def flags(
+    curves: dict[str, Any],
+    table: ScoredTable,
+    correctness: Sequence[str],
+    length_links: dict[str, float | None],
+    refusal_gaps: dict[str, float],
+) -> list[dict[str, Any]]:
+    """The flags the curves raise, each with a kind, the component(s) and a sentence.
+
+    ``refusal_gaps``: the weighted components that pay declining completions differently, with
+    their gap in std (:func:`.refusals.paying`).
+    """
     found: list[dict[str, Any]] = []
     first, last = _ends(curves["mean_length"])
     if first and last is not None and abs(last - first) / first >= LENGTH_DRIFT:
@@ -125,6 +142,17 @@ def flags(curves: dict[str, Any], table: ScoredTable, correctness: Sequence[str]
     if a and b is not None and b <= STD_FALL * a:
         found.append({"kind": "collapsing_variance", "components": ["total"],
                       "message": f"the total reward's std fell from {a:.3g} to {b:.3g}"})
+    a, b = _ends(curves["refusal_share"])
+    if a is not None and b is not None and b - a >= REFUSAL_RISE:
+        payers = [n for n, gap in refusal_gaps.items() if gap > 0]
+        if not payers:
+            cause = ""
+        elif len(payers) == 1:
+            cause = f"; {payers[0]} pays them more ({refusal_gaps[payers[0]]:+.1f} std)"
+        else:
+            cause = "; " + ", ".join(f"{n} ({refusal_gaps[n]:+.1f} std)" for n in payers) + " pay them more"
+        found.append({"kind": "refusal_drift", "components": payers,
+                      "message": f"the share of completions that decline rose from {a:.0%} to {b:.0%}{cause}"})
     return found
 
 
