@@ -14,10 +14,12 @@
    prompts, steps, learning rate and sampling for all; ``beta: 0`` (no KL term).
 4. Before and after: greedy completions for the held-out prompts, scored by the same RM; the mean
    ``E[r]``, the mean σ, the per-prompt paired difference after − before (mean and standard error),
-   the mean completion length and the share of completions that decline (``REFUSAL``), the two
+   the mean completion length and the share of completions that decline (``rewardkit diagnose``'s refusal rule), the two
    things a harmlessness RM is easiest to game with; and ``rewardkit diagnose`` on each run.
 
-Writes ``bench/results/seed002.json`` and ``.md``. Trained policies are deleted after their
+Writes ``bench/results/seed002.json`` and ``.md``, after every run. ``--report-only`` rebuilds both
+from the saved record (refusal shares and ``rewardkit diagnose`` recomputed, the runs' directories
+kept under ``--work-dir``), e.g. after diagnose learned something new. Trained policies are deleted after their
 evaluation (540 MB each); metrics stay under ``--work-dir``.
 """
 
@@ -28,7 +30,6 @@ import datetime
 import json
 import math
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -38,11 +39,6 @@ from pathlib import Path
 from rm_bench import REPO, machine
 
 RUNS = (("grpo", False), ("grpo", True), ("rloo", False), ("rloo", True))
-# a completion that declines: what a harmlessness RM can learn to pay for, whatever the prompt asked
-REFUSAL = re.compile(
-    r"\b(I'?m sorry|I am sorry|I (can(no|')t|cannot|won'?t|will not|am not able to|'m not able to)|"
-    r"as an AI|not appropriate|I don'?t (think|feel comfortable))", re.I
-)
 
 
 def hh_prompts(rm_config: str, count: int, max_chars: int) -> list[str]:
@@ -90,6 +86,7 @@ def run_config(args: argparse.Namespace, rm_params: dict, algorithm: str, sigma:
             "temperature": 1.0,
             "beta": 0.0,
             "save_strategy": "no",
+            "log_completions": True,  # diagnose's per-row figures (length, repetition, suspects) read them
         },
         "output_dir": str(work / name),
         "seed": seed,
@@ -111,11 +108,19 @@ def held_out(config, model: str | None, n: int) -> dict:
         "mean": sum(scores) / len(scores),
         "mean_std": sum(stds) / len(stds),
         "mean_completion_chars": sum(map(len, texts)) / len(texts),
-        "refusals": sum(bool(REFUSAL.search(t)) for t in texts) / len(texts),
+        "refusals": declining_share(texts),
         "completions": texts,
         "example": texts[0],
         "seconds": round(time.perf_counter() - started, 1),
     }
+
+
+def declining_share(texts: list[str]) -> float:
+    """The share of completions that decline (``rewardkit diagnose``'s rule): what a harmlessness RM
+    can learn to pay for, whatever the prompt asked."""
+    from rewardkit.diagnostics.refusals import refusal_phrase
+
+    return sum(refusal_phrase(t) is not None for t in texts) / len(texts)
 
 
 def paired(after: list[float], before: list[float]) -> dict:
@@ -151,8 +156,9 @@ def markdown(result: dict) -> str:
         "declining.",
         "",
         "| run | seed | × 1/(1+σ) | held-out E[r] after | after − before (paired, ± s.e.) | prompts improved | "
-        "mean σ after | declining after | characters after | mean 1/(1+σ) in training | train min |",
-        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "mean σ after | declining after | characters after | training reward, first → last 3 steps | "
+        "mean 1/(1+σ) in training | train min |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in result["runs"]:
         d, a = r["paired"], r["after"]
@@ -160,7 +166,8 @@ def markdown(result: dict) -> str:
         lines.append(
             f"| {r['algorithm']} | {r['seed']} | {'yes' if r['sigma'] else 'no'} | {a['mean']:.3f} | "
             f"{d['mean']:+.3f} ± {d['se']:.3f} | {d['improved']}/{d['n']} | {a['mean_std']:.2f} | "
-            f"{a['refusals']:.2f} | {a['mean_completion_chars']:.0f} | {scale} | {r['train_seconds'] / 60:.1f} |"
+            f"{a['refusals']:.2f} | {a['mean_completion_chars']:.0f} | "
+            f"{r['train_reward_first_last'][0]:.3f} → {r['train_reward_first_last'][1]:.3f} | {scale} | {r['train_seconds'] / 60:.1f} |"
         )
     pairs = sigma_vs_plain(result["runs"])
     if pairs:
@@ -173,7 +180,11 @@ def markdown(result: dict) -> str:
             + ", ".join(f"{p['algorithm']} seed {p['seed']}: {p['difference']:+.3f}" for p in pairs)
             + f"; mean {mean:+.3f} (s.d. over seeds {sd:.3f}, n = {len(diffs)}).",
         ]
-    lines += ["", "`rewardkit diagnose` on each run (its printed summary): `seed002.json`, `runs[].diagnosis`.",
+    lines += ["", "What `rewardkit diagnose` found in each run (its findings; the whole summary is in `runs[].diagnosis`):", ""]
+    for r in result["runs"]:
+        findings = [line.strip()[2:] for line in r["diagnosis"]["summary"].splitlines() if line.strip().startswith("- ")]
+        lines.append(f"- {r['name']}: " + ("; ".join(findings) if findings else "no findings"))
+    lines += ["",
               "", f"Raw record: `{Path(s['out']).name}` (per-prompt scores and completions of every model).", ""]  # fmt: skip
     return "\n".join(lines)
 
@@ -206,6 +217,19 @@ def first_last(values: list[float], k: int = 3) -> tuple[float, float]:
     return sum(values[:k]) / len(values[:k]), sum(values[-k:]) / len(values[-k:])
 
 
+def report_again(out: Path) -> int:
+    """The saved record with its refusal shares and diagnoses recomputed, written back with its report."""
+    result = json.loads(out.read_text())
+    for measured in [result["before"], *(r["after"] for r in result["runs"])]:
+        measured["refusals"] = declining_share(measured["completions"])
+    for r in result["runs"]:
+        r["diagnosis"] = diagnose(Path(r["diagnosis"]["out"]).parent)
+    out.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    out.with_suffix(".md").write_text(markdown(result))
+    print(markdown(result))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--policy", default="smollm2", help="the policy: smollm2 (bundled) or a model directory")
@@ -224,7 +248,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", nargs="+", default=[f"{a}{'-sigma' if s else ''}" for a, s in RUNS])
     parser.add_argument("--work-dir", type=Path, default=REPO / "runs" / "seed002")
     parser.add_argument("--out", default=str(REPO / "bench" / "results" / "seed002.json"))
+    parser.add_argument("--report-only", action="store_true", help="rebuild the report from --out's record")
     args = parser.parse_args(argv)
+    if args.report_only:
+        return report_again(Path(args.out))
 
     from rewardkit.trainers.policy.config import load_config
     from rewardkit.trainers.policy.training import train
@@ -244,6 +271,37 @@ def main(argv: list[str] | None = None) -> int:
     first = load_config(run_config(args, rm_params, "grpo", False, work, args.seeds[0]))
     before = held_out(first, None, args.eval_prompts)
     print(f"before: held-out E[r] {before['mean']:.3f}", flush=True)
+
+    def record() -> dict:
+        """The results so far, written after every run so a long sweep stopped midway keeps them."""
+        after_rm = rm_metrics["after"]
+        result = {
+            "benchmark": "seed002",
+            "command": " ".join(["python bench/seed002.py", *(sys.argv[1:] if argv is None else argv)]),
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "machine": started_machine,
+            "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+            "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+            "reward_model": {
+                "metrics": rm_metrics,
+                "description": (
+                    f"{rm_metrics['num_labels']}-class distribution head on {Path(rm_metrics['base_model']).name} "
+                    f"(first {rm_metrics.get('num_layers') or 'all'} layers), {rm_metrics['train_pairs']} HH-RLHF "
+                    f"pairs; held-out ({rm_metrics['eval_pairs']} pairs) pairwise accuracy "
+                    f"{rm_metrics['before']['accuracy']:.3f} → {after_rm['accuracy']:.3f} ± {after_rm['accuracy_se']:.3f}, mean P(w ≻ l) "
+                    f"{after_rm['mean_preference_probability']:.3f}, mean σ {after_rm['mean_std']:.2f}"
+                ),
+            },
+            "prompts": {"train": prompts[: args.train_prompts], "eval": prompts[args.train_prompts :]},
+            "before": before,
+            "runs": runs,
+        }
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2, default=str) + "\n")
+        out.with_suffix(".md").write_text(markdown(result))
+        return result
+
     runs = []
     for seed in args.seeds:
         for algorithm, sigma in RUNS:
@@ -265,34 +323,9 @@ def main(argv: list[str] | None = None) -> int:
                 "steps": summary["steps"], "diagnosis": diagnose(model_dir.parent),
             })  # fmt: skip
             print(f"{name}: held-out E[r] {after['mean']:.3f} (before {before['mean']:.3f})", flush=True)
+            record()
 
-    after_rm = rm_metrics["after"]
-    result = {
-        "benchmark": "seed002",
-        "command": " ".join(["python bench/seed002.py", *(sys.argv[1:] if argv is None else argv)]),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "machine": started_machine,
-        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
-        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-        "reward_model": {
-            "metrics": rm_metrics,
-            "description": (
-                f"{rm_metrics['num_labels']}-class distribution head on {Path(rm_metrics['base_model']).name} "
-                f"(first {rm_metrics.get('num_layers') or 'all'} layers), {rm_metrics['train_pairs']} HH-RLHF "
-                f"pairs; held-out ({rm_metrics['eval_pairs']} pairs) pairwise accuracy "
-                f"{rm_metrics['before']['accuracy']:.3f} → {after_rm['accuracy']:.3f} ± {after_rm['accuracy_se']:.3f}, mean P(w ≻ l) "
-                f"{after_rm['mean_preference_probability']:.3f}, mean σ {after_rm['mean_std']:.2f}"
-            ),
-        },
-        "prompts": {"train": prompts[: args.train_prompts], "eval": prompts[args.train_prompts :]},
-        "before": before,
-        "runs": runs,
-    }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2, default=str) + "\n")
-    out.with_suffix(".md").write_text(markdown(result))
-    print(markdown(result))
+    print(markdown(record()))
     return 0
 
 
