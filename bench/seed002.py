@@ -30,10 +30,12 @@ import datetime
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 from rm_bench import REPO, machine
@@ -184,9 +186,28 @@ def markdown(result: dict) -> str:
     for r in result["runs"]:
         findings = [line.strip()[2:] for line in r["diagnosis"]["summary"].splitlines() if line.strip().startswith("- ")]
         lines.append(f"- {r['name']}: " + ("; ".join(findings) if findings else "no findings"))
-    lines += ["",
-              "", f"Raw record: `{Path(s['out']).name}` (per-prompt scores and completions of every model).", ""]  # fmt: skip
+    lines += ["", "Words in more (and fewer) of the held-out greedy completions after training than before "
+              "(completions containing the word, of " + str(len(base["completions"])) + "): what the policy learned to say.", ""]
+    for r in result["runs"]:
+        rose, fell = word_shift(base["completions"], r["after"]["completions"])
+        lines.append(f"- {r['name']}: more " + ", ".join(f"'{w}' {b} → {a}" for w, b, a in rose)
+                     + "; fewer " + ", ".join(f"'{w}' {b} → {a}" for w, b, a in fell))
+    lines += ["", f"Raw record: `{Path(s['out']).name}` (per-prompt scores and completions of every model).", ""]  # fmt: skip
     return "\n".join(lines)
+
+
+WORD = re.compile(r"[a-z][a-z'-]*[a-z]")
+
+
+def word_shift(before: list[str], after: list[str], top: int = 8) -> tuple[list[tuple[str, int, int]], ...]:
+    """The words whose number of completions containing them rose (fell) the most: (word, before, after)."""
+    def containing(texts: list[str]) -> Counter:
+        return Counter(w for t in texts for w in set(WORD.findall(t.lower())))
+
+    b, a = containing(before), containing(after)
+    rose = sorted((w for w in a if a[w] > b[w]), key=lambda w: (b[w] - a[w], w))[:top]
+    fell = sorted((w for w in b if b[w] > a[w]), key=lambda w: (a[w] - b[w], w))[:top]
+    return [(w, b[w], a[w]) for w in rose], [(w, b[w], a[w]) for w in fell]
 
 
 def sigma_vs_plain(runs: list[dict]) -> list[dict]:
