@@ -182,6 +182,15 @@ def markdown(result: dict) -> str:
             + ", ".join(f"{p['algorithm']} seed {p['seed']}: {p['difference']:+.3f}" for p in pairs)
             + f"; mean {mean:+.3f} (s.d. over seeds {sd:.3f}, n = {len(diffs)}).",
         ]
+    if "second_rm" in result:
+        m = result["second_rm"]["metrics"]
+        lines += ["", f"A second reward model the policies were not trained on (`{Path(result['second_rm']['path']).name}`: "
+                  f"{trained_what(m)}, {m['num_labels']}-class head, first {m.get('num_layers') or 'all'} layers, {m['train_pairs']} pairs, held-out accuracy {m['after']['accuracy']:.3f} ± "
+                  f"{m['after']['accuracy_se']:.3f} on its {m['eval_pairs']} pairs) on the same held-out completions: "
+                  f"before {sum(base['second_rm']) / len(base['second_rm']):.3f}; after, paired difference ± s.e.: "
+                  + ", ".join(f"{r['name']} {r['second_rm_paired']['mean']:+.3f} ± {r['second_rm_paired']['se']:.3f} "
+                              f"({r['second_rm_paired']['improved']}/{r['second_rm_paired']['n']} improved)"
+                              for r in result["runs"]) + "."]
     lines += ["", "What `rewardkit diagnose` found in each run (its findings; the whole summary is in `runs[].diagnosis`):", ""]
     for r in result["runs"]:
         findings = [line.strip()[2:] for line in r["diagnosis"]["summary"].splitlines() if line.strip().startswith("- ")]
@@ -208,6 +217,14 @@ def word_shift(before: list[str], after: list[str], top: int = 8) -> tuple[list[
     rose = sorted((w for w in a if a[w] > b[w]), key=lambda w: (b[w] - a[w], w))[:top]
     fell = sorted((w for w in b if b[w] > a[w]), key=lambda w: (a[w] - b[w], w))[:top]
     return [(w, b[w], a[w]) for w in rose], [(w, b[w], a[w]) for w in fell]
+
+
+def trained_what(metrics: dict) -> str:
+    """What rm-train trained, from its rm_train_metrics.json."""
+    layers = metrics.get("trainable_layers")
+    if metrics.get("lora"):
+        return "LoRA"
+    return "the head alone" if layers == 0 else f"the last {layers} layers and the head" if layers else "every weight"
 
 
 def sigma_vs_plain(runs: list[dict]) -> list[dict]:
@@ -238,13 +255,33 @@ def first_last(values: list[float], k: int = 3) -> tuple[float, float]:
     return sum(values[:k]) / len(values[:k]), sum(values[-k:]) / len(values[-k:])
 
 
-def report_again(out: Path) -> int:
-    """The saved record with its refusal shares and diagnoses recomputed, written back with its report."""
+def second_opinion(rm_dir: Path, questions: list[str], texts: list[str]) -> list[float]:
+    """E[r] (or the scalar) of another reward model, one the policy was not trained on, for the
+    completions of the held-out prompts (each a one-turn conversation)."""
+    from rewardkit.registry import default_registry
+
+    params = json.loads((rm_dir / "rewardkit_rm.json").read_text())["rm_score"]
+    reward = default_registry().reward("rm_score", {**params, "path": str(rm_dir.resolve()), "batch_size": 8})
+    prompts = [[{"role": "user", "content": q}] for q in questions]
+    return reward([[{"role": "assistant", "content": t}] for t in texts], prompts)
+
+
+def report_again(out: Path, second_rm: Path | None) -> int:
+    """The saved record with its refusal shares and diagnoses recomputed (and the second RM's
+    scores added), written back with its report."""
     result = json.loads(out.read_text())
-    for measured in [result["before"], *(r["after"] for r in result["runs"])]:
+    measured_sets = [result["before"], *(r["after"] for r in result["runs"])]
+    for measured in measured_sets:
         measured["refusals"] = declining_share(measured["completions"])
     for r in result["runs"]:
         r["diagnosis"] = diagnose(Path(r["diagnosis"]["out"]).parent)
+    if second_rm is not None:
+        metrics = json.loads((second_rm / "rm_train_metrics.json").read_text())
+        result["second_rm"] = {"path": str(second_rm), "metrics": metrics}
+        for measured in measured_sets:
+            measured["second_rm"] = second_opinion(second_rm, result["prompts"]["eval"], measured["completions"])
+        for r in result["runs"]:
+            r["second_rm_paired"] = paired(r["after"]["second_rm"], result["before"]["second_rm"])
     out.write_text(json.dumps(result, indent=2, default=str) + "\n")
     out.with_suffix(".md").write_text(markdown(result))
     print(markdown(result))
@@ -270,9 +307,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work-dir", type=Path, default=REPO / "runs" / "seed002")
     parser.add_argument("--out", default=str(REPO / "bench" / "results" / "seed002.json"))
     parser.add_argument("--report-only", action="store_true", help="rebuild the report from --out's record")
+    parser.add_argument("--second-rm", type=Path, help="with --report-only: also score every held-out completion "
+                        "with this reward model, one the policies were not trained on")
     args = parser.parse_args(argv)
     if args.report_only:
-        return report_again(Path(args.out))
+        return report_again(Path(args.out), args.second_rm)
 
     from rewardkit.trainers.policy.config import load_config
     from rewardkit.trainers.policy.training import train
