@@ -49,6 +49,26 @@ def pearson(xs: Sequence[float | None], ys: Sequence[float | None]) -> float | N
     return max(-1.0, min(1.0, sxy / math.sqrt(sxx * syy)))
 
 
+def marked_gap(values: Sequence[float | None], marked: Sequence[bool], min_rows: int) -> dict[str, float | int | None]:
+    """A score's mean on the marked rows vs the others (rows whose score is None left out), and the
+    gap between them in the score's std: how much a reward pays for what marks the rows (a
+    refusal, a shared opening). ``gap_std`` is None when either side has fewer than ``min_rows``
+    rows or the score is constant."""
+    scored = [(v, m) for v, m in zip(values, marked) if v is not None]
+    mine = [v for v, m in scored if m]
+    others = [v for v, m in scored if not m]
+    spread = std([v for v, _ in scored])
+    judged = len(mine) >= min_rows and len(others) >= min_rows and spread
+    return {
+        "marked": len(mine),
+        "others": len(others),
+        "share": len(mine) / len(scored) if scored else None,
+        "mean_marked": mean(mine),
+        "mean_others": mean(others),
+        "gap_std": (mean(mine) - mean(others)) / spread if judged else None,  # type: ignore[operator]
+    }
+
+
 def constant(values: Sequence[float]) -> bool:
     return not values or max(values) - min(values) <= TOLERANCE
 

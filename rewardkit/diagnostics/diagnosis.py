@@ -18,6 +18,7 @@ from rewardkit.tables import format_table
 
 from .components import component_figures, total_figures
 from .findings import component_findings
+from .phrases import rising_phrase
 from .refusals import paying, refusal_figures, refusal_findings
 from .run_directory import is_run_directory, read_run_directory
 from .scored_file import read_scored_file
@@ -114,7 +115,8 @@ def diagnose(table: ScoredTable, registry: Registry | None = None, *, second_opi
         curves = step_curves(table)
         links = {n: c["length_correlation"] for n, c in components.items()}
         paid = paying(refusals, table.weights)
-        result["training"] = {"curves": curves, "flags": flags(curves, table, checked, links, paid)}
+        spread = rising_phrase(table)
+        result["training"] = {"curves": curves, "flags": flags(curves, table, checked, links, paid) + ([spread] if spread else [])}
         result["findings"] += result["training"]["flags"]
     return result
 

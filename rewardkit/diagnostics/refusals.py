@@ -39,7 +39,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rewardkit.stats import mean, std
+from rewardkit.stats import marked_gap
 
 from .table import ScoredTable
 
@@ -142,19 +142,10 @@ def refusal_figures(table: ScoredTable) -> dict[str, Any]:
     declining = [refusal_phrase(r.completion) is not None for r in table.rows]
     components = {}
     for name in table.names:
-        scored = [(v, d) for v, d in zip(table.scores(name), declining) if v is not None]
-        mine = [v for v, d in scored if d]
-        others = [v for v, d in scored if not d]
-        spread = std([v for v, _ in scored])
-        judged = len(mine) >= MIN_ROWS and len(others) >= MIN_ROWS and spread
-        components[name] = {
-            "declining": len(mine),
-            "others": len(others),
-            "share": len(mine) / len(scored) if scored else None,
-            "mean_declining": mean(mine),
-            "mean_others": mean(others),
-            "gap_std": (mean(mine) - mean(others)) / spread if judged else None,  # type: ignore[operator]
-        }
+        gap = marked_gap(table.scores(name), declining, MIN_ROWS)
+        components[name] = {"declining": gap["marked"], "others": gap["others"], "share": gap["share"],
+                            "mean_declining": gap["mean_marked"], "mean_others": gap["mean_others"],
+                            "gap_std": gap["gap_std"]}
     return {
         "rows": len(declining),
         "declining": sum(declining),
