@@ -191,6 +191,13 @@ def markdown(result: dict) -> str:
                   + ", ".join(f"{r['name']} {r['second_rm_paired']['mean']:+.3f} ± {r['second_rm_paired']['se']:.3f} "
                               f"({r['second_rm_paired']['improved']}/{r['second_rm_paired']['n']} improved)"
                               for r in result["runs"]) + "."]
+        second = {(r["algorithm"], r["seed"], r["sigma"]): r["second_rm_paired"]["mean"] for r in result["runs"]}
+        gaps = [(a, seed, second[(a, seed, True)] - second[(a, seed, False)])
+                for (a, seed, sigma) in second if sigma and (a, seed, False) in second]
+        if gaps:
+            lines += ["", "By the second reward model, σ-shaped minus plain, same algorithm and seed: "
+                      + ", ".join(f"{a} seed {seed}: {g:+.3f}" for a, seed, g in gaps)
+                      + f"; mean {sum(g for *_, g in gaps) / len(gaps):+.3f}."]
     lines += ["", "What `rewardkit diagnose` found in each run (its findings; the whole summary is in `runs[].diagnosis`):", ""]
     for r in result["runs"]:
         findings = [line.strip()[2:] for line in r["diagnosis"]["summary"].splitlines() if line.strip().startswith("- ")]
