@@ -43,10 +43,14 @@ sys.path.insert(0, str(REPO / "tests"))  # the browser driver the tests use
 XML = "<reasoning>\n{r}\n</reasoning>\n<answer>\n{a}\n</answer>"
 SYSTEM = "Respond in the following format:\n<reasoning>\n...\n</reasoning>\n<answer>\n...\n</answer>"
 # one planted row per problem (the kind cycling through these), the rest of its group clean
-PLANTED = ("format_without_answer", "answer_from_prompt", "several_answers", "repetition", "truncated", "language_mixing")
+PLANTED = ("format_without_answer", "answer_from_prompt", "several_answers", "repetition", "truncated", "language_mixing",
+           "refusal")
 GROUP = 8
 SCREENSHOT_HEIGHT = 3200  # pixels of the report's top: findings, components, plots, the first suspects
 MIXED_SENTENCE = "让我们一步一步地思考这个问题。"  # "let us think about this problem step by step"
+DECLINING = ["I'm sorry, but I can't help with homework questions.", "As an AI language model, I cannot solve this for you.",
+             "I apologize, but I am unable to provide the answer to this problem.",
+             "I must decline to answer questions that look like a graded exam."]
 
 
 def _problems(data: Path, n: int, rng: random.Random) -> list[dict[str, Any]]:
@@ -70,6 +74,8 @@ def _planted(kind: str, question: str, reasoning: str, gold: int, rng: random.Ra
         return {"completion": text[: max(20, len(text) // 2)], "finish_reason": "length"}
     if kind == "language_mixing":
         return {"completion": XML.format(r=MIXED_SENTENCE + " " + reasoning, a=gold)}
+    if kind == "refusal":
+        return {"completion": rng.choice(DECLINING)}
     raise ValueError(kind)
 
 

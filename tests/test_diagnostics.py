@@ -292,3 +292,13 @@ def test_a_malformed_completion_reads_as_empty_text_and_the_row_still_counts(tmp
             (("fine words here", 1.0), (7, 0.0), ([{"role": "assistant", "content": [{"type": "text", "text": 7}]}], 0.0))]
     result = diagnose(load(write_scored(tmp_path / "bad.jsonl", rows, {"a": 1.0})), second_opinion=False)
     assert result["components"]["a"]["rows"] == 3 and result["components"]["a"]["mean"] == pytest.approx(1 / 3)
+
+
+def test_an_empty_answer_tag_is_format_without_answer_even_when_the_reasoning_holds_the_answer(tmp_path):
+    # math_correctness reads the reasoning's 5 (a fallback extractor, or the floor) and pays it in full:
+    # the format is paid and so is correctness, but the answer tag says nothing
+    empty = XML.format(r="Tom has 3 + 2 = 5 apples.", a="")
+    result = diagnose(load(scored_file(tmp_path, CLEAN + [empty])), second_opinion=False)
+    (suspect,) = [s for s in result["suspects"]["all"] if s["row"] == len(CLEAN)]
+    assert suspect["kinds"] == ["format_without_answer"]
+    assert "but its <answer> is empty; '5' was read elsewhere" in suspect["reasons"][0]

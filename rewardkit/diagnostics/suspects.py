@@ -95,12 +95,18 @@ class Context:
 # -- the checks: each returns a reason, or None -------------------------------------------------
 
 
-def format_without_answer(row: ScoredRow, i: int, ctx: Context) -> str | None:
+def format_without_answer(row: ScoredRow, i: int, ctx: Context, extract: dict[str, Callable[..., Any]]) -> str | None:
     paid = [n for n in ctx.format_components if _at_max(row.scores.get(n), ctx.maxima.get(n))]
     if not paid:
         return None
     answer, gold = ctx.answers[i], ctx.golds[i]
     rewarded = ", ".join(f"{n} {row.scores[n]:g}" for n in paid)
+    tag = f"<{ANSWER_TAG}>"
+    if tag in row.completion and "answer_tag" in extract and extract["answer_tag"](row.completion, tag=ANSWER_TAG) is None:
+        # an empty answer tag: whatever answer was read came from elsewhere in the text (a fallback
+        # extractor, or the math floor reading the reasoning), not from where the format puts it
+        elsewhere = f"; {_short(answer)!r} was read elsewhere" + (f" (by {ctx.found_by[i]})" if ctx.found_by[i] else "") if answer else ""
+        return f"format rewarded ({rewarded}) but its {tag} is empty{elsewhere}"
     if answer is None:
         return f"format rewarded ({rewarded}) but no answer found"
     if not any(ch.isalnum() for ch in answer):
@@ -186,7 +192,7 @@ def find_suspects(
     ctx = _context(table, registry, format_components, correctness)
     extract = {n: e.value for n, e in registry.catalogue("extractor").items() if n in ("answer_tag", "boxed")}
     checks: list[tuple[str, Callable[[ScoredRow, int, Context], str | None]]] = [
-        ("format_without_answer", format_without_answer),
+        ("format_without_answer", lambda row, i, c: format_without_answer(row, i, c, extract)),
         ("answer_from_prompt", answer_from_prompt),
         ("several_answers", lambda row, i, c: several_answers(row, i, c, extract)),
         ("repetition", repetition),
