@@ -68,3 +68,7 @@ def test_a_phrase_as_common_at_the_end_as_at_the_start_or_rare_raises_nothing(tm
     assert 2 / 8 < SHARED + RISE and MIN_ROWS <= 24
     run = write_run(tmp_path / "run", [{"reward_std": 1.0}] * STEPS, rows(at_step), WEIGHTS)
     assert rising(diagnose(load(run), second_opinion=False)) == []
+
+
+def test_tags_are_words_of_their_own():
+    assert {"</reasoning> <answer>", "<answer> 42 </answer>"} <= phrases("so 42\n</reasoning>\n<answer>\n42\n</answer>")

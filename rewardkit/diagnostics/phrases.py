@@ -4,7 +4,7 @@ A policy optimised against a reward model finds the words the model likes ("happ
 sorry for any confusion", "as a responsible AI") and puts them in more and more completions,
 whatever the prompt: the reward rises while the answers need not get better, and neither length
 nor refusals show it. This module compares the first and the last quarter of a run's steps: for
-every phrase of two or three words (lower-cased, at least one of them not a function word), the
+every phrase of two or three words or tags (lower-cased, at least one of them not a function word), the
 share of the logged completions containing it in each quarter; and, for the phrase that rose
 most, each weighted component's mean on the completions containing it vs the others (in the
 component's std), which names the component paying for it.
@@ -29,7 +29,8 @@ SHARED = 0.25  # share of the last quarter's completions containing the phrase
 RISE = 0.15  # its rise over the first quarter's share
 MIN_ROWS = 8  # logged completions each quarter needs
 GAP = 0.5  # a component paying the phrase this many of its std more is named as the cause
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+# a word, or an XML-like tag kept whole (a format a policy learns reads "</reasoning> <answer>")
+_WORD = re.compile(r"</?[A-Za-z][\w-]*>|[^\W_]+(?:['’][^\W_]+)*")
 # words that make no phrase on their own: "of the", "it is", "and a" rise and fall with any text
 FUNCTION_WORDS = frozenset(
     "a an the and or but if of to in on at by for with from as is are was were be been being it its this that "
