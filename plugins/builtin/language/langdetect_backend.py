@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import threading
 
 from rewardkit.language_detector import LanguageDetector
 
 from .codes import normalize_code
+from .loaded_once import LoadedOnce
 
 
 class LangdetectDetector(LanguageDetector):
@@ -24,25 +24,20 @@ class LangdetectDetector(LanguageDetector):
 
     def __init__(self, seed: int = 0) -> None:
         super().__init__(seed)
-        self._factory = None
-        self._lock = threading.Lock()
+        self._factory = LoadedOnce(self._load)
 
-    def _get_factory(self):
-        if self._factory is None:
-            with self._lock:
-                if self._factory is None:
-                    from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+    def _load(self):
+        from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 
-                    factory = DetectorFactory()
-                    factory.load_profile(PROFILES_DIRECTORY)
-                    factory.seed = self.seed
-                    self._factory = factory
-        return self._factory
+        factory = DetectorFactory()
+        factory.load_profile(PROFILES_DIRECTORY)
+        factory.seed = self.seed
+        return factory
 
     def detect(self, text: str) -> list[tuple[str, float]]:
         from langdetect.lang_detect_exception import LangDetectException
 
-        detector = self._get_factory().create()
+        detector = self._factory.get().create()
         detector.append(text)
         try:
             found = detector.get_probabilities()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-
 from rewardkit.errors import import_optional
 from rewardkit.language_detector import LanguageDetector
+
+from .loaded_once import LoadedOnce
 
 NEEDED_FOR = "the language detector 'lingua'"
 DIGITS = 10  # of the probabilities kept
@@ -24,18 +24,14 @@ class LinguaDetector(LanguageDetector):
 
     def __init__(self, seed: int = 0) -> None:
         super().__init__(seed)
-        self._detector = None
-        self._lock = threading.Lock()
+        self._detector = LoadedOnce(self._load)
 
-    def _get_detector(self):
-        if self._detector is None:
-            with self._lock:
-                if self._detector is None:
-                    # imported here: the wheel is a 96 MB extension of language models, not needed
-                    # unless this backend is chosen
-                    lingua = import_optional("lingua", "language", NEEDED_FOR)
-                    self._detector = lingua.LanguageDetectorBuilder.from_all_languages().build()
-        return self._detector
+    @staticmethod
+    def _load():
+        # imported here: the wheel is a 96 MB extension of language models, not needed unless
+        # this backend is chosen
+        lingua = import_optional("lingua", "language", NEEDED_FOR)
+        return lingua.LanguageDetectorBuilder.from_all_languages().build()
 
     @staticmethod
     def _candidates(values) -> list[tuple[str, float]]:
@@ -46,7 +42,7 @@ class LinguaDetector(LanguageDetector):
         return sorted(((code, p) for code, p in found if p > 0), key=lambda c: (-c[1], c[0]))
 
     def detect(self, text: str) -> list[tuple[str, float]]:
-        return self._candidates(self._get_detector().compute_language_confidence_values(text))
+        return self._candidates(self._detector.get().compute_language_confidence_values(text))
 
     @classmethod
     def supported(cls) -> frozenset[str] | None:
