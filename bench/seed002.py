@@ -262,15 +262,19 @@ def first_last(values: list[float], k: int = 3) -> tuple[float, float]:
     return sum(values[:k]) / len(values[:k]), sum(values[-k:]) / len(values[-k:])
 
 
-def second_opinion(rm_dir: Path, questions: list[str], texts: list[str]) -> list[float]:
-    """E[r] (or the scalar) of another reward model, one the policy was not trained on, for the
-    completions of the held-out prompts (each a one-turn conversation)."""
+def second_opinion(rm_dir: Path):
+    """``rm_score`` of another reward model, one the policy was not trained on: a function of the
+    held-out questions and their completions (each prompt a one-turn conversation)."""
     from rewardkit.registry import default_registry
 
     params = json.loads((rm_dir / "rewardkit_rm.json").read_text())["rm_score"]
     reward = default_registry().reward("rm_score", {**params, "path": str(rm_dir.resolve()), "batch_size": 8})
-    prompts = [[{"role": "user", "content": q}] for q in questions]
-    return reward([[{"role": "assistant", "content": t}] for t in texts], prompts)
+
+    def score(questions: list[str], texts: list[str]) -> list[float]:
+        prompts = [[{"role": "user", "content": q}] for q in questions]
+        return reward([[{"role": "assistant", "content": t}] for t in texts], prompts)
+
+    return score
 
 
 def report_again(out: Path, second_rm: Path | None) -> int:
@@ -285,8 +289,9 @@ def report_again(out: Path, second_rm: Path | None) -> int:
     if second_rm is not None:
         metrics = json.loads((second_rm / "rm_train_metrics.json").read_text())
         result["second_rm"] = {"path": str(second_rm), "metrics": metrics}
+        score = second_opinion(second_rm)
         for measured in measured_sets:
-            measured["second_rm"] = second_opinion(second_rm, result["prompts"]["eval"], measured["completions"])
+            measured["second_rm"] = score(result["prompts"]["eval"], measured["completions"])
         for r in result["runs"]:
             r["second_rm_paired"] = paired(r["after"]["second_rm"], result["before"]["second_rm"])
     out.write_text(json.dumps(result, indent=2, default=str) + "\n")

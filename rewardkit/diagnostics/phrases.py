@@ -58,7 +58,7 @@ def rising_phrase(table: ScoredTable) -> dict[str, Any] | None:
         return None
     k = max(1, round(len(steps) / 4))
     first_steps, last_steps = set(steps[:k]), set(steps[-k:])
-    found = [phrases(r.completion) if r.step in first_steps | last_steps else set() for r in table.rows]
+    found = [phrases(r.completion) for r in table.rows]
     first = [f for f, r in zip(found, table.rows) if r.step in first_steps]
     last = [f for f, r in zip(found, table.rows) if r.step in last_steps]
     if len(first) < MIN_ROWS or len(last) < MIN_ROWS:
@@ -68,7 +68,7 @@ def rising_phrase(table: ScoredTable) -> dict[str, Any] | None:
     if not rise or max(rise.values()) < RISE:
         return None
     top = max(rise, key=lambda p: (round(rise[p], 9), len(p.split()), p))
-    marked = [top in phrases(r.completion) for r in table.rows]
+    marked = [top in f for f in found]
     gaps = {name: marked_gap(table.scores(name), marked, MIN_ROWS)["gap_std"] for name in table.names}
     payers = {n: g for n, g in gaps.items() if g is not None and table.weights.get(n, 0) * g >= GAP * abs(table.weights[n])}
     cause = "".join(f"; {n} pays it more ({g:+.1f} std)" for n, g in payers.items())
