@@ -140,14 +140,7 @@ class Composition:
 
     def _combine(self, outputs: dict[str, RewardOutput], n: int) -> Scores:
         weights = {c.name: float(c.weight) for c in self.components}
-        total: list[float | None] = []
-        for i in range(n):
-            parts = [
-                weights[name] * out.scores[i]
-                for name, out in outputs.items()
-                if weights[name] != 0 and out.scores[i] is not None
-            ]
-            total.append(sum(parts) if parts else None)
+        total = weighted_total([(weights[name], out.scores) for name, out in outputs.items()], n)
         return Scores(
             components={name: out.scores for name, out in outputs.items()},
             weights=weights,
@@ -160,3 +153,21 @@ class Composition:
     def __repr__(self) -> str:
         inner = ", ".join(f"{c.name}×{c.weight:g}" for c in self.components)
         return f"Composition({inner})"
+
+
+def weighted_total(columns: Sequence[tuple[float, Sequence[float | None]]], n: int) -> list[float | None]:
+    """Each row's weighted sum of the columns' (weight, scores), added in column order: weight-0
+    columns and None scores left out, None for a row where nothing is left (the rules above).
+    Column by column when no score is None, which is the common case and needs no Python-level
+    step per row and column."""
+    weighted = [(w, scores) for w, scores in columns if w != 0]
+    if not weighted:
+        return [None] * n
+    if any(None in scores for _, scores in weighted):
+        return [_row_total(weighted, i) for i in range(n)]
+    return [sum(row) for row in zip(*[[w * s for s in scores] for w, scores in weighted])]
+
+
+def _row_total(weighted: Sequence[tuple[float, Sequence[float | None]]], i: int) -> float | None:
+    parts = [w * scores[i] for w, scores in weighted if scores[i] is not None]
+    return sum(parts) if parts else None
