@@ -8,6 +8,7 @@ in its worker processes. bench/reasoning_gym_bench.py runs this comparison over 
 
 from __future__ import annotations
 
+import doctest
 import json
 import logging
 import subprocess
@@ -169,6 +170,13 @@ def test_closed_answer_tag_reads_what_reasoning_gyms_extract_answer_reads(text):
 def test_last_line():
     assert last_line("a\n b \n\n") == "b"
     assert last_line(" \n\n") is None
+
+
+def test_docstring_examples():
+    from rewardkit.plugins.reasoning_gym import extractors
+
+    result = doctest.testmod(extractors)
+    assert result.attempted > 0 and result.failed == 0
 
 
 def test_the_cache_returns_the_same_scores(reward):
