@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .concurrency import gather_limited, run_sync
 from .errors import ContractError, MissingColumnError, ParamsError, RewardkitError, shown
+from .stats import is_finite_number
 from .text import MalformedText, completion_text, prompt_text
 
 if TYPE_CHECKING:
@@ -403,11 +404,6 @@ def type_name(annotation: Any) -> str:
     if annotation is type(None):
         return "None"
     return getattr(annotation, "__name__", str(annotation))
-
-
-def is_finite_number(value: Any) -> bool:
-    """True for an int or float (not a bool) that is neither infinite nor NaN: the one check of weights and scores."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _as_score(value: Any, name: str) -> float | None:
