@@ -49,6 +49,25 @@ def run(args: argparse.Namespace) -> int:
     print()
     weights = dict(zip(names, composition.weights))
     print(summary_table(merge_summaries(results), weights))
+    metrics = metrics_table(results)
+    if metrics:
+        print(f"\nmetrics over {len(results)} batch(es): counts summed; figures (~) the weighted mean of the batches' [range]")
+        print(metrics)
     if args.out:
         print(f"\nwrote {len(records)} rows to {args.out}")
     return 0
+
+
+def metrics_table(results) -> str:
+    """Each component's metrics over every batch (:func:`rewardkit.reward.merge_metrics`), or ''."""
+    from rewardkit.reward import merge_metrics
+    from rewardkit.tables import format_table
+
+    rows = []
+    for name in results[0].components if results else ():
+        merged = merge_metrics([r.metrics[name] for r in results if name in r.metrics])
+        for key in sorted(merged):
+            m = merged[key]
+            shown = f"~{m.value:.4g} [{m.low:.4g}, {m.high:.4g}]" if m.figure else f"{m.value:.6g}"
+            rows.append([f"{name}/{key}", shown])
+    return format_table(["metric", "value"], rows) if rows else ""
