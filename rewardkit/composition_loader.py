@@ -34,7 +34,7 @@ from .composition import Component, Composition
 from .config_size import check_config_size
 from .errors import ConfigError, RewardkitError, shown
 from .registry import Registry, default_registry
-from .reward import is_finite_number
+from .stats import is_finite_number
 from .yaml_file import read_yaml
 
 ENTRY_KEYS = ("name", "weight", "params", "alias", "on_error", "normalize")
