@@ -30,6 +30,7 @@ from typing import Any, Iterable, Iterator, Mapping
 from .composition import Composition
 from .errors import ConfigError, RewardkitError, import_optional, shown
 from .jsonl import atomic_output, check_output, with_key
+from .reward import Figure, MergedMetric
 from .row_scoring import row_records, score_rows
 from .row_sources import Piece, PieceRows, RowSource, read_piece
 from .selection import Groups, KeepRule, group_id
@@ -68,12 +69,15 @@ class PieceResult:
     errors: dict[str, int] = field(default_factory=dict)
     groups: Groups | None = None
     shown: list[dict[str, Any]] = field(default_factory=list)
+    metrics: dict[str, MetricTally] = field(default_factory=dict)
+    batches: int = 0
     error: str | None = None
     seconds: float = 0.0
 
     def as_json(self) -> dict[str, Any]:
         return {
-            **{k: getattr(self, k) for k in ("number", "rows", "kept", "errors", "shown", "error", "seconds")},
+            **{k: getattr(self, k) for k in ("number", "rows", "kept", "errors", "shown", "batches", "error", "seconds")},
+            "metrics": {name: m.sums for name, m in self.metrics.items()},
             "tallies": {name: t.as_json() for name, t in self.tallies.items()},
             "groups": None if self.groups is None else self.groups.as_json(),
         }
@@ -81,10 +85,55 @@ class PieceResult:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PieceResult:
         return cls(
-            **{k: data[k] for k in ("number", "rows", "kept", "errors", "shown", "error", "seconds")},
+            **{k: data[k] for k in ("number", "rows", "kept", "errors", "shown", "batches", "error", "seconds")},
+            metrics={name: MetricTally(sums) for name, sums in data["metrics"].items()},
             tallies={name: ScoreTally.from_json(t) for name, t in data["tallies"].items()},
             groups=None if data["groups"] is None else Groups.from_json(data["groups"]),
         )
+
+
+class MetricTally:
+    """A reward's batch metrics kept so that pieces add up (what :func:`rewardkit.reward.merge_metrics`
+    reports for a list of batches): per metric, counts summed, or a figure's weighted sum, weight,
+    plain sum, batches, lowest and highest."""
+
+    def __init__(self, sums: dict[str, list[Any]] | None = None) -> None:
+        self.sums: dict[str, list[Any]] = sums or {}
+
+    @classmethod
+    def of(cls, batches: Iterable[Mapping[str, float]]) -> MetricTally:
+        tally = cls()
+        for metrics in batches:
+            for key, value in metrics.items():
+                if isinstance(value, Figure):
+                    tally._add(key, [True, value * value.weight, value.weight, float(value), 1, float(value), float(value)])
+                else:
+                    tally._add(key, [False, float(value), 0.0, 0.0, 1, None, None])
+        return tally
+
+    def _add(self, key: str, sums: list[Any]) -> None:
+        mine = self.sums.get(key)
+        if mine is None:
+            self.sums[key] = list(sums)
+            return
+        for i in (1, 2, 3, 4):
+            mine[i] += sums[i]
+        if mine[0]:
+            mine[5], mine[6] = min(mine[5], sums[5]), max(mine[6], sums[6])
+
+    def merge(self, other: MetricTally) -> None:
+        for key, sums in other.sums.items():
+            self._add(key, sums)
+
+    def merged(self) -> dict[str, MergedMetric]:
+        found = {}
+        for key, (figure, total, weight, plain, batches, low, high) in self.sums.items():
+            if not figure:
+                found[key] = MergedMetric(total)
+            else:
+                mean = total / weight if weight > 0 else plain / batches
+                found[key] = MergedMetric(mean, True, low, high, batches)
+        return found
 
 
 def part_path(folder: str | Path, number: int, suffix: str) -> Path:
@@ -121,6 +170,11 @@ class PieceScorer:
             return PieceResult(piece.number, error=f"{piece.label()}: {exc}", seconds=time.monotonic() - started)
         result = PieceResult(piece.number, rows=len(read.rows), groups=Groups(o.best_of) if o.group_key else None)
         result.tallies = {name: ScoreTally() for name in [*self.composition.names, "total"]}
+        result.batches = len(scored)
+        for name in self.composition.names:
+            batches = [scores.metrics[name] for scores in scored if name in scores.metrics]
+            if batches:
+                result.metrics[name] = MetricTally.of(batches)
         kept: list[tuple[int, dict[str, Any]]] = []
         for i, record in enumerate(row_records(scored)):
             for name, score in record["components"].items():

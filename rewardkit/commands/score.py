@@ -84,6 +84,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"... {rows - len(shown)} more rows{' in ' + args.out if args.out else ''}")
     print()
     print(summary_table(summary(ordered, names), dict(zip(names, composition.weights))))
+    metrics = metrics_table(ordered, names)
+    if metrics:
+        batches = sum(r.batches for r in ordered)
+        print(f"\nmetrics over {batches} batch(es): counts summed; figures (~) the weighted mean of the batches' [range]")
+        print(metrics)
     print()
     if args.keep:
         print(f"kept {sum(r.kept for r in ordered)} of {rows} rows ({args.keep})")
@@ -103,3 +108,22 @@ def _format(out: str | None, tabular: bool) -> str:
     if out and not out.endswith("/"):
         return "parquet" if out.lower().endswith(".parquet") else "jsonl"
     return "parquet" if out and tabular else "jsonl"
+
+
+def metrics_table(results, names) -> str:
+    """Each component's metrics over every batch of every piece, or ''."""
+    from rewardkit.scoring_job import MetricTally
+    from rewardkit.tables import format_table
+
+    rows = []
+    for name in names:
+        tally = MetricTally()
+        for result in results:
+            if name in result.metrics:
+                tally.merge(result.metrics[name])
+        merged = tally.merged()
+        for key in sorted(merged):
+            m = merged[key]
+            shown = f"~{m.value:.4g} [{m.low:.4g}, {m.high:.4g}]" if m.figure else f"{m.value:.6g}"
+            rows.append([f"{name}/{key}", shown])
+    return format_table(["metric", "value"], rows) if rows else ""
