@@ -34,7 +34,7 @@ from .composition import Component, Composition
 from .config_size import check_config_size
 from .errors import ConfigError, RewardkitError, shown
 from .registry import Registry, default_registry
-from .reward import is_finite_number
+from .stats import is_finite_number
 from .yaml_file import read_yaml
 
 ENTRY_KEYS = ("name", "weight", "params", "alias", "on_error", "normalize")
@@ -140,6 +140,12 @@ def load_composition(source: Any, registry: Registry | None = None, *, base: Pat
     registry = registry or default_registry()
     entries = _resolve(source, registry, chain=(), base=base)
     return Composition([_component(e, where, registry) for e, where in entries])
+
+
+def resolved_entries(source: Any, registry: Registry | None = None) -> list[dict]:
+    """The spec as one plain list of entries (``extends``, ``remove`` and ``weights`` applied):
+    what another process or machine needs to build the same composition without the files."""
+    return [entry for entry, _ in _resolve(source, registry or default_registry(), chain=(), base=None)]
 
 
 _by_given: dict[Any, Composition] = {}  # keyed on the spec as given: the per-call lookup

@@ -55,6 +55,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .concurrency import gather_limited, run_sync
 from .errors import ContractError, MissingColumnError, ParamsError, RewardkitError, scrub, shown
+from .stats import is_finite_number
 from .text import MalformedText, completion_text, prompt_text
 
 if TYPE_CHECKING:
@@ -487,11 +488,6 @@ def type_name(annotation: Any) -> str:
     if annotation is type(None):
         return "None"
     return getattr(annotation, "__name__", str(annotation))
-
-
-def is_finite_number(value: Any) -> bool:
-    """True for an int or float (not a bool) that is neither infinite nor NaN: the one check of weights and scores."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _as_score(value: Any, name: str) -> float | None:
