@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "score a JSONL file of completions with a composition"
+DESCRIPTION = """\
+Score every row of a JSONL file with a composition of rewards. Each line is a JSON object with a
+"completion" (text or chat messages), an optional "prompt", and the dataset columns the rewards
+need (rewardkit list names them; gsm8k needs "answer"). Prints each row's component scores and
+weighted total, then per component: mean, std, min, max, how many rows it could not score
+(None) and how many errors.
+
+examples:
+  rewardkit score gsm8k completions.jsonl
+  rewardkit score rewards.yaml completions.jsonl --out scored.jsonl   # then: rewardkit diagnose scored.jsonl
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", help="composition YAML file or preset name")
-    parser.add_argument("data", help="JSONL: one object per row with a completion, optional prompt, other columns")
+    parser.add_argument("file", metavar="REWARDS", help="a preset name (rewardkit list shows them) or a composition YAML file")
+    parser.add_argument("data", metavar="DATA", help="JSONL: one object per row with a completion, optional prompt, other columns")
     parser.add_argument(
         "--out", help="write each input row as it came with its scores added, as JSONL (replaced atomically; may be DATA)"
     )
     parser.add_argument("--key", default="rewardkit", help="key the scores are added under in --out rows")
-    parser.add_argument("--completion-key", default="completion")
-    parser.add_argument("--prompt-key", default="prompt")
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--completion-key", default="completion", help="key of the completion in each row (default: completion)")
+    parser.add_argument("--prompt-key", default="prompt", help="key of the prompt in each row (default: prompt)")
+    parser.add_argument("--batch-size", type=int, default=64, help="rows scored together (default: 64)")
     parser.add_argument("--show", type=int, default=20, help="rows to print (-1: all)")
 
 
