@@ -80,6 +80,7 @@ COLUMN_VALUES = {
     "solution": "The answer is $\\boxed{42}$.",
     "instruction_id_list": list(IFEVAL_INSTRUCTIONS),
     "kwargs": list(IFEVAL_INSTRUCTIONS.values()),
+    "metadata": '{"source_dataset": "basic_arithmetic", "source_index": 0}',
 }
 # Built-ins that need a model directory or a server (tests/test_rm_*.py and tests/test_judge*.py bound
 # them), or that run the completion's program, whose time is the program's (their text handling,

@@ -24,6 +24,7 @@ SETUP = {
     "reasoning_steps": ({}, {}),
     "ifeval": ({}, {"instruction_id_list": ["punctuation:no_comma", "detectable_format:title"], "kwargs": [{}, None]}),
     "code_format": ({}, {}),
+    "reasoning_gym": ({}, {"answer": "42", "metadata": '{"source_dataset": "basic_arithmetic", "source_index": 0}'}),
 }
 # Built-ins that need a model directory or a server (their contract runs in tests/test_rm_contract.py
 # and, the judges against a judge endpoint of the tests' own, tests/test_judge.py) or a code sandbox
