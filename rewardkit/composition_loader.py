@@ -142,6 +142,12 @@ def load_composition(source: Any, registry: Registry | None = None, *, base: Pat
     return Composition([_component(e, where, registry) for e, where in entries])
 
 
+def resolved_entries(source: Any, registry: Registry | None = None) -> list[dict]:
+    """The spec as one plain list of entries (``extends``, ``remove`` and ``weights`` applied):
+    what another process or machine needs to build the same composition without the files."""
+    return [entry for entry, _ in _resolve(source, registry or default_registry(), chain=(), base=None)]
+
+
 _by_given: dict[Any, Composition] = {}  # keyed on the spec as given: the per-call lookup
 _by_source: dict[Any, Composition] = {}  # keyed on what it names: one composition per file or preset
 _shared_lock = threading.Lock()
