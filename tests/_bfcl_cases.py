@@ -60,9 +60,10 @@ class Case:
 
 
 def python() -> Path | None:
-    """The bfcl-eval environment's interpreter, or None when it is not built."""
+    """The bfcl-eval environment's interpreter, or None when it is not built (or bfcl-eval is not in it yet)."""
     exe = VENV / "bin" / "python"
-    return exe if exe.is_file() else None
+    built = any(VENV.glob("lib/python*/site-packages/bfcl_eval/eval_checker/ast_eval/ast_checker.py"))
+    return exe if exe.is_file() and built else None
 
 
 @lru_cache(maxsize=1)
@@ -87,10 +88,20 @@ def rows(category: str) -> list[dict[str, Any]]:
 
 
 def _pick(values: list[Any], last: bool = False) -> tuple[bool, Any]:
+    """One allowed value; a dict's values (and a list of dicts' items) are allowed values in turn."""
     chosen = [v for v in values if v != ""]
     if not chosen:
         return False, None
-    return True, copy.deepcopy(chosen[-1] if last else chosen[0])
+    return True, _written(copy.deepcopy(chosen[-1] if last else chosen[0]), last)
+
+
+def _written(value: Any, last: bool) -> Any:
+    if isinstance(value, dict):
+        picked = {k: _pick(v, last) if isinstance(v, list) else (True, v) for k, v in value.items()}
+        return {k: v for k, (present, v) in picked.items() if present}
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return [_written(v, last) for v in value]
+    return value
 
 
 def written_out(ground_truth: list[dict[str, Any]], *, last: bool = False, optional: bool = True) -> Calls:

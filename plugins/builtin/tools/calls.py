@@ -214,6 +214,8 @@ def parse_json(text: str, options: ReadOptions, repair: bool | None = None) -> t
         return None, problem, False
     if len(text) > options.repair_max_chars:
         return None, f"{problem} (not repaired: longer than {options.repair_max_chars} characters)", False
+    if nesting(text) > options.max_depth:  # json-repair's time grows with the nesting it rebuilds
+        return None, f"{problem} (not repaired: nested deeper than {options.max_depth} levels)", False
     import json_repair  # opt-in: only when repair is asked for (the [tools] extra)
 
     try:
@@ -223,6 +225,28 @@ def parse_json(text: str, options: ReadOptions, repair: bool | None = None) -> t
     if value == "" or value is None:
         return None, f"{problem} (nothing to repair)", False
     return value, None, True
+
+
+def nesting(text: str) -> int:
+    """How deep brackets nest in ``text``, outside its JSON strings (unclosed ones count)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(0, depth - 1)
+    return deepest
 
 
 def check_shape(value: Any, max_depth: int) -> str | None:
