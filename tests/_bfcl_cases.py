@@ -217,7 +217,7 @@ def mutations(row: dict[str, Any]) -> dict[str, Calls]:
         "ints for floats": _map_values(base, _ints_for_floats),
         "strings restyled": _map_values(base, _restyled),
     }
-    out.update({k: v for k, v in variants.items() if v != base})
+    out.update({k: v for k, v in variants.items() if json.dumps(v) != json.dumps(base)})  # 4 == 4.0 in Python
     first = _first_param(base)
     name, args = base[0]
     required = [p for p in _required(function, name) if p in args]

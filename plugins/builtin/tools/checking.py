@@ -85,12 +85,12 @@ def check_call(
     dots_as_underscores: bool = False,
 ) -> CallCheck:
     """``call`` (parsed) against ``expected``, with the expected function's ``spec`` when declared."""
+    name = expected.name.replace(".", "_") if dots_as_underscores else expected.name
+    if call.name != name:
+        return CallCheck(WRONG_FUNCTION, 0, 0)
     allowed = expected.allowed
     arguments = call.arguments or {}
     universe = {**dict.fromkeys(allowed), **dict.fromkeys(arguments)}
-    name = expected.name.replace(".", "_") if dots_as_underscores else expected.name
-    if call.name != name:
-        return CallCheck(WRONG_FUNCTION, 0, len(universe))
     if spec is None:
         properties: Mapping[str, Any] = {k: {"type": _type_of(v)} for k, v in allowed.items()}
         required: tuple[str, ...] = tuple(k for k, v in allowed.items() if "" not in v)

@@ -86,7 +86,7 @@ class ToolCallMatch(Reward):
         sample = batch.samples[i]
         try:
             expected = read_ground_truth(sample.row.get(p.ground_truth_column))
-            specs = p.specs(sample.row)
+            specs = p.specs(sample.row, only={e.name for e in expected})
         except (GroundTruthError, SchemaError):
             batch.count("bad_row")
             return None

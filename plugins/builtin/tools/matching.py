@@ -61,16 +61,16 @@ def match_calls(
         return Match(1.0, None, 0) if made == 0 else Match(0.0, EXTRA_CALL, 0)
     if made == 0:
         return Match(0.0, MISSING_CALL, 0)
-    checks = [
-        [
-            check_call(
-                call, want, specs.get(want.name),
-                float_tolerance=options.float_tolerance, dots_as_underscores=options.dots_as_underscores,
-            )
-            for call in calls
-        ]
-        for want in expected
-    ]  # fmt: skip
+    def check(want: ExpectedCall, call: Call) -> CallCheck:
+        return check_call(
+            call, want, specs.get(want.name),
+            float_tolerance=options.float_tolerance, dots_as_underscores=options.dots_as_underscores,
+        )  # fmt: skip
+
+    in_order = [check(want, call) for want, call in zip(expected, calls)] if made == wanted else []
+    if in_order and all(c.failure is None for c in in_order):  # every call right where it stands: optimal
+        return Match(1.0, None, wanted)
+    checks = [[check(want, call) for call in calls] for want in expected]
     pairs = _assignment(checks)
     right = sum(checks[i][j].failure is None for i, j in pairs)
     missing = 0 if options.allow_missing_calls else wanted - len(pairs)
@@ -89,6 +89,8 @@ def match_calls(
 
 def _assignment(checks: list[list[CallCheck]]) -> list[tuple[int, int]]:
     """The (expected, call) pairs of an optimal assignment: most right pairs, then most credit."""
+    if len(checks) == 1 and len(checks[0]) == 1:
+        return [(0, 0)]
     import numpy as np
     from scipy.optimize import linear_sum_assignment  # scipy is the [tools] extra; imported on first use
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 from pydantic import Field
 
@@ -30,9 +30,10 @@ class ToolSchemas(CallReading):
         None, description="function schemas for rows without a tools column (the tools= of a TRL run)"
     )
 
-    def specs(self, row: Mapping[str, Any]) -> dict[str, FunctionSpec]:
-        """The row's declared functions: its tools column, else the ``tools`` parameter, else none."""
+    def specs(self, row: Mapping[str, Any], only: Collection[str] | None = None) -> dict[str, FunctionSpec]:
+        """The row's declared functions (``only`` those names): its tools column, else the
+        ``tools`` parameter, else none."""
         value = row.get(self.tools_column)
         if value is None:
             value = self.tools or []
-        return read_tools(value)
+        return read_tools(value, only)

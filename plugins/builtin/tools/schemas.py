@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 
 class SchemaError(ValueError):
@@ -29,8 +29,9 @@ class FunctionSpec:
     parameters: Mapping[str, Any]
 
 
-def read_tools(value: Any) -> dict[str, FunctionSpec]:
-    """The declared functions by name (the first of a repeated name wins, as BFCL's lookup does)."""
+def read_tools(value: Any, only: Collection[str] | None = None) -> dict[str, FunctionSpec]:
+    """The declared functions by name (the first of a repeated name wins, as BFCL's lookup does);
+    with ``only``, just those names are read (a row may declare dozens of functions)."""
     if isinstance(value, str):
         try:
             value = json.loads(value)
@@ -42,9 +43,17 @@ def read_tools(value: Any) -> dict[str, FunctionSpec]:
         raise SchemaError(f"the tools are {type(value).__name__}, not a list of function schemas")
     specs: dict[str, FunctionSpec] = {}
     for i, tool in enumerate(value):
+        if only is not None and _name(tool) not in only:
+            continue
         spec = _function(tool, i)
         specs.setdefault(spec.name, spec)
     return specs
+
+
+def _name(tool: Any) -> Any:
+    if isinstance(tool, dict) and isinstance(tool.get("function"), dict):
+        tool = tool["function"]
+    return tool.get("name") if isinstance(tool, dict) else None
 
 
 def _function(tool: Any, index: int) -> FunctionSpec:
