@@ -31,7 +31,10 @@ TRACE_ENV = "REWARDKIT_TRACE"
 
 # Modules under rewardkit.plugins that are registered as the built-in plugins.
 # (The one place the core names them: plugin discovery, like the entry points below.)
-BUILTIN_PLUGINS = ("format", "length", "math", "language", "ifeval", "open_r1", "reward_model", "code", "judge", "tools")
+BUILTIN_PLUGINS = (
+    "format", "length", "math", "language", "ifeval", "open_r1", "reward_model", "code", "judge", "reasoning_gym",
+    "tools",
+)
 
 KINDS = {
     "reward": "register_rewards",

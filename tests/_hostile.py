@@ -89,6 +89,7 @@ COLUMN_VALUES = {
     "ground_truth": [{"f": {"a": [1], "b": ["x", ""]}}],
     "tools": [{"type": "function", "function": {"name": "f", "parameters": {
         "type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "string"}}, "required": ["a"]}}}],
+    "metadata": '{"source_dataset": "basic_arithmetic", "source_index": 0}',
 }
 # Built-ins that need a model directory or a server (tests/test_rm_*.py and tests/test_judge*.py bound
 # them), or that run the completion's program, whose time is the program's (their text handling,

@@ -12,7 +12,6 @@ when a file could be read either way. Errors name the file, the key and the vali
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -63,18 +62,17 @@ def _listed(keys: set[Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rewardkit.composition_loader import load_composition, locate, preset_names
+    from rewardkit.composition_loader import load_composition, locate
     from rewardkit.yaml_file import read_yaml
 
     commands = config_commands()
     kind = args.kind
+    located = locate(args.file)
     if kind is None:
-        if locate(args.file).kind == "preset":
+        if located.kind == "preset":
             kind = COMPOSITION
         else:
-            if not Path(args.file).is_file():
-                raise ConfigError(f"'{args.file}' is neither a file nor a preset (presets: {', '.join(preset_names())})")
-            data = read_yaml(Path(args.file))  # its errors name the file (and line) already
+            data = read_yaml(located.file())  # its errors name the file (and line) already
             try:
                 kind = detect_kind(data, commands)
             except ConfigError as exc:

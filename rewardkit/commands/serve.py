@@ -61,8 +61,7 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError(f"{flag} must be at least {low}, got {value}")
     if not args.max_body_mb > 0:
         raise ConfigError(f"--max-body-mb must be positive, got {args.max_body_mb}")
-    located = locate(args.composition)  # a path made absolute means the same in uvicorn's workers
-    spec = str(located.value.resolve()) if located.kind == "file" else args.composition
+    spec = locate(args.composition).spec  # a path made absolute means the same in uvicorn's workers
     composition = load_composition(spec)  # a bad spec fails here, in one line, before any process starts
     settings = ServeSettings(
         composition=spec,

@@ -1,21 +1,19 @@
 """What every judge reward shares: the endpoint parameters, the client, and scoring a batch unit by unit.
 
 A judge scores a batch in units (one sample for pointwise judges, one prompt's group for
-``judge_rank``), ``concurrency`` units at once. The batch ``deadline`` is applied here, unit by
-unit, so the units judged in time keep their scores and only the rest are None (counted as
-``deadline_missed``). A call that fails or a reply that cannot be read gives None, is counted
-(``failures``, ``unparsed``) and says why in the sample's ``judge_error`` note: never a silent 0.
+``judge_rank``) through the reward contract's :meth:`~rewardkit.reward.Reward.gather_scores`:
+``concurrency`` units at once, and at the batch ``deadline`` the units judged in time keep their
+scores while the rest are None (counted as ``deadline_missed``). A call that fails or a reply that
+cannot be read gives None, is counted (``failures``, ``unparsed``) and says why in the sample's
+``judge_error`` note: never a silent 0.
 """
 
 from __future__ import annotations
 
-import functools
 from typing import Any, ClassVar, Literal, Sequence
 
 from pydantic import Field, field_validator, model_validator
 
-from rewardkit.concurrency import gather_limited
-from rewardkit.errors import RewardkitError
 from rewardkit.reward import Batch, Reward, Sample, SlowRewardParams
 
 from .client import ClientSettings, JudgeClient, Reply, api_key
@@ -157,11 +155,6 @@ class JudgeReward(Reward):
 
     # -- scoring ---------------------------------------------------------------------------------
 
-    def limits(self) -> tuple[int, float | None]:
-        # The deadline is applied unit by unit in score_batch (units done in time keep their
-        # scores), not to the batch as a whole by the base class.
-        return self.params.concurrency, None
-
     def units(self, batch: Batch) -> list[list[int]]:
         """The rows judged together: one sample each (``judge_rank`` groups a prompt's samples)."""
         return [[i] for i in range(len(batch))]
@@ -172,27 +165,10 @@ class JudgeReward(Reward):
 
     async def score_batch(self, batch: Batch) -> list[float | None]:
         stats = CallStats()
-        units = self.units(batch)
-        factories = [functools.partial(self._judge_unit, batch, rows, stats) for rows in units]
-        results, missed = await gather_limited(factories, self.params.concurrency, self.params.deadline)
-        scores: list[float | None] = [None] * len(batch)
-        for rows, result in zip(units, results):
-            if result is None:
-                batch.count("deadline_missed", len(rows))
-                continue
-            for i, score in zip(rows, result):
-                scores[i] = score
-        for key, value in stats.metrics(self.params.input_price, self.params.output_price).items():
-            batch.count(key, value)
-        return scores
-
-    async def _judge_unit(self, batch: Batch, rows: list[int], stats: CallStats) -> list[float | None]:
         try:
-            return await self.judge(batch, rows, stats)
-        except RewardkitError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - a bug on one unit must not stop training
-            return [self._failed(batch, i, exc) for i in rows]
+            return await self.gather_scores(batch, lambda rows: self.judge(batch, rows, stats), self.units(batch))
+        finally:  # the calls made before a deadline are counted too
+            stats.report(batch, self.params.input_price, self.params.output_price)
 
 
 def scaled(value: float, scale: Sequence[float], normalize: bool) -> float:
