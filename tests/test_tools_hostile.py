@@ -107,8 +107,8 @@ def test_work_grows_linearly(input_name):
     for reward_name in REWARDS:
         small_input = completion(reward_name, make(size // GROWTH))
         large_input = completion(reward_name, make(size))
-        small = cpu_seconds(lambda: batch_scores(reward_name, small_input), repeat=2)
-        large = cpu_seconds(lambda: batch_scores(reward_name, large_input), repeat=2)
+        small = cpu_seconds(lambda: batch_scores(reward_name, small_input), repeat=3)
+        large = cpu_seconds(lambda: batch_scores(reward_name, large_input), repeat=3)
         assert large / max(small, 0.002) < MAX_RATIO, (reward_name, small, large)
 
 
