@@ -66,6 +66,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any, Callable, Iterable, Sequence
 
 from .errors import RewardkitError, shown
+from .once import Once
 
 AFFINITY_SCAN = 256  # queued tasks looked at when choosing one for a worker by affinity
 START_TIMEOUT = 120.0  # seconds a new worker may take to start before the pool gives up on it
@@ -334,7 +335,6 @@ class TimeLimitedPool:
         self._closed = False
         self._failure: str | None = None
         self._start_failures = 0
-        self._pid = os.getpid()
         _open_pools.add(self)
 
     # -- public API ------------------------------------------------------------------------------
@@ -713,8 +713,11 @@ def _set_preload(preload: Sequence[str]) -> None:
     multiprocessing.get_context("forkserver").set_forkserver_preload([*preload, FORK_SERVER_MODULE])
 
 
-_shared: dict[tuple[Any, ...], TimeLimitedPool] = {}
-_shared_lock = threading.Lock()
+def _new_shared_pool(size: int, preload: tuple[str, ...], memory_limit_mb: int | None) -> TimeLimitedPool:
+    return TimeLimitedPool(size, preload=preload, memory_limit_mb=memory_limit_mb)
+
+
+_shared = Once(_new_shared_pool, usable=lambda pool: not pool.closed and pool._failure is None)
 
 
 def shared_pool(
@@ -724,31 +727,21 @@ def shared_pool(
     memory_limit_mb: int | None = None,
 ) -> TimeLimitedPool:
     """The process-wide pool for these settings, created on first use (and again after a fork)."""
-    key = (max(1, size or default_pool_size()), tuple(preload), memory_limit_mb)
-    with _shared_lock:
-        pool = _shared.get(key)
-        if pool is None or pool.closed or pool._failure is not None or pool._pid != os.getpid():
-            pool = TimeLimitedPool(key[0], preload=key[1], memory_limit_mb=memory_limit_mb)
-            _shared[key] = pool
-        return pool
+    return _shared.get(max(1, size or default_pool_size()), tuple(preload), memory_limit_mb)
 
 
 def shared_pools() -> list[TimeLimitedPool]:
     """The shared pools of this process that are open (for monitoring and benchmarks)."""
-    with _shared_lock:
-        return [p for p in _shared.values() if p._pid == os.getpid() and not p.closed]
+    return [p for p in _shared.made() if not p.closed]
 
 
 def close_shared_pools() -> None:
     """Close every shared pool of this process (runs at interpreter exit); when no pool of this
     process is left open, also stop the fork server and resource tracker if the pools started
     them, so that nothing of rewardkit's outlives the call."""
-    with _shared_lock:
-        pools = [p for p in _shared.values() if p._pid == os.getpid()]
-        _shared.clear()
-    for pool in pools:
+    for pool in _shared.forget():
         pool.close()
-    if not any(p._pid == os.getpid() for p in _open_pools):
+    if not _open_pools:
         _stop_servers_started_here()
 
 
@@ -804,11 +797,9 @@ def _stop_servers_started_here() -> None:
 
 def _forget_pools_after_fork() -> None:
     # A child forked from a threaded trainer (a DataLoader worker) gets copies of the parent's
-    # pools without their dispatcher threads, and maybe a lock held at the moment of the fork.
+    # pools without their dispatcher threads (the shared ones are forgotten: rewardkit.once).
     # Its copies of the lifelines are closed: the parent's workers must die with the parent.
-    global _shared_lock, _forked
-    _shared_lock = threading.Lock()
-    _shared.clear()
+    global _forked
     for pool in list(_open_pools):
         pool._lifeline_w.close()
     _open_pools.clear()
