@@ -20,6 +20,7 @@ from pydantic import Field, field_validator
 
 from rewardkit.concurrency import PerLoop
 from rewardkit.errors import import_optional
+from rewardkit.extras import Needs
 
 from .sandbox import Execution, Program, ProgramSandbox, SandboxError, SandboxOptions
 
@@ -53,6 +54,7 @@ class ServiceSandbox(ProgramSandbox):
 
     Options: ClassVar[type[SandboxOptions]] = ServiceOptions
     path: ClassVar[str] = ""
+    needs = Needs(modules=("httpx",), extra="code")
 
     def __init__(self, options=None) -> None:
         super().__init__(options)

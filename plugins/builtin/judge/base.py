@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Literal, Sequence
 
 from pydantic import Field, field_validator, model_validator
 
+from rewardkit.extras import Needs
 from rewardkit.reward import Batch, Reward, Sample, SlowRewardParams
 
 from .client import ClientSettings, JudgeClient, Reply, api_key
@@ -80,6 +81,7 @@ class JudgeReward(Reward):
     :meth:`judge` for one unit of rows."""
 
     Params = JudgeParams
+    needs = Needs(modules=("openai",), extra="judge")
     error_score = None  # an unexpected error leaves the sample unscored (and counted), never a 0
     template: ClassVar[str] = ""
     own_placeholders: ClassVar[tuple[str, ...]] = ()  # filled by the reward, not dataset columns
