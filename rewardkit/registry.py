@@ -34,6 +34,7 @@ TRACE_ENV = "REWARDKIT_TRACE"
 # (The one place the core names them: plugin discovery, like the entry points below.)
 BUILTIN_PLUGINS = (
     "format", "length", "math", "language", "ifeval", "open_r1", "reward_model", "code", "judge", "reasoning_gym",
+    "tools",
 )
 
 KINDS = {

@@ -79,6 +79,11 @@ class CodeTests(Reward):
     def required_columns(self) -> tuple[str, ...]:
         return (self.params.tests_column,) if self.params.tests_column else ()
 
+    def secrets(self) -> tuple[str, ...]:
+        """The key of a service backend (its ``api_key_env``), never shown in a sample's detail."""
+        env = getattr(self.sandbox.options, "api_key_env", None)
+        return (os.environ[env],) if env and os.environ.get(env) else ()
+
     def value(self, result: CodeResult) -> float:
         raise NotImplementedError
 
