@@ -44,6 +44,12 @@ FRAGMENTS = {
     "hashes": "#### ",
     "cyrillic and latin": "Решим the ",
     "prose": "The cat sat on the mat. ",
+    "tool_call tags never closed": "<tool_call>",
+    "tool_call blocks of broken JSON": '<tool_call>{"name": "f", "arguments": {"a": [</tool_call>',
+    "call objects run together": '{"name": "f", "arguments": {"a": 1}}, ',
+    "JSON list openings": '[{"',
+    "ToolRL's think then response": "</think>\n<response>",
+    "ToolRL's think then call": "</think>\n<tool_call>\n",
 }
 
 # Every IFEval instruction with valid arguments: ifeval runs all its checks on every text.
@@ -80,6 +86,10 @@ COLUMN_VALUES = {
     "solution": "The answer is $\\boxed{42}$.",
     "instruction_id_list": list(IFEVAL_INSTRUCTIONS),
     "kwargs": list(IFEVAL_INSTRUCTIONS.values()),
+    "ground_truth": [{"f": {"a": [1], "b": ["x", ""]}}],
+    "tools": [{"type": "function", "function": {"name": "f", "parameters": {
+        "type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "string"}}, "required": ["a"]}}}],
+    "metadata": '{"source_dataset": "basic_arithmetic", "source_index": 0}',
 }
 # Built-ins that need a model directory or a server (tests/test_rm_*.py and tests/test_judge*.py bound
 # them), or that run the completion's program, whose time is the program's (their text handling,
@@ -89,6 +99,8 @@ ELSEWHERE = {"rm_score", "rm_remote", "code_pass_rate", "code_passed", "judge_sc
 VARIANTS = {
     "language_consistency of <think>": ("language_consistency", {"tag": "think"}),
     "ifeval loose": ("ifeval", {"mode": "loose"}),
+    "tool_call_match fractional, repairing JSON": ("tool_call_match", {"mode": "fractional", "repair": True}),
+    "tool_call_format repairing JSON": ("tool_call_format", {"repair": True}),
 }
 
 

@@ -248,3 +248,16 @@ def test_several_unknown_options_each_get_their_suggestion_and_strangers_get_non
     with pytest.raises(SystemExit):
         main(["list", "--zzz"])
     assert capsys.readouterr().err.rstrip().endswith("unrecognized arguments: --zzz")
+
+
+@pytest.mark.parametrize("command", [None, "list", "check", "score", "diagnose", "serve", "train", "eval", "rm-train"])
+def test_help_is_written_for_users(command, capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["--help"] if command is None else [command, "--help"])
+    assert done.value.code == 0
+    text = capsys.readouterr().out
+    assert not [mark for mark in ("``", ":mod:", ":func:", ":class:", ":meth:", ":data:") if mark in text]
+    description = text.split("\n\n")[1]  # after the usage
+    assert len(description.split()) >= 8, description  # a description, not a bare title
+    if command is not None:
+        assert "example" in text or command == "list"

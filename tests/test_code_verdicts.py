@@ -69,7 +69,7 @@ def test_no_attack_on_the_harness_passes_a_test_run_by_a_service():
     server = FakeSandboxFusion()
     try:
         names = attacks(sandboxed=False)
-        options = {"url": server.url, "retries": 0, "timeout": 30.0}
+        options = {"url": server.url, "max_retries": 0, "timeout": 30.0}
         for form in ("humaneval", "mbpp", "call"):
             out = score_all(names, ADD_TESTS[form], sandbox="sandbox_fusion", sandbox_options=options)
             assert_forged_nothing(out, names)

@@ -217,11 +217,11 @@ def test_a_verification_timeout_is_counted(tmp_path):
     assert any(f["kind"] == "timeouts" for f in result["findings"])
 
 
-def test_a_verification_cut_by_its_batchs_time_budget_counts_as_a_timeout(tmp_path):
+def test_a_verification_cut_by_its_batchs_deadline_counts_as_a_timeout(tmp_path):
     path = scored_file(tmp_path, [TOWER, CLEAN[0]])
     text = path.read_text(encoding="utf-8")
     assert text.count('"timeout"') == 1
-    path.write_text(text.replace('"timeout"', '"over_budget"'), encoding="utf-8")  # the verdict math_correctness gives it
+    path.write_text(text.replace('"timeout"', '"deadline_missed"'), encoding="utf-8")  # the verdict math_correctness gives it
     assert diagnose(load(path), second_opinion=False)["components"]["math_correctness"]["timeouts"] == 1
 
 

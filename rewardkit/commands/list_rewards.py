@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 
-HELP = "list registered rewards, their plugin and parameters"
+DESCRIPTION = """\
+List every reward: the plugin it comes from, what it scores, the dataset columns it needs and its
+parameters; then the answer extractors, the language detectors and the presets. What a plain
+install cannot use is marked with the extra that brings it (pip install 'rewardkit[EXTRA]').
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--json", action="store_true", help="the same as JSON")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -29,7 +29,7 @@ from .trends import flags, step_curves
 
 FORMAT_PLUGIN = "rewardkit.plugins.format"
 TEXT_LIMIT = 4000  # characters of a suspect's completion kept in the report
-TIMED_OUT = frozenset(("timeout", "over_budget"))  # verdicts of a verification stopped by a time limit
+TIMED_OUT = frozenset(("timeout", "deadline_missed"))  # verdicts of a verification stopped by a time limit
 
 
 def load(
@@ -71,7 +71,7 @@ def diagnose(table: ScoredTable, registry: Registry | None = None, *, second_opi
         figures["family"] = families.get(name)
         figures["errors"] = sum(1 for r in rows if name in r.errors) + _logged(table, f"rewardkit/{name}/errors")
         figures["timeouts"] = sum(1 for r in rows if _timed_out(r.extra.get(name, {}))) \
-            or _logged(table, f"rewardkit/{name}/timeouts") + _logged(table, f"rewardkit/{name}/over_budget")
+            or _logged(table, f"rewardkit/{name}/timeouts") + _logged(table, f"rewardkit/{name}/deadline_missed")
     total = total_figures([r.total for r in rows], lengths, grouped)
     checked = list(checked_components(table, registry))  # correctness components: they have a second opinion
     correctness = next((n for n in checked if table.weights.get(n)), checked[0] if checked else None)

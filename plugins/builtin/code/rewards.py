@@ -8,7 +8,6 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from rewardkit.concurrency import gather_limited
 from rewardkit.errors import MissingColumnError, ParamsError
 from rewardkit.registry import registry_of
 from rewardkit.reward import Batch, Reward, RewardParams, Sample, SlowRewardParams
@@ -81,9 +80,10 @@ class CodeTests(Reward):
     def required_columns(self) -> tuple[str, ...]:
         return (self.params.tests_column,) if self.params.tests_column else ()
 
-    def limits(self) -> tuple[int, float | None]:
-        # score_batch applies the deadline to each sample itself, so samples done by then keep their scores
-        return self.params.concurrency, None
+    def secrets(self) -> tuple[str, ...]:
+        """The key of a service backend (its ``api_key_env``), never shown in a sample's detail."""
+        env = getattr(self.sandbox.options, "api_key_env", None)
+        return (os.environ[env],) if env and os.environ.get(env) else ()
 
     def value(self, result: CodeResult) -> float:
         raise NotImplementedError
@@ -100,16 +100,13 @@ class CodeTests(Reward):
         for metric in ("no_code", "no_tests", "sandbox_error", "harness_attacks", "unchecked_tests"):
             batch.count(metric, 0)  # always reported, so a dashboard shows 0 rather than nothing
         async with self.sandbox.session(p.concurrency) as run:
-            factories = [
-                lambda i=i, sample=sample: self.aguarded(batch, i, self._score_sample, batch, i, sample, run)
-                for i, sample in enumerate(batch.samples)
-            ]
-            scores, missed = await gather_limited(factories, p.concurrency, p.deadline)
-        if missed:
-            batch.count("deadline_missed", missed)
-        return scores
+            return await self.gather_scores(batch, lambda rows: self._score_sample(batch, rows, run))
 
-    async def _score_sample(self, batch: Batch, i: int, sample: Sample, run) -> float | None:
+    async def _score_sample(self, batch: Batch, rows: list[int], run) -> list[float | None]:
+        (i,) = rows
+        return [await self._score_one(batch, i, batch.samples[i], run)]
+
+    async def _score_one(self, batch: Batch, i: int, sample: Sample, run) -> float | None:
         p = self.params
         try:
             tests = read_tests(sample.row, p.tests_column)

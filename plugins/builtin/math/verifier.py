@@ -68,7 +68,7 @@ class Verdict:
     ``numeral`` (fast path), ``exact`` (common LaTeX forms, without sympy), ``numeric`` (values
     clearly apart, without sympy: always wrong), ``cache``, ``sympy``,
     ``floor`` (right by math-verify's own extraction over the completion), ``timeout`` (scored
-    wrong), ``over_budget`` (not verified within the batch's ``batch_timeout``; scored wrong),
+    wrong), ``deadline_missed`` (not verified within the batch's ``batch_timeout``; the reward scores it None),
     ``error`` (the worker failed; scored wrong), ``no_answer`` (no prediction),
     ``refused`` (an answer too long or too deeply nested to parse), ``gold_unreadable``.
     """
@@ -309,7 +309,7 @@ class Verifier:
 
     def _from_outcome(self, gold: str, pred: str, outcome: Outcome) -> Verdict:
         if outcome.timed_out:
-            return Verdict(False, "over_budget" if outcome.over_budget else "timeout")
+            return Verdict(False, "deadline_missed" if outcome.over_budget else "timeout")
         if outcome.error is not None:
             return Verdict(False, "error", outcome.error)
         own, pred_readable, floored = outcome.value

@@ -265,7 +265,7 @@ class RmScore(Reward):
                 scores.append(self.from_logits(batch, i, logits, support))
         stds = [v for v in batch.extra.get("std", []) if v is not None]
         if stds:
-            batch.count("std_mean", sum(stds) / len(stds))
+            batch.figure("std_mean", sum(stds) / len(stds), weight=len(stds))
         return scores
 
     def _score_alone(self, batch: Batch, i: int, ids: list[int], support: list[float]) -> float:
