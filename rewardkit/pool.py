@@ -34,9 +34,11 @@ Design:
   ``$REWARDKIT_POOL_SIZE``, else the CPUs divided among the processes started together on this
   machine (``LOCAL_WORLD_SIZE``, set by torchrun and ``accelerate launch``), so eight training
   ranks on one node do not start eight pools of every core;
-- workers die with the process that owns the pool, even when it is killed (SIGKILL, SIGTERM) in
-  the middle of a task: see :func:`_die_with_owner`. :func:`close_shared_pools` (run at exit)
-  also stops the fork server and resource tracker that the pools started.
+- workers die with the process that owns the pool within a second, even when it is killed
+  (SIGKILL, SIGTERM) in the middle of C code that holds the GIL (0.25 s at most on a busy 2-core
+  machine, was 3-5 s: bench/results/pool_lifetime_bench.md); see :func:`_die_with_owner` and
+  :mod:`rewardkit.fork_server`. :func:`close_shared_pools` (run at exit) also stops the fork
+  server and resource tracker that the pools started.
 
 Unlike plain ``multiprocessing``, workers do not re-import the caller's ``__main__`` module: a
 training script without an ``if __name__ == "__main__":`` guard is not re-run in every worker.
@@ -70,6 +72,7 @@ START_TIMEOUT = 120.0  # seconds a new worker may take to start before the pool 
 MAX_START_FAILURES = 3  # consecutive workers that die while starting before the pool fails
 STOP_WAIT = 5.0  # seconds close_shared_pools waits for the fork server and resource tracker to exit (2 s was short on a loaded machine)
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+FORK_SERVER_MODULE = "rewardkit.fork_server"  # preloaded in the fork server: it exits at once with its owner
 
 
 class WorkerPoolError(RewardkitError, RuntimeError):
@@ -143,8 +146,9 @@ def _die_with_owner(lifeline: Connection) -> None:
 
     - Linux: the kernel sends SIGKILL when the worker's parent exits (``PR_SET_PDEATHSIG``). The
       parent is the fork server, which exits when every holder of its "alive" pipe has: the owner,
-      and each worker, which is why the worker closes its copy here. This holds even in C code
-      that never releases the GIL (sympy's big integers).
+      and each worker, which is why the worker closes its copy here; and it exits at once, its
+      modules not torn down (:mod:`rewardkit.fork_server`). This holds even in C code that never
+      releases the GIL (sympy's big integers).
     - Everywhere: a thread waits on ``lifeline``, a pipe whose only write end the owner holds,
       and exits the process when it closes (at the next GIL switch).
     """
@@ -525,8 +529,8 @@ class TimeLimitedPool:
             raise
 
     def _loop(self) -> None:
-        if self.start_method == "forkserver" and self.preload:
-            self._ctx.set_forkserver_preload(list(self.preload))
+        if self.start_method == "forkserver":
+            _set_preload(self.preload)
         while True:
             with self._lock:
                 if self._closed:
@@ -691,6 +695,23 @@ class TimeLimitedPool:
 
 
 # -- shared pools ---------------------------------------------------------------------------------
+
+
+def start_fork_server(preload: Sequence[str]) -> None:
+    """Start the fork server the pools' workers are forked from now, with the modules in
+    ``preload`` imported in it, without waiting for it (nothing where there is none: ``spawn``)."""
+    from multiprocessing import forkserver
+
+    if default_start_method() == "forkserver":
+        _set_preload(preload)
+        forkserver.ensure_running()
+
+
+def _set_preload(preload: Sequence[str]) -> None:
+    """What the fork server imports when it starts: :data:`FORK_SERVER_MODULE` last, so that its
+    exit handler runs before any the other modules registered."""
+    multiprocessing.get_context("forkserver").set_forkserver_preload([*preload, FORK_SERVER_MODULE])
+
 
 _shared: dict[tuple[Any, ...], TimeLimitedPool] = {}
 _shared_lock = threading.Lock()

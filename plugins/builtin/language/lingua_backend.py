@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rewardkit.errors import import_optional
+from rewardkit.extras import Needs
 from rewardkit.language_detector import LanguageDetector
 
 from .loaded_once import LoadedOnce
@@ -21,6 +22,7 @@ class LinguaDetector(LanguageDetector):
     """
 
     name = "lingua"
+    needs = Needs(modules=("lingua",), extra="language")
 
     def __init__(self, seed: int = 0) -> None:
         super().__init__(seed)

@@ -193,15 +193,9 @@ class Verifier:
         exits right away is not held up (the server, multiprocessing's own, ends with this
         process). The workers fork from it, warm, on first need. Where there is no fork server
         (``spawn``), workers start on first need."""
-        import multiprocessing
-        from multiprocessing import forkserver
+        from rewardkit.pool import start_fork_server
 
-        from rewardkit.pool import default_start_method
-
-        if default_start_method() != "forkserver":
-            return
-        multiprocessing.get_context("forkserver").set_forkserver_preload([WORKER_MODULE])
-        forkserver.ensure_running()
+        start_fork_server((WORKER_MODULE,))
 
     def reading(self, answer: str) -> Reading:
         """The answer as read in this process (:func:`read_answer`, cached)."""

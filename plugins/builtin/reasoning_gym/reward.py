@@ -18,6 +18,7 @@ from pydantic import Field
 
 from rewardkit.cache import LRUCache
 from rewardkit.errors import MissingDependencyError
+from rewardkit.extras import Needs
 from rewardkit.plugins.math.rewards import ExtractingReward, ExtractorParams
 from rewardkit.reward import Batch
 
@@ -86,6 +87,7 @@ class ReasoningGym(ExtractingReward):
     name = "reasoning_gym"
     description = "reasoning-gym's own verifier for the row's task (about 100 procedural task families)"
     Params = ReasoningGymParams
+    needs = Needs(modules=("reasoning_gym",), extra="reasoning-gym")
     error_score = 0.0
 
     def __init__(self, params: Any = None, **kwargs: Any) -> None:

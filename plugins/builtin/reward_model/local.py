@@ -23,6 +23,7 @@ from typing import Any, Literal, Sequence
 from pydantic import Field, model_validator
 
 from rewardkit.errors import ParamsError, RewardkitError, import_optional
+from rewardkit.extras import Needs
 from rewardkit.reward import Batch, Reward, RewardParams
 
 from .rendering import Template, encode, render
@@ -194,6 +195,7 @@ class RmScore(Reward):
     name = "rm_score"
     description = "score of a local sequence-classification reward model (scalar logit or expected 1..10 rating)"
     Params = RmScoreParams
+    needs = Needs(modules=("torch", "transformers"), extra="train")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
