@@ -1,6 +1,6 @@
 """Weighted compositions of rewards, with every component's score kept visible.
 
-Semantics of the weighted total, per row:
+Semantics of the weighted total, per row (:func:`rewardkit.stats.weighted_total`, the one definition):
 - a component that returns ``None`` for the row is left out of that row's total;
 - components with weight 0 are scored and reported ("logged, not trained on") but never enter the total;
 - a row where every weighted component is ``None`` totals ``None``.
@@ -22,8 +22,8 @@ from typing import Any, Sequence
 
 from .concurrency import run_sync
 from .errors import ConfigError, shown
-from .reward import Reward, RewardOutput, Sample, is_finite_number, make_samples
-from .stats import score_stats
+from .reward import Reward, RewardOutput, Sample, make_samples
+from .stats import is_finite_number, score_stats, weighted_totals
 
 
 NORMALIZE_MODES = ("group",)  # normalised within each prompt's group of completions
@@ -140,7 +140,7 @@ class Composition:
 
     def _combine(self, outputs: dict[str, RewardOutput], n: int) -> Scores:
         weights = {c.name: float(c.weight) for c in self.components}
-        total = weighted_total([(weights[name], out.scores) for name, out in outputs.items()], n)
+        total = weighted_totals([(weights[name], out.scores) for name, out in outputs.items()], n)
         return Scores(
             components={name: out.scores for name, out in outputs.items()},
             weights=weights,
@@ -154,20 +154,3 @@ class Composition:
         inner = ", ".join(f"{c.name}×{c.weight:g}" for c in self.components)
         return f"Composition({inner})"
 
-
-def weighted_total(columns: Sequence[tuple[float, Sequence[float | None]]], n: int) -> list[float | None]:
-    """Each row's weighted sum of the columns' (weight, scores), added in column order: weight-0
-    columns and None scores left out, None for a row where nothing is left (the rules above).
-    Column by column when no score is None, which is the common case and needs no Python-level
-    step per row and column."""
-    weighted = [(w, scores) for w, scores in columns if w != 0]
-    if not weighted:
-        return [None] * n
-    if any(None in scores for _, scores in weighted):
-        return [_row_total(weighted, i) for i in range(n)]
-    return [sum(row) for row in zip(*[[w * s for s in scores] for w, scores in weighted])]
-
-
-def _row_total(weighted: Sequence[tuple[float, Sequence[float | None]]], i: int) -> float | None:
-    parts = [w * scores[i] for w, scores in weighted if scores[i] is not None]
-    return sum(parts) if parts else None

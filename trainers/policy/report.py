@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, Sequence
 
+from rewardkit.stats import finite_number
 from rewardkit.tables import format_table, summary_table
 
 FIRST_LAST_WINDOW = 5
@@ -18,8 +18,8 @@ def format_share(share: float | None) -> str:
 
 
 def mean(values: Sequence[Any]) -> float | None:
-    """Mean of the numbers among ``values`` (None, NaN and non-numbers left out); None if none."""
-    nums = [float(v) for v in values if isinstance(v, (int, float)) and not math.isnan(float(v))]
+    """Mean of the finite numbers among ``values`` (None, NaN and non-numbers left out); None if none."""
+    nums = [v for v in map(finite_number, values) if v is not None]
     return sum(nums) / len(nums) if nums else None
 
 
