@@ -388,20 +388,25 @@ def kind_pairs(data: Path) -> dict[str, list[tuple[str, str]]]:
     return pairs
 
 
-def per_kind_speed(data: Path, chunks: int, pool_size: int, seed: int) -> dict[str, Any]:
-    """:func:`latex_speed` on each kind's pairs, and on all of them shuffled together (a mixed batch)."""
+def per_kind_speed(data: Path, pool_size: int, seed: int, at_least: int = 200) -> dict[str, Any]:
+    """:func:`latex_speed` on each kind's pairs, and on all of them shuffled together (a mixed
+    batch); a kind with few pairs is timed over as many repetitions as make ``at_least`` pairs,
+    every cache emptied before each."""
     by_kind = kind_pairs(data)
     mixed = [pair for kind in ANSWER_KINDS for pair in by_kind[kind]]
     random.Random(seed).shuffle(mixed)
-    out = {kind: latex_speed(by_kind[kind], min(chunks, len(by_kind[kind])), pool_size) for kind in ANSWER_KINDS}
-    out["mixed"] = latex_speed(mixed, chunks, pool_size)
+    out = {}
+    for kind, pairs in [*by_kind.items(), ("mixed", mixed)]:
+        repeats = -(-at_least // len(pairs))
+        out[kind] = latex_speed(pairs * repeats, repeats, pool_size, repeated=True)
+        out[kind]["distinct_pairs"] = len(pairs)
     return out
 
 
-def rewardkit_pairs(workers: int) -> Callable:
+def rewardkit_pairs(workers: int, cache_size: int = 100_000) -> Callable:
     from rewardkit.plugins.math.verifier import Verifier
 
-    verifier = Verifier(workers=workers)
+    verifier = Verifier(workers=workers, cache_size=cache_size)
 
     def verify(batch: list[tuple[str, str]]) -> list[Any]:
         return [v.correct for v in verifier.verify_texts(batch)]
@@ -418,12 +423,15 @@ def math_verify_pairs() -> Callable:
     return run
 
 
-def latex_speed(pairs: list[tuple[str, str]], chunks: int, pool_size: int) -> dict[str, Any]:
+def latex_speed(pairs: list[tuple[str, str]], chunks: int, pool_size: int, repeated: bool = False) -> dict[str, Any]:
     """Pairs per second (wall and CPU) of each system on the same pairs, taking turns per chunk
-    (each chunk starts with the caller's caches empty: no system reads what another just read)."""
+    (each chunk starts with the caller's caches empty: no system reads what another just read).
+    ``repeated``: the chunks repeat pairs, so rewardkit keeps no verdicts and every cache, the
+    workers' too, is emptied before each chunk."""
+    cache_size = 0 if repeated else 100_000
     systems = {
-        "rewardkit (1 worker)": rewardkit_pairs(1),
-        f"rewardkit ({pool_size} workers)": rewardkit_pairs(pool_size),
+        "rewardkit (1 worker)": rewardkit_pairs(1, cache_size),
+        f"rewardkit ({pool_size} workers)": rewardkit_pairs(pool_size, cache_size),
         "math-verify serial parse+verify": math_verify_pairs(),
     }
     warm = [("$\\frac{\\pi}{2}$", "$\\dfrac{\\pi}{2}$"), ("$x^2+1$", "$1+x^2$"), ("$(1, 2)$", "$(1,2)$")]
@@ -434,7 +442,7 @@ def latex_speed(pairs: list[tuple[str, str]], chunks: int, pool_size: int) -> di
     for k in range(chunks):
         chunk = pairs[k * len(pairs) // chunks : (k + 1) * len(pairs) // chunks]
         for name in names[k % len(names) :] + names[: k % len(names)]:
-            _clear_process_caches()
+            clear_caches() if repeated else _clear_process_caches()
             verdicts, seconds, cpu = timed_batches(systems[name], chunk)
             total = totals[name]
             total["verdicts"] += verdicts
@@ -702,7 +710,7 @@ def main(argv: list[str] | None = None) -> int:
         "answers": latex_speed(latex_pairs(args.data, args.latex_pairs, args.seed), args.chunks, pool_size),
         "mixed": latex_speed(latex_pairs(args.data, args.latex_pairs, args.seed, expression_wrongs=2), args.chunks, pool_size),
     }
-    kinds = per_kind_speed(args.data, args.chunks, pool_size, args.seed)
+    kinds = per_kind_speed(args.data, pool_size, args.seed)
     for workload, result in latex.items():
         for name, r in result["systems"].items():
             print(f"LaTeX {workload:7} {name:34} {r['per_second']:8.1f}/s  {r['per_cpu_second'] or 0:8.1f}/cpu-s  "
@@ -850,16 +858,17 @@ def table(report: dict[str, Any]) -> str:
     lines += [
         "",
         "Per kind of answer: MATH-500's distinct gold answers, each against itself and against `<gold>+37`, as `$…$` "
-        "strings (the mixed row: all of them shuffled together); pairs per second, rewardkit with one worker against "
-        "math-verify's serial `parse`+`verify`:",
+        "strings (the mixed row: all of them shuffled together), repeated to at least 200 pairs with every cache "
+        "emptied between repetitions (rewardkit's verdict cache off); pairs per second, rewardkit with one worker "
+        "against math-verify's serial `parse`+`verify`:",
         "",
-        "| kind | pairs | rewardkit /s | math-verify /s | × wall-clock | × per CPU second | same verdicts |",
+        "| kind | distinct pairs | rewardkit /s | math-verify /s | × wall-clock | × per CPU second | same verdicts |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for kind, lp in report["answer_kinds"].items():
         one, _, mv = list(lp["systems"].values())
         lines.append(
-            f"| {kind} | {lp['pairs']} | {num(one['per_second'])} | {num(mv['per_second'])} | "
+            f"| {kind} | {lp['distinct_pairs']} | {num(one['per_second'])} | {num(mv['per_second'])} | "
             f"{num(one['speedup_wall'], '.1f')}× | {num(one['speedup_cpu'], '.1f')}× | {one['agreement_with_math_verify']:.1%} |"
         )
     lines.append("")

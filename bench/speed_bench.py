@@ -2,9 +2,9 @@
 
 One command, one run, the same completions for every system:
 
-- **gsm8k**: 512 GSM8K completions (64 test problems × 8, :func:`speed_corpus.gsm8k_completions`:
+- **gsm8k**: 512 GSM8K completions (64 test problems × 8, ``tests/_gsm8k_notebook.py``:
   right, wrong, prose, commas, currency, malformed), batches of 64, chat format: the GSM8K GRPO
-  notebook's five hand-written functions (:data:`speed_corpus.NOTEBOOK_FUNCTIONS`, fed the
+  notebook's five hand-written functions (``NOTEBOOK_FUNCTIONS`` there, fed the
   column the notebook prepares), the ``gsm8k`` preset and the recipe-exact ``gsm8k_strict``
   preset (fed the GSM8K solutions) take turns pass by pass; completions per second of wall-clock
   and of CPU time, each pass also with every cache emptied first ("cold": the tidied answers,
@@ -54,13 +54,8 @@ for folder in (REPO / "bench", REPO / "tests"):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-from speed_corpus import (  # noqa: E402
-    NOTEBOOK_FUNCTIONS,
-    extract_hash_answer,
-    gsm8k_completions,
-    ifeval_completions,
-    r1_completions,
-)
+from _gsm8k_notebook import NOTEBOOK_FUNCTIONS, extract_hash_answer, gsm8k_completions  # noqa: E402
+from speed_corpus import ifeval_completions, r1_completions  # noqa: E402
 
 BATCH = 64
 BASELINE = "bca3e2a"  # main before issue 34's fast path
