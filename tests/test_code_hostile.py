@@ -343,7 +343,9 @@ def test_a_program_that_forks_spinners_does_not_make_its_neighbour_time_out(host
     n = 8_000_000  # about 0.4 s of CPU
     expected = f"{sum(i * i % 7 for i in range(n))}\n"
     spec = {"inputs": [f"{n}\n"] * 4, "outputs": [expected] * 4}
-    reward = get_reward("code_pass_rate", concurrency=2, limits={"timeout": 3.0, "problem_timeout": 120.0})
+    # the wall clock is only a backstop, generous here: the machine's own load (other jobs) is not a neighbour
+    limits = {"timeout": 3.0, "wall_timeout": 60.0, "problem_timeout": 600.0}
+    reward = get_reward("code_pass_rate", concurrency=2, limits=limits)
     for _ in range(3):
         out = reward.evaluate([fenced(spinners + f"# {_}\n"), fenced(correct + f"  # {_}")], input_output=[spec, spec])
         assert out.scores == [0.0, 1.0], out.extra["first_failure"]
