@@ -171,8 +171,9 @@ def score_on_ray(
 def _connect(ray: Any, address: str) -> None:
     try:
         if address == "local":
-            ray.init(include_dashboard=False, object_store_memory=OBJECT_STORE_BYTES, log_to_driver=False,
-                     logging_level="WARNING")  # fmt: skip
+            # "local": always a new cluster, never one found running on the machine (RAY_ADDRESS, `ray start`)
+            ray.init(address="local", include_dashboard=False, object_store_memory=OBJECT_STORE_BYTES,
+                     log_to_driver=False, logging_level="WARNING")  # fmt: skip
         else:
             ray.init(address=address, log_to_driver=False, logging_level="WARNING")
     except ConnectionError as exc:
