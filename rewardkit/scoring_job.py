@@ -54,6 +54,14 @@ class JobOptions:
     out_format: str = "jsonl"
     show: int = 20
 
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise ConfigError("batch size must be at least 1")
+        if self.best_of is not None and self.best_of < 1:
+            raise ConfigError("--best-of must be at least 1")
+        if self.out_format not in FORMATS:
+            raise ConfigError(f"unknown output format {shown(self.out_format)} (known: {', '.join(FORMATS)})")
+
     def identity(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if k != "show"}
 
@@ -256,8 +264,6 @@ class Job:
             else:
                 self.joined = check_output(out)
                 self.folder = self.joined.with_name(self.joined.name + ".parts")
-        if options.out_format not in FORMATS:
-            raise ConfigError(f"unknown output format {shown(options.out_format)} (known: {', '.join(FORMATS)})")
         if options.out_format == "parquet" and not source.tabular:
             raise ConfigError("Parquet output needs Parquet or Arrow input (JSONL rows have no common schema); write JSONL")
         if source.columns is not None:

@@ -77,9 +77,7 @@ def run(args: argparse.Namespace) -> int:
         keep=args.keep, group_key=(args.group_key or args.prompt_key) if grouped else None, best_of=args.best_of,
         out_format=args.format or _format(args.out, source.tabular), show=args.show,
     )  # fmt: skip
-    if options.batch_size < 1:
-        raise ConfigError("batch size must be at least 1")
-    PieceScorer(composition, options, None)  # checks --keep and --best-of before anything starts
+    PieceScorer(composition, options, None)  # checks --keep before anything starts
     job = Job(source, options, resolved_entries(args.file), args.out)
     pending, results = job.pending()
     progress = Progress(sum(p.rows for p in pending), args.progress)
