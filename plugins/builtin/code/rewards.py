@@ -228,6 +228,7 @@ class CodeFormat(Reward):
     name = "code_format"
     description = "1.0 for <think>…</think><answer>…</answer> with a ```language block in the answer (open-r1)"
     Params = CodeFormatParams
+    pure = True
 
     def score(self, sample: Sample) -> float:
         language = sample.row.get("language")
