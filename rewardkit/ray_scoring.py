@@ -44,6 +44,7 @@ LOCAL_CLUSTER_ENV = {
     "RAY_USAGE_STATS_ENABLED": "0",
 }
 OBJECT_STORE_BYTES = 200 * 2**20  # only pieces' descriptions and results go through it
+ACTOR_START_SECONDS = 600  # the actors' start (resources, imports, the composition) may take this long
 
 
 def split_endpoint_limits(entries: Sequence[dict], actors: int) -> list[dict]:
@@ -142,7 +143,7 @@ def score_on_ray(
     if started:
         _connect(ray, address)
     try:
-        _quiet(ray)
+        _configure(ray)
         cpus = ray.cluster_resources().get("CPU", 1)
         count = min(actors or max(1, int(cpus // actor_cpus)), len(pending))
         pieces = ray.data.from_items([{"piece": json.dumps(p.as_json())} for p in pending], override_num_blocks=len(pending))
@@ -180,11 +181,14 @@ def _connect(ray: Any, address: str) -> None:
         raise ConfigError(f"--ray {address}: cannot connect: {exc}") from None
 
 
-def _quiet(ray: Any) -> None:
-    """Ray Data's progress bars and per-run log lines off: the run prints its own progress."""
+def _configure(ray: Any) -> None:
+    """Every actor started (its node checked) before the first piece is handed out, so each gets
+    pieces and a node that cannot build the composition is always reported; Ray Data's progress
+    bars and per-run log lines off: the run prints its own progress."""
     import logging
 
     context = ray.data.DataContext.get_current()
+    context.wait_for_min_actors_s = ACTOR_START_SECONDS
     context.enable_progress_bars = False
     context.print_on_execution_start = False
     logging.getLogger("ray").setLevel(logging.WARNING)
