@@ -50,7 +50,10 @@ def completion_text(completion: Any) -> str:
     """Text of a completion: the string itself, or the content of its assistant messages.
 
     A conversational completion (a list of messages) contributes the assistant turns joined in
-    order; a list without roles contributes every message. ``None`` is the empty string.
+    order; a list without roles contributes every message. A trajectory (:func:`is_trajectory`:
+    tool or user turns, or calls, among the messages) contributes its final answer
+    (:func:`final_answer`), so every reward scores what the agent ended with. ``None`` is the
+    empty string.
     """
     if completion is None:
         return ""
@@ -59,10 +62,46 @@ def completion_text(completion: Any) -> str:
     if isinstance(completion, dict):
         return message_content(completion, "completion")
     if isinstance(completion, (list, tuple)):
+        if is_trajectory(completion):
+            return final_answer(completion)
         numbered = list(enumerate(completion))
         assistant = [(j, m) for j, m in numbered if isinstance(m, dict) and m.get("role") == "assistant"]
         return "".join(message_content(m, f"completion message {j}") for j, m in (assistant or numbered))
     raise MalformedText(f"completion is {_kind(completion)}, not a string or chat messages")
+
+
+# Responses-API items of a tool round trip; chat roles of turns that are not the agent's.
+CALL_ITEMS = ("function_call", "function_call_output")
+OTHER_TURNS = ("tool", "function", "user", "ipython")
+
+
+def makes_call(message: Any) -> bool:
+    """Whether a message or Responses item calls a tool (chat ``tool_calls``/``function_call``, or a ``function_call`` item)."""
+    if not isinstance(message, dict):
+        return False
+    if message.get("type") == "function_call":
+        return True
+    return message.get("role") == "assistant" and bool(message.get("tool_calls") or message.get("function_call"))
+
+
+def is_trajectory(messages: Any) -> bool:
+    """Whether a completion is a whole agent conversation: it holds a tool or user turn, or a call."""
+    return isinstance(messages, (list, tuple)) and any(
+        isinstance(m, dict) and (m.get("role") in OTHER_TURNS or m.get("type") in CALL_ITEMS or makes_call(m))
+        for m in messages
+    )
+
+
+def final_answer(messages: Any) -> str:
+    """The text a trajectory ends with: its last assistant turn's content, or "" when a call comes
+    after (or in) that turn (the conversation stopped before the agent answered)."""
+    for j in range(len(messages) - 1, -1, -1):
+        message = messages[j]
+        if makes_call(message):
+            return ""
+        if isinstance(message, dict) and message.get("role") == "assistant":
+            return message_content(message, f"completion message {j}")
+    return ""
 
 
 def prompt_text(prompt: Any) -> str | None:
