@@ -104,6 +104,19 @@ def final_answer(messages: Any) -> str:
     return ""
 
 
+def split_conversation(messages: Any) -> tuple[list[Any], list[Any]] | None:
+    """A whole conversation (one that opens with a system or user turn) as (prompt turns, the
+    agent's part from its first turn on); None when ``messages`` is not one."""
+    if not (isinstance(messages, (list, tuple)) and messages and isinstance(messages[0], dict)):
+        return None
+    if messages[0].get("role") not in ("system", "developer", "user"):
+        return None
+    for j, message in enumerate(messages):
+        if isinstance(message, dict) and (message.get("role") == "assistant" or message.get("type") in ("function_call", "reasoning")):
+            return list(messages[:j]), list(messages[j:])
+    return list(messages), []
+
+
 def prompt_text(prompt: Any) -> str | None:
     """Text of a prompt: the string itself, or its messages' contents joined by newlines."""
     if prompt is None:
