@@ -71,3 +71,35 @@ def test_every_sample_row_is_scored_right_by_its_own_expected_calls():
 def test_the_bundled_run_config_names_the_sample_and_its_tools():
     config = load_config(bundled_run_path("tools"))
     assert config.tools == SAMPLE_TOOLS and config.chat_template == "qwen2_5" and config.rewards == "tools"
+
+
+@pytest.mark.slow
+def test_a_grpo_run_with_tools_trains_on_trajectories(tmp_path):
+    """`rewardkit train` with tools= and Qwen2.5's template on a tiny model: TRL's tool loop runs,
+    the rewards score its conversations, and the metrics hold TRL's tool counters and ours."""
+    pytest.importorskip("trl")
+    import yaml
+    from _tiny_models import tiny_model_dir
+
+    from rewardkit.cli import build_parser
+
+    rows = [json.loads(line) for line in bundled_path("tool_use", "train").read_text().splitlines()][:4]
+    (tmp_path / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    config = {
+        "model": str(tiny_model_dir(tmp_path / "model")),
+        "dataset": {"path": "train.jsonl"},
+        "rewards": "tools",
+        "tools": SAMPLE_TOOLS,
+        "chat_template": "qwen2_5",
+        "trainer": {"max_steps": 1, "per_device_train_batch_size": 2, "num_generations": 2, "max_completion_length": 8,
+                    "max_tool_calling_iterations": 1, "use_cpu": True},
+        "output_dir": str(tmp_path / "out"),
+        "seed": 0,
+    }  # fmt: skip
+    (tmp_path / "run.yaml").write_text(yaml.safe_dump(config))
+    args = build_parser().parse_args(["train", str(tmp_path / "run.yaml")])
+    assert args.run(args) == 0
+    metrics = [json.loads(line) for line in (tmp_path / "out" / "metrics.jsonl").read_text().splitlines()]
+    step = next(m for m in metrics if "reward" in m)
+    assert "tools/call_frequency" in step and "rewards/tool_call_match/mean" in step
+    assert step["rewardkit/tool_use/calls"] >= 0
