@@ -22,6 +22,7 @@ import pluggy
 
 from . import hookspecs
 from .errors import DuplicateNameError, UnknownRewardError, shown
+from .extras import check_needs
 from .reward import Reward
 
 ENTRY_POINT_GROUP = "rewardkit"
@@ -152,10 +153,12 @@ class Registry:
         return found
 
     def reward_class(self, name: str) -> type[Reward]:
+        """The reward class ``name``; MissingDependencyError, naming the extra, when it cannot run here."""
         rewards = self.catalogue("reward")
         if name not in rewards:
             known = ", ".join(sorted(rewards)) or "none"
             raise UnknownRewardError(f"unknown reward {shown(name)}; known rewards: {known}")
+        check_needs(rewards[name].value, f"reward '{name}'")
         return rewards[name].value
 
     def reward(self, name: str, params: dict[str, Any] | None = None, **kwargs: Any) -> Reward:
@@ -164,10 +167,12 @@ class Registry:
         return self.reward_class(name)(params, registry=self, **kwargs)
 
     def get(self, kind: str, name: str) -> Any:
+        """The item ``name`` of ``kind``; MissingDependencyError, naming the extra, when it cannot run here."""
         items = self.catalogue(kind)
         if name not in items:
             known = ", ".join(sorted(items)) or "none"
             raise UnknownRewardError(f"unknown {kind.replace('_', ' ')} {shown(name)}; known: {known}")
+        check_needs(items[name].value, f"{kind.replace('_', ' ')} '{name}'")
         return items[name].value
 
 

@@ -443,9 +443,13 @@ class TestEverywhere:
 
     def test_without_openai_the_error_names_the_extra(self, monkeypatch):
         monkeypatch.setitem(sys.modules, "openai", None)  # `import openai` raises ImportError
-        reward = get_reward("judge_score", base_url="http://127.0.0.1:9/v1", model="m")
         with pytest.raises(MissingDependencyError, match=r"pip install 'rewardkit\[judge\]'"):
-            reward(["x"])
+            get_reward("judge_score", base_url="http://127.0.0.1:9/v1", model="m")  # when built, before scoring
+        from rewardkit.plugins.judge.score import JudgeScore
+
+        reward = JudgeScore({"base_url": "http://127.0.0.1:9/v1", "model": "m"})  # built without the registry
+        with pytest.raises(MissingDependencyError, match=r"pip install 'rewardkit\[judge\]'"):
+            reward(["x"])  # says so when called
 
 
 def test_the_compositions_in_the_docs_and_examples_load(repo):

@@ -59,6 +59,7 @@ def _listed(keys: set[Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rewardkit.columns import column_uses
     from rewardkit.composition_loader import load_composition, locate
     from rewardkit.yaml_file import read_yaml
 
@@ -83,8 +84,9 @@ def run(args: argparse.Namespace) -> int:
         print("\n".join(f"  {line}" for line in lines))
         return 0
     composition = load_composition(args.file)
-    print(f"{args.file}: OK — a composition of {len(composition.components)} rewards")
+    n = len(composition.components)
+    print(f"{args.file}: OK — a composition of {n} reward{'s' if n != 1 else ''}")
     for c in composition.components:
-        cols = c.reward.required_columns()
-        print(f"  {c.name:<24} weight {c.weight:<6g} {c.reward!r}{'  columns: ' + ', '.join(cols) if cols else ''}")
+        uses = column_uses(c.reward)
+        print(f"  {c.name:<24} weight {c.weight:<6g} {c.reward!r}{'  columns: ' + '; '.join(uses) if uses else ''}")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 DESCRIPTION = """\
 See where a reward stops teaching or starts being gamed. INPUT is a file written by
@@ -30,19 +31,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--group-by", help="column that names a row's prompt group (default: the prompt itself)")
     parser.add_argument("--top", type=int, default=20, help="suspects shown with their text in the report")
     parser.add_argument("--no-second-opinion", action="store_true", help="skip re-checking verdicts")
-    parser.add_argument("--no-plots", action="store_true", help="write the report without plots (no matplotlib)")
+    parser.add_argument("--no-plots", action="store_true",
+                        help="write the report without plots (the default where matplotlib is not installed)")
 
 
 def run(args: argparse.Namespace) -> int:
     from rewardkit.diagnostics import diagnose, load, summary, write
+    from rewardkit.diagnostics.plots import NEEDS
     from rewardkit.errors import ConfigError
 
     if args.top < 0:
         raise ConfigError("--top must be 0 or more")
+    no_plots = None if args.no_plots else NEEDS.problem("the report's plots")  # decided before any work
+    if no_plots:
+        print(f"rewardkit diagnose: {no_plots}; the report is written without them", file=sys.stderr)
     table = load(args.input, rewards=args.rewards, key=args.key, completion_key=args.completion_key,
                  prompt_key=args.prompt_key, group_by=args.group_by)
     result = diagnose(table, second_opinion=not args.no_second_opinion, top=args.top)
-    paths = write(result, args.out, plots=not args.no_plots)
+    if no_plots:
+        result["input"]["notes"].append(f"no plots: {no_plots}")
+    paths = write(result, args.out, plots=not (args.no_plots or no_plots))
     print(summary(result))
     print(f"\nwrote {paths['report']} and {paths['json']}")
     return 0

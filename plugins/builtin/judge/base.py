@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Literal, Sequence
 
 from pydantic import Field, field_validator
 
+from rewardkit.extras import Needs
 from rewardkit.http import HttpParams, check_url
 from rewardkit.reward import Batch, Reward, Sample, SlowRewardParams
 
@@ -79,6 +80,7 @@ class JudgeReward(Reward):
     :meth:`judge` for one unit of rows."""
 
     Params = JudgeParams
+    needs = Needs(modules=("openai",), extra="judge")
     error_score = None  # an unexpected error leaves the sample unscored (and counted), never a 0
     template: ClassVar[str] = ""
     own_placeholders: ClassVar[tuple[str, ...]] = ()  # filled by the reward, not dataset columns

@@ -4,7 +4,7 @@ One :class:`JudgeClient` per reward. Per event loop it keeps an ``openai.AsyncOp
 (the protocol) over the ``httpx`` client of :mod:`rewardkit.http` (the transport every reward that
 calls a service shares), the requests- and tokens-per-minute limiters (``aiolimiter``; each loop
 has its own, and a process normally awaits its judges from one loop) and the requests in flight
-by key, so identical requests made at once share one call.
+by key (:class:`rewardkit.concurrency.InFlight`), so identical requests made at once share one call.
 
 The transport does what ``openai``'s own client would do, and what it would not: ``concurrency``
 calls in flight, retries with backoff on 408/429/5xx, timeouts and lost connections (``openai``'s
@@ -17,14 +17,13 @@ nothing here raises for a server's misbehaviour.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import os
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from rewardkit.concurrency import PerLoop
+from rewardkit.concurrency import InFlight, PerLoop
 from rewardkit.errors import MissingDependencyError, scrub
 from rewardkit.http import Exchange, HttpClient, HttpSettings, api_key, counted, transport_errors
 
@@ -72,7 +71,6 @@ class LoopResources:
         )
         self.requests = _limiter(settings.requests_per_minute)
         self.tokens = _limiter(settings.tokens_per_minute)
-        self.in_flight: dict[str, asyncio.Future] = {}
 
 
 def _limiter(per_minute: float | None) -> Any:
@@ -107,6 +105,7 @@ class JudgeClient:
         self.cache = cache
         self.http = HttpClient(settings.http)
         self.resources: PerLoop[LoopResources] = PerLoop(functools.partial(LoopResources, settings, self.http))
+        self.in_flight: InFlight[Reply] = InFlight()
         self.structured = True  # False once the server refused response_format (structured: auto)
 
     async def complete(
@@ -124,28 +123,19 @@ class JudgeClient:
             "schema": schema, "logprobs": logprobs,
         }  # fmt: skip
         key = request_key(request)
-        loop = self.resources.get()
-        while True:
-            cached = self.cache.get(key) if self.cache is not None else None
-            if cached is not None:
-                stats.cache_hits += 1
-                return Reply(cached["text"], cached.get("logprobs"))
-            if key not in loop.in_flight:
-                break
-            shared = await asyncio.shield(loop.in_flight[key])  # the same request is being made: share its reply
-            if shared is not None:
-                stats.cache_hits += 1
-                return shared
-        future: asyncio.Future = asyncio.get_running_loop().create_future()
-        loop.in_flight[key] = future
-        reply = None
-        try:
-            reply = await self._call(loop, messages, schema, logprobs, stats)
-        finally:
-            del loop.in_flight[key]
-            future.set_result(reply)  # None when this call was cancelled: whoever waited on it calls again
-        if reply.text is not None and self.cache is not None:
-            self.cache.put(key, {"text": reply.text, "logprobs": reply.logprobs})
+        cached = self.cache.get(key) if self.cache is not None else None
+        if cached is not None:
+            stats.cache_hits += 1
+            return Reply(cached["text"], cached.get("logprobs"))
+
+        async def call() -> Reply:
+            reply = await self._call(self.resources.get(), messages, schema, logprobs, stats)
+            if reply.text is not None and self.cache is not None:
+                self.cache.put(key, {"text": reply.text, "logprobs": reply.logprobs})
+            return reply
+
+        reply, shared = await self.in_flight.run(key, call)  # the same request being made: its reply is shared
+        stats.cache_hits += int(shared)
         return reply
 
     async def _call(
