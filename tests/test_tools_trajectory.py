@@ -142,3 +142,31 @@ def test_trl_sees_the_tools_as_written():
     assert schema["function"]["name"] == "mul"
     assert schema["function"]["parameters"]["required"] == ["a", "b"]
     assert schema["function"]["parameters"]["properties"]["a"]["type"] == "integer"
+
+
+def test_async_tools_stay_coroutine_functions_and_are_recorded():
+    import asyncio
+    import inspect
+
+    class Lookup(RewardkitEnvironment):
+        composition = {"rewards": [{"name": "tool_use"}]}
+
+        async def find(self, key: str) -> str:
+            """Find a key.
+
+            Args:
+                key: the key
+            """
+            if key == "missing":
+                raise KeyError(key)
+            return key.upper()
+
+    env = Lookup()
+    env.reset()
+    assert inspect.iscoroutinefunction(Lookup.find)
+    assert asyncio.run(env.find("a")) == "A"
+    with pytest.raises(KeyError):
+        asyncio.run(env.find(key="missing"))
+    assert [m["role"] for m in env.trajectory] == ["assistant", "tool", "assistant", "tool"]
+    assert env.trajectory[2]["tool_calls"][0]["function"]["arguments"] == {"key": "missing"}
+    assert env.get_reward() == -0.25

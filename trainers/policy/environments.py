@@ -30,9 +30,10 @@ column). A subclass's own ``reset`` is wrapped so the record starts afresh eithe
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, Iterator
 
 from rewardkit.composition_loader import shared_composition
 
@@ -101,6 +102,19 @@ def _arguments(tool: Callable[..., Any], args: tuple, kwargs: dict[str, Any]) ->
     return {k: v for k, v in bound.arguments.items() if k != next(iter(bound.arguments))}
 
 
+@contextlib.contextmanager
+def _recording(env: RewardkitEnvironment, tool: Callable[..., Any], args: tuple, kwargs: dict[str, Any]) -> Iterator[dict]:
+    """Record one call of ``tool`` on ``env``: the result the block leaves in the yielded dict, or
+    the error it raised (re-raised, for TRL to report)."""
+    outcome: dict[str, Any] = {}
+    try:
+        yield outcome
+    except Exception as exc:
+        env._record(tool.__name__, _arguments(tool, args, kwargs), {"error": str(exc)})
+        raise
+    env._record(tool.__name__, _arguments(tool, args, kwargs), outcome.get("result"))
+
+
 def _recorded(tool: Callable[..., Any]) -> Callable[..., Any]:
     """``tool`` recording each call and its result (or error) on the environment; signature,
     docstring and type hints kept, which TRL turns into the tool's schema."""
@@ -108,24 +122,16 @@ def _recorded(tool: Callable[..., Any]) -> Callable[..., Any]:
 
         @functools.wraps(tool)
         async def async_wrapper(self: RewardkitEnvironment, *args: Any, **kwargs: Any) -> Any:
-            try:
-                result = await tool(self, *args, **kwargs)
-            except Exception as exc:
-                self._record(tool.__name__, _arguments(tool, args, kwargs), {"error": str(exc)})
-                raise
-            self._record(tool.__name__, _arguments(tool, args, kwargs), result)
-            return result
+            with _recording(self, tool, args, kwargs) as outcome:
+                outcome["result"] = await tool(self, *args, **kwargs)
+            return outcome["result"]
 
         return async_wrapper
 
     @functools.wraps(tool)
     def wrapper(self: RewardkitEnvironment, *args: Any, **kwargs: Any) -> Any:
-        try:
-            result = tool(self, *args, **kwargs)
-        except Exception as exc:
-            self._record(tool.__name__, _arguments(tool, args, kwargs), {"error": str(exc)})
-            raise
-        self._record(tool.__name__, _arguments(tool, args, kwargs), result)
-        return result
+        with _recording(self, tool, args, kwargs) as outcome:
+            outcome["result"] = tool(self, *args, **kwargs)
+        return outcome["result"]
 
     return wrapper
