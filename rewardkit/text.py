@@ -3,7 +3,9 @@
 Only text becomes text: a content part whose text is None or a number, a message that is neither
 a string nor a mapping, or a completion that is a number raises :class:`MalformedText` instead of
 being stringified (``str(42)`` could score as a correct answer). A message without content (an
-assistant turn that only calls a tool) and non-text parts (an image) contribute nothing.
+assistant turn that only calls a tool) and non-text parts (an image) contribute nothing. A
+completion that is an agent's whole conversation (tool or user turns, calls) is read for its final
+answer (:func:`final_answer`).
 """
 
 from __future__ import annotations
