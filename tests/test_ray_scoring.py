@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 
+import psutil
 import pytest
 from _hostile import power_towers
 
@@ -98,6 +99,16 @@ def job(tmp_path_factory):
     argv = ["score", str(spec), str(data), "--rows-per-piece", "20", "--batch-size", "5"]
     assert main([*argv, "--out", str(folder / "local.jsonl")]) == 0
     return argv, (folder / "local.jsonl").read_text()
+
+
+def test_every_process_of_the_cluster_listens_on_127_0_0_1_only(cluster):
+    listening = []
+    for process in cluster.processes():
+        try:
+            listening += [(process.name(), c.laddr.ip) for c in process.net_connections(kind="inet") if c.status == "LISTEN"]
+        except psutil.Error:
+            continue
+    assert listening and all(ip in ("127.0.0.1", "::ffff:127.0.0.1") for _, ip in listening), listening
 
 
 def joined(folder):
