@@ -8,7 +8,9 @@ the same :class:`Verifier` on whole batches. For each (gold, prediction) pair:
 2. when both are plain numerals (``1,234``, ``$18.00``, ``50%``, ``\\frac{1}{2}``) the verdict comes
    from :mod:`.numerals` in microseconds, without sympy;
 3. when both are common LaTeX forms (``3\\sqrt{13}``, ``\\frac{\\pi}{2}``, tuples, intervals, sets,
-   matrices of those) :mod:`.exact` decides them exactly, without sympy;
+   matrices of those) :mod:`.exact` decides them exactly, without sympy, and two answers with the
+   same reading are equal; words (``\\text{Evelyn}``) and assignments (``x = 5``) are compared by
+   their structure (:mod:`.structure`);
 4. answers whose values are clearly apart (another number, the gold plus a term, a variable
    renamed: :mod:`.numeric` evaluates both, with variables at fixed points) are not equal,
    without sympy; that path never says "equal";
@@ -65,7 +67,7 @@ class Verdict:
     """The verdict on one pair and how it was reached.
 
     ``correct`` is True or False, or None when the gold answer cannot be read. ``how`` is one of
-    ``numeral`` (fast path), ``exact`` (common LaTeX forms, without sympy), ``numeric`` (values
+    ``numeral`` (fast path), ``exact`` (common LaTeX forms, words and relations, without sympy), ``numeric`` (values
     clearly apart, without sympy: always wrong), ``cache``, ``sympy``,
     ``floor`` (right by math-verify's own extraction over the completion), ``timeout`` (scored
     wrong), ``deadline_missed`` (not verified within the batch's ``batch_timeout``; the reward scores it None),
