@@ -114,6 +114,7 @@ def assignment(answer: str) -> tuple[str, str] | None:
 
 
 def is_relation(answer: str) -> bool:
+    """``=``, ``<``, ``>``, ``\\le``, ... anywhere in the answer."""
     return _RELATION.search(answer) is not None
 
 

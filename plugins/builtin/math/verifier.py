@@ -48,7 +48,7 @@ from .expressions import Form, read_form
 from .extractors import DEFAULT_CHAIN, NOT_FOUND, Found, boxed, find_answer, gsm8k, tidy, whole
 from .numerals import MAX_NUMERAL_CHARS, Numeral, compare_numerals, parse_numeral
 from .numeric import Numeric, compare_numeric, numeric_form, sample_numeral
-from .structure import compare_words, unwrap_assignments, without_unit
+from .structure import compare_words, is_relation, unwrap_assignments, without_unit
 
 if TYPE_CHECKING:  # the pool module (multiprocessing) is imported on first need
     from rewardkit.pool import Outcome, TimeLimitedPool
@@ -308,8 +308,9 @@ class Verifier:
                 return (SAME_NUMERAL if same else OTHER_NUMERAL), no_job
         gold_side, pred_side, verdict = gold, pred, None
         if pred is not None:  # words and assignments, by their structure
-            gold_side, pred_side, verdict = unwrap_assignments(gold, pred)
-            if verdict is None:
+            if is_relation(gold) or is_relation(pred):
+                gold_side, pred_side, verdict = unwrap_assignments(gold, pred)
+            if verdict is None and ("\\" in gold_side or "\\" in pred_side):  # a word is a LaTeX command
                 verdict = compare_words(gold_side, pred_side)
             if verdict is not None:
                 if verdict or floor_text is None or sure:
