@@ -3,7 +3,7 @@
 reasoning-gym yields items ``{"question", "answer", "metadata"}``; ``metadata["source_dataset"]``
 names the task (its family, such as ``countdown``), and the task's ``score_answer`` reads the
 item's ``answer`` and ``metadata``. The ``metadata`` column may hold the dict itself or its
-JSON text: JSON text is what survives every way rows travel (an HF ``datasets`` column of
+JSON text (:func:`metadata_text`): JSON text is what survives every way rows travel (an HF ``datasets`` column of
 mixed tasks would otherwise merge every task's keys into one struct, padding the others with
 None; JSONL, HTTP and verl's ``extra_info`` carry text as it is).
 
@@ -33,6 +33,12 @@ CONFIG_KEY = "rewardkit_config"
 UNSCORED_SETTINGS = ("seed", "size")
 # task -> metadata keys whose nested lists reasoning-gym made as tuples, and its verifier compares as such.
 TUPLE_KEYS = {"arc_agi": ("input", "output"), "rearc": ("input", "output")}
+
+
+def metadata_text(metadata: Mapping[str, Any]) -> str:
+    """An item's metadata as the JSON text a row carries; a value JSON has no form for (``gsm_symbolic``
+    keeps Fractions its verifier never reads) is written as its text."""
+    return json.dumps(metadata, default=str)
 
 
 class UnreadableMetadata(ValueError):
