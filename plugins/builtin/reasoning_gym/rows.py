@@ -60,6 +60,23 @@ def parse_metadata(value: Any) -> dict[str, Any]:
     return dict(value)
 
 
+def parse_item(value: Any) -> dict[str, Any]:
+    """A whole item in one value (``item_column``): ``{"answer": ..., "metadata": ...}`` or its JSON text."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except (ValueError, RecursionError) as exc:
+            raise UnreadableMetadata(f"the item is text but not JSON: {exc}") from None
+    if not isinstance(value, Mapping) or "metadata" not in value:
+        raise UnreadableMetadata('the item is not {"answer": ..., "metadata": {...}} or its JSON text')
+    return dict(value)
+
+
+def item_text(item: Mapping[str, Any]) -> str:
+    """An item's answer and metadata as one JSON text (a label for trainers that take one per sample)."""
+    return json.dumps({"answer": item["answer"], "metadata": item["metadata"]}, default=str)
+
+
 def _tuples(value: Any) -> Any:
     return tuple(_tuples(v) for v in value) if isinstance(value, (list, tuple)) else value
 
