@@ -2,7 +2,7 @@
 
 Without a config it runs the bundled default: the ``gsm8k`` preset on the bundled GSM8K sample
 with the bundled SmolLM2-135M-Instruct, short enough for a laptop CPU. A preset name runs that
-preset's bundled run (``gsm8k``, ``length``, ``r1``). The options below override the config,
+preset's bundled run (``gsm8k``, ``length``, ``r1``, ``ifeval``, ``reasoning_gym``). The options below override the config,
 as in TRL's GRPO scripts::
 
     rewardkit train --quick                                  # a 2-step smoke run of the setup

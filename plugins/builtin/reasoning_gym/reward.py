@@ -173,8 +173,8 @@ class ReasoningGym(ExtractingReward):
             batch.note("answer", i, answer)
             batch.note("extractor", i, extractor)
             settings = settings_key(metadata, p.configs)
-            key = (text, settings, json.dumps(gold, default=str), answer)
-            cached = cache.get(key) if cache is not None else None
+            key = _cache_key(text, settings, gold, answer)
+            cached = cache.get(key) if cache is not None and key is not None else None
             if cached is not None:
                 counts["cache"] += 1
                 scores[i] = cached
@@ -223,7 +223,7 @@ class ReasoningGym(ExtractingReward):
             counts[status] += 1
             batch.note("problem", i, str(value))
             return None
-        if cache is not None:
+        if cache is not None and key is not None:
             cache.put(key, value)
         return value
 
@@ -243,3 +243,11 @@ class ReasoningGym(ExtractingReward):
 
 def _raise(error: Exception) -> None:
     raise error
+
+
+def _cache_key(metadata: str, settings: str, gold: Any, answer: str | None) -> tuple | None:
+    """What a score depends on, hashable; None (not cached) for a gold answer JSON cannot write."""
+    try:
+        return (metadata, settings, json.dumps(gold, default=str), answer)
+    except (ValueError, RecursionError):
+        return None
