@@ -56,8 +56,7 @@ def import_optional(module: str, extra: str, needed_for: str, hint: str = ""):
         return importlib.import_module(module)
     except ImportError:
         raise MissingDependencyError(
-            f"{needed_for} requires {module.split('.')[0]}, which is not installed: "
-            f"pip install 'rewardkit[{extra}]'{hint}"
+            f"{module.split('.')[0]} is not installed (needed for {needed_for}): pip install 'rewardkit[{extra}]'{hint}"
         ) from None
 
 

@@ -56,6 +56,10 @@ def completion_text(completion: Any) -> str:
         return ""
     if isinstance(completion, str):
         return completion
+    if type(completion) is list and len(completion) == 1:  # the common chat completion: one assistant turn
+        only = completion[0]
+        if type(only) is dict and type(only.get("content")) is str and only.get("role") == "assistant":
+            return only["content"]
     if isinstance(completion, dict):
         return message_content(completion, "completion")
     if isinstance(completion, (list, tuple)):

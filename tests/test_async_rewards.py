@@ -14,7 +14,7 @@ import pytest
 from _async_rewards import FLIGHT, WaitParams, Waits, WaitsBatch, WaitsGroups
 from rewardkit import get_reward
 from rewardkit.composition import Component, Composition
-from rewardkit.concurrency import PerLoop, gather_limited, run_sync
+from rewardkit.concurrency import InFlight, PerLoop, gather_limited, run_sync
 from rewardkit.errors import ContractError
 from rewardkit.reward import Batch, Figure, MergedMetric, Reward, Sample, merge_metrics
 from rewardkit.testing import check_reward_contract
@@ -217,6 +217,33 @@ class TestConcurrencyHelpers:
         t.start()
         t.join()
         assert box == [42]
+
+    def test_in_flight_runs_a_key_once_and_only_the_last_caller_leaving_cancels_it(self):
+        started, finished = [], []
+
+        async def slow(value):
+            started.append(value)
+            await asyncio.sleep(0.2)
+            finished.append(value)
+            return value
+
+        async def main():
+            shared = InFlight()
+            first = asyncio.ensure_future(shared.run("k", lambda: slow(1)))
+            await asyncio.sleep(0)
+            second = asyncio.ensure_future(shared.run("k", lambda: slow(2)))
+            await asyncio.sleep(0.05)
+            first.cancel()  # one caller leaves: the run goes on for the other
+            assert await second == (1, True)
+            alone = asyncio.ensure_future(shared.run("k", lambda: slow(3)))
+            await asyncio.sleep(0.05)
+            alone.cancel()  # the last caller leaves: the run is cancelled
+            await asyncio.gather(first, alone, return_exceptions=True)
+            await asyncio.sleep(0.3)
+            return await shared.run("k", lambda: slow(4))
+
+        assert asyncio.run(main()) == (4, False)
+        assert started == [1, 3, 4] and finished == [1, 4]
 
     def test_per_loop_makes_one_object_per_event_loop(self):
         made = PerLoop(object)

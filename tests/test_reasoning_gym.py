@@ -265,6 +265,16 @@ def test_a_verification_past_its_time_limit_is_killed_and_scored_as_an_error():
     assert out.metrics["timeouts"] == 1
 
 
+def test_answers_the_batch_deadline_cut_are_none_and_counted_never_zero():
+    """Running out of time means None in every family: the batch's deadline cuts what is queued or
+    running (the answers are fine, the machine was busy); only an answer past its own limit is 0."""
+    slow = get_reward("reasoning_gym", {"timeout": 30.0, "deadline": 1.0, "workers": 1, "cache_size": 0})
+    dataset, batch = items("countdown", n=1)
+    out = slow.evaluate([wrap("9**9**9**9"), wrap(batch[0]["answer"])], **columns(batch * 2))
+    assert out.scores == [None, None]
+    assert out.metrics["deadline_missed"] == 2 and out.metrics["timeouts"] == 0
+
+
 def test_an_answer_that_asks_for_too_much_memory_fails_inside_its_worker():
     """binary_matrix evaluates a Python list: [0] * 10**10 is 80 GB, refused by the worker's memory limit."""
     capped = get_reward("reasoning_gym", {"memory_limit_mb": 2048})

@@ -6,13 +6,26 @@ from __future__ import annotations
 import argparse
 import sys
 
-HELP = "score a JSONL file of completions with a composition"
+DESCRIPTION = """\
+Score every row of a file with a composition of rewards. Each row has a "completion" (text or
+chat messages), an optional "prompt", and the dataset columns the rewards need (rewardkit list
+names them; gsm8k needs "answer"). Prints each row's component scores and weighted total, then
+per component: mean, std, min, max, how many rows it could not score (None) and how many errors.
+--keep and --best-of write only the rows that pass a rule on their scores, or the best of each
+group (rejection sampling, best-of-n).
+
+examples:
+  rewardkit score gsm8k completions.jsonl
+  rewardkit score rewards.yaml completions.jsonl --out scored.jsonl   # then: rewardkit diagnose scored.jsonl
+  rewardkit score gsm8k samples.jsonl --keep 'total >= 2' --out kept.jsonl
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", help="composition YAML file or preset name")
+    parser.add_argument("file", metavar="REWARDS", help="a preset name (rewardkit list shows them) or a composition YAML file")
     parser.add_argument(
         "data",
+        metavar="DATA",
         help="the rows: a JSONL or Parquet file, a folder or glob of them, or a dataset saved with datasets "
         "(each row a completion, optional prompt, other columns)",
     )
@@ -22,9 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "may be DATA); DIR/: one part per piece (a re-run skips the parts already written)",
     )
     parser.add_argument("--key", default="rewardkit", help="key the scores are added under in --out rows")
-    parser.add_argument("--completion-key", default="completion")
-    parser.add_argument("--prompt-key", default="prompt")
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--completion-key", default="completion", help="key of the completion in each row (default: completion)")
+    parser.add_argument("--prompt-key", default="prompt", help="key of the prompt in each row (default: prompt)")
+    parser.add_argument("--batch-size", type=int, default=64, help="rows scored together (default: 64)")
     parser.add_argument("--show", type=int, default=20, help="rows to print (-1: all)")
     choose = parser.add_argument_group("choosing rows (rejection sampling, best-of-n)")
     choose.add_argument("--keep", metavar="RULE", help="write only rows whose scores pass RULE, e.g. 'total >= 2'")

@@ -39,7 +39,7 @@ import torch
 from trl.trainer.utils import nanstd
 
 from rewardkit.errors import ConfigError, ContractError
-from rewardkit.stats import weighted_total
+from rewardkit.stats import finite_number, weighted_total
 
 EPSILON = 1e-4  # as TRL adds to a group's std
 ADVANTAGE_SCALE = "rewardkit/advantage_scale"
@@ -64,8 +64,7 @@ def group_normalize(rewards_per_func: torch.Tensor, group_size: int, columns: Se
 
 def weighted_totals(rewards_per_func: torch.Tensor, weights: Sequence[float]) -> list[float | None]:
     """Each row's total by :func:`rewardkit.stats.weighted_total` (NaN read as ``None``)."""
-    rows = [[None if math.isnan(v) else v for v in row] for row in rewards_per_func.tolist()]
-    return [weighted_total(row, weights) for row in rows]
+    return [weighted_total([finite_number(v) for v in row], weights) for row in rewards_per_func.tolist()]
 
 
 def blank_unscorable(rewards_per_func: torch.Tensor, weights: Sequence[float]) -> torch.Tensor:

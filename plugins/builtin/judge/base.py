@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal, Sequence
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
+from rewardkit.extras import Needs
+from rewardkit.http import HttpParams, check_url
 from rewardkit.reward import Batch, Reward, Sample, SlowRewardParams
 
-from .client import ClientSettings, JudgeClient, Reply, api_key
+from .client import ClientSettings, JudgeClient, Reply
 from .parsing import expected_score, parse_score, strip_thinking
 from .prompts import SYSTEM, fill, placeholders
 from .quoting import blank_quotes
@@ -26,14 +28,13 @@ from .stats import CallStats
 LOGPROB_ALTERNATIVES = 20  # top alternatives asked per token (the most OpenAI and vLLM's default allow)
 
 
-class JudgeParams(SlowRewardParams):
-    """The endpoint, its limits, the sampling settings, the cache and the prices of every judge."""
+class JudgeParams(HttpParams, SlowRewardParams):
+    """The endpoint, its limits (the transport's: :class:`rewardkit.http.HttpParams`), the sampling
+    settings, the cache and the prices of every judge."""
 
     base_url: str = Field(..., description="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1")
     model: str = Field(..., description="model name as the server knows it")
-    api_key_env: str | None = Field(None, description="environment variable holding the API key (never the key itself)")
-    timeout: float = Field(60.0, gt=0, description="seconds each attempt may wait for the server (connect, send, each read)")
-    max_retries: int = Field(3, ge=0, description="retries (with backoff) after 408/409/429/5xx, a timeout or a lost connection")
+    timeout: float = Field(60.0, gt=0, description="seconds one attempt may take, from connecting to the reply's last byte")
     requests_per_minute: float | None = Field(None, gt=0, description="calls started per minute at most")
     tokens_per_minute: float | None = Field(
         None, gt=0, description="tokens per minute at most (estimated before each call: characters/4 + max_tokens)"
@@ -54,11 +55,10 @@ class JudgeParams(SlowRewardParams):
     output_price: float | None = Field(None, ge=0, description="price per million completion tokens")
     note_reply_chars: int = Field(300, ge=0, description="characters of each reply kept in the per-sample detail")
 
-    @model_validator(mode="after")
-    def _check_key(self):
-        if self.api_key_env is not None:
-            api_key(self.api_key_env)  # raises naming the variable when it is not set
-        return self
+    @field_validator("base_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        return check_url(value)
 
 
 class ScaleParams(JudgeParams):
@@ -80,6 +80,7 @@ class JudgeReward(Reward):
     :meth:`judge` for one unit of rows."""
 
     Params = JudgeParams
+    needs = Needs(modules=("openai",), extra="judge")
     error_score = None  # an unexpected error leaves the sample unscored (and counted), never a 0
     template: ClassVar[str] = ""
     own_placeholders: ClassVar[tuple[str, ...]] = ()  # filled by the reward, not dataset columns
@@ -88,9 +89,8 @@ class JudgeReward(Reward):
         super().__init__(*args, **kwargs)
         p = self.params
         settings = ClientSettings(
-            base_url=p.base_url, model=p.model, api_key_env=p.api_key_env, concurrency=p.concurrency,
-            timeout=p.timeout, max_retries=p.max_retries, requests_per_minute=p.requests_per_minute,
-            tokens_per_minute=p.tokens_per_minute,
+            base_url=p.base_url, model=p.model, http=p.http(in_flight=p.concurrency),
+            requests_per_minute=p.requests_per_minute, tokens_per_minute=p.tokens_per_minute,
             sampling=(("temperature", p.temperature), ("max_tokens", p.max_tokens), *sorted(p.extra_body.items())),
             max_reply_chars=p.max_reply_chars,
         )  # fmt: skip

@@ -19,6 +19,7 @@ from pydantic import Field
 
 from rewardkit.cache import LRUCache
 from rewardkit.errors import MissingDependencyError
+from rewardkit.extras import Needs
 from rewardkit.plugins.math.rewards import ExtractingReward, ExtractorParams
 from rewardkit.reward import Batch
 
@@ -28,7 +29,7 @@ from .rows import TASK_KEY, UnreadableMetadata, item_metadata, parse_item, parse
 WORKER_MODULE = "rewardkit.plugins.reasoning_gym.worker_preload"
 # Per-batch counts reported every call (zeros included, so logged curves have no gaps).
 COUNTED = (
-    "no_answer", "too_long", "unreadable_metadata", "unknown_task", "bad_settings", "timeouts", "over_budget",
+    "no_answer", "too_long", "unreadable_metadata", "unknown_task", "bad_settings", "timeouts", "deadline_missed",
     "refused_code", "cache",
 )  # fmt: skip
 _warned: set[str] = set()
@@ -60,8 +61,8 @@ class ReasoningGymParams(ExtractorParams):
     timeout: float = Field(
         5.0, gt=0, description="seconds per answer (the first answer of a task in a worker also builds its verifier)"
     )
-    batch_timeout: float | None = Field(
-        60.0, gt=0, description="seconds for a whole batch from its first answer's start; what is left scores as a timeout"
+    deadline: float | None = Field(
+        60.0, gt=0, description="seconds for a whole batch from its first answer's start; what is left scores None (deadline_missed)"
     )
     workers: int | None = Field(None, ge=1, description="worker processes (default: this process's share of the CPUs)")
     memory_limit_mb: int = Field(4096, ge=512, description="address-space limit of each worker process")
@@ -82,16 +83,19 @@ class ReasoningGym(ExtractingReward):
     found (or one longer than ``max_answer_chars``): the verifier scores ``None``, as reasoning-gym
     does. ``None`` (the trainer skips the sample) when the metadata cannot be read, names a task
     reasoning-gym does not have, or carries settings its generator rejects. The error score (0.0)
-    when the verifier raises or runs past ``timeout``/``batch_timeout`` (its worker is killed).
+    when the verifier raises or runs past ``timeout`` (its worker is killed: the answer made it
+    slow); None, counted as ``deadline_missed``, when the batch's ``deadline`` ran out before the
+    answer was verified (the machine was slow), as for every reward that runs out of time.
 
     Reported per sample: ``task``, ``answer``, ``extractor``. Counted per batch: ``no_answer``,
     ``too_long``, ``unreadable_metadata``, ``unknown_task``, ``bad_settings``, ``timeouts``,
-    ``over_budget``, ``refused_code`` (answers the guard would not run as code), ``cache``.
+    ``deadline_missed``, ``refused_code`` (answers the guard would not run as code), ``cache``.
     """
 
     name = "reasoning_gym"
     description = "reasoning-gym's own verifier for the row's task (about 100 procedural task families)"
     Params = ReasoningGymParams
+    needs = Needs(modules=("reasoning_gym",), extra="reasoning-gym")
     error_score = 0.0
 
     def __init__(self, params: Any = None, **kwargs: Any) -> None:
@@ -184,7 +188,7 @@ class ReasoningGym(ExtractingReward):
             from .scoring import score
 
             outcomes = self.pool().map(
-                score, [args for _, args, _ in jobs], timeout=p.timeout, budget=p.batch_timeout,
+                score, [args for _, args, _ in jobs], timeout=p.timeout, budget=p.deadline,
                 affinity=[(args[0], args[1]) for _, args, _ in jobs],
             )  # fmt: skip
             for (i, _, key), outcome in zip(jobs, outcomes):
@@ -213,8 +217,8 @@ class ReasoningGym(ExtractingReward):
 
     def _from_outcome(self, batch: Batch, i: int, outcome: Any, counts: dict[str, int], key: Any, cache: Any) -> float | None:
         if outcome.timed_out:
-            counts["over_budget" if outcome.over_budget else "timeouts"] += 1
-            return self.error_value()
+            counts["deadline_missed" if outcome.over_budget else "timeouts"] += 1
+            return None if outcome.over_budget else self.error_value()
         if outcome.error is not None:
             return self.guarded(batch, i, _raise, VerifierError(outcome.error))
         status, value, refused = outcome.value
