@@ -205,7 +205,7 @@ def explain(difference: dict, family: str, ran_code: list[str], metrics: dict) -
         return "the verifier raises on this answer; rewardkit gives the error score (0.0) and counts the error"
     if difference["kind"] == "as code" and family in ran_code:
         return "the verifier runs this answer as code; rewardkit's guard refuses it (scored as unreadable)"
-    if got == 0.0 and metrics.get("timeouts", 0) + metrics.get("over_budget", 0) > 0:
+    if got == 0.0 and metrics.get("timeouts", 0) > 0:
         return (f"the verifier takes {difference['reference_s']:.1f} s on this answer (CPU, reference); rewardkit stops it "
                 "at the reward's time limit and gives the error score")
     return "unexplained"

@@ -21,7 +21,10 @@ from rewardkit.plugins.reasoning_gym.rows import item_text, metadata_text  # noq
 from test_verl import run_verl, verl_python  # noqa: E402,F401 - verl's environment and driver
 
 FAMILIES = ("leg_counting", "arc_agi", "countdown", "word_sorting")
-ITEM_COMPOSITION = {"rewards": [{"name": "reasoning_gym", "params": {"item_column": "item"}}]}
+# The reasoning_gym preset with time limits no loaded machine reaches: these tests check numbers, not speed.
+RELAXED = {"timeout": 600.0, "deadline": None}
+COMPOSITION = {"extends": "reasoning_gym", "rewards": [{"name": "reasoning_gym", "params": RELAXED}]}
+ITEM_COMPOSITION = {"rewards": [{"name": "reasoning_gym", "params": {"item_column": "item", **RELAXED}}]}
 
 
 def items() -> list[dict]:
@@ -47,7 +50,7 @@ def batch():
 @pytest.fixture(scope="module")
 def expected(batch):
     found, texts = batch
-    return load_composition("reasoning_gym").score(
+    return load_composition(COMPOSITION).score(
         texts, answer=[i["answer"] for i in found], metadata=[metadata_text(i["metadata"]) for i in found]
     )
 
@@ -63,7 +66,9 @@ def test_rewardkit_score_on_a_jsonl_file(batch, expected, tmp_path):
     rows = [{"completion": t, "answer": i["answer"], "metadata": metadata_text(i["metadata"])} for i, t in zip(found, texts)]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     out = tmp_path / "scored.jsonl"
-    assert main(["score", "reasoning_gym", str(path), "--out", str(out)]) == 0
+    composition = tmp_path / "rewards.yaml"
+    composition.write_text(json.dumps(COMPOSITION))
+    assert main(["score", str(composition), str(path), "--out", str(out)]) == 0
     scored = [json.loads(line)["rewardkit"] for line in out.read_text().splitlines()]
     assert [r["total"] for r in scored] == expected.total
     assert [r["components"]["reasoning_gym"] for r in scored] == expected.components["reasoning_gym"]
@@ -75,7 +80,9 @@ def test_metadata_as_dicts_in_a_jsonl_file_scores_the_same(batch, expected, tmp_
     rows = [{"completion": t, "answer": i["answer"], "metadata": json.loads(metadata_text(i["metadata"]))} for i, t in zip(found, texts)]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     out = tmp_path / "scored.jsonl"
-    assert main(["score", "reasoning_gym", str(path), "--out", str(out)]) == 0
+    composition = tmp_path / "rewards.yaml"
+    composition.write_text(json.dumps(COMPOSITION))
+    assert main(["score", str(composition), str(path), "--out", str(out)]) == 0
     assert [json.loads(line)["rewardkit"]["total"] for line in out.read_text().splitlines()] == expected.total
 
 
@@ -87,7 +94,7 @@ class TestServe:
 
         from rewardkit.integrations.server import ServeSettings, create_app
 
-        with running(create_app(load_composition("reasoning_gym"), ServeSettings(composition="reasoning_gym"))) as url:
+        with running(create_app(load_composition(COMPOSITION), ServeSettings())) as url:
             yield url
 
     def test_score_over_http_gives_the_in_process_numbers(self, server, batch, expected):
@@ -127,7 +134,7 @@ def test_verl_compute_score_with_the_metadata_in_extra_info(batch, expected):
     found, texts = batch
     rows = [
         verl.compute_score("reasoning_gym", t, i["answer"], {"metadata": metadata_text(i["metadata"]), "index": k},
-                           composition="reasoning_gym")  # fmt: skip
+                           composition=COMPOSITION)  # fmt: skip
         for k, (i, t) in enumerate(zip(found, texts))
     ]
     assert [r["score"] for r in rows] == expected.total
@@ -136,7 +143,7 @@ def test_verl_compute_score_with_the_metadata_in_extra_info(batch, expected):
 
 def test_verls_own_reward_managers(batch, expected, verl_python, tmp_path):
     found, texts = batch
-    kwargs = {"composition": "reasoning_gym"}
+    kwargs = {"composition": COMPOSITION}
     spec = {
         "prompts": ["Q"] * len(texts),
         "responses": texts,

@@ -21,6 +21,9 @@ from rewardkit.trainers.policy.data import dataset_for, prepare  # noqa: E402
 from rewardkit.trainers.policy.tasks import CurriculumSpec, TasksSpec, task_rows  # noqa: E402
 
 
+RELAXED = {"timeout": 600.0, "deadline": None}  # verdicts, not speed, on a loaded machine
+
+
 def spec(*tasks, **more) -> TasksSpec:
     return TasksSpec.model_validate({"tasks": [t if isinstance(t, dict) else {"name": t} for t in tasks], **more})
 
@@ -70,7 +73,7 @@ def test_generated_rows_carry_what_the_reward_needs_to_score_them():
     decimal_arithmetic's tolerance is the row's (one decimal place here), not the default's."""
     places = {"min_num_decimal_places": 1, "max_num_decimal_places": 1}
     rows = task_rows(spec("leg_counting", {"name": "decimal_arithmetic", "config": places}, size=12), 5)
-    reward = get_reward("reasoning_gym")
+    reward = get_reward("reasoning_gym", RELAXED)
     oracle = [f"<answer>{r['answer']}</answer>" for r in rows]
     assert reward(oracle, answer=list(rows["answer"]), metadata=list(rows["metadata"])) == [1.0] * len(rows)
     decimal = [r for r in rows if r["task"] == "decimal_arithmetic"]
@@ -198,7 +201,7 @@ def test_rows_read_after_a_change_are_generated_at_the_new_level(curriculum):
     assert json.loads(after["metadata"])["source_index"] == json.loads(before["metadata"])["source_index"]
     assert json.loads(after["metadata"])["rewardkit_config"] != json.loads(before["metadata"]).get("rewardkit_config")
     assert after["prompt"][-1]["content"] == after["question"]
-    reward = get_reward("reasoning_gym")
+    reward = get_reward("reasoning_gym", RELAXED)
     assert reward([f"<answer>{after['answer']}</answer>"], answer=[after["answer"]], metadata=[after["metadata"]]) == [1.0]
 
 

@@ -59,8 +59,10 @@ class ReasoningGymParams(ExtractorParams):
         "(metadata.rewardkit_config); default: the task's defaults",
     )
     timeout: float = Field(
-        5.0, gt=0, description="seconds per answer (the first answer of a task in a worker also builds its verifier)"
-    )
+        5.0, gt=0,
+        description="seconds per answer (default-settings verifiers are built before; one with other settings is built "
+        "within its first answer's time in each worker)",
+    )  # fmt: skip
     deadline: float | None = Field(
         60.0, gt=0, description="seconds for a whole batch from its first answer's start; what is left scores None (deadline_missed)"
     )
