@@ -45,31 +45,33 @@ class UnreadableMetadata(ValueError):
     """A row's metadata is neither a JSON object nor its text, or names no task."""
 
 
-def parse_metadata(value: Any) -> dict[str, Any]:
-    """The row's metadata as a dict (``value`` itself or the JSON object its text holds)."""
+def _json_object(value: Any, what: str) -> dict[str, Any]:
+    """``value`` itself when it is a mapping, or the JSON object its text holds."""
     if isinstance(value, str):
         try:
             value = json.loads(value)
         except (ValueError, RecursionError) as exc:
-            raise UnreadableMetadata(f"metadata is text but not JSON: {exc}") from None
+            raise UnreadableMetadata(f"{what} is text but not JSON: {exc}") from None
     if not isinstance(value, Mapping):
-        raise UnreadableMetadata(f"metadata is {type(value).__name__}, not a JSON object or its text")
-    task = value.get(TASK_KEY)
+        raise UnreadableMetadata(f"{what} is {type(value).__name__}, not a JSON object or its text")
+    return dict(value)
+
+
+def parse_metadata(value: Any) -> dict[str, Any]:
+    """The row's metadata as a dict (``value`` itself or the JSON object its text holds)."""
+    metadata = _json_object(value, "metadata")
+    task = metadata.get(TASK_KEY)
     if not isinstance(task, str) or not task:
         raise UnreadableMetadata(f"metadata has no '{TASK_KEY}' naming the reasoning-gym task")
-    return dict(value)
+    return metadata
 
 
 def parse_item(value: Any) -> dict[str, Any]:
     """A whole item in one value (``item_column``): ``{"answer": ..., "metadata": ...}`` or its JSON text."""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except (ValueError, RecursionError) as exc:
-            raise UnreadableMetadata(f"the item is text but not JSON: {exc}") from None
-    if not isinstance(value, Mapping) or "metadata" not in value:
-        raise UnreadableMetadata('the item is not {"answer": ..., "metadata": {...}} or its JSON text')
-    return dict(value)
+    item = _json_object(value, "the item")
+    if "metadata" not in item:
+        raise UnreadableMetadata('the item has no "metadata" (expected {"answer": ..., "metadata": {...}})')
+    return item
 
 
 def item_text(item: Mapping[str, Any]) -> str:
