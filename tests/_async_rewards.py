@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 from pydantic import Field
 
@@ -73,3 +74,27 @@ class WaitsBatch(Reward):
             batch.note("rank", i, i)
         batch.count("calls")
         return [float(i) for i in range(len(batch))]
+
+
+class MeetParams(SlowRewardParams):
+    meet: int = Field(1, ge=1)  # samples in flight at once (across every reward sharing FLIGHT) it waits for
+    seconds: float = Field(30.0, ge=0)  # how long it waits for them
+
+
+class Meets(Reward):
+    """Scores 1.0 once ``meet`` samples have been in flight at once, 0.0 if they never were within
+    ``seconds``: shows that calls overlap without timing them (a loaded machine only makes it wait)."""
+
+    name = "meets"
+    description = "test: an async reward that waits for others to be in flight"
+    Params = MeetParams
+
+    async def score(self, sample):
+        FLIGHT.enter()
+        try:
+            deadline = time.monotonic() + self.params.seconds
+            while FLIGHT.peak < self.params.meet and time.monotonic() < deadline:
+                await asyncio.sleep(0.005)
+            return float(FLIGHT.peak >= self.params.meet)
+        finally:
+            FLIGHT.leave()
