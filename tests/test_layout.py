@@ -20,8 +20,9 @@ DOMAIN_ENGINES = (
     "sympy", "math_verify", "latex2sympy2_extended", "antlr4", "langdetect",
     "torch", "transformers", "trl", "peft", "datasets", "accelerate",
 )  # fmt: skip
-# The one name the core re-exports from a plugin, imported on first use (rewardkit.verify_answer).
-CORE_TO_PLUGIN = {("rewardkit", "rewardkit.plugins.math.verifier")}
+# The names the core re-exports from a plugin or a trainer, each imported on first use:
+# rewardkit.verify_answer, and rewardkit.trl (the TRL adapter's public name).
+CORE_TO_PLUGIN = {("rewardkit", "rewardkit.plugins.math.verifier"), ("rewardkit.trl", "rewardkit.trainers.policy.trl_rewards")}
 
 
 def modules(repo: Path) -> dict[str, Path]:
