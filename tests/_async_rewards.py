@@ -28,6 +28,12 @@ class Flight:
         with self.lock:
             self.now -= 1
 
+    def __enter__(self) -> None:  # `with FLIGHT:` around a sample's wait
+        self.enter()
+
+    def __exit__(self, *exc) -> None:
+        self.leave()
+
 
 FLIGHT = Flight()  # module-level so rewards built from YAML share it
 
@@ -45,11 +51,8 @@ class Waits(Reward):
     Params = WaitParams
 
     async def score(self, sample):
-        FLIGHT.enter()
-        try:
+        with FLIGHT:
             await asyncio.sleep(self.params.seconds)
-        finally:
-            FLIGHT.leave()
         if sample.completion == "boom":
             raise ValueError("boom")
         if sample.completion == "none":
@@ -65,11 +68,8 @@ class WaitsBatch(Reward):
     Params = WaitParams
 
     async def score_batch(self, batch):
-        FLIGHT.enter()
-        try:
+        with FLIGHT:
             await asyncio.sleep(self.params.seconds)
-        finally:
-            FLIGHT.leave()
         for i, sample in enumerate(batch.samples):
             batch.note("rank", i, i)
         batch.count("calls")
@@ -90,11 +90,8 @@ class Meets(Reward):
     Params = MeetParams
 
     async def score(self, sample):
-        FLIGHT.enter()
-        try:
+        with FLIGHT:
             deadline = time.monotonic() + self.params.seconds
             while FLIGHT.peak < self.params.meet and time.monotonic() < deadline:
                 await asyncio.sleep(0.005)
             return float(FLIGHT.peak >= self.params.meet)
-        finally:
-            FLIGHT.leave()
