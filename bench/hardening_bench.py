@@ -120,12 +120,12 @@ def bombs(folder: Path, baseline: Path | None) -> dict[str, Any]:
 # -- a budget per batch ----------------------------------------------------------------------------
 
 
-def in_process(n: int, batch_timeout: float | None) -> dict[str, Any]:
+def in_process(n: int, deadline: float | None) -> dict[str, Any]:
     """n slow answers scored in a thread; an ordinary batch sent once they are queued in the pool."""
     from rewardkit.plugins.math import MathCorrectness
     from rewardkit.pool import shared_pools
 
-    slow = MathCorrectness(workers=WORKERS, timeout=TIMEOUT, batch_timeout=batch_timeout, cache_size=0)
+    slow = MathCorrectness(workers=WORKERS, timeout=TIMEOUT, deadline=deadline, cache_size=0)
     ordinary = MathCorrectness(workers=WORKERS, timeout=TIMEOUT, cache_size=0)
     ordinary([ORDINARY[0][0]], answer=[ORDINARY[0][1]])  # the pool is started and warm
     before = sum((p.stats for p in shared_pools()), start=collections.Counter())
@@ -135,7 +135,7 @@ def in_process(n: int, batch_timeout: float | None) -> dict[str, Any]:
         start = time.perf_counter()
         out = slow.evaluate(power_towers(n), answer=golds(n))
         result["batch_seconds"] = round(time.perf_counter() - start, 2)
-        result["timeouts"], result["over_budget"] = out.metrics["timeouts"], out.metrics["over_budget"]
+        result["timeouts"], result["deadline_missed"] = out.metrics["timeouts"], out.metrics["deadline_missed"]
 
     thread = threading.Thread(target=run_slow)
     thread.start()
@@ -148,7 +148,7 @@ def in_process(n: int, batch_timeout: float | None) -> dict[str, Any]:
     thread.join()
     after = sum((p.stats for p in shared_pools()), start=collections.Counter())
     result["pool_restarts"] = after["restarts"] - before["restarts"]
-    return {"answers": n, "batch_timeout": batch_timeout, **result}
+    return {"answers": n, "deadline": deadline, **result}
 
 
 def golds(n: int) -> list[str]:
@@ -156,12 +156,12 @@ def golds(n: int) -> list[str]:
     return [str(k) for k in range(n)]
 
 
-def served(folder: Path, n: int, batch_timeout: float | None) -> dict[str, Any]:
+def served(folder: Path, n: int, deadline: float | None) -> dict[str, Any]:
     """The same through ``rewardkit serve``: one request of n slow answers, one ordinary request 1 s later."""
-    spec = folder / f"math_{batch_timeout}.yaml"
-    params = {"workers": WORKERS, "timeout": TIMEOUT, "batch_timeout": batch_timeout, "cache_size": 0}
+    spec = folder / f"math_{deadline}.yaml"
+    params = {"workers": WORKERS, "timeout": TIMEOUT, "deadline": deadline, "cache_size": 0}
     spec.write_text(json.dumps({"rewards": [{"name": "math_correctness", "params": params}]}))  # JSON is YAML
-    result: dict[str, Any] = {"answers": n, "batch_timeout": batch_timeout}
+    result: dict[str, Any] = {"answers": n, "deadline": deadline}
     with serve_command(str(spec), "--no-access-log") as (url, _):
         request(url + "/score", {"completions": [ORDINARY[0][0]], "answer": [ORDINARY[0][1]]}, timeout=120)  # warm
         slow_body = {"completions": power_towers(n), "answer": golds(n)}
@@ -172,7 +172,7 @@ def served(folder: Path, n: int, batch_timeout: float | None) -> dict[str, Any]:
             result["batch_seconds"] = round(time.perf_counter() - start, 2)
             result["status"] = status
             result["timeouts"] = reply["metrics"]["math_correctness"]["timeouts"]
-            result["over_budget"] = reply["metrics"]["math_correctness"]["over_budget"]
+            result["deadline_missed"] = reply["metrics"]["math_correctness"]["deadline_missed"]
 
         thread = threading.Thread(target=run_slow)
         thread.start()
@@ -227,15 +227,15 @@ def markdown(report: dict[str, Any]) -> str:
         f"and `timeout` {TIMEOUT:g} s, each with its own gold; an ordinary batch of {len(ORDINARY)} answers that "
         "need sympy is sent once the slow one is queued (through `serve`: 1 s after it).",
         "",
-        "| where | answers | batch_timeout | slow batch s | ran to the limit | cut by the budget | ordinary batch waited s | ordinary right |",
+        "| where | answers | deadline | slow batch s | ran to the limit | cut by the budget | ordinary batch waited s | ordinary right |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for where, runs in (("in-process", report["in_process"]), ("rewardkit serve", report["served"])):
         for r in runs:
-            budget = "none" if r["batch_timeout"] is None else f"{r['batch_timeout']:g} s"
+            budget = "none" if r["deadline"] is None else f"{r['deadline']:g} s"
             lines.append(
                 f"| {where} | {r['answers']:,} | {budget} | {r['batch_seconds']:.1f} | {r['timeouts']:.0f} | "
-                f"{r['over_budget']:.0f} | {r['ordinary_wait_seconds']:.1f} | {r['ordinary_right']}/{len(ORDINARY)} |"
+                f"{r['deadline_missed']:.0f} | {r['ordinary_wait_seconds']:.1f} | {r['ordinary_right']}/{len(ORDINARY)} |"
             )
     return "\n".join(lines) + "\n"
 

@@ -4,21 +4,44 @@ This package is the contract and the machinery every plugin shares; the reward f
 ``rewardkit.plugins`` and the TRL side in ``rewardkit.trainers``.
 """
 
-from .composition import Component, Composition, Scores
-from .errors import (
-    ConfigError,
-    ContractError,
-    DuplicateNameError,
-    MissingColumnError,
-    MissingDependencyError,
-    ParamsError,
-    RewardkitError,
-    UnknownRewardError,
-)
-from .hookspecs import hookimpl
-from .registry import Registry, default_registry, get_reward
-from .reward import Batch, Reward, RewardParams, Sample, SlowRewardParams
-from .composition_loader import load_composition
+from typing import TYPE_CHECKING
+
+# Where each public name lives: imported on first use, so that `import rewardkit` (and so
+# `rewardkit --help`, and a plugin's `from rewardkit import hookimpl`) loads only what it uses;
+# the composition machinery brings pydantic and asyncio.
+_PUBLIC = {
+    **dict.fromkeys(("Component", "Composition", "Scores"), "composition"),
+    **dict.fromkeys(
+        ("ConfigError", "ContractError", "DuplicateNameError", "MissingColumnError", "MissingDependencyError",
+         "ParamsError", "RewardkitError", "UnknownRewardError"),
+        "errors",
+    ),
+    "hookimpl": "hookspecs",
+    **dict.fromkeys(("Registry", "default_registry", "get_reward"), "registry"),
+    **dict.fromkeys(("Batch", "Reward", "RewardParams", "Sample", "SlowRewardParams"), "reward"),
+    "load_composition": "composition_loader",
+    # verify_answer belongs to the math plugin: the core never depends on a reward family (sympy
+    # is only ever imported by the verifier's worker processes).
+    **dict.fromkeys(("verify_answer", "verify_answers"), "plugins.math.verifier"),
+}
+
+if TYPE_CHECKING:
+    from .composition import Component, Composition, Scores
+    from .composition_loader import load_composition
+    from .errors import (
+        ConfigError,
+        ContractError,
+        DuplicateNameError,
+        MissingColumnError,
+        MissingDependencyError,
+        ParamsError,
+        RewardkitError,
+        UnknownRewardError,
+    )
+    from .hookspecs import hookimpl
+    from .plugins.math.verifier import verify_answer, verify_answers
+    from .registry import Registry, default_registry, get_reward
+    from .reward import Batch, Reward, RewardParams, Sample, SlowRewardParams
 
 __all__ = [
     "Batch",
@@ -48,11 +71,14 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    # verify_answer belongs to the math plugin, imported on first use so that `import rewardkit`
-    # stays cheap and the core never depends on a reward family (sympy is only ever imported by
-    # the verifier's worker processes).
-    if name in ("verify_answer", "verify_answers"):
-        from .plugins.math import verifier
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'rewardkit' has no attribute {name!r}")
+    import importlib
 
-        return getattr(verifier, name)
-    raise AttributeError(f"module 'rewardkit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -1,11 +1,12 @@
-"""The ``rewardkit`` command: one table of subcommands, one handler convention, one error path.
+"""The ``rewardkit`` command: the table of subcommands, one handler convention, one error path.
 
-Each subcommand is a module with ``HELP`` (one line), ``add_arguments(parser)`` and
-``run(args) -> int``; its docstring is the command's description. A command reports a mistake
-by raising :class:`~rewardkit.errors.RewardkitError`; :func:`main` prints it in one line and
-exits with status 2 (Ctrl-C: one line and status 130; once the command is done and the process
-only shuts down, Ctrl-C ends it quietly with status 130). Command modules import their heavy
-dependencies (trl, torch) only in ``run``. An option no command knows is reported with the
+The parser is built from :data:`rewardkit.commands.COMMANDS` without importing any command; the
+module of the command given is imported when its arguments are parsed, so ``rewardkit --help``
+and ``rewardkit score`` import nothing of ``train`` (see :mod:`rewardkit.commands` for what a
+command module holds). A command reports a mistake by raising
+:class:`~rewardkit.errors.RewardkitError`; :func:`main` prints it in one line and exits with
+status 2 (Ctrl-C: one line and status 130; once the command is done and the process only shuts
+down, Ctrl-C ends it quietly with status 130). An option no command knows is reported with the
 nearest known one of that command.
 """
 
@@ -13,35 +14,34 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import importlib
 import os
 import signal
 import sys
 import threading
-from types import ModuleType
 from typing import Any, Sequence
 
+from .commands import COMMANDS, command_module
 from .errors import RewardkitError
 
-COMMANDS: dict[str, str] = {
-    "list": "rewardkit.commands.list_rewards",
-    "check": "rewardkit.commands.check",
-    "score": "rewardkit.commands.score",
-    "diagnose": "rewardkit.commands.diagnose",
-    "serve": "rewardkit.commands.serve",
-    "train": "rewardkit.trainers.commands.train",
-    "eval": "rewardkit.trainers.commands.evaluate",
-    "rm-train": "rewardkit.trainers.commands.rm_train",
-}
+DESCRIPTION = """\
+Verified, composable rewards for RL fine-tuning of language models: score completions with a
+composition of rewards (a preset such as gsm8k, or your YAML), check what it pays for, and train
+with it (GRPO or RLOO through TRL), or serve it to verl, OpenRLHF and other trainers.
+"""
+EPILOG = """\
+examples:
+  rewardkit list                                   every reward, its parameters and the columns it needs
+  rewardkit check gsm8k                            what a preset (or a YAML file) is made of
+  rewardkit score gsm8k completions.jsonl          score a JSONL file of completions
+  rewardkit train --quick                          a 2-step smoke run of the default GRPO job
 
-
-def command_module(name: str) -> ModuleType:
-    """The module of the subcommand ``name``."""
-    return importlib.import_module(COMMANDS[name])
+`rewardkit COMMAND --help` shows a command's options.
+"""
 
 
 class Parser(argparse.ArgumentParser):
-    """An argument parser that answers an unknown option with the nearest known one.
+    """An argument parser that adds a command's arguments only when that command is given, and
+    answers an unknown option with the nearest known one.
 
     argparse's own message only lists what it did not recognise; the subcommand parsers are kept
     so the suggestion comes from the options of the command that was given.
@@ -50,6 +50,25 @@ class Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.commands: dict[str, argparse.ArgumentParser] = {}
+        self.loaded: set[str] = set()
+
+    def load(self, name: str) -> None:
+        """Import the command ``name`` and give its parser the command's description and arguments."""
+        if name in self.loaded:
+            return
+        module = command_module(name)
+        parser = self.commands[name]
+        parser.description = module.DESCRIPTION
+        module.add_arguments(parser)
+        parser.set_defaults(run=module.run)
+        self.loaded.add(name)
+
+    def parse_known_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:  # type: ignore[override]
+        args = list(sys.argv[1:] if args is None else args)
+        given = next((a for a in args if not a.startswith("-")), None)  # the main parser has no options but -h
+        if given in self.commands:
+            self.load(given)
+        return super().parse_known_args(args, namespace)
 
     def parse_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:  # type: ignore[override]
         parsed, unknown = self.parse_known_args(args, namespace)
@@ -91,16 +110,14 @@ def unrecognized_message(unknown: Sequence[str], known: Sequence[str]) -> str:
 
 
 def build_parser() -> Parser:
-    parser = Parser(prog="rewardkit", description=__doc__.split("\n", 1)[0])
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=argparse.ArgumentParser)
-    for name in COMMANDS:
-        module = command_module(name)
-        p = sub.add_parser(
-            name, help=module.HELP, description=module.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    """The parser of every command, each command's arguments added when it is parsed."""
+    parser = Parser(prog="rewardkit", description=DESCRIPTION, epilog=EPILOG,
+                    formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=argparse.ArgumentParser)
+    for name, command in COMMANDS.items():
+        parser.commands[name] = sub.add_parser(
+            name, help=command.help, formatter_class=argparse.RawDescriptionHelpFormatter
         )
-        module.add_arguments(p)
-        p.set_defaults(run=module.run)
-        parser.commands[name] = p
     return parser
 
 
@@ -116,6 +133,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"rewardkit {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader stopped reading (`rewardkit list | head`): end as `cat` does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the flush at exit must not fail again
+        return 128 + signal.SIGPIPE
     finally:
         if argv is None and threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, _exit_interrupted)

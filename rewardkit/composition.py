@@ -1,6 +1,6 @@
 """Weighted compositions of rewards, with every component's score kept visible.
 
-Semantics of the weighted total, per row:
+Semantics of the weighted total, per row (:func:`rewardkit.stats.weighted_total`, the one definition):
 - a component that returns ``None`` for the row is left out of that row's total;
 - components with weight 0 are scored and reported ("logged, not trained on") but never enter the total;
 - a row where every weighted component is ``None`` totals ``None``.
@@ -22,8 +22,8 @@ from typing import Any, Sequence
 
 from .concurrency import run_sync
 from .errors import ConfigError, shown
-from .reward import Reward, RewardOutput, Sample, is_finite_number, make_samples
-from .stats import score_stats
+from .reward import Reward, RewardOutput, Sample, make_samples
+from .stats import is_finite_number, score_stats, weighted_total
 
 
 NORMALIZE_MODES = ("group",)  # normalised within each prompt's group of completions
@@ -140,14 +140,8 @@ class Composition:
 
     def _combine(self, outputs: dict[str, RewardOutput], n: int) -> Scores:
         weights = {c.name: float(c.weight) for c in self.components}
-        total: list[float | None] = []
-        for i in range(n):
-            parts = [
-                weights[name] * out.scores[i]
-                for name, out in outputs.items()
-                if weights[name] != 0 and out.scores[i] is not None
-            ]
-            total.append(sum(parts) if parts else None)
+        columns = [(weights[name], out.scores) for name, out in outputs.items()]
+        total = [weighted_total([scores[i] for _, scores in columns], [w for w, _ in columns]) for i in range(n)]
         return Scores(
             components={name: out.scores for name, out in outputs.items()},
             weights=weights,

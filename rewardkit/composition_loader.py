@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import sys
 import threading
 from dataclasses import dataclass
 from importlib import resources
@@ -33,7 +34,7 @@ from .composition import Component, Composition
 from .config_size import check_config_size
 from .errors import ConfigError, RewardkitError, shown
 from .registry import Registry, default_registry
-from .reward import is_finite_number
+from .stats import is_finite_number
 from .yaml_file import read_yaml
 
 ENTRY_KEYS = ("name", "weight", "params", "alias", "on_error", "normalize")
@@ -62,27 +63,65 @@ def read_preset(name: str) -> Any:
 
 @dataclass(frozen=True)
 class SpecSource:
-    """Where a composition spec comes from: ``kind`` is ``preset`` (``value`` its name), ``file``
-    (``value`` a Path) or ``inline`` (``value`` a plain mapping or list of entries)."""
+    """What a composition spec names: ``kind`` is ``preset`` (``value`` its name), ``file``
+    (``value`` a Path, as written or joined to the folder of the file that named it) or ``inline``
+    (``value`` a plain mapping or list of entries). ``spec`` is what means the same from any
+    directory and process (a file: its absolute path, taken when it was located)."""
 
     kind: str
     value: Any
+    spec: Any
+
+    @property
+    def label(self) -> str:
+        """How messages name it: the preset, the path as written, or ``composition``."""
+        return {"preset": f"preset '{self.value}'", "file": str(self.value)}.get(self.kind, "composition")
+
+    def file(self) -> Path:
+        """The file this names, or a ConfigError that lists the presets (it named neither)."""
+        if not _exists(self.value):
+            raise ConfigError(f"{shown(self.label)} is neither a preset ({', '.join(preset_names())}) nor an existing file")
+        return self.value
 
 
 def locate(spec: Any, base: Path | None = None) -> SpecSource:
-    """The one rule for what a spec names: a preset's name is the preset; any other string or path
-    is a YAML file (relative to ``base`` when given); a mapping or list is an inline spec."""
+    """The one rule for what a spec names, used by every command and integration:
+
+    - a string that is a shipped preset's name is that preset, even when a file of that name
+      exists here (a preset means the same in every directory, as a trainer's worker processes
+      need; the file is ``./NAME``, and a line on stderr says which was used);
+    - any other string or path is a YAML file, relative to ``base`` (the folder of the file that
+      names it) or else to the current directory;
+    - a mapping or a list of entries is an inline spec.
+    """
     if isinstance(spec, str) and spec in _preset_names():
-        return SpecSource("preset", spec)
+        _say_if_shadowed(spec, base)
+        return SpecSource("preset", spec, spec)
     if isinstance(spec, (str, os.PathLike)):
         path = Path(spec).expanduser()
-        return SpecSource("file", path if base is None else base / path)
+        path = path if base is None else base / path
+        return SpecSource("file", path, os.path.abspath(path))
     if isinstance(spec, (Mapping, Sequence)) and not isinstance(spec, bytes):
         check_config_size(spec, "composition")  # before anything walks it (files: read_yaml checks)
-        return SpecSource("inline", plain(spec))
+        inline = plain(spec)
+        return SpecSource("inline", inline, inline)
     raise ConfigError(
         f"composition: expected a preset name, a YAML path, a mapping or a list of rewards, got {type(spec).__name__}"
     )
+
+
+_said: set[str] = set()  # files reported as shadowed by a preset, so a trainer's many calls say it once
+
+
+def _say_if_shadowed(name: str, base: Path | None) -> None:
+    path = os.path.abspath(name if base is None else base / name)
+    if path not in _said and _is_file(Path(path)):
+        _said.add(path)
+        print(
+            f"rewardkit: '{name}' is a preset and also the file {path}; using the preset "
+            f"(write ./{name} for the file)",
+            file=sys.stderr,
+        )
 
 
 def plain(value: Any) -> Any:
@@ -94,11 +133,19 @@ def plain(value: Any) -> Any:
     return value
 
 
-def load_composition(source: Any, registry: Registry | None = None) -> Composition:
-    """Build a :class:`Composition` from a preset name, YAML path, list of entries or mapping."""
+def load_composition(source: Any, registry: Registry | None = None, *, base: Path | None = None) -> Composition:
+    """Build a :class:`Composition` from a preset name, YAML path, list of entries or mapping
+    (:func:`locate`); a relative path, and an inline spec's ``extends``, are read from ``base``
+    (default: the current directory)."""
     registry = registry or default_registry()
-    entries = _resolve(source, registry, chain=(), base=None)
+    entries = _resolve(source, registry, chain=(), base=base)
     return Composition([_component(e, where, registry) for e, where in entries])
+
+
+def resolved_entries(source: Any, registry: Registry | None = None) -> list[dict]:
+    """The spec as one plain list of entries (``extends``, ``remove`` and ``weights`` applied):
+    what another process or machine needs to build the same composition without the files."""
+    return [entry for entry, _ in _resolve(source, registry or default_registry(), chain=(), base=None)]
 
 
 _by_given: dict[Any, Composition] = {}  # keyed on the spec as given: the per-call lookup
@@ -135,19 +182,14 @@ def _resolve(source: Any, registry: Registry, chain: tuple[str, ...], base: Path
     """
     located = locate(source, base)
     if located.kind == "file":
-        path = located.value
-        if not _exists(path):
-            raise ConfigError(
-                f"{shown(str(path))} is neither a preset ({', '.join(preset_names())}) nor an existing file"
-            )
+        path = located.file()
         name = str(path.resolve())
-        _check_chain(chain, name, str(path))
-        return _resolve_spec(read_yaml(path), str(path), registry, (*chain, name), path.resolve().parent)
+        _check_chain(chain, name, located.label)
+        return _resolve_spec(read_yaml(path), located.label, registry, (*chain, name), path.resolve().parent)
     if located.kind == "preset":
-        name = f"preset '{source}'"
-        _check_chain(chain, name, name)
-        return _resolve_spec(read_preset(source), name, registry, (*chain, name), None)
-    return _resolve_spec(located.value, "composition", registry, chain, None)
+        _check_chain(chain, located.label, located.label)
+        return _resolve_spec(read_preset(source), located.label, registry, (*chain, located.label), None)
+    return _resolve_spec(located.value, located.label, registry, chain, base)
 
 
 def _check_chain(chain: tuple[str, ...], name: str, shown: str) -> None:
@@ -265,6 +307,13 @@ def _exists(path: Path) -> bool:
     try:
         return path.exists()
     except OSError:  # a name too long for the file system
+        return False
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:
         return False
 
 

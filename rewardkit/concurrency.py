@@ -14,42 +14,30 @@ what is left at a deadline (cancelled, not abandoned: their ``finally`` blocks r
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Awaitable, Callable, Coroutine, Generic, Sequence, TypeVar
 
+from .once import Once
+
 T = TypeVar("T")
 
-_loop: asyncio.AbstractEventLoop | None = None
-_loop_thread: threading.Thread | None = None
-_loop_lock = threading.Lock()
+
+def _start_loop() -> tuple[asyncio.AbstractEventLoop, threading.Thread]:
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="rewardkit-async", daemon=True)
+    thread.start()
+    return loop, thread
 
 
-def _background_loop() -> asyncio.AbstractEventLoop:
-    global _loop, _loop_thread
-    with _loop_lock:
-        if _loop is None or _loop_thread is None or not _loop_thread.is_alive():
-            loop = asyncio.new_event_loop()
-            thread = threading.Thread(target=loop.run_forever, name="rewardkit-async", daemon=True)
-            thread.start()
-            _loop, _loop_thread = loop, thread
-        return _loop
-
-
-def _forget_loop_after_fork() -> None:  # the thread does not exist in a forked child
-    global _loop, _loop_thread, _loop_lock
-    _loop, _loop_thread, _loop_lock = None, None, threading.Lock()
-
-
-os.register_at_fork(after_in_child=_forget_loop_after_fork)
+_background = Once(_start_loop, usable=lambda made: made[1].is_alive())  # the thread is not in a forked child
 
 
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     """The result of ``coro``, run to completion from synchronous code in any thread."""
-    loop = _background_loop()
-    if threading.current_thread() is _loop_thread:  # called from inside an async reward: no deadlock
+    loop, thread = _background.get()
+    if threading.current_thread() is thread:  # called from inside an async reward: no deadlock
         with ThreadPoolExecutor(1, thread_name_prefix="rewardkit-nested") as pool:
             return pool.submit(asyncio.run, coro).result()
     return asyncio.run_coroutine_threadsafe(coro, loop).result()
@@ -86,6 +74,37 @@ async def gather_limited(
             raise task.exception()
     results = [t.result() if t in done and not t.cancelled() else None for t in tasks]
     return results, sum(1 for t in tasks if t not in done)
+
+
+class InFlight(Generic[T]):
+    """One run per key at a time within an event loop: a caller asking for a key that is being
+    run awaits the same run (identical judge requests, identical programs of a GRPO group), which
+    is cancelled only when the last caller waiting for it is (a batch deadline cancelled them)."""
+
+    def __init__(self) -> None:
+        self._runs: PerLoop[dict[Any, list[Any]]] = PerLoop(dict)  # key -> [task, callers waiting]
+
+    async def run(self, key: Any, start: Callable[[], Awaitable[T]]) -> tuple[T, bool]:
+        """The result of ``start()`` for ``key``, and whether another caller started it."""
+        runs = self._runs.get()
+        shared = key in runs and not runs[key][0].cancelled()  # (a run just cancelled is not joined)
+        if not shared:
+            flight = runs[key] = [asyncio.ensure_future(start()), 0]
+            flight[0].add_done_callback(lambda task: runs.pop(key) if runs.get(key, [None])[0] is task else None)
+        flight = runs[key]
+        flight[1] += 1
+        try:
+            return await asyncio.shield(flight[0]), shared
+        finally:
+            flight[1] -= 1
+            if flight[1] == 0 and not flight[0].done():
+                flight[0].cancel()  # nobody waits for it any more
+
+    def __getstate__(self) -> dict[str, Any]:  # runs are loop-bound
+        return {}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__()
 
 
 class PerLoop(Generic[T]):

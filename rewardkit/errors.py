@@ -2,9 +2,11 @@
 
 A message quotes the value at fault through :func:`shown`, never ``{value!r}``: a value from a
 file or a request can be a megabyte of text, or a YAML alias bomb whose full repr is gigabytes.
+What may hold a secret (a server's reply, an error about a request) passes through :func:`scrub`.
 """
 
 import reprlib
+from typing import Any, Sequence
 
 
 class RewardkitError(Exception):
@@ -54,8 +56,7 @@ def import_optional(module: str, extra: str, needed_for: str, hint: str = ""):
         return importlib.import_module(module)
     except ImportError:
         raise MissingDependencyError(
-            f"{needed_for} requires {module.split('.')[0]}, which is not installed: "
-            f"pip install 'rewardkit[{extra}]'{hint}"
+            f"{module.split('.')[0]} is not installed (needed for {needed_for}): pip install 'rewardkit[{extra}]'{hint}"
         ) from None
 
 
@@ -88,3 +89,22 @@ def shown(value: object, *, quoted: bool = True) -> str:
         except Exception:  # noqa: BLE001 - a repr that fails (an int over Python's digit limit)
             text = f"<{type(value).__name__}>"
     return text if len(text) <= SHOWN_CHARS else f"{text[: SHOWN_CHARS - 1]}…"
+
+
+def scrub(value: Any, secrets: Sequence[str]) -> Any:
+    """``value`` with every occurrence of each secret (an API key) replaced by ``***``: in text,
+    and in the text inside lists, tuples and mappings (a reward's per-sample detail).
+
+    >>> scrub({"reply": ["key sk-1 echoed"], "n": 2}, ["sk-1"])
+    {'reply': ['key *** echoed'], 'n': 2}
+    """
+    if isinstance(value, str):
+        for secret in secrets:
+            if secret:
+                value = value.replace(secret, "***")
+        return value
+    if isinstance(value, (list, tuple)):
+        return type(value)(scrub(v, secrets) for v in value)
+    if isinstance(value, dict):
+        return {scrub(k, secrets): scrub(v, secrets) for k, v in value.items()}
+    return value

@@ -15,21 +15,29 @@ import os
 import stat
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator, TextIO
+from typing import Any, Iterator
 
 from .errors import ConfigError
 
 
-def iter_jsonl_text(path: str | Path) -> Iterator[tuple[int, str, dict[str, Any]]]:
+def iter_jsonl_text(
+    path: str | Path, start: int = 0, stop: int | None = None, first_line: int = 1
+) -> Iterator[tuple[int, str, dict[str, Any]]]:
     """``(line number, line text, object)`` for each non-blank line of a JSON-lines file, streamed.
 
     Lines end at ``\\n`` only (JSON allows a bare ``\\r`` as whitespace); the text keeps
     everything but its line end. A line that is not UTF-8 or not a JSON object raises
-    :class:`ConfigError` naming the file and line.
+    :class:`ConfigError` naming the file and line. ``start``/``stop`` read only the lines that
+    begin in that byte range (``start`` at a line's beginning, numbered ``first_line``).
     """
     try:
         with open(path, "rb") as handle:
-            for number, raw in enumerate(handle, start=1):
+            handle.seek(start)
+            position = start
+            for number, raw in enumerate(handle, start=first_line):
+                if stop is not None and position >= stop:
+                    return
+                position += len(raw)
                 try:
                     line = raw.decode("utf-8").rstrip("\r\n")
                 except UnicodeDecodeError as exc:
@@ -85,8 +93,8 @@ def check_output(path: str | Path) -> Path:
 
 
 @contextlib.contextmanager
-def atomic_output(path: str | Path) -> Iterator[TextIO]:
-    """A UTF-8 text file that becomes ``path`` only when the ``with`` block completes.
+def atomic_output(path: str | Path, binary: bool = False) -> Iterator[Any]:
+    """A UTF-8 text file (``binary``: a byte file) that becomes ``path`` only when the ``with`` block completes.
 
     The data goes to a temporary file in the same folder (so the final rename is atomic) with
     the permissions an existing ``path`` has; on any exception, Ctrl-C included, the temporary
@@ -98,7 +106,7 @@ def atomic_output(path: str | Path) -> Iterator[TextIO]:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot write: {exc.strerror or exc}") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        with os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())

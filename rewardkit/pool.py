@@ -34,9 +34,11 @@ Design:
   ``$REWARDKIT_POOL_SIZE``, else the CPUs divided among the processes started together on this
   machine (``LOCAL_WORLD_SIZE``, set by torchrun and ``accelerate launch``), so eight training
   ranks on one node do not start eight pools of every core;
-- workers die with the process that owns the pool, even when it is killed (SIGKILL, SIGTERM) in
-  the middle of a task: see :func:`_die_with_owner`. :func:`close_shared_pools` (run at exit)
-  also stops the fork server and resource tracker that the pools started.
+- workers die with the process that owns the pool within a second, even when it is killed
+  (SIGKILL, SIGTERM) in the middle of C code that holds the GIL (0.25 s at most on a busy 2-core
+  machine, was 3-5 s: bench/results/pool_lifetime_bench.md); see :func:`_die_with_owner` and
+  :mod:`rewardkit.fork_server`. :func:`close_shared_pools` (run at exit) also stops the fork
+  server and resource tracker that the pools started.
 
 Unlike plain ``multiprocessing``, workers do not re-import the caller's ``__main__`` module: a
 training script without an ``if __name__ == "__main__":`` guard is not re-run in every worker.
@@ -64,12 +66,14 @@ from multiprocessing.connection import Connection, wait
 from typing import Any, Callable, Iterable, Sequence
 
 from .errors import RewardkitError, shown
+from .once import Once
 
 AFFINITY_SCAN = 256  # queued tasks looked at when choosing one for a worker by affinity
 START_TIMEOUT = 120.0  # seconds a new worker may take to start before the pool gives up on it
 MAX_START_FAILURES = 3  # consecutive workers that die while starting before the pool fails
 STOP_WAIT = 5.0  # seconds close_shared_pools waits for the fork server and resource tracker to exit (2 s was short on a loaded machine)
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+FORK_SERVER_MODULE = "rewardkit.fork_server"  # preloaded in the fork server: it exits at once with its owner
 
 
 class WorkerPoolError(RewardkitError, RuntimeError):
@@ -143,8 +147,9 @@ def _die_with_owner(lifeline: Connection) -> None:
 
     - Linux: the kernel sends SIGKILL when the worker's parent exits (``PR_SET_PDEATHSIG``). The
       parent is the fork server, which exits when every holder of its "alive" pipe has: the owner,
-      and each worker, which is why the worker closes its copy here. This holds even in C code
-      that never releases the GIL (sympy's big integers).
+      and each worker, which is why the worker closes its copy here; and it exits at once, its
+      modules not torn down (:mod:`rewardkit.fork_server`). This holds even in C code that never
+      releases the GIL (sympy's big integers).
     - Everywhere: a thread waits on ``lifeline``, a pipe whose only write end the owner holds,
       and exits the process when it closes (at the next GIL switch).
     """
@@ -330,7 +335,6 @@ class TimeLimitedPool:
         self._closed = False
         self._failure: str | None = None
         self._start_failures = 0
-        self._pid = os.getpid()
         _open_pools.add(self)
 
     # -- public API ------------------------------------------------------------------------------
@@ -525,8 +529,8 @@ class TimeLimitedPool:
             raise
 
     def _loop(self) -> None:
-        if self.start_method == "forkserver" and self.preload:
-            self._ctx.set_forkserver_preload(list(self.preload))
+        if self.start_method == "forkserver":
+            _set_preload(self.preload)
         while True:
             with self._lock:
                 if self._closed:
@@ -692,8 +696,28 @@ class TimeLimitedPool:
 
 # -- shared pools ---------------------------------------------------------------------------------
 
-_shared: dict[tuple[Any, ...], TimeLimitedPool] = {}
-_shared_lock = threading.Lock()
+
+def start_fork_server(preload: Sequence[str]) -> None:
+    """Start the fork server the pools' workers are forked from now, with the modules in
+    ``preload`` imported in it, without waiting for it (nothing where there is none: ``spawn``)."""
+    from multiprocessing import forkserver
+
+    if default_start_method() == "forkserver":
+        _set_preload(preload)
+        forkserver.ensure_running()
+
+
+def _set_preload(preload: Sequence[str]) -> None:
+    """What the fork server imports when it starts: :data:`FORK_SERVER_MODULE` last, so that its
+    exit handler runs before any the other modules registered."""
+    multiprocessing.get_context("forkserver").set_forkserver_preload([*preload, FORK_SERVER_MODULE])
+
+
+def _new_shared_pool(size: int, preload: tuple[str, ...], memory_limit_mb: int | None) -> TimeLimitedPool:
+    return TimeLimitedPool(size, preload=preload, memory_limit_mb=memory_limit_mb)
+
+
+_shared = Once(_new_shared_pool, usable=lambda pool: not pool.closed and pool._failure is None)
 
 
 def shared_pool(
@@ -703,31 +727,21 @@ def shared_pool(
     memory_limit_mb: int | None = None,
 ) -> TimeLimitedPool:
     """The process-wide pool for these settings, created on first use (and again after a fork)."""
-    key = (max(1, size or default_pool_size()), tuple(preload), memory_limit_mb)
-    with _shared_lock:
-        pool = _shared.get(key)
-        if pool is None or pool.closed or pool._failure is not None or pool._pid != os.getpid():
-            pool = TimeLimitedPool(key[0], preload=key[1], memory_limit_mb=memory_limit_mb)
-            _shared[key] = pool
-        return pool
+    return _shared.get(max(1, size or default_pool_size()), tuple(preload), memory_limit_mb)
 
 
 def shared_pools() -> list[TimeLimitedPool]:
     """The shared pools of this process that are open (for monitoring and benchmarks)."""
-    with _shared_lock:
-        return [p for p in _shared.values() if p._pid == os.getpid() and not p.closed]
+    return [p for p in _shared.made() if not p.closed]
 
 
 def close_shared_pools() -> None:
     """Close every shared pool of this process (runs at interpreter exit); when no pool of this
     process is left open, also stop the fork server and resource tracker if the pools started
     them, so that nothing of rewardkit's outlives the call."""
-    with _shared_lock:
-        pools = [p for p in _shared.values() if p._pid == os.getpid()]
-        _shared.clear()
-    for pool in pools:
+    for pool in _shared.forget():
         pool.close()
-    if not any(p._pid == os.getpid() for p in _open_pools):
+    if not _open_pools:
         _stop_servers_started_here()
 
 
@@ -783,11 +797,9 @@ def _stop_servers_started_here() -> None:
 
 def _forget_pools_after_fork() -> None:
     # A child forked from a threaded trainer (a DataLoader worker) gets copies of the parent's
-    # pools without their dispatcher threads, and maybe a lock held at the moment of the fork.
+    # pools without their dispatcher threads (the shared ones are forgotten: rewardkit.once).
     # Its copies of the lifelines are closed: the parent's workers must die with the parent.
-    global _shared_lock, _forked
-    _shared_lock = threading.Lock()
-    _shared.clear()
+    global _forked
     for pool in list(_open_pools):
         pool._lifeline_w.close()
     _open_pools.clear()

@@ -22,6 +22,7 @@ import pluggy
 
 from . import hookspecs
 from .errors import DuplicateNameError, UnknownRewardError, shown
+from .extras import check_needs
 from .reward import Reward
 
 ENTRY_POINT_GROUP = "rewardkit"
@@ -31,7 +32,10 @@ TRACE_ENV = "REWARDKIT_TRACE"
 
 # Modules under rewardkit.plugins that are registered as the built-in plugins.
 # (The one place the core names them: plugin discovery, like the entry points below.)
-BUILTIN_PLUGINS = ("format", "length", "math", "language", "ifeval", "open_r1", "reward_model", "code", "judge")
+BUILTIN_PLUGINS = (
+    "format", "length", "math", "language", "ifeval", "open_r1", "reward_model", "code", "judge", "reasoning_gym",
+    "tools",
+)
 
 KINDS = {
     "reward": "register_rewards",
@@ -58,7 +62,7 @@ class Registry:
         self.pm = pluggy.PluginManager("rewardkit")
         self.pm.add_hookspecs(hookspecs)
         self.load_errors: list[str] = []
-        self._catalogues: dict[str, dict[str, Entry]] | None = None
+        self._catalogues: dict[str, dict[str, Entry]] = {k: {} for k in KINDS}
         if builtins:
             for module in BUILTIN_PLUGINS:
                 self.register(importlib.import_module(f"rewardkit.plugins.{module}"), f"rewardkit.plugins.{module}")
@@ -72,27 +76,34 @@ class Registry:
     def register(self, plugin: Any, name: str | None = None) -> str:
         """Register a plugin object (module or object with hookimpls); returns its name.
 
-        Fails, leaving the registry unchanged, when the plugin registers a name another plugin has.
+        Only the new plugin's hook implementations are called, once each, and what they register
+        is added to the catalogues. Fails, leaving the registry unchanged, when the plugin
+        registers a name another plugin has.
         """
         registered = self.pm.register(plugin, name=name)
-        before = self._catalogues or {}
         try:
             self.pm.check_pending()
-            self._catalogues = {k: self._collect(k) for k in KINDS}
+            added = {k: self._collect(k, plugin) for k in KINDS}
+            for kind, items in added.items():
+                for item in items.values():
+                    if item.name in self._catalogues[kind]:
+                        raise DuplicateNameError(_duplicate(kind, self._catalogues[kind][item.name], item))
         except BaseException:  # a hook that calls sys.exit() too: the registry stays as it was
             self.pm.unregister(plugin)
-            self._catalogues = None
             raise
-        if os.environ.get(TRACE_ENV):
-            for kind, items in self._catalogues.items():
-                for item in items.values():
-                    if item.name not in before.get(kind, {}):
-                        print(f"rewardkit trace: plugin '{item.provider}' registered {kind} '{item.name}'", file=sys.stderr)
+        for kind, items in added.items():
+            self._catalogues[kind].update(items)
+            self._trace(kind, items)
         return registered
+
+    def _trace(self, kind: str, items: dict[str, Entry]) -> None:
+        if os.environ.get(TRACE_ENV):
+            for item in items.values():
+                print(f"rewardkit trace: plugin '{item.provider}' registered {kind} '{item.name}'", file=sys.stderr)
 
     def unregister(self, name: str) -> None:
         self.pm.unregister(name=name)
-        self._catalogues = None
+        self._catalogues = {k: self._collect(k) for k in KINDS}
 
     def load_entrypoints(self) -> None:
         """Load third-party plugins from the entry-point group, honouring the allowlist."""
@@ -120,32 +131,34 @@ class Registry:
 
     def catalogue(self, kind: str) -> dict[str, Entry]:
         """Everything of ``kind`` (reward, extractor, language_detector, second_opinion, sandbox) by name."""
-        if self._catalogues is None:
-            self._catalogues = {k: self._collect(k) for k in KINDS}
         return self._catalogues[kind]
 
-    def _collect(self, kind: str) -> dict[str, Entry]:
+    def _collect(self, kind: str, plugin: Any = None) -> dict[str, Entry]:
+        """What the plugins (or only ``plugin``) register of ``kind``: each implementation is called once."""
         found: dict[str, Entry] = {}
         hook = getattr(self.pm.hook, KINDS[kind])
         for impl in hook.get_hookimpls():
+            if plugin is not None and impl.plugin is not plugin:
+                continue
             provider = impl.plugin_name
 
             def register(*args: Any, _provider: str = provider) -> None:
                 name, value = _named(kind, args, _provider)
+                entry = Entry(name, value, _provider)
                 if name in found:
-                    raise DuplicateNameError(
-                        f"{kind} '{name}' is registered by both '{found[name].provider}' and '{_provider}'"
-                    )
-                found[name] = Entry(name, value, _provider)
+                    raise DuplicateNameError(_duplicate(kind, found[name], entry))
+                found[name] = entry
 
             impl.function(register=register)
         return found
 
     def reward_class(self, name: str) -> type[Reward]:
+        """The reward class ``name``; MissingDependencyError, naming the extra, when it cannot run here."""
         rewards = self.catalogue("reward")
         if name not in rewards:
             known = ", ".join(sorted(rewards)) or "none"
             raise UnknownRewardError(f"unknown reward {shown(name)}; known rewards: {known}")
+        check_needs(rewards[name].value, f"reward '{name}'")
         return rewards[name].value
 
     def reward(self, name: str, params: dict[str, Any] | None = None, **kwargs: Any) -> Reward:
@@ -154,11 +167,17 @@ class Registry:
         return self.reward_class(name)(params, registry=self, **kwargs)
 
     def get(self, kind: str, name: str) -> Any:
+        """The item ``name`` of ``kind``; MissingDependencyError, naming the extra, when it cannot run here."""
         items = self.catalogue(kind)
         if name not in items:
             known = ", ".join(sorted(items)) or "none"
             raise UnknownRewardError(f"unknown {kind.replace('_', ' ')} {shown(name)}; known: {known}")
+        check_needs(items[name].value, f"{kind.replace('_', ' ')} '{name}'")
         return items[name].value
+
+
+def _duplicate(kind: str, first: Entry, second: Entry) -> str:
+    return f"{kind} '{second.name}' is registered by both '{first.provider}' and '{second.provider}'"
 
 
 def one_line(exc: BaseException) -> str:

@@ -12,13 +12,32 @@ single bad completion cannot stop a training run; contract violations raise. A s
 completion or prompt is not text or chat messages (a content part with text None) is treated the
 same way without reaching the reward at all.
 
-A slow reward (a judge over HTTP, code in a sandbox) writes ``async def score(self, sample)``
-(or ``async def score_batch(self, batch)``): its samples are scored concurrently, at most
-``concurrency`` at once, and a batch gets at most ``deadline`` seconds (samples not done by then
-are cancelled, scored ``None`` and counted as ``deadline_missed``); both come from the reward's
-parameters when its ``Params`` subclass :class:`SlowRewardParams`. Errors, ``None``, ``on_error``
-and per-sample detail behave exactly as for synchronous rewards. ``await reward.aevaluate(...)``
-is the async face; ``reward(...)`` and :meth:`Reward.evaluate` still work from synchronous code.
+**Slow rewards** (a judge over HTTP, code in a sandbox, a scoring server) have one contract. The
+reward writes ``async def score(self, sample)``, or, when samples are scored together (one
+request for several samples, a prompt's group judged in one call), ``async def
+score_batch(self, batch)`` that hands each group to :meth:`Reward.gather_scores`. Either way:
+
+- at most ``concurrency`` samples (groups) are in flight at once;
+- a batch may take at most ``deadline`` seconds. Then what is still running is cancelled (its
+  ``finally`` blocks run); every sample scored by then keeps its score, every other one scores
+  ``None`` and is counted as ``deadline_missed``. "Ran out of time" means ``None``, counted, in
+  every family: the machine or the service was slow, not the completion wrong. (An answer that
+  makes its own check run past a per-answer limit is another matter: ``math_correctness``
+  scores it wrong, see its ``on_timeout``.)
+
+Both come from the reward's parameters when its ``Params`` subclass :class:`SlowRewardParams`.
+An ``async def score_batch`` that does not use :meth:`Reward.gather_scores` is one group: past the
+deadline all its samples are ``None``. Errors, ``None``, ``on_error`` and per-sample detail
+behave exactly as for synchronous rewards. ``await reward.aevaluate(...)`` is the async face;
+``reward(...)`` and :meth:`Reward.evaluate` still work from synchronous code.
+
+**Metrics** a reward reports per batch are of two declared kinds: :meth:`Batch.count` (calls,
+cache hits, timeouts: added up over batches) and :meth:`Batch.figure` (a mean, a latency
+percentile: one value per batch, a :class:`Figure`); :func:`merge_metrics` merges a run's batches
+honestly (counts summed, figures as their weighted mean with the range over batches).
+
+**Secrets** (an API key read from the variable named by ``api_key_env``) never reach a sample's
+detail, errors or metrics: :meth:`Reward.secrets` names them and every output is scrubbed.
 """
 
 from __future__ import annotations
@@ -26,15 +45,17 @@ from __future__ import annotations
 import asyncio
 import inspect
 import math
+import os
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .concurrency import gather_limited, run_sync
-from .errors import ContractError, MissingColumnError, ParamsError, RewardkitError, shown
+from .errors import ContractError, MissingColumnError, ParamsError, RewardkitError, scrub, shown
+from .stats import is_finite_number
 from .text import MalformedText, completion_text, prompt_text
 
 if TYPE_CHECKING:
@@ -52,7 +73,7 @@ class SlowRewardParams(RewardParams):
 
     concurrency: int = Field(8, ge=1, description="samples scored at once (calls in flight)")
     deadline: float | None = Field(
-        None, gt=0, description="seconds a whole batch may take; samples not done by then score None"
+        None, gt=0, description="seconds a whole batch may take; samples not scored by then score None (deadline_missed)"
     )
 
 
@@ -68,6 +89,29 @@ class Sample:
     malformed: str | None = None  # why the completion or prompt is not text; never scored
 
 
+class Figure(float):
+    """A per-batch figure among a batch's metrics (a mean, a latency percentile), not a count:
+    batches are merged by the mean of their figures weighted by ``weight`` (how many values
+    each summarises), never by adding them up. Every other metric value is a count.
+
+    >>> f = Figure(0.25, weight=8); f + 1, f.weight
+    (1.25, 8.0)
+    """
+
+    weight: float
+
+    def __new__(cls, value: float, weight: float = 1.0) -> Figure:
+        figure = super().__new__(cls, value)
+        figure.weight = float(weight)
+        return figure
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Figure, (float(self), self.weight)
+
+    def __repr__(self) -> str:
+        return f"Figure({float(self)!r}, weight={self.weight:g})"
+
+
 @dataclass
 class Batch:
     """A normalised batch, and what scoring it reports besides the scores."""
@@ -76,6 +120,7 @@ class Batch:
     extra: dict[str, list[Any]] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
     errors: list[tuple[int, str]] = field(default_factory=list)
+    scored: dict[int, float | None] = field(default_factory=dict, repr=False)  # by gather_scores, as groups finish
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -87,8 +132,12 @@ class Batch:
         self.extra[key][index] = value
 
     def count(self, metric: str, amount: float = 1) -> None:
-        """Add ``amount`` to a batch-level metric (timeouts, cache hits...)."""
+        """Add ``amount`` to a count (calls, timeouts, cache hits...): summed over batches too."""
         self.metrics[metric] = self.metrics.get(metric, 0) + amount
+
+    def figure(self, metric: str, value: float, weight: float = 1.0) -> None:
+        """Set a per-batch figure (a mean over ``weight`` values, a latency percentile): see :class:`Figure`."""
+        self.metrics[metric] = Figure(value, weight)
 
 
 @dataclass
@@ -239,14 +288,39 @@ class Reward:
         except Exception as exc:  # noqa: BLE001 - a bad completion must not stop training
             return self._failed(batch, index, exc)
 
-    async def aguarded(self, batch: Batch, index: int, fn, *args: Any) -> float | None:
-        """:meth:`guarded` for a coroutine function ``fn``."""
-        try:
-            return await fn(*args)
-        except RewardkitError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - a bad completion must not stop training
-            return self._failed(batch, index, exc)
+    async def gather_scores(
+        self,
+        batch: Batch,
+        score: Callable[[list[int]], Awaitable[Sequence[float | None]]],
+        groups: Sequence[list[int]] | None = None,
+    ) -> list[float | None]:
+        """The batch's scores: ``await score(rows)`` gives the scores of the samples at ``rows``,
+        for each group of rows (default: every sample on its own), at most ``concurrency`` groups
+        at once. A group's scores are kept as soon as it is done, so a batch cut at its deadline
+        keeps them; a group that raised gives each of its rows the error score.
+        """
+        groups = [[i] for i in range(len(batch))] if groups is None else groups
+
+        async def one(rows: list[int]) -> None:
+            try:
+                values = list(await score(rows))
+            except RewardkitError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - one group's failure must not stop training
+                values = [self._failed(batch, i, exc) for i in rows]
+            if len(values) != len(rows):
+                raise ContractError(f"reward '{self.__name__}' gave {len(values)} scores for a group of {len(rows)}")
+            batch.scored.update(zip(rows, values))
+
+        await gather_limited([lambda rows=rows: one(rows) for rows in groups], self.limits()[0], None)
+        return [batch.scored.get(i) for i in range(len(batch))]
+
+    def secrets(self) -> tuple[str, ...]:
+        """Values never to show in this reward's detail, errors or metrics: by default the key in
+        the environment variable named by an ``api_key_env`` parameter."""
+        env = getattr(self.params, "api_key_env", None)
+        key = os.environ.get(env) if env else None
+        return (key,) if key else ()
 
     def _failed(self, batch: Batch, index: int, exc: Exception) -> float | None:
         if self.on_error == "raise":
@@ -298,25 +372,31 @@ class Reward:
         return inspect.iscoroutinefunction(cls.score) or inspect.iscoroutinefunction(cls.score_batch)
 
     def limits(self) -> tuple[int, float | None]:
-        """An async reward's samples in flight and whole-batch deadline (seconds, None: none)."""
+        """An async reward's samples (groups) in flight and whole-batch deadline (seconds, None: none)."""
         return getattr(self.params, "concurrency", 8), getattr(self.params, "deadline", None)
 
-    async def _ascore_batch(self, batch: Batch) -> list[float | None]:
-        concurrency, deadline = self.limits()
+    async def _ascore_batch(self, batch: Batch) -> list[Any]:
+        """The batch's scores by ``score_batch`` (or ``score`` per sample), cut at the deadline:
+        then the samples scored so far keep their scores and the rest are None, counted."""
         if inspect.iscoroutinefunction(type(self).score_batch):
-            try:
-                return await asyncio.wait_for(self.score_batch(batch), deadline)
-            except asyncio.TimeoutError:
-                batch.count("deadline_missed", len(batch))
-                return [None] * len(batch)
-        factories = [
-            lambda i=i, sample=sample: self.aguarded(batch, i, self.score, sample)
-            for i, sample in enumerate(batch.samples)
-        ]
-        scores, missed = await gather_limited(factories, concurrency, deadline)
-        if missed:
-            batch.count("deadline_missed", missed)
-        return scores
+            work = self.score_batch(batch)
+        else:
+
+            async def each(rows: list[int]) -> list[float | None]:
+                return [await self.score(batch.samples[i]) for i in rows]
+
+            work = self.gather_scores(batch, each)
+        task = asyncio.ensure_future(work)
+        try:
+            await asyncio.wait({task}, timeout=self.limits()[1])
+        finally:
+            if not task.done():  # the deadline, or this coroutine was cancelled: cancelled, not abandoned
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        if not task.cancelled():
+            return task.result()
+        batch.count("deadline_missed", len(batch) - len(batch.scored))
+        return [batch.scored.get(i) for i in range(len(batch))]
 
     def _scorable(self, samples: list[Sample], columns: Sequence[str]) -> tuple[list[int], dict[int, str]]:
         """The rows to score, and the malformed ones with why (or raise, with ``on_error: raise``)."""
@@ -336,7 +416,12 @@ class Reward:
                 f"reward '{self.__name__}' returned {got} scores for {len(batch)} completions"
             )
         out = RewardOutput([_as_score(s, self.__name__) for s in raw], batch.extra, batch.metrics, batch.errors)
-        return out.spread(rows, n, failed, self.error_value()) if failed else out
+        out = out.spread(rows, n, failed, self.error_value()) if failed else out
+        secrets = self.secrets()
+        if secrets:
+            out.extra = scrub(out.extra, secrets)
+            out.errors = scrub(out.errors, secrets)
+        return out
 
     def evaluate_and_log(
         self, completions: Sequence[Any], prompts: Sequence[Any] | None = None, **kwargs: Any
@@ -405,11 +490,6 @@ def type_name(annotation: Any) -> str:
     return getattr(annotation, "__name__", str(annotation))
 
 
-def is_finite_number(value: Any) -> bool:
-    """True for an int or float (not a bool) that is neither infinite nor NaN: the one check of weights and scores."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _as_score(value: Any, name: str) -> float | None:
     if value is None:
         return None
@@ -421,6 +501,42 @@ def _as_score(value: Any, name: str) -> float | None:
         which = "NaN" if math.isnan(score) else f"{score:+}"
         raise ContractError(f"reward '{name}' returned {which}; return None for an unscorable sample")
     return score
+
+
+@dataclass(frozen=True)
+class MergedMetric:
+    """One metric over many batches: a count's sum, or a figure's weighted mean with its range."""
+
+    value: float
+    figure: bool = False
+    low: float | None = None  # figures: the lowest and highest batch's figure
+    high: float | None = None
+    batches: int = 1
+
+
+def merge_metrics(batches: Sequence[Mapping[str, float]]) -> dict[str, MergedMetric]:
+    """The metrics of several batches of one reward as one: counts added up; :class:`Figure`\ s
+    (per-batch means, percentiles) as their mean weighted by what each summarises, with the
+    lowest and highest batch's figure (a percentile of percentiles would be a made-up number).
+
+    >>> merged = merge_metrics([{"calls": 2, "p50": Figure(1.0, 1)}, {"calls": 3, "p50": Figure(4.0, 2)}])
+    >>> merged["calls"].value, merged["p50"].value, merged["p50"].low, merged["p50"].high
+    (5.0, 3.0, 1.0, 4.0)
+    """
+    sums: dict[str, float] = {}
+    figures: dict[str, list[Figure]] = {}
+    for metrics in batches:
+        for key, value in metrics.items():
+            if isinstance(value, Figure):
+                figures.setdefault(key, []).append(value)
+            else:
+                sums[key] = sums.get(key, 0.0) + float(value)
+    merged = {key: MergedMetric(total) for key, total in sums.items()}
+    for key, values in figures.items():
+        weight = sum(v.weight for v in values)
+        mean = sum(v * v.weight for v in values) / weight if weight > 0 else sum(values) / len(values)
+        merged[key] = MergedMetric(mean, True, float(min(values)), float(max(values)), len(values))
+    return merged
 
 
 def forward_report(name: str, out: RewardOutput, log_extra: Any, log_metric: Any) -> None:

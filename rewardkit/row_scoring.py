@@ -62,19 +62,3 @@ def row_records(results: list[Scores]) -> Iterator[dict[str, Any]]:
                 name: {k: values[i] for k, values in detail.items()} for name, detail in scores.extra.items()
             }
             yield {**scores.row(i), "weights": scores.weights, "extra": extra}
-
-
-def merge_summaries(results: list[Scores]) -> dict[str, dict[str, Any]]:
-    """One summary over every batch (recomputed from the scores, not averaged per batch)."""
-    if not results:
-        return {}
-    merged = Scores(
-        components={n: [s for r in results for s in r.components[n]] for n in results[0].components},
-        weights=results[0].weights,
-        total=[t for r in results for t in r.total],
-        errors={
-            n: [err for r in results for err in r.errors.get(n, [])]
-            for n in results[0].components
-        },
-    )
-    return merged.summary()

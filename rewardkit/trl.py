@@ -11,18 +11,21 @@
                           train_dataset=dataset, callbacks=rewards.callbacks)
 
 The adapter lives with the trainers (:mod:`rewardkit.trainers.policy.trl_rewards`, which imports
-transformers); this is its public name, and it imports the adapter when called, so that
-``import rewardkit`` never imports transformers or TRL.
+transformers); this is its public name. Like ``rewardkit.verify_answer``, it looks the module up
+by name when called: the core never depends on the trainers, and ``import rewardkit.trl`` imports
+neither transformers nor TRL.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .trainers.policy.trl_rewards import TRLRewards
 
 __all__ = ["trl_rewards"]
+ADAPTER = "rewardkit.trainers.policy.trl_rewards"
 
 
 def trl_rewards(spec: Any) -> TRLRewards:
@@ -34,6 +37,5 @@ def trl_rewards(spec: Any) -> TRLRewards:
     from .errors import import_optional
 
     import_optional("transformers", "train", "rewardkit.trl")
-    from .trainers.policy.trl_rewards import trl_rewards as adapter
-
+    adapter = importlib.import_module(ADAPTER).trl_rewards
     return adapter(spec if isinstance(spec, Composition) else load_composition(spec))

@@ -76,6 +76,28 @@ class WaitsBatch(Reward):
         return [float(i) for i in range(len(batch))]
 
 
+class WaitsGroups(Reward):
+    """An async batch method that scores samples two at a time (one call per pair, as a request
+    carrying several samples would), through the contract's ``gather_scores``."""
+
+    name = "waits_groups"
+    description = "test: an async batch reward scoring pairs of samples"
+    Params = WaitParams
+
+    async def score_batch(self, batch):
+        async def pair(rows):
+            with FLIGHT:
+                await asyncio.sleep(self.params.seconds)
+            if any(batch.samples[i].completion == "boom" for i in rows):
+                raise ValueError("boom")
+            for i in rows:
+                batch.note("pair", i, rows[0])
+            return [float(len(batch.samples[i].completion)) for i in rows]
+
+        batch.count("calls", (len(batch) + 1) // 2)
+        return await self.gather_scores(batch, pair, [list(range(i, min(i + 2, len(batch)))) for i in range(0, len(batch), 2)])
+
+
 class MeetParams(SlowRewardParams):
     meet: int = Field(1, ge=1)  # samples in flight at once (across every reward sharing FLIGHT) it waits for
     seconds: float = Field(30.0, ge=0)  # how long it waits for them

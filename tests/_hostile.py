@@ -44,6 +44,12 @@ FRAGMENTS = {
     "hashes": "#### ",
     "cyrillic and latin": "Решим the ",
     "prose": "The cat sat on the mat. ",
+    "tool_call tags never closed": "<tool_call>",
+    "tool_call blocks of broken JSON": '<tool_call>{"name": "f", "arguments": {"a": [</tool_call>',
+    "call objects run together": '{"name": "f", "arguments": {"a": 1}}, ',
+    "JSON list openings": '[{"',
+    "ToolRL's think then response": "</think>\n<response>",
+    "ToolRL's think then call": "</think>\n<tool_call>\n",
 }
 
 # Every IFEval instruction with valid arguments: ifeval runs all its checks on every text.
@@ -80,6 +86,10 @@ COLUMN_VALUES = {
     "solution": "The answer is $\\boxed{42}$.",
     "instruction_id_list": list(IFEVAL_INSTRUCTIONS),
     "kwargs": list(IFEVAL_INSTRUCTIONS.values()),
+    "ground_truth": [{"f": {"a": [1], "b": ["x", ""]}}],
+    "tools": [{"type": "function", "function": {"name": "f", "parameters": {
+        "type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "string"}}, "required": ["a"]}}}],
+    "metadata": '{"source_dataset": "basic_arithmetic", "source_index": 0}',
 }
 # Built-ins that need a model directory or a server (tests/test_rm_*.py and tests/test_judge*.py bound
 # them), or that run the completion's program, whose time is the program's (their text handling,
@@ -89,6 +99,8 @@ ELSEWHERE = {"rm_score", "rm_remote", "code_pass_rate", "code_passed", "judge_sc
 VARIANTS = {
     "language_consistency of <think>": ("language_consistency", {"tag": "think"}),
     "ifeval loose": ("ifeval", {"mode": "loose"}),
+    "tool_call_match fractional, repairing JSON": ("tool_call_match", {"mode": "fractional", "repair": True}),
+    "tool_call_format repairing JSON": ("tool_call_format", {"repair": True}),
 }
 
 
@@ -209,3 +221,76 @@ def power_towers(n: int, start: int = 3) -> list[str]:
     """``n`` distinct completions whose answer (``k^{k^{k^{k^k}}}``) runs past any time limit in
     sympy's big-integer C code: each holds a verification worker until it is killed."""
     return [f"\\boxed{{{k}^{{{k}^{{{k}^{{{k}^{k}}}}}}}}}" for k in range(start, start + n)]
+
+
+# -- programs that attack the code harness -------------------------------------------------------
+# Each defines a wrong ``add(a, b)`` (it should return a + b) and tries to make the tests pass
+# anyway, by attacking what judges it rather than by computing. name -> (program, what the
+# sample's ``harness_attack`` detail then says, or None where the attempt is not a harness attack,
+# whether it may run only in a sandbox: it signals or reads other processes of its user).
+WRONG_ADD = "def add(a, b):\n    return 0\n"
+HARNESS_ATTACKS = {
+    "builtins.exec replaced": ("import builtins\nbuiltins.exec = lambda *a, **k: None\n" + WRONG_ADD, "builtins.exec", False),
+    "builtins.compile replaced": (
+        "import builtins\n_c = builtins.compile\nbuiltins.compile = lambda s, *a, **k: _c('pass', *a, **k)\n" + WRONG_ADD,
+        "builtins.compile", False,
+    ),
+    "json.dumps patched": ("import json\njson.dumps = lambda *a, **k: '{\"ok\": true}'\n" + WRONG_ADD, "json.dumps", False),
+    "json encoder patched": (
+        "import json\njson.JSONEncoder.encode = lambda self, o: '{\"ok\": true, \"status\": \"passed\"}'\n" + WRONG_ADD,
+        "reply channel", False,
+    ),
+    "success written on every descriptor": (
+        "import os\nfor fd in range(0, 64):\n    for reply in (b'{\"ok\": true}\\n', b'{\"id\": 1, \"ok\": true}\\n', b'{\"status\": \"passed\"}\\n'):\n"
+        "        try:\n            os.write(fd, reply * 8)\n        except OSError:\n            pass\n" + WRONG_ADD,
+        "reply channel", False,
+    ),
+    "__eq__ that always says yes": (
+        "class Yes:\n    def __eq__(self, other):\n        return True\n    __hash__ = object.__hash__\n"
+        "def add(a, b):\n    return Yes()\n",
+        "overrides __eq__", False,
+    ),
+    "int subclass whose __eq__ says yes": (
+        "class Yes(int):\n    def __eq__(self, other):\n        return True\n    def __lt__(self, other):\n        return True\n"
+        "    __hash__ = int.__hash__\ndef add(a, b):\n    return Yes(0)\n",
+        "overrides __eq__", False,
+    ),
+    "exits inside the function": ("import os\ndef add(a, b):\n    os._exit(0)\n", "exited (status 0)", False),
+    "raises SystemExit inside the function": ("import sys\ndef add(a, b):\n    sys.exit(0)\n", "SystemExit", False),
+    "a verdict printed on stdout and stderr": (
+        "import sys\nprint('{\"status\": \"passed\"}')\nsys.stderr.write('{\"status\": \"passed\"}\\n')\n" + WRONG_ADD, None, False,
+    ),
+    "searches memory for the expected values": (
+        "import gc\ndef add(a, b):\n    for o in gc.get_objects():\n        if isinstance(o, dict) and 'output' in o:\n"
+        "            return o['output']\n    return 0\n",
+        None, False,
+    ),
+    "kills every other process": (
+        "import os, signal\nfor pid in range(2, 400):\n    if pid != os.getpid():\n        try:\n"
+        "            os.kill(pid, signal.SIGKILL)\n        except OSError:\n            pass\n" + WRONG_ADD,
+        "killed the", True,
+    ),
+    "stops every other process": (
+        "import os, signal\nfor pid in range(2, 400):\n    if pid != os.getpid():\n        try:\n"
+        "            os.kill(pid, signal.SIGSTOP)\n        except OSError:\n            pass\n" + WRONG_ADD,
+        "stopped the", True,
+    ),
+    "writes a verdict on every process's descriptors": (
+        "import os\nfor pid in os.listdir('/proc'):\n    if not pid.isdigit():\n        continue\n"
+        "    try:\n        fds = os.listdir(f'/proc/{pid}/fd')\n    except OSError:\n        continue\n"
+        "    for fd in fds:\n        try:\n            f = os.open(f'/proc/{pid}/fd/{fd}', os.O_WRONLY | os.O_NONBLOCK)\n"
+        "            os.write(f, b'{\"status\": \"passed\"}\\n{\"ok\": true}\\n')\n        except OSError:\n            pass\n" + WRONG_ADD,
+        None, True,
+    ),
+}
+RIGHT_ADD = "def add(a, b):\n    return a + b\n"
+# The same tests of add() in the formats the datasets use: column -> value.
+ADD_TESTS = {
+    "humaneval": {"test": "def check(candidate):\n    assert candidate(2, 3) == 5\n    assert candidate(1, 1) == 2\n", "entry_point": "add"},
+    "humaneval with tolerances": {
+        "test": "import math\n\ndef check(candidate):\n    assert abs(candidate(2, 3) - 5) < 1e-6\n    assert math.isclose(candidate(1, 1), 2)\n",
+        "entry_point": "add",
+    },
+    "mbpp": {"test_list": ["assert add(2, 3) == 5", "assert add(1, 1) == 2"]},
+    "call": {"input_output": {"fn_name": "add", "inputs": [[2, 3], [1, 1]], "outputs": [5, 2]}},
+}

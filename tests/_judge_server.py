@@ -47,10 +47,24 @@ class Status:
 
 @dataclass
 class Raw:
-    """200 with these bytes as the body (garbage, a huge body...)."""
+    """200 with these bytes as the body (garbage, a huge body, a gzip bomb with its
+    ``Content-Encoding`` in ``headers``...)."""
 
     data: bytes
     content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Endless:
+    """200 with a chunked body that does not end: ``chunk`` after ``chunk`` (``pause`` seconds
+    apart) until the client goes away, or until ``total`` bytes when given (the bytes written
+    are counted in ``server.sent``)."""
+
+    chunk: bytes = b" " * 2**16
+    pause: float = 0.0
+    total: int | None = None
+    status: int = 200
 
 
 @dataclass
@@ -90,6 +104,8 @@ class JudgeServer:
         self.requests: list[tuple[dict[str, Any], dict[str, str]]] = []
         self.connections: set[asyncio.Task] = set()
         self.in_flight = self.peak = 0  # requests being answered now, and the most at once
+        self.sent = 0  # bytes of Endless bodies written
+        self.stopped = threading.Event()  # an Endless body stopped being read
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="judge-test-server", daemon=True)
         self.thread.start()
@@ -164,7 +180,21 @@ class JudgeServer:
             await self._send(writer, action.code, error, action.headers)
             return True
         if isinstance(action, Raw):
-            await self._send(writer, 200, action.data, content_type=action.content_type)
+            await self._send(writer, 200, action.data, action.headers, content_type=action.content_type)
+            return True
+        if isinstance(action, Endless):
+            writer.write(f"HTTP/1.1 {action.status} X\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".encode())
+            frame = f"{len(action.chunk):x}\r\n".encode() + action.chunk + b"\r\n"
+            try:
+                while action.total is None or self.sent < action.total:
+                    writer.write(frame)
+                    await writer.drain()
+                    self.sent += len(action.chunk)
+                    await asyncio.sleep(action.pause)
+                writer.write(b"0\r\n\r\n")
+                await writer.drain()
+            finally:
+                self.stopped.set()
             return True
         await self._send(writer, 200, action.body(body))
         return True

@@ -30,7 +30,7 @@ SIGMA = [0.0, 1.0, 0.5, 3.0, 1.0, 0.0, 0.0, 1.0]
 
 
 class ScriptedParams(RewardParams):
-    values: list[float]
+    values: list[float | None]
     std: list[float] | None = None
 
 
@@ -47,7 +47,7 @@ class Scripted(Reward):
         return list(self.params.values[: len(batch)])
 
 
-def scripted(alias: str, values: list[float], std: list[float] | None = None) -> Scripted:
+def scripted(alias: str, values: list[float | None], std: list[float] | None = None) -> Scripted:
     return Scripted({"values": values, "std": std}, alias=alias)
 
 
@@ -158,6 +158,29 @@ def test_grpo_group_normalised_component_then_grpo_normalises_the_sum(model_dir,
     advantages, _ = score_batch(model_dir, tmp_path, "grpo", components)
     total = [a + 0.5 * b for a, b in zip(group_z(A), B)]
     assert advantages == pytest.approx(group_z(total), abs=1e-4)
+
+
+@pytest.mark.parametrize("algorithm", ["grpo", "rloo"])
+def test_a_row_only_a_weight_0_component_scored_is_unscorable_in_training_as_in_a_composition(
+    model_dir, tmp_path, algorithm
+):
+    # row 3 of each group: the weighted component cannot score it; the logged-only one can
+    weighted = [1.0, 2.0, 3.0, None, 0.0, 0.0, 4.0, None]
+    logged = [5.0] * 8
+    components = [Component(scripted("w", weighted), 1.0), Component(scripted("logged", logged), 0.0)]
+    composition = Composition(components)
+    assert composition.score(["x"] * 8).total == weighted  # the one rule, outside training
+    advantages, trainer = score_batch(model_dir, tmp_path, algorithm, components)
+    assert advantages[3] == 0.0 and advantages[7] == 0.0  # unscorable: no advantage
+    scorable = [1.0, 2.0, 3.0, 0.0, 0.0, 4.0]  # baselines over the scored rows only, TRL's way
+    if algorithm == "rloo":
+        assert advantages[:3] == pytest.approx([1 - 2.5, 2 - 2.0, 3 - 1.5], abs=1e-5)
+    else:
+        assert advantages[0] < 0 < advantages[2] and advantages[1] == pytest.approx(0.0, abs=1e-5)
+    metrics = trainer._metrics["train"]
+    assert metrics["reward"][-1] == pytest.approx(sum(scorable) / 6)  # the totals by the one rule
+    assert metrics["rewards/logged/mean"][-1] == pytest.approx(5.0)  # the logged component keeps every row
+    assert list(trainer._logs["rewards"]["logged"]) == logged
 
 
 def test_group_normalize_leaves_other_columns_and_unscorable_rows_alone():

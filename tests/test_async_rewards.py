@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import pickle
 import threading
 
 import pytest
 
-from _async_rewards import FLIGHT, Meets, Waits, WaitsBatch
+from _async_rewards import FLIGHT, Meets, WaitParams, Waits, WaitsBatch, WaitsGroups
 from rewardkit import get_reward
 from rewardkit.composition import Component, Composition
-from rewardkit.concurrency import PerLoop, gather_limited, run_sync
+from rewardkit.concurrency import InFlight, PerLoop, gather_limited, run_sync
 from rewardkit.errors import ContractError
+from rewardkit.reward import Batch, Figure, MergedMetric, Reward, Sample, merge_metrics
 from rewardkit.testing import check_reward_contract
 
 
@@ -68,6 +70,25 @@ class TestOneReward:
         out = WaitsBatch(seconds=1.0, deadline=0.05).evaluate(["a", "b"])
         assert out.scores == [None, None] and out.metrics["deadline_missed"] == 2
 
+    def test_a_batch_method_scoring_groups_holds_the_concurrency_limit(self):
+        out = WaitsGroups(concurrency=2).evaluate(["ab"] * 12)
+        assert out.scores == [2.0] * 12 and out.extra["pair"] == [0, 0, 2, 2, 4, 4, 6, 6, 8, 8, 10, 10]
+        assert FLIGHT.peak == 2  # six pairs, two at a time
+
+    def test_a_batch_method_past_its_deadline_keeps_the_groups_done_in_time(self):
+        # pairs end at 0.5, 1.0, 1.5 and 2.0 s: two are done 0.4 s before the deadline, two cannot be
+        out = WaitsGroups(concurrency=1, seconds=0.5, deadline=1.4).evaluate(["ab"] * 8)
+        done = out.scores.count(2.0)
+        assert done >= 2 and out.scores == [2.0] * done + [None] * (8 - done)  # pairs in order, one at a time
+        assert out.metrics["deadline_missed"] == 8 - done >= 2
+        assert out.metrics["calls"] == 4  # what the batch method counted before the deadline stays
+        assert FLIGHT.now == 0  # cancelled, not abandoned
+
+    def test_a_group_that_raises_gives_its_rows_the_error_score(self):
+        out = WaitsGroups(seconds=0.0).evaluate(["ab", "boom", "abc"])
+        assert out.scores == [0.0, 0.0, 3.0]
+        assert out.errors == [(0, "ValueError: boom"), (1, "ValueError: boom")]
+
     def test_the_wrong_number_of_scores_is_a_contract_error(self):
         class Short(WaitsBatch):
             name = "short"
@@ -85,6 +106,41 @@ class TestOneReward:
 
     def test_it_pickles_and_scores_after(self):
         assert pickle.loads(pickle.dumps(Waits(alias="w")))(["abc"]) == [3.0]
+
+
+class TestMetricsAndSecrets:
+    def test_counts_add_up_and_figures_merge_weighted_over_batches(self):
+        first, second = Batch([Sample("a")] * 4), Batch([Sample("b")] * 2)
+        for batch, latency in ((first, 1.0), (second, 4.0)):
+            batch.count("calls", len(batch))
+            batch.figure("latency_p50", latency, weight=len(batch))
+        merged = merge_metrics([first.metrics, second.metrics])
+        assert merged["calls"] == MergedMetric(6.0)
+        assert merged["latency_p50"] == MergedMetric(2.0, figure=True, low=1.0, high=4.0, batches=2)
+        assert isinstance(pickle.loads(pickle.dumps(first.metrics))["latency_p50"], Figure)
+
+    def test_a_secret_never_reaches_the_detail_or_the_errors(self, monkeypatch):
+        class EchoParams(WaitParams):
+            api_key_env: str = "RK_TEST_SECRET"
+
+        class Echoing(Reward):  # a server that echoes the key in a good reply and in an error
+            name = "echoing"
+            Params = EchoParams
+
+            async def score_batch(self, batch):
+                async def one(rows):
+                    key = os.environ["RK_TEST_SECRET"]
+                    batch.note("reply", rows[0], {"echo": [f"key={key}"]})
+                    if batch.samples[rows[0]].completion == "boom":
+                        raise ValueError(f"server said {key}")
+                    return [1.0]
+
+                return await self.gather_scores(batch, one)
+
+        monkeypatch.setenv("RK_TEST_SECRET", "sk-live-123")
+        out = Echoing().evaluate(["ok", "boom"])
+        assert "sk-live-123" not in json.dumps([out.extra, out.errors])
+        assert out.extra["reply"][0] == {"echo": ["key=***"]} and out.errors == [(1, "ValueError: server said ***")]
 
 
 class TestComposition:
@@ -165,6 +221,33 @@ class TestConcurrencyHelpers:
         t.join()
         assert box == [42]
 
+    def test_in_flight_runs_a_key_once_and_only_the_last_caller_leaving_cancels_it(self):
+        started, finished = [], []
+
+        async def slow(value):
+            started.append(value)
+            await asyncio.sleep(0.2)
+            finished.append(value)
+            return value
+
+        async def main():
+            shared = InFlight()
+            first = asyncio.ensure_future(shared.run("k", lambda: slow(1)))
+            await asyncio.sleep(0)
+            second = asyncio.ensure_future(shared.run("k", lambda: slow(2)))
+            await asyncio.sleep(0.05)
+            first.cancel()  # one caller leaves: the run goes on for the other
+            assert await second == (1, True)
+            alone = asyncio.ensure_future(shared.run("k", lambda: slow(3)))
+            await asyncio.sleep(0.05)
+            alone.cancel()  # the last caller leaves: the run is cancelled
+            await asyncio.gather(first, alone, return_exceptions=True)
+            await asyncio.sleep(0.3)
+            return await shared.run("k", lambda: slow(4))
+
+        assert asyncio.run(main()) == (4, False)
+        assert started == [1, 3, 4] and finished == [1, 4]
+
     def test_per_loop_makes_one_object_per_event_loop(self):
         made = PerLoop(object)
 
@@ -239,3 +322,24 @@ def test_the_trl_adapter_hands_async_components_over_as_coroutine_functions():
 
     assert asyncio.run(as_trl_does()) == [[2.0] * 16] * 2
     assert FLIGHT.peak == 32
+
+
+def test_rewardkit_score_prints_each_components_metrics_merged_over_batches(tmp_path, inline_reward, capsys):
+    from rewardkit.cli import main
+
+    class Measured(Reward):
+        name = "measured"
+
+        def score_batch(self, batch):
+            batch.count("calls", len(batch))
+            batch.figure("latency_p50", float(len(batch)), weight=len(batch))
+            return [1.0] * len(batch)
+
+    inline_reward(Measured)
+    (tmp_path / "c.yaml").write_text("rewards:\n  - {name: measured}\n")
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps({"completion": "x"}) + "\n" for _ in range(5)))
+    assert main(["score", str(tmp_path / "c.yaml"), str(tmp_path / "in.jsonl"), "--batch-size", "4"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "metrics over 2 batch(es)" in "\n".join(lines)
+    shown = {line.split()[0]: line.split(None, 1)[1].strip() for line in lines if line.startswith("measured/")}
+    assert shown == {"measured/calls": "5", "measured/latency_p50": "~3.4 [1, 4]"}  # (4·4 + 1·1) / 5

@@ -24,6 +24,10 @@ SETUP = {
     "reasoning_steps": ({}, {}),
     "ifeval": ({}, {"instruction_id_list": ["punctuation:no_comma", "detectable_format:title"], "kwargs": [{}, None]}),
     "code_format": ({}, {}),
+    "tool_call_match": ({}, {"ground_truth": [{"f": {"a": [1]}}], "tools": [{"name": "f", "parameters": {"type": "dict", "properties": {"a": {"type": "integer"}}, "required": ["a"]}}]}),
+    "tool_call_format": ({}, {"tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]}),
+    "toolrl": ({}, {"answer": '<think>a</think>\n<tool_call>\n{"name": "f", "parameters": {"a": 1}}\n</tool_call>'}),
+    "reasoning_gym": ({}, {"answer": "42", "metadata": '{"source_dataset": "basic_arithmetic", "source_index": 0}'}),
 }
 # Built-ins that need a model directory or a server (their contract runs in tests/test_rm_contract.py
 # and, the judges against a judge endpoint of the tests' own, tests/test_judge.py) or a code sandbox

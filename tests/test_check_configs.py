@@ -119,6 +119,6 @@ def test_a_config_on_the_bundled_model_checks_before_its_wheel_is_installed(caps
 
 def test_as_reads_a_file_as_the_kind_given(tmp_path, capsys):
     path = write(tmp_path, {"rewards": ["xml_count"]})
-    assert "a composition of 1 rewards" in check(capsys, str(path))[1]
+    assert "a composition of 1 reward\n" in check(capsys, str(path))[1]
     code, out, _ = check(capsys, str(path), "--as", "train")
     assert code == 0 and "a `rewardkit train` config" in out and "xml_count×1" in out

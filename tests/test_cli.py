@@ -248,3 +248,57 @@ def test_several_unknown_options_each_get_their_suggestion_and_strangers_get_non
     with pytest.raises(SystemExit):
         main(["list", "--zzz"])
     assert capsys.readouterr().err.rstrip().endswith("unrecognized arguments: --zzz")
+
+
+@pytest.mark.parametrize("command", [None, "list", "check", "score", "diagnose", "serve", "train", "eval", "rm-train"])
+def test_help_is_written_for_users(command, capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["--help"] if command is None else [command, "--help"])
+    assert done.value.code == 0
+    text = capsys.readouterr().out
+    assert not [mark for mark in ("``", ":mod:", ":func:", ":class:", ":meth:", ":data:") if mark in text]
+    description = text.split("\n\n")[1]  # after the usage
+    assert len(description.split()) >= 8, description  # a description, not a bare title
+    if command is not None:
+        assert "example" in text or command == "list"
+
+
+def test_list_and_check_name_the_columns_each_reward_reads(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "    columns: answer or solution (gold_column)" in out.split("math_correctness  [")[1].split("\n\n")[0]
+    assert "columns: instruction_id_list (ids_column); kwargs (kwargs_column)" in out
+    assert "columns: tests_column unset: column holding the tests (default: the first of" in out.split("code_pass_rate")[1]
+    assert main(["list", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)["rewards"]
+    assert data["math_correctness"]["columns"] == ["answer", "solution"]
+    assert data["ifeval"]["columns"] == ["instruction_id_list", "kwargs"]
+    assert data["judge_verdict"]["columns"] == ["answer"]
+    assert main(["check", "ifeval"]) == 0
+    assert "columns: instruction_id_list (ids_column); kwargs (kwargs_column)" in capsys.readouterr().out
+
+
+def test_list_marks_what_needs_an_extra_and_what_is_missing_here(capsys, monkeypatch):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "judge_score  [rewardkit.plugins.judge] (needs rewardkit[judge])\n" in out
+    assert "rm_score  [rewardkit.plugins.reward_model] (needs rewardkit[train])" in out
+    assert "lingua [rewardkit.plugins.language] (needs rewardkit[language])" in out
+    assert "sandbox_fusion [rewardkit.plugins.code]," in out  # httpx is a core dependency
+    assert "xml_count  [rewardkit.plugins.format]\n" in out
+    monkeypatch.setitem(sys.modules, "openai", None)  # what `import openai` meets where it is not installed
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "judge_score  [rewardkit.plugins.judge] (needs rewardkit[judge]; NOT INSTALLED: pip install 'rewardkit[judge]')" in out
+    assert main(["list", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rewards"]["judge_score"]["needs"]["missing"] == ["openai"]
+
+
+def test_a_reward_that_cannot_run_here_fails_when_the_composition_is_built(tmp_path, capsys, monkeypatch):
+    spec = tmp_path / "judged.yaml"
+    spec.write_text("rewards: [xml_count, {name: judge_score, params: {model: m, base_url: 'http://127.0.0.1:9/v1'}}]\n")
+    monkeypatch.setitem(sys.modules, "openai", None)
+    assert main(["check", str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "openai is not installed (needed for reward 'judge_score'): pip install 'rewardkit[judge]'" in err

@@ -2,7 +2,8 @@
 
 import pytest
 
-from rewardkit.plugins.code.runner import same_output, same_value
+from rewardkit.plugins.code.checker import same_value
+from rewardkit.plugins.code.runner import same_output
 
 
 @pytest.mark.parametrize(

@@ -12,11 +12,10 @@ from _code_services import FakePiston, FakeSandboxFusion, have_gpp
 from rewardkit import get_reward
 from rewardkit.testing import check_reward_contract
 
-pytest.importorskip("httpx", reason="pip install 'rewardkit[code]'")
 
 DOUBLE = {"inputs": ["2\n", "5\n"], "outputs": ["4\n", "10\n"]}
 SERVICES = {"sandbox_fusion": FakeSandboxFusion, "piston": FakePiston}
-QUICK = {"retries": 2, "backoff": 0.01, "timeout": 20.0}
+QUICK = {"max_retries": 2, "backoff": 0.01, "timeout": 20.0}
 
 
 @pytest.fixture(params=sorted(SERVICES))
@@ -93,7 +92,7 @@ def test_transient_failures_are_retried(service):
         ({"behave": "always_fail", "status": 404}, {}, "HTTP 404"),
         ({"behave": "service_error"}, {}, ""),
         ({"behave": "garbage"}, {}, "not JSON"),
-        ({"behave": "slow", "slow": 3.0}, {"timeout": 0.5, "retries": 0}, "Timeout"),
+        ({"behave": "slow", "slow": 3.0}, {"timeout": 0.5, "max_retries": 0}, "timed out: no complete response within 0.5 s"),
     ],
 )
 def test_a_failing_service_scores_none_never_zero(service, behave, options, why):

@@ -11,7 +11,7 @@ import pytest
 
 from rewardkit.cli import main
 from rewardkit.composition_loader import load_composition
-from rewardkit.diagnostics import diagnose, load, write
+from rewardkit.diagnostics import diagnose, load, summary, write
 from rewardkit.diagnostics.components import variance_shares, zero_variance_share
 from rewardkit.row_scoring import row_records, score_rows
 
@@ -192,6 +192,18 @@ def test_each_planted_suspect_is_found_with_its_row_and_reason(planted_suspects)
     assert shown and all(s["completion"] == completions[s["row"]] for s in shown)
 
 
+def test_suspect_counts_that_overlap_are_not_printed_as_a_sum(tmp_path):
+    copied_and_cut = XML.format(r="He has 3", a="3").split("\n</answer>")[0]  # copies the prompt's 3, and is cut off
+    rows = [{"prompt": QUESTION, "completion": copied_and_cut, "answer": "#### 5", "finish_reason": "length"},
+            {"prompt": QUESTION, "completion": PLANTED["answer_from_prompt"], "answer": "#### 5"}]
+    path = tmp_path / "scored.jsonl"
+    path.write_text(scored_jsonl(load_composition("gsm8k"), rows), encoding="utf-8")
+    result = diagnose(load(path), second_opinion=False)
+    assert [sorted(s["kinds"]) for s in result["suspects"]["all"]] == [["answer_from_prompt", "truncated"], ["answer_from_prompt"]]
+    assert result["suspects"]["several"] == 1
+    assert "suspects: 2 rows; answer_from_prompt in 2, truncated in 1 (1 of them fail more than one check)" in summary(result)
+
+
 def test_clean_rows_raise_no_suspect_and_the_second_opinion_agrees(planted_suspects, tmp_path):
     result, completions = planted_suspects
     assert not {completions.index(c) for c in CLEAN} & {s["row"] for s in result["suspects"]["all"]}
@@ -217,11 +229,11 @@ def test_a_verification_timeout_is_counted(tmp_path):
     assert any(f["kind"] == "timeouts" for f in result["findings"])
 
 
-def test_a_verification_cut_by_its_batchs_time_budget_counts_as_a_timeout(tmp_path):
+def test_a_verification_cut_by_its_batchs_deadline_counts_as_a_timeout(tmp_path):
     path = scored_file(tmp_path, [TOWER, CLEAN[0]])
     text = path.read_text(encoding="utf-8")
     assert text.count('"timeout"') == 1
-    path.write_text(text.replace('"timeout"', '"over_budget"'), encoding="utf-8")  # the verdict math_correctness gives it
+    path.write_text(text.replace('"timeout"', '"deadline_missed"'), encoding="utf-8")  # the verdict math_correctness gives it
     assert diagnose(load(path), second_opinion=False)["components"]["math_correctness"]["timeouts"] == 1
 
 
@@ -237,7 +249,7 @@ def test_diagnose_command_writes_the_json_and_a_self_contained_report(tmp_path, 
     capsys.readouterr()
     assert main(["diagnose", str(scored), "--out", str(tmp_path / "diag"), "--top", "5"]) == 0
     printed = capsys.readouterr().out
-    assert "math_correctness" in printed and "suspects: 1 rows (answer_from_prompt 1)" in printed
+    assert "math_correctness" in printed and "suspects: 1 row; answer_from_prompt in 1\n" in printed
     assert "row 4: answer '3' (read by answer_tag) appears in the prompt and is wrong" in printed
     result = json.loads((tmp_path / "diag" / "diagnostics.json").read_text())
     assert result["input"]["rows"] == 5 and set(result["components"]) >= {"xml_count", "math_correctness"}
@@ -270,14 +282,19 @@ def test_inputs_that_are_not_scored_fail_in_one_line_naming_the_fix(tmp_path, ca
     assert not (tmp_path / "o").exists()
 
 
-def test_without_matplotlib_the_report_names_the_extra_and_writes_nothing(tmp_path, capsys, monkeypatch):
+def test_without_matplotlib_the_report_is_written_without_plots_and_says_so_first(tmp_path, capsys, monkeypatch):
     rows = [{"prompt": "q", "completion": c, "scores": {"a": float(i % 2)}} for i, c in enumerate(["x y", "z w"])]
     path = write_scored(tmp_path / "s.jsonl", rows, {"a": 1.0})
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # what `import matplotlib` meets where it is not installed
-    assert main(["diagnose", str(path), "--out", str(tmp_path / "o")]) == 2
-    assert "pip install 'rewardkit[diagnose]' (or pass --no-plots)" in capsys.readouterr().err
-    assert not (tmp_path / "o").exists()
-    assert main(["diagnose", str(path), "--out", str(tmp_path / "o"), "--no-plots"]) == 0
+    assert main(["diagnose", str(path), "--out", str(tmp_path / "o")]) == 0
+    out, err = capsys.readouterr()
+    assert err == ("rewardkit diagnose: matplotlib is not installed (needed for the report's plots): "
+                   "pip install 'rewardkit[diagnose]'; the report is written without them\n")
+    html = (tmp_path / "o" / "report.html").read_text()
+    assert "<img" not in html and "no plots: matplotlib is not installed" in html
+    assert "note: no plots:" in out
+    assert main(["diagnose", str(path), "--out", str(tmp_path / "p"), "--no-plots"]) == 0
+    assert capsys.readouterr().err == "" and "no plots" not in (tmp_path / "p" / "report.html").read_text()
 
 
 def test_a_number_copied_from_prose_is_found_whatever_punctuation_follows_it(tmp_path):

@@ -185,7 +185,7 @@ def test_every_declining_row_is_a_suspect_quoting_its_phrase(tmp_path):
     assert result["suspects"]["counts"]["refusal"] == 16
     first = min(declining)
     assert suspects[first]["reasons"] == [f"declines: {refusal_phrase(rows[first]['completion'])!r}"]
-    assert "(refusal 16)" in summary(result)
+    assert "; refusal in 16\n" in summary(result)
     html = write(result, tmp_path / "diag", plots=False)["report"].read_text()
     assert "declines the request" in html and "16 of 64 rows (25%) decline" in html
 

@@ -1,4 +1,4 @@
-"""The separately installable example plugin in plugins/rewardkit-keywords, installed for real."""
+"""The separately installable example plugin in examples/rewardkit-keywords, installed for real."""
 
 import json
 import os
@@ -14,7 +14,7 @@ def installed(tmp_path_factory, request):
     target = tmp_path_factory.mktemp("site")
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-         "--target", str(target), str(repo / "plugins" / "rewardkit-keywords")],
+         "--target", str(target), str(repo / "examples" / "rewardkit-keywords")],
         check=True, capture_output=True, text=True, timeout=300,
     )
     env = {**os.environ, "PYTHONPATH": str(target)}
@@ -51,8 +51,8 @@ def test_installed_plugin_scores_from_yaml(installed, tmp_path):
 def test_plugin_authors_tests_run_with_the_shipped_pytest_helpers(installed):
     repo, env = installed
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(repo / "plugins" / "rewardkit-keywords" / "tests")],
-        capture_output=True, text=True, env=env, timeout=300, cwd=repo / "plugins" / "rewardkit-keywords",
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(repo / "examples" / "rewardkit-keywords" / "tests")],
+        capture_output=True, text=True, env=env, timeout=300, cwd=repo / "examples" / "rewardkit-keywords",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3 passed" in result.stdout

@@ -11,9 +11,10 @@ Two more classes: alias bombs (YAML anchors or shared Python lists of any depth 
 any key of a composition, as a file, a mapping or a verl inline spec): a composition or a
 one-line ConfigError, and a bomb past the bound refused after walking each distinct list once;
 and batches of answers that run to the time limit, mixed with ordinary ones, under a
-``batch_timeout``: every ordinary answer scored right unless a limit cut it (``over_budget``, or
-``timeout`` on a very busy machine), and at most workers x ceil(batch_timeout / timeout)
-verifications run to their own limit.
+``deadline``: every ordinary answer scored right unless a limit cut it (``deadline_missed``:
+None, or ``timeout`` on a very busy machine), and at most workers x ceil(deadline / timeout)
+verifications run to their own limit. And programs that attack the code harness (any mix of
+``_hostile.HARNESS_ATTACKS`` against the same tests in every dataset format): 0, never 1 or None.
 
 Profiles: ``fuzz-ci`` (the default; fixed examples, derandomized, about half a minute) and
 ``fuzz-long`` (``REWARDKIT_FUZZ_PROFILE=fuzz-long``, ``REWARDKIT_FUZZ_EXAMPLES``, seeded by
@@ -31,10 +32,13 @@ from collections import defaultdict
 from typing import Any
 
 from _hostile import (
+    ADD_TESTS,
     COLUMN_VALUES,
     FRAGMENTS,
     GROWTH,
+    HARNESS_ATTACKS,
     MAX_RATIO,
+    RIGHT_ADD,
     CountingList,
     alias_bomb_composition,
     builtin_rewards,
@@ -280,16 +284,31 @@ SLOW_TIMEOUT = 0.5
 
 @settings(FUZZ, max_examples=max(4, FUZZ.max_examples // 8))
 @given(st.integers(0, 10), st.integers(1, 8), st.sampled_from([0.2, 0.6, 1.2]), st.randoms(use_true_random=False))
-def test_a_batch_of_slow_answers_keeps_its_budget_and_scores_the_rest(slow, ordinary, batch_timeout, rng):
+def test_a_batch_of_slow_answers_keeps_its_budget_and_scores_the_rest(slow, ordinary, deadline, rng):
     workers = 2
     rows = [(t, "42", 0.0) for t in power_towers(slow)]
     # ordinary answers that need sympy (so they too go to the workers), right and wrong
     rows += [(f"\\boxed{{(x+{i})^2}}", f"x^2 + {2 * i}x + {i * i + i % 2}", float(i % 2 == 0)) for i in range(ordinary)]
     rng.shuffle(rows)
-    scorer = MathCorrectness(workers=workers, timeout=SLOW_TIMEOUT, batch_timeout=batch_timeout, cache_size=0)
+    scorer = MathCorrectness(workers=workers, timeout=SLOW_TIMEOUT, deadline=deadline, cache_size=0)
     out = scorer.evaluate([r[0] for r in rows], answer=[r[1] for r in rows])
     _check_scores("math_correctness", out.scores, len(rows))
     for (completion, _, expected), got, verdict in zip(rows, out.scores, out.extra["verdict"]):
-        assert got == expected or verdict in ("over_budget", "timeout"), (completion, got, verdict)
-    assert out.metrics["timeouts"] <= workers * math.ceil(batch_timeout / SLOW_TIMEOUT)
-    assert out.metrics["timeouts"] + out.metrics["over_budget"] >= slow
+        assert got == expected or (verdict, got) in (("deadline_missed", None), ("timeout", 0.0)), (completion, got, verdict)
+    assert out.metrics["timeouts"] <= workers * math.ceil(deadline / SLOW_TIMEOUT)
+    assert out.metrics["timeouts"] + out.metrics["deadline_missed"] >= slow
+
+
+# -- programs that attack the code harness ----------------------------------------------------------
+
+
+@settings(FUZZ, max_examples=max(4, FUZZ.max_examples // 4))
+@given(st.lists(st.sampled_from(sorted(HARNESS_ATTACKS)), min_size=1, max_size=3), st.sampled_from(sorted(ADD_TESTS)))
+def test_no_mix_of_attacks_on_the_code_harness_passes_a_test(attacks, form):
+    from _code import fenced, require_local_sandbox
+
+    require_local_sandbox()
+    program = "\n".join(HARNESS_ATTACKS[name][0] for name in attacks)  # the side effects of each, the last add()
+    reward = get_reward("code_pass_rate", limits={"timeout": 2.0, "problem_timeout": 60.0})
+    out = reward.evaluate([fenced(program), fenced(RIGHT_ADD)], **{k: [v, v] for k, v in ADD_TESTS[form].items()})
+    assert out.scores == [0.0, 1.0], (attacks, out.extra.get("first_failure"))

@@ -14,13 +14,13 @@ import pickle
 import re
 import sys
 import time
+import tracemalloc
 
 import pytest
 import yaml
 
 pytest.importorskip("openai")
 pytest.importorskip("aiolimiter")
-pytest.importorskip("cachetools")
 
 from _judge_server import Drip, Drop, Raw, Reply, Slow, Status, judge_server, user_message  # noqa: E402
 from rewardkit import get_reward  # noqa: E402
@@ -30,6 +30,7 @@ from rewardkit.testing import check_reward_contract  # noqa: E402
 
 
 def judge(server, name="judge_score", **params):
+    params.setdefault("backoff", 0.01)
     return get_reward(name, base_url=server.url, model="judge", **params)
 
 
@@ -115,7 +116,7 @@ class TestFailures:
     @pytest.mark.parametrize(
         ("action", "why"),
         [
-            (Status(500, "overloaded", {"retry-after-ms": "1"}), "HTTP 500: "),
+            (Status(500, "overloaded", {"Retry-After": "0"}), "HTTP 500: "),
             (Status(400, "bad request"), "HTTP 400"),
             (Raw(b"<html>not json</html>"), "malformed response"),
             (Raw(b'{"hello": 1}'), "no choices"),
@@ -123,7 +124,7 @@ class TestFailures:
             (Reply("x" * 3_000_000 + " Score: 3"), "longer than max_reply_chars"),
             (Drop(), "connection failed"),
             (Slow(5, Reply("Score: 5")), "timed out"),
-            (Drip(0.05), "no reply within"),
+            (Drip(0.05), "timed out: no complete response within 0.5 s"),
         ],
         ids=["500", "400", "garbage", "not-a-completion", "no-content", "huge", "dropped", "slow", "drip"],
     )
@@ -135,16 +136,32 @@ class TestFailures:
         assert why in out.extra["judge_error"][0] and out.extra["judge_error"][1] is None
 
     def test_429s_are_retried_with_the_servers_backoff_and_counted(self):
-        with judge_server(lambda body, headers, n: Status(429, "slow down", {"retry-after-ms": "5"}) if n < 2 else Reply("Score: 10")) as server:
+        with judge_server(lambda body, headers, n: Status(429, "slow down", {"Retry-After": "0"}) if n < 2 else Reply("Score: 10")) as server:
             out = judge(server, max_retries=3).evaluate(["x"])
             assert len(server.requests) == 3
         assert out.scores == [1.0] and out.metrics["retries"] == 2 and out.metrics["failures"] == 0
 
     def test_retries_give_up_after_max_retries(self):
-        with judge_server(lambda body, headers, n: Status(503, "down", {"retry-after-ms": "1"})) as server:
+        with judge_server(lambda body, headers, n: Status(503, "down", {"Retry-After": "0"})) as server:
             out = judge(server, max_retries=2).evaluate(["x"])
             assert len(server.requests) == 3
-        assert out.scores == [None] and out.metrics["retries"] == 2 and "after 2 retries" in out.extra["judge_error"][0]
+        assert out.scores == [None] and out.metrics["retries"] == 2 and "after 3 attempts" in out.extra["judge_error"][0]
+
+    def test_a_gzip_bomb_is_refused_without_unpacking_it(self):
+        """0.5 MB on the wire, 500 MB unpacked: a valid chat completion padded with spaces (what
+        ``openai``'s client unpacked whole, 1 GB of memory, and scored)."""
+        from test_http import bomb
+
+        data = bomb("gzip", Reply("Score: 10").body({"model": "judge"}), 500)
+        with judge_server(lambda body, headers, n: Raw(data, headers={"Content-Encoding": "gzip"})) as server:
+            tracemalloc.start()
+            try:
+                out = judge(server, max_response_bytes=2**20).evaluate(["x"])
+                _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+        assert out.scores == [None] and "larger than max_response_bytes (1048576)" in out.extra["judge_error"][0]
+        assert peak < 16 * 2**20
 
     def test_a_server_that_refuses_json_schemas_is_asked_without_them_from_then_on(self):
         def no_schemas(body, headers, n):
@@ -232,6 +249,28 @@ class TestKeys:
         shown = [repr(reward), str(reward.params), json.dumps(out.extra), caplog.text]
         assert not any(secret in text for text in shown)
         assert secret.encode() not in pickle.dumps(reward)
+
+    def test_a_key_echoed_in_a_good_reply_reaches_no_detail_no_cache_and_no_scored_file(self, monkeypatch, tmp_path):
+        from rewardkit.cli import main
+
+        secret = "sk-test-0123456789abcdef"
+        monkeypatch.setenv("JUDGE_TEST_KEY", secret)
+        escaped = secret.replace("s", "\\u0073")  # JSON-escaped: the bytes on the wire do not hold the key
+        echo = lambda body, headers, n: Raw(  # noqa: E731
+            Reply(f"your key is {headers['authorization']}. Score: 9").body(body).replace(b"Score", escaped.encode() + b" Score")
+        )
+        with judge_server(echo) as server:
+            (tmp_path / "judge.yaml").write_text(yaml.safe_dump({"rewards": [{"name": "judge_score", "params": {
+                "base_url": server.url, "model": "judge", "api_key_env": "JUDGE_TEST_KEY", "structured": "off",
+                "cache_path": str(tmp_path / "replies.sqlite")}}]}))  # fmt: skip
+            (tmp_path / "in.jsonl").write_text(json.dumps({"completion": "x"}) + "\n")
+            code = main(["score", str(tmp_path / "judge.yaml"), str(tmp_path / "in.jsonl"), "--out", str(tmp_path / "out.jsonl")])
+        assert code == 0
+        scored = (tmp_path / "out.jsonl").read_text()
+        assert json.loads(scored)["rewardkit"]["components"]["judge_score"] == pytest.approx(8 / 9)
+        assert "Bearer ***" in scored and secret not in scored
+        cached = b"".join(path.read_bytes() for path in tmp_path.glob("replies.sqlite*"))  # the file and its WAL
+        assert b"your key is Bearer ***" in cached and secret.encode() not in cached
 
     def test_a_missing_key_variable_is_named(self, monkeypatch):
         monkeypatch.delenv("JUDGE_TEST_KEY", raising=False)
@@ -404,9 +443,13 @@ class TestEverywhere:
 
     def test_without_openai_the_error_names_the_extra(self, monkeypatch):
         monkeypatch.setitem(sys.modules, "openai", None)  # `import openai` raises ImportError
-        reward = get_reward("judge_score", base_url="http://127.0.0.1:9/v1", model="m")
         with pytest.raises(MissingDependencyError, match=r"pip install 'rewardkit\[judge\]'"):
-            reward(["x"])
+            get_reward("judge_score", base_url="http://127.0.0.1:9/v1", model="m")  # when built, before scoring
+        from rewardkit.plugins.judge.score import JudgeScore
+
+        reward = JudgeScore({"base_url": "http://127.0.0.1:9/v1", "model": "m"})  # built without the registry
+        with pytest.raises(MissingDependencyError, match=r"pip install 'rewardkit\[judge\]'"):
+            reward(["x"])  # says so when called
 
 
 def test_the_compositions_in_the_docs_and_examples_load(repo):

@@ -16,7 +16,6 @@ import yaml
 
 pytest.importorskip("openai")
 pytest.importorskip("aiolimiter")
-pytest.importorskip("cachetools")
 pytest.importorskip("fastapi")
 pytest.importorskip("transformers")
 

@@ -2,8 +2,9 @@
 
 Every ``import`` statement counts, at module level or inside a function; imports under
 ``if TYPE_CHECKING:`` (never executed) do not. Plugin discovery (the built-in plugin names in
-``rewardkit.registry``, entry points) and the command table in ``rewardkit.cli`` look modules
-up by name at run time, like entry points; they are lookups, not imports a module depends on.
+``rewardkit.registry``, entry points), the command table in ``rewardkit.commands`` and the
+package's public names in ``rewardkit/__init__.py`` look modules up by name at run time, like
+entry points; they are lookups, not imports a module depends on.
 """
 
 from __future__ import annotations
@@ -20,9 +21,6 @@ DOMAIN_ENGINES = (
     "sympy", "math_verify", "latex2sympy2_extended", "antlr4", "langdetect",
     "torch", "transformers", "trl", "peft", "datasets", "accelerate",
 )  # fmt: skip
-# The names the core re-exports from a plugin or a trainer, each imported on first use:
-# rewardkit.verify_answer, and rewardkit.trl (the TRL adapter's public name).
-CORE_TO_PLUGIN = {("rewardkit", "rewardkit.plugins.math.verifier"), ("rewardkit.trl", "rewardkit.trainers.policy.trl_rewards")}
 
 
 def modules(repo: Path) -> dict[str, Path]:
@@ -120,7 +118,7 @@ def test_the_core_depends_on_no_reward_family_or_trainer(graph):
         for target in edges
         if target.startswith(("rewardkit.plugins", "rewardkit.trainers"))
     }
-    assert reaching_out == CORE_TO_PLUGIN
+    assert not reaching_out, reaching_out
 
 
 def trainer_part(name: str) -> str:

@@ -149,15 +149,17 @@ def test_pathological_gold_answers_give_none_or_a_verdict_never_a_crash(name):
     assert scores[0] in (None, 0.0)
 
 
-def test_a_batch_of_slow_answers_is_bounded_by_the_batch_timeout():
+def test_a_batch_of_slow_answers_is_bounded_by_the_deadline():
     """n distinct answers that each run to the limit would hold the pool for n x timeout / workers;
-    with batch_timeout the pool spends at most that on the batch. Work is counted, not timed: at
-    most workers x ceil(batch_timeout / timeout) verifications run to their own limit, the rest
-    are cut by the budget; every one is scored wrong, and the pool then verifies the next batch."""
+    with a deadline the pool spends at most that on the batch. Work is counted, not timed: at
+    most workers x ceil(deadline / timeout) verifications run to their own limit (scored wrong:
+    the completion wrote them), the rest are cut by the deadline (None, counted as
+    deadline_missed, as in every family), and the pool then verifies the next batch."""
     towers = power_towers(12)
-    reward = MathCorrectness(workers=2, timeout=1.0, batch_timeout=1.5)
+    reward = MathCorrectness(workers=2, timeout=1.0, deadline=1.5)
     out = reward.evaluate(towers, answer=["42"] * len(towers))
-    assert out.scores == [0.0] * len(towers)
-    assert out.metrics["timeouts"] <= 2 * 2 and out.metrics["timeouts"] + out.metrics["over_budget"] == len(towers)
-    assert set(out.extra["verdict"]) <= {"timeout", "over_budget"}
+    missed = out.metrics["deadline_missed"]
+    assert out.metrics["timeouts"] <= 2 * 2 and out.metrics["timeouts"] + missed == len(towers)
+    assert sorted(out.scores, key=str) == [0.0] * int(out.metrics["timeouts"]) + [None] * int(missed)
+    assert [v for v, s in zip(out.extra["verdict"], out.scores) if s is None] == ["deadline_missed"] * int(missed)
     assert reward(["\\boxed{\\frac{\\pi}{2}}"], answer=["\\frac{\\pi}{2}"]) == [1.0]

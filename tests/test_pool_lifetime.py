@@ -8,11 +8,13 @@ the verification workers, the fork server and the resource tracker.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -72,6 +74,50 @@ def test_workers_fork_server_and_tracker_die_with_a_killed_owner(signum):
         owner.wait(timeout=30)
         left = _wait_until_gone(started)
         assert not left, [psutil.Process(p).cmdline() for p in left]
+    finally:
+        owner.kill()
+        for pid in _living(started):
+            psutil.Process(pid).kill()
+
+
+def test_a_busy_worker_dies_with_its_killed_owner_however_slowly_the_fork_server_would_exit():
+    """The fork server's workers die when it exits (their parent-death signal): a worker busy in
+    C code that holds the GIL has no other way. The server used to exit only after tearing down
+    what it preloaded (sympy: 3-4 s on a busy machine, the workers spinning meanwhile); here a
+    preloaded module's exit handler never returns, and the worker must still die with its owner."""
+    owner_script = textwrap.dedent(
+        """
+        import json, threading, time
+        from multiprocessing import forkserver
+        from rewardkit.pool import TimeLimitedPool
+
+        pool = TimeLimitedPool(1, preload=("_hangs_at_exit",))
+
+        def report():
+            while not pool.pids() or pool.stats["tasks"] < 1:
+                time.sleep(0.05)
+            time.sleep(0.5)  # the task has reached the worker
+            print(json.dumps({"workers": pool.pids(), "server": forkserver._forkserver._forkserver_pid}), flush=True)
+
+        threading.Thread(target=report, daemon=True).start()
+        pool.map(sum, [(range(10**15),)], timeout=600)  # C code that never releases the GIL
+        """
+    )
+    tests = str(Path(__file__).parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([tests, os.environ.get("PYTHONPATH", "")])}
+    owner = subprocess.Popen([sys.executable, "-c", owner_script], stdout=subprocess.PIPE, text=True, env=env)
+    started: list[int] = []
+    try:
+        line = owner.stdout.readline()
+        assert line, "the owner exited before its worker started"
+        found = json.loads(line)
+        started = [*found["workers"], found["server"]]
+        busy = psutil.Process(found["workers"][0]).cpu_times().user
+        time.sleep(0.5)
+        assert psutil.Process(found["workers"][0]).cpu_times().user > busy  # spinning in sum()
+        owner.kill()
+        owner.wait(timeout=30)
+        assert not _wait_until_gone(started)
     finally:
         owner.kill()
         for pid in _living(started):

@@ -39,6 +39,39 @@ def test_builtins_register_through_the_plugin_hook():
     assert "rewardkit.plugins.format" in registry.plugins()
 
 
+class Counting:
+    """A plugin that counts how often each of its hook implementations is called."""
+
+    def __init__(self, reward: type[Reward]) -> None:
+        self.reward = reward
+        self.calls = {"rewards": 0, "extractors": 0}
+
+    @hookimpl
+    def register_rewards(self, register):
+        self.calls["rewards"] += 1
+        register(self.reward)
+
+    @hookimpl
+    def register_extractors(self, register):
+        self.calls["extractors"] += 1
+        register(f"{self.reward.name}_extractor", lambda text: text)
+
+
+def test_registering_a_plugin_calls_only_its_own_hooks_once_each():
+    registry = Registry(autoload=False)
+    first = Counting(Fresh)
+    registry.register(first, name="first")
+    others = [Counting(type(f"R{i}", (Fresh,), {"name": f"r{i}"})) for i in range(3)]
+    for i, plugin in enumerate(others):
+        registry.register(plugin, name=f"other{i}")
+    assert first.calls == {"rewards": 1, "extractors": 1}  # not once more per later registration
+    assert all(p.calls == {"rewards": 1, "extractors": 1} for p in others)
+    assert {"fresh", "r0", "r1", "r2"} <= set(registry.catalogue("reward"))
+    assert registry.catalogue("extractor")["r2_extractor"].provider == "other2"
+    registry.unregister("other0")  # the catalogues follow an unregistration
+    assert "r0" not in registry.catalogue("reward") and "r1" in registry.catalogue("reward")
+
+
 def test_duplicate_names_fail_naming_both_providers_and_leave_the_registry_intact():
     registry = Registry(autoload=False)
     with pytest.raises(DuplicateNameError, match="'rewardkit.plugins.format' and 'clash'"):

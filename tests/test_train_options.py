@@ -90,10 +90,10 @@ def test_the_default_run_is_the_gsm8k_presets_bundled_run():
 def test_a_positional_that_is_neither_file_nor_preset_is_named(tmp_path):
     from rewardkit.composition_loader import preset_names
 
-    presets = re.escape(f"(presets: {', '.join(preset_names())})")
-    with pytest.raises(ConfigError, match=f"'nope' is neither a config file nor a preset {presets}"):
+    presets = re.escape(f"({', '.join(preset_names())})")
+    with pytest.raises(ConfigError, match=f"'nope' is neither a preset {presets} nor an existing file"):
         load_run_config("nope")
-    with pytest.raises(ConfigError, match="no such config file"):
+    with pytest.raises(ConfigError, match="missing.yaml' is neither a preset"):
         load_run_config(str(tmp_path / "missing.yaml"))
 
 

@@ -1,38 +1,34 @@
-"""``rewardkit check FILE``: validate a composition, a train config or an rm-train config; load no model.
-
-A preset name, a list of rewards or a file of composition keys (``extends``, ``rewards``,
-``remove``, ``weights``) is a composition: every reward is built and listed with its weight.
-A file with a command's config keys (``model``, ``dataset``, ``trainer``, ... for ``train``;
-``data``, ``max_length``, ... for ``rm-train``) is checked as that command's config: every key,
-the rewards, the trainer options, the data and its columns, and that the model is there, all
-without loading the model. The first line says which kind of file it was; ``--as`` decides
-when a file could be read either way. Errors name the file, the key and the valid choices.
-"""
+"""``rewardkit check FILE``: validate a composition, a train config or an rm-train config; load no model."""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from rewardkit.commands import command_module, config_commands
 from rewardkit.errors import ConfigError, shown
 
 SHOWN_KEYS = 20  # keys of an unknown file listed in an error message
-HELP = "validate a composition, a train config or an rm-train config (YAML file or preset name)"
+DESCRIPTION = """\
+Check a composition or a config file without loading any model. A preset name, or a YAML file of
+composition keys (extends, rewards, remove, weights), is a composition: every reward is built and
+listed with its weight and the dataset columns it needs. A YAML file of a command's keys (model,
+dataset, trainer, ... for train; data, max_length, ... for rm-train) is checked as that command's
+config: every key, the rewards, the trainer options, the data and its columns, and where the
+model is. The first line says which kind of file it was; --as decides when a file could be
+read either way. Errors name the file, the key and the valid choices.
+
+examples:
+  rewardkit check gsm8k
+  rewardkit check rewards.yaml
+  rewardkit check run.yaml --as train
+"""
 COMPOSITION = "composition"
 
 
-def config_commands() -> dict[str, ModuleType]:
-    """The commands that read a config file: those whose module has ``check_config`` and ``CONFIG_KEYS``."""
-    from rewardkit.cli import COMMANDS, command_module
-
-    modules = {name: command_module(name) for name in COMMANDS}
-    return {name: m for name, m in modules.items() if hasattr(m, "check_config")}
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", help="a YAML file or a preset name")
+    parser.add_argument("file", metavar="FILE", help="a preset name or a YAML file")
     parser.add_argument("--as", dest="kind", choices=[COMPOSITION, *config_commands()],
                         help="what the file is (default: told from its keys)")
 
@@ -63,25 +59,24 @@ def _listed(keys: set[Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rewardkit.composition_loader import load_composition, locate, preset_names
+    from rewardkit.columns import column_uses
+    from rewardkit.composition_loader import load_composition, locate
     from rewardkit.yaml_file import read_yaml
 
-    commands = config_commands()
     kind = args.kind
+    located = locate(args.file)
     if kind is None:
-        if locate(args.file).kind == "preset":
+        if located.kind == "preset":
             kind = COMPOSITION
         else:
-            if not Path(args.file).is_file():
-                raise ConfigError(f"'{args.file}' is neither a file nor a preset (presets: {', '.join(preset_names())})")
-            data = read_yaml(Path(args.file))  # its errors name the file (and line) already
+            data = read_yaml(located.file())  # its errors name the file (and line) already
             try:
-                kind = detect_kind(data, commands)
+                kind = detect_kind(data, {name: command_module(name) for name in config_commands()})
             except ConfigError as exc:
                 raise ConfigError(f"{args.file}: {exc}") from None
     if kind != COMPOSITION:
         try:
-            lines = commands[kind].check_config(args.file)
+            lines = command_module(kind).check_config(args.file)
         except ConfigError as exc:
             message = str(exc)
             raise ConfigError(message if message.startswith(args.file) else f"{args.file}: {message}") from None
@@ -89,8 +84,9 @@ def run(args: argparse.Namespace) -> int:
         print("\n".join(f"  {line}" for line in lines))
         return 0
     composition = load_composition(args.file)
-    print(f"{args.file}: OK — a composition of {len(composition.components)} rewards")
+    n = len(composition.components)
+    print(f"{args.file}: OK — a composition of {n} reward{'s' if n != 1 else ''}")
     for c in composition.components:
-        cols = c.reward.required_columns()
-        print(f"  {c.name:<24} weight {c.weight:<6g} {c.reward!r}{'  columns: ' + ', '.join(cols) if cols else ''}")
+        uses = column_uses(c.reward)
+        print(f"  {c.name:<24} weight {c.weight:<6g} {c.reward!r}{'  columns: ' + '; '.join(uses) if uses else ''}")
     return 0

@@ -1,16 +1,4 @@
-"""``rewardkit serve SPEC``: score with a composition over HTTP, for trainers on other machines or frameworks.
-
-Endpoints: ``GET /health``, ``GET /rewards`` (the composition), ``POST /score`` (completions and
-dataset columns in, ``Composition.score``'s numbers out), ``POST /get_reward`` (OpenRLHF's
-remote reward protocol) and ``POST /rm_remote[/<component>]`` (the ``rm_remote`` reward's
-protocol, so a TRL run can score on this machine); OpenAPI docs at ``/docs``.
-
-It binds 127.0.0.1 unless told otherwise. When the environment variable named by
-``--token-env`` (default ``REWARDKIT_TOKEN``) is set, every endpoint but ``/health`` needs
-``Authorization: Bearer <token>``. ``--workers N`` runs N server processes on one port, each with
-its own composition and a verifier pool of 1/N of the CPUs (``$REWARDKIT_POOL_SIZE`` overrides).
-Needs ``pip install 'rewardkit[serve]'``.
-"""
+"""``rewardkit serve SPEC``: score with a composition over HTTP (:mod:`rewardkit.integrations.server`)."""
 
 from __future__ import annotations
 
@@ -21,13 +9,28 @@ import sys
 
 from rewardkit.errors import ConfigError, MissingDependencyError
 
-HELP = "serve a composition over HTTP (/score, OpenRLHF's /get_reward, rm_remote's protocol)"
+DESCRIPTION = """\
+Score with a composition over HTTP, for trainers on other machines or frameworks. Endpoints:
+GET /health, GET /rewards (the composition), POST /score (completions and dataset columns in,
+every component's scores and the total out), POST /get_reward (OpenRLHF's remote reward
+protocol) and POST /rm_remote[/COMPONENT] (the rm_remote reward's protocol, so a TRL run can score
+on this machine); OpenAPI docs at /docs.
+
+It listens on 127.0.0.1 (this machine only) unless --host says otherwise. When the environment
+variable named by --token-env (default REWARDKIT_TOKEN) is set, every endpoint but /health needs
+the header "Authorization: Bearer TOKEN". --workers N runs N server processes on one port, each
+with its own composition and a verifier pool of 1/N of the CPUs (REWARDKIT_POOL_SIZE overrides).
+Needs pip install 'rewardkit[serve]'.
+
+example:
+  REWARDKIT_TOKEN=secret rewardkit serve gsm8k --host 0.0.0.0 --port 8000 --workers 4
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("composition", help="composition YAML file or preset name")
+    parser.add_argument("composition", metavar="REWARDS", help="a preset name or a composition YAML file")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
-    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
     parser.add_argument(
         "--workers", type=int, default=1, help="server processes, each with its own verifier pool of 1/N of the CPUs"
     )
@@ -40,7 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--none-score", type=float, default=0.0, help="what /get_reward sends for an unscorable sample (default: 0.0)"
     )
-    parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
+                        help="uvicorn's log level (default: info)")
     parser.add_argument("--no-access-log", action="store_true", help="do not log every request")
 
 
@@ -61,8 +65,7 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError(f"{flag} must be at least {low}, got {value}")
     if not args.max_body_mb > 0:
         raise ConfigError(f"--max-body-mb must be positive, got {args.max_body_mb}")
-    located = locate(args.composition)  # a path made absolute means the same in uvicorn's workers
-    spec = str(located.value.resolve()) if located.kind == "file" else args.composition
+    spec = locate(args.composition).spec  # a path made absolute means the same in uvicorn's workers
     composition = load_composition(spec)  # a bad spec fails here, in one line, before any process starts
     settings = ServeSettings(
         composition=spec,

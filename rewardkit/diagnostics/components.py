@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from rewardkit.stats import TOLERANCE, constant, histogram, pearson, score_stats
+from rewardkit.stats import TOLERANCE, constant, histogram, pearson, score_stats, weighted_total
 
 
 def zero_variance_share(values: Sequence[float | None], groups: Sequence[Sequence[int]]) -> tuple[float | None, int]:
@@ -42,7 +42,8 @@ def variance_shares(
     names = list(scores)
     n = len(next(iter(scores.values()))) if scores else 0
     contribution = {k: [weights.get(k, 1.0) * v if v is not None else 0.0 for v in scores[k]] for k in names}
-    scored = [any(scores[k][i] is not None and weights.get(k, 1.0) != 0 for k in names) for i in range(n)]
+    w = [weights.get(k, 1.0) for k in names]
+    scored = [weighted_total([scores[k][i] for k in names], w) is not None for i in range(n)]
     covariance = dict.fromkeys(names, 0.0)
     variance = 0.0
     for group in groups:

@@ -29,7 +29,7 @@ from .trends import flags, step_curves
 
 FORMAT_PLUGIN = "rewardkit.plugins.format"
 TEXT_LIMIT = 4000  # characters of a suspect's completion kept in the report
-TIMED_OUT = frozenset(("timeout", "over_budget"))  # verdicts of a verification stopped by a time limit
+TIMED_OUT = frozenset(("timeout", "deadline_missed"))  # verdicts of a verification stopped by a time limit
 
 
 def load(
@@ -71,7 +71,7 @@ def diagnose(table: ScoredTable, registry: Registry | None = None, *, second_opi
         figures["family"] = families.get(name)
         figures["errors"] = sum(1 for r in rows if name in r.errors) + _logged(table, f"rewardkit/{name}/errors")
         figures["timeouts"] = sum(1 for r in rows if _timed_out(r.extra.get(name, {}))) \
-            or _logged(table, f"rewardkit/{name}/timeouts") + _logged(table, f"rewardkit/{name}/over_budget")
+            or _logged(table, f"rewardkit/{name}/timeouts") + _logged(table, f"rewardkit/{name}/deadline_missed")
     total = total_figures([r.total for r in rows], lengths, grouped)
     checked = list(checked_components(table, registry))  # correctness components: they have a second opinion
     correctness = next((n for n in checked if table.weights.get(n)), checked[0] if checked else None)
@@ -97,6 +97,7 @@ def diagnose(table: ScoredTable, registry: Registry | None = None, *, second_opi
         "suspects": {
             "counts": {kind: sum(1 for s in suspects if kind in s.kinds) for kind in KINDS},
             "rows": len(suspects),
+            "several": sum(1 for s in suspects if len(s.kinds) > 1),  # rows counted under more than one kind
             "top": [_shown(s, by_index[s.row]) for s in suspects[:top]],
             "all": [{"row": s.row, "kinds": s.kinds, "reasons": s.reasons} for s in suspects],
         },
@@ -187,9 +188,8 @@ def summary(result: dict[str, Any], limit: int = 8) -> str:
         lines += ["", "findings:"] + [f"  - {f['message']}" for f in result["findings"][:limit]]
         if len(result["findings"]) > limit:
             lines.append(f"  ... {len(result['findings']) - limit} more in the report")
+    lines += ["", _suspect_line(result["suspects"])]
     s = result["suspects"]
-    counts = ", ".join(f"{k} {n}" for k, n in s["counts"].items() if n)
-    lines += ["", f"suspects: {s['rows']} rows" + (f" ({counts})" if counts else "")]
     for shown in s["top"][:3]:
         lines.append(f"  row {shown['row']}: {'; '.join(shown['reasons'])}")
     for name, o in result["second_opinions"].items():
@@ -198,6 +198,15 @@ def summary(result: dict[str, Any], limit: int = 8) -> str:
     for note in info["notes"]:
         lines.append(f"note: {note}")
     return "\n".join(lines)
+
+
+def _suspect_line(s: dict[str, Any]) -> str:
+    """How many rows are suspect, and how many of them each check flagged (a row may fail several)."""
+    if not s["rows"]:
+        return "suspects: none"
+    counts = ", ".join(f"{k} in {n}" for k, n in s["counts"].items() if n)
+    several = f" ({s['several']} of them fail more than one check)" if s.get("several") else ""
+    return f"suspects: {s['rows']} row{'s' if s['rows'] != 1 else ''}; {counts}{several}"
 
 
 def _pct(value: float | None) -> str:

@@ -1,7 +1,8 @@
 """The report's plots, drawn with matplotlib from a diagnosis and embedded as PNG data URIs.
 
 matplotlib is imported on first use (the core installs without it): ``pip install
-'rewardkit[diagnose]'`` brings it; ``rewardkit diagnose --no-plots`` writes the report without.
+'rewardkit[diagnose]'`` brings it; without it ``rewardkit diagnose`` writes the report without
+plots and says so (:data:`NEEDS`), as ``--no-plots`` does.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import math
 from typing import Any
 
 from rewardkit.errors import import_optional
+from rewardkit.extras import Needs
 
+NEEDS = Needs(modules=("matplotlib",), extra="diagnose")
 COLORS = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C", "#CCB974", "#64B5CD"]
 
 

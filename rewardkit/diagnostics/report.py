@@ -76,7 +76,9 @@ def _findings(findings: list[dict[str, Any]]) -> str:
 
 def _suspects(suspects: dict[str, Any]) -> str:
     counts = "".join(f"<tr><td>{escape(label)}</td><td>{suspects['counts'][kind]}</td></tr>" for kind, label in KINDS.items())
-    parts = [f"<p>{suspects['rows']} suspect rows. Per check:</p><table><tr><th>check</th><th>rows</th></tr>{counts}</table>"]
+    several = f" ({suspects['several']} of them fail more than one check)" if suspects.get("several") else ""
+    parts = [f"<p>{suspects['rows']} suspect rows{several}. Per check (a row may fail several):</p>"
+             f"<table><tr><th>check</th><th>rows</th></tr>{counts}</table>"]
     if suspects["top"]:
         parts.append(f"<p>The top {len(suspects['top'])}, most checks failed first, then the best paid:</p>")
     for s in suspects["top"]:

@@ -11,12 +11,12 @@ extra, and with ``diagnose``).
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
 from rewardkit.errors import ConfigError, import_optional
 from rewardkit.jsonl import read_jsonl
+from rewardkit.stats import finite_number, weighted_total
 
 from .table import ScoredRow, ScoredTable, completion_of, group_key, prompt_of
 
@@ -35,13 +35,6 @@ def read_metrics(path: str | Path) -> list[dict[str, Any]]:
 
 def is_run_directory(path: Path) -> bool:
     return path.is_dir() and ((path / "metrics.jsonl").is_file() or (path / "completions").is_dir())
-
-
-def _number(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    value = float(value)
-    return None if math.isnan(value) else value
 
 
 def logged_completions(run: Path) -> list[dict[str, Any]]:
@@ -92,8 +85,7 @@ def read_run_directory(path: str | Path, *, weights: dict[str, float] | None = N
     for index, record in enumerate(logged):
         step = record.get("step")
         prompt = record.get("prompt")
-        scores = {n: _number(record.get(n)) for n in names}
-        present = [weights[n] * v for n, v in scores.items() if v is not None and weights[n] != 0]
+        scores = {n: finite_number(record.get(n)) for n in names}
         truncated = record.get(TRUNCATED_COLUMN)
         rows.append(
             ScoredRow(
@@ -102,7 +94,7 @@ def read_run_directory(path: str | Path, *, weights: dict[str, float] | None = N
                 prompt=prompt,
                 prompt_text=prompt_of(prompt),
                 scores=scores,
-                total=sum(present) if present else None,
+                total=weighted_total(list(scores.values()), [weights[n] for n in scores]),
                 extra={
                     n: {k.split("/", 1)[1]: v for k, v in record.items() if k.startswith(n + "/")} for n in names
                 },

@@ -1,6 +1,6 @@
 """Suspect rows: completions a reward may be paying for the wrong reason, each with its reasons.
 
-Seven checks, each a known way of gaming a reward or of a reward misreading a completion:
+Eight checks, each a known way of gaming a reward or of a reward misreading a completion:
 
 ==========================  =========================================================================
 kind                        the row
@@ -17,6 +17,10 @@ language_mixing             mixes writing systems (each at least 10% of its word
                             (two or more with at least 30% of the detected text each)
 refusal                     declines the request ("I'm sorry, but I can't help with that"; English
                             boilerplate, see :mod:`.refusals`): how a harmlessness reward is gamed
+harness_attack              its program attacked the code harness instead of solving the problem
+                            (replaced builtins or the serializer, wrote on the harness's reply
+                            channel, returned an object whose ``__eq__`` always agrees, exited
+                            during a test...), as a code reward's ``harness_attack`` detail says
 ==========================  =========================================================================
 
 Answers come from the correctness component's own detail where it has one (``math_correctness``
@@ -48,6 +52,7 @@ KINDS = {
     "truncated": "cut at the length limit",
     "language_mixing": "language mixing",
     "refusal": "declines the request",
+    "harness_attack": "attacks the code harness",
 }
 REPEATED_SHARE = 0.5  # share of repeated word 3-grams
 REPETITION_MIN_WORDS = 20
@@ -182,6 +187,12 @@ def refusal(row: ScoredRow, i: int, ctx: Context) -> str | None:
     return None if phrase is None else f"declines: {_short(phrase, 60)!r}"
 
 
+def harness_attack(row: ScoredRow, i: int, ctx: Context) -> str | None:
+    found = [f"{name}: {detail['harness_attack']}" for name, detail in row.extra.items()
+             if isinstance(detail, dict) and isinstance(detail.get("harness_attack"), str)]
+    return None if not found else "its program attacked the harness (" + "; ".join(found) + ")"
+
+
 # -- running them ---------------------------------------------------------------------------------
 
 
@@ -199,6 +210,7 @@ def find_suspects(
         ("truncated", truncated),
         ("language_mixing", language_mixing),
         ("refusal", refusal),
+        ("harness_attack", harness_attack),
     ]
     suspects = []
     for i, row in enumerate(table.rows):

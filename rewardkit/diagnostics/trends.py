@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from .components import component_figures
-from rewardkit.stats import mean, trend
+from rewardkit.stats import finite_number, mean, trend
 from .refusals import refusal_phrase
 from .table import ScoredTable, groups
 
@@ -82,10 +82,8 @@ def _figures_of(table: ScoredTable, indices: list[int]) -> dict[str, dict[str, A
 
 
 def _value(*candidates: Any) -> float | None:
-    for value in candidates:
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
-            return float(value)
-    return None
+    """The first of ``candidates`` that is a finite number."""
+    return next((v for v in map(finite_number, candidates) if v is not None), None)
 
 
 def _ends(series: Sequence[float | None]) -> tuple[float | None, float | None]:

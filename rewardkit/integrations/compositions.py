@@ -15,7 +15,7 @@ from typing import Any
 
 from rewardkit.composition import Composition, Scores
 from rewardkit.errors import ConfigError, shown
-from rewardkit.reward import is_finite_number
+from rewardkit.stats import is_finite_number
 
 DEFAULT_GOLD_COLUMN = "answer"
 # Keys the per-sample reports use besides the component names.

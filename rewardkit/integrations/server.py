@@ -31,7 +31,6 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import math
 import os
 import socket
 from dataclasses import asdict, dataclass
@@ -49,6 +48,7 @@ from rewardkit.errors import MissingColumnError
 from rewardkit.integrations.compositions import check_none_score, gold_column
 from rewardkit.integrations.openrlhf import openrlhf_batch, openrlhf_reply
 from rewardkit.row_scoring import columns_of
+from rewardkit.stats import finite_number
 
 SETTINGS_ENV = "REWARDKIT_SERVE_SETTINGS"
 logger = logging.getLogger("rewardkit.serve")
@@ -258,8 +258,8 @@ def _json(payload: Any, status: int = 200) -> Response:
 
 
 def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
+    if isinstance(value, float):
+        return finite_number(value)
     if isinstance(value, dict):
         return {str(k): _finite(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -1,1 +1,1 @@
-"""The training subcommands (train, eval, rm-train), one module each; :mod:`rewardkit.cli` lists them."""
+"""The training subcommands (train, eval, rm-train), one module each; :mod:`rewardkit.commands` lists them."""

@@ -1,14 +1,4 @@
-"""``rewardkit eval CONFIG --model PATH``: generate completions for a split and score them.
-
-Run it on the starting model and on a trained one to compare "before" and "after" with the same
-prompts, rewards and decoding (greedy by default, so two runs see the same completions)::
-
-    rewardkit eval gsm8k --n 50                                   # the bundled gsm8k run's model
-    rewardkit eval gsm8k --model runs/gsm8k-default/model --n 50  # after `rewardkit train`
-
-``--model`` takes a model directory, a LoRA adapter directory (its base model is loaded and the
-adapter applied), ``smollm2`` or a ``.gguf`` file.
-"""
+"""``rewardkit eval CONFIG --model PATH``: generate completions for a split and score them."""
 
 from __future__ import annotations
 
@@ -17,7 +7,18 @@ from typing import Any
 
 from rewardkit.errors import ConfigError
 
-HELP = "generate completions for a dataset split with a model and print the per-component table"
+DESCRIPTION = """\
+Generate completions for rows of a dataset split with a model and score them with the run's
+rewards: a few completions, then each component's mean, std, min, max and None count. Run it on
+the starting model and on a trained one to compare "before" and "after" with the same prompts,
+rewards and decoding (greedy by default, so two runs see the same completions). --model takes a
+model directory, a LoRA adapter directory (its base model is loaded and the adapter applied),
+smollm2 (the bundled model) or a .gguf file.
+
+examples:
+  rewardkit eval gsm8k --n 50                                   # the bundled gsm8k run's model
+  rewardkit eval gsm8k --model runs/gsm8k-default/model --n 50  # after rewardkit train
+"""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

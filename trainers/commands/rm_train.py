@@ -1,10 +1,4 @@
-"""``rewardkit rm-train CONFIG``: train a reward model on preference pairs, for ``rm_score``.
-
-Trains a scalar head (TRL's RewardTrainer) or a 1..K rating-distribution head (``head:
-distribution``), optionally with LoRA, on JSONL preference pairs, and saves a directory the
-rm_score reward loads as it is. The config format is in :mod:`rewardkit.trainers.reward_model.config`; see
-docs/reward_models.md.
-"""
+"""``rewardkit rm-train CONFIG``: train a reward model on preference pairs, for ``rm_score`` (docs/reward_models.md)."""
 
 from __future__ import annotations
 
@@ -15,7 +9,15 @@ from typing import Any
 
 from ..reward_model.config import TOP_KEYS as CONFIG_KEYS
 
-HELP = "train a reward model on preference pairs: scalar (TRL RewardTrainer) or 1..10 distribution head, optional LoRA"
+DESCRIPTION = """\
+Train a reward model on preference pairs (JSONL), for the rm_score reward: a scalar head (TRL's
+RewardTrainer) or a head that predicts a 1..K rating distribution (head: distribution), with
+full fine-tuning or LoRA. Saves a directory rm_score loads as it is, and prints the held-out
+accuracy before and after. The config's keys are in docs/reward_models.md.
+
+example:
+  rewardkit rm-train examples/rm_train_hh.yaml --max-steps 50
+"""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -1,28 +1,4 @@
-"""``rewardkit train [CONFIG.yaml | PRESET] [options]``: a GRPO (or RLOO) run with a composition of rewards.
-
-Without a config it runs the bundled default: the ``gsm8k`` preset on the bundled GSM8K sample
-with the bundled SmolLM2-135M-Instruct, short enough for a laptop CPU. A preset name runs that
-preset's bundled run (``gsm8k``, ``length``, ``r1``). The options below override the config,
-as in TRL's GRPO scripts::
-
-    rewardkit train --quick                                  # a 2-step smoke run of the setup
-    rewardkit train --model ./my-model --dataset data.jsonl --rewards accuracy think_format:0.5
-    rewardkit train r1 --max-steps 50 --learning-rate 1e-6 --report-to tensorboard
-    rewardkit train run.yaml --eval-only --max-samples 50    # score the model; train nothing
-
-What a run writes to its ``output_dir``:
-
-- ``metrics.jsonl``: one record per log (every step by default) with TRL's metrics
-  (``reward``, ``rewards/<name>/mean`` and ``/std`` per component, ``loss``, ``kl``,
-  ``completions/mean_length``, ``step_time``) and rewardkit's (``rewardkit/reward_time``,
-  ``rewardkit/reward_share``, ``rewardkit/<name>/errors``, each reward's own counters and the
-  live diagnostics ``rewardkit/diag/<name>/...``);
-- ``rewards.png``: each component's reward curve and the weighted total;
-- ``model/``: the trained model, or the LoRA adapter, with its tokenizer and a model card;
-- ``summary.json``: steps, wall time, and every component's mean over the first and last steps;
-- ``completions/``: the completions TRL logged (``log_completions``, on by default here);
-- ``diagnostics/``: ``report.html`` and ``diagnostics.json``, ``rewardkit diagnose`` on the run.
-"""
+"""``rewardkit train [CONFIG.yaml | PRESET] [options]``: a GRPO (or RLOO) run with a composition of rewards."""
 
 from __future__ import annotations
 
@@ -34,7 +10,29 @@ from rewardkit.errors import ConfigError
 from ..policy.algorithms import ALGORITHMS
 from ..policy.config import TOP_KEYS as CONFIG_KEYS
 
-HELP = "GRPO or RLOO fine-tuning with a composition of rewards (default: a short CPU GRPO run of the gsm8k preset)"
+DESCRIPTION = """\
+Fine-tune a model with GRPO (or RLOO) through TRL, rewarded by a composition. Without a config it
+runs the bundled default: the gsm8k preset on the bundled GSM8K sample with the bundled
+SmolLM2-135M-Instruct, short enough for a laptop CPU. A preset name runs that preset's bundled
+run (gsm8k, length, r1, ifeval). The options below override the config, as in TRL's GRPO scripts.
+
+examples:
+  rewardkit train --quick                                  # a 2-step smoke run of the setup
+  rewardkit train --model ./my-model --dataset data.jsonl --rewards accuracy think_format:0.5
+  rewardkit train r1 --max-steps 50 --learning-rate 1e-6 --report-to tensorboard
+  rewardkit train run.yaml --eval-only --max-samples 50    # score the model; train nothing
+
+What a run writes to its output_dir:
+  metrics.jsonl   one record per log with TRL's metrics (reward, rewards/NAME/mean and /std per
+                  component, loss, kl, completions/mean_length, step_time) and rewardkit's
+                  (rewardkit/reward_time, rewardkit/reward_share, rewardkit/NAME/errors, each
+                  reward's own counters, the live diagnostics rewardkit/diag/NAME/...)
+  rewards.png     each component's reward curve and the weighted total
+  model/          the trained model, or the LoRA adapter, with its tokenizer and a model card
+  summary.json    steps, wall time, every component's mean over the first and last steps
+  completions/    the completions TRL logged
+  diagnostics/    report.html and diagnostics.json: rewardkit diagnose on the run
+"""
 
 EVAL_ROWS = 20  # rows --eval-only scores without --max-samples, as `rewardkit eval`
 

@@ -1,6 +1,11 @@
-"""Advantage shaping for GRPO and RLOO runs: per-component group normalisation and the σ-regularised advantage.
+"""Advantage shaping for GRPO and RLOO runs: rewardkit's weighted total, per-component group normalisation
+and the σ-regularised advantage.
 
-Two options of a run, applied by a hook mixed into TRL's trainers (:func:`.algorithms.trainer_class`):
+A hook mixed into TRL's trainers (:func:`.algorithms.trainer_class`) makes the run's totals follow
+rewardkit's one rule (:func:`rewardkit.stats.weighted_total`): a completion that no weighted
+component scored is unscorable (advantage 0, left out of its group's baseline) even when a weight-0
+component scored it; TRL alone makes a row unscorable only when every component, weight-0 ones
+included, returns ``None``, and would total it 0. It applies two options of a run as well:
 
 - ``normalize: group`` on a composition entry: that component's scores are normalised within each
   prompt's group of completions, ``(r − mean_g) / (std_g + 1e-4)``, *before* the weighted sum
@@ -16,15 +21,17 @@ The seam is the one both trainers share: ``_calculate_rewards`` returns the per-
 of the whole generation batch (gathered over processes, groups of ``num_generations`` rows in
 order), which the trainer then weights, sums and turns into advantages inside
 ``_generate_and_score_completions``; the hook normalises the flagged columns on the way out of the
-first and scales the advantages that the second returns (the process's own rows, in the order its
-reward functions scored them). TRL logs the matrix it aggregates, so for normalised components
-the hook puts the raw scores back into the logged ``rewards/<name>/mean``/``std``, ``reward``,
-``reward_std`` and the completions table; the mean ``f(σ)`` of a batch is logged as
+first (and marks the unscorable rows NaN in every column) and scales the advantages that the second
+returns (the process's own rows, in the order its reward functions scored them). TRL logs the matrix
+it aggregates, so when the hook changed it, it puts the raw scores back into the logged
+``rewards/<name>/mean``/``std`` and the completions table, and logs ``reward``/``reward_std`` of
+the totals by rewardkit's rule; the mean ``f(σ)`` of a batch is logged as
 ``rewardkit/advantage_scale``. torch is imported with the module: only training imports it.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -32,6 +39,7 @@ import torch
 from trl.trainer.utils import nanstd
 
 from rewardkit.errors import ConfigError, ContractError
+from rewardkit.stats import finite_number, weighted_total
 
 EPSILON = 1e-4  # as TRL adds to a group's std
 ADVANTAGE_SCALE = "rewardkit/advantage_scale"
@@ -54,6 +62,23 @@ def group_normalize(rewards_per_func: torch.Tensor, group_size: int, columns: Se
     return out
 
 
+def weighted_totals(rewards_per_func: torch.Tensor, weights: Sequence[float]) -> list[float | None]:
+    """Each row's total by :func:`rewardkit.stats.weighted_total` (NaN read as ``None``)."""
+    return [weighted_total([finite_number(v) for v in row], weights) for row in rewards_per_func.tolist()]
+
+
+def blank_unscorable(rewards_per_func: torch.Tensor, weights: Sequence[float]) -> torch.Tensor:
+    """``rewards_per_func`` with every column NaN in the rows that no weighted component scored
+    (TRL then treats them as unscorable); the tensor itself when there is none to blank."""
+    unscorable = torch.tensor([t is None for t in weighted_totals(rewards_per_func, weights)])
+    unscorable = unscorable.to(rewards_per_func.device)
+    if not bool((unscorable & ~torch.isnan(rewards_per_func).all(dim=1)).any()):
+        return rewards_per_func
+    out = rewards_per_func.clone()
+    out[unscorable] = float("nan")
+    return out
+
+
 def sigma_factor(sigma: torch.Tensor) -> torch.Tensor:
     """``f(σ) = 1 / (1 + σ)``."""
     return 1.0 / (1.0 + sigma)
@@ -63,7 +88,6 @@ def sigma_factor(sigma: torch.Tensor) -> torch.Tensor:
 class Shaping:
     """What the hook applies: component columns to normalise per group, and where σ comes from."""
 
-    rewards: Any = None  # the run's TRLRewards: the components' names and weights, for the raw totals logged
     group_columns: tuple[int, ...] = ()
     sigma_source: Any = None  # a ComponentReward whose last call noted ``std``
 
@@ -78,7 +102,7 @@ def shaping_for(rewards: Any, sigma_from: str | None) -> Shaping:
             )
         source = rewards.funcs[rewards.names.index(sigma_from)]
     columns = tuple(i for i, mode in enumerate(rewards.normalize) if mode == "group")
-    return Shaping(rewards, columns, source)
+    return Shaping(columns, source)
 
 
 def noted_sigma(source: Any, rows: int) -> torch.Tensor:
@@ -107,11 +131,13 @@ class ShapedAdvantages:
         return self.num_generations if self.model.training else self.num_generations_eval
 
     def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
-        rewards_per_func = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
-        if not self.shaping.group_columns:
-            return rewards_per_func
-        self._raw_rewards = rewards_per_func
-        return group_normalize(rewards_per_func, self._group_size(), self.shaping.group_columns)
+        raw = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
+        shaped = blank_unscorable(raw, self.reward_weights.tolist())
+        if self.shaping.group_columns:
+            shaped = group_normalize(shaped, self._group_size(), self.shaping.group_columns)
+        if shaped is not raw:
+            self._raw_rewards = raw
+        return shaped
 
     def _generate_and_score_completions(self, inputs):
         output = super()._generate_and_score_completions(inputs)
@@ -128,16 +154,15 @@ class ShapedAdvantages:
         return output
 
     def _log_raw_rewards(self, raw: torch.Tensor, mode: str) -> None:
-        """Swap the batch's logged component and total rewards (normalised by the hook) for the raw ones."""
+        """Swap the batch's logged component and total rewards (blanked or normalised by the hook) for
+        the raw scores and their totals by rewardkit's rule."""
         metrics = self._metrics[mode]
-        for i in self.shaping.group_columns:
-            name = self.shaping.rewards.names[i]
+        for i, name in enumerate(self.reward_func_names):
             metrics[f"rewards/{name}/mean"][-1] = torch.nanmean(raw[:, i]).item()
             metrics[f"rewards/{name}/std"][-1] = nanstd(raw[:, i]).item()
             self._replace_tail(self._logs["rewards"][name], raw[:, i].tolist())
-        weights = torch.tensor(self.shaping.rewards.weights, dtype=raw.dtype, device=raw.device)
-        total = (raw * weights).nansum(dim=1)
-        total[torch.isnan(raw).all(dim=1)] = torch.nan
+        totals = weighted_totals(raw, self.reward_weights.tolist())
+        total = torch.tensor([math.nan if t is None else t for t in totals], dtype=raw.dtype)
         metrics["reward"][-1] = torch.nanmean(total).item()
         metrics["reward_std"][-1] = nanstd(total).item()
 

@@ -4,13 +4,14 @@ and the way rewardkit's callbacks add figures to a log record."""
 from __future__ import annotations
 
 import json
-import math
 import sys
 import time
 from pathlib import Path
 from typing import Any, Sequence
 
 from transformers import TrainerCallback
+
+from rewardkit.stats import finite_number
 
 from .report import format_share
 
@@ -50,11 +51,10 @@ class MetricsWriter(TrainerCallback):
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return None
+    """A logged value as JSON takes it: a tensor or numpy scalar as its number, NaN and infinities as null."""
     if hasattr(value, "item"):
-        return value.item()
-    return value
+        value = value.item()
+    return finite_number(value) if isinstance(value, float) else value
 
 
 class RunProgress(TrainerCallback):

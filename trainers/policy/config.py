@@ -155,13 +155,10 @@ class TrainConfig(RunConfig):
 
     def composition(self):
         """The config's rewards as a Composition (a relative YAML path is read next to the config)."""
-        from rewardkit.composition_loader import load_composition, locate
+        from rewardkit.composition_loader import load_composition
 
-        source = self.rewards
-        if isinstance(source, str) and locate(source).kind == "file":
-            source = self.path(source)
         try:
-            return load_composition(source)
+            return load_composition(self.rewards, base=self.base_dir)
         except ConfigError as exc:
             raise ConfigError(f"{self.source}: rewards: {exc}") from None
 
@@ -319,20 +316,17 @@ def bundled_run_path(preset: str) -> Path:
 def load_run_config(source: str | None) -> TrainConfig:
     """The config ``rewardkit train [CONFIG | PRESET]`` starts from.
 
-    A YAML file; a preset name: its bundled run, or (a preset without one) the default run with
-    that preset's rewards; nothing: the default run.
+    A preset name (:func:`rewardkit.composition_loader.locate`'s rule: a preset's name wins over a
+    file of that name): its bundled run, or (a preset without one) the default run with that
+    preset's rewards; any other name: a YAML file; nothing: the default run.
     """
-    from rewardkit.composition_loader import preset_names
+    from rewardkit.composition_loader import locate
 
     if source is None:
         return load_config(None)
-    if Path(source).is_file() or source.endswith((".yaml", ".yml")):
-        return load_config(source)
+    located = locate(source)
+    if located.kind == "file":
+        return load_config(located.file())
     if source in PRESET_RUNS:
         return load_config(bundled_run_path(source))
-    if source in preset_names():
-        return load_config(None).model_copy(update={"rewards": source})
-    raise ConfigError(
-        f"'{source}' is neither a config file nor a preset (presets: {', '.join(preset_names())})"
-    )
-
+    return load_config(None).model_copy(update={"rewards": source})

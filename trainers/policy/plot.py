@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from rewardkit.diagnostics.run_directory import read_metrics
+from rewardkit.stats import finite_number
 
 __all__ = ["moving_average", "plot_rewards", "read_metrics"]  # read_metrics: the one reader, re-exported
 
@@ -14,7 +15,7 @@ __all__ = ["moving_average", "plot_rewards", "read_metrics"]  # read_metrics: th
 def moving_average(values: Sequence[float | None], window: int) -> list[float | None]:
     out: list[float | None] = []
     for i in range(len(values)):
-        seen = [v for v in values[max(0, i - window + 1) : i + 1] if v is not None and not math.isnan(v)]
+        seen = [v for v in map(finite_number, values[max(0, i - window + 1) : i + 1]) if v is not None]
         out.append(sum(seen) / len(seen) if seen else None)
     return out
 
@@ -42,8 +43,8 @@ def plot_rewards(
     window = max(3, len(records) // 10) if len(records) >= 6 else 1
     for k, (mean_key, std_key, label) in enumerate(panels):
         ax = axes[k // cols][k % cols]
-        means = [_num(r.get(mean_key)) for r in records]
-        stds = [_num(r.get(std_key)) for r in records]
+        means = [finite_number(r.get(mean_key)) for r in records]
+        stds = [finite_number(r.get(std_key)) for r in records]
         xs = [s for s, m in zip(steps, means) if m is not None]
         ms = [m for m in means if m is not None]
         ax.plot(xs, ms, color="tab:blue", alpha=0.35 if window > 1 else 1.0, linewidth=1, marker=".",
@@ -72,13 +73,3 @@ def plot_rewards(
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return out
-
-
-def _num(value: Any) -> float | None:
-    if value is None:
-        return None
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import math
 import sys
 from typing import Any, Sequence
 
+from rewardkit.stats import finite_number
 from rewardkit.tables import format_table, summary_table
 
 FIRST_LAST_WINDOW = 5
@@ -34,8 +34,8 @@ def format_gb(size: int | None) -> str:
 
 
 def mean(values: Sequence[Any]) -> float | None:
-    """Mean of the numbers among ``values`` (None, NaN and non-numbers left out); None if none."""
-    nums = [float(v) for v in values if isinstance(v, (int, float)) and not math.isnan(float(v))]
+    """Mean of the finite numbers among ``values`` (None, NaN and non-numbers left out); None if none."""
+    nums = [v for v in map(finite_number, values) if v is not None]
     return sum(nums) / len(nums) if nums else None
 
 

@@ -1,7 +1,8 @@
 """``--rewards NAME[:WEIGHT] ...``: the rewards of a run named on the command line, as a composition spec.
 
 Each item is a reward name (or a registered alias such as ``accuracy``), a preset, or a
-composition YAML file, optionally followed by ``:WEIGHT``. At most one preset or file is taken:
+composition YAML file, optionally followed by ``:WEIGHT``; a name the program knows (a reward, then
+a preset) wins over a file of that name, which ``./NAME`` names (:func:`rewardkit.composition_loader.locate`). At most one preset or file is taken:
 it is the base (``extends``), and the single rewards are added to it, or reweight its entries of
 the same name or alias (``--rewards gsm8k xml_count:0``). Items may also be separated by commas.
 """
@@ -28,7 +29,7 @@ def split_weight(item: str) -> tuple[str, float | None]:
 
 def rewards_spec(items: Sequence[str], registry: Any = None) -> dict[str, Any]:
     """A composition spec (a mapping :func:`rewardkit.load_composition` takes) for ``items``."""
-    from rewardkit.composition_loader import load_composition, preset_names
+    from rewardkit.composition_loader import load_composition, locate, preset_names
     from rewardkit.registry import default_registry
 
     registry = registry or default_registry()
@@ -36,7 +37,8 @@ def rewards_spec(items: Sequence[str], registry: Any = None) -> dict[str, Any]:
     if not parsed:
         raise ConfigError("--rewards: name at least one reward, preset or composition file")
     presets, rewards = preset_names(), set(registry.catalogue("reward"))
-    bases = [(name, w) for name, w in parsed if name in presets or Path(name).is_file()]
+    located = {name: locate(name) for name, _ in parsed if name not in rewards}
+    bases = [(name, w) for name, w in parsed if name in located and (located[name].kind == "preset" or _is_file(name))]
     if len(bases) > 1:
         raise ConfigError(
             f"--rewards takes one preset or composition file to start from, got {', '.join(n for n, _ in bases)}; "
@@ -49,7 +51,7 @@ def rewards_spec(items: Sequence[str], registry: Any = None) -> dict[str, Any]:
         if weight is not None:
             raise ConfigError(f"--rewards '{name}:{weight:g}': a weight applies to one reward, and '{name}' "
                               "is a preset or file; reweight its entries with ENTRY:WEIGHT")
-        spec["extends"] = name if name in presets else str(Path(name).resolve())
+        spec["extends"] = located[name].spec
         try:
             entries = load_composition(spec["extends"], registry).names
         except ConfigError as exc:
@@ -72,3 +74,10 @@ def rewards_spec(items: Sequence[str], registry: Any = None) -> dict[str, Any]:
                 f"presets: {', '.join(presets)}"
             )
     return {key: value for key, value in spec.items() if value}
+
+
+def _is_file(name: str) -> bool:
+    try:
+        return Path(name).is_file()
+    except OSError:  # a name too long for the file system
+        return False

@@ -30,9 +30,9 @@ forward/backward, optimizer, logged since the last log) spent in reward function
 :class:`~.diagnostics_callback.DiagnosticsCallback` sees every component's scores and adds
 ``rewardkit/diag/<name>/<figure>`` per log (see that module).
 
-TRL's weighted sum uses ``nansum`` over every component, so a row is "unscorable" (advantage 0)
-only when every component, weight-0 ones included, returns ``None``; a row where only weight-0
-components score totals 0 in TRL where :class:`~rewardkit.composition.Composition` gives ``None``.
+A row's total follows :func:`rewardkit.stats.weighted_total` in training too: a row that no
+weighted component scored is unscorable (advantage 0) even when a weight-0 component scored it,
+which TRL alone would total 0 (the hook in :mod:`.advantage_shaping` sees to it).
 """
 
 from __future__ import annotations

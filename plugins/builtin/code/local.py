@@ -36,6 +36,7 @@ from .sandbox import (
     SandboxError,
     SandboxOptions,
     TestOutcome,
+    scripts,
     source_of,
 )
 
@@ -110,7 +111,7 @@ class Session:
         )
         session = cls(process, workdir)
         try:
-            setup = json.dumps({"harness_source": source_of("harness")}).encode()
+            setup = json.dumps({"sources": scripts()}).encode()
             process.stdin.write(frame(compiled_runner(python)) + frame(setup))
             await asyncio.wait_for(session.ready(), START_TIMEOUT)
         except BaseException:
@@ -229,7 +230,10 @@ def _result(request: CodeRequest, events: list[dict[str, Any]], timed_out: bool,
             outcomes.append(TestOutcome(TIMEOUT, error=message))
         else:
             outcomes.append(
-                TestOutcome(event["status"], event.get("actual", ""), event.get("error", ""), event.get("seconds"))
+                TestOutcome(
+                    event["status"], event.get("actual", ""), event.get("error", ""), event.get("seconds"),
+                    unchecked=bool(event.get("unchecked")), attacks=tuple(event.get("attacks", ())),
+                )  # fmt: skip
             )
     return CodeResult(tuple(outcomes))
 
@@ -299,6 +303,7 @@ class RunnerSandbox(Sandbox):
             "code": request.code,
             "kind": request.kind,
             "fn_name": request.fn_name,
+            "setup": request.setup,
             "compare": request.compare,
             "float_tolerance": request.float_tolerance,
             "limits": limits,

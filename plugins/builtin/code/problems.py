@@ -1,7 +1,9 @@
 """A row's tests, read the way the public code datasets store them.
 
 - HumanEval: ``test`` (Python code defining ``check(candidate)``) and ``entry_point``: one assert
-  test, ``check(<entry_point>)``.
+  test, ``check(<entry_point>)``. When the row's ``prompt`` is the problem's code (it defines the
+  entry point), its other code (imports, helpers such as ``poly`` that some tests check with) is
+  the setup: the checker then uses the prompt's helpers, not the program's.
 - MBPP: ``test_list`` (assert strings, one test each), with ``test_imports`` and
   ``test_setup_code`` run before the tests when present.
 - APPS, TACO, LiveCodeBench: ``input_output`` (a mapping or its JSON text) with ``inputs`` and
@@ -17,6 +19,7 @@ Inputs or outputs given as lists of lines (APPS does so) are joined with newline
 
 from __future__ import annotations
 
+import ast
 import json
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -55,7 +58,7 @@ def read_tests(row: Mapping[str, Any], column: str | None = None) -> Tests:
     if column == "test_list" or (column == "test" and isinstance(value, list)):
         return _asserts(value, _mbpp_setup(row))
     if column == "test":
-        return _humaneval(value, row.get("entry_point"))
+        return _humaneval(value, row.get("entry_point"), row.get("prompt"))
     value = _decoded(value, column)
     if isinstance(value, Mapping) and "test_cases" in value:
         return _verification_info(value)
@@ -77,14 +80,29 @@ def _decoded(value: Any, column: str) -> Any:
         raise BadTests(f"'{column}' is text that is not JSON") from None
 
 
-def _humaneval(test: str, entry_point: Any) -> Tests:
+def _humaneval(test: str, entry_point: Any, prompt: Any) -> Tests:
     if not isinstance(test, str):
         raise BadTests(f"'test' must be Python code, got {type(test).__name__}")
     if "def check(" in test:
         if not isinstance(entry_point, str) or not entry_point.isidentifier():
             raise BadTests("HumanEval-style tests define check(candidate) and need the entry_point column")
-        return Tests("assert", (TestCase(f"{test}\n\ncheck({entry_point})\n"),))
+        return Tests("assert", (TestCase(f"{test}\n\ncheck({entry_point})\n"),), setup=_prompt_code(prompt, entry_point))
     return Tests("assert", (TestCase(test),))
+
+
+def _prompt_code(prompt: Any, entry_point: str) -> str:
+    """A HumanEval prompt's code but the entry point's stub; "" when the prompt is not the code
+    that defines the entry point (a chat prompt, a question in words)."""
+    if not isinstance(prompt, str) or f"def {entry_point}" not in prompt:
+        return ""
+    try:
+        tree = ast.parse(prompt)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return ""
+    kept = [n for n in tree.body if not (isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == entry_point)]
+    if len(kept) == len(tree.body):
+        return ""
+    return ast.unparse(ast.Module(body=kept, type_ignores=[])).strip()
 
 
 def _mbpp_setup(row: Mapping[str, Any]) -> str:

@@ -8,7 +8,6 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from rewardkit.concurrency import gather_limited
 from rewardkit.errors import MissingColumnError, ParamsError
 from rewardkit.registry import registry_of
 from rewardkit.reward import Batch, Reward, RewardParams, Sample, SlowRewardParams
@@ -61,8 +60,9 @@ class CodeTests(Reward):
     counted as ``no_tests``. A backend that fails (a service down, a sandbox that cannot start):
     None, counted as ``sandbox_error``, never 0. Per sample the detail holds ``passed``,
     ``failed`` and ``timed_out`` (test counts), ``first_failure`` (the first failing test's
-    input, expected and actual output, truncated), ``compile_error`` and ``error`` (why a
-    sample was not run).
+    input, expected and actual output, truncated), ``compile_error``, ``error`` (why a sample
+    was not run), ``unchecked`` (tests whose verdict came from the program's own process, see
+    :mod:`.checker`) and ``harness_attack`` (what the program tried against the harness).
     """
 
     Params = CodeTestsParams
@@ -80,9 +80,10 @@ class CodeTests(Reward):
     def required_columns(self) -> tuple[str, ...]:
         return (self.params.tests_column,) if self.params.tests_column else ()
 
-    def limits(self) -> tuple[int, float | None]:
-        # score_batch applies the deadline to each sample itself, so samples done by then keep their scores
-        return self.params.concurrency, None
+    def secrets(self) -> tuple[str, ...]:
+        """The key of a service backend (its ``api_key_env``), never shown in a sample's detail."""
+        env = getattr(self.sandbox.options, "api_key_env", None)
+        return (os.environ[env],) if env and os.environ.get(env) else ()
 
     def value(self, result: CodeResult) -> float:
         raise NotImplementedError
@@ -96,19 +97,16 @@ class CodeTests(Reward):
                 "(or name the column with tests_column)",
                 column=TEST_COLUMNS[0],
             )
-        for metric in ("no_code", "no_tests", "sandbox_error"):
+        for metric in ("no_code", "no_tests", "sandbox_error", "harness_attacks", "unchecked_tests"):
             batch.count(metric, 0)  # always reported, so a dashboard shows 0 rather than nothing
         async with self.sandbox.session(p.concurrency) as run:
-            factories = [
-                lambda i=i, sample=sample: self.aguarded(batch, i, self._score_sample, batch, i, sample, run)
-                for i, sample in enumerate(batch.samples)
-            ]
-            scores, missed = await gather_limited(factories, p.concurrency, p.deadline)
-        if missed:
-            batch.count("deadline_missed", missed)
-        return scores
+            return await self.gather_scores(batch, lambda rows: self._score_sample(batch, rows, run))
 
-    async def _score_sample(self, batch: Batch, i: int, sample: Sample, run) -> float | None:
+    async def _score_sample(self, batch: Batch, rows: list[int], run) -> list[float | None]:
+        (i,) = rows
+        return [await self._score_one(batch, i, batch.samples[i], run)]
+
+    async def _score_one(self, batch: Batch, i: int, sample: Sample, run) -> float | None:
         p = self.params
         try:
             tests = read_tests(sample.row, p.tests_column)
@@ -140,7 +138,7 @@ class CodeTests(Reward):
         program = f"{tests.setup}\n{code}" if tests.setup else code
         return CodeRequest(
             code=program, language=language, kind=tests.kind, tests=tests.cases, fn_name=tests.fn_name,
-            limits=p.limits, compare=p.compare, float_tolerance=p.float_tolerance,
+            limits=p.limits, compare=p.compare, float_tolerance=p.float_tolerance, setup=tests.setup,
         )  # fmt: skip
 
     @staticmethod
@@ -159,6 +157,14 @@ class CodeTests(Reward):
         batch.count("tests_run", len(result.outcomes))
         batch.count("tests_passed", passed)
         batch.count("tests_timed_out", timed_out)
+        unchecked = sum(1 for o in result.outcomes if o.unchecked)
+        batch.count("unchecked_tests", unchecked)
+        if unchecked:
+            batch.note("unchecked", i, unchecked)
+        attacks = sorted({a for o in result.outcomes for a in o.attacks})
+        if attacks:
+            batch.count("harness_attacks")
+            batch.note("harness_attack", i, "; ".join(attacks))
         if result.compile_error is not None:
             batch.count("compile_error")
             batch.note("compile_error", i, result.compile_error[: DETAIL_CHARS * 4])

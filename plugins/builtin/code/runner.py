@@ -1,29 +1,34 @@
 """The runner: inside the sandbox, runs the problems sent to it one after another and judges them.
 
 This file runs as a script in the sandbox, so it imports only the standard library and works on
-Python 3.9+; the host imports its comparison functions (:func:`same_output`, :func:`same_value`)
-so that every backend judges the same way.
+Python 3.9+; the host imports its stdout comparison (:func:`same_output`) so that every backend
+judges the same way.
 
-A session: stdin carries length-prefixed frames (``<length>\\n<bytes>``): the setup (the
-harness's source), then for each problem a header (the program, its kind, limits...) and its
-tests. Stdout carries one JSON line per event: ``ready`` once, then per problem ``compile`` (only
-when the program does not compile), one ``test`` per test in order and ``done``; ``retired`` when
-the session cannot go on. End of stdin ends the session.
+A session: stdin carries length-prefixed frames (``<length>\\n<bytes>``): the setup (the sources
+of :mod:`.plain`, :mod:`.harness` and :mod:`.checker`), then for each problem a header (the
+program, its kind, limits...) and its tests. Stdout carries one JSON line per event: ``ready``
+once, then per problem ``compile`` (only when the program does not compile), one ``test`` per
+test in order and ``done``; ``retired`` when the session cannot go on. End of stdin ends the
+session.
 
 The program never runs in this process. A zygote, forked at the start before any problem
-arrived, forks every Python program process (in a millisecond, where a new interpreter takes
-tens), so no program process ever holds an expected answer; compiled programs are started
-directly. A stdio test runs the program once; call and assert tests run in one harness process
-per problem (a new one after a test that timed out or killed it). Outputs and return values are
-judged here, where the program cannot reach them; only assert tests judge themselves inside the
-program's process, as every HumanEval harness does.
+arrived, forks every Python process (in a millisecond, where a new interpreter takes tens), so
+no program process ever holds an expected answer; compiled programs are started directly. A
+stdio test runs the program once and the runner compares what it printed. Call and assert tests
+of a problem run in two processes (new ones after a test that timed out or ended one): the
+program's, loaded by :mod:`.harness`, which only receives call arguments and sends back plain
+data; and a checker (:mod:`.checker`), which holds the tests, calls the program's functions
+through a pipe and sends the runner its verdict on a pipe of its own. Neither the verdicts nor
+the expected values are ever in a process the program controls; only a test the checker cannot
+run outside is run in the program's process, and its verdict is marked unchecked.
 
-As the sandbox's PID 1 (bubblewrap's ``--as-pid-1``) the runner is not dumpable, so a program
-cannot read its memory, open its pipes through ``/proc`` or signal it. After every stdio test
-and after every problem each process but the zygote is killed; after every problem ``/tmp`` is
-emptied and System V IPC objects removed, and the zygote is checked (a program that killed or
-stopped it retires the session, so the next problem gets a fresh sandbox). Without the sandbox
-(``unsafe_local``) none of that holds: it is then a plain subprocess with resource limits.
+As the sandbox's PID 1 (bubblewrap's ``--as-pid-1``) the runner is not dumpable, nor are the
+zygote and the checkers it forks, so a program cannot read their memory, open their pipes
+through ``/proc`` or ptrace them. After every stdio test and after every problem each process
+but the zygote is killed; after every problem ``/tmp`` is emptied and System V IPC objects
+removed, and the zygote is checked (a program that killed or stopped it retires the session, so
+the next problem gets a fresh sandbox). Without the sandbox (``unsafe_local``) none of that
+holds: it is then a plain subprocess with resource limits.
 """
 
 from __future__ import annotations
@@ -101,31 +106,6 @@ def _close_numbers(want: str, got: str, tolerance: float) -> bool:
     return abs(a - b) <= tolerance * max(1.0, abs(a))
 
 
-def same_value(expected, actual, float_tolerance: float = 0.0) -> bool:
-    """Whether a function's return value ``actual`` (decoded from JSON) answers ``expected``.
-
-    Tuples arrive as lists; an expected one-element list also accepts its element (APPS and TACO
-    store a call's output as ``[value]``); numbers within ``float_tolerance`` (when > 0) are equal.
-    """
-    if _equal(expected, actual, float_tolerance):
-        return True
-    return isinstance(expected, list) and len(expected) == 1 and _equal(expected[0], actual, float_tolerance)
-
-
-def _equal(a, b, tolerance: float) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool):
-        return a is b
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        if a == b:
-            return True
-        return tolerance > 0 and abs(a - b) <= tolerance * max(1.0, abs(a))
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_equal(x, y, tolerance) for x, y in zip(a, b))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_equal(a[k], b[k], tolerance) for k in a)
-    return type(a) is type(b) and a == b
-
-
 # -- processes -----------------------------------------------------------------------------------
 
 
@@ -149,9 +129,8 @@ def _limit(limits: dict, cpu_seconds: int, memory_bytes: int) -> None:
 class Child:
     """A process the runner waits for: its pid, the runner's ends of its pipes, its exit code."""
 
-    def __init__(self, pid: int, stdin: int, stdout: int, stderr: int, requests: int = -1, replies: int = -1) -> None:
+    def __init__(self, pid: int, stdin: int, stdout: int, stderr: int) -> None:
         self.pid, self.stdin, self.stdout, self.stderr = pid, stdin, stdout, stderr
-        self.requests, self.replies = requests, replies
         self.returncode = None
 
     def poll(self):
@@ -176,12 +155,32 @@ class Child:
                 self.returncode = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
             except ChildProcessError:
                 self.returncode = -signal.SIGKILL
-        for fd in (self.stdin, self.stdout, self.stderr, self.requests, self.replies):
+        for fd in (self.stdin, self.stdout, self.stderr):
             if fd >= 0:
                 try:
                     os.close(fd)
                 except OSError:
                     pass
+
+
+def harm(process) -> str:
+    """'killed' or 'stopped' when ``process`` (a Child or the Zygote) was, by a signal, which
+    only a program sends; else ''."""
+    deadline = time.monotonic() + 1.0
+    while True:
+        code = process.poll()
+        if code is not None:
+            return "killed" if code < 0 else ""
+        try:
+            with open(f"/proc/{process.pid}/stat", "rb") as f:
+                state = f.read().rpartition(b")")[2].split()[0]
+        except (OSError, IndexError):
+            state = b""
+        if state in (b"T", b"t"):
+            return "stopped"
+        if state not in (b"Z", b"X") or time.monotonic() > deadline:  # running, or dying: wait to reap it
+            return ""
+        time.sleep(0.001)
 
 
 def spawn(argv: list, job: dict, cpu_seconds: int, memory_bytes: int) -> Child:
@@ -201,40 +200,50 @@ def spawn(argv: list, job: dict, cpu_seconds: int, memory_bytes: int) -> Child:
 
 class Zygote:
     """A copy of the runner forked at the start, before any problem arrived, which forks the
-    processes that run Python programs. A forked process is handed to the runner (its new parent:
-    the runner is the sandbox's PID 1, or a child subreaper) so the runner reaps and kills it."""
+    processes that run Python programs and checkers. A forked process is handed to the runner (its
+    new parent: the runner is the sandbox's PID 1, or a child subreaper) so the runner reaps and
+    kills it."""
 
-    def __init__(self, harness_source: str) -> None:
+    def __init__(self, sources: dict) -> None:
         ours, theirs = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
         self.pid = os.fork()
         if self.pid == 0:
             ours.close()
-            _zygote(theirs, harness_source)
+            _zygote(theirs, sources)
         theirs.close()
         self.socket = ours
+        self.returncode = None
 
-    def start(self, mode: str, job: dict, problem: int, cpu_seconds: int) -> Child:
-        """A process running problem ``problem``'s program (``script``: as ``__main__`` on its
-        stdin; ``harness``: serving call and assert requests), with pipes to it."""
-        pipes = [os.pipe() for _ in range(5 if mode == "harness" else 3)]
-        theirs = [pipes[0][0], pipes[1][1], pipes[2][1]] + ([pipes[3][0], pipes[4][1]] if mode == "harness" else [])
-        ours = [pipes[0][1], pipes[1][0], pipes[2][0]] + ([pipes[3][1], pipes[4][0]] if mode == "harness" else [])
+    def poll(self):
+        """Its exit code once it has ended (a program killed it), else None."""
+        return Child.poll(self)
+
+    def start(self, mode: str, job: dict, problem: int, cpu_seconds: int, handed: tuple = ()) -> Child:
+        """A process for problem ``problem`` (``script``: its program as ``__main__`` on its stdin;
+        ``harness``: its program serving calls; ``checker``: judging its tests), with pipes to its
+        stdin, stdout and stderr. ``handed`` fds become its fds 3 and 4 (and are closed here)."""
+        pipes = [os.pipe() for _ in range(3)]
+        theirs = [pipes[0][0], pipes[1][1], pipes[2][1], *handed]
+        ours = [pipes[0][1], pipes[1][0], pipes[2][0]]
         request = {
-            "mode": mode, "problem": problem, "source": job["source"], "fn_name": job.get("fn_name"),
-            "limits": job["limits"], "cpu_seconds": cpu_seconds,
+            "mode": mode, "problem": problem, "source": job["source"], "limits": job["limits"],
+            "cpu_seconds": cpu_seconds,
         }  # fmt: skip
         try:
+            os.kill(self.pid, signal.SIGCONT)  # a program may have stopped it
+            self.socket.settimeout(ZYGOTE_ANSWER)
             _send_fds(self.socket, json.dumps(request).encode(), theirs)
             reply = self.socket.recv(4096)
             if not reply:
                 raise OSError("the zygote is gone (a program killed it)")
             if b'"error"' in reply:
                 raise OSError(json.loads(reply)["error"])
-        except OSError:
+        except OSError:  # socket.timeout too: the zygote does not answer
             for fd in ours:
                 os.close(fd)
             raise
         finally:
+            self.socket.settimeout(None)
             for fd in theirs:
                 os.close(fd)
         return Child(json.loads(reply)["pid"], *ours)
@@ -265,16 +274,26 @@ def _receive_fds(sock, size: int, most: int) -> tuple:
     return message, list(fds)
 
 
-def _zygote(sock, harness_source: str) -> None:
-    """The zygote's loop: fork a program process per request until the runner hangs up. It
-    compiles each problem's program once, from the file the runner wrote before any of that
-    problem's processes ran."""
+def scripts(sources: dict) -> dict:
+    """The namespaces of the harness and the checker, each after plain.py's (as ``{name: globals}``)."""
+    plain = {"__name__": "plain"}
+    exec(compile(sources["plain"], "plain.py", "exec"), plain)
+    namespaces = {}
+    for name in ("harness", "checker"):
+        namespaces[name] = {**plain, "__name__": name}
+        exec(compile(sources[name], f"{name}.py", "exec"), namespaces[name])
+    return namespaces
+
+
+def _zygote(sock, sources: dict) -> None:
+    """The zygote's loop: fork a process per request until the runner hangs up. It compiles each
+    problem's program once, from the file the runner wrote before any of that problem's
+    processes ran."""
     try:
         null = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):  # never hold the runner's stdin (the tests arrive there) or stdout
             os.dup2(null, fd)
-        harness = {"__name__": "harness"}
-        exec(compile(harness_source, "harness.py", "exec"), harness)
+        namespaces = scripts(sources)
         import atexit  # noqa: F401 - imported once here, not in every program process
         import gc
         import traceback  # noqa: F401
@@ -290,7 +309,7 @@ def _zygote(sock, harness_source: str) -> None:
                 sock.send(b"pong")
                 continue
             try:
-                if request["problem"] not in programs:
+                if request["mode"] != "checker" and request["problem"] not in programs:
                     programs.clear()
                     with open(request["source"], encoding="utf-8") as f:
                         programs[request["problem"]] = compile(f.read(), request["source"], "exec")
@@ -307,7 +326,7 @@ def _zygote(sock, harness_source: str) -> None:
                     sock.close()
                     os.close(found_r)
                     os.close(found_w)
-                    _worker(request, fds, programs[request["problem"]], harness)
+                    _worker(request, fds, programs.get(request["problem"]), namespaces)
                 os.write(found_w, str(worker).encode())
                 os._exit(0)
             os.close(found_w)
@@ -321,13 +340,13 @@ def _zygote(sock, harness_source: str) -> None:
         os._exit(0)
 
 
-def _worker(request: dict, fds: list, code, harness: dict) -> None:
-    """In the forked process: become the program (never returns)."""
+def _worker(request: dict, fds: list, code, namespaces: dict) -> None:
+    """In the forked process: become the program, or its checker (never returns)."""
     status = 1
     try:
         os.setsid()
         parked = [fcntl.fcntl(fd, fcntl.F_DUPFD, FIRST_FREE_FD) for fd in fds]  # out of the way of 0-4
-        for target, fd in enumerate(parked):  # 0-2: stdin, stdout, stderr; 3-4: the harness's pipes
+        for target, fd in enumerate(parked):  # 0-2: stdin, stdout, stderr; 3-4: between harness and checker
             os.dup2(fd, target)
         os.closerange(len(fds), resource.getrlimit(resource.RLIMIT_NOFILE)[0])
         _limit(request["limits"], request["cpu_seconds"], request["limits"]["memory_bytes"])
@@ -337,8 +356,13 @@ def _worker(request: dict, fds: list, code, harness: dict) -> None:
             2, "w", encoding="utf-8", errors="backslashreplace", closefd=False, buffering=1
         )
         sys.argv = [request["source"]]
-        if request["mode"] == "harness":
-            harness["serve"](3, 4, code, request["fn_name"])
+        if request["mode"] == "checker":  # its stdin brings tests, its stdout takes verdicts
+            _prctl(PR_SET_DUMPABLE, 0)  # already so in the sandbox; without one (unsafe_local) too
+            sys.stdout = sys.stderr  # what the test code prints must not mix with the verdicts
+            namespaces["checker"]["serve"](0, 1, 3, 4)
+            status = 0
+        elif request["mode"] == "harness":
+            namespaces["harness"]["serve"](3, 4, code)
             status = 0
         else:
             status = _run_script(code, request["source"])
@@ -382,46 +406,49 @@ def _run_script(code, source: str) -> int:
 
 
 class Pipes:
-    """A child's stdin (or request pipe), stdout, stderr and reply pipe, pumped without blocking
-    until a deadline: input is written as the child reads it, stderr beyond ``STDERR_BYTES`` is
-    read and dropped, and more output than the cap ends the wait (the test is then over its limit)."""
+    """The runner's ends of its children's pipes, pumped without blocking until a deadline: input
+    is written as the child reads it, stderr beyond ``STDERR_BYTES`` is read and dropped, and more
+    output than the cap ends the wait (the test is then over its limit).
 
-    def __init__(self, child: Child) -> None:
-        self.child = child
+    ``reads`` names each pipe read: ``out`` (the program's stdout, capped), ``err`` (its stderr,
+    capped), ``verdict`` (a checker's verdicts) and ``log`` (a checker's stderr, kept for an
+    error message only)."""
+
+    def __init__(self, reads: dict) -> None:
         self.selector = selectors.DefaultSelector()
-        self.out, self.err, self.reply = bytearray(), bytearray(), bytearray()
+        self.data = {name: bytearray() for name in reads}
         self.err_bytes = 0
         self.pending = memoryview(b"")
-        for fd, name in ((child.stdout, "out"), (child.stderr, "err"), (child.replies, "reply")):
-            if fd >= 0:
-                os.set_blocking(fd, False)
-                self.selector.register(fd, selectors.EVENT_READ, name)
+        self.writing = -1
+        for name, fd in reads.items():
+            os.set_blocking(fd, False)
+            self.selector.register(fd, selectors.EVENT_READ, name)
 
-    def send(self, fd: int, data: bytes) -> None:
-        """Queue ``data`` for ``fd`` (stdin or the request pipe); :meth:`pump` writes it. Sending
-        on stdin closes it after the data, as a judge does."""
-        self.pending = memoryview(data)
+    def send(self, fd: int, data: bytes, close: bool) -> None:
+        """Queue ``data`` for ``fd`` (replacing what was left of the last); :meth:`pump` writes it,
+        then closes ``fd`` when ``close`` (a stdin, as a judge does)."""
+        if self.writing >= 0 and self.writing in self.selector.get_map():
+            self.selector.unregister(self.writing)
+        self.pending, self.writing, self.closing = memoryview(data), fd, close
         os.set_blocking(fd, False)
         if data:
             self.selector.register(fd, selectors.EVENT_WRITE, "in")
-        elif fd == self.child.stdin:
-            self._close_stdin()
+        elif close:
+            os.close(fd)
+            self.writing = -1
 
-    def _close_stdin(self) -> None:
-        os.close(self.child.stdin)
-        self.child.stdin = -1
-
-    def pump(self, deadline: float, out_cap: int, until_reply: bool, memory_cap: int = 0) -> str:
-        """Move data until the child is done ('exited'), a reply line arrived ('reply'), the
-        deadline passed ('timeout'), stdout, stderr or the reply outgrew ``out_cap`` ('overflow')
-        or, with ``memory_cap``, the sandbox's processes hold more memory than that ('memory')."""
+    def pump(self, deadline: float, out_cap: int, child: Child | None = None, memory_cap: int = 0) -> str:
+        """Move data until a verdict line arrived ('reply'), or (with ``child``) the child is done
+        ('exited'), the verdict pipe closed ('exited'), the deadline passed ('timeout'), stdout or
+        stderr outgrew ``out_cap`` ('overflow') or, with ``memory_cap``, the sandbox's processes
+        hold more memory than that ('memory')."""
         exited_at = None
         checked = time.monotonic()  # the first sum after MEMORY_CHECK: a quick test never pays for one
         while True:
-            if until_reply and b"\n" in self.reply:
+            if b"\n" in self.data.get("verdict", b""):
                 return "reply"
-            if not until_reply and not any(k.data != "in" for k in self.selector.get_map().values()):
-                while self.child.poll() is None:  # its output is closed: it is exiting
+            if child is not None and not any(k.data != "in" for k in self.selector.get_map().values()):
+                while child.poll() is None:  # its output is closed: it is exiting
                     if time.monotonic() >= deadline:
                         return "timeout"
                     time.sleep(0.0005)
@@ -433,7 +460,7 @@ class Pipes:
                 checked = now
                 if _sandbox_memory() > memory_cap:
                     return "memory"
-            if self.child.poll() is not None:
+            if child is not None and child.poll() is not None:
                 exited_at = exited_at or now
                 if now - exited_at > EXIT_GRACE:  # something it left behind holds the pipes open
                     return "exited"
@@ -447,16 +474,17 @@ class Pipes:
                     continue
                 if not chunk:
                     self.selector.unregister(key.fd)
-                    if key.data == "reply" and until_reply:
+                    if key.data == "verdict":
                         return "exited"
                     continue
-                if key.data == "err":
-                    self.err_bytes += len(chunk)
-                    self.err += chunk[: max(0, STDERR_BYTES - len(self.err))]
-                    if self.err_bytes > out_cap:
-                        return "overflow"
+                buffer = self.data[key.data]
+                if key.data in ("err", "log"):
+                    buffer += chunk[: max(0, STDERR_BYTES - len(buffer))]
+                    if key.data == "err":
+                        self.err_bytes += len(chunk)
+                        if self.err_bytes > out_cap:
+                            return "overflow"
                     continue
-                buffer = self.out if key.data == "out" else self.reply
                 buffer += chunk
                 if len(buffer) > out_cap:
                     return "overflow"
@@ -469,8 +497,9 @@ class Pipes:
         self.pending = self.pending[written:]
         if not self.pending:
             self.selector.unregister(fd)
-            if fd == self.child.stdin:
-                self._close_stdin()
+            self.writing = -1
+            if self.closing:
+                os.close(fd)
 
     def close(self) -> None:
         self.selector.close()
@@ -492,47 +521,77 @@ def _sandbox_memory() -> int:
 def run_once(child: Child, stdin: bytes, timeout: float, out_cap: int, memory_cap: int = 0) -> dict:
     """Feed ``stdin`` to a started child and collect its exit code, stdout, stderr and how it ended."""
     started = time.monotonic()
-    pipes = Pipes(child)
+    pipes = Pipes({"out": child.stdout, "err": child.stderr})
     try:
-        pipes.send(child.stdin, stdin)
-        ended = pipes.pump(started + timeout, out_cap, until_reply=False, memory_cap=memory_cap)
+        pipes.send(child.stdin, stdin, close=True)
+        child.stdin = -1  # the pipes close it
+        ended = pipes.pump(started + timeout, out_cap, child, memory_cap)
     finally:
         pipes.close()
         child.kill()
     return {
-        "ended": ended, "code": child.returncode, "out": bytes(pipes.out), "err": bytes(pipes.err),
+        "ended": ended, "code": child.returncode, "out": bytes(pipes.data["out"]), "err": bytes(pipes.data["err"]),
         "seconds": time.monotonic() - started,
     }  # fmt: skip
 
 
-class Harness:
-    """The program loaded once in a process that answers one request per test (see harness.py)."""
+class Pair:
+    """A problem's program loaded in a harness process, and the checker process that holds its
+    tests, calls the program's functions through a pipe pair and sends the runner its verdicts."""
 
     def __init__(self, zygote: Zygote, job: dict, problem: int) -> None:
-        self.child = zygote.start("harness", job, problem, job["limits"]["cpu_seconds_harness"])
-        self.pipes = Pipes(self.child)
-
-    def ask(self, request: dict, timeout: float, out_cap: int, memory_cap: int) -> tuple:
-        """Send one request; returns (how it ended, the decoded reply or None, seconds)."""
-        started = time.monotonic()
-        self.pipes.send(self.child.requests, (json.dumps(request) + "\n").encode())
-        ended = self.pipes.pump(started + timeout, out_cap, until_reply=True, memory_cap=memory_cap)
-        seconds = time.monotonic() - started
-        if ended != "reply":
-            return ended, None, seconds
-        line, _, rest = bytes(self.pipes.reply).partition(b"\n")
-        self.pipes.reply[:] = rest
+        cpu_seconds = job["limits"]["cpu_seconds_harness"]
+        requests, replies = os.pipe(), os.pipe()
+        try:  # the checker first: the program then never runs without one to judge it
+            self.checker = zygote.start("checker", job, problem, cpu_seconds, (requests[1], replies[0]))
+        except OSError:
+            for fd in (requests[0], replies[1]):
+                os.close(fd)
+            raise
         try:
-            return "reply", json.loads(line), seconds
-        except ValueError:
-            return "reply", {"ok": False, "error": "the program wrote on the harness's reply pipe"}, seconds
+            self.program = zygote.start("harness", job, problem, cpu_seconds, (requests[0], replies[1]))
+        except OSError:
+            self.checker.kill()
+            raise
+        os.close(self.program.stdin)  # the program reads an empty stdin
+        self.program.stdin = -1
+        reads = {"out": self.program.stdout, "err": self.program.stderr, "verdict": self.checker.stdout}
+        self.pipes = Pipes({**reads, "log": self.checker.stderr})
+
+    def ask(self, test: dict, timeout: float, out_cap: int, memory_cap: int) -> tuple:
+        """Send one test to the checker; returns (how it ended, its verdict or None, seconds,
+        the attacks it reported)."""
+        started = time.monotonic()
+        self.pipes.data["out"].clear()  # the output cap is per test
+        self.pipes.err_bytes = 0
+        self.pipes.send(self.checker.stdin, (json.dumps(test) + "\n").encode(), close=False)
+        attacks = []
+        while True:
+            ended = self.pipes.pump(started + timeout, out_cap, memory_cap=memory_cap)
+            if ended != "reply":
+                return ended, None, time.monotonic() - started, attacks
+            line, _, rest = bytes(self.pipes.data["verdict"]).partition(b"\n")
+            self.pipes.data["verdict"][:] = rest
+            message = json.loads(line)
+            if "attack" not in message:
+                return "reply", message, time.monotonic() - started, attacks
+            attacks.append(message["attack"])
+
+    def program_exit(self):
+        """The program process's exit status once it has ended (waiting up to a second: its
+        pipes close before it can be reaped), else None."""
+        deadline = time.monotonic() + 1.0
+        while self.program.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.001)
+        return self.program.returncode
 
     def stderr(self) -> str:
-        return _text(self.pipes.err)
+        return _text(self.pipes.data["err"])
 
     def close(self) -> None:
         self.pipes.close()
-        self.child.kill()
+        self.program.kill()
+        self.checker.kill()
 
 
 # -- the session --------------------------------------------------------------------------------
@@ -716,46 +775,59 @@ def _stdio_test(job: dict, test: dict, zygote: Zygote, problem: int, sandboxed: 
 
 
 class HarnessTests:
-    """Call and assert tests, answered by one harness process (a new one after a test kills it)."""
+    """Call and assert tests, judged by one checker against one harness process (new ones after a
+    test that timed out or ended either)."""
 
     def __init__(self, job: dict, zygote: Zygote, problem: int, sandboxed: bool) -> None:
         self.job, self.zygote, self.problem, self.sandboxed = job, zygote, problem, sandboxed
-        self.harness = None
+        self.pair = None
 
     def run(self, test: dict) -> dict:
         job, limits, detail = self.job, self.job["limits"], self.job["detail_chars"]
-        if self.harness is None:
-            self.harness = Harness(self.zygote, job, self.problem)
+        if self.pair is None:
+            self.pair = Pair(self.zygote, job, self.problem)
+        cap = limits["output_bytes"]
         if job["kind"] == "call":
-            request = {"call": test["input"]}
-            cap = max(limits["output_bytes"], 2 * len(json.dumps(test["output"])) + 1024)
-        else:
-            request, cap = {"exec": test["input"]}, limits["output_bytes"]
+            cap = max(cap, 2 * len(json.dumps(test["output"])) + 1024)
+        request = {
+            "kind": job["kind"], "input": test["input"], "output": test.get("output"), "fn_name": job.get("fn_name"),
+            "setup": job.get("setup", ""), "float_tolerance": job["float_tolerance"], "reply_bytes": cap,
+        }  # fmt: skip
         memory_cap = limits["memory_bytes"] if self.sandboxed else 0
-        ended, reply, seconds = self.harness.ask(request, limits["timeout"], cap, memory_cap)
+        ended, verdict, seconds, attacks = self.pair.ask(request, limits["timeout"], cap, memory_cap)
         event = {"seconds": round(seconds, 4)}
-        if ended == "reply" and reply.get("ok"):
-            if job["kind"] == "assert":
-                event["status"] = PASSED
-            else:
-                value = reply.get("value")
-                event["actual"] = json.dumps(value)[:detail]
-                event["status"] = PASSED if same_value(test["output"], value, job["float_tolerance"]) else FAILED
-        elif ended == "reply":
-            event.update(status=FAILED if reply.get("assertion") else ERROR, error=str(reply.get("error", ""))[:detail])
+        if ended == "reply":
+            event["status"] = verdict["status"]
+            for key in ("error", "actual"):
+                if verdict.get(key):
+                    event[key] = _tail(str(verdict[key]), detail) if key == "error" else str(verdict[key])[:detail]
+            if verdict.get("unchecked"):
+                event["unchecked"] = True
+            attacks += verdict.get("attacks", [])
+            code = self.pair.program_exit() if "process ended" in str(verdict.get("error", "")) else None
+            if code is not None and code >= 0:
+                attacks.append(f"exited (status {code}) during a test")
+            if code is not None or self.pair.program.poll() is not None:
+                self.close()
         else:
             event["status"] = {"timeout": TIMEOUT, "overflow": OUTPUT_LIMIT}.get(ended, ERROR)
+            how = harm(self.pair.checker)
+            if how:
+                attacks.append(f"{how} the checker")
             if ended == "memory":
                 event["error"] = _memory_text(limits)
             elif event["status"] == ERROR:
-                event["error"] = _tail(("the program's process ended\n" + self.harness.stderr()).strip(), detail)
+                log = _text(self.pair.pipes.data["log"])
+                event["error"] = _tail(("the checker's process ended\n" + (log or self.pair.stderr())).strip(), detail)
             self.close()
+        if attacks:
+            event["attacks"] = sorted(set(attacks))
         return event
 
     def close(self) -> None:
-        if self.harness is not None:
-            self.harness.close()
-            self.harness = None
+        if self.pair is not None:
+            self.pair.close()
+            self.pair = None
 
 
 def _problem(job: dict, tests: list, zygote: Zygote, problem: int, sandboxed: bool) -> None:
@@ -773,10 +845,13 @@ def _problem(job: dict, tests: list, zygote: Zygote, problem: int, sandboxed: bo
                 event = harness_tests.run(test) if harness_tests else _stdio_test(job, test, zygote, problem, sandboxed)
             except OSError as exc:  # the program exhausted a limit the runner needs, or killed the zygote
                 event = {"status": ERROR, "error": f"could not run the test: {exc}"}
+                how = harm(zygote)
+                if how:
+                    event["attacks"] = [f"{how} the zygote"]
                 if harness_tests:
                     harness_tests.close()
             _emit({"event": "test", "i": i, **event})
-            if sandboxed and (harness_tests is None or harness_tests.harness is None):
+            if sandboxed and (harness_tests is None or harness_tests.pair is None):
                 _sweep(zygote.pid)
     finally:
         if harness_tests:
@@ -788,7 +863,7 @@ def main() -> None:
     _prctl(PR_SET_DUMPABLE, 0) if sandboxed else _prctl(PR_SET_CHILD_SUBREAPER, 1)
     setup = json.loads(_read_frame())
     workdir = os.getcwd()
-    zygote = Zygote(setup["harness_source"])
+    zygote = Zygote(setup["sources"])
     _emit({"event": "ready"})
     problem = 0
     while True:

@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from rewardkit.concurrency import gather_limited
 from rewardkit.errors import ParamsError
 
-from .runner import ERROR, FAILED, OUTPUT_LIMIT, PASSED, TIMEOUT, same_output, same_value
+from .runner import ERROR, OUTPUT_LIMIT, PASSED, TIMEOUT, FAILED, same_output
 
 COMPILE_ERROR = "compile_error"
 DETAIL_CHARS = 300  # characters of an input, expected or actual output kept in a sample's detail
@@ -81,7 +81,8 @@ class TestCase:
 @dataclass(frozen=True)
 class CodeRequest:
     """A program and its tests: ``kind`` is ``stdio``, ``call`` (``fn_name`` is called with each
-    test's arguments) or ``assert``; ``compare`` and ``float_tolerance`` are as in
+    test's arguments) or ``assert``; ``setup`` is code assert tests run first (MBPP's imports and
+    setup code, which the program also starts with); ``compare`` and ``float_tolerance`` are as in
     :func:`~rewardkit.plugins.code.runner.same_output`."""
 
     code: str
@@ -92,12 +93,15 @@ class CodeRequest:
     limits: Limits = field(default_factory=Limits)
     compare: str = "lines"
     float_tolerance: float = 0.0
+    setup: str = ""
 
 
 @dataclass(frozen=True)
 class TestOutcome:
     """How one test ended: ``passed``, ``failed`` (wrong answer or assertion), ``error`` (the
-    program crashed), ``timeout``, ``output_limit`` or ``compile_error``."""
+    program crashed), ``timeout``, ``output_limit`` or ``compile_error``. ``unchecked``: the verdict
+    came from the program's own process (an assert test that cannot run outside it, see
+    :mod:`.checker`); ``attacks``: what the program tried against the harness during the test."""
 
     __test__: ClassVar[bool] = False
 
@@ -105,6 +109,8 @@ class TestOutcome:
     actual: str = ""
     error: str = ""
     seconds: float | None = None
+    unchecked: bool = False
+    attacks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -184,15 +190,16 @@ class Execution:
 
 class ProgramSandbox(Sandbox):
     """A backend that runs one program with one stdin per call (:meth:`run`). Each test becomes
-    one run: a stdio test runs the program itself; a call or assert test (Python) runs the
-    program inside :mod:`.harness`'s driver, which prints the reply after a random marker. All
-    tests of a problem are sent at once; the backend bounds how many runs are in flight."""
+    one run: a stdio test runs the program itself; a call or assert test (Python) runs
+    :func:`driver`, in which the checker judges the test against the program in a process of its
+    own and prints its verdict after a random marker. All tests of a problem are sent at once; the
+    backend bounds how many runs are in flight."""
 
     async def run(self, program: Program) -> Execution:
         raise NotImplementedError(f"{type(self).__name__} must implement run")
 
     async def run_tests(self, request: CodeRequest) -> CodeResult:
-        marker = f"rewardkit-reply-{secrets.token_hex(8)}"
+        marker = f"rewardkit-verdict-{secrets.token_hex(16)}"
         programs = [self._program(request, test, marker) for test in request.tests]
         # every test at once (the backend bounds what is in flight); one failure cancels the rest
         factories = [lambda p=p: self.run(p) for p in programs]
@@ -207,33 +214,105 @@ class ProgramSandbox(Sandbox):
     def _program(request: CodeRequest, test: TestCase, marker: str) -> Program:
         if request.kind == "stdio":
             return Program(request.code, request.language, test.input, request.limits)
-        payload = {"call": test.input} if request.kind == "call" else {"exec": test.input}
-        return Program(driver(request.code, request.fn_name, payload, marker), "python", "", request.limits)
+        job = {"marker": marker, "job": checker_job(request, test)}
+        return Program(driver(request.code), "python", json.dumps(job) + "\n", request.limits)
+
+
+def checker_job(request: CodeRequest, test: TestCase) -> dict[str, Any]:
+    """What the checker needs to judge ``test`` (see :func:`.checker.check`)."""
+    cap = request.limits.output_bytes
+    if request.kind == "call":
+        cap = max(cap, 2 * len(json.dumps(test.output)) + 1024)
+    return {
+        "kind": request.kind, "input": test.input, "output": test.output, "fn_name": request.fn_name,
+        "setup": request.setup, "float_tolerance": request.float_tolerance, "reply_bytes": cap,
+    }  # fmt: skip
 
 
 @functools.lru_cache(maxsize=None)
 def source_of(script: str) -> str:
-    """The text of this package's stand-alone script ``script`` (``runner``, ``harness``)."""
+    """The text of this package's stand-alone script ``script`` (``runner``, ``harness``...)."""
     return (Path(__file__).parent / f"{script}.py").read_text(encoding="utf-8")
 
 
-def driver(code: str, fn_name: str | None, request: dict[str, Any], marker: str) -> str:
-    """A stand-alone Python script that loads ``code`` with :mod:`.harness`, answers ``request``
-    and prints the reply on the line after ``marker``."""
-    lines = [
-        f"_namespace, _failure = load({code!r})",
-        f"_request = json.loads({json.dumps(request)!r})",
-        f"_reply = {{'ok': False, 'error': _failure}} if _failure else answer(_namespace, {fn_name!r}, _request)",
-        "sys.stdout.flush()",
-        f"print('\\n' + {marker!r})",
-        "print(json.dumps(_reply))",
-    ]
-    return source_of("harness") + "\n\n" + "\n".join(lines) + "\n"
+def scripts() -> dict[str, str]:
+    """The sources a runner or a driver needs besides its own: plain data, the harness, the checker."""
+    return {name: source_of(name) for name in ("plain", "harness", "checker")}
+
+
+DRIVER = """import json, os, sys, time
+_CODE = {code!r}
+_SOURCES = {sources!r}
+_plain = {{"__name__": "plain"}}
+exec(compile(_SOURCES["plain"], "plain.py", "exec"), _plain)
+_harness, _checker = {{**_plain, "__name__": "harness"}}, {{**_plain, "__name__": "checker"}}
+exec(compile(_SOURCES["harness"], "harness.py", "exec"), _harness)
+exec(compile(_SOURCES["checker"], "checker.py", "exec"), _checker)
+
+
+def _prctl(option, value):
+    try:
+        import ctypes
+        ctypes.CDLL(None).prctl(option, value, 0, 0, 0)
+    except (ImportError, OSError, AttributeError):
+        pass
+
+
+_prctl(4, 0)  # PR_SET_DUMPABLE 0: the program's process cannot read this one's memory or pipes
+_requests, _replies = os.pipe(), os.pipe()
+_child = os.fork()
+if _child == 0:  # the program's process: no stdin (the test arrives there), no stdout (the verdict goes there)
+    _prctl(1, 9)  # PR_SET_PDEATHSIG SIGKILL: it dies with this process (a service kills this one at its time limit)
+    _null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(_null, 0)
+    os.dup2(_null, 1)
+    os.close(_requests[1])
+    os.close(_replies[0])
+    sys.stdin, sys.stdout = open(0), open(1, "w")
+    try:
+        _harness["serve"](_requests[0], _replies[1], _CODE)
+    finally:
+        os._exit(0)
+os.close(_requests[0])
+os.close(_replies[1])
+_job = json.loads(sys.stdin.readline())
+
+
+def _say(message):  # one line after the marker: each attack as it is seen (a test that then times out keeps them), the verdict
+    sys.stdout.write("\\n" + _job["marker"] + " " + json.dumps(message) + "\\n")
+    sys.stdout.flush()
+
+
+_verdict = _checker["check"](_checker["Channel"](_requests[1], _replies[0], lambda what: _say({{"attack": what}})), _job["job"])
+if "process ended" in str(_verdict.get("error", "")):  # how: an exit of its own is an attack
+    for _ in range(100):
+        _pid, _status = os.waitpid(_child, os.WNOHANG)
+        if _pid:
+            if os.WIFEXITED(_status):
+                _verdict.setdefault("attacks", []).append(f"exited (status {{os.WEXITSTATUS(_status)}}) during a test")
+            break
+        time.sleep(0.01)
+_say(_verdict)
+os.close(_requests[1])
+try:
+    os.kill(_child, 9)
+    os.waitpid(_child, 0)
+except OSError:  # reaped above
+    pass
+"""
+
+
+def driver(code: str) -> str:
+    """A stand-alone Python script for a service: it forks the program's process (loaded by
+    :mod:`.harness`) before it reads its stdin, which brings the test and a random marker; then it
+    judges the test with :mod:`.checker` and prints the verdict on the line after the marker.
+    The program's process never holds the test, the marker or the stdout the verdict goes to."""
+    return DRIVER.format(code=code, sources=scripts())
 
 
 def judge(request: CodeRequest, test: TestCase, execution: Execution, marker: str) -> TestOutcome:
     """The outcome of one test from one run of :meth:`ProgramSandbox.run`."""
-    if execution.status == "timeout":
+    if execution.status == "timeout" and request.kind == "stdio":
         return TestOutcome(TIMEOUT)
     if request.kind == "stdio":
         if execution.exit_code != 0:
@@ -244,21 +323,24 @@ def judge(request: CodeRequest, test: TestCase, execution: Execution, marker: st
             return TestOutcome(OUTPUT_LIMIT, execution.stdout[:DETAIL_CHARS])
         passed = same_output(str(test.output), execution.stdout, request.compare, request.float_tolerance)
         return TestOutcome(PASSED if passed else FAILED, execution.stdout[:DETAIL_CHARS])
-    before, found, after = execution.stdout.rpartition(marker)
-    try:
-        reply = json.loads(after.strip()) if found else None
-    except ValueError:
-        reply = None
-    if not isinstance(reply, dict):
-        return TestOutcome(ERROR, before[:DETAIL_CHARS], _tail(execution.stderr) or "the program ended without a reply")
-    if not reply.get("ok"):
-        status = FAILED if reply.get("assertion") else ERROR
-        return TestOutcome(status, error=str(reply.get("error", ""))[:DETAIL_CHARS])
-    if request.kind == "assert":
-        return TestOutcome(PASSED)
-    actual = json.dumps(reply.get("value"))
-    passed = same_value(test.output, reply.get("value"), request.float_tolerance)
-    return TestOutcome(PASSED if passed else FAILED, actual[:DETAIL_CHARS])
+    verdict, attacks = None, []
+    for line in execution.stdout.splitlines():
+        if line.startswith(marker + " "):
+            with contextlib.suppress(ValueError):
+                message = json.loads(line[len(marker) + 1 :])
+                if isinstance(message, dict) and isinstance(message.get("attack"), str):
+                    attacks.append(message["attack"])
+                elif isinstance(message, dict) and message.get("status") in (PASSED, FAILED, ERROR):
+                    verdict = message
+    if execution.status == "timeout":
+        return TestOutcome(TIMEOUT, attacks=tuple(attacks))
+    if verdict is None:
+        return TestOutcome(ERROR, error=_tail(execution.stderr) or "the checker ended without a verdict")
+    attacks += [str(a) for a in verdict.get("attacks", ()) if isinstance(a, str)]
+    return TestOutcome(
+        verdict["status"], str(verdict.get("actual", ""))[:DETAIL_CHARS], _tail(str(verdict.get("error", ""))),
+        unchecked=bool(verdict.get("unchecked")), attacks=tuple(dict.fromkeys(attacks)),
+    )  # fmt: skip
 
 
 def _tail(text: str) -> str:

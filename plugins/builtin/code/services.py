@@ -1,51 +1,36 @@
 """Code-execution services as backends: SandboxFusion (``/run_code``) and Piston (``/api/v2/execute``).
 
 They scale code rewards past one machine: run the service on your own CPU fleet behind a load
-balancer and point ``url`` at it. Each test is one request; at most ``concurrency`` requests
-are in flight per event loop (so per trainer process); a request that fails with a lost
-connection, a timeout, 408, 429 or 5xx is retried ``retries`` times with exponential backoff
-(``Retry-After`` honoured up to ``backoff_max``). A request that still fails, a 4xx, a reply
-that is not the API's, or the service's own error status raises :class:`~.sandbox.SandboxError`:
-the sample scores None, never 0.
+balancer and point ``url`` at it. Each test is one request, through :mod:`rewardkit.http` (the
+transport every reward that calls a service shares): at most ``concurrency`` requests are in
+flight per event loop (so per trainer process); a lost connection, a timed-out attempt, 408,
+429 or 5xx are retried ``max_retries`` times with exponential backoff (``Retry-After`` honoured
+up to ``backoff_max``); one attempt takes at most ``timeout`` seconds to its last byte and a
+reply at most ``max_response_bytes``. A request that still fails, a 4xx, a reply that is not
+the API's, or the service's own error status raises :class:`~.sandbox.SandboxError`: the sample
+scores None, never 0.
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import random
 from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
-from rewardkit.concurrency import PerLoop
-from rewardkit.errors import import_optional
+from rewardkit.http import HttpClient, HttpParams, ServiceError, check_url
 
 from .sandbox import Execution, Program, ProgramSandbox, SandboxError, SandboxOptions
 
-RETRY_STATUS = frozenset({408, 429}) | frozenset(range(500, 600))
 
-
-class ServiceOptions(SandboxOptions):
+class ServiceOptions(HttpParams, SandboxOptions):
     url: str = Field(..., description="base URL of the service, e.g. http://sandbox:8080")
     concurrency: int = Field(32, ge=1, description="requests in flight at once (per trainer process)")
-    timeout: float = Field(60.0, gt=0, description="seconds one request may take (the run's own limits are sent too)")
-    retries: int = Field(3, ge=0, description="retries after a lost connection, a timeout, 408, 429 or 5xx")
-    backoff: float = Field(0.5, ge=0, description="seconds before the first retry; doubles each retry")
-    backoff_max: float = Field(8.0, ge=0, description="longest wait between tries, Retry-After included")
-    headers: dict[str, str] = Field({}, description="extra HTTP headers (an API key)")
+    timeout: float = Field(60.0, gt=0, description="seconds one request may take to its last byte (the run's own limits are sent too)")
 
     @field_validator("url")
     @classmethod
     def _check_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("url must start with http:// or https://")
-        return value.rstrip("/")
-
-
-def _client():
-    httpx = import_optional("httpx", "code", "the sandbox_fusion and piston backends")
-    return httpx.AsyncClient(limits=httpx.Limits(max_connections=None, max_keepalive_connections=64))
+        return check_url(value).rstrip("/")
 
 
 class ServiceSandbox(ProgramSandbox):
@@ -56,8 +41,7 @@ class ServiceSandbox(ProgramSandbox):
 
     def __init__(self, options=None) -> None:
         super().__init__(options)
-        self._clients = PerLoop(_client)
-        self._slots = PerLoop(functools.partial(asyncio.Semaphore, self.options.concurrency))
+        self.client = HttpClient(self.options.http(in_flight=self.options.concurrency))
 
     def payload(self, program: Program) -> dict[str, Any]:
         raise NotImplementedError
@@ -67,45 +51,15 @@ class ServiceSandbox(ProgramSandbox):
         raise NotImplementedError
 
     async def run(self, program: Program) -> Execution:
-        async with self._slots.get():
-            reply = await self._post(self.payload(program))
+        try:
+            reply = await self.client.post_json(self.options.url + self.path, self.payload(program))
+        except ServiceError as exc:
+            raise SandboxError(f"{self.name}: {exc}") from None
         try:
             return self.execution(reply, program)
         except (KeyError, TypeError, AttributeError) as exc:
             why = f"{type(exc).__name__}: {exc}"
             raise SandboxError(f"{self.name}: unexpected reply ({why}): {str(reply)[:300]}") from None
-
-    async def _post(self, payload: dict[str, Any]) -> Any:
-        httpx = import_optional("httpx", "code", "the sandbox_fusion and piston backends")
-        o = self.options
-        url = o.url + self.path
-        for attempt in range(o.retries + 1):
-            retry_after = None
-            try:
-                response = await self._clients.get().post(url, json=payload, headers=o.headers, timeout=o.timeout)
-            except httpx.HTTPError as exc:  # connection refused or lost, timeouts
-                problem = f"{type(exc).__name__}: {exc}".rstrip(": ")
-            else:
-                if response.status_code < 300:
-                    try:
-                        return response.json()
-                    except ValueError:
-                        raise SandboxError(f"{self.name}: reply is not JSON: {response.text[:300]!r}") from None
-                problem = f"HTTP {response.status_code}: {response.text[:300]}"
-                if response.status_code not in RETRY_STATUS:
-                    raise SandboxError(f"{self.name}: {problem}")
-                retry_after = _seconds(response.headers.get("Retry-After"))
-            if attempt < o.retries:
-                delay = min(o.backoff_max, max(o.backoff * 2**attempt, retry_after or 0))
-                await asyncio.sleep(delay * (1 + 0.1 * random.random()))
-        raise SandboxError(f"{self.name}: {url} failed after {o.retries + 1} tries: {problem}")
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None  # an HTTP date: the exponential backoff decides
 
 
 class SandboxFusion(ServiceSandbox):

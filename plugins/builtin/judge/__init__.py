@@ -5,8 +5,8 @@ and ``judge_rank`` (:mod:`.rank`) share :mod:`.base` (parameters, scoring a batc
 under its deadline) and :mod:`.client` (calls: concurrency, rate limits, retries, the reply
 cache of :mod:`.reply_cache`, the counters of :mod:`.stats`). What a judge reads is built by
 :mod:`.prompts` with the quoting of :mod:`.quoting`; what it answered is read by :mod:`.parsing`.
-The ``openai``, ``aiolimiter`` and ``cachetools`` packages (the ``judge`` extra) are imported on
-first use, so rewardkit loads without them.
+The ``openai`` and ``aiolimiter`` packages (the ``judge`` extra) are imported on first use, so
+rewardkit loads without them; requests go through :mod:`rewardkit.http`.
 """
 
 from rewardkit.hookspecs import hookimpl

@@ -1,24 +1,24 @@
 """What every judge reward shares: the endpoint parameters, the client, and scoring a batch unit by unit.
 
 A judge scores a batch in units (one sample for pointwise judges, one prompt's group for
-``judge_rank``), ``concurrency`` units at once. The batch ``deadline`` is applied here, unit by
-unit, so the units judged in time keep their scores and only the rest are None (counted as
-``deadline_missed``). A call that fails or a reply that cannot be read gives None, is counted
-(``failures``, ``unparsed``) and says why in the sample's ``judge_error`` note: never a silent 0.
+``judge_rank``) through the reward contract's :meth:`~rewardkit.reward.Reward.gather_scores`:
+``concurrency`` units at once, and at the batch ``deadline`` the units judged in time keep their
+scores while the rest are None (counted as ``deadline_missed``). A call that fails or a reply that
+cannot be read gives None, is counted (``failures``, ``unparsed``) and says why in the sample's
+``judge_error`` note: never a silent 0.
 """
 
 from __future__ import annotations
 
-import functools
 from typing import Any, ClassVar, Literal, Sequence
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
-from rewardkit.concurrency import gather_limited
-from rewardkit.errors import RewardkitError
+from rewardkit.extras import Needs
+from rewardkit.http import HttpParams, check_url
 from rewardkit.reward import Batch, Reward, Sample, SlowRewardParams
 
-from .client import ClientSettings, JudgeClient, Reply, api_key
+from .client import ClientSettings, JudgeClient, Reply
 from .parsing import expected_score, parse_score, strip_thinking
 from .prompts import SYSTEM, fill, placeholders
 from .quoting import blank_quotes
@@ -28,14 +28,13 @@ from .stats import CallStats
 LOGPROB_ALTERNATIVES = 20  # top alternatives asked per token (the most OpenAI and vLLM's default allow)
 
 
-class JudgeParams(SlowRewardParams):
-    """The endpoint, its limits, the sampling settings, the cache and the prices of every judge."""
+class JudgeParams(HttpParams, SlowRewardParams):
+    """The endpoint, its limits (the transport's: :class:`rewardkit.http.HttpParams`), the sampling
+    settings, the cache and the prices of every judge."""
 
     base_url: str = Field(..., description="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1")
     model: str = Field(..., description="model name as the server knows it")
-    api_key_env: str | None = Field(None, description="environment variable holding the API key (never the key itself)")
-    timeout: float = Field(60.0, gt=0, description="seconds each attempt may wait for the server (connect, send, each read)")
-    max_retries: int = Field(3, ge=0, description="retries (with backoff) after 408/409/429/5xx, a timeout or a lost connection")
+    timeout: float = Field(60.0, gt=0, description="seconds one attempt may take, from connecting to the reply's last byte")
     requests_per_minute: float | None = Field(None, gt=0, description="calls started per minute at most")
     tokens_per_minute: float | None = Field(
         None, gt=0, description="tokens per minute at most (estimated before each call: characters/4 + max_tokens)"
@@ -56,11 +55,10 @@ class JudgeParams(SlowRewardParams):
     output_price: float | None = Field(None, ge=0, description="price per million completion tokens")
     note_reply_chars: int = Field(300, ge=0, description="characters of each reply kept in the per-sample detail")
 
-    @model_validator(mode="after")
-    def _check_key(self):
-        if self.api_key_env is not None:
-            api_key(self.api_key_env)  # raises naming the variable when it is not set
-        return self
+    @field_validator("base_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        return check_url(value)
 
 
 class ScaleParams(JudgeParams):
@@ -82,6 +80,7 @@ class JudgeReward(Reward):
     :meth:`judge` for one unit of rows."""
 
     Params = JudgeParams
+    needs = Needs(modules=("openai",), extra="judge")
     error_score = None  # an unexpected error leaves the sample unscored (and counted), never a 0
     template: ClassVar[str] = ""
     own_placeholders: ClassVar[tuple[str, ...]] = ()  # filled by the reward, not dataset columns
@@ -90,9 +89,8 @@ class JudgeReward(Reward):
         super().__init__(*args, **kwargs)
         p = self.params
         settings = ClientSettings(
-            base_url=p.base_url, model=p.model, api_key_env=p.api_key_env, concurrency=p.concurrency,
-            timeout=p.timeout, max_retries=p.max_retries, requests_per_minute=p.requests_per_minute,
-            tokens_per_minute=p.tokens_per_minute,
+            base_url=p.base_url, model=p.model, http=p.http(in_flight=p.concurrency),
+            requests_per_minute=p.requests_per_minute, tokens_per_minute=p.tokens_per_minute,
             sampling=(("temperature", p.temperature), ("max_tokens", p.max_tokens), *sorted(p.extra_body.items())),
             max_reply_chars=p.max_reply_chars,
         )  # fmt: skip
@@ -157,11 +155,6 @@ class JudgeReward(Reward):
 
     # -- scoring ---------------------------------------------------------------------------------
 
-    def limits(self) -> tuple[int, float | None]:
-        # The deadline is applied unit by unit in score_batch (units done in time keep their
-        # scores), not to the batch as a whole by the base class.
-        return self.params.concurrency, None
-
     def units(self, batch: Batch) -> list[list[int]]:
         """The rows judged together: one sample each (``judge_rank`` groups a prompt's samples)."""
         return [[i] for i in range(len(batch))]
@@ -172,27 +165,10 @@ class JudgeReward(Reward):
 
     async def score_batch(self, batch: Batch) -> list[float | None]:
         stats = CallStats()
-        units = self.units(batch)
-        factories = [functools.partial(self._judge_unit, batch, rows, stats) for rows in units]
-        results, missed = await gather_limited(factories, self.params.concurrency, self.params.deadline)
-        scores: list[float | None] = [None] * len(batch)
-        for rows, result in zip(units, results):
-            if result is None:
-                batch.count("deadline_missed", len(rows))
-                continue
-            for i, score in zip(rows, result):
-                scores[i] = score
-        for key, value in stats.metrics(self.params.input_price, self.params.output_price).items():
-            batch.count(key, value)
-        return scores
-
-    async def _judge_unit(self, batch: Batch, rows: list[int], stats: CallStats) -> list[float | None]:
         try:
-            return await self.judge(batch, rows, stats)
-        except RewardkitError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - a bug on one unit must not stop training
-            return [self._failed(batch, i, exc) for i in rows]
+            return await self.gather_scores(batch, lambda rows: self.judge(batch, rows, stats), self.units(batch))
+        finally:  # the calls made before a deadline are counted too
+            stats.report(batch, self.params.input_price, self.params.output_price)
 
 
 def scaled(value: float, scale: Sequence[float], normalize: bool) -> float:

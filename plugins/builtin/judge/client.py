@@ -1,38 +1,35 @@
 """Calling an OpenAI-compatible chat endpoint for the judges: bounded, rate-limited, retried, cached.
 
-One :class:`JudgeClient` per reward. Per event loop it keeps an ``openai.AsyncOpenAI`` client, a
-semaphore of ``concurrency`` calls in flight, the requests- and tokens-per-minute limiters
-(``aiolimiter``; each loop has its own, and a process normally awaits its judges from one loop)
-and the requests in flight by key, so identical requests made at once share one call.
+One :class:`JudgeClient` per reward. Per event loop it keeps an ``openai.AsyncOpenAI`` client
+(the protocol) over the ``httpx`` client of :mod:`rewardkit.http` (the transport every reward that
+calls a service shares), the requests- and tokens-per-minute limiters (``aiolimiter``; each loop
+has its own, and a process normally awaits its judges from one loop) and the requests in flight
+by key (:class:`rewardkit.concurrency.InFlight`), so identical requests made at once share one call.
 
-Retries with backoff on 408/409/429/5xx, timeouts and lost connections are the ``openai``
-client's own (``max_retries``; it honours ``Retry-After``); ``timeout`` bounds each attempt's
-connect, send and every read, and a whole call is cut at ``timeout × (max_retries + 2)`` plus
-the client's backoff waits (0.5 s, doubling, at most 8 s each): what its attempts may take, and
-one attempt's time more as a margin, so a server that drips its reply or asks for a long
-``Retry-After`` cannot hold a call longer. A call that fails gives a :class:`Reply` with
-``error`` set and is counted; nothing here raises for a server's misbehaviour.
-
-The key is read from the environment variable named by ``api_key_env`` when a client is made; it
-is never stored in the parameters, and :func:`scrub` removes it from every error message.
+The transport does what ``openai``'s own client would do, and what it would not: ``concurrency``
+calls in flight, retries with backoff on 408/429/5xx, timeouts and lost connections (``openai``'s
+own retries are off), ``Retry-After``, one attempt bounded to ``timeout`` seconds from connecting
+to the last byte (a server that drips its reply cannot stretch it), a body bounded to
+``max_response_bytes`` after decompression, the key from ``api_key_env`` scrubbed from every
+body and error. A call that fails gives a :class:`Reply` with ``error`` set and is counted;
+nothing here raises for a server's misbehaviour.
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import os
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from rewardkit.concurrency import PerLoop
-from rewardkit.errors import MissingDependencyError, ParamsError
+from rewardkit.concurrency import InFlight, PerLoop
+from rewardkit.errors import MissingDependencyError, scrub
+from rewardkit.http import Exchange, HttpClient, HttpSettings, api_key, counted, transport_errors
 
 from .reply_cache import ReplyCache, request_key
 from .stats import CallStats
 
-FIRST_BACKOFF, MAX_BACKOFF = 0.5, 8.0  # seconds: the openai client's waits between attempts, doubling
 NO_KEY = "not-needed"  # sent when no api_key_env is given (local servers ignore it; the client needs one)
 ERROR_CHARS = 300  # of a server's error body kept in a failure's reason
 
@@ -47,22 +44,6 @@ def import_openai() -> Any:
     return openai
 
 
-def api_key(env: str | None) -> str:
-    """The key in the environment variable ``env`` (a placeholder without one)."""
-    if env is None:
-        return NO_KEY
-    key = os.environ.get(env)
-    if not key:
-        raise ParamsError(f"environment variable '{env}' (api_key_env) is not set")
-    return key
-
-
-def scrub(message: str, env: str | None) -> str:
-    """``message`` with the API key (if any) replaced by ``***``."""
-    key = os.environ.get(env) if env else None
-    return message.replace(key, "***") if key else message
-
-
 @dataclass(frozen=True)
 class Reply:
     """A judge's reply text (and its tokens' log-probabilities when asked), or why there is none."""
@@ -73,24 +54,23 @@ class Reply:
 
 
 class LoopResources:
-    """What one event loop's calls share: the client, the call semaphore, the rate limiters."""
+    """What one event loop's calls share: the client and the rate limiters."""
 
-    def __init__(self, settings: "ClientSettings") -> None:
+    def __init__(self, settings: "ClientSettings", http: HttpClient) -> None:
         openai = import_openai()
+        s = settings.http
         self.client = openai.AsyncOpenAI(
             base_url=settings.base_url,
-            api_key=api_key(settings.api_key_env),
-            timeout=settings.timeout,
-            max_retries=settings.max_retries,
-            # The client's own connection pool closes itself when garbage-collected, by a task on
-            # whatever loop runs then: after this loop has ended (TRL's, asyncio.run's), that is
-            # another loop, and the close fails there. This one is left to be dropped with its loop.
-            http_client=openai.DefaultAsyncHttpxClient(),
+            api_key=api_key(s.api_key_env) if s.api_key_env else NO_KEY,
+            timeout=s.timeout,
+            max_retries=0,  # the transport retries
+            # A plain httpx client, not openai's default one, which closes its pool when
+            # garbage-collected by a task on whatever loop runs then (after TRL's or asyncio.run's
+            # loop has ended, another one, where the close fails): this one is dropped with its loop.
+            http_client=http.client(),
         )
-        self.calls = asyncio.Semaphore(settings.concurrency)
         self.requests = _limiter(settings.requests_per_minute)
         self.tokens = _limiter(settings.tokens_per_minute)
-        self.in_flight: dict[str, asyncio.Future] = {}
 
 
 def _limiter(per_minute: float | None) -> Any:
@@ -109,10 +89,7 @@ class ClientSettings:
 
     base_url: str
     model: str
-    api_key_env: str | None
-    concurrency: int
-    timeout: float
-    max_retries: int
+    http: HttpSettings  # the transport's: concurrency as its requests in flight, timeout, retries, bounds, key
     requests_per_minute: float | None
     tokens_per_minute: float | None
     sampling: tuple[tuple[str, Any], ...]  # temperature, max_tokens, ...: sent with every request
@@ -126,7 +103,9 @@ class JudgeClient:
     def __init__(self, settings: ClientSettings, cache: ReplyCache | None) -> None:
         self.settings = settings
         self.cache = cache
-        self.resources: PerLoop[LoopResources] = PerLoop(functools.partial(LoopResources, settings))
+        self.http = HttpClient(settings.http)
+        self.resources: PerLoop[LoopResources] = PerLoop(functools.partial(LoopResources, settings, self.http))
+        self.in_flight: InFlight[Reply] = InFlight()
         self.structured = True  # False once the server refused response_format (structured: auto)
 
     async def complete(
@@ -144,28 +123,19 @@ class JudgeClient:
             "schema": schema, "logprobs": logprobs,
         }  # fmt: skip
         key = request_key(request)
-        loop = self.resources.get()
-        while True:
-            cached = self.cache.get(key) if self.cache is not None else None
-            if cached is not None:
-                stats.cache_hits += 1
-                return Reply(cached["text"], cached.get("logprobs"))
-            if key not in loop.in_flight:
-                break
-            shared = await asyncio.shield(loop.in_flight[key])  # the same request is being made: share its reply
-            if shared is not None:
-                stats.cache_hits += 1
-                return shared
-        future: asyncio.Future = asyncio.get_running_loop().create_future()
-        loop.in_flight[key] = future
-        reply = None
-        try:
-            reply = await self._call(loop, messages, schema, logprobs, stats)
-        finally:
-            del loop.in_flight[key]
-            future.set_result(reply)  # None when this call was cancelled: whoever waited on it calls again
-        if reply.text is not None and self.cache is not None:
-            self.cache.put(key, {"text": reply.text, "logprobs": reply.logprobs})
+        cached = self.cache.get(key) if self.cache is not None else None
+        if cached is not None:
+            stats.cache_hits += 1
+            return Reply(cached["text"], cached.get("logprobs"))
+
+        async def call() -> Reply:
+            reply = await self._call(self.resources.get(), messages, schema, logprobs, stats)
+            if reply.text is not None and self.cache is not None:
+                self.cache.put(key, {"text": reply.text, "logprobs": reply.logprobs})
+            return reply
+
+        reply, shared = await self.in_flight.run(key, call)  # the same request being made: its reply is shared
+        stats.cache_hits += int(shared)
         return reply
 
     async def _call(
@@ -178,41 +148,41 @@ class JudgeClient:
             kwargs.update(logprobs=True, top_logprobs=logprobs)
         if schema is not None and self.structured:
             kwargs["response_format"] = {"type": "json_schema", "json_schema": {"name": "judgement", "schema": schema}}
-        async with loop.calls:
-            if loop.requests is not None:
-                await loop.requests.acquire()
-            if loop.tokens is not None:
-                estimate = sum(len(m["content"]) for m in messages) / 4 + kwargs.get("max_tokens", 0)
-                await loop.tokens.acquire(min(estimate, loop.tokens.max_rate))
+        if loop.requests is not None:
+            await loop.requests.acquire()
+        if loop.tokens is not None:
+            estimate = sum(len(m["content"]) for m in messages) / 4 + kwargs.get("max_tokens", 0)
+            await loop.tokens.acquire(min(estimate, loop.tokens.max_rate))
+        reply, status = await self._send(loop, kwargs, stats)
+        if status in (400, 422) and "response_format" in kwargs:  # structured: auto, and the server refuses it
+            self.structured = False
+            del kwargs["response_format"]
             reply, status = await self._send(loop, kwargs, stats)
-            if status in (400, 422) and "response_format" in kwargs:  # structured: auto, and the server refuses it
-                self.structured = False
-                del kwargs["response_format"]
-                reply, status = await self._send(loop, kwargs, stats)
         if reply.error:
             stats.failures += 1
         return reply
 
     async def _send(self, loop: LoopResources, kwargs: dict[str, Any], stats: CallStats) -> tuple[Reply, int | None]:
-        """One call (the client's retries within it): the reply, and the HTTP status it failed with."""
+        """One call (the transport's retries within it): the reply, and the HTTP status it failed with."""
         openai = import_openai()
-        s = self.settings
         stats.calls += 1
         started = time.perf_counter()
+        exchange = Exchange()
         try:
-            raw = await asyncio.wait_for(loop.client.chat.completions.with_raw_response.create(**kwargs), self.call_limit())
-            completion = raw.parse()
+            with counted(exchange):
+                completion = await loop.client.chat.completions.create(**kwargs)
         except openai.APIStatusError as exc:
-            return self._error(stats, f"HTTP {exc.status_code}: {_body(exc)}", exc), exc.status_code
-        except openai.APITimeoutError as exc:
-            return self._error(stats, f"timed out ({s.timeout:g} s per attempt)", exc), None
-        except openai.APIConnectionError as exc:
-            return self._error(stats, f"connection failed: {exc.__cause__ or exc}", exc), None
-        except asyncio.TimeoutError:
-            return self._error(stats, f"no reply within {self.call_limit():g} s (retries included)", None), None
+            attempts = exc.response.extensions.get("rewardkit_attempts", 1)
+            retried = f" (after {attempts} attempts)" if attempts > 1 else ""
+            return self._error(stats, f"HTTP {exc.status_code}: {_body(exc)}{retried}"), exc.status_code
+        except (openai.APITimeoutError, openai.APIConnectionError) as exc:
+            cause = exc.__cause__ or exc
+            own = isinstance(cause, transport_errors())  # timed out, or a body refused: the reason says so
+            return self._error(stats, str(cause) if own else f"connection failed: {cause}"), None
         except (openai.APIError, ValueError) as exc:  # a body that is not a chat completion
-            return self._error(stats, f"malformed response: {type(exc).__name__}: {exc}", None), None
-        stats.retries += raw.retries_taken
+            return self._error(stats, f"malformed response: {type(exc).__name__}: {exc}"), None
+        finally:
+            stats.retries += exchange.retries
         return self._read(completion, time.perf_counter() - started, stats), None
 
     def _read(self, completion: Any, latency: float, stats: CallStats) -> Reply:
@@ -222,40 +192,26 @@ class JudgeClient:
         stats.completion_tokens += int(getattr(usage, "completion_tokens", 0) or 0)
         choices = getattr(completion, "choices", None)
         if not choices or getattr(choices[0], "message", None) is None:
-            return self._error(stats, f"malformed response: no choices in {str(completion)[:ERROR_CHARS]!r}", None)
+            return self._error(stats, f"malformed response: no choices in {str(completion)[:ERROR_CHARS]!r}")
         stats.latencies.append(latency)
         text = choices[0].message.content
         if not isinstance(text, str):
-            return self._error(stats, "the reply has no text content", None)
+            return self._error(stats, "the reply has no text content")
         if len(text) > self.settings.max_reply_chars:
-            return self._error(stats, f"reply of {len(text)} characters is longer than max_reply_chars", None)
+            return self._error(stats, f"reply of {len(text)} characters is longer than max_reply_chars")
+        text = scrub(text, self.secrets())  # an echo the transport could not see (JSON-escaped), before it is cached
         tokens = getattr(choices[0], "logprobs", None)
         content = getattr(tokens, "content", None) if tokens is not None else None
         logprobs = [entry.model_dump() for entry in content] if content else None
         return Reply(text, logprobs)
 
-    def _error(self, stats: CallStats, reason: str, exc: Any) -> Reply:
-        """A failed call's reply (``exc``: the openai error, which carries its retries)."""
-        retries = _retries(exc)
-        stats.retries += retries
-        if retries:
-            reason += f" (after {retries} retries)"
-        return Reply(error=scrub(reason, self.settings.api_key_env))
+    def _error(self, stats: CallStats, reason: str) -> Reply:
+        """A failed call's reply, the key scrubbed from its reason."""
+        return Reply(error=scrub(reason, self.secrets()))
 
-    def call_limit(self) -> float:
-        """Seconds one call may take in all, its retries and the waits between them included."""
-        s = self.settings
-        backoff = sum(min(FIRST_BACKOFF * 2**n, MAX_BACKOFF) for n in range(s.max_retries))
-        return s.timeout * (s.max_retries + 2) + backoff
-
-
-def _retries(exc: Any) -> int:
-    """Retries the openai client made before giving up (it sends the count with each attempt)."""
-    request = getattr(exc, "request", None) if exc is not None else None
-    try:
-        return int(request.headers.get("x-stainless-retry-count", 0)) if request is not None else 0
-    except (TypeError, ValueError):
-        return 0
+    def secrets(self) -> list[str]:
+        env = self.settings.http.api_key_env
+        return [os.environ[env]] if env and os.environ.get(env) else []
 
 
 def _body(exc: Any) -> str:

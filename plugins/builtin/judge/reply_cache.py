@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from rewardkit.errors import MissingDependencyError
+from rewardkit.cache import LRUCache
 
 
 def request_key(request: dict[str, Any]) -> str:
@@ -30,41 +30,27 @@ class ReplyCache:
     def __init__(self, size: int, path: str | None = None) -> None:
         self.size = size
         self.path = path
-        self._lock = threading.Lock()
-        self._memory: Any = None
+        self._lock = threading.Lock()  # the SQLite connection's
+        self._memory = LRUCache(max(1, size))
         self._db: sqlite3.Connection | None = None
 
     def get(self, key: str) -> dict[str, Any] | None:
-        with self._lock:
-            memory = self._lru()
-            if key in memory:
-                return memory[key]
-            if self.path is None:
-                return None
-            row = self._file().execute("SELECT reply FROM replies WHERE key = ?", (key,)).fetchone()
-            if row is None:
-                return None
-            reply = json.loads(row[0])
-            memory[key] = reply
+        reply = self._memory.get(key)
+        if reply is not None or self.path is None:
             return reply
+        with self._lock:
+            row = self._file().execute("SELECT reply FROM replies WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        reply = json.loads(row[0])
+        self._memory.put(key, reply)
+        return reply
 
     def put(self, key: str, reply: dict[str, Any]) -> None:
-        with self._lock:
-            self._lru()[key] = reply
-            if self.path is not None:
-                with self._file() as db:
-                    db.execute("INSERT OR REPLACE INTO replies VALUES (?, ?)", (key, json.dumps(reply)))
-
-    def _lru(self) -> Any:
-        if self._memory is None:
-            try:  # imported on first use: the judge extra is optional and rewardkit imports every built-in plugin
-                from cachetools import LRUCache
-            except ImportError:
-                raise MissingDependencyError(
-                    "the judge rewards' cache needs cachetools: pip install 'rewardkit[judge]'"
-                ) from None
-            self._memory = LRUCache(maxsize=max(1, self.size))
-        return self._memory
+        self._memory.put(key, reply)
+        if self.path is not None:
+            with self._lock, self._file() as db:
+                db.execute("INSERT OR REPLACE INTO replies VALUES (?, ?)", (key, json.dumps(reply)))
 
     def _file(self) -> sqlite3.Connection:
         if self._db is None:

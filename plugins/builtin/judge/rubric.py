@@ -81,14 +81,15 @@ class Rubric(JudgeReward):
         return criteria_list(sample.row.get(self.params.criteria_column))  # a bad cell: that sample's error
 
     async def score_batch(self, batch: Batch) -> list[float | None]:
-        """The scores; also each criterion's mean over the batch as the metric ``criterion/<name>``
+        """The scores; also each criterion's mean over the batch as the figure ``criterion/<name>``
         (TRL logs it as ``rewardkit/<reward>/criterion/<name>``: which criterion moves, step by step)."""
-        scores = await super().score_batch(batch)
-        for key, values in list(batch.extra.items()):
-            given = [v for v in values if v is not None]
-            if key.startswith("criterion/") and given:
-                batch.count(key, sum(given) / len(given))
-        return scores
+        try:
+            return await super().score_batch(batch)
+        finally:  # the criteria judged before a deadline are reported too
+            for key, values in list(batch.extra.items()):
+                given = [v for v in values if v is not None]
+                if key.startswith("criterion/") and given:
+                    batch.figure(key, sum(given) / len(given), weight=len(given))
 
     async def judge(self, batch: Batch, rows: list[int], stats: CallStats) -> list[float | None]:
         (i,) = rows

@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from rewardkit.reward import Batch
+
 
 @dataclass
 class CallStats:
-    """Counters of one batch; :meth:`metrics` turns them into the batch's metrics.
+    """Counters of one batch; :meth:`report` puts them in the batch's metrics.
 
     ``calls`` are requests sent to the server (cache misses; a call's retries are one call),
     ``failures`` the calls that gave no reply, ``unparsed`` the replies that gave no usable answer.
@@ -25,27 +27,19 @@ class CallStats:
     disagreements: int = 0  # judge_verdict with swap: the two orders gave different verdicts
     latencies: list[float] = field(default_factory=list)  # seconds, of every call that got a reply
 
-    def metrics(self, input_price: float | None, output_price: float | None) -> dict[str, float]:
-        """The batch's metrics; ``latency_p50``/``_p95`` when a call got a reply, ``cost`` when
-        prices (per million tokens) are given."""
-        out = {
-            "calls": float(self.calls),
-            "cache_hits": float(self.cache_hits),
-            "retries": float(self.retries),
-            "failures": float(self.failures),
-            "unparsed": float(self.unparsed),
-            "prompt_tokens": float(self.prompt_tokens),
-            "completion_tokens": float(self.completion_tokens),
-        }
+    def report(self, batch: Batch, input_price: float | None, output_price: float | None) -> None:
+        """Count the batch's calls, tokens and ``cost`` (when prices per million tokens are
+        given); ``latency_p50``/``_p95`` are figures of the batch, when a call got a reply."""
+        for name in ("calls", "cache_hits", "retries", "failures", "unparsed", "prompt_tokens", "completion_tokens"):
+            batch.count(name, getattr(self, name))
         for name in ("logprob_fallbacks", "disagreements"):  # only where they happen
             if getattr(self, name):
-                out[name] = float(getattr(self, name))
+                batch.count(name, getattr(self, name))
         if self.latencies:
-            out["latency_p50"] = percentile(self.latencies, 50)
-            out["latency_p95"] = percentile(self.latencies, 95)
+            batch.figure("latency_p50", percentile(self.latencies, 50), weight=len(self.latencies))
+            batch.figure("latency_p95", percentile(self.latencies, 95), weight=len(self.latencies))
         if input_price is not None or output_price is not None:
-            out["cost"] = (self.prompt_tokens * (input_price or 0) + self.completion_tokens * (output_price or 0)) / 1e6
-        return out
+            batch.count("cost", (self.prompt_tokens * (input_price or 0) + self.completion_tokens * (output_price or 0)) / 1e6)
 
 
 def percentile(values: list[float], q: float) -> float:

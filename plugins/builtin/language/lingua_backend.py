@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from rewardkit.errors import import_optional
+from rewardkit.extras import Needs
 from rewardkit.language_detector import LanguageDetector
+from rewardkit.once import Once
 
-from .loaded_once import LoadedOnce
 
 NEEDED_FOR = "the language detector 'lingua'"
 DIGITS = 10  # of the probabilities kept
@@ -21,10 +22,11 @@ class LinguaDetector(LanguageDetector):
     """
 
     name = "lingua"
+    needs = Needs(modules=("lingua",), extra="language")
 
     def __init__(self, seed: int = 0) -> None:
         super().__init__(seed)
-        self._detector = LoadedOnce(self._load)
+        self._detector = Once(self._load, after_fork="keep")
 
     @staticmethod
     def _load():

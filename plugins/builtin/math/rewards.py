@@ -9,7 +9,7 @@ sympy or math-verify; the workers do.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 from pydantic import Field
 
@@ -25,7 +25,7 @@ from .verifier import MAX_ANSWER_CHARS, Verdict, Verifier, gold_answer
 
 # Per-batch counts reported every call (zeros included, so logged curves have no gaps).
 COUNTED = (
-    "timeouts", "over_budget", "gold_unreadable", "no_answer", "refused", "numeral", "exact", "numeric", "cache", "sympy",
+    "timeouts", "deadline_missed", "gold_unreadable", "no_answer", "refused", "numeral", "exact", "numeric", "cache", "sympy",
     "floor",
 )
 GOLD_CACHE_SIZE = 10_000
@@ -86,13 +86,18 @@ class MathCorrectnessParams(ExtractorParams):
         description="dataset column with the gold answer; a list: the first one the batch has",
     )
     correct: float = Field(1.0, description="score of a correct answer")
-    wrong: float = Field(0.0, description="score of a wrong, missing or unparseable answer, or a timeout")
+    wrong: float = Field(0.0, description="score of a wrong, missing or unparseable answer")
     timeout: float = Field(1.0, gt=0, description="hard time limit in seconds per verification")
-    batch_timeout: float | None = Field(
+    on_timeout: Literal["wrong", "none"] = Field(
+        "wrong",
+        description="an answer whose own verification runs past timeout (9^{9^{9^9}}): scored wrong, since the "
+        "completion chose to write it, or None",
+    )
+    deadline: float | None = Field(
         60.0,
         gt=0,
-        description="time limit in seconds for the verifications of a whole batch, from the first one's start; "
-        "what is not verified by then scores as a timeout (None: no limit)",
+        description="seconds the verifications of a whole batch may take, from the first one's start; what is not "
+        "verified by then scores None, counted as deadline_missed (None: no limit)",
     )
     workers: int | None = Field(
         None, ge=1, description="verification worker processes (default: this process's share of the CPUs)"
@@ -126,16 +131,18 @@ class MathCorrectness(ExtractingReward):
     The gold column may hold a bare answer (MATH's ``answer``: ``\\frac{14}{3}``), a GSM8K solution
     (``…#### 1,234``) or a MATH solution (its last ``\\boxed{}``). Scores: ``correct`` (1.0) when
     equivalent, ``wrong`` (0.0) when not, when no answer is found, when the answer cannot be parsed
-    and when verification runs past ``timeout`` (its worker is killed) or past the batch's
-    ``batch_timeout`` (queued verifications are dropped, running ones killed); ``None`` when the gold
-    cannot be read, so the trainer skips the sample instead of learning from a false score.
+    and when its verification runs past ``timeout`` (its worker is killed; ``on_timeout: none``
+    scores it None instead); ``None`` when the gold cannot be read, so the trainer skips the
+    sample instead of learning from a false score, and when the batch's ``deadline`` ran out
+    before the sample was verified (queued verifications are dropped, running ones killed),
+    as for every reward that runs out of time (:mod:`rewardkit.reward`).
 
     Where the extractors had to guess (the last number or math span, one box of several, no answer
     found) and the answer is wrong, math-verify's own extraction over the whole completion has the
     last word (``math_verify_floor``), so no answer math-verify gets right is lost.
 
     Reported per sample (TRL ``log_extra``): ``answer``, ``gold``, ``extractor``, ``verdict`` (how
-    the verdict was reached). Counted per batch (``log_metric``): ``timeouts``, ``over_budget``,
+    the verdict was reached). Counted per batch (``log_metric``): ``timeouts``, ``deadline_missed``,
     ``gold_unreadable``, ``no_answer``, ``refused``, ``numeral`` (fast path), ``exact`` (common
     LaTeX forms without sympy), ``numeric`` (values clearly apart: wrong without sympy), ``cache``,
     ``sympy``, ``floor`` (right by math-verify's extraction).
@@ -213,7 +220,7 @@ class MathCorrectness(ExtractingReward):
         texts = [self.judged_text(s.completion) for s in batch.samples]
         found = [self.extract(t) if t is not None else Found(None, None, False) for t in texts]
         verdicts = self.verifier().check_found(
-            golds, found, texts, floor=self.floor_on(), timeout=self.params.timeout, batch_timeout=self.params.batch_timeout
+            golds, found, texts, floor=self.floor_on(), timeout=self.params.timeout, batch_timeout=self.params.deadline
         )
         # Whole columns at once (what batch.note does one sample at a time).
         batch.extra["answer"] = [f.answer for f in found]
@@ -237,7 +244,9 @@ class MathCorrectness(ExtractingReward):
     def _score(self, verdict: Verdict) -> float | None:
         if verdict.how == "error":
             raise VerificationError(verdict.detail or "verification failed")
-        if verdict.correct is None:
+        if verdict.correct is None or verdict.how == "deadline_missed":
+            return None
+        if verdict.how == "timeout" and self.params.on_timeout == "none":
             return None
         return self.params.correct if verdict.correct else self.params.wrong
 

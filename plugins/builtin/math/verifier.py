@@ -34,13 +34,12 @@ Nothing here imports sympy or math-verify; only the workers do.
 from __future__ import annotations
 
 import math
-import os
 import re
-import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 from rewardkit.cache import LRUCache
+from rewardkit.once import Once
 
 from .exact import Exact, compare_exact, exact_form, rational
 from .expressions import Form, read_form
@@ -68,7 +67,7 @@ class Verdict:
     ``numeral`` (fast path), ``exact`` (common LaTeX forms, without sympy), ``numeric`` (values
     clearly apart, without sympy: always wrong), ``cache``, ``sympy``,
     ``floor`` (right by math-verify's own extraction over the completion), ``timeout`` (scored
-    wrong), ``over_budget`` (not verified within the batch's ``batch_timeout``; scored wrong),
+    wrong), ``deadline_missed`` (not verified within the batch's ``batch_timeout``; the reward scores it None),
     ``error`` (the worker failed; scored wrong), ``no_answer`` (no prediction),
     ``refused`` (an answer too long or too deeply nested to parse), ``gold_unreadable``.
     """
@@ -193,15 +192,9 @@ class Verifier:
         exits right away is not held up (the server, multiprocessing's own, ends with this
         process). The workers fork from it, warm, on first need. Where there is no fork server
         (``spawn``), workers start on first need."""
-        import multiprocessing
-        from multiprocessing import forkserver
+        from rewardkit.pool import start_fork_server
 
-        from rewardkit.pool import default_start_method
-
-        if default_start_method() != "forkserver":
-            return
-        multiprocessing.get_context("forkserver").set_forkserver_preload([WORKER_MODULE])
-        forkserver.ensure_running()
+        start_fork_server((WORKER_MODULE,))
 
     def reading(self, answer: str) -> Reading:
         """The answer as read in this process (:func:`read_answer`, cached)."""
@@ -309,7 +302,7 @@ class Verifier:
 
     def _from_outcome(self, gold: str, pred: str, outcome: Outcome) -> Verdict:
         if outcome.timed_out:
-            return Verdict(False, "over_budget" if outcome.over_budget else "timeout")
+            return Verdict(False, "deadline_missed" if outcome.over_budget else "timeout")
         if outcome.error is not None:
             return Verdict(False, "error", outcome.error)
         own, pred_readable, floored = outcome.value
@@ -337,26 +330,12 @@ def _check_in_worker(gold: str, pred: str, floor_text: str | None, sure: bool) -
     return own, pred_readable, floored
 
 
-_default_verifier: Verifier | None = None
-_default_lock = threading.Lock()
-
-
-def _forget_verifier_after_fork() -> None:
-    global _default_verifier, _default_lock
-    _default_verifier, _default_lock = None, threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_verifier_after_fork)
+_default_verifier = Once(Verifier)
 
 
 def default_verifier() -> Verifier:
     """The process-wide verifier behind :func:`verify_answer`."""
-    global _default_verifier
-    with _default_lock:
-        if _default_verifier is None:
-            _default_verifier = Verifier()
-        return _default_verifier
+    return _default_verifier.get()
 
 
 def verify_answer(gold: str, prediction: str, *, timeout: float = DEFAULT_TIMEOUT) -> bool | None:

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import math
 import os
-import threading
 from dataclasses import dataclass
 from typing import Any, Literal, Sequence
 
 from pydantic import Field, model_validator
 
 from rewardkit.errors import ParamsError, RewardkitError, import_optional
+from rewardkit.extras import Needs
+from rewardkit.once import Once
 from rewardkit.reward import Batch, Reward, RewardParams
 
 from .rendering import Template, encode, render
@@ -44,8 +45,6 @@ class LoadedModel:
     num_labels: int
 
 
-_models: dict[tuple[str, str, str, bool], LoadedModel] = {}
-_models_lock = threading.Lock()
 
 
 def resolve_device(device: str) -> str:
@@ -81,16 +80,7 @@ def check_model_dir(path: str) -> None:
 
 def load_model(path: str, dtype: str = "auto", device: str = "auto", trust_remote_code: bool = False) -> LoadedModel:
     """The process-wide instance of the model at ``path`` (loaded on first use)."""
-    device = resolve_device(device)
-    key = (os.path.realpath(path), dtype, device, trust_remote_code)
-    loaded = _models.get(key)
-    if loaded is not None:
-        return loaded
-    with _models_lock:
-        loaded = _models.get(key)
-        if loaded is None:
-            loaded = _models[key] = _load(path, dtype, device, trust_remote_code)
-    return loaded
+    return _models.get(os.path.realpath(path), dtype, resolve_device(device), trust_remote_code)
 
 
 def _load(path: str, dtype: str, device: str, trust_remote_code: bool) -> LoadedModel:
@@ -117,6 +107,9 @@ def _load(path: str, dtype: str, device: str, trust_remote_code: bool) -> Loaded
         pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         text_config.pad_token_id = pad_id  # the head pools at the last token that is not padding
     return LoadedModel(model, tokenizer, device, pad_id, int(model.config.num_labels))
+
+
+_models = Once(_load, after_fork="keep")  # by (real path, dtype, device, trust_remote_code); a forked child keeps them
 
 
 def forward(loaded: LoadedModel, ids_list: Sequence[Sequence[int]], batch_size: int) -> list[list[float]]:
@@ -194,6 +187,7 @@ class RmScore(Reward):
     name = "rm_score"
     description = "score of a local sequence-classification reward model (scalar logit or expected 1..10 rating)"
     Params = RmScoreParams
+    needs = Needs(modules=("torch", "transformers"), extra="train")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -265,7 +259,7 @@ class RmScore(Reward):
                 scores.append(self.from_logits(batch, i, logits, support))
         stds = [v for v in batch.extra.get("std", []) if v is not None]
         if stds:
-            batch.count("std_mean", sum(stds) / len(stds))
+            batch.figure("std_mean", sum(stds) / len(stds), weight=len(stds))
         return scores
 
     def _score_alone(self, batch: Batch, i: int, ids: list[int], support: list[float]) -> float:

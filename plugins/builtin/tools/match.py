@@ -1,0 +1,111 @@
+"""The ``tool_call_match`` reward: the completion's calls against the row's ground truth, as BFCL checks them."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from rewardkit.errors import import_optional
+from rewardkit.reward import Batch, Reward
+
+from .calls import read_calls
+from .ground_truth import GroundTruthError, read_ground_truth
+from .matching import EXTRA_CALL, MatchOptions, match_calls
+from .params import ToolSchemas
+from .schemas import SchemaError
+
+UNPARSEABLE = "unparseable"
+
+
+class ToolCallMatchParams(ToolSchemas):
+    mode: Literal["strict", "fractional", "f1"] = Field(
+        "strict", description="strict: BFCL's all-or-nothing (1/0); fractional: partial credit per call; f1: over calls"
+    )
+    allow_extra_calls: bool = Field(False, description="calls beyond the expected ones are not held against the completion")
+    allow_missing_calls: bool = Field(
+        False, description="expected calls not made are not held against it (at least one call must be made)"
+    )
+    float_tolerance: float = Field(0.0, ge=0, description="a float may differ this much (relative or absolute); 0: exact, as BFCL")
+    dots_as_underscores: bool = Field(
+        False, description="expect 'a.b' function names as 'a_b' (BFCL's rule for APIs that refuse dots in names)"
+    )
+    ground_truth_column: str = Field(
+        "ground_truth", description="column of the expected calls: BFCL possible answers or exact calls; [] expects none"
+    )
+    unparseable_score: float = Field(0.0, description="score of a completion with a call that cannot be read")
+    repaired_credit: float = Field(
+        0.5, ge=0, le=1, description="a completion whose calls needed repair gets this share of its score"
+    )
+
+
+class ToolCallMatch(Reward):
+    """Function calls checked the way the Berkeley Function Calling Leaderboard checks them.
+
+    The completion's calls (any shape :mod:`.calls` reads) are matched order-free against the
+    row's expected calls (``ground_truth``: BFCL's possible answers ``[{"fn": {"param": [allowed
+    values]}}]`` with ``""`` marking an optional parameter, or exact ``[{"name", "arguments"}]``),
+    with types from the row's function schemas (``tools``). In ``strict`` mode (the default) the
+    verdict is BFCL's AST checker's (docs/tools.md lists the deliberate differences);
+    ``fractional`` and ``f1`` give partial credit (:mod:`.matching`). A row with ``[]`` expects no
+    call and pays 1.0 when none is made.
+
+    A call that cannot be read (malformed JSON, arguments that are not an object, nesting past
+    ``max_depth``) scores ``unparseable_score`` (0.0) for the whole completion; with ``repair`` the
+    JSON is repaired first and a completion that needed it gets ``repaired_credit`` (0.5) of its
+    score. More than ``max_calls`` calls score 0.0 (``extra_call``). A ground truth or tools that
+    cannot be read: None (the row cannot be scored), counted as ``bad_row``.
+
+    Reported per sample: ``failure`` (``wrong_function``, ``missing_required``, ``wrong_type``,
+    ``wrong_value``, ``unexpected_param``, ``extra_call``, ``missing_call``, ``unparseable`` or
+    None) and ``calls`` (how many were made). Counted per batch: each failure name.
+
+    >>> ToolCallMatch()(['<tool_call>{"name": "add", "arguments": {"a": 1, "b": 2}}</tool_call>'],
+    ...                 ground_truth=[[{"add": {"a": [1], "b": [2]}}]])
+    [1.0]
+    """
+
+    name = "tool_call_match"
+    description = "the completion's function calls against the row's ground truth (BFCL's checker; strict, fractional or f1)"
+    Params = ToolCallMatchParams
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        import_optional("scipy.optimize", "tools", "tool_call_match")  # fail now, not on the first batch
+        if self.params.repair:
+            import_optional("json_repair", "tools", "tool_call_match with repair: true")
+
+    def required_columns(self) -> tuple[str, ...]:
+        return (self.params.ground_truth_column,)
+
+    def score_batch(self, batch: Batch) -> list[float | None]:
+        return [self.guarded(batch, i, self._score_one, batch, i) for i in range(len(batch))]
+
+    def _score_one(self, batch: Batch, i: int) -> float | None:
+        p: ToolCallMatchParams = self.params  # type: ignore[assignment]
+        sample = batch.samples[i]
+        try:
+            expected = read_ground_truth(sample.row.get(p.ground_truth_column))
+            specs = p.specs(sample.row, only={e.name for e in expected})
+        except (GroundTruthError, SchemaError):
+            batch.count("bad_row")
+            return None
+        calls = read_calls(sample.completion if sample.raw_completion is None else sample.raw_completion, p.read_options())
+        batch.note("calls", i, len(calls))
+        if len(calls) > p.max_calls:
+            return self._failed_with(batch, i, EXTRA_CALL, 0.0)
+        if not all(call.parsed for call in calls):
+            return self._failed_with(batch, i, UNPARSEABLE, p.unparseable_score)
+        options = MatchOptions(p.mode, p.allow_extra_calls, p.allow_missing_calls, p.float_tolerance, p.dots_as_underscores)
+        match = match_calls(calls, expected, specs, options)
+        if match.failure is not None:
+            batch.count(match.failure)
+        batch.note("failure", i, match.failure)
+        repaired = any(call.repaired for call in calls)
+        return match.score * (p.repaired_credit if repaired else 1.0)
+
+    @staticmethod
+    def _failed_with(batch: Batch, i: int, failure: str, score: float) -> float:
+        batch.count(failure)
+        batch.note("failure", i, failure)
+        return score
