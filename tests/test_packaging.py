@@ -46,7 +46,10 @@ def test_the_all_extra_installs_every_optional_feature(repo):
 
 
 # Modules of the plain install that only an extra makes importable (the command that needs them says so).
-EXTRA_MODULES = {"rewardkit.integrations.server": "serve"}
+EXTRA_MODULES = {
+    "rewardkit.integrations.server": "serve",
+    "rewardkit.plugins.reasoning_gym.worker_preload": "reasoning-gym",  # the reasoning_gym reward's workers
+}
 
 
 def _distributions(requirements, extras=()) -> set[str]:
