@@ -218,10 +218,14 @@ def clear_worker_caches() -> None:
 
 
 def _clear_process_caches() -> None:
+    from rewardkit.plugins.math.extractors import _tidy_short
     from rewardkit.plugins.math.numerals import _parse_numeral
+    from rewardkit.plugins.math.rewards import is_integer_numeral
     from rewardkit.plugins.math.verifier import READINGS
 
     _parse_numeral.cache_clear()
+    _tidy_short.cache_clear()
+    is_integer_numeral.cache_clear()
     READINGS.clear()
     if "math_verify.parser" in sys.modules:  # math-verify's own 20-entry parse cache
         sys.modules["math_verify.parser"].parse_latex_cached.cache_clear()

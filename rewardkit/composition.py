@@ -23,7 +23,7 @@ from typing import Any, Sequence
 from .concurrency import run_sync
 from .errors import ConfigError, shown
 from .reward import Reward, RewardOutput, Sample, make_samples
-from .stats import is_finite_number, score_stats, weighted_total
+from .stats import is_finite_number, score_stats, weighted_totals
 
 
 NORMALIZE_MODES = ("group",)  # normalised within each prompt's group of completions
@@ -140,8 +140,7 @@ class Composition:
 
     def _combine(self, outputs: dict[str, RewardOutput], n: int) -> Scores:
         weights = {c.name: float(c.weight) for c in self.components}
-        columns = [(weights[name], out.scores) for name, out in outputs.items()]
-        total = [weighted_total([scores[i] for _, scores in columns], [w for w, _ in columns]) for i in range(n)]
+        total = weighted_totals([(weights[name], out.scores) for name, out in outputs.items()], n)
         return Scores(
             components={name: out.scores for name, out in outputs.items()},
             weights=weights,
@@ -154,3 +153,4 @@ class Composition:
     def __repr__(self) -> str:
         inner = ", ".join(f"{c.name}×{c.weight:g}" for c in self.components)
         return f"Composition({inner})"
+

@@ -185,11 +185,24 @@ def _resolve(source: Any, registry: Registry, chain: tuple[str, ...], base: Path
         path = located.file()
         name = str(path.resolve())
         _check_chain(chain, name, located.label)
-        return _resolve_spec(read_yaml(path), located.label, registry, (*chain, name), path.resolve().parent)
+        return _resolve_spec(_composition_file(path, located.label), located.label, registry, (*chain, name), path.resolve().parent)
     if located.kind == "preset":
         _check_chain(chain, located.label, located.label)
         return _resolve_spec(read_preset(source), located.label, registry, (*chain, located.label), None)
     return _resolve_spec(located.value, located.label, registry, chain, base)
+
+
+def _composition_file(path: Path, label: str) -> Mapping:
+    """The mapping a composition file holds. A file holding anything else, or a mapping with none
+    of the composition's keys (``/etc/shadow`` reads as one), is refused without quoting it."""
+    data = read_yaml(path)
+    keys = ", ".join(SPEC_KEYS)
+    if not isinstance(data, Mapping):
+        what = {str: "text", list: "a list", type(None): "nothing"}.get(type(data), "a number")
+        raise ConfigError(f"{label}: not a composition: the file holds {what}, not a mapping of {keys}")
+    if data and not any(k in SPEC_KEYS for k in data):
+        raise ConfigError(f"{label}: not a composition: none of the file's keys is one of {keys}")
+    return data
 
 
 def _check_chain(chain: tuple[str, ...], name: str, shown: str) -> None:

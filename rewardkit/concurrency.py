@@ -69,9 +69,9 @@ async def gather_limited(
             task.cancel()
         if leftover:
             await asyncio.gather(*leftover, return_exceptions=True)
-    for task in done:
-        if not task.cancelled() and task.exception() is not None:
-            raise task.exception()
+    failures = [t.exception() for t in done if not t.cancelled() and t.exception() is not None]
+    if failures:  # each retrieved (an unretrieved one is logged when collected, wherever that happens)
+        raise failures[0]
     results = [t.result() if t in done and not t.cancelled() else None for t in tasks]
     return results, sum(1 for t in tasks if t not in done)
 

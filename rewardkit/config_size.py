@@ -6,7 +6,8 @@ to 387 million values. PyYAML builds it in microseconds (the copies are shared),
 JSON dump, a copy or a validator walks every copy: minutes and gigabytes. So every config rewardkit
 reads (a YAML file, an ``extends``, an inline spec from verl, OpenRLHF or a caller, a train
 config) is first counted here as it would expand, stopping at the bound: an alias bomb is
-refused in milliseconds, and a value that contains itself is refused too.
+refused in milliseconds, and a value that contains itself is refused too. So is an integer
+beyond the range of a float (a 400-digit ``weight``): every number of a config is used as one.
 """
 
 from __future__ import annotations
@@ -15,17 +16,21 @@ from collections.abc import Iterator, Mapping, Sequence
 from itertools import chain
 from typing import Any
 
+import math
+import sys
+
 from .errors import ConfigError
 
 # A composition of 10,000 entries, each with a few params, is about 100,000 values.
 MAX_VALUES = 200_000  # mappings, lists, keys and scalars, counted as expanded
 MAX_CHARS = 10_000_000  # characters of text, counted as expanded
+LARGEST_FLOAT = int(sys.float_info.max)
 
 
 def check_config_size(data: Any, where: str) -> int:
     """The number of values ``data`` expands to; :class:`ConfigError` naming ``where`` when that
-    is over :data:`MAX_VALUES` (or its text over :data:`MAX_CHARS`), or when a value contains
-    itself.
+    is over :data:`MAX_VALUES` (or its text over :data:`MAX_CHARS`), when a value contains
+    itself, or when an integer is beyond float range.
 
     Each container is walked once and its expanded size remembered for every other reference to
     it, so a bomb costs what its distinct parts cost; and the walk stops after MAX_VALUES steps
@@ -44,6 +49,8 @@ def check_config_size(data: Any, where: str) -> int:
             kind = type(value)
             if kind in _SCALARS:
                 values += 1
+                if kind is int and not -LARGEST_FLOAT <= value <= LARGEST_FLOAT:
+                    raise ConfigError(f"{where}: an integer of {_digits(value):,} digits, beyond the range of a number")
             elif kind is str or isinstance(value, (str, bytes)):
                 values += 1
                 chars += len(value)
@@ -76,6 +83,13 @@ def check_config_size(data: Any, where: str) -> int:
             ident, children, values, chars = suspended.pop()
             values += size
             chars += text
+
+
+def _digits(value: int) -> int:
+    """How many decimal digits ``value`` has (str() of it would be slow, and is refused past 4,300)."""
+    value = abs(value)
+    exponent = int(math.log10(value))  # the float may round up across a power of ten
+    return exponent if 10**exponent > value else exponent + 1
 
 
 def _refuse(where: str, chars: int) -> None:

@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import stat
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
@@ -50,6 +51,10 @@ def iter_jsonl_text(
                     row = json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise ConfigError(f"{path}:{number}: invalid JSON: {exc.msg}") from None
+                except ValueError:  # Python's bound on converting digits to an integer
+                    raise ConfigError(
+                        f"{path}:{number}: invalid JSON: an integer of more than {sys.get_int_max_str_digits():,} digits"
+                    ) from None
                 except RecursionError:
                     raise ConfigError(f"{path}:{number}: invalid JSON: nested too deeply") from None
                 if not isinstance(row, dict):

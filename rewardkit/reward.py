@@ -43,7 +43,9 @@ detail, errors or metrics: :meth:`Reward.secrets` names them and every output is
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
+import itertools
 import math
 import os
 import types
@@ -87,6 +89,9 @@ class Sample:
     raw_completion: Any = None
     raw_prompt: Any = None
     malformed: str | None = None  # why the completion or prompt is not text; never scored
+    # What a reward derives from the completion (an extracted answer), kept by the first reward of
+    # a composition that needs it for the others scoring the same batch; keys name their family.
+    derived: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 class Figure(float):
@@ -176,19 +181,44 @@ def make_samples(
     if prompts is not None and not _is_column(prompts, n):
         raise ContractError(f"reward '{label}': got {len(prompts)} prompts for {n} completions")
     columns = {k: v for k, v in kwargs.items() if _is_column(v, n)}
+    names = list(columns)
+    if len(names) == 1:  # the common case (a gold column), without a zip per row
+        rows = [{names[0]: value} for value in columns[names[0]]]
+    else:
+        rows = [dict(zip(names, values)) for values in zip(*columns.values())] if names else [{} for _ in range(n)]
+    # A GRPO batch repeats each prompt once per completion: each prompt object is read once.
+    prompt_texts: dict[int, tuple[str | None, str | None]] = {}
     samples = [
-        _sample(c, None if prompts is None else prompts[i], {k: v[i] for k, v in columns.items()})
-        for i, c in enumerate(completions)
+        _sample(c, p, row, prompt_texts)
+        for c, p, row in zip(completions, itertools.repeat(None) if prompts is None else prompts, rows)
     ]
-    return samples, list(columns)
+    return samples, names
 
 
-def _sample(completion: Any, prompt: Any, row: dict[str, Any]) -> Sample:
+def _sample(completion: Any, prompt: Any, row: dict[str, Any], prompt_texts: dict[int, tuple[str | None, str | None]]) -> Sample:
     try:
-        text, prompt_as_text, malformed = completion_text(completion), prompt_text(prompt), None
+        text = completion_text(completion)
     except MalformedText as exc:
         text, prompt_as_text, malformed = "", None, str(exc)
-    return Sample(text, prompt_as_text, row, raw_completion=completion, raw_prompt=prompt, malformed=malformed)
+    else:
+        read = prompt_texts.get(id(prompt))
+        if read is None:
+            try:
+                read = (prompt_text(prompt), None)
+            except MalformedText as exc:
+                read = (None, str(exc))
+            prompt_texts[id(prompt)] = read
+        prompt_as_text, malformed = read
+        if malformed is not None:
+            text = ""
+    # Sample(...) without the frozen dataclass's object.__setattr__ per field (a batch builds one
+    # sample per row; this takes half the time). The fields are Sample's, all of them.
+    sample = object.__new__(Sample)
+    object.__setattr__(sample, "__dict__", {
+        "completion": text, "prompt": prompt_as_text, "row": row, "raw_completion": completion,
+        "raw_prompt": prompt, "malformed": malformed, "derived": {},
+    })  # fmt: skip
+    return sample
 
 
 def require_columns(given: Sequence[str], required: Sequence[str], n: int, reward_name: str) -> None:
@@ -215,6 +245,9 @@ class Reward:
         error_score: the score a sample gets when scoring it raised or its completion or prompt
             is malformed (override per entry with ``on_error``; ``"raise"`` re-raises instead);
             None leaves such a sample unscored (still counted as an error).
+        pure: ``score`` is a function of the sample alone (with no effect but what it caches), so a batch is
+            scored in one pass and scored again sample by sample (each failure counted) only
+            when one raises: the cheap rewards then pay nothing per sample for the guard.
     """
 
     name: ClassVar[str] = ""
@@ -222,6 +255,7 @@ class Reward:
     Params: ClassVar[type[RewardParams]] = RewardParams
     columns: ClassVar[tuple[str, ...]] = ()
     error_score: ClassVar[float | None] = 0.0
+    pure: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -277,6 +311,14 @@ class Reward:
 
     def score_batch(self, batch: Batch) -> list[float | None]:
         """Score every sample; one sample's exception gives that sample the error score."""
+        if self.pure:
+            score = self.score
+            try:
+                return [score(sample) for sample in batch.samples]
+            except RewardkitError:
+                raise
+            except Exception:  # noqa: BLE001 - scored again below, where each failure is counted
+                pass
         return [self.guarded(batch, i, self.score, sample) for i, sample in enumerate(batch.samples)]
 
     def guarded(self, batch: Batch, index: int, fn, *args: Any) -> float | None:
@@ -348,7 +390,7 @@ class Reward:
         if self.is_async:
             return run_sync(self.aevaluate_samples(samples, columns))
         rows, failed = self._scorable(samples, columns)
-        batch = Batch([samples[i] for i in rows])
+        batch = Batch([samples[i] for i in rows] if failed else list(samples))
         return self._assemble(batch, self.score_batch(batch), rows, len(samples), failed)
 
     async def aevaluate(
@@ -362,14 +404,13 @@ class Reward:
         if not self.is_async:
             return await asyncio.to_thread(self.evaluate_samples, samples, columns)
         rows, failed = self._scorable(samples, columns)
-        batch = Batch([samples[i] for i in rows])
+        batch = Batch([samples[i] for i in rows] if failed else list(samples))
         return self._assemble(batch, await self._ascore_batch(batch), rows, len(samples), failed)
 
     @property
     def is_async(self) -> bool:
         """True when the reward's ``score`` or ``score_batch`` is a coroutine function."""
-        cls = type(self)
-        return inspect.iscoroutinefunction(cls.score) or inspect.iscoroutinefunction(cls.score_batch)
+        return _is_async_class(type(self))
 
     def limits(self) -> tuple[int, float | None]:
         """An async reward's samples (groups) in flight and whole-batch deadline (seconds, None: none)."""
@@ -398,24 +439,26 @@ class Reward:
         batch.count("deadline_missed", len(batch) - len(batch.scored))
         return [batch.scored.get(i) for i in range(len(batch))]
 
-    def _scorable(self, samples: list[Sample], columns: Sequence[str]) -> tuple[list[int], dict[int, str]]:
+    def _scorable(self, samples: list[Sample], columns: Sequence[str]) -> tuple[Sequence[int], dict[int, str]]:
         """The rows to score, and the malformed ones with why (or raise, with ``on_error: raise``)."""
         require_columns(columns, self.required_columns(), len(samples), self.__name__)
         failed = {i: f"MalformedText: {s.malformed}" for i, s in enumerate(samples) if s.malformed is not None}
-        if failed and self.on_error == "raise":
+        if not failed:
+            return range(len(samples)), failed
+        if self.on_error == "raise":
             index = next(iter(failed))
             raise MalformedText(f"reward '{self.__name__}': sample {index}: {samples[index].malformed}")
         return [i for i in range(len(samples)) if i not in failed], failed
 
     def _assemble(
-        self, batch: Batch, raw: Any, rows: list[int], n: int, failed: dict[int, str]
+        self, batch: Batch, raw: Any, rows: Sequence[int], n: int, failed: dict[int, str]
     ) -> RewardOutput:
         if not isinstance(raw, (list, tuple)) or len(raw) != len(batch):
             got = len(raw) if isinstance(raw, (list, tuple)) else type(raw).__name__
             raise ContractError(
                 f"reward '{self.__name__}' returned {got} scores for {len(batch)} completions"
             )
-        out = RewardOutput([_as_score(s, self.__name__) for s in raw], batch.extra, batch.metrics, batch.errors)
+        out = RewardOutput(_as_scores(raw, self.__name__), batch.extra, batch.metrics, batch.errors)
         out = out.spread(rows, n, failed, self.error_value()) if failed else out
         secrets = self.secrets()
         if secrets:
@@ -488,6 +531,22 @@ def type_name(annotation: Any) -> str:
     if annotation is type(None):
         return "None"
     return getattr(annotation, "__name__", str(annotation))
+
+
+_FLOAT = frozenset({float})
+
+
+@functools.cache
+def _is_async_class(cls: type) -> bool:  # per class, not per call: a composition asks on every batch
+    return inspect.iscoroutinefunction(cls.score) or inspect.iscoroutinefunction(cls.score_batch)
+
+
+def _as_scores(raw: Sequence[Any], name: str) -> list[float | None]:
+    """The scores as floats or None, refusing anything else (the common case, all finite floats,
+    checked without a call per score)."""
+    if set(map(type, raw)) <= _FLOAT and all(map(math.isfinite, raw)):
+        return list(raw)
+    return [_as_score(s, name) for s in raw]
 
 
 def _as_score(value: Any, name: str) -> float | None:

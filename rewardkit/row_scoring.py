@@ -6,6 +6,8 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from .composition import Composition, Scores
 from .errors import ConfigError
+from .integrations.nemo_gym import is_verify_row, verify_inputs
+from .text import split_conversation
 
 
 def check_free_key(rows: list[dict[str, Any]], key: str) -> None:
@@ -37,9 +39,16 @@ def score_rows(
     prompt_key: str = "prompt",
     batch_size: int = 64,
 ) -> list[Scores]:
-    """Score rows in batches; every other key of any row is passed as a dataset column (None where absent)."""
+    """Score rows in batches; every other key of any row is passed as a dataset column (None where absent).
+
+    Trajectories are read as they are stored: a completion that is a whole conversation (opening
+    with a system or user turn) is split into the prompt and the agent's part, and a NeMo Gym
+    rollout row (``responses_create_params`` and ``response``) gives its output items as the
+    completion, its input as the prompt and its tools as the ``tools`` column.
+    """
     if batch_size < 1:
         raise ConfigError("batch size must be at least 1")
+    rows = [trajectory_row(row, completion_key, prompt_key) for row in rows]
     missing = [i for i, row in enumerate(rows) if completion_key not in row]
     if missing:
         raise ConfigError(f"rows {missing[:5]} have no '{completion_key}' key (use --completion-key)")
@@ -51,6 +60,17 @@ def score_rows(
         prompts = [row.get(prompt_key) for row in chunk] if has_prompts else None
         results.append(composition.score([row[completion_key] for row in chunk], prompts, **columns))
     return results
+
+
+def trajectory_row(row: dict[str, Any], completion_key: str, prompt_key: str) -> dict[str, Any]:
+    """``row`` with a stored trajectory read into its completion and prompt (see :func:`score_rows`)."""
+    if completion_key not in row and is_verify_row(row):
+        completion, prompt, columns = verify_inputs(row)
+        return {**columns, completion_key: completion, prompt_key: prompt}
+    split = split_conversation(row.get(completion_key)) if prompt_key not in row else None
+    if split is None:
+        return row
+    return {**row, prompt_key: split[0], completion_key: split[1]}
 
 
 def row_records(results: list[Scores]) -> Iterator[dict[str, Any]]:

@@ -54,6 +54,14 @@ class JobOptions:
     out_format: str = "jsonl"
     show: int = 20
 
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise ConfigError("batch size must be at least 1")
+        if self.best_of is not None and self.best_of < 1:
+            raise ConfigError("--best-of must be at least 1")
+        if self.out_format not in FORMATS:
+            raise ConfigError(f"unknown output format {shown(self.out_format)} (known: {', '.join(FORMATS)})")
+
     def identity(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if k != "show"}
 
@@ -73,10 +81,12 @@ class PieceResult:
     batches: int = 0
     error: str | None = None
     seconds: float = 0.0
+    node: str | None = None  # where it was scored, on a cluster
+
 
     def as_json(self) -> dict[str, Any]:
         return {
-            **{k: getattr(self, k) for k in ("number", "rows", "kept", "errors", "shown", "batches", "error", "seconds")},
+            **{k: getattr(self, k) for k in ("number", "rows", "kept", "errors", "shown", "batches", "error", "seconds", "node")},
             "metrics": {name: m.sums for name, m in self.metrics.items()},
             "tallies": {name: t.as_json() for name, t in self.tallies.items()},
             "groups": None if self.groups is None else self.groups.as_json(),
@@ -85,7 +95,7 @@ class PieceResult:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PieceResult:
         return cls(
-            **{k: data[k] for k in ("number", "rows", "kept", "errors", "shown", "batches", "error", "seconds")},
+            **{k: data[k] for k in ("number", "rows", "kept", "errors", "shown", "batches", "error", "seconds", "node")},
             metrics={name: MetricTally(sums) for name, sums in data["metrics"].items()},
             tallies={name: ScoreTally.from_json(t) for name, t in data["tallies"].items()},
             groups=None if data["groups"] is None else Groups.from_json(data["groups"]),
@@ -144,8 +154,9 @@ class PieceScorer:
     """Scores pieces with one composition: what a local run does in its own process, and each Ray
     actor in its own (the composition, its verifier pool and caches kept between pieces)."""
 
-    def __init__(self, composition: Composition, options: JobOptions, parts: str | None) -> None:
+    def __init__(self, composition: Composition, options: JobOptions, parts: str | None, node: str | None = None) -> None:
         self.composition = composition
+        self.node = node
         self.options = options
         self.parts = parts
         self.rule = KeepRule(options.keep, composition.names) if options.keep else None
@@ -168,7 +179,9 @@ class PieceScorer:
             )  # fmt: skip
         except RewardkitError as exc:
             return PieceResult(piece.number, error=f"{piece.label()}: {exc}", seconds=time.monotonic() - started)
-        result = PieceResult(piece.number, rows=len(read.rows), groups=Groups(o.best_of) if o.group_key else None)
+        result = PieceResult(
+            piece.number, rows=len(read.rows), groups=Groups(o.best_of) if o.group_key else None, node=self.node
+        )
         result.tallies = {name: ScoreTally() for name in [*self.composition.names, "total"]}
         result.batches = len(scored)
         for name in self.composition.names:
@@ -198,6 +211,17 @@ class PieceScorer:
             with atomic_output(part_path(self.parts, piece.number, "json")) as handle:
                 json.dump(result.as_json(), handle)
         return result
+
+
+def written_result(folder: str | Path, piece: Piece, options: JobOptions) -> PieceResult | None:
+    """The result of ``piece`` if its part and result are written in ``folder``, else None."""
+    path = part_path(folder, piece.number, "json")
+    if not (path.exists() and part_path(folder, piece.number, options.out_format).exists()):
+        return None
+    try:
+        return PieceResult.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, KeyError, TypeError):
+        return None  # unreadable: scored again
 
 
 def write_part(path: Path, read: PieceRows, kept: list[tuple[int, dict[str, Any]]], options: JobOptions) -> None:
@@ -240,8 +264,6 @@ class Job:
             else:
                 self.joined = check_output(out)
                 self.folder = self.joined.with_name(self.joined.name + ".parts")
-        if options.out_format not in FORMATS:
-            raise ConfigError(f"unknown output format {shown(options.out_format)} (known: {', '.join(FORMATS)})")
         if options.out_format == "parquet" and not source.tabular:
             raise ConfigError("Parquet output needs Parquet or Arrow input (JSONL rows have no common schema); write JSONL")
         if source.columns is not None:
@@ -262,14 +284,7 @@ class Job:
         if self.folder is None:
             return list(self.source.pieces), {}
         self._claim()
-        done: dict[int, PieceResult] = {}
-        for piece in self.source.pieces:
-            path = part_path(self.folder, piece.number, "json")
-            if path.exists() and part_path(self.folder, piece.number, self.options.out_format).exists():
-                try:
-                    done[piece.number] = PieceResult.from_json(json.loads(path.read_text(encoding="utf-8")))
-                except (ValueError, KeyError, TypeError):
-                    pass  # unreadable: scored again
+        done = {p.number: r for p in self.source.pieces if (r := written_result(self.folder, p, self.options)) is not None}
         return [p for p in self.source.pieces if p.number not in done], done
 
     def _claim(self) -> None:

@@ -149,8 +149,6 @@ class Groups:
     best ``best_of`` passing rows as ``(total, position)``, position being ``(piece, index)``."""
 
     def __init__(self, best_of: int | None = None) -> None:
-        if best_of is not None and best_of < 1:
-            raise ConfigError("--best-of must be at least 1")
         self.best_of = best_of
         self.counts: dict[str, list[int]] = {}
         self._best: dict[str, list[tuple[float, tuple[int, int]]]] = {}  # a min-heap of (total, -position)

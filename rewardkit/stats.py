@@ -46,6 +46,17 @@ def weighted_total(scores: Sequence[float | None], weights: Sequence[float]) -> 
     return sum(parts) if parts else None
 
 
+def weighted_totals(columns: Sequence[tuple[float, Sequence[float | None]]], n: int) -> list[float | None]:
+    """:func:`weighted_total` of each of ``n`` rows, from the components' (weight, scores) columns:
+    the same numbers, summed column by column when no weighted score is None (the common case,
+    with no Python-level step per row and component)."""
+    weights = [w for w, _ in columns]
+    if any(None in scores for w, scores in columns if w != 0):
+        return [weighted_total([scores[i] for _, scores in columns], weights) for i in range(n)]
+    weighted = [[w * s for s in scores] for w, scores in columns if w != 0]
+    return [sum(row) for row in zip(*weighted)] if weighted else [None] * n
+
+
 def mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 

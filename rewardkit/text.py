@@ -3,7 +3,9 @@
 Only text becomes text: a content part whose text is None or a number, a message that is neither
 a string nor a mapping, or a completion that is a number raises :class:`MalformedText` instead of
 being stringified (``str(42)`` could score as a correct answer). A message without content (an
-assistant turn that only calls a tool) and non-text parts (an image) contribute nothing.
+assistant turn that only calls a tool) and non-text parts (an image) contribute nothing. A
+completion that is an agent's whole conversation (tool or user turns, calls) is read for its final
+answer (:func:`final_answer`).
 """
 
 from __future__ import annotations
@@ -50,19 +52,75 @@ def completion_text(completion: Any) -> str:
     """Text of a completion: the string itself, or the content of its assistant messages.
 
     A conversational completion (a list of messages) contributes the assistant turns joined in
-    order; a list without roles contributes every message. ``None`` is the empty string.
+    order; a list without roles contributes every message. A trajectory (:func:`is_trajectory`:
+    tool or user turns, or calls, among the messages) contributes its final answer
+    (:func:`final_answer`), so every reward scores what the agent ended with. ``None`` is the
+    empty string.
     """
     if completion is None:
         return ""
     if isinstance(completion, str):
         return completion
+    if type(completion) is list and len(completion) == 1:  # the common chat completion: one assistant turn
+        only = completion[0]
+        if type(only) is dict and type(only.get("content")) is str and only.get("role") == "assistant":
+            return only["content"]
     if isinstance(completion, dict):
         return message_content(completion, "completion")
     if isinstance(completion, (list, tuple)):
+        if is_trajectory(completion):
+            return final_answer(completion)
         numbered = list(enumerate(completion))
         assistant = [(j, m) for j, m in numbered if isinstance(m, dict) and m.get("role") == "assistant"]
         return "".join(message_content(m, f"completion message {j}") for j, m in (assistant or numbered))
     raise MalformedText(f"completion is {_kind(completion)}, not a string or chat messages")
+
+
+# Responses-API items of a tool round trip; chat roles of turns that are not the agent's.
+CALL_ITEMS = ("function_call", "function_call_output")
+OTHER_TURNS = ("tool", "function", "user", "ipython")
+
+
+def makes_call(message: Any) -> bool:
+    """Whether a message or Responses item calls a tool (chat ``tool_calls``/``function_call``, or a ``function_call`` item)."""
+    if not isinstance(message, dict):
+        return False
+    if message.get("type") == "function_call":
+        return True
+    return message.get("role") == "assistant" and bool(message.get("tool_calls") or message.get("function_call"))
+
+
+def is_trajectory(messages: Any) -> bool:
+    """Whether a completion is a whole agent conversation: it holds a tool or user turn, or a call."""
+    return isinstance(messages, (list, tuple)) and any(
+        isinstance(m, dict) and (m.get("role") in OTHER_TURNS or m.get("type") in CALL_ITEMS or makes_call(m))
+        for m in messages
+    )
+
+
+def final_answer(messages: Any) -> str:
+    """The text a trajectory ends with: its last assistant turn's content, or "" when a call comes
+    after (or in) that turn (the conversation stopped before the agent answered)."""
+    for j in range(len(messages) - 1, -1, -1):
+        message = messages[j]
+        if makes_call(message):
+            return ""
+        if isinstance(message, dict) and message.get("role") == "assistant":
+            return message_content(message, f"completion message {j}")
+    return ""
+
+
+def split_conversation(messages: Any) -> tuple[list[Any], list[Any]] | None:
+    """A whole conversation (one that opens with a system or user turn) as (prompt turns, the
+    agent's part from its first turn on); None when ``messages`` is not one."""
+    if not (isinstance(messages, (list, tuple)) and messages and isinstance(messages[0], dict)):
+        return None
+    if messages[0].get("role") not in ("system", "developer", "user"):
+        return None
+    for j, message in enumerate(messages):
+        if isinstance(message, dict) and (message.get("role") == "assistant" or message.get("type") in ("function_call", "reasoning")):
+            return list(messages[:j]), list(messages[j:])
+    return list(messages), []
 
 
 def prompt_text(prompt: Any) -> str | None:

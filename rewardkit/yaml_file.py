@@ -1,7 +1,10 @@
-"""The one YAML loader: safe tags only, bounded in size, and errors that name the file and line."""
+"""The one YAML loader: regular files only, safe tags only, bounded in size, and errors that name
+the file and line."""
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -15,23 +18,25 @@ from .errors import ConfigError, shown
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 YAML_TAG_PREFIX = "tag:yaml.org,2002:"  # what PyYAML writes for the "!!" of a tag
 MESSAGE_CHARS = 200  # the most of PyYAML's own text an error repeats
+MAX_FILE_BYTES = 16 << 20  # a composition of 10,000 entries is about a megabyte
+KINDS = {stat.S_IFDIR: "a directory", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device", stat.S_IFIFO: "a pipe",
+         stat.S_IFSOCK: "a socket"}
 
 
 def read_yaml(path: str | Path) -> Any:
     """The data of a YAML file, loaded with PyYAML's safe loader (no Python object tags).
 
     A file that cannot be read or parsed raises :class:`ConfigError` in one line naming the file
-    (``path:line:column:`` for syntax errors and refused tags); so does a file whose YAML aliases
-    expand past :data:`~rewardkit.config_size.MAX_VALUES` values (an alias bomb), before anything
-    expands them.
+    (``path:line:column:`` for syntax errors and refused tags); so does what is not a regular file
+    (a device such as ``/dev/zero``, a pipe: neither is read), a file over :data:`MAX_FILE_BYTES`
+    (refused before it is read), and a file whose YAML aliases expand past
+    :data:`~rewardkit.config_size.MAX_VALUES` values (an alias bomb), before anything expands them.
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_config_bytes(path).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     try:
         data = yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
@@ -41,6 +46,28 @@ def read_yaml(path: str | Path) -> Any:
     except RecursionError:  # the pure-Python loader on deeply nested collections
         raise ConfigError(f"{path}: invalid YAML: collections nested too deeply") from None
     check_config_size(data, str(path))
+    return data
+
+
+def read_config_bytes(path: Path) -> bytes:
+    """The bytes of the regular file ``path``, at most :data:`MAX_FILE_BYTES`; ConfigError otherwise."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)  # a pipe opens at once rather than wait for a writer
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = KINDS.get(stat.S_IFMT(info.st_mode), "not a regular file")
+            raise ConfigError(f"{path}: cannot read: {kind}, not a file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise ConfigError(f"{path}: cannot read: {info.st_size:,} bytes, more than a config may have ({MAX_FILE_BYTES >> 20} MB)")
+        try:
+            data = handle.read(MAX_FILE_BYTES + 1)  # a file that grew since
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError(f"{path}: cannot read: more than a config may have ({MAX_FILE_BYTES >> 20} MB)")
     return data
 
 

@@ -26,6 +26,7 @@ SETUP = {
     "code_format": ({}, {}),
     "tool_call_match": ({}, {"ground_truth": [{"f": {"a": [1]}}], "tools": [{"name": "f", "parameters": {"type": "dict", "properties": {"a": {"type": "integer"}}, "required": ["a"]}}]}),
     "tool_call_format": ({}, {"tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]}),
+    "tool_use": ({}, {}),
     "toolrl": ({}, {"answer": '<think>a</think>\n<tool_call>\n{"name": "f", "parameters": {"a": 1}}\n</tool_call>'}),
     "reasoning_gym": ({}, {"answer": "42", "metadata": '{"source_dataset": "basic_arithmetic", "source_index": 0}'}),
 }

@@ -71,6 +71,13 @@ def test_score_reports_bad_json_with_its_line(tmp_path, capsys):
     assert "bad.jsonl:2: invalid JSON" in capsys.readouterr().err
 
 
+def test_an_integer_too_long_to_read_in_a_row_is_one_line_naming_it(tmp_path, capsys):
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"completion": "a", "n": ' + "7" * 5000 + "}\n")  # Python reads at most 4,300 digits
+    assert main(["score", "gsm8k", str(path)]) == 2
+    assert capsys.readouterr().err == f"rewardkit score: error: {path}:1: invalid JSON: an integer of more than 4,300 digits\n"
+
+
 def test_score_refuses_to_overwrite_an_input_key(tmp_path, capsys):
     path = tmp_path / "d.jsonl"
     path.write_text('{"completion": "a", "answer": "1", "rewardkit": 1}\n')

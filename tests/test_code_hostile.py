@@ -261,3 +261,92 @@ def test_what_a_program_leaves_behind_is_gone_for_the_next_problem(host):
         "print(found)\n"
     )
     assert session([leaves, looks], ["left\n", "[]\n"]) == [1.0, 1.0]
+
+
+def test_memory_no_process_holds_cannot_be_made(host):
+    # detached System V segments, memfd files, POSIX shared memory and message queues hold memory
+    # that no process's resident size shows: each is refused (the seccomp filter, a read-only /dev/shm)
+    program = (
+        "import ctypes, os\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "libc.shmat.restype = ctypes.c_void_p\n"
+        "libc.shmat.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]\n"
+        "libc.shmdt.argtypes = [ctypes.c_void_p]\n"
+        "held = 0\n"
+        "for _ in range(8):\n"
+        "    shmid = libc.shmget(0, 128 << 20, 0o1600)\n"
+        "    addr = libc.shmat(shmid, None, 0) if shmid >= 0 else None\n"
+        "    if addr in (None, ctypes.c_void_p(-1).value):\n"
+        "        break\n"
+        "    ctypes.memset(addr, 1, 128 << 20)\n"
+        "    libc.shmdt(addr)\n"
+        "    held += 128\n"
+        "for i in range(64):\n"
+        "    try:\n"
+        "        fd = os.memfd_create(f'm{i}')\n"
+        "        for _ in range(16):\n"
+        "            os.write(fd, b'x' * (1 << 20))\n"
+        "        held += 16\n"
+        "    except OSError:\n"
+        "        break\n"
+        "for path in ('/dev/shm/x', '/dev/mqueue/x'):\n"
+        "    try:\n"
+        "        with open(path, 'wb') as f:\n"
+        "            f.write(b'x' * (64 << 20))\n"
+        "        held += 64\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "held += 16 * sum(libc.msgget(0, 0o1600) >= 0 for _ in range(4))\n"
+        "print(held, 'MB held')\n"
+    )
+    out = run(program, ["0 MB held\n"], memory_mb=256, timeout=20.0)
+    assert out.scores == [1.0], out.extra["first_failure"]
+
+
+def test_tmp_is_bounded_by_tmp_mb(host):
+    program = "try:\n    open('/tmp/big', 'wb').write(b'x' * (96 << 20))\n    print('wrote')\nexcept OSError as exc:\n    print(exc.strerror)\n"
+    out = run(program, ["No space left on device\n"], tmp_mb=32, file_size_mb=128, timeout=20.0)
+    assert out.scores == [1.0], out.extra["first_failure"]
+
+
+def test_what_a_call_test_started_ends_with_the_test(host):
+    # the first call leaves a spinning child in a session of its own; the second counts the
+    # program's live children (the killed one stays a zombie until the program waits for it)
+    program = (
+        "import os\n"
+        "def f(x):\n"
+        "    if x == 0 and os.fork() == 0:\n"
+        "        os.setsid()\n"
+        "        while True:\n"
+        "            pass\n"
+        "    stats = [open(f'/proc/{p}/stat').read().rpartition(')')[2].split() for p in os.listdir('/proc') if p.isdigit()]\n"
+        "    return sum(s[0] != 'Z' and int(s[1]) == os.getpid() for s in stats)\n"
+    )
+    spec = {"fn_name": "f", "inputs": [[0], [1]], "outputs": [0, 0]}
+    out = get_reward("code_pass_rate", limits=LIMITS).evaluate([fenced(program)], input_output=[spec])
+    assert out.extra["passed"] == [1], out.extra["first_failure"]  # the first returned 1
+
+
+def test_a_program_that_forks_spinners_does_not_make_its_neighbour_time_out(host):
+    # 25 spinning children, each in a session of its own, beside a correct program that needs CPU:
+    # a test's time is the CPU time of its own processes, and what a program forked runs at nice 19
+    spinners = (
+        "import os, time\n"
+        "for _ in range(25):\n"
+        "    if os.fork() == 0:\n"
+        "        os.setsid()\n"
+        "        while True:\n"
+        "            pass\n"
+        "time.sleep(60)\n"
+    )
+    correct = "n = int(input())\nprint(sum(i * i % 7 for i in range(n)))"
+    n = 8_000_000  # about 0.4 s of CPU
+    expected = f"{sum(i * i % 7 for i in range(n))}\n"
+    spec = {"inputs": [f"{n}\n"] * 4, "outputs": [expected] * 4}
+    # the wall clock is only a backstop, generous here: the machine's own load (other jobs) is not a neighbour
+    limits = {"timeout": 3.0, "wall_timeout": 60.0, "problem_timeout": 600.0}
+    reward = get_reward("code_pass_rate", concurrency=2, limits=limits)
+    for _ in range(3):
+        out = reward.evaluate([fenced(spinners + f"# {_}\n"), fenced(correct + f"  # {_}")], input_output=[spec, spec])
+        assert out.scores == [0.0, 1.0], out.extra["first_failure"]
+        assert out.extra["timed_out"][0] == 4

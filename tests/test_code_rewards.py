@@ -215,7 +215,7 @@ def test_bad_sandbox_names_and_options_fail_when_the_reward_is_built():
         get_reward("code_pass_rate", sandbox_options={"image": "x"})
     with pytest.raises(ParamsError, match="sandbox 'sandbox_fusion': option 'url'"):
         get_reward("code_pass_rate", sandbox="sandbox_fusion")
-    with pytest.raises(ParamsError, match=r"unknown parameter 'limits.time' \(known: timeout, problem_timeout,"):
+    with pytest.raises(ParamsError, match=r"unknown parameter 'limits.time' \(known: timeout, wall_timeout, problem_timeout,"):
         get_reward("code_pass_rate", limits={"time": 3})
 
 

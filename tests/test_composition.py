@@ -75,3 +75,4 @@ def test_required_columns_are_collected_in_order():
         columns = ("answer", "id")
 
     assert Composition([Gold(), Const()]).required_columns() == ["answer", "id"]
+

@@ -13,8 +13,10 @@ one-line ConfigError, and a bomb past the bound refused after walking each disti
 and batches of answers that run to the time limit, mixed with ordinary ones, under a
 ``deadline``: every ordinary answer scored right unless a limit cut it (``deadline_missed``:
 None, or ``timeout`` on a very busy machine), and at most workers x ceil(deadline / timeout)
-verifications run to their own limit. And programs that attack the code harness (any mix of
+verifications run to their own limit. Programs that attack the code harness (any mix of
 ``_hostile.HARNESS_ATTACKS`` against the same tests in every dataset format): 0, never 1 or None.
+Integers of any length in a composition (file or mapping) or a JSONL row: loaded, or refused in
+one line (beyond float range in a config, past Python's 4,300 digits in a row).
 
 Profiles: ``fuzz-ci`` (the default; fixed examples, derandomized, about half a minute) and
 ``fuzz-long`` (``REWARDKIT_FUZZ_PROFILE=fuzz-long``, ``REWARDKIT_FUZZ_EXAMPLES``, seeded by
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import time
 from collections import defaultdict
 from typing import Any
@@ -49,12 +52,14 @@ from _hostile import (
 )
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+import yaml
 
 from rewardkit.composition import Component, Composition
 from rewardkit.composition_loader import load_composition
 from rewardkit.config_size import MAX_VALUES
 from rewardkit.errors import ConfigError
 from rewardkit.integrations import verl
+from rewardkit.jsonl import read_jsonl
 from rewardkit.plugins.math import MathCorrectness
 from rewardkit.registry import get_reward
 
@@ -312,3 +317,39 @@ def test_no_mix_of_attacks_on_the_code_harness_passes_a_test(attacks, form):
     reward = get_reward("code_pass_rate", limits={"timeout": 2.0, "problem_timeout": 60.0})
     out = reward.evaluate([fenced(program), fenced(RIGHT_ADD)], **{k: [v, v] for k, v in ADD_TESTS[form].items()})
     assert out.scores == [0.0, 1.0], (attacks, out.extra.get("first_failure"))
+
+
+# -- huge integers in configs and rows -------------------------------------------------------------
+
+
+@FUZZ
+@example(digits=400, key="weight", form="file")
+@example(digits=5000, key="params", form="rows")
+@given(st.integers(1, 6000), st.sampled_from(["weight", "weights", "params"]), st.sampled_from(["file", "mapping", "rows"]))
+def test_an_integer_of_any_length_loads_or_is_refused_in_one_line(tmp_path_factory, digits, key, form):
+    number = 10**digits - 1  # "9" * digits
+    if form == "rows":
+        path = tmp_path_factory.mktemp("rows") / "rows.jsonl"
+        path.write_text('{"completion": "x", "n": ' + "9" * digits + "}\n")
+        try:
+            rows = read_jsonl(path)
+        except ConfigError as exc:
+            assert digits > 4300 and "\n" not in str(exc)
+        else:
+            assert rows[0]["n"] == number
+        return
+    entry = {"name": "length_target", **({"weight": number} if key == "weight" else {})}
+    if key == "params":
+        entry["params"] = {"ideal": number}
+    spec = {"rewards": [entry], **({"weights": {"length_target": number}} if key == "weights" else {})}
+    if form == "file":
+        path = tmp_path_factory.mktemp("config") / "c.yaml"
+        path.write_text(yaml.safe_dump(spec, width=10**6) if digits <= 4300 else f"rewards:\n  - name: length_target\n    weight: {'9' * digits}\n")
+        spec = path
+    try:
+        load_composition(spec)
+    except ConfigError as exc:
+        assert "\n" not in str(exc)
+        assert number > sys.float_info.max or key == "params"  # a huge ideal length may be refused by the reward itself
+    else:
+        assert number <= sys.float_info.max

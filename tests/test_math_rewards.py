@@ -4,7 +4,7 @@ import pickle
 
 import pytest
 
-from rewardkit import get_reward
+from rewardkit import get_reward, hookimpl
 from rewardkit.errors import MissingColumnError, ParamsError
 from rewardkit.plugins.math import Accuracy, IntAnswer, MathCorrectness
 from rewardkit.composition_loader import load_composition
@@ -220,3 +220,41 @@ class TestFloor:
         assert out.metrics["floor"] == 1
         strict = MathCorrectness(math_verify_floor=False)([completion], answer=["\\frac{243}{625}"])
         assert strict == [0.0]
+
+
+class CountingExtractor:
+    """An extractor that counts its calls (the answer is what follows 'ANS ')."""
+
+    calls = 0
+
+    @staticmethod
+    def ans(text, **_):
+        CountingExtractor.calls += 1
+        return text.split("ANS ", 1)[1] if "ANS " in text else None
+
+    @hookimpl
+    def register_extractors(register):  # noqa: N805 - pluggy calls it unbound on the class
+        register("ans", CountingExtractor.ans)
+
+
+def test_the_rewards_of_a_composition_extract_each_completions_answer_once():
+    from rewardkit.registry import Registry
+
+    registry = Registry(autoload=False)
+    registry.register(CountingExtractor, "counting")
+    spec = {"rewards": [
+        {"name": "int_answer", "params": {"extractors": ["ans"]}},
+        {"name": "math_correctness", "params": {"extractors": ["ans"], "start_workers": False}},
+        {"name": "accuracy", "params": {"extractors": ["ans"], "start_workers": False}},
+    ]}  # fmt: skip
+    composition = load_composition(spec, registry)
+    CountingExtractor.calls = 0
+    scores = composition.score(["ANS 7", "ANS 8", "nothing", "ANS 7"], answer=["7"] * 4)
+    assert CountingExtractor.calls == 4
+    assert scores.components == {
+        "int_answer": [0.5, 0.5, 0.0, 0.5], "math_correctness": [1.0, 0.0, 0.0, 1.0], "accuracy": [1.0, 0.0, 0.0, 1.0],
+    }  # fmt: skip
+    # Alone, each reward extracts for itself.
+    CountingExtractor.calls = 0
+    registry.reward("int_answer", {"extractors": ["ans"]})(["ANS 7", "ANS 8"])
+    assert CountingExtractor.calls == 2

@@ -8,7 +8,7 @@ from fractions import Fraction
 import pytest
 
 from rewardkit.cli import main
-from rewardkit.stats import finite_number, is_finite_number, score_stats, std, weighted_total
+from rewardkit.stats import finite_number, is_finite_number, score_stats, std, weighted_total, weighted_totals
 
 
 @pytest.mark.parametrize(
@@ -73,3 +73,13 @@ def test_the_metrics_file_writes_a_logged_nan_tensor_as_null():
 
     assert _plain(torch.tensor(float("nan"))) is None and _plain(float("inf")) is None
     assert _plain(torch.tensor(0.5)) == 0.5 and _plain("text") == "text" and _plain(3) == 3
+
+
+def test_weighted_totals_by_column_are_the_rows_weighted_totals():
+    columns = [(1.0, [0.1, None, None, 3.0]), (2.0, [0.2, 1.0, None, 4.0]), (0.0, [5.0, 5.0, 5.0, None])]
+    expected = [weighted_total([c[1][i] for c in columns], [c[0] for c in columns]) for i in range(4)]
+    assert weighted_totals(columns, 4) == expected == [0.1 + 2.0 * 0.2, 2.0, None, 11.0]
+    no_none = [(1.0, [1e16, -1e16]), (1.0, [1.0, 1.0]), (1.0, [-1e16, 1e16])]
+    assert weighted_totals(no_none, 2) == [0.0, 0.0]  # added in component order, as weighted_total adds
+    assert weighted_totals([(0.0, [1.0])], 1) == [None]
+    assert weighted_totals([], 2) == [None, None]

@@ -200,3 +200,44 @@ def test_non_finite_scores_are_contract_errors(value, shown):
 
     with pytest.raises(ContractError, match=f"'non_finite' returned {re.escape(shown)};"):
         NonFinite()(["a"])
+
+
+class PureFragile(Fragile):
+    name = "pure_fragile"
+    pure = True
+
+
+def test_a_pure_reward_scores_in_one_pass_and_still_counts_each_failure():
+    out = PureFragile().evaluate(["fine", "boom", "fine", "boom"])
+    assert out.scores == [1.0, -1.0, 1.0, -1.0]
+    assert out.errors == [(1, "ValueError: boom"), (3, "ValueError: boom")]
+    assert PureFragile().evaluate(["fine", "fine"]).errors == []
+    with pytest.raises(ValueError):
+        PureFragile(on_error="raise")(["fine", "boom"])
+
+
+def test_samples_are_built_with_every_field_of_sample():
+    import dataclasses
+
+    from rewardkit.reward import make_samples
+
+    samples, columns = make_samples(["a", [{"role": "assistant", "content": "b"}]], ["p", "q"], {"gold": [1, 2], "x": 3}, "t")
+    assert columns == ["gold"]
+    assert samples[0] == Sample("a", "p", {"gold": 1}, raw_completion="a", raw_prompt="p")
+    assert samples[1] == Sample("b", "q", {"gold": 2}, raw_completion=[{"role": "assistant", "content": "b"}], raw_prompt="q")
+    assert set(vars(samples[0])) == {f.name for f in dataclasses.fields(Sample)}
+    assert samples[0].derived == {} and samples[0].derived is not samples[1].derived
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        samples[0].completion = "changed"  # type: ignore[misc]
+
+
+def test_a_prompt_repeated_across_the_batch_is_read_for_each_sample_alike():
+    bad = [{"role": "user", "content": [{"type": "text", "text": None}]}]
+    good = [{"role": "system", "content": "s"}, {"role": "user", "content": "u"}]
+    out = Fragile().evaluate(["a", "b", "c", "d"], prompts=[good, bad, good, bad])
+    assert out.scores == [1.0, -1.0, 1.0, -1.0]
+    assert [i for i, _ in out.errors] == [1, 3]
+    from rewardkit.reward import make_samples
+
+    samples, _ = make_samples(["a", "b"], [good, good], {}, "t")
+    assert [s.prompt for s in samples] == ["s\nu", "s\nu"]

@@ -227,6 +227,7 @@ def test_best_of_into_a_folder_writes_the_chosen_rows_beside_the_parts(tmp_path)
 def test_rules_are_checked_before_anything_is_scored(tmp_path, capsys):
     data = write_jsonl(tmp_path / "d.jsonl", gsm8k_rows(4))
     assert main(["score", "gsm8k", str(data), "--keep", "__import__('os')"]) == 2
+    assert main(["score", "gsm8k", str(data), "--best-of", "0"]) == 2
     assert main(["score", "gsm8k", str(data), "--pass-rates", str(tmp_path / "r.jsonl")]) == 2
     printed = capsys.readouterr()
     assert printed.out == "" and "--pass-rates needs --keep" in printed.err

@@ -89,7 +89,7 @@ def test_relative_paths_resolve_against_base_dir(tmp_path):
 
 
 def test_missing_file_names_the_bundled_samples(tmp_path):
-    with pytest.raises(ConfigError, match=r"no such file or directory \(bundled samples: gsm8k, scitldr, ifeval\)"):
+    with pytest.raises(ConfigError, match=r"no such file or directory \(bundled samples: gsm8k, scitldr, ifeval, tool_use\)"):
         load_rows(str(tmp_path / "missing.jsonl"))
 
 

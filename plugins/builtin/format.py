@@ -36,20 +36,29 @@ class XmlCount(Reward):
     name = "xml_count"
     description = "0.125 per GSM8K-recipe tag line present once, minus 0.001 per character after </answer>"
     Params = XmlCountParams
+    pure = True
+
+    @functools.cached_property
+    def tags(self) -> tuple[tuple[str, ...], str]:
+        r, a = self.params.reasoning_tag, self.params.answer_tag
+        return (f"<{r}>\n", f"\n</{r}>\n", f"\n<{a}>\n", f"\n</{a}>"), f"</{a}>"
 
     def score(self, sample: Sample) -> float:
         p = self.params
-        r, a = p.reasoning_tag, p.answer_tag
         text = sample.completion
-        lines = (f"<{r}>\n", f"\n</{r}>\n", f"\n<{a}>\n", f"\n</{a}>")
-        total = sum(p.per_tag for tag in lines if text.count(tag) == 1)
-        closing = f"</{a}>"
+        lines, closing = self.tags
+        total = 0.0
+        for tag in lines:
+            if text.count(tag) == 1:
+                total += p.per_tag
         if text.count(closing) == 1:
             total -= p.trailing_penalty * len(text.split(closing, 1)[1].strip())
         return total
 
 
-def find_in_order(text: str, pieces: Sequence[re.Pattern[str]], anchored: bool = False) -> list[str] | None:
+def find_in_order(
+    text: str, pieces: Sequence[re.Pattern[str]], anchored: bool = False, gaps: bool = True
+) -> list[str] | None:
     """The text between consecutive ``pieces`` when they occur in ``text`` in order, else None.
 
     The recipes' patterns (``<r>.*?</r>\\s*<a>.*?</a>``) backtrack: on a completion that repeats
@@ -58,18 +67,19 @@ def find_in_order(text: str, pieces: Sequence[re.Pattern[str]], anchored: bool =
     and the earliest occurrence is taken (it leaves the most room for the pieces after it), so
     the verdict is the pattern's and the time is linear. Each piece must itself be linear (a
     literal, ``\\s*`` next to a literal). ``anchored``: the first piece must start the text and
-    the last one must end it (give it a ``\\Z``).
+    the last one must end it (give it a ``\\Z``). ``gaps`` false: an empty list when they occur
+    (the text between them not copied).
     """
-    gaps: list[str] = []
-    pos = 0
-    for k, piece in enumerate(pieces):
-        found = piece.match(text) if anchored and k == 0 else piece.search(text, pos)
+    between: list[str] = []
+    found = pieces[0].match(text) if anchored else pieces[0].search(text)
+    for piece in pieces[1:]:
         if found is None:
             return None
-        if k:
-            gaps.append(text[pos : found.start()])
         pos = found.end()
-    return gaps
+        found = piece.search(text, pos)
+        if gaps and found is not None:
+            between.append(text[pos : found.start()])
+    return None if found is None else between
 
 
 class FormatScore(XmlTags):
@@ -80,6 +90,7 @@ class TagLayout(Reward):
     """A format reward that scores ``params.score`` when its tags occur in its layout."""
 
     Params = FormatScore
+    pure = True
     anchored: ClassVar[bool] = False
 
     def layout(self, reasoning: str, answer: str) -> tuple[str, ...]:
@@ -92,7 +103,7 @@ class TagLayout(Reward):
         return [re.compile(piece) for piece in self.layout(re.escape(p.reasoning_tag), re.escape(p.answer_tag))]
 
     def score(self, sample: Sample) -> float:
-        found = find_in_order(sample.completion, self.pieces, self.anchored)
+        found = find_in_order(sample.completion, self.pieces, self.anchored, gaps=False)
         return self.params.score if found is not None else 0.0
 
 
@@ -147,6 +158,7 @@ class ThinkFormat(Reward):
     name = "think_format"
     description = "DeepSeek-R1 <think>…</think><answer>…</answer>, aware of templates that open <think>"
     Params = ThinkFormatParams
+    pure = True
 
     def opened_in_prompt(self, sample: Sample) -> bool:
         setting = self.params.think_in_prompt
@@ -196,6 +208,7 @@ class TagCount(Reward):
     name = "tag_count"
     description = "share of required tags present exactly once (guards against repeated blocks)"
     Params = TagCountParams
+    pure = True
 
     def score(self, sample: Sample) -> float:
         tags = self.params.tags

@@ -136,6 +136,7 @@ class RepetitionPenalty(Reward):
     name = "repetition_penalty"
     description = "max_penalty × share of repeated n-grams (words or characters)"
     Params = RepetitionParams
+    pure = True
 
     @property
     def error_score(self) -> float:

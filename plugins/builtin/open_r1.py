@@ -150,6 +150,7 @@ class ReasoningSteps(Reward):
     name = "reasoning_steps"
     description = "min(1, step markers / 3): Step N:, numbered or bulleted lines, First/Second/Next/Finally (open-r1)"
     Params = ReasoningStepsParams
+    pure = True
 
     MARKERS = re.compile(r"Step \d+:|\A\d+\.|\n-|\n\*|First,|Second,|Next,|Finally,")
 

@@ -1,5 +1,5 @@
 """``rewardkit score``: score rows of completions with a composition, table and summary; keep rows
-by a rule on their scores or the best k per group."""
+by a rule on their scores or the best k per group; locally or on a Ray cluster (``--ray``)."""
 
 from __future__ import annotations
 
@@ -44,10 +44,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     choose.add_argument("--best-of", type=int, metavar="K", help="write only the K best rows (by total) of each group")
     choose.add_argument("--group-key", help="column naming a row's group, e.g. a prompt id (default: the prompt)")
     choose.add_argument("--pass-rates", metavar="FILE", help="write each group's share of rows passing --keep (JSONL)")
-    large = parser.add_argument_group("large inputs")
+    large = parser.add_argument_group("large inputs and clusters")
     large.add_argument("--rows-per-piece", type=int, default=10_000, help="rows scored and written together")
     large.add_argument("--format", choices=("jsonl", "parquet"), help="of --out (default: from FILE's suffix; DIR/: as the input)")
     large.add_argument("--progress", type=float, default=10.0, metavar="SECONDS", help="print progress this often (0: never)")
+    large.add_argument(
+        "--ray", nargs="?", const="local", metavar="ADDRESS",
+        help="score on Ray: alone, a cluster started for the run; 'auto' or an address: a running cluster",
+    )  # fmt: skip
+    large.add_argument("--actors", type=int, help="Ray actors scoring at once (default: the cluster's CPUs / --actor-cpus)")
+    large.add_argument("--actor-cpus", type=float, default=1, help="CPUs per actor, its verifier processes included")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -71,17 +77,22 @@ def run(args: argparse.Namespace) -> int:
         keep=args.keep, group_key=(args.group_key or args.prompt_key) if grouped else None, best_of=args.best_of,
         out_format=args.format or _format(args.out, source.tabular), show=args.show,
     )  # fmt: skip
-    if options.batch_size < 1:
-        raise ConfigError("batch size must be at least 1")
-    PieceScorer(composition, options, None)  # checks --keep and --best-of before anything starts
+    PieceScorer(composition, options, None)  # checks --keep before anything starts
     job = Job(source, options, resolved_entries(args.file), args.out)
     pending, results = job.pending()
     progress = Progress(sum(p.rows for p in pending), args.progress)
-    scorer = PieceScorer(composition, options, None if job.folder is None else str(job.folder))
-    for piece in pending:
-        result = scorer(piece)
-        results[piece.number] = result
-        progress.add(result.rows)
+    if args.ray:
+        from rewardkit.ray_scoring import score_on_ray
+
+        for result in score_on_ray(args.ray, resolved_entries(args.file), options, job, pending, args.actors, args.actor_cpus):
+            results[result.number] = result
+            progress.add(result.rows)
+    else:
+        scorer = PieceScorer(composition, options, None if job.folder is None else str(job.folder))
+        for piece in pending:
+            result = scorer(piece)
+            results[piece.number] = result
+            progress.add(result.rows)
     failed = [r for r in results.values() if r.error]
     done = {n: r for n, r in results.items() if not r.error}
     written = job.finish(done, args.pass_rates)

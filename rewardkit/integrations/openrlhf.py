@@ -17,6 +17,16 @@ the response is what follows the prompt, less the end-of-turn tokens at its end 
 ``rewards`` (the weighted total, used for the advantages), ``scores`` (the same, for dynamic
 filtering) and ``extra_logs`` (each component and ``unscored``, logged per sample). OpenRLHF
 needs numbers: an unscorable sample gets ``none_score`` (0.0) and ``unscored`` 1.0.
+
+OpenRLHF's multi-turn agents (``--agent_func_path``) reward each step themselves: an
+``AgentInstance.step(states)`` returns ``rewards``, ``scores``, ``environment_feedback`` and
+``done``, and the executor adds up ``rewards.item()`` over the steps. :func:`agent_step_reward`
+scores the step's ``action_text`` (the prompt: ``observation_text``; the gold column: ``label``)
+and returns the reward fields of that reply::
+
+    async def step(self, states, **kwargs):
+        reward = agent_step_reward("tools.yaml", states)
+        return {**reward, "environment_feedback": feedback, "done": done}
 """
 
 from __future__ import annotations
@@ -118,3 +128,26 @@ def reward_func(queries: Sequence[str], prompts: Sequence[str], labels: Sequence
             )
         spec = str(beside)
     return openrlhf_rewards(shared_composition(spec), queries, prompts, labels)
+
+
+class StepReward(float):
+    """A reward number with ``.item()``, which OpenRLHF's agent executor calls on each step's rewards."""
+
+    def item(self) -> float:
+        return float(self)
+
+
+def agent_step_reward(
+    composition: Any, states: dict[str, Any], *, gold: str | None = None, none_score: float = 0.0
+) -> dict[str, Any]:
+    """The ``rewards``, ``scores`` and ``extra_logs`` of one OpenRLHF agent step: its ``action_text``
+    scored by the composition (a preset, YAML path or mapping, built once per process)."""
+    shared = shared_composition(composition)
+    label = states.get("label")
+    columns = {} if label is None else {gold_column(shared, gold): [label]}
+    reply = openrlhf_reply(shared.score([states["action_text"]], [states.get("observation_text")], **columns), none_score)
+    return {
+        "rewards": StepReward(reply["rewards"][0]),
+        "scores": StepReward(reply["scores"][0]),
+        "extra_logs": {name: values[0] for name, values in reply["extra_logs"].items()},
+    }

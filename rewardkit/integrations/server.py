@@ -10,6 +10,8 @@ Endpoints (JSON in and out):
   ``metrics``: what ``Composition.score`` gives in-process, ``None`` as ``null``.
 - ``POST /get_reward``: OpenRLHF's remote reward protocol (``query``, ``prompts``, ``labels`` ->
   ``rewards``, ``scores``, ``extra_logs``; see :mod:`.openrlhf`).
+- ``POST /verify``: NeMo Gym's resources-server protocol (``responses_create_params`` and
+  ``response`` -> the request with ``reward`` and ``reward_components``; see :mod:`.nemo_gym`).
 - ``POST /rm_remote``: the ``rm_remote`` reward's protocol (``inputs`` -> ``scores``, the weighted
   totals); ``POST /rm_remote/<component>``: that component's own scores, so a TRL run can keep
   one remote reward per component, each logged and weighted on its side.
@@ -44,8 +46,9 @@ from starlette.exceptions import HTTPException
 
 from rewardkit.composition import Composition, Scores
 from rewardkit.composition_loader import load_composition
-from rewardkit.errors import MissingColumnError
+from rewardkit.errors import ConfigError, MissingColumnError
 from rewardkit.integrations.compositions import check_none_score, gold_column
+from rewardkit.integrations.nemo_gym import verify_inputs, verify_reply
 from rewardkit.integrations.openrlhf import openrlhf_batch, openrlhf_reply
 from rewardkit.row_scoring import columns_of
 from rewardkit.stats import finite_number
@@ -90,6 +93,15 @@ class RewardBody(BaseModel):
     query: list[str]
     prompts: list[str] | None = None
     labels: list[Any] | None = None
+
+
+class VerifyBody(BaseModel):
+    """NeMo Gym's ``BaseVerifyRequest``: the Responses-API request and response, and the task's fields."""
+
+    model_config = ConfigDict(extra="allow")
+
+    responses_create_params: dict[str, Any]
+    response: dict[str, Any]
 
 
 class RemoteInput(BaseModel):
@@ -182,6 +194,16 @@ def create_app(composition: Composition, settings: ServeSettings | None = None) 
         completions, columns = openrlhf_batch(composition, body.query, body.prompts, body.labels, gold)
         scores = await _scored(composition.ascore(completions, body.prompts, **columns))
         return _json(openrlhf_reply(scores, none_score))
+
+    @scoring.post("/verify")
+    async def verify(body: VerifyBody) -> Response:
+        request = body.model_dump()
+        try:
+            completion, prompt, columns = verify_inputs(request)
+        except ConfigError as exc:
+            raise ApiError(422, "response", str(exc)) from None
+        scores = await _scored(composition.ascore([completion], [prompt], **{k: [v] for k, v in columns.items()}))
+        return _json(verify_reply(request, scores, none_score))
 
     async def remote(body: RemoteBody, scorer: Composition, pick: Callable[[Scores], list]) -> Response:
         check_batch("inputs", len(body.inputs))

@@ -14,6 +14,8 @@
       template: chat               # chat: messages for the model's chat template; plain: one string
       examples: [{question: ..., answer: ...}]   # optional few-shot turns
     rewards: gsm8k                 # a preset name, a composition YAML path, a list of entries or a mapping
+    tools: [pkg.module:function]   # optional: functions the model may call during GRPO generation
+    chat_template: qwen2_5         # optional: a template TRL ships, or a .jinja file (tools need one that renders them)
     algorithm: grpo                # grpo (GRPOTrainer) | rloo (RLOOTrainer): see rewardkit.trainers.policy.algorithms
     advantage: {sigma_from: rm_score}   # optional: advantages × 1/(1+σ), σ the std that component notes
     lora: {r: 16, alpha: 32}       # omit (or null) for full fine-tuning
@@ -65,6 +67,7 @@ PRESET_RUNS = {
     "length": "length_scitldr.yaml",
     "r1": "r1_gsm8k.yaml",
     "ifeval": "ifeval_sample.yaml",
+    "tools": "tool_use_sample.yaml",
 }
 
 # Command-line options that set a GRPOConfig option, and the option they set.
@@ -143,6 +146,8 @@ class TrainConfig(RunConfig):
     algorithm: Literal[ALGORITHMS] = Field("grpo", description="grpo: GRPOTrainer; rloo: RLOOTrainer")
     advantage: AdvantageSpec = Field(default_factory=AdvantageSpec, description="advantage shaping")
     trainer: dict[str, Any] = Field(default_factory=dict, description="GRPOConfig/RLOOConfig keyword arguments")
+    tools: list[str] = Field(default_factory=list, description="functions GRPO lets the model call ('module:function'; see tool_calling)")
+    chat_template: str | None = Field(None, description="a chat template TRL ships (qwen2_5, ...) or a .jinja file")
     output_dir: str = "runs/grpo"
     seed: int = 42
 

@@ -4,7 +4,8 @@ A dataset is one of:
 
 - a bundled sample, by name: ``gsm8k`` (GSM8K, MIT, 500 train / 200 test rows), ``scitldr``
   (SciTLDR-A abstracts, Apache-2.0, 200 train rows) or ``ifeval`` (60 prompts with IFEval
-  constraints written for rewardkit, 48 train / 12 test); see ``rewardkit/data/*/NOTICE``;
+  constraints written for rewardkit, 48 train / 12 test) or ``tool_use`` (44 questions for three
+  tools, written for rewardkit, 32 train / 12 test); see ``rewardkit/data/*/NOTICE``;
 - a ``.jsonl`` / ``.json`` file (one object per line), a ``.csv`` file or a ``.parquet`` file;
 - a ``datasets`` directory: one written by ``save_to_disk`` (a ``Dataset``, or a ``DatasetDict``
   whose split is chosen with ``split``), or a folder of data files named by split
@@ -48,6 +49,7 @@ BUNDLED: dict[str, dict[str, str]] = {
     "gsm8k": {"train": "gsm8k/train.jsonl", "test": "gsm8k/test.jsonl"},
     "scitldr": {"train": "scitldr/train.jsonl"},
     "ifeval": {"train": "ifeval/train.jsonl", "test": "ifeval/test.jsonl"},
+    "tool_use": {"train": "tool_use/train.jsonl", "test": "tool_use/test.jsonl"},
 }
 SUFFIX_FORMATS = {".jsonl": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 # Columns a prompt is built from when the config names none and the dataset has no `prompt`.

@@ -103,6 +103,7 @@ def plan_run(config: Any) -> RunPlan:
 def build_trainer(plan: RunPlan, model_path: Path, callbacks: Sequence[Any]):
     """The TRL trainer of a run (the one place it is constructed): GRPO or RLOO, with the shaping hook."""
     from .algorithms import trainer_class
+    from .tool_calling import tool_trainer_kwargs
 
     return trainer_class(plan.config.algorithm)(
         model=str(model_path),
@@ -112,6 +113,7 @@ def build_trainer(plan: RunPlan, model_path: Path, callbacks: Sequence[Any]):
         peft_config=build_peft_config(plan.config),
         callbacks=list(callbacks),
         shaping=plan.shaping,
+        **tool_trainer_kwargs(plan.config, model_path),
     )
 
 

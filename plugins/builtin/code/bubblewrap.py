@@ -14,24 +14,36 @@ What a program inside sees and may do:
   it dies with the process that started it (``--die-with-parent``), and rewardkit kills it at
   the problem's time limit.
 - **Limits** (set by the runner): CPU time, address space, processes, file size and open files.
+- **Memory no process holds**: a seccomp filter (:func:`seccomp_filter`, on x86-64 and arm64)
+  refuses the system calls that make it (``memfd_create``, ``memfd_secret``, System V
+  ``shmget``, ``semget``, ``msgget`` and POSIX ``mq_open``: ``EPERM``) and every system call of
+  another architecture's ABI (32-bit, x32); ``/dev/shm`` is read-only (no POSIX shared memory);
+  the only writable file system is ``/tmp``, of ``tmp_mb``. What remains is counted by the
+  runner: the resident memory of the sandbox's processes and its System V segments.
 
 The process limit counts the processes of one user, so the sandbox's user must not be the host's
-root: when rewardkit runs as root it starts bubblewrap as user 65534 (nobody), which then needs
-unprivileged user namespaces (Debian and Ubuntu allow them; Ubuntu 24.04's AppArmor profile for
-bwrap allows it too). There is no cgroup: memory is bounded per process (address space), so a
-program may use at most ``processes`` x ``memory_mb``.
+root: when rewardkit runs as root it starts bubblewrap as user 65534 (nobody; through
+``setpriv``, which any event loop can start), which then needs unprivileged user namespaces
+(Debian and Ubuntu allow them; Ubuntu 24.04's AppArmor profile for bwrap allows it too). There
+is no cgroup (this needs cgroup v2 with the memory and cpu controllers delegated to the user
+running rewardkit, which neither a root session on a cgroup v1 host nor most unprivileged users
+have): memory is summed by the runner, CPU time is counted per test over the sandbox's processes
+(see :mod:`.runner`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import platform
 import shutil
 import stat
+import struct
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from rewardkit.errors import RewardkitError
 
@@ -67,12 +79,69 @@ def sandbox_user(requested: int | None) -> int | None:
     return NOBODY if os.geteuid() == 0 else None
 
 
-def spawn_options(user: int | None) -> dict[str, Any]:
-    """Keyword arguments that start bubblewrap as ``user`` (None: as ourselves)."""
-    options: dict[str, Any] = {"cwd": "/", "env": {}}
-    if user is not None:
-        options.update(user=user, group=user, extra_groups=[])
-    return options
+def as_user(user: int | None) -> list[str]:
+    """The command prefix that runs bubblewrap as ``user`` (None: as ourselves). ``setpriv``
+    rather than ``subprocess``'s ``user=``: uvloop's event loop (``rewardkit serve``) refuses that."""
+    if user is None:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        raise SandboxUnavailable(
+            f"rewardkit runs as root, so the sandbox runs as user {user}, which needs setpriv "
+            "(apt-get install util-linux); or set sandbox_options user to your own user ID"
+        )
+    return [setpriv, f"--reuid={user}", f"--regid={user}", "--clear-groups", "--"]
+
+
+SPAWN = {"cwd": "/", "env": {}}  # how bubblewrap is started: nothing of our environment
+
+
+# -- the seccomp filter ----------------------------------------------------------------------
+# A classic BPF program over struct seccomp_data (nr at offset 0, arch at 4), as bubblewrap's
+# --seccomp reads it. Per architecture: its AUDIT_ARCH value and the numbers of the calls refused.
+ARCHITECTURES = {
+    "x86_64": (0xC000003E, {"memfd_create": 319, "memfd_secret": 447, "shmget": 29, "semget": 64, "msgget": 68, "mq_open": 240}),
+    "aarch64": (0xC00000B7, {"memfd_create": 279, "memfd_secret": 447, "shmget": 194, "semget": 190, "msgget": 186, "mq_open": 180}),
+}
+X32_BIT = 0x40000000  # x86-64's x32 ABI: the same architecture value, system call numbers with this bit
+_LOAD, _JEQ, _JGE, _RETURN = 0x20, 0x15, 0x35, 0x06  # BPF_LD|W|ABS, BPF_JMP|JEQ|K, BPF_JMP|JGE|K, BPF_RET|K
+_ALLOW, _EPERM = 0x7FFF0000, 0x00050000 | 1  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM
+
+
+def seccomp_filter(machine: str | None = None) -> bytes | None:
+    """The filter refusing the calls that make memory no process holds, for this machine's
+    architecture (``platform.machine()``); None where rewardkit does not know its numbers."""
+    known = ARCHITECTURES.get(machine or platform.machine())
+    if known is None:
+        return None
+    arch, numbers = known
+    refused = sorted(numbers.values())
+    # 0 load arch; 1 native: skip 2; 2 refuse; 3 load nr; 4 x32: refuse; 5.. each refused number;
+    # then allow, then (at ``refuse``) refuse. A jump skips ``target - index - 1`` instructions.
+    refuse = 5 + len(refused) + 1
+    program = [(_LOAD, 0, 0, 4), (_JEQ, 1, 0, arch), (_RETURN, 0, 0, _EPERM), (_LOAD, 0, 0, 0)]
+    program.append((_JGE, refuse - 4 - 1, 0, X32_BIT))
+    for i, number in enumerate(refused):
+        program.append((_JEQ, refuse - (5 + i) - 1, 0, number))
+    program += [(_RETURN, 0, 0, _ALLOW), (_RETURN, 0, 0, _EPERM)]
+    return b"".join(struct.pack("=HBBI", *instruction) for instruction in program)
+
+
+@contextlib.contextmanager
+def seccomp_fd() -> Iterator[int | None]:
+    """A file descriptor to read the filter from (for ``--seccomp``, passed to bubblewrap), closed
+    on leaving; None where there is no filter for this architecture."""
+    data = seccomp_filter()
+    if data is None:
+        yield None
+        return
+    read, write = os.pipe()  # the filter is far smaller than a pipe's buffer: written at once
+    try:
+        os.write(write, data)
+        os.close(write)
+        yield read
+    finally:
+        os.close(read)
 
 
 def program_python(requested: str | None, user: int | None) -> str:
@@ -119,10 +188,13 @@ def features(bwrap: str) -> frozenset[str]:
     return frozenset(option for option in ("--disable-userns", "--size") if option in shown)
 
 
-def argv(bwrap: str, binds: tuple[str, ...], tmp_bytes: int) -> list[str]:
-    """bubblewrap's command line up to (and including) ``--``."""
+def argv(bwrap: str, binds: tuple[str, ...], tmp_bytes: int, user: int | None, seccomp: int | None) -> list[str]:
+    """The command line up to (and including) bubblewrap's ``--``: bubblewrap run as ``user``,
+    with the seccomp filter read from fd ``seccomp``."""
     known = features(bwrap)
-    args = [bwrap, "--unshare-all", "--unshare-user", "--uid", SANDBOX_ID, "--gid", SANDBOX_ID]
+    args = [*as_user(user), bwrap, "--unshare-all", "--unshare-user", "--uid", SANDBOX_ID, "--gid", SANDBOX_ID]
+    if seccomp is not None:
+        args += ["--seccomp", str(seccomp)]
     args += ["--die-with-parent", "--new-session", "--as-pid-1", "--cap-drop", "ALL"]
     if "--disable-userns" in known:
         args.append("--disable-userns")
@@ -149,9 +221,11 @@ def argv(bwrap: str, binds: tuple[str, ...], tmp_bytes: int) -> list[str]:
 @functools.lru_cache(maxsize=None)
 def check(bwrap: str, user: int | None, python: str, binds: tuple[str, ...]) -> None:
     """Start one sandbox running ``python`` (once per process and setting); raise naming the fix if it fails."""
-    command = [*argv(bwrap, binds, 1 << 20), python, "-I", "-S", "-c", "pass"]
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=60, **spawn_options(user))
+        with seccomp_fd() as fd:
+            command = [*argv(bwrap, binds, 1 << 20, user, fd), python, "-I", "-S", "-c", "pass"]
+            fds = () if fd is None else (fd,)
+            done = subprocess.run(command, capture_output=True, text=True, timeout=60, pass_fds=fds, **SPAWN)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise SandboxUnavailable(f"bubblewrap could not start a sandbox: {exc}; {UNSAFE_HINT}") from None
     if done.returncode != 0:

@@ -283,6 +283,7 @@ class RunnerSandbox(Sandbox):
         t, n = request.limits, len(request.tests)
         limits = {
             "timeout": t.timeout,
+            "wall_timeout": t.wall_timeout or 2 * t.timeout,
             "cpu_seconds": math.ceil(t.timeout) + 1,
             "cpu_seconds_harness": math.ceil(t.timeout * n) + 2,
             "memory_bytes": t.memory_mb << 20,
@@ -363,5 +364,7 @@ class LocalSandbox(RunnerSandbox):
         return dict(bubblewrap.ENVIRONMENT)
 
     async def start_session(self, tmp_bytes: int) -> Session:
-        argv = [*bubblewrap.argv(self.executable(), self.binds(), tmp_bytes), self.python(), "-I", "-c", BOOTSTRAP]
-        return await Session.start(argv, bubblewrap.spawn_options(self.user()), self.python(), None)
+        with bubblewrap.seccomp_fd() as fd:  # bubblewrap reads the filter as it starts
+            argv = bubblewrap.argv(self.executable(), self.binds(), tmp_bytes, self.user(), fd)
+            spawn = {**bubblewrap.SPAWN, "pass_fds": () if fd is None else (fd,)}
+            return await Session.start([*argv, self.python(), "-I", "-c", BOOTSTRAP], spawn, self.python(), None)

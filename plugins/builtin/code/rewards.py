@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from rewardkit.errors import MissingColumnError, ParamsError
+from rewardkit.errors import MissingColumnError, ParamsError, RewardkitError
 from rewardkit.registry import registry_of
 from rewardkit.reward import Batch, Reward, RewardParams, Sample, SlowRewardParams
 
@@ -129,6 +129,10 @@ class CodeTests(Reward):
         except (SandboxError, asyncio.TimeoutError) as exc:
             why = str(exc) or f"no answer within problem_timeout + {PROBLEM_SLACK:g} s"
             return self._unscored(batch, i, "sandbox_error", f"sandbox '{p.sandbox}': {why}")
+        except RewardkitError:  # a configuration the sandbox cannot run with: one line that names the fix
+            raise
+        except Exception as exc:  # noqa: BLE001 - the backend failed, not the program: unscored, never 0
+            return self._unscored(batch, i, "sandbox_error", f"sandbox '{p.sandbox}': {type(exc).__name__}: {exc}")
         batch.count("shared_runs", int(shared))
         self._report(batch, i, request, result)
         return self.value(result)
@@ -228,6 +232,7 @@ class CodeFormat(Reward):
     name = "code_format"
     description = "1.0 for <think>…</think><answer>…</answer> with a ```language block in the answer (open-r1)"
     Params = CodeFormatParams
+    pure = True
 
     def score(self, sample: Sample) -> float:
         language = sample.row.get("language")

@@ -51,7 +51,9 @@ PASSED, FAILED, ERROR, TIMEOUT, OUTPUT_LIMIT = "passed", "failed", "error", "tim
 STDERR_BYTES = 65536  # stderr kept per process (the rest is read and dropped)
 CHUNK = 65536
 EXIT_GRACE = 0.1  # seconds a finished process's pipes may stay open (held by a process it left behind)
-MEMORY_CHECK = 0.05  # seconds between two sums of the sandbox's resident memory
+MEMORY_CHECK = 0.05  # seconds between two sums of the sandbox's resident memory and CPU time
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+NICEST = 19  # the priority of a test's processes other than its own (what a program forked)
 ZYGOTE_ANSWER = 2.0  # seconds the zygote has to answer between problems
 PAGE = os.sysconf("SC_PAGE_SIZE")
 PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 4, 36
@@ -171,11 +173,7 @@ def harm(process) -> str:
         code = process.poll()
         if code is not None:
             return "killed" if code < 0 else ""
-        try:
-            with open(f"/proc/{process.pid}/stat", "rb") as f:
-                state = f.read().rpartition(b")")[2].split()[0]
-        except (OSError, IndexError):
-            state = b""
+        state = _state(process.pid)
         if state in (b"T", b"t"):
             return "stopped"
         if state not in (b"Z", b"X") or time.monotonic() > deadline:  # running, or dying: wait to reap it
@@ -437,11 +435,11 @@ class Pipes:
             os.close(fd)
             self.writing = -1
 
-    def pump(self, deadline: float, out_cap: int, child: Child | None = None, memory_cap: int = 0) -> str:
+    def pump(self, deadline: float, out_cap: int, child: Child | None = None, budget: Budget | None = None) -> str:
         """Move data until a verdict line arrived ('reply'), or (with ``child``) the child is done
         ('exited'), the verdict pipe closed ('exited'), the deadline passed ('timeout'), stdout or
-        stderr outgrew ``out_cap`` ('overflow') or, with ``memory_cap``, the sandbox's processes
-        hold more memory than that ('memory')."""
+        stderr outgrew ``out_cap`` ('overflow') or, with a ``budget``, the test's processes used
+        its CPU time ('timeout') or the sandbox's hold more memory ('memory')."""
         exited_at = None
         checked = time.monotonic()  # the first sum after MEMORY_CHECK: a quick test never pays for one
         while True:
@@ -456,15 +454,16 @@ class Pipes:
             now = time.monotonic()
             if now >= deadline:
                 return "timeout"
-            if memory_cap and now - checked >= MEMORY_CHECK:
+            if budget is not None and now - checked >= MEMORY_CHECK:
                 checked = now
-                if _sandbox_memory() > memory_cap:
-                    return "memory"
+                spent = budget.spent()
+                if spent:
+                    return spent
             if child is not None and child.poll() is not None:
                 exited_at = exited_at or now
                 if now - exited_at > EXIT_GRACE:  # something it left behind holds the pipes open
                     return "exited"
-            for key, _ in self.selector.select(min(deadline - now, MEMORY_CHECK if memory_cap else EXIT_GRACE)):
+            for key, _ in self.selector.select(min(deadline - now, MEMORY_CHECK if budget else EXIT_GRACE)):
                 if key.data == "in":
                     self._write(key.fd)
                     continue
@@ -505,27 +504,67 @@ class Pipes:
         self.selector.close()
 
 
-def _sandbox_memory() -> int:
-    """Resident bytes of every process in the sandbox but the runner (it is PID 1 there)."""
-    pages = 0
-    for name in os.listdir("/proc"):
-        if name.isdigit() and name != "1":
-            try:
-                with open(f"/proc/{name}/statm", "rb") as f:
-                    pages += int(f.read().split()[1])
-            except (OSError, ValueError, IndexError):  # the process is gone
-                pass
-    return pages * PAGE
+def sandbox_usage(own: set) -> tuple:
+    """The resident bytes and CPU seconds of every process in the sandbox but the runner (PID 1
+    there), with the CPU of the processes they ended and waited for, and the System V shared
+    memory no process holds; processes not in ``own`` are made nice 19 on the way."""
+    pages, ticks = 0, 0
+    for pid in _pids():
+        fields = _stat(pid)  # from the state (field 3): utime 14, stime 15, cutime 16, cstime 17, nice 19, rss 24
+        try:
+            ticks += sum(int(fields[i]) for i in (11, 12, 13, 14))
+            pages += int(fields[21])
+            if pid not in own and int(fields[16]) < NICEST:
+                os.setpriority(os.PRIO_PROCESS, pid, NICEST)
+        except (OSError, ValueError, IndexError):  # the process is gone
+            pass
+    reaped = os.times()  # what the runner reaped (orphans come to it)
+    seconds = ticks / CLOCK_TICKS + reaped.children_user + reaped.children_system
+    return pages * PAGE + _shared_memory(), seconds
 
 
-def run_once(child: Child, stdin: bytes, timeout: float, out_cap: int, memory_cap: int = 0) -> dict:
+def _shared_memory() -> int:
+    """Resident and swapped bytes of the System V segments (where the seccomp filter cannot refuse them)."""
+    try:
+        with open("/proc/sysvipc/shm", "rb") as f:
+            header, *rows = f.read().splitlines()
+    except OSError:
+        return 0
+    columns = header.split()
+    try:
+        at = [columns.index(b"rss"), columns.index(b"swap")]
+    except ValueError:
+        return 0
+    return sum(int(row.split()[i]) for row in rows for i in at if len(row.split()) > i)
+
+
+class Budget:
+    """What one test may use in the sandbox: CPU seconds, summed over all its processes (those in
+    sessions of their own, those that already ended), and memory, summed over the sandbox, checked
+    every MEMORY_CHECK. CPU time rather than the clock: a neighbour's program cannot eat it. The
+    test's ``own`` processes keep their priority; whatever they started runs at nice 19, so a
+    program that forks spinners slows itself, not the sandbox beside it."""
+
+    def __init__(self, cpu_seconds: float, memory_bytes: int, own: set) -> None:
+        self.cpu_seconds, self.memory_bytes, self.own = cpu_seconds, memory_bytes, own
+        self.start = sandbox_usage(own)[1]
+
+    def spent(self) -> str:
+        """'memory' or 'timeout' when the test is over its budget, else ''."""
+        memory, seconds = sandbox_usage(self.own)
+        if memory > self.memory_bytes:
+            return "memory"
+        return "timeout" if seconds - self.start > self.cpu_seconds else ""
+
+
+def run_once(child: Child, stdin: bytes, timeout: float, out_cap: int, budget: Budget | None = None) -> dict:
     """Feed ``stdin`` to a started child and collect its exit code, stdout, stderr and how it ended."""
     started = time.monotonic()
     pipes = Pipes({"out": child.stdout, "err": child.stderr})
     try:
         pipes.send(child.stdin, stdin, close=True)
         child.stdin = -1  # the pipes close it
-        ended = pipes.pump(started + timeout, out_cap, child, memory_cap)
+        ended = pipes.pump(started + timeout, out_cap, child, budget)
     finally:
         pipes.close()
         child.kill()
@@ -558,7 +597,7 @@ class Pair:
         reads = {"out": self.program.stdout, "err": self.program.stderr, "verdict": self.checker.stdout}
         self.pipes = Pipes({**reads, "log": self.checker.stderr})
 
-    def ask(self, test: dict, timeout: float, out_cap: int, memory_cap: int) -> tuple:
+    def ask(self, test: dict, timeout: float, out_cap: int, budget: Budget | None) -> tuple:
         """Send one test to the checker; returns (how it ended, its verdict or None, seconds,
         the attacks it reported)."""
         started = time.monotonic()
@@ -567,7 +606,7 @@ class Pair:
         self.pipes.send(self.checker.stdin, (json.dumps(test) + "\n").encode(), close=False)
         attacks = []
         while True:
-            ended = self.pipes.pump(started + timeout, out_cap, memory_cap=memory_cap)
+            ended = self.pipes.pump(started + timeout, out_cap, budget=budget)
             if ended != "reply":
                 return ended, None, time.monotonic() - started, attacks
             line, _, rest = bytes(self.pipes.data["verdict"]).partition(b"\n")
@@ -619,12 +658,13 @@ def _prctl(option: int, value: int) -> None:
         raise OSError(ctypes.get_errno(), f"prctl({option}, {value}) failed")
 
 
-def _sweep(spared: int | None) -> None:
-    """As the sandbox's PID 1: kill every other process in it but the zygote, and reap them
-    (zombies would still count against the process limit)."""
+def _sweep(spared: set) -> None:
+    """As the sandbox's PID 1: kill every other process in it but ``spared`` (the zygote, a
+    problem's harness and checker), and reap them (zombies would still count against the process
+    limit): whatever a test started, in a session of its own or not, ends with the test."""
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        others = [int(n) for n in os.listdir("/proc") if n.isdigit() and int(n) not in (1, spared)]
+        others = [p for p in _pids() if p not in spared and not (_state(p) == b"Z" and _parent(p) in spared)]
         if not others:
             return
         for pid in others:
@@ -639,6 +679,30 @@ def _sweep(spared: int | None) -> None:
             except ChildProcessError:
                 break
         time.sleep(0.0005)
+
+
+def _pids() -> list:
+    """Every process of the sandbox but the runner (PID 1 there)."""
+    return [int(name) for name in os.listdir("/proc") if name.isdigit() and name != "1"]
+
+
+def _stat(pid: int) -> list:
+    """The fields of /proc/PID/stat from the state on (field 3); [] when the process is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rpartition(b")")[2].split()
+    except OSError:
+        return []
+
+
+def _state(pid: int) -> bytes:
+    fields = _stat(pid)
+    return fields[0] if fields else b""
+
+
+def _parent(pid: int) -> int:
+    fields = _stat(pid)
+    return int(fields[1]) if fields else 0
 
 
 def _remove_ipc_objects() -> None:
@@ -747,6 +811,16 @@ def _failure_text(done: dict, detail: int) -> str:
     return err or f"exited with status {code}"
 
 
+def _budget(limits: dict, own: set) -> Budget:
+    return Budget(limits["timeout"], limits["memory_bytes"], own)
+
+
+def _wall(limits: dict, sandboxed: bool) -> float:
+    """The clock limit of a test: in the sandbox its time is CPU time and the clock only a backstop
+    (a program that sleeps); without it (``unsafe_local``) the clock is the limit."""
+    return limits["wall_timeout"] if sandboxed else limits["timeout"]
+
+
 def _stdio_test(job: dict, test: dict, zygote: Zygote, problem: int, sandboxed: bool) -> dict:
     limits, detail = job["limits"], job["detail_chars"]
     expected = test["output"] if isinstance(test["output"], str) else ""
@@ -755,8 +829,8 @@ def _stdio_test(job: dict, test: dict, zygote: Zygote, problem: int, sandboxed: 
         child = spawn(job["run"], job, limits["cpu_seconds"], limits["memory_bytes"])
     else:
         child = zygote.start("script", job, problem, limits["cpu_seconds"])
-    memory_cap = limits["memory_bytes"] if sandboxed else 0
-    done = run_once(child, test["input"].encode(), limits["timeout"], cap, memory_cap)
+    budget = _budget(limits, {zygote.pid, child.pid}) if sandboxed else None
+    done = run_once(child, test["input"].encode(), _wall(limits, sandboxed), cap, budget)
     actual = _text(done["out"])
     event = {"seconds": round(done["seconds"], 4), "actual": actual[:detail]}
     if done["ended"] == "timeout":
@@ -793,8 +867,9 @@ class HarnessTests:
             "kind": job["kind"], "input": test["input"], "output": test.get("output"), "fn_name": job.get("fn_name"),
             "setup": job.get("setup", ""), "float_tolerance": job["float_tolerance"], "reply_bytes": cap,
         }  # fmt: skip
-        memory_cap = limits["memory_bytes"] if self.sandboxed else 0
-        ended, verdict, seconds, attacks = self.pair.ask(request, limits["timeout"], cap, memory_cap)
+        own = {self.zygote.pid, self.pair.program.pid, self.pair.checker.pid}
+        budget = _budget(limits, own) if self.sandboxed else None
+        ended, verdict, seconds, attacks = self.pair.ask(request, _wall(limits, self.sandboxed), cap, budget)
         event = {"seconds": round(seconds, 4)}
         if ended == "reply":
             event["status"] = verdict["status"]
@@ -851,8 +926,9 @@ def _problem(job: dict, tests: list, zygote: Zygote, problem: int, sandboxed: bo
                 if harness_tests:
                     harness_tests.close()
             _emit({"event": "test", "i": i, **event})
-            if sandboxed and (harness_tests is None or harness_tests.pair is None):
-                _sweep(zygote.pid)
+            if sandboxed:
+                pair = harness_tests.pair if harness_tests else None
+                _sweep({zygote.pid} | ({pair.program.pid, pair.checker.pid} if pair else set()))
     finally:
         if harness_tests:
             harness_tests.close()
@@ -876,7 +952,7 @@ def main() -> None:
         _problem(job, tests, zygote, problem, sandboxed)
         _emit({"event": "done"})
         if sandboxed:
-            _sweep(zygote.pid)
+            _sweep({zygote.pid})
             _remove_ipc_objects()
         _empty(workdir)
         if not zygote.answers():

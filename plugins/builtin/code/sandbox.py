@@ -50,7 +50,13 @@ class Limits(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    timeout: float = Field(5.0, gt=0, description="wall-clock seconds per test (CPU seconds too, rounded up)")
+    timeout: float = Field(
+        5.0, gt=0,
+        description="seconds per test: CPU seconds of all its processes in the local sandbox, wall-clock seconds elsewhere",
+    )
+    wall_timeout: float | None = Field(
+        None, gt=0, description="wall-clock seconds per test in the local sandbox (a program that sleeps); default 2 x timeout"
+    )
     problem_timeout: float = Field(
         60.0, gt=0, description="wall-clock seconds for a whole problem: start, compile and every test"
     )

@@ -31,10 +31,10 @@ $k$ is 12``), what that prose says the answer is.
 
 from __future__ import annotations
 
+import functools
 import re
 from array import array
-from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from .numerals import parse_numeral
 
@@ -169,9 +169,10 @@ def gsm8k(text: str, **_: object) -> str | None:
 
 
 # "The answer is 18", "final answer: $\frac{1}{2}$", "Answer = 7". The lookbehind keeps "answer"
-# a word; every quantifier is bounded by a literal or [^\n], so matching stays linear.
+# a word (it follows the first letter, so that the search skips to each "a" rather than trying
+# every position); every quantifier is bounded by a literal or [^\n], so matching stays linear.
 _ANSWER_IS = re.compile(
-    r"(?i)(?<![a-z])answer(?:\s+(?:is|was|would\s+be|will\s+be|should\s+be)\b\s*:?|\**\s*[:=])[ \t*]*"
+    r"(?i)a(?<![a-z]a)nswer(?:\s+(?:is|was|would\s+be|will\s+be|should\s+be)\b\s*:?|\**\s*[:=])[ \t*]*"
 )
 # The last line of a "Q: … A: …" few-shot solution: "A: 42".
 _A_LINE = re.compile(r"(?m)^[ \t]*\**A\**[ \t]*:[ \t*]*")
@@ -208,8 +209,8 @@ def answer_is(text: str, **_: object) -> str | None:
 # A number: optional sign and currency, digits with optional thousands commas or spaces (12 500),
 # decimals (a point or a comma: 8,00), a simple or mixed fraction (2 3/4), a percent sign. Not part of a word or of a longer number
 # (x2, 3.14.15).
-_NUMBER = re.compile(
-    r"(?<![\w.])(?:[-\u2212]\s?)?(?:\\?\$\s?)?(?:\d+ \d+/\d+|\d{1,3}(?:,\d{3})+|\d{1,3}(?: \d{3})+(?![\d/])|\d+)(?:[.,]\d+)?(?:/\d+)?(?:\s?\\?%)?(?![\w])"
+_NUMBER = re.compile(  # the lookahead first: a position that cannot start a number fails at once
+    r"(?=[-\u2212\\$\d])(?<![\w.])(?:[-\u2212]\s?)?(?:\\?\$\s?)?(?:\d+ \d+/\d+|\d{1,3}(?:,\d{3})+|\d{1,3}(?: \d{3})+(?![\d/])|\d+)(?:[.,]\d+)?(?:/\d+)?(?:\s?\\?%)?(?![\w])"
 )
 
 
@@ -383,6 +384,20 @@ def tidy(answer: str | None) -> str | None:
     """
     if answer is None:
         return None
+    return _tidy(answer) if len(answer) > MAX_CACHED_CHARS else _tidy_short(answer)
+
+
+MAX_CACHED_CHARS = 200
+
+
+@functools.lru_cache(maxsize=65536)
+def _tidy_short(answer: str) -> str | None:
+    """Cached :func:`_tidy` of a short answer: a GRPO batch gives the same few answers many times,
+    and two math rewards of one preset tidy the same answers."""
+    return _tidy(answer)
+
+
+def _tidy(answer: str) -> str | None:
     for _ in range(PROSE_WORDS):
         for _ in range(3):
             inner = last_boxed(answer)
@@ -416,11 +431,11 @@ GUESSING_EXTRACTORS = frozenset({"last_latex", "last_number"})
 DEFAULT_EXTRACTORS = ["answer_tag", "boxed", "gsm8k", "answer_is", "bare", "last_latex", "last_number"]
 
 
-@dataclass(frozen=True)
-class Found:
+class Found(NamedTuple):
     """The tidied answer a completion gives, which extractor found it, and whether the text marks it
     as the answer (``sure``: a tag, the only box or boxes, ``####``, "the answer is", nothing else)
-    or an extractor had to guess (the last math span or number, one box of several, none found)."""
+    or an extractor had to guess (the last math span or number, one box of several, none found).
+    A named tuple: a batch makes one per completion."""
 
     answer: str | None
     extractor: str | None
@@ -430,17 +445,42 @@ class Found:
 NOT_FOUND = Found(None, None, False)
 
 
-def find_answer(text: str, chain: Sequence[tuple[str, Callable[..., str | None]]], **options: object) -> Found:
-    """The first answer the extractors of ``chain`` (name, function) find in ``text``, tidied."""
+def find_answer(
+    text: str,
+    chain: Sequence[tuple[str, Callable[..., str | None]]],
+    memo: dict[Any, Found] | None = None,
+    **options: object,
+) -> Found:
+    """The first answer the extractors of ``chain`` (name, function) find in ``text``, tidied.
+
+    ``memo`` keeps what each extractor (with these options) found in this ``text`` for the next
+    call on the same text: two rewards of a composition that read the answer of the same
+    completion (``int_answer`` and ``math_correctness``) extract it once."""
+    if memo is None:
+        for name, extract in chain:
+            found = _found(text, name, extract, options)
+            if found is not NOT_FOUND:
+                return found
+        return NOT_FOUND
+    settings = tuple(options.values())
     for name, extract in chain:
-        if extract is boxed:  # sure only when the run holds every box of the text
-            found, sure = boxed_run(text)
-        else:
-            found, sure = extract(text, **options), name not in GUESSING_EXTRACTORS
-        answer = tidy(found)
-        if answer:
-            return Found(answer, name, sure)
+        key = (name, extract, settings)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = _found(text, name, extract, options)
+        if found is not NOT_FOUND:
+            return found
     return NOT_FOUND
+
+
+def _found(text: str, name: str, extract: Callable[..., str | None], options: dict[str, object]) -> Found:
+    """What one extractor finds, tidied (NOT_FOUND: nothing)."""
+    if extract is boxed:  # sure only when the run holds every box of the text
+        answer, sure = boxed_run(text)
+    else:
+        answer, sure = extract(text, **options), name not in GUESSING_EXTRACTORS
+    answer = tidy(answer)
+    return Found(answer, name, sure) if answer else NOT_FOUND
 
 
 DEFAULT_CHAIN = [(name, EXTRACTORS[name]) for name in DEFAULT_EXTRACTORS]

@@ -9,6 +9,9 @@ sympy or math-verify; the workers do.
 
 from __future__ import annotations
 
+import functools
+from collections import Counter
+from operator import attrgetter
 from typing import Any, Callable, Literal
 
 from pydantic import Field
@@ -19,7 +22,7 @@ from rewardkit.reward import Batch, Reward, RewardParams, Sample
 
 from rewardkit.cache import LRUCache
 
-from .extractors import DEFAULT_EXTRACTORS, GUESSING_EXTRACTORS, Found, find_answer
+from .extractors import DEFAULT_EXTRACTORS, GUESSING_EXTRACTORS, NOT_FOUND, Found, find_answer
 from .numerals import parse_numeral
 from .verifier import MAX_ANSWER_CHARS, Verdict, Verifier, gold_answer
 
@@ -29,6 +32,8 @@ COUNTED = (
     "floor",
 )
 GOLD_CACHE_SIZE = 10_000
+_HOW, _ANSWER, _EXTRACTOR = attrgetter("how"), attrgetter("answer"), attrgetter("extractor")
+ANSWERS = "math.answers"  # Sample.derived key: what each extractor found in the completion
 
 
 class VerificationError(RuntimeError):
@@ -67,9 +72,17 @@ class ExtractingReward(Reward):
             self._extractor_fns = resolved
         return resolved
 
-    def extract(self, text: str) -> Found:
+    def extract(self, text: str, memo: dict[Any, Any] | None = None) -> Found:
         """The tidied answer in ``text``, the extractor that found it, and whether it was marked."""
-        return find_answer(text, self._resolve_extractors(), tag=self.params.answer_tag)
+        return find_answer(text, self._resolve_extractors(), memo, tag=self.params.answer_tag)
+
+    def extract_completion(self, sample: Sample) -> Found:
+        """:meth:`extract` of the sample's completion, shared with the other math rewards scoring
+        the same batch (what each extractor found is kept on the sample)."""
+        memo = sample.derived.get(ANSWERS)
+        if memo is None:
+            memo = sample.derived[ANSWERS] = {}
+        return find_answer(sample.completion, self._resolve_extractors(), memo, tag=self.params.answer_tag)
 
     def __getstate__(self) -> dict[str, Any]:
         # Resolved functions may come from third-party plugins (lambdas); the verifier holds a
@@ -190,6 +203,22 @@ class MathCorrectness(ExtractingReward):
             self._verifier = verifier
         return verifier
 
+    def golds_of(self, values: list[Any]) -> list[str | None]:
+        """:meth:`gold_for` of each value, each distinct value read once (a GRPO batch repeats
+        each gold once per completion of its prompt)."""
+        read: dict[tuple[type, Any], str | None] = {}
+        golds = []
+        for value in values:
+            key = (type(value), value) if isinstance(value, (str, int, float)) else None
+            if key is None:
+                golds.append(None)
+                continue
+            gold = read.get(key, read)
+            if gold is read:
+                gold = read[key] = self.gold_for(value)
+            golds.append(gold)
+        return golds
+
     def gold_for(self, value: Any) -> str | None:
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
             return None
@@ -216,29 +245,40 @@ class MathCorrectness(ExtractingReward):
         if not batch.samples:
             return []
         column = self.gold_column_for(batch)
-        golds = [self.gold_for(s.row.get(column)) for s in batch.samples]
-        texts = [self.judged_text(s.completion) for s in batch.samples]
-        found = [self.extract(t) if t is not None else Found(None, None, False) for t in texts]
+        golds = self.golds_of([s.row.get(column) for s in batch.samples])
+        if self.params.reasoning_delimiters is None:
+            texts: list[str | None] = [s.completion for s in batch.samples]
+            found = [self.extract_completion(s) for s in batch.samples]
+        else:
+            texts = [self.judged_text(s.completion) for s in batch.samples]
+            found = [self.extract(t) if t is not None else NOT_FOUND for t in texts]
         verdicts = self.verifier().check_found(
             golds, found, texts, floor=self.floor_on(), timeout=self.params.timeout, batch_timeout=self.params.deadline
         )
         # Whole columns at once (what batch.note does one sample at a time).
-        batch.extra["answer"] = [f.answer for f in found]
+        batch.extra["answer"] = list(map(_ANSWER, found))
         batch.extra["gold"] = golds
-        batch.extra["extractor"] = [f.extractor for f in found]
+        batch.extra["extractor"] = list(map(_EXTRACTOR, found))
         batch.extra["verdict"] = [v.how if t is not None else "incomplete_reasoning" for v, t in zip(verdicts, texts)]
         counts = dict.fromkeys(COUNTED, 0)
-        scores: list[float | None] = []
-        for i, verdict in enumerate(verdicts):
-            metric = "timeouts" if verdict.how == "timeout" else verdict.how
+        for how, count in Counter(map(_HOW, verdicts)).items():
+            metric = "timeouts" if how == "timeout" else how
             if metric in counts:
-                counts[metric] += 1
-            if texts[i] is None:
-                scores.append(self.params.wrong)  # incomplete reasoning, whatever the gold
-                continue
-            scores.append(self.guarded(batch, i, self._score, verdict))
+                counts[metric] += count
         for key, value in counts.items():
             batch.count(key, value)
+        scores: list[float | None] = []
+        known: dict[int, float | None] = {}  # the score of each distinct verdict (a batch shares them)
+        for i, (verdict, text) in enumerate(zip(verdicts, texts)):
+            if text is None:
+                scores.append(self.params.wrong)  # incomplete reasoning, whatever the gold
+            elif verdict.how == "error":
+                scores.append(self.guarded(batch, i, self._score, verdict))
+            else:
+                score = known.get(id(verdict), known)
+                if score is known:
+                    score = known[id(verdict)] = self._score(verdict)
+                scores.append(score)  # type: ignore[arg-type]
         return scores
 
     def _score(self, verdict: Verdict) -> float | None:
@@ -282,12 +322,20 @@ class IntAnswer(ExtractingReward):
     name = "int_answer"
     description = "0.5 when the extracted answer is an integer (GSM8K recipe)"
     Params = IntAnswerParams
+    pure = True
 
     def score(self, sample: Sample) -> float:
-        answer = self.extract(sample.completion).answer
+        answer = self.extract_completion(sample).answer
         if answer is None:
             return 0.0
         if self.params.digits_only:
             return self.params.score if answer.isdigit() else 0.0
-        numeral = parse_numeral(answer)
-        return self.params.score if numeral is not None and numeral.is_integer else 0.0
+        return self.params.score if is_integer_numeral(answer) else 0.0
+
+
+@functools.lru_cache(maxsize=65536)
+def is_integer_numeral(answer: str) -> bool:
+    """Whether ``answer`` is an integer numeral (``42``, ``-3``, ``1,234``, ``$18``), cached: a
+    GRPO batch gives the same few answers many times."""
+    numeral = parse_numeral(answer)
+    return numeral is not None and numeral.is_integer

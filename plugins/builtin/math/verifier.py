@@ -44,7 +44,7 @@ from rewardkit.once import Once
 from .exact import Exact, compare_exact, exact_form, rational
 from .expressions import Form, read_form
 from .extractors import DEFAULT_CHAIN, NOT_FOUND, Found, boxed, find_answer, gsm8k, tidy, whole
-from .numerals import Numeral, compare_numerals, parse_numeral
+from .numerals import MAX_NUMERAL_CHARS, Numeral, compare_numerals, parse_numeral
 from .numeric import Numeric, compare_numeric, numeric_form, sample_numeral
 
 if TYPE_CHECKING:  # the pool module (multiprocessing) is imported on first need
@@ -75,6 +75,14 @@ class Verdict:
     correct: bool | None
     how: str
     detail: str | None = None
+
+
+SAME_NUMERAL, OTHER_NUMERAL = Verdict(True, "numeral"), Verdict(False, "numeral")
+
+
+def _plain_digits(answer: str) -> bool:
+    """ASCII digits only, short enough to be read as a numeral (``0042``; not ``4.2`` or ``²``)."""
+    return answer.isdigit() and answer.isascii() and len(answer) <= MAX_NUMERAL_CHARS
 
 
 def nesting_depth(text: str) -> int:
@@ -217,15 +225,22 @@ class Verifier:
         """
         verdicts: list[Verdict | None] = [None] * len(pairs)
         jobs: dict[tuple[str, str, str | None, bool], list[int]] = {}
+        # A local verdict depends on the pair and on whether (and how surely) a floor is there, not
+        # on the floor's text: a GRPO group's repeated answers are decided once.
+        decided: dict[tuple[str | None, str | None, bool, bool], Verdict] = {}
         for i, (gold, pred) in enumerate(pairs):
             floor = floors[i] if floors is not None else None
             if floor is not None and len(floor[0]) > MAX_FLOOR_CHARS:
                 floor = None
-            verdict, job = self._decide_locally(gold, pred, floor)
-            if verdict is not None:
-                verdicts[i] = verdict
-            else:
-                jobs.setdefault(job, []).append(i)
+            key = (gold, pred, floor is None, floor is None or floor[1])
+            verdict = decided.get(key)
+            if verdict is None:
+                verdict, job = self._decide_locally(gold, pred, floor)
+                if verdict is None:
+                    jobs.setdefault(job, []).append(i)
+                    continue
+                decided[key] = verdict
+            verdicts[i] = verdict
         if jobs:
             # The gold is the affinity key: its pairs stay on one worker, which parses it once.
             outcomes = self.pool().map(
@@ -274,6 +289,10 @@ class Verifier:
         if pred is not None and refused(pred, self.max_answer_chars):
             return Verdict(False, "refused"), no_job
         floor_text, sure = floor if floor is not None else (None, True)
+        if pred is not None and _plain_digits(gold) and _plain_digits(pred):  # two integers: their digits decide
+            same = gold.lstrip("0") == pred.lstrip("0")
+            if same or floor_text is None or sure:
+                return (SAME_NUMERAL if same else OTHER_NUMERAL), no_job
         gold_reading = self.reading(gold)
         if pred is None:
             if gold_reading.numeral is not None and floor_text is None:

@@ -14,7 +14,7 @@ from .schemas import FunctionSpec, read_tools
 
 class CallReading(RewardParams):
     repair: bool = Field(
-        False, description="repair JSON that does not parse with the json-repair library (partial credit; [tools] extra)"
+        False, description="repair JSON that does not parse with the json-repair library ([tools] extra)"
     )
     repair_max_chars: int = Field(100_000, ge=1, description="longer JSON is not repaired (stays unparseable)")
     max_depth: int = Field(32, ge=1, description="arguments nested deeper than this are unparseable")
