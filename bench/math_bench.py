@@ -353,10 +353,60 @@ def latex_pairs(data: Path, n: int, seed: int, expression_wrongs: int = 0) -> li
     return ordered
 
 
-def rewardkit_pairs(workers: int) -> Callable:
+# -- per kind of answer ------------------------------------------------------------------------------
+
+ANSWER_KINDS = ("number", "expression", "tuple", "relation", "words")
+_TEXT_COMMAND = re.compile(r"\\(?:text|mbox|textbf|textit|mathrm|operatorname)\s*\{")
+_ENVIRONMENT = re.compile(r"\\(?:begin|end)\{[A-Za-z*]+\}")
+_PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
+_RELATION = re.compile(r"=|<|>|\\(?:le|ge|leq|geq|ne|neq|lt|gt)(?![A-Za-z])")
+_SEQUENCE = re.compile(r",|\\begin\{|\\\{")
+
+
+def answer_kind(gold: str) -> str:
+    """What kind of answer a MATH-500 gold is: a plain ``number``; ``words`` (``\\text{Evelyn}``,
+    names, units); a ``relation`` (``y = 2x + 3``, ``x \\le 5``); a ``tuple`` (tuples, intervals,
+    sets, lists, matrices); else an ``expression``."""
+    from rewardkit.plugins.math.numerals import parse_numeral
+
+    if parse_numeral(gold) is not None:
+        return "number"
+    if _TEXT_COMMAND.search(gold) or _PROSE_WORD.search(re.sub(r"\\[A-Za-z]+", " ", _ENVIRONMENT.sub(" ", gold))):
+        return "words"
+    if _RELATION.search(gold):
+        return "relation"
+    return "tuple" if _SEQUENCE.search(gold) else "expression"
+
+
+def kind_pairs(data: Path) -> dict[str, list[tuple[str, str]]]:
+    """Per kind of answer, MATH-500's distinct gold answers each against itself (right) and against
+    ``<gold>+37`` (wrong), as ``$…$`` strings."""
+    rows = [json.loads(line) for line in (data / "math500" / "test.jsonl").read_text().splitlines()]
+    pairs: dict[str, list[tuple[str, str]]] = {kind: [] for kind in ANSWER_KINDS}
+    for gold in dict.fromkeys(row["answer"] for row in rows):
+        pairs[answer_kind(gold)] += [(f"${gold}$", f"${gold}$"), (f"${gold}$", f"${gold}+37$")]
+    return pairs
+
+
+def per_kind_speed(data: Path, pool_size: int, seed: int, at_least: int = 200) -> dict[str, Any]:
+    """:func:`latex_speed` on each kind's pairs, and on all of them shuffled together (a mixed
+    batch); a kind with few pairs is timed over as many repetitions as make ``at_least`` pairs,
+    every cache emptied before each."""
+    by_kind = kind_pairs(data)
+    mixed = [pair for kind in ANSWER_KINDS for pair in by_kind[kind]]
+    random.Random(seed).shuffle(mixed)
+    out = {}
+    for kind, pairs in [*by_kind.items(), ("mixed", mixed)]:
+        repeats = -(-at_least // len(pairs))
+        out[kind] = latex_speed(pairs * repeats, repeats, pool_size, repeated=True)
+        out[kind]["distinct_pairs"] = len(pairs)
+    return out
+
+
+def rewardkit_pairs(workers: int, cache_size: int = 100_000) -> Callable:
     from rewardkit.plugins.math.verifier import Verifier
 
-    verifier = Verifier(workers=workers)
+    verifier = Verifier(workers=workers, cache_size=cache_size)
 
     def verify(batch: list[tuple[str, str]]) -> list[Any]:
         return [v.correct for v in verifier.verify_texts(batch)]
@@ -373,12 +423,15 @@ def math_verify_pairs() -> Callable:
     return run
 
 
-def latex_speed(pairs: list[tuple[str, str]], chunks: int, pool_size: int) -> dict[str, Any]:
+def latex_speed(pairs: list[tuple[str, str]], chunks: int, pool_size: int, repeated: bool = False) -> dict[str, Any]:
     """Pairs per second (wall and CPU) of each system on the same pairs, taking turns per chunk
-    (each chunk starts with the caller's caches empty: no system reads what another just read)."""
+    (each chunk starts with the caller's caches empty: no system reads what another just read).
+    ``repeated``: the chunks repeat pairs, so rewardkit keeps no verdicts and every cache, the
+    workers' too, is emptied before each chunk."""
+    cache_size = 0 if repeated else 100_000
     systems = {
-        "rewardkit (1 worker)": rewardkit_pairs(1),
-        f"rewardkit ({pool_size} workers)": rewardkit_pairs(pool_size),
+        "rewardkit (1 worker)": rewardkit_pairs(1, cache_size),
+        f"rewardkit ({pool_size} workers)": rewardkit_pairs(pool_size, cache_size),
         "math-verify serial parse+verify": math_verify_pairs(),
     }
     warm = [("$\\frac{\\pi}{2}$", "$\\dfrac{\\pi}{2}$"), ("$x^2+1$", "$1+x^2$"), ("$(1, 2)$", "$(1,2)$")]
@@ -389,7 +442,7 @@ def latex_speed(pairs: list[tuple[str, str]], chunks: int, pool_size: int) -> di
     for k in range(chunks):
         chunk = pairs[k * len(pairs) // chunks : (k + 1) * len(pairs) // chunks]
         for name in names[k % len(names) :] + names[: k % len(names)]:
-            _clear_process_caches()
+            clear_caches() if repeated else _clear_process_caches()
             verdicts, seconds, cpu = timed_batches(systems[name], chunk)
             total = totals[name]
             total["verdicts"] += verdicts
@@ -657,6 +710,7 @@ def main(argv: list[str] | None = None) -> int:
         "answers": latex_speed(latex_pairs(args.data, args.latex_pairs, args.seed), args.chunks, pool_size),
         "mixed": latex_speed(latex_pairs(args.data, args.latex_pairs, args.seed, expression_wrongs=2), args.chunks, pool_size),
     }
+    kinds = per_kind_speed(args.data, pool_size, args.seed)
     for workload, result in latex.items():
         for name, r in result["systems"].items():
             print(f"LaTeX {workload:7} {name:34} {r['per_second']:8.1f}/s  {r['per_cpu_second'] or 0:8.1f}/cpu-s  "
@@ -693,6 +747,7 @@ def main(argv: list[str] | None = None) -> int:
         "rewardkit_mistakes": own_mistakes[:30],
         "pathological_batch": pathological,
         "latex_pairs": latex,
+        "answer_kinds": kinds,
         "targets": targets(results, pool_size),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -800,6 +855,23 @@ def table(report: dict[str, Any]) -> str:
             f"second, pool {num(pool['speedup_wall'], '.1f')}× wall-clock; target {target} per worker. Verdicts agree "
             f"with math-verify's on {one['agreement_with_math_verify']:.2%} of the pairs."
         )
+    lines += [
+        "",
+        "Per kind of answer: MATH-500's distinct gold answers, each against itself and against `<gold>+37`, as `$…$` "
+        "strings (the mixed row: all of them shuffled together), repeated to at least 200 pairs with every cache "
+        "emptied between repetitions (rewardkit's verdict cache off); pairs per second, rewardkit with one worker "
+        "against math-verify's serial `parse`+`verify`:",
+        "",
+        "| kind | distinct pairs | rewardkit /s | math-verify /s | × wall-clock | × per CPU second | same verdicts |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for kind, lp in report["answer_kinds"].items():
+        one, _, mv = list(lp["systems"].values())
+        lines.append(
+            f"| {kind} | {lp['distinct_pairs']} | {num(one['per_second'])} | {num(mv['per_second'])} | "
+            f"{num(one['speedup_wall'], '.1f')}× | {num(one['speedup_cpu'], '.1f')}× | {one['agreement_with_math_verify']:.1%} |"
+        )
+    lines.append("")
     first = report["first_batch_seconds"]
     lines.append(
         "- the first batch that needs sympy, in a fresh process (one worker): "

@@ -125,6 +125,8 @@ class Composition:
         self, completions: Sequence[Any], prompts: Sequence[Any] | None = None, **columns: Any
     ) -> Scores:
         """:meth:`score` for async code: components concurrently, the event loop never blocked."""
+        if not any(c.reward.is_async for c in self.components):  # all of it in one worker thread
+            return await asyncio.to_thread(self.score, completions, prompts, **columns)
         samples, given = await asyncio.to_thread(make_samples, completions, prompts, columns, "composition")
         return await self._ascore_samples(samples, given)
 

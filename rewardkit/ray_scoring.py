@@ -94,8 +94,8 @@ class PieceActor:
 
 
 def _actor_class(entries: list[dict], options: dict[str, Any], folder: str | None, cpus: float) -> type:
-    """A :class:`PieceActor` class holding its arguments: shipped with the class itself, so a
-    restarted actor never depends on arguments kept in the object store of a node that died."""
+    """A :class:`PieceActor` class that carries its arguments (the class is what Ray ships to each
+    actor), rather than constructor arguments of their own in the object store."""
 
     class ScoringActor(PieceActor):
         def __init__(self) -> None:

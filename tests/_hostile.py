@@ -98,6 +98,11 @@ ELSEWHERE = {"rm_score", "rm_remote", "code_pass_rate", "code_passed", "judge_sc
 # Parameter variants scored besides each built-in's defaults.
 VARIANTS = {
     "language_consistency of <think>": ("language_consistency", {"tag": "think"}),
+    "xml_count as the notebook": ("xml_count", {"trailing": "notebook"}),
+    "soft_format as the notebook": ("soft_format", {"pattern": "notebook"}),
+    "strict_format as the notebook": ("strict_format", {"pattern": "notebook"}),
+    "int_answer as the notebook": ("int_answer", {"extractors": ["xml_answer"], "tidy": False, "digits_only": True}),
+    "math_correctness as text": ("math_correctness", {"extractors": ["xml_answer"], "tidy": False, "compare": "text"}),
     "ifeval loose": ("ifeval", {"mode": "loose"}),
     "tool_call_match fractional, repairing JSON": ("tool_call_match", {"mode": "fractional", "repair": True}),
     "tool_call_format repairing JSON": ("tool_call_format", {"repair": True}),

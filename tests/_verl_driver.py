@@ -72,7 +72,7 @@ def run(tokenizer, spec: dict, entry: dict) -> dict:
     config = config_for(entry.get("function"), entry.get("reward_kwargs", {}))
     data = make_batch(tokenizer, spec)
     manager = entry["manager"]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     if manager == "reward_loop":
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)  # the manager binds the current loop when it is built
@@ -90,11 +90,12 @@ def run(tokenizer, spec: dict, entry: dict) -> dict:
         reward_manager = cls(tokenizer=tokenizer, num_examine=0, compute_score=function)
         out = reward_manager(data, return_dict=True)
         tensor, extra = out["reward_tensor"], {k: list(v) for k, v in out["reward_extra_info"].items()}
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
     prompt_len = data.batch["prompts"].shape[1]
     lengths = data.batch["attention_mask"][:, prompt_len:].sum(dim=1).tolist()
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,  # this process only (a reward's worker processes not counted)
         "at_last_token": [float(tensor[i, n - 1]) for i, n in enumerate(lengths)],
         "row_sums": tensor.sum(dim=1).tolist(),
         "extra": {k: [float(x) if isinstance(x, (int, float, np.floating)) else x for x in v] for k, v in extra.items()},

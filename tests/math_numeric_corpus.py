@@ -157,6 +157,38 @@ def _structures(rng: random.Random, w: _Writer) -> list[tuple[str, str]]:
     return pairs
 
 
+WORDS = ["Evelyn", "east", "even", "ellipse", "Navin", "(C)", "(A)", "Monday", "Eve lyn", "cm", "red", "T", "e"]
+WORD_COMMANDS = [r"\text", r"\textbf", r"\textit", r"\textrm", r"\textnormal", r"\mathrm", r"\mathit", r"\mathbf", r"\mbox"]
+
+
+def _words_and_relations(rng: random.Random, w: _Writer) -> list[tuple[str, str]]:
+    """Answers in words (in every wrapper, case and spacing), assignments, relations and numbers
+    with units, against each other and their near misses."""
+    word = rng.choice(WORDS)
+    spelled = [rf"{rng.choice(WORD_COMMANDS)}{{{rng.choice([word, word.upper(), word.lower(), f' {word} '])}}}" for _ in range(3)]
+    other = rf"\text{{{rng.choice(WORDS)}}}"
+    n = rng.randint(1, 999)
+    pairs = [(spelled[0], s) for s in spelled[1:]] + [
+        (spelled[0], other), (spelled[0], str(n)), (spelled[0], f"{spelled[1]}+{n}"), (spelled[0], f"{spelled[1]} - {n}.5"),
+        (spelled[0], f"{spelled[1]}+0"), (spelled[0], f"{n}+{spelled[1]}"), (spelled[0], word.replace(" ", "")),
+        (spelled[0], f"{spelled[1]}^2"), (spelled[0], rf"\{{{spelled[1]}\}}"), (str(n), spelled[0]),
+    ]
+    v, u = rng.sample(list(LETTERS), 2)
+    right, near = w.expr(1), w.expr(1)
+    assigned = f"{v}{w.space()}={w.space()}{right}"
+    pairs += [
+        (assigned, right), (assigned, f"{v} = {right}"), (assigned, f"{v} = {near}"), (assigned, f"{u} = {right}"),
+        (assigned, near), (right, assigned), (assigned, f"{v} = {right} + {n}"), (assigned, f"{right} = {v}"),
+        (assigned, rf"{v} \le {right}"), (f"{right} = {near}", f"{right}={near}"), (f"{right} = {near}", f"{near} = {right}"),
+        (rf"{v} \le {right}", rf"{v} \leq {right}"), (f"{v} = {n}, {u} = {n + 1}", f"{v} = {n}"),
+    ]
+    unit = rng.choice([r"\text{ cm}", r"\mbox{ inches}^2", r"\text{ degrees}", r"\text{percent}", r"\text{ infinity}",
+                       r"\textbf{ apples}", r"\mathrm{T}", r"\text{ m}", r"\text{ pct}"])
+    pairs += [(f"{n}{unit}", str(n)), (f"{n}{unit}", str(n + 1)), (rf"\frac{{{n}}}7{unit}", rf"\frac{{{n}}}{{7}}"),
+              (str(n), f"{n}{unit}"), (rf"\frac{{{n}}}7", rf"\frac{{{n}}}{{7}}"), (rf"\frac{{{n}}}7", str(n))]
+    return pairs
+
+
 # Spellings the reader refuses or reads with care: each against a plain neighbour.
 EDGE_CASES = [
     ("2m", "2"), ("5t", "5"), ("x + 3s", "x + 3"), ("2x", "2t"), ("E", "e"), ("e", "E"), ("2E", "2e"), ("A + 1", "a + 1"),
@@ -202,12 +234,17 @@ def generated_pairs(n: int, seed: int = 0, data: Path | None = None) -> list[tup
         if kind < 0.25 and golds:
             gold = rng.choice(golds)
             answers = _near_misses(rng, gold, names) + [rng.choice(golds), gold.replace(" ", "")]
-        elif kind < 0.7:
+        elif kind < 0.6:
             gold = w.expr(rng.choice([1, 2, 2, 3]))
             answers = _near_misses(rng, gold, names) + [w.expr(2)]
             for a, b in _equal_respellings(rng, gold, w.expr(1)):
                 pairs.setdefault((a, b), None)
                 pairs.setdefault((b, a), None)
+        elif kind < 0.7:
+            for a, b in _words_and_relations(rng, w):
+                pairs.setdefault((a, b), None)
+                pairs.setdefault((b, a), None)
+            continue
         else:
             for a, b in _structures(rng, w):
                 pairs.setdefault((a, b), None)

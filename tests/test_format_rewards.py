@@ -145,3 +145,69 @@ FORMAT_REWARDS = ["xml_count", "strict_format", "soft_format", "think_format", "
 def test_time_grows_linearly_with_repeated_tags(name, fragment):
     small, large, ratio = growth(name, FRAGMENTS[fragment], 4_000)
     assert ratio < MAX_RATIO, f"{name}: {small:.4f} s for 4 kB, {large:.4f} s for {GROWTH}x that"
+
+
+# -- the GSM8K notebook's patterns (gsm8k_strict) --------------------------------------------------
+
+NOTEBOOK_SOFT = re.compile(r"<reasoning>.*?</reasoning>\s*<answer>.*?</answer>")
+NOTEBOOK_STRICT = re.compile(r"^<reasoning>\n.*?\n</reasoning>\n<answer>\n.*?\n</answer>\n$")
+TAG_SOUP = ["", "x", "42", "\n", " ", "\n\n", "<reasoning>", "</reasoning>", "<answer>", "</answer>", "</reasoning> <answer>",
+            "<reasoning>\n", "\n</reasoning>\n", "\n<answer>\n", "\n</answer>", "</answer>\n", "<", "\t"]  # fmt: skip
+
+
+def tag_soup(n: int, seed: int) -> list[str]:
+    """Completions made of the recipe's tags, newlines and words, many in the recipe's layouts."""
+    import random
+
+    rng = random.Random(seed)
+    layouts = ["<reasoning>{}</reasoning>{}<answer>{}</answer>{}", "<reasoning>\n{}\n</reasoning>\n<answer>\n{}\n</answer>{}{}",
+               "<reasoning>\n{}\n</reasoning>\n<answer>\n{}\n</answer>\n{}{}", "{}<reasoning>{}</reasoning>\n<answer>{}</answer>{}",
+               "{}{}{}{}"]  # fmt: skip
+    piece = lambda: "".join(rng.choice(TAG_SOUP) for _ in range(rng.randint(0, 3)))  # noqa: E731
+    return [rng.choice(layouts).format(piece(), piece(), piece(), piece()) for _ in range(n)]
+
+
+def test_the_notebook_patterns_decide_as_the_notebooks_regular_expressions_and_count_xml():
+    from _gsm8k_notebook import count_xml
+
+    texts = tag_soup(6000, seed=3)
+    soft = get_reward("soft_format", pattern="notebook")(texts)
+    strict = get_reward("strict_format", pattern="notebook")(texts)
+    assert soft == [0.5 if NOTEBOOK_SOFT.match(t) else 0.0 for t in texts]
+    assert strict == [0.5 if NOTEBOOK_STRICT.match(t) else 0.0 for t in texts]
+    assert 300 < soft.count(0.5) < 5700 and strict.count(0.5) > 20  # both verdicts well represented
+    assert get_reward("xml_count", trailing="notebook")(texts) == [count_xml(t) for t in texts]
+
+
+def test_the_notebooks_quirks_are_kept_only_where_asked_for():
+    cut = "<reasoning>\nx\n</reasoning>\n<answer>\n4\n</answer>"  # no newline after </answer>
+    assert get_reward("xml_count", trailing="notebook")([cut]) == [0.5 - len(cut) * 0.001 + 0.001]
+    assert get_reward("xml_count")([cut]) == [0.5]
+    two_lines = "<reasoning>\nfirst\nsecond\n</reasoning>\n<answer>\n4\n</answer>\n"
+    assert get_reward("strict_format", pattern="notebook")([two_lines]) == [0.0]  # '.' does not match a newline
+    assert get_reward("strict_format")([two_lines]) == [0.5]
+    assert get_reward("soft_format", pattern="notebook")(["Sure! " + GOOD]) == [0.0]  # re.match: from the start
+    assert get_reward("soft_format")(["Sure! " + GOOD]) == [0.5]
+
+
+def test_gsm8k_strict_scores_as_the_notebooks_five_functions(shared_data):
+    """On the GSM8K completions of bench/speed_bench.py (right, wrong, prose, commas, currency,
+    malformed) and on tag soup, every component of gsm8k_strict equals its notebook function."""
+    from _gsm8k_notebook import NOTEBOOK_FUNCTIONS, chat, extract_hash_answer, gsm8k_completions
+
+    from rewardkit.composition_loader import load_composition
+
+    data = gsm8k_completions(shared_data)
+    soup = tag_soup(1000, seed=4)
+    completions = data["completions"] + [chat(t) for t in soup]
+    solutions = data["answer"] + [data["answer"][i % 64] for i in range(len(soup))]
+    prompts = data["prompts"] + [data["prompts"][0]] * len(soup)
+    composition = load_composition("gsm8k_strict")
+    assert composition.names == list(NOTEBOOK_FUNCTIONS)
+    for answer_column in (solutions, [extract_hash_answer(s) for s in solutions]):  # either form of the gold column
+        ours = composition.score(completions, prompts, answer=answer_column).components
+        for name, function in NOTEBOOK_FUNCTIONS.items():
+            notebook = function(prompts=prompts, completions=completions, answer=[extract_hash_answer(s) for s in solutions])
+            assert ours[name] == notebook, name
+    preset = load_composition("gsm8k").score(data["completions"], data["prompts"], answer=data["answer"]).components
+    assert preset != ours  # the gsm8k preset reads prose, currency and commas the notebook does not

@@ -71,6 +71,20 @@ class TestMathCorrectness:
         assert out.scores == [None, None, None]
         assert out.metrics["gold_unreadable"] == 3
 
+    @pytest.mark.parametrize(
+        "gold",
+        [
+            "#### ", "Janet sells 9 eggs.\n####", "####\n",  # GSM8K's marker with nothing after it
+            "\\frac{", "(1, 2", "x +",  # LaTeX that parses to nothing but its own text
+            "not a number", "forty two",  # prose without a number
+        ],
+    )  # fmt: skip
+    def test_every_class_of_unreadable_gold_scores_none_for_the_whole_group(self, gold):
+        group = ["<answer>\n5\n</answer>", "\\boxed{0}", gold, "no answer", "<answer>\n\\frac{\n</answer>"]
+        out = MathCorrectness().evaluate(group, answer=[gold] * len(group))
+        assert out.scores == [None] * len(group)  # skipped by the trainer, not a group of zeros
+        assert out.metrics["gold_unreadable"] == len(group)
+
     def test_scores_are_configurable(self):
         reward = MathCorrectness(correct=2.0, wrong=-1.0)
         assert reward(["\\boxed{4}", "\\boxed{5}", "nothing"], answer=["4"] * 3) == [2.0, -1.0, -1.0]

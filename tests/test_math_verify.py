@@ -129,9 +129,9 @@ def test_a_prediction_boxed_or_in_dollars_is_unwrapped():
 
 def test_repeated_pairs_are_answered_from_the_cache():
     verifier = Verifier(cache_size=10)
-    first = verifier.check_many([(r"\frac{x}{3}", r"\dfrac{x}{3}")] * 3)  # x: not decided without sympy
+    first = verifier.check_many([("(x+1)^2", "x^2+2x+1")] * 3)  # an identity: not decided without sympy
     assert [v.how for v in first] == ["sympy"] * 3  # identical pairs in a batch: verified once
-    again = verifier.check_many([(r"\frac{x}{3}", r"\dfrac{x}{3}")])
+    again = verifier.check_many([("(x+1)^2", "x^2+2x+1")])
     assert [(v.correct, v.how) for v in again] == [(True, "cache")]
 
 
@@ -228,7 +228,9 @@ def test_a_pair_the_string_shortcuts_decide_costs_the_worker_no_parse():
 
     symbolic.clear_caches()
     assert _check_in_worker(r"\frac{x}{3}", r"\dfrac{x}{3}", "so $x/3$", False) == (True, True, False)
-    assert len(symbolic._parsed) == 0  # normalised alike: equal without parsing either side
+    # normalised alike: equal without parsing the prediction (the gold is parsed once, to know it
+    # reads as mathematics and not only as its own text)
+    assert len(symbolic._parsed) == 1 and symbolic._parsed.get(r"\dfrac{x}{3}") is None
     own, pred_readable, floored = _check_in_worker(r"\frac{x}{3}", r"\frac{x}{4}", None, True)
     assert (own, pred_readable, floored) == (False, True, False)
 
@@ -251,3 +253,37 @@ def test_math_verifys_extraction_is_the_floor_only_where_the_answer_was_guessed(
 def test_the_floor_never_rescues_an_unreadable_gold():
     (verdict,) = Verifier(cache_size=0).check_many([(r"\text{}", None)], floors=[("the answer is 5", False)])
     assert verdict.correct is None
+
+
+def test_words_assignments_and_units_are_decided_without_sympy_as_math_verify_decides():
+    # Each verdict is math-verify's (checked on a generated corpus by test_math_numeric).
+    run_without_sympy(
+        r"""
+        from rewardkit.plugins.math.verifier import Verifier
+
+        pairs = {
+            (r"\text{Evelyn}", r"\text{Evelyn}"): True, (r"\text{Evelyn}", r"\textbf{ EVELYN }"): True,
+            (r"\text{Evelyn}", r"\text{Eve lyn}"): True, (r"\text{(C)}", r"\textbf{(c)}"): True,
+            (r"\text{Evelyn}", r"\text{Navin}"): False, (r"\text{Evelyn}", "864"): False,
+            (r"\text{Evelyn}", r"\text{Evelyn}+37"): False, ("864", r"\text{Evelyn}"): False,
+            ("x=5", "5"): True, ("5", "x = 5"): True, ("x=5", "x=6"): False, ("x=5", "y=5"): False,
+            ("y = 2x + 3", "y = 2x + 40"): False, ("y = 2x + 3", "2x+4"): False, ("y = 2x + 3", "y=2x+3"): True,
+            ("5x - 7y + 11z + 4 = 0", "5x-7y+11z+4=0"): True,
+            (r"864 \mbox{ inches}^2", "864"): True, (r"\frac{270}7\text{ degrees}", r"\frac{270}{7}"): True,
+            (r"15\mbox{ cm}^2", "16"): False,
+        }
+        verdicts = Verifier(cache_size=0).check_many(list(pairs))
+        assert [v.correct for v in verdicts] == list(pairs.values()), verdicts
+        assert {v.how for v in verdicts} <= {"exact", "numeral", "numeric"}, verdicts
+        """
+    )
+
+
+def test_words_that_math_verifys_normalisation_rewrites_are_left_to_sympy():
+    from rewardkit.plugins.math.structure import compare_words, without_unit, word
+
+    assert word(r"\text{and}") is None and word(r"\text{infinite}") is None and word(r"\mathrm{T}") is None
+    assert compare_words(r"\text{percent}", "5") is None
+    assert without_unit(r"50\text{percent}") == r"50\text{percent}"  # a percent sign to math-verify, not a unit
+    assert without_unit(r"5 \text{ cm} + \text{x}") == r"5 \text{ cm} + \text{x}"
+    assert compare_words(r"\text{Evelyn}", r"37+\text{Evelyn}") is None  # math-verify cannot read it: the floor may

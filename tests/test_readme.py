@@ -60,9 +60,16 @@ def test_the_readme_preset_table_shows_each_presets_rewards_weights_and_score_se
         assert [float(w) for w in row["weights"].split(",")] == composition.weights, name
         preset_params = {e["name"]: e.get("params", {}) for e in read_preset(name)["rewards"] if e.get("params")}
         shown = {}
-        for reward, settings in re.findall(r"`(\w+)` ((?:\w+=[\w.]+(?:, )?)+)", row["settings"]):
-            shown[reward] = dict(s.split("=") for s in settings.rstrip(", ").split(", "))
-        assert shown == {r: {k: str(v) for k, v in p.items()} for r, p in preset_params.items()}, name
+        for reward, settings in re.findall(r"`(\w+)` ((?:\w+=(?:\[[\w, ]*\]|[\w.]+)(?:, )?)+)", row["settings"]):
+            shown[reward] = dict(re.findall(r"(\w+)=(\[[\w, ]*\]|[\w.]+)", settings))
+        assert shown == {r: {k: _as_shown(v) for k, v in p.items()} for r, p in preset_params.items()}, name
+
+
+def _as_shown(value):
+    """A preset parameter as the README's table writes it (``[a, b]``, ``false``, ``0.5``)."""
+    if isinstance(value, list):
+        return "[" + ", ".join(map(str, value)) + "]"
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def test_the_readme_trl_script_trains_with_the_gsm8k_preset(repo, tmp_path, monkeypatch):

@@ -163,3 +163,19 @@ def test_score_reads_conversations_and_nemo_gym_rollouts(tmp_path):
         assert done.returncode == 0, done.stderr
         scored = [json.loads(line)["rewardkit"] for line in out.read_text().splitlines()]
         assert scored[0]["components"] == {"tool_call_match": 1.0, "tool_call_format": 1.0, "tool_use": 0.0}
+
+
+def test_diagnose_names_the_failures_of_a_scored_file(tmp_path):
+    from rewardkit.diagnostics.diagnosis import diagnose, load
+
+    truth = [{"get_weather": {"city": ["Paris"]}}]
+    completions = ['<tool_call>{"name": "get_weather", "arguments": {"city": 3}}</tool_call>'] * 3 + ["Sunny."] * 2
+    rows = [{"completion": c, "ground_truth": truth} for c in completions]
+    data, out = tmp_path / "rows.jsonl", tmp_path / "scored.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    done = subprocess.run([sys.executable, "-m", "rewardkit.cli", "score", "tools", str(data), "--out", str(out)],
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    result = diagnose(load(out, rewards="tools"), second_opinion=False)
+    assert result["components"]["tool_call_match"]["failures"] == {"wrong_type": 3, "missing_call": 2}
+    assert any(f["kind"] == "failures" and "wrong_type 3" in f["message"] for f in result["findings"])

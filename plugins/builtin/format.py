@@ -20,6 +20,12 @@ class XmlTags(RewardParams):
 class XmlCountParams(XmlTags):
     per_tag: float = Field(0.125, description="score for each tag line present exactly once")
     trailing_penalty: float = Field(0.001, description="penalty per character after the closing answer tag")
+    trailing: Literal["after_answer", "notebook"] = Field(
+        "after_answer",
+        description="after_answer: the penalty per non-space character after the one </answer>; notebook: the "
+        "GSM8K notebook's count_xml as written (a completion without a newline after </answer> is charged its "
+        "whole length, one ending right after it gains 0.001)",
+    )
 
 
 class XmlCount(Reward):
@@ -27,7 +33,8 @@ class XmlCount(Reward):
 
     ``per_tag`` for each of ``<reasoning>\\n``, ``\\n</reasoning>\\n``, ``\\n<answer>\\n`` and
     ``\\n</answer>`` present exactly once, minus ``trailing_penalty`` per character after the closing
-    answer tag (whitespace there is not counted).
+    answer tag (whitespace there is not counted). ``trailing: notebook`` charges what follows as the
+    notebook's ``count_xml`` does, quirks included (``gsm8k_strict``).
 
     >>> XmlCount()(["<reasoning>\\nx\\n</reasoning>\\n<answer>\\n4\\n</answer>"])
     [0.5]
@@ -47,6 +54,8 @@ class XmlCount(Reward):
         p = self.params
         text = sample.completion
         lines, closing = self.tags
+        if p.trailing == "notebook":
+            return self.notebook_count(text)
         total = 0.0
         for tag in lines:
             if text.count(tag) == 1:
@@ -54,6 +63,23 @@ class XmlCount(Reward):
         if text.count(closing) == 1:
             total -= p.trailing_penalty * len(text.split(closing, 1)[1].strip())
         return total
+
+    def notebook_count(self, text: str) -> float:
+        """The notebook's ``count_xml``, operation for operation (so the floats are its floats)."""
+        p = self.params
+        (opening, reasoning_end, answer_start, answer_end), _ = self.tags
+        count = 0.0
+        if text.count(opening) == 1:
+            count += p.per_tag
+        if text.count(reasoning_end) == 1:
+            count += p.per_tag
+        if text.count(answer_start) == 1:
+            count += p.per_tag
+            count -= len(text.split(answer_end + "\n")[-1]) * p.trailing_penalty
+        if text.count(answer_end) == 1:
+            count += p.per_tag
+            count -= (len(text.split(answer_end)[-1]) - 1) * p.trailing_penalty
+        return count
 
 
 def find_in_order(
@@ -84,6 +110,12 @@ def find_in_order(
 
 class FormatScore(XmlTags):
     score: float = Field(0.5, description="score when the format matches (the GSM8K recipe's 0.5)")
+    pattern: Literal["layout", "notebook"] = Field(
+        "layout",
+        description="layout: the tags in their order, any text inside them; notebook: the GSM8K notebook's regular "
+        "expression as it behaves (re.match without re.DOTALL: reasoning and answer on one line each, soft_format "
+        "from the first character, strict_format ending with one or two newlines), in linear time",
+    )
 
 
 class TagLayout(Reward):
@@ -103,8 +135,14 @@ class TagLayout(Reward):
         return [re.compile(piece) for piece in self.layout(re.escape(p.reasoning_tag), re.escape(p.answer_tag))]
 
     def score(self, sample: Sample) -> float:
+        if self.params.pattern == "notebook":
+            return self.params.score if self.notebook_match(sample.completion) else 0.0
         found = find_in_order(sample.completion, self.pieces, self.anchored, gaps=False)
         return self.params.score if found is not None else 0.0
+
+    def notebook_match(self, text: str) -> bool:
+        """Whether the notebook's pattern matches ``text`` (``re.match``, ``.`` not matching a newline)."""
+        raise NotImplementedError
 
 
 class StrictFormat(TagLayout):
@@ -120,6 +158,16 @@ class StrictFormat(TagLayout):
     def layout(self, r: str, a: str) -> tuple[str, ...]:
         return rf"<{r}>\n", rf"\n</{r}>\n<{a}>\n", rf"\n</{a}>\n?\Z"
 
+    def notebook_match(self, text: str) -> bool:
+        # ^<r>\n.*?\n</r>\n<a>\n.*?\n</a>\n$: seven lines (the last empty), or eight with an empty one.
+        r, a = self.params.reasoning_tag, self.params.answer_tag
+        lines = text.split("\n", 8)
+        return (
+            len(lines) in (7, 8)
+            and (lines[0], lines[2], lines[3], lines[5]) == (f"<{r}>", f"</{r}>", f"<{a}>", f"</{a}>")
+            and all(line == "" for line in lines[6:])
+        )
+
 
 class SoftFormat(TagLayout):
     """``<reasoning>…</reasoning>`` followed by ``<answer>…</answer>`` anywhere, across newlines."""
@@ -129,6 +177,29 @@ class SoftFormat(TagLayout):
 
     def layout(self, r: str, a: str) -> tuple[str, ...]:
         return rf"<{r}>", rf"</{r}>\s*<{a}>", rf"</{a}>"
+
+    def notebook_match(self, text: str) -> bool:
+        # re.match(<r>.*?</r>\s*<a>.*?</a>): from the first character, the reasoning on the first line,
+        # then for some "</r>\s*<a>" on that line, "</a>" on the line where the answer starts.
+        r, a = self.params.reasoning_tag, self.params.answer_tag
+        if not text.startswith(f"<{r}>"):
+            return False
+        first_line_end = text.find("\n")
+        closing = f"</{a}>"
+        close = newline = -2  # the next closing tag and newline at or after a position (-1: none)
+        for middle in self.pieces[1].finditer(text, len(r) + 2):
+            if first_line_end >= 0 and middle.start() > first_line_end:
+                return False
+            start = middle.end()
+            if close != -1 and close < start:  # each search starts past the last one: linear in all
+                close = text.find(closing, start)
+            if close == -1:
+                return False
+            if newline != -1 and newline < start:
+                newline = text.find("\n", start)
+            if newline == -1 or close < newline:
+                return True
+        return False
 
 
 class ThinkFormatParams(RewardParams):

@@ -8,6 +8,7 @@ both files; :func:`summary` is the few lines ``rewardkit diagnose`` prints.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,16 @@ def load(
     return table
 
 
+def _failures(rows: list[Any], name: str) -> dict[str, int]:
+    """How often each failure a reward names per sample (``failure`` in its detail: the tool rewards'
+    ``wrong_type``, ``missing_call``...) occurs, most frequent first."""
+    counts = Counter(
+        detail["failure"] for r in rows
+        if isinstance(detail := r.extra.get(name), dict) and isinstance(detail.get("failure"), str)
+    )  # fmt: skip
+    return dict(counts.most_common())
+
+
 def diagnose(table: ScoredTable, registry: Registry | None = None, *, second_opinion: bool = True, top: int = 20) -> dict[str, Any]:
     registry = registry or default_registry()
     rows = table.rows
@@ -72,6 +83,7 @@ def diagnose(table: ScoredTable, registry: Registry | None = None, *, second_opi
         figures["errors"] = sum(1 for r in rows if name in r.errors) + _logged(table, f"rewardkit/{name}/errors")
         figures["timeouts"] = sum(1 for r in rows if _timed_out(r.extra.get(name, {}))) \
             or _logged(table, f"rewardkit/{name}/timeouts") + _logged(table, f"rewardkit/{name}/deadline_missed")
+        figures["failures"] = _failures(rows, name)
     total = total_figures([r.total for r in rows], lengths, grouped)
     checked = list(checked_components(table, registry))  # correctness components: they have a second opinion
     correctness = next((n for n in checked if table.weights.get(n)), checked[0] if checked else None)

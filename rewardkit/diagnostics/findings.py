@@ -50,6 +50,9 @@ def component_findings(components: dict[str, dict[str, Any]], total: dict[str, A
             add("errors", [name], f"{name} raised on {c['errors']} rows (scored with its error score)")
         if c.get("timeouts"):
             add("timeouts", [name], f"{name} timed out on {c['timeouts']} rows (scored wrong)")
+        if c.get("failures"):
+            named = ", ".join(f"{kind} {count}" for kind, count in list(c["failures"].items())[:4])
+            add("failures", [name], f"{name} names what went wrong: {named} (rows)")
     names = list(components)
     for i, a in enumerate(names):
         for b in names[i + 1 :]:

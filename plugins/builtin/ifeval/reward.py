@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -77,13 +77,22 @@ class Ifeval(Reward):
         return normalize_code(candidates[0][0]) if candidates else None
 
     def score_batch(self, batch: Batch) -> list[float | None]:
-        scores = [self.guarded(batch, i, self._score_one, batch, i) for i in range(len(batch))]
-        return scores
+        # A GRPO batch repeats each prompt's row once per completion: each row's instructions are read once.
+        read: dict[tuple[int, int], list[tuple[str, dict[str, Any]]] | Exception] = {}
+        return [self.guarded(batch, i, self._score_one, batch, i, read) for i in range(len(batch))]
 
-    def _score_one(self, batch: Batch, i: int) -> float | None:
+    def _score_one(self, batch: Batch, i: int, read: dict[tuple[int, int], Any]) -> float | None:
         p = self.params
         sample: Sample = batch.samples[i]
-        instructions = row_instructions(sample.row, p.ids_column, p.kwargs_column)
+        key = (id(sample.row.get(p.ids_column)), id(sample.row.get(p.kwargs_column)))
+        instructions = read.get(key)
+        if instructions is None:
+            try:
+                instructions = read[key] = row_instructions(sample.row, p.ids_column, p.kwargs_column)
+            except Exception as exc:  # noqa: BLE001 - the same error for every sample of this row
+                instructions = read[key] = exc
+        if isinstance(instructions, Exception):
+            raise instructions
         if not instructions:
             batch.count("no_instructions")
             return None

@@ -39,20 +39,21 @@ _CODE_TOKEN = re.compile(r"\b\w+(?:_\w+)+\b|\b\w+(?:\.\w+)+\(?|\b[a-z]+[A-Z]\w*\
 _NUMBER = re.compile(r"[+-]?\d[\d,._]*(?:[eE][+-]?\d+)?%?")
 
 
-# Removed in this order: block constructs leave a newline, inline ones a space.
+# Removed in this order: block constructs leave a newline, inline ones a space. The third element
+# lists strings one of which every match contains: a text with none of them is not searched.
 _REMOVED = (
-    (_FENCED, "\n"),
-    (_INDENTED_CODE, "\n"),
-    (_INLINE_CODE, " "),
-    (_LATEX_ENV, "\n"),
-    (_DISPLAY_MATH, "\n"),
-    (_INLINE_MATH, " "),
-    (_LATEX_CMD, " "),
-    (_URL, " "),
-    (_EMAIL, " "),
-    (_XML_TAG, "\n"),
-    (_CODE_TOKEN, " "),
-    (_NUMBER, " "),
+    (_FENCED, "\n", ("```", "~~~")),
+    (_INDENTED_CODE, "\n", ("    ", "\t")),
+    (_INLINE_CODE, " ", ("`",)),
+    (_LATEX_ENV, "\n", ("\\begin",)),
+    (_DISPLAY_MATH, "\n", ("$$", "\\[")),
+    (_INLINE_MATH, " ", ("\\(", "$")),
+    (_LATEX_CMD, " ", ("\\",)),
+    (_URL, " ", None),
+    (_EMAIL, " ", ("@",)),
+    (_XML_TAG, "\n", ("<",)),
+    (_CODE_TOKEN, " ", None),
+    (_NUMBER, " ", None),
 )
 
 
@@ -63,8 +64,9 @@ def clean(text: str) -> str:
     either side never fuse.
     """
     text = unicodedata.normalize("NFC", text)
-    for pattern, replacement in _REMOVED:
-        text = pattern.sub(replacement, text)
+    for pattern, replacement, needs in _REMOVED:
+        if needs is None or any(n in text for n in needs):
+            text = pattern.sub(replacement, text)
     return text
 
 
@@ -122,6 +124,7 @@ _UNSPACED = re.compile(
     r"[\u2E80-\u2FDF\u3040-\u30FF\u31F0-\u31FF\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF\U00020000-\U0003FFFF]"
 )
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
 
 
 def measure(text: str, unit: Unit) -> int:
@@ -132,6 +135,8 @@ def measure(text: str, unit: Unit) -> int:
     space-separated and count as runs).
     """
     if unit == "chars":
+        if text.isascii():  # no combining mark: the letters, counted without a Python step per character
+            return sum(map(str.isalpha, text))
         return sum(1 for ch in text if ch.isalpha() or unicodedata.category(ch) == "Mn")
     unspaced = len(_UNSPACED.findall(text))
     return unspaced + len(_WORD.findall(_UNSPACED.sub(" ", text)))
@@ -148,6 +153,8 @@ class Segment:
 
 def split_scripts(sentence: str) -> list[tuple[str, str]]:
     """Split a sentence where its writing system changes; spaces and punctuation stay with the run."""
+    if sentence.isascii():  # one writing system, Latin, when it has a letter at all
+        return [(sentence, "latin")] if _ASCII_LETTER.search(sentence) else []
     runs: list[tuple[str, str]] = []
     current: list[str] = []
     script: str | None = None

@@ -10,6 +10,7 @@ pass: no nested quantifiers, no backtracking that grows with the input, no evalu
 name           finds
 =============  ==================================================================================
 answer_tag     the content of the last ``<answer>`` tag (``tag`` option), to ``</answer>`` or the end
+xml_answer     the GSM8K notebook's reading: as answer_tag, or the whole text to ``</answer>`` without a tag
 boxed          the content of the last complete ``\\boxed{…}`` (braces balanced); several boxes written
                together (``\\boxed{3}, \\boxed{5}``) give all their contents (``3, 5``)
 gsm8k          what follows GSM8K's last ``####`` on its line (gold solutions: ``#### 1,234``)
@@ -131,6 +132,16 @@ def answer_tag(text: str, tag: str = "answer", **_: object) -> str | None:
         return None
     end = text.find(closing, start + len(opening))
     return text[start + len(opening) : end if end >= 0 else len(text)].strip() or None
+
+
+def xml_answer(text: str, tag: str = "answer", **_: object) -> str | None:
+    """The GSM8K notebook's ``extract_xml_answer``: after the last ``<tag>`` (the whole text when
+    there is none) up to the first ``</tag>``, stripped; None when that is empty."""
+    opening, closing = f"<{tag}>", f"</{tag}>"
+    start = text.rfind(opening)
+    start = 0 if start < 0 else start + len(opening)
+    end = text.find(closing, start)
+    return text[start : end if end >= 0 else len(text)].strip() or None
 
 
 def boxed_run(text: str) -> tuple[str | None, bool]:
@@ -418,6 +429,7 @@ def _tidy(answer: str) -> str | None:
 
 EXTRACTORS = {
     "answer_tag": answer_tag,
+    "xml_answer": xml_answer,
     "boxed": boxed,
     "gsm8k": gsm8k,
     "answer_is": answer_is,
@@ -449,37 +461,41 @@ def find_answer(
     text: str,
     chain: Sequence[tuple[str, Callable[..., str | None]]],
     memo: dict[Any, Found] | None = None,
+    *,
+    tidied: bool = True,
     **options: object,
 ) -> Found:
-    """The first answer the extractors of ``chain`` (name, function) find in ``text``, tidied.
+    """The first answer the extractors of ``chain`` (name, function) find in ``text``, tidied
+    (``tidied`` false: as the extractor found it).
 
     ``memo`` keeps what each extractor (with these options) found in this ``text`` for the next
     call on the same text: two rewards of a composition that read the answer of the same
     completion (``int_answer`` and ``math_correctness``) extract it once."""
     if memo is None:
         for name, extract in chain:
-            found = _found(text, name, extract, options)
+            found = _found(text, name, extract, options, tidied)
             if found is not NOT_FOUND:
                 return found
         return NOT_FOUND
-    settings = tuple(options.values())
+    settings = (tidied, *options.values())
     for name, extract in chain:
         key = (name, extract, settings)
         found = memo.get(key)
         if found is None:
-            found = memo[key] = _found(text, name, extract, options)
+            found = memo[key] = _found(text, name, extract, options, tidied)
         if found is not NOT_FOUND:
             return found
     return NOT_FOUND
 
 
-def _found(text: str, name: str, extract: Callable[..., str | None], options: dict[str, object]) -> Found:
-    """What one extractor finds, tidied (NOT_FOUND: nothing)."""
+def _found(text: str, name: str, extract: Callable[..., str | None], options: dict[str, object], tidied: bool) -> Found:
+    """What one extractor finds, tidied unless not ``tidied`` (NOT_FOUND: nothing)."""
     if extract is boxed:  # sure only when the run holds every box of the text
         answer, sure = boxed_run(text)
     else:
         answer, sure = extract(text, **options), name not in GUESSING_EXTRACTORS
-    answer = tidy(answer)
+    if tidied:
+        answer = tidy(answer)
     return Found(answer, name, sure) if answer else NOT_FOUND
 
 

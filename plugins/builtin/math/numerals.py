@@ -52,6 +52,7 @@ _NUMERAL_RE = re.compile(
       | (?P<num>\d+)\s*/\s*(?P<den>\d+)
       | {_FRAC.format("f")}
       | \\[dtc]?frac\s*(?P<fnum1>\d)(?P<fden1>\d)
+      | \\[dtc]?frac\s*\{{\s*(?P<fnum2>\d+)\s*\}}(?P<fden2>\d)(?!\d)
     )
     \s*(?P<percent>\\?%|percent\b)?
     (?P<unit>
@@ -129,7 +130,7 @@ def parse_numeral(text: str) -> Numeral | None:
     (``1,234``, ``1,\\!234``, ``1\\,234``, ``1{,}234``, ``12 500``); a decimal (``18.00``, ``.5``,
     ``5.``, ``3,75`` and ``0,125`` with a decimal comma where the digits cannot be a thousands
     group: one digit after the comma is a pair, ``-2,1``); a simple fraction (``3/4``,
-    ``\\frac{3}{4}``, ``\\dfrac34``) or mixed number (``2 3/4``, ``2\\frac{3}{4}``); then an
+    ``\\frac{3}{4}``, ``\\dfrac34``, ``\\frac{27}7``) or mixed number (``2 3/4``, ``2\\frac{3}{4}``); then an
     optional percent (``%``, ``\\%``, ``percent``), degrees (``30^\\circ``), up to four unit words
     (``18 dollars``, ``5\\text{ cm}``) and a full stop. ``\\40`` (an escaped dollar that lost its
     ``$``) reads as ``\\$40``.
@@ -180,8 +181,8 @@ def _parse_numeral(text: str) -> Numeral | None:
     if percent:  # "3/4%" means different things to different parsers: leave it to sympy
         return None
     whole = int(re.sub(r"\D", "", m.group("whole") or m.group("fwhole") or "0"))
-    num = m.group("snum") or m.group("mnum") or m.group("num") or m.group("fnum") or m.group("fnum1")
-    den = m.group("sden") or m.group("mden") or m.group("den") or m.group("fden") or m.group("fden1")
+    num = m.group("snum") or m.group("mnum") or m.group("num") or m.group("fnum") or m.group("fnum1") or m.group("fnum2")
+    den = m.group("sden") or m.group("mden") or m.group("den") or m.group("fden") or m.group("fden1") or m.group("fden2")
     if int(den) == 0 or (m.group("whole") and int(num) >= int(den)):
         return None  # "4 0/0" is not 4, and "2 5/4" is not a mixed number
     value = whole + Fraction(int(num), int(den))

@@ -46,7 +46,12 @@ class ExtractorParams(RewardParams):
         min_length=1,
         description="answer extractors tried in order; the first that finds an answer wins",
     )
-    answer_tag: str = Field("answer", description="tag read by the answer_tag extractor")
+    answer_tag: str = Field("answer", description="tag read by the answer_tag and xml_answer extractors")
+    tidy: bool = Field(
+        True,
+        description="read the answer out of what the extractor found (a box, $...$, a closing full stop, prose "
+        "around it); false: the text as found, stripped (the GSM8K notebook's)",
+    )
 
 
 class ExtractingReward(Reward):
@@ -74,7 +79,7 @@ class ExtractingReward(Reward):
 
     def extract(self, text: str, memo: dict[Any, Any] | None = None) -> Found:
         """The tidied answer in ``text``, the extractor that found it, and whether it was marked."""
-        return find_answer(text, self._resolve_extractors(), memo, tag=self.params.answer_tag)
+        return find_answer(text, self._resolve_extractors(), memo, tidied=self.params.tidy, tag=self.params.answer_tag)
 
     def extract_completion(self, sample: Sample) -> Found:
         """:meth:`extract` of the sample's completion, shared with the other math rewards scoring
@@ -82,7 +87,9 @@ class ExtractingReward(Reward):
         memo = sample.derived.get(ANSWERS)
         if memo is None:
             memo = sample.derived[ANSWERS] = {}
-        return find_answer(sample.completion, self._resolve_extractors(), memo, tag=self.params.answer_tag)
+        return find_answer(
+            sample.completion, self._resolve_extractors(), memo, tidied=self.params.tidy, tag=self.params.answer_tag
+        )
 
     def __getstate__(self) -> dict[str, Any]:
         # Resolved functions may come from third-party plugins (lambdas); the verifier holds a
@@ -97,6 +104,11 @@ class MathCorrectnessParams(ExtractorParams):
     gold_column: str | list[str] = Field(
         ["answer", "solution"],
         description="dataset column with the gold answer; a list: the first one the batch has",
+    )
+    compare: Literal["math", "text"] = Field(
+        "math",
+        description="math: the answer's value against the gold's, as math-verify decides; text: the answer as text "
+        "equal to the gold answer as text (the GSM8K notebook's ==; with tidy false, '$18' and '18.' are not 18)",
     )
     correct: float = Field(1.0, description="score of a correct answer")
     wrong: float = Field(0.0, description="score of a wrong, missing or unparseable answer")
@@ -171,7 +183,7 @@ class MathCorrectness(ExtractingReward):
 
     def __init__(self, params: Any = None, **kwargs: Any) -> None:
         super().__init__(params, **kwargs)
-        if self.params.start_workers:
+        if self.params.start_workers and self.params.compare == "math":
             self.verifier().start_workers()
 
     def required_columns(self) -> tuple[str, ...]:
@@ -252,9 +264,12 @@ class MathCorrectness(ExtractingReward):
         else:
             texts = [self.judged_text(s.completion) for s in batch.samples]
             found = [self.extract(t) if t is not None else NOT_FOUND for t in texts]
-        verdicts = self.verifier().check_found(
-            golds, found, texts, floor=self.floor_on(), timeout=self.params.timeout, batch_timeout=self.params.deadline
-        )
+        if self.params.compare == "text":
+            verdicts = [_text_verdict(g, f.answer) for g, f in zip(golds, found)]
+        else:
+            verdicts = self.verifier().check_found(
+                golds, found, texts, floor=self.floor_on(), timeout=self.params.timeout, batch_timeout=self.params.deadline
+            )
         # Whole columns at once (what batch.note does one sample at a time).
         batch.extra["answer"] = list(map(_ANSWER, found))
         batch.extra["gold"] = golds
@@ -289,6 +304,19 @@ class MathCorrectness(ExtractingReward):
         if verdict.how == "timeout" and self.params.on_timeout == "none":
             return None
         return self.params.correct if verdict.correct else self.params.wrong
+
+
+_SAME_TEXT, _OTHER_TEXT, _NO_TEXT = Verdict(True, "text"), Verdict(False, "text"), Verdict(False, "no_answer")
+_NO_GOLD = Verdict(None, "gold_unreadable")
+
+
+def _text_verdict(gold: str | None, answer: str | None) -> Verdict:
+    """``compare: text``: the answer equals the gold answer as text."""
+    if gold is None:
+        return _NO_GOLD
+    if answer is None:
+        return _NO_TEXT
+    return _SAME_TEXT if answer == gold else _OTHER_TEXT
 
 
 class Accuracy(MathCorrectness):

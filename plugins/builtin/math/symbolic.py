@@ -379,8 +379,12 @@ def readable(answer: str) -> bool:
 def check(gold: str, prediction: str) -> bool | None:
     """The verdict on two answer strings: None when the gold cannot be read, else equivalence.
 
-    An empty prediction only asks whether the gold can be read (False if it can).
+    A gold math-verify reads only as its own text (``\\frac{``, ``(1, 2``: no mathematical object)
+    cannot be read: every answer would be judged against a string. An empty prediction only
+    asks whether the gold can be read (False if it can).
     """
+    if not any(not isinstance(p, str) for p in parse_answer(gold)):
+        return None
     if prediction and prediction.strip() == gold.strip():
         # verify() on equal parses: equal objects, or equal fallback strings
         return True if readable(gold) else None

@@ -8,7 +8,9 @@ the same :class:`Verifier` on whole batches. For each (gold, prediction) pair:
 2. when both are plain numerals (``1,234``, ``$18.00``, ``50%``, ``\\frac{1}{2}``) the verdict comes
    from :mod:`.numerals` in microseconds, without sympy;
 3. when both are common LaTeX forms (``3\\sqrt{13}``, ``\\frac{\\pi}{2}``, tuples, intervals, sets,
-   matrices of those) :mod:`.exact` decides them exactly, without sympy;
+   matrices of those) :mod:`.exact` decides them exactly, without sympy, and two answers with the
+   same reading are equal; words (``\\text{Evelyn}``) and assignments (``x = 5``) are compared by
+   their structure (:mod:`.structure`);
 4. answers whose values are clearly apart (another number, the gold plus a term, a variable
    renamed: :mod:`.numeric` evaluates both, with variables at fixed points) are not equal,
    without sympy; that path never says "equal";
@@ -46,6 +48,7 @@ from .expressions import Form, read_form
 from .extractors import DEFAULT_CHAIN, NOT_FOUND, Found, boxed, find_answer, gsm8k, tidy, whole
 from .numerals import MAX_NUMERAL_CHARS, Numeral, compare_numerals, parse_numeral
 from .numeric import Numeric, compare_numeric, numeric_form, sample_numeral
+from .structure import compare_words, is_relation, unwrap_assignments, without_unit
 
 if TYPE_CHECKING:  # the pool module (multiprocessing) is imported on first need
     from rewardkit.pool import Outcome, TimeLimitedPool
@@ -64,7 +67,7 @@ class Verdict:
     """The verdict on one pair and how it was reached.
 
     ``correct`` is True or False, or None when the gold answer cannot be read. ``how`` is one of
-    ``numeral`` (fast path), ``exact`` (common LaTeX forms, without sympy), ``numeric`` (values
+    ``numeral`` (fast path), ``exact`` (common LaTeX forms, words and relations, without sympy), ``numeric`` (values
     clearly apart, without sympy: always wrong), ``cache``, ``sympy``,
     ``floor`` (right by math-verify's own extraction over the completion), ``timeout`` (scored
     wrong), ``deadline_missed`` (not verified within the batch's ``batch_timeout``; the reward scores it None),
@@ -109,17 +112,20 @@ def refused(answer: str, max_chars: int = MAX_ANSWER_CHARS) -> bool:
 
 
 GOLD_EXTRACTORS = (gsm8k, boxed, whole)
-# Plain words with no number and no LaTeX ("forty two", "Answer is forty two."): nothing to verify
-# against. A one-word gold ("Evelyn") and text in LaTeX (\text{east}) are answers.
-_PLAIN_WORDS = re.compile(r"[A-Za-z]{2,}(?:[\s,.'-]+[A-Za-z]{2,})+[\s.]*")
+# Plain words with no number and no LaTeX ("forty two", "not a number"; two words of two letters
+# or more): nothing to verify against. A one-word gold ("Evelyn"), letters that are math
+# ("a b", "x y") and text in LaTeX (\text{east}) are answers.
+_PLAIN_WORDS = re.compile(r"[A-Za-z]+(?:[\s,.'-]+[A-Za-z]+)+[\s.]*")
+_LONG_WORD = re.compile(r"[A-Za-z]{2,}")
 
 
 def gold_answer(gold: object) -> str | None:
     """The answer in a gold column value: after GSM8K's ``####``, else the last ``\\boxed{}``, else all of it.
 
     Numbers (a dataset column of ints) are read as their decimal text; None, NaN and other types
-    give None, and so does prose without a number or LaTeX (``forty two``: TRL's accuracy reward
-    skips such golds too).
+    give None, and so do prose without a number or LaTeX (``forty two``, ``not a number``: TRL's
+    accuracy reward skips such golds too) and GSM8K's ``####`` with nothing after it. (A gold the
+    workers can parse to nothing but its own text, ``\\frac{``, is unreadable there.)
     """
     if isinstance(gold, bool) or gold is None:
         return None
@@ -129,12 +135,18 @@ def gold_answer(gold: object) -> str | None:
         gold = repr(gold) if isinstance(gold, float) else str(gold)
     if not isinstance(gold, str):
         return None
+    if "####" in gold and gsm8k(gold) is None:
+        return None  # GSM8K's marker with nothing after it
     for extract in GOLD_EXTRACTORS:
         found = extract(gold)
         if found is not None:
             answer = tidy(found)
-            return None if answer is None or _PLAIN_WORDS.fullmatch(answer) else answer
+            return None if answer is None or _prose(answer) else answer
     return None
+
+
+def _prose(answer: str) -> bool:
+    return _PLAIN_WORDS.fullmatch(answer) is not None and len(_LONG_WORD.findall(answer)) >= 2
 
 
 class Reading:
@@ -156,7 +168,8 @@ class Reading:
 
 def read_answer(answer: str) -> Reading:
     """Read an answer once: its numeral, else its expression form (parsed once, shared by the
-    exact and the numeric paths)."""
+    exact and the numeric paths); a trailing unit in ``\\text``/``\\mbox`` dropped as math-verify drops it."""
+    answer = without_unit(answer)
     numeral = parse_numeral(answer)
     if numeral is None:
         form = read_form(answer)
@@ -293,18 +306,30 @@ class Verifier:
             same = gold.lstrip("0") == pred.lstrip("0")
             if same or floor_text is None or sure:
                 return (SAME_NUMERAL if same else OTHER_NUMERAL), no_job
-        gold_reading = self.reading(gold)
-        if pred is None:
+        gold_side, pred_side, verdict = gold, pred, None
+        if pred is not None:  # words and assignments, by their structure
+            if is_relation(gold) or is_relation(pred):
+                gold_side, pred_side, verdict = unwrap_assignments(gold, pred)
+            if verdict is None and ("\\" in gold_side or "\\" in pred_side):  # a word is a LaTeX command
+                verdict = compare_words(gold_side, pred_side)
+            if verdict is not None:
+                if verdict or floor_text is None or sure:
+                    return Verdict(verdict, "exact"), no_job
+                return None, (gold, pred, floor_text, sure)
+        gold_reading = self.reading(gold_side)
+        if pred_side is None:
             if gold_reading.numeral is not None and floor_text is None:
                 return Verdict(False, "no_answer"), no_job
             # The worker tells a readable gold (wrong) from an unreadable one (None), and floors.
             return None, (gold, "", floor_text, False)
         how, verdict = "", None
-        pred_reading = self.reading(pred)
+        pred_reading = self.reading(pred_side)
         if gold_reading.numeral is not None and pred_reading.numeral is not None:
             how, verdict = "numeral", compare_numerals(gold_reading.numeral, pred_reading.numeral)
         elif gold_reading.exact is not None and pred_reading.exact is not None:
             how, verdict = "exact", compare_exact(gold_reading.exact, pred_reading.exact)
+        if verdict is None and gold_reading.form is not None and gold_reading.form == pred_reading.form:
+            how, verdict = "exact", True  # the same reading: latex2sympy builds the same expression
         if verdict is None and (gold_reading.numeral is None or pred_reading.numeral is None):
             how, verdict = "numeric", compare_numeric(gold_reading.numeric, pred_reading.numeric)
         if verdict is None:
