@@ -27,6 +27,8 @@ def follows(instruction: str, text: str, mode: str = "strict", **kwargs) -> bool
     [
         ("punctuation:no_comma", {}, "No commas here.", True),
         ("punctuation:no_comma", {}, "One, two.", False),
+        ("punctuation:no_comma", {}, ",Starts with one", False),
+        ("punctuation:no_comma", {}, "Ends with one,", False),
         ("startend:quotation", {}, '  "Wrapped."\n', True),
         ("startend:quotation", {}, '"', False),
         ("startend:quotation", {}, "“Curly quotes”", False),
