@@ -9,8 +9,9 @@ the same :class:`Verifier` on whole batches. For each (gold, prediction) pair:
    from :mod:`.numerals` in microseconds, without sympy;
 3. when both are common LaTeX forms (``3\\sqrt{13}``, ``\\frac{\\pi}{2}``, tuples, intervals, sets,
    matrices of those) :mod:`.exact` decides them exactly, without sympy, and two answers with the
-   same reading are equal; words (``\\text{Evelyn}``) and assignments (``x = 5``) are compared by
-   their structure (:mod:`.structure`);
+   same reading are equal; words (``\\text{Evelyn}``), assignments (``x = 5``) and a tuple,
+   interval or matrix with a term added (``(3, 4) + 37``, which math-verify cannot read) are
+   compared by their structure (:mod:`.structure`);
 4. answers whose values are clearly apart (another number, the gold plus a term, a variable
    renamed: :mod:`.numeric` evaluates both, with variables at fixed points) are not equal,
    without sympy; that path never says "equal";
@@ -48,7 +49,14 @@ from .expressions import Form, read_form
 from .extractors import DEFAULT_CHAIN, NOT_FOUND, Found, boxed, find_answer, gsm8k, tidy, whole
 from .numerals import MAX_NUMERAL_CHARS, Numeral, compare_numerals, parse_numeral
 from .numeric import Numeric, compare_numeric, numeric_form, sample_numeral
-from .structure import compare_words, is_relation, unwrap_assignments, without_unit
+from .structure import (
+    compare_words,
+    container_plus_term,
+    is_relation,
+    never_a_number,
+    unwrap_assignments,
+    without_unit,
+)
 
 if TYPE_CHECKING:  # the pool module (multiprocessing) is imported on first need
     from rewardkit.pool import Outcome, TimeLimitedPool
@@ -317,6 +325,13 @@ class Verifier:
                     return Verdict(verdict, "exact"), no_job
                 return None, (gold, pred, floor_text, sure)
         gold_reading = self.reading(gold_side)
+        if pred_side is not None and container_plus_term(pred_side) and never_a_number(
+            gold_reading.form, gold_reading.exact, gold_reading.numeric
+        ):
+            # math-verify keeps only the prediction's text: wrong. Its extraction over a completion
+            # that is only "$prediction$" (the floor) finds no more than numbers in it: wrong too.
+            if floor_text is None or floor_text.strip() == f"${pred_side}$":
+                return Verdict(False, "exact"), no_job
         if pred_side is None:
             if gold_reading.numeral is not None and floor_text is None:
                 return Verdict(False, "no_answer"), no_job
