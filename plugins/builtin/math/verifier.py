@@ -36,13 +36,14 @@ Nothing here imports sympy or math-verify; only the workers do.
 
 from __future__ import annotations
 
-import math
+import numbers
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 from rewardkit.cache import LRUCache
 from rewardkit.once import Once
+from rewardkit.stats import finite_number
 
 from .exact import Exact, compare_exact, exact_form, rational
 from .expressions import Form, read_form
@@ -135,14 +136,13 @@ def gold_answer(gold: object) -> str | None:
     accuracy reward skips such golds too) and GSM8K's ``####`` with nothing after it. (A gold the
     workers can parse to nothing but its own text, ``\\frac{``, is unreadable there.)
     """
-    if isinstance(gold, bool) or gold is None:
-        return None
-    if isinstance(gold, float) and not math.isfinite(gold):  # a missing value from pandas
-        return None
-    if isinstance(gold, (int, float)):
-        gold = repr(gold) if isinstance(gold, float) else str(gold)
-    if not isinstance(gold, str):
-        return None
+    if isinstance(gold, numbers.Integral) and not isinstance(gold, bool):
+        gold = str(int(gold))  # every digit (a float would round 10**20 + 1)
+    elif not isinstance(gold, str):
+        number = finite_number(gold)  # None, bools, NaN (a missing value from pandas), other types: None
+        if number is None:
+            return None
+        gold = repr(number)
     if "####" in gold and gsm8k(gold) is None:
         return None  # GSM8K's marker with nothing after it
     for extract in GOLD_EXTRACTORS:
