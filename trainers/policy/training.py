@@ -80,6 +80,7 @@ class RunPlan:
     dataset: Any
     prompts: Any
     shaping: Any  # advantage_shaping.Shaping
+    curriculum: Any = None  # curriculum.Curriculum: reasoning-gym task levels that follow the reward
 
     @property
     def asks_for_checkpoints(self) -> bool:
@@ -97,7 +98,14 @@ def plan_run(config: Any) -> RunPlan:
     args = build_trainer_config(config, rewards)
     shaping = shaping_for(rewards, config.advantage.sigma_from)
     dataset, prompts = prepare(dataset_for(config), config, composition.required_columns())
-    return RunPlan(config, composition, rewards, args, dataset, prompts, shaping)
+    curriculum = None
+    tasks = config.dataset.reasoning_gym
+    if tasks is not None and tasks.curriculum is not None:
+        from .curriculum import Curriculum
+
+        curriculum = Curriculum.for_run(config, rewards, args)
+        dataset = curriculum.follow(dataset)
+    return RunPlan(config, composition, rewards, args, dataset, prompts, shaping, curriculum)
 
 
 def build_trainer(plan: RunPlan, model_path: Path, callbacks: Sequence[Any]):
@@ -133,6 +141,8 @@ class Run:
         self.plan = plan_run(config)
         self.model_path = resolve_model_path(config.model_spec())
         callbacks: list[Any] = [*self.plan.rewards.callbacks]
+        if self.plan.curriculum is not None:
+            callbacks.append(self.plan.curriculum)
         if not self.plan.asks_for_checkpoints:
             callbacks.append(SkipEndCheckpoint())
         if metrics_path is not None:
@@ -170,7 +180,7 @@ def describe_plan(plan: RunPlan, model: str) -> str:
     checkpointing = getattr(args, "activation_checkpointing", args.gradient_checkpointing)
     lines = [
         f"model:       {model}  ({tuning})",
-        f"dataset:     {cfg.dataset.path} [{cfg.dataset.split}]  {len(plan.dataset)} rows{limit}, columns: {columns}",
+        f"dataset:     {cfg.dataset.label()}  {len(plan.dataset)} rows{limit}, columns: {columns}",
         f"prompts:     {plan.prompts.describe(cfg.prompt)}",
         "rewards:     " + ", ".join(
             f"{n}×{w:g}" + (" (normalised per group)" if m else "")
