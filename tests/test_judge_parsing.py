@@ -75,8 +75,10 @@ class TestScores:
     def test_the_judges_own_score_is_read_never_a_quote_of_the_completion(self, reply):
         assert parse_score(reply, SCALE).value == 3
 
-    def test_json_wins_over_patterns(self):
-        assert parse_score('Score: 9 {"score": 4}', SCALE).value == 4
+    def test_the_first_answer_counts_whether_json_or_pattern(self):
+        assert parse_score('{"score": 4} Score: 9', SCALE).value == 4
+        assert parse_score('Score: 9 {"score": 4}', SCALE).value == 9
+        assert parse_score('Thinking... {"score": 4}', SCALE).value == 4
 
     def test_the_span_points_at_the_number(self):
         reply = 'Thinking done. {"reasoning": "x", "score": 7}'

@@ -3,13 +3,13 @@
 Before anything is read, ``<think>…</think>`` blocks are blanked (an unclosed ``<think>`` hides
 the rest of the reply) and so is any quoted block the judge echoed back (:mod:`.quoting`). Then
 the judge's own answer is read, never a quote of what it judged: a completion that writes
-"Score: 10" must not be able to put a 10 in the judge's mouth. So, first that answers wins:
+"Score: 10" must not be able to put a 10 in the judge's mouth. So:
 
 1. the structured answer: the reply is a JSON object (what ``response_format`` produces), and the
    expected key (``score``, ``verdict``, ``scores``, ``ranking``) is read from it; text inside its
    strings (the ``reasoning``) is never read;
-2. the first JSON object in the reply holding the key;
-3. the first of the patterns judges write: ``Score: 7`` (also ``Rating``, ``Grade``,
+2. else the first answer in the reply, a JSON object holding the key or one of the patterns
+   judges write, whichever comes first: ``Score: 7`` (also ``Rating``, ``Grade``,
    ``**Score:** 7``, ``score of 7``), ``[[7]]`` (MT-Bench), ``\\boxed{7}``, a reply that is nothing
    but the number, and only where none of these is, ``7/10`` or ``7 out of 10`` (when the
    denominator is the top of the scale); for verdicts ``Verdict: same``, ``[[same]]``,
@@ -179,18 +179,32 @@ def _on_scale(value: float, scale: Sequence[float]) -> str:
     return "" if low <= value <= high else f"{value:g} is outside the scale [{low:g}, {high:g}]"
 
 
-def parse_score(text: str, scale: Sequence[float], key: str = "score") -> Parsed:
-    """The score in a (cleaned) reply: from the JSON answer's ``key``, else the first score pattern."""
+def json_answer(text: str, key: str) -> tuple[bool, Any, int]:
+    """(True, its value, where its object starts) for the first JSON object of the reply holding
+    ``key`` (the structured answer first), else (False, None, end of the text)."""
     for obj, start in json_objects(text):
-        has, raw = find_key(obj, key)
+        has, value = find_key(obj, key)
         if has:
-            value = _number(raw)
-            if value is None:
-                return Parsed(reason=f"'{key}' in the reply's JSON is {raw!r}, not a number")
-            problem = _on_scale(value, scale)
-            found = re.compile(rf'"{re.escape(key)}"\s*:\s*"?(?P<n>{NUMBER})').search(text, start)
-            return Parsed(reason=problem) if problem else Parsed(value, span=found.span("n") if found else None)
+            return True, value, start
+    return False, None, len(text)
+
+
+def _before(match: re.Match[str] | None, start: int) -> bool:
+    """Whether a pattern's ``match`` comes before a JSON answer starting at ``start`` (the first wins)."""
+    return match is not None and match.start() < start
+
+
+def parse_score(text: str, scale: Sequence[float], key: str = "score") -> Parsed:
+    """The score in a (cleaned) reply: the JSON answer's ``key`` or the first score pattern, whichever comes first."""
+    has, raw, start = json_answer(text, key)
     best = first_match(_SCORE_PATTERNS, text, "n") or first_match((_FRACTION,), text, "n")
+    if has and not _before(best, start):
+        value = _number(raw)
+        if value is None:
+            return Parsed(reason=f"'{key}' in the reply's JSON is {raw!r}, not a number")
+        problem = _on_scale(value, scale)
+        found = re.compile(rf'"{re.escape(key)}"\s*:\s*"?(?P<n>{NUMBER})').search(text, start)
+        return Parsed(reason=problem) if problem else Parsed(value, span=found.span("n") if found else None)
     if best is None:
         return Parsed(reason="no score in the reply")
     value = float(best.group("n"))
@@ -208,15 +222,14 @@ def verdict_word(word: str) -> bool | None:
 
 
 def parse_verdict(text: str, key: str = "verdict") -> Parsed:
-    """A same/different verdict (True/False) from the JSON answer's ``key`` or the first verdict pattern."""
-    for obj, _ in json_objects(text):
-        has, value = find_key(obj, key)
-        if has:
-            verdict = value if isinstance(value, bool) else verdict_word(value) if isinstance(value, str) else None
-            if verdict is None:
-                return Parsed(reason=f"'{key}' in the reply's JSON is {value!r}, not a verdict")
-            return Parsed(verdict)
+    """A same/different verdict (True/False): the JSON answer's ``key`` or the first verdict pattern, whichever comes first."""
+    has, value, start = json_answer(text, key)
     best = first_match(_VERDICT_PATTERNS, text, "w")
+    if has and not _before(best, start):
+        verdict = value if isinstance(value, bool) else verdict_word(value) if isinstance(value, str) else None
+        if verdict is None:
+            return Parsed(reason=f"'{key}' in the reply's JSON is {value!r}, not a verdict")
+        return Parsed(verdict)
     if best is None:
         return Parsed(reason="no verdict in the reply")
     return Parsed(verdict_word(best.group("w")))
@@ -224,18 +237,17 @@ def parse_verdict(text: str, key: str = "verdict") -> Parsed:
 
 def parse_scores(text: str, count: int, scale: Sequence[float]) -> Parsed:
     """One score per candidate (``count`` of them, in order), from JSON ``scores`` (a list, or a
-    mapping from candidate number to score) or from lines ``Response 3: 7``."""
-    for obj, _ in json_objects(text):
-        has, raw = find_key(obj, "scores")
-        if has:
-            if isinstance(raw, dict):
-                raw = [raw.get(str(i + 1), raw.get(f"response_{i + 1}")) for i in range(count)]
-            if not isinstance(raw, list):
-                return Parsed(reason=f"'scores' in the reply's JSON is {type(raw).__name__}, not a list")
-            return _checked_scores([_number(v) for v in raw], count, scale)
+    mapping from candidate number to score) or from lines ``Response 3: 7``, whichever comes first."""
+    has, raw, start = json_answer(text, "scores")
+    if has and not _before(first_match((_LABELLED_SCORE,), text, "n"), start):
+        if isinstance(raw, dict):
+            raw = [raw.get(str(i + 1), raw.get(f"response_{i + 1}")) for i in range(count)]
+        if not isinstance(raw, list):
+            return Parsed(reason=f"'scores' in the reply's JSON is {type(raw).__name__}, not a list")
+        return _checked_scores([_number(v) for v in raw], count, scale)
     by_candidate: dict[int, float] = {}
     quoted = _quoted_spans(text)
-    for match in _LABELLED_SCORE.finditer(text):
+    for match in _LABELLED_SCORE.finditer(text[:start]):  # the lines before a JSON answer
         if not _inside(match.start("n"), quoted):
             by_candidate.setdefault(int(match.group("i")), float(match.group("n")))  # a candidate's first score
     if not by_candidate:
@@ -255,15 +267,10 @@ def _checked_scores(values: list[float | None], count: int, scale: Sequence[floa
 
 
 def parse_ranking(text: str, count: int) -> Parsed:
-    """A best-to-worst order of candidates 1..``count`` from JSON ``ranking`` or ``3 > 1 > 2``."""
-    order = None
-    for obj, _ in json_objects(text):
-        has, order = find_key(obj, "ranking")
-        if has:
-            break
-        order = None
-    if order is None:
-        found = first_match((_ORDER,), text, 0)
+    """A best-to-worst order of candidates 1..``count`` from JSON ``ranking`` or ``3 > 1 > 2``, whichever comes first."""
+    has, order, start = json_answer(text, "ranking")
+    found = first_match((_ORDER,), text, 0)
+    if not has or _before(found, start):
         if found is None:
             return Parsed(reason="no ranking in the reply")
         order = [int(n) for n in re.findall(r"\d+", found.group(0))]
