@@ -5,18 +5,23 @@
 
 Writes bench/results/default_run.json (and prints it): the machine (cores, torch threads, load
 average before/after: other processes on a shared machine slow a CPU run down a lot), the run's
-steps, wall time and per-component first/last means from summary.json, every step's component
-means, and the per-component table of `rewardkit eval` on the bundled GSM8K test rows for the
-starting model and the trained one (greedy, same prompts).
+steps, wall time, time to the first step, peak memory and per-component first/last means from
+summary.json, every step's component means, and the per-component table of `rewardkit eval` on
+the bundled GSM8K test rows for the starting model and the trained one (greedy, same prompts).
+Memory: the training process's peak resident set (what the run prints), and, sampled every
+0.2 s with psutil, the peak of the process and its children together (the math verifier's
+worker processes) and the peak during each phase of a step.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -28,6 +33,89 @@ def loadavg() -> list[float] | None:
         return [round(x, 2) for x in os.getloadavg()]
     except OSError:
         return None
+
+
+class MemorySampler:
+    """The resident set of this process and of its children, sampled every ``interval`` seconds,
+    with the peak of each named phase (``with sampler.phase("generation"): ...``)."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        import psutil
+
+        self.process = psutil.Process()
+        self.interval = interval
+        self.peak_total = self.peak_self = 0
+        self.phases: dict[str, int] = {}
+        self.current: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def sample(self) -> None:
+        own = self.process.memory_info().rss
+        children = 0
+        for child in self.process.children(recursive=True):
+            try:
+                children += child.memory_info().rss
+            except Exception:  # a worker that ended between listing and reading
+                pass
+        self.peak_self, self.peak_total = max(self.peak_self, own), max(self.peak_total, own + children)
+        for name in self.current:
+            self.phases[name] = max(self.phases.get(name, 0), own)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.sample()
+
+    def phase(self, name: str):
+        sampler = self
+
+        class Phase:
+            def __enter__(self):
+                sampler.current.append(name)
+                sampler.sample()
+
+            def __exit__(self, *exc):
+                sampler.sample()
+                sampler.current.remove(name)
+
+        return Phase()
+
+    def watch(self, cls: type, method: str, name: str) -> None:
+        """Count the time inside ``cls.method`` as the phase ``name``."""
+        original = getattr(cls, method)
+
+        @functools.wraps(original)
+        def watched(*args, **kwargs):
+            with self.phase(name):
+                return original(*args, **kwargs)
+
+        setattr(cls, method, watched)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+
+    def record(self) -> dict:
+        gb = lambda size: round(size / 1e9, 2)  # noqa: E731
+        return {"peak_process_gb": gb(self.peak_self), "peak_with_children_gb": gb(self.peak_total),
+                "peak_by_phase_gb": {name: gb(size) for name, size in self.phases.items()}}
+
+
+def watch_phases(sampler: MemorySampler) -> None:
+    """Generation, the loss's forward pass, its backward pass and the optimizer step of TRL's trainers."""
+    import torch
+    from accelerate import Accelerator
+    from trl import GRPOTrainer
+
+    sampler.watch(GRPOTrainer, "_generate_single_turn", "generation")
+    sampler.watch(GRPOTrainer, "_compute_loss", "loss forward")
+    sampler.watch(Accelerator, "backward", "backward")
+    sampler.watch(torch.optim.AdamW, "step", "optimizer step")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,8 +147,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         run_dir = Path(args.output_dir)
         started = time.perf_counter()
-        summary = train(config.with_overrides(output_dir=str(run_dir)))
+        with MemorySampler() as sampler:
+            watch_phases(sampler)
+            summary = train(config.with_overrides(output_dir=str(run_dir)))
         summary["measured_wall_seconds"] = round(time.perf_counter() - started, 1)
+        result["memory"] = sampler.record()
     result["load_after_train"] = loadavg()
     result["train"] = summary
     names = list(summary["rewards"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 from pydantic import Field
 
@@ -27,6 +28,12 @@ class Flight:
         with self.lock:
             self.now -= 1
 
+    def __enter__(self) -> None:  # `with FLIGHT:` around a sample's wait
+        self.enter()
+
+    def __exit__(self, *exc) -> None:
+        self.leave()
+
 
 FLIGHT = Flight()  # module-level so rewards built from YAML share it
 
@@ -44,11 +51,8 @@ class Waits(Reward):
     Params = WaitParams
 
     async def score(self, sample):
-        FLIGHT.enter()
-        try:
+        with FLIGHT:
             await asyncio.sleep(self.params.seconds)
-        finally:
-            FLIGHT.leave()
         if sample.completion == "boom":
             raise ValueError("boom")
         if sample.completion == "none":
@@ -64,11 +68,8 @@ class WaitsBatch(Reward):
     Params = WaitParams
 
     async def score_batch(self, batch):
-        FLIGHT.enter()
-        try:
+        with FLIGHT:
             await asyncio.sleep(self.params.seconds)
-        finally:
-            FLIGHT.leave()
         for i, sample in enumerate(batch.samples):
             batch.note("rank", i, i)
         batch.count("calls")
@@ -85,11 +86,8 @@ class WaitsGroups(Reward):
 
     async def score_batch(self, batch):
         async def pair(rows):
-            FLIGHT.enter()
-            try:
+            with FLIGHT:
                 await asyncio.sleep(self.params.seconds)
-            finally:
-                FLIGHT.leave()
             if any(batch.samples[i].completion == "boom" for i in rows):
                 raise ValueError("boom")
             for i in rows:
@@ -98,3 +96,24 @@ class WaitsGroups(Reward):
 
         batch.count("calls", (len(batch) + 1) // 2)
         return await self.gather_scores(batch, pair, [list(range(i, min(i + 2, len(batch)))) for i in range(0, len(batch), 2)])
+
+
+class MeetParams(SlowRewardParams):
+    meet: int = Field(1, ge=1)  # samples in flight at once (across every reward sharing FLIGHT) it waits for
+    seconds: float = Field(30.0, ge=0)  # how long it waits for them
+
+
+class Meets(Reward):
+    """Scores 1.0 once ``meet`` samples have been in flight at once, 0.0 if they never were within
+    ``seconds``: shows that calls overlap without timing them (a loaded machine only makes it wait)."""
+
+    name = "meets"
+    description = "test: an async reward that waits for others to be in flight"
+    Params = MeetParams
+
+    async def score(self, sample):
+        with FLIGHT:
+            deadline = time.monotonic() + self.params.seconds
+            while FLIGHT.peak < self.params.meet and time.monotonic() < deadline:
+                await asyncio.sleep(0.005)
+            return float(FLIGHT.peak >= self.params.meet)

@@ -21,5 +21,8 @@ def repo() -> Path:
 def shared_data() -> Path:
     path = Path(os.environ.get("REWARDKIT_SHARED_DATA", REPO.parent / "shared" / "data"))
     if not path.exists():
-        pytest.skip(f"shared data not found at {path}")
+        pytest.skip(
+            f"the public GSM8K, MATH-500, HH-RLHF and SciTLDR files are not at {path}: put them there or set "
+            "REWARDKIT_SHARED_DATA to their folder (docs/testing.md#the-fuller-data-sets says where each comes from)"
+        )
     return path

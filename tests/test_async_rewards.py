@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from _async_rewards import FLIGHT, WaitParams, Waits, WaitsBatch, WaitsGroups
+from _async_rewards import FLIGHT, Meets, WaitParams, Waits, WaitsBatch, WaitsGroups
 from rewardkit import get_reward
 from rewardkit.composition import Component, Composition
 from rewardkit.concurrency import InFlight, PerLoop, gather_limited, run_sync
@@ -54,7 +54,8 @@ class TestOneReward:
         assert out.scores == [2.0, 0.0] and out.errors[0][0] == 1
 
     def test_a_batch_past_its_deadline_scores_what_is_done_and_none_for_the_rest(self):
-        out = Waits(concurrency=2, seconds=0.2, deadline=0.3).evaluate(["x"] * 8)
+        # pairs end at 0.5, 1.0, 1.5 and 2.0 s: the first is done 0.7 s before the deadline, the last two cannot be
+        out = Waits(concurrency=2, seconds=0.5, deadline=1.2).evaluate(["x"] * 8)
         assert out.scores[:2] == [1.0, 1.0]
         assert out.scores[4:] == [None] * 4
         assert out.metrics["deadline_missed"] == out.scores.count(None)
@@ -75,7 +76,8 @@ class TestOneReward:
         assert FLIGHT.peak == 2  # six pairs, two at a time
 
     def test_a_batch_method_past_its_deadline_keeps_the_groups_done_in_time(self):
-        out = WaitsGroups(concurrency=1, seconds=0.2, deadline=0.5).evaluate(["ab"] * 8)
+        # pairs end at 0.5, 1.0, 1.5 and 2.0 s: two are done 0.4 s before the deadline, two cannot be
+        out = WaitsGroups(concurrency=1, seconds=0.5, deadline=1.4).evaluate(["ab"] * 8)
         done = out.scores.count(2.0)
         assert done >= 2 and out.scores == [2.0] * done + [None] * (8 - done)  # pairs in order, one at a time
         assert out.metrics["deadline_missed"] == 8 - done >= 2
@@ -167,14 +169,15 @@ class TestComposition:
         assert asyncio.run(cell()) == [6.0] * 4
 
     def test_score_works_from_many_threads_at_once(self):
+        # each sample waits until all four threads' batches (2 components x 4 samples each) are in flight
+        meeting = Composition([Meets(meet=32, concurrency=4, alias="a"), Meets(meet=32, concurrency=4, alias="b")])
         results: list = []
-        threads = [threading.Thread(target=lambda: results.append(pair().score(["ab"] * 4).total)) for _ in range(4)]
+        threads = [threading.Thread(target=lambda: results.append(meeting.score(["ab"] * 4).total)) for _ in range(4)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        assert results == [[4.0] * 4] * 4
-        assert FLIGHT.peak > 8  # the threads' batches overlapped
+        assert results == [[2.0] * 4] * 4  # every sample saw the 32 at once
 
     def test_a_sync_call_from_inside_an_async_reward_does_not_deadlock(self):
         class Nested(Waits):
@@ -193,7 +196,7 @@ class TestConcurrencyHelpers:
             return v
 
         results, missed = asyncio.run(
-            gather_limited([lambda: value(1, 0), lambda: value(2, 5), lambda: value(3, 0)], limit=3, deadline=0.2)
+            gather_limited([lambda: value(1, 0), lambda: value(2, 30), lambda: value(3, 0)], limit=3, deadline=1.0)
         )
         assert results == [1, None, 3] and missed == 1
 
@@ -277,7 +280,9 @@ def test_serve_awaits_async_rewards_without_holding_up_other_requests():
 
     from rewardkit.integrations.server import create_app
 
-    with running(create_app(pair(concurrency=16, seconds=0.3))) as url:
+    # each sample waits until both requests' samples (2 components x 16) are in flight at once
+    meeting = Composition([Meets(meet=64, concurrency=16, alias="a"), Meets(meet=64, concurrency=16, alias="b")])
+    with running(create_app(meeting)) as url:
         replies: list = []
         clients = [
             threading.Thread(target=lambda: replies.append(request(f"{url}/score", {"completions": ["abc"] * 16})))
@@ -288,8 +293,7 @@ def test_serve_awaits_async_rewards_without_holding_up_other_requests():
         for c in clients:
             c.join()
     assert [status for status, _ in replies] == [200, 200]
-    assert all(body["total"] == [6.0] * 16 for _, body in replies)
-    assert FLIGHT.peak == 64  # two requests, two components, 16 samples each: all waiting at once
+    assert all(body["total"] == [2.0] * 16 for _, body in replies)  # every sample saw the 64 at once
 
 
 def test_verl_compute_score_async_is_a_coroutine_giving_what_compute_score_gives():

@@ -53,9 +53,13 @@ def test_a_train_config_is_checked_without_loading_its_model(tmp_path, unloadabl
 def test_the_example_configs_check_as_what_they_are(capsys):
     code, out, _ = check(capsys, str(REPO / "rewardkit" / "data" / "gsm8k_default.yaml"))
     assert code == 0 and "a `rewardkit train` config" in out and "xml_count×1" in out
-    code, out, _ = check(capsys, str(REPO / "examples" / "rm_train_hh.yaml"))
-    if code == 0:  # the shared HH-RLHF data is there
-        assert "a `rewardkit rm-train` config" in out and "usable pairs" in out
+    example = REPO / "examples" / "rm_train_hh.yaml"
+    data = (example.parent / yaml.safe_load(example.read_text())["data"]["path"]).resolve()
+    code, out, err = check(capsys, str(example))
+    if data.exists():  # the shared HH-RLHF data is there
+        assert code == 0 and "a `rewardkit rm-train` config" in out and "2000 usable pairs" in out
+    else:
+        assert code == 2 and f"preference data '{data}' does not exist" in err
     code, out, _ = check(capsys, "gsm8k")
     assert code == 0 and "a composition of 5 rewards" in out
 

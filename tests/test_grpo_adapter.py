@@ -114,7 +114,7 @@ def test_each_call_logs_its_time_and_the_last_component_logs_the_batch_total():
     for func in funcs:
         func(["ab", "cd"], log_extra=rec.log_extra, log_metric=rec.log_metric)
     per = [rec.metrics[f"{REWARD_TIME}/{name}"][0] for name in ("xml_count", "short", "noisy")]
-    assert all(t >= 0 for t in per)
+    assert all(t > 0 for t in per)  # each call timed
     assert rec.metrics[REWARD_TIME] == [pytest.approx(sum(per))]
 
 

@@ -14,7 +14,7 @@ from _hostile import FRAGMENTS, GROWTH, MAX_RATIO, growth
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rewardkit import ParamsError, get_reward
+from rewardkit import ParamsError, UnknownRewardError, get_reward
 from rewardkit.hookspecs import hookimpl
 from rewardkit.language_detector import LanguageDetector
 from rewardkit.plugins.language import LangdetectDetector
@@ -329,10 +329,10 @@ class TestContract:
     def test_a_long_completion_scores_in_bounded_time(self):
         import time
 
-        start = time.perf_counter()
+        start = time.process_time()  # this process's CPU time: other jobs on the machine do not count
         score = lc(target="en")([ENGLISH * 400])[0]  # ~100k characters
         assert score == 1.0
-        assert time.perf_counter() - start < 10
+        assert time.process_time() - start < 10
 
     def test_importing_the_plugin_does_not_import_langdetect(self):
         code = "import sys, rewardkit.plugins.language; print('langdetect' in sys.modules)"
@@ -431,5 +431,5 @@ def test_another_backend_registered_as_a_plugin_is_used_by_name(registry_with_up
 
 
 def test_an_unknown_detector_names_the_known_ones():
-    with pytest.raises(Exception, match="langdetect"):
+    with pytest.raises(UnknownRewardError, match="langdetect"):
         lc(detector="nope")

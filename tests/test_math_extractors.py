@@ -251,8 +251,8 @@ class TestTidy:
 )
 def test_every_extractor_stays_linear_on_a_megabyte_of_hostile_text(text):
     # A catastrophic regex takes minutes or hours on these; linear code takes milliseconds.
-    start = time.perf_counter()
+    start = time.process_time()  # this process's CPU time: other jobs on the machine do not count
     for extract in (answer_tag, boxed, gsm8k, answer_is, bare, last_latex, last_number, whole):
         found = extract(text)
         tidy(found)
-    assert time.perf_counter() - start < 10
+    assert time.process_time() - start < 10

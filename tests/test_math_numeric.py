@@ -91,9 +91,9 @@ def test_values_out_of_range_or_not_real_are_not_evaluated(text):
 )
 def test_hostile_answers_of_the_allowed_size_are_read_and_evaluated_quickly(text):
     assert not refused(text)
-    start = time.perf_counter()
+    start = time.process_time()  # this process's CPU time: other jobs on the machine do not count
     compare_numeric(numeric(text), numeric("x"))
-    assert time.perf_counter() - start < 2
+    assert time.process_time() - start < 2  # milliseconds here; an exponential evaluation takes minutes
 
 
 def test_the_verifier_decides_clearly_different_expressions_without_sympy_or_workers():

@@ -86,7 +86,7 @@ def test_payloads_in_gold_answers_are_never_evaluated(gold_form, marker):
 def test_payloads_on_both_sides_of_verify_answer_are_never_evaluated(marker):
     payloads = [fill(p, m=marker) for p in PAYLOADS]
     results = verify_answers([(p, p) for p in payloads] + [("x", p) for p in payloads])
-    assert all(r in (True, False, None) for r in results)
+    assert True not in results[len(payloads):]  # no payload verifies as the answer x
 
 
 def sympify_in_worker(text):
@@ -164,7 +164,7 @@ def test_the_guard_builds_what_parse_expr_builds_without_eval(evaluate):
 
 @pytest.mark.parametrize("text", ["(1)(2)", "2(3)", "1_000", "x*y", "(x)", "1 + x", "__import__", "a.b", "[1]", "1;2"])
 def test_the_guard_refuses_what_is_not_a_literal_a_name_or_arithmetic(text):
-    from rewardkit.plugins.math.symbolic import _guarded_parse_expr
+    from rewardkit.plugins.math.symbolic import UnsafeParseError, _guarded_parse_expr
 
-    with pytest.raises(Exception):  # UnsafeParseError, or Python's parser refusing the code
+    with pytest.raises(UnsafeParseError):
         _guarded_parse_expr(text)

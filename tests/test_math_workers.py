@@ -57,6 +57,17 @@ def note_then_sleep(path, seconds):
     return "done"
 
 
+def note_then_wait_for(path, notes, seconds):
+    """Note this task's start, then wait up to ``seconds`` for ``notes`` starts in all: whether they came."""
+    note_then_sleep(path, 0)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if len(open(path).read().splitlines()) >= notes:
+            return True
+        time.sleep(0.01)
+    return False
+
+
 @pytest.fixture(scope="module")
 def pool():
     # Workers import this module before they report ready, so unpickling the first task does not
@@ -98,14 +109,13 @@ def test_each_affinity_group_stays_on_one_worker(pool):
     assert len({p for p, k in zip(pids, keys) if k == "h"}) == 1
 
 
-def test_slow_tasks_of_one_group_do_not_wait_for_each_other(pool):
-    outcomes = pool.map(
-        sleep_then, [(30, "late"), (30, "later"), (0, "a")], timeout=0.5, affinity=["g", "g", "g"]
-    )
-    assert [o.timed_out for o in outcomes] == [True, True, False]
-    assert outcomes[2].value == "a"
-    # Both ran at once on the two workers: each was stopped after its own 0.5 s.
-    assert all(o.seconds < 2 for o in outcomes[:2])
+def test_slow_tasks_of_one_group_do_not_wait_for_each_other(pool, tmp_path):
+    notes = tmp_path / "started"
+    # each slow task waits for the other to start: only tasks running at once both see it
+    outcomes = pool.map(note_then_wait_for, [(notes, 2, 60)] * 2, timeout=120, affinity=["g", "g"])
+    assert [o.value for o in outcomes] == [True, True]
+    outcomes = pool.map(sleep_then, [(30, "late"), (30, "later"), (0, "a")], timeout=0.5, affinity=["g"] * 3)
+    assert [o.timed_out for o in outcomes] == [True, True, False] and outcomes[2].value == "a"
 
 
 def test_a_batch_budget_cancels_the_queued_tasks_and_kills_the_running_ones(pool, tmp_path):

@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from rewardkit import DuplicateNameError, Reward, UnknownRewardError, get_reward, hookimpl
+from rewardkit import DuplicateNameError, ParamsError, Reward, UnknownRewardError, get_reward, hookimpl
 from rewardkit.language_detector import LanguageDetector
 from rewardkit.registry import Registry
 from rewardkit.testing import InlinePlugin, registered
@@ -230,9 +230,9 @@ def test_a_reward_looks_up_its_helpers_in_the_registry_that_built_it(reward_regi
     language = private.reward("language_consistency", {"target": "de", "detector": "always_german"})
     assert language(["This sentence is plainly written in English."]) == [1.0]
     # the process-wide registry (here the test's isolated one) knows neither name
-    with pytest.raises(Exception, match="first_word"):
+    with pytest.raises(ParamsError, match="first_word"):
         reward_registry.reward("math_correctness", {"extractors": ["first_word"]})
-    with pytest.raises(Exception, match="always_german"):
+    with pytest.raises(UnknownRewardError, match="always_german"):
         get_reward("language_consistency", detector="always_german")
 
 

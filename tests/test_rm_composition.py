@@ -41,8 +41,8 @@ rewards:
         scores = comp.score(completions, prompts=["What is the mean of two and four?"] * 2)
         assert scores.components["language_consistency"] == [1.0, 0.0]
         assert scores.components["rm_remote"] == [float(len(c)) for c in completions]
-        assert all(-5 <= s <= 5 for s in scores.components["rm_score"])
+        expected = [min(5, max(-5, 2 * (logit - 1))) for logit in scores.extra["rm_score"]["logit"]]
+        assert scores.components["rm_score"] == pytest.approx(expected)  # the entry's shift, scale and clip
         assert scores.extra["language_consistency"]["target"] == ["en", "en"]
-        assert "logit" in scores.extra["rm_score"]
     finally:
         server.close()

@@ -249,7 +249,7 @@ def test_importing_the_plugins_does_not_import_torch_or_transformers():
 
 def test_runs_on_cuda_when_available(scalar_dir):
     if not torch.cuda.is_available():
-        pytest.skip("no CUDA device")
+        pytest.skip("no CUDA device: this test runs where torch.cuda.is_available()")
     reward = get_reward("rm_score", path=str(scalar_dir))
     assert reward.model.device == "cuda"
     cpu = get_reward("rm_score", path=str(scalar_dir), device="cpu", dtype="float32")

@@ -11,6 +11,7 @@ import pytest
 from rewardkit import ConfigError
 from rewardkit.cli import main
 from rewardkit.trainers import preferences
+from rewardkit.trainers.default_model import ModelNotFoundError
 from rewardkit.trainers.reward_model import config as rm_config
 from rewardkit.trainers.reward_model import training as rm_training
 
@@ -166,7 +167,7 @@ class TestConfig:
 
     def test_a_missing_local_model_directory_is_a_config_error(self, tmp_path):
         config = rm_config.load_config({"model": str(tmp_path / "nope"), "data": {"path": "x"}})
-        with pytest.raises(Exception, match="nope"):
+        with pytest.raises(ModelNotFoundError, match="nope"):
             rm_training.resolve_base_model(config)
 
 

@@ -291,9 +291,10 @@ class TestProtocols:
         assert reply["rewards"] == [1.0, -1.0] and reply["extra_logs"]["unscored"] == [0.0, 1.0]
 
 
-@pytest.mark.parametrize("protocol, nodelay", [("h11", False), (HTTP_PROTOCOL, True)], ids=["uvicorn's", "rewardkit's"])
-def test_connections_on_a_socket_bound_like_uvicorns_workers_get_tcp_nodelay(protocol, nodelay):
-    """--workers N hands uvicorn a socket with proto 0; without TCP_NODELAY every keep-alive reply waits ~40 ms."""
+@pytest.mark.parametrize("loop", ["asyncio", "auto"])  # auto: uvloop where installed, which `rewardkit serve` gets
+def test_connections_on_a_socket_bound_like_uvicorns_workers_get_tcp_nodelay(loop):
+    """--workers N hands uvicorn a socket with proto 0; without TCP_NODELAY every keep-alive reply waits ~40 ms.
+    (asyncio leaves it off on such a socket, uvloop turns it on: rewardkit's protocol sets it under either.)"""
     import socket
     import threading
     import time
@@ -302,7 +303,8 @@ def test_connections_on_a_socket_bound_like_uvicorns_workers_get_tcp_nodelay(pro
 
     sock = socket.socket(socket.AF_INET)  # what uvicorn's Config.bind_socket makes: proto 0
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_app(Composition([get_reward("xml_count")])), http=protocol, log_level="warning"))
+    app = create_app(Composition([get_reward("xml_count")]))
+    server = uvicorn.Server(uvicorn.Config(app, http=HTTP_PROTOCOL, loop=loop, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     while not server.started:
@@ -313,7 +315,7 @@ def test_connections_on_a_socket_bound_like_uvicorns_workers_get_tcp_nodelay(pro
         assert client.getresponse().status == 200
         (connection,) = server.server_state.connections
         accepted = connection.transport.get_extra_info("socket")
-        assert bool(accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)) is nodelay
+        assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
         client.close()
     finally:
         server.should_exit = True

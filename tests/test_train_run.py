@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -88,6 +90,9 @@ def test_train_writes_metrics_per_step_plot_model_and_summary(full_run):
     assert summary["steps"] == 2 and summary["rewards"] == {"short": 1.0, "xml_count": 0.5}
     table = summary["first_last"]["components"]
     assert set(table) == {"short", "xml_count", "total"}
+    assert summary["build_seconds"] <= summary["first_step_seconds"] <= summary["wall_seconds"]
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    assert 100e6 < summary["peak_memory_bytes"] < memory  # bytes: more than an interpreter with torch, less than the machine
     assert table["short"]["first"] == steps[0]["rewards/short/mean"]
     assert table["short"]["last"] == steps[1]["rewards/short/mean"]
 
@@ -222,9 +227,15 @@ def test_run_progress_prints_one_compact_line_per_step(full_run):
     stream = io.StringIO()
     progress = RunProgress(["short", "xml_count"], "grpo", stream=stream)
     state = SimpleNamespace(is_world_process_zero=True, max_steps=2, global_step=0)
-    progress.on_train_begin(None, state, None)
+    args = SimpleNamespace(generation_batch_size=4, max_completion_length=8)
+    progress.on_train_begin(args, state, None)
+    progress.on_step_begin(args, state, None)
+    assert stream.getvalue() == ("step 1/2 started: generating 4 completions of up to 8 tokens, scoring them, "
+                                 "updating the model; a line follows each step\n")
     state.global_step = 1
-    progress.on_step_end(None, state, None)
+    progress.on_step_end(args, state, None)
+    progress.on_step_begin(args, state, None)  # only the first step, the one before any line, is announced
+    assert stream.getvalue().count("started") == 1 and progress.first_step_seconds > 0
     progress.on_log(None, state, None, logs={"reward": 0.5, "rewards/short/mean": -1.0, "rewards/xml_count/mean": 0.25,
                                              "step_time": 2.0, "rewardkit/reward_share": 0.01})
     progress.on_train_end(None, state, None)
@@ -347,14 +358,14 @@ def test_report_to_tensorboard_writes_event_files(tmp_path, model_dir):
 
 
 @pytest.mark.parametrize("tracker", ["wandb", "trackio", "tensorboard"])
-def test_a_tracker_that_is_not_installed_fails_in_one_line_naming_the_install(tracker, tmp_path, model_dir, capsys):
-    import importlib.util
-
+def test_a_tracker_that_is_not_installed_fails_in_one_line_naming_the_install(
+    tracker, tmp_path, model_dir, capsys, monkeypatch
+):
     from rewardkit.cli import main
     from rewardkit.trainers.policy.tracking import TRACKER_MODULES
 
-    if any(importlib.util.find_spec(m) for m in TRACKER_MODULES[tracker]):
-        pytest.skip(f"{tracker} is installed here")
+    for module in TRACKER_MODULES[tracker]:
+        monkeypatch.setitem(sys.modules, module, None)  # what `import` and find_spec see without the package
     config = make_config(tmp_path, model_dir)
     assert main(["train", str(config), "--report-to", tracker]) == 2
     err = capsys.readouterr().err

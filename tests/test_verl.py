@@ -18,6 +18,8 @@ import pytest
 from rewardkit import load_composition
 from rewardkit.jsonl import read_jsonl
 
+pytestmark = pytest.mark.verl  # builds .ci-venvs/verl on first use: deselect with -m "not verl"
+
 REPO = Path(__file__).resolve().parents[1]
 GSM8K = read_jsonl(REPO / "rewardkit" / "data" / "gsm8k" / "test.jsonl")
 

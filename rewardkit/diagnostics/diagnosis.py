@@ -18,6 +18,7 @@ from rewardkit.registry import Registry, default_registry
 from rewardkit.tables import format_table
 
 from .components import component_figures, total_figures
+from .curriculum import curriculum_curves
 from .findings import component_findings
 from .phrases import rising_phrase
 from .refusals import paying, refusal_figures, refusal_findings
@@ -130,6 +131,7 @@ def diagnose(table: ScoredTable, registry: Registry | None = None, *, second_opi
         paid = paying(refusals, table.weights)
         spread = rising_phrase(table)
         result["training"] = {"curves": curves, "flags": flags(curves, table, checked, links, paid) + ([spread] if spread else [])}
+        result["training"]["curriculum"] = curriculum_curves(table.metrics)
         result["findings"] += result["training"]["flags"]
     return result
 

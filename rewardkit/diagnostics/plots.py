@@ -169,9 +169,33 @@ def training(result: dict[str, Any]) -> str:
     return _data_uri(fig)
 
 
+def curriculum(result: dict[str, Any]) -> str:
+    """Per task: its level (steps) and its accuracy since the previous log (points), per log."""
+    curves = result["training"]["curriculum"]
+    steps = curves["steps"]
+    fig, (levels, accuracy) = _grid(2, width=5.2, height=3.0, cols=2)
+    for k, (task, series) in enumerate(curves["tasks"].items()):
+        color = COLORS[k % len(COLORS)]
+        for ax, figure, style in ((levels, "level", {"drawstyle": "steps-post"}), (accuracy, "accuracy", {"marker": "."})):
+            points = [(s, v) for s, v in zip(steps, series[figure]) if v is not None]
+            if points:
+                ax.plot(*zip(*points), color=color, linewidth=1.2, label=task, **style)
+    levels.set_title("task level (reasoning-gym curriculum)", fontsize=10)
+    accuracy.set_title("accuracy since the previous log", fontsize=10)
+    accuracy.set_ylim(-0.05, 1.05)
+    levels.legend(fontsize=7, loc="best")
+    for ax in (levels, accuracy):
+        ax.set_xlabel("step", fontsize=8)
+        ax.tick_params(labelsize=8)
+    fig.tight_layout()
+    return _data_uri(fig)
+
+
 def all_plots(result: dict[str, Any]) -> dict[str, str]:
     """Every plot the report shows, by section, as data URIs."""
     plots = {"histograms": histograms(result), "signal": signal(result), "correlations": correlations(result)}
     if result.get("training") and result["training"]["curves"]["steps"]:
         plots["training"] = training(result)
+    if result.get("training", {}).get("curriculum"):
+        plots["curriculum"] = curriculum(result)
     return plots

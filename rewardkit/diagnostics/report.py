@@ -94,6 +94,14 @@ def _suspects(suspects: dict[str, Any]) -> str:
     return "".join(parts)
 
 
+def _curriculum(curves: dict[str, Any]) -> str:
+    changes = curves["changes"]
+    rows = "".join(f"<tr><td>{c['step']}</td><td>{escape(c['task'])}</td><td>{c['from']} → {c['to']}</td></tr>" for c in changes)
+    listed = f"<table><tr><th>step</th><th>task</th><th>level</th></tr>{rows}</table>" if changes else "<p>No level changed.</p>"
+    return (f"<h3>Curriculum</h3><p>{len(curves['tasks'])} tasks whose levels follow the reward; "
+            f"{len(changes)} level changes (each with its reason in curriculum.jsonl).</p>" + listed)
+
+
 def _second_opinions(opinions: dict[str, Any]) -> str:
     if not opinions:
         return "<p>No component has a registered second opinion (or it was turned off).</p>"
@@ -135,6 +143,8 @@ def render(result: dict[str, Any], *, plots: bool = True) -> str:
         flags = result["training"]["flags"]
         body.append("<h2>Over the training run</h2>" + (_findings(flags) if flags else "<p>No flags.</p>")
                     + _img(images.get("training"), "training curves"))
+        if result["training"].get("curriculum"):
+            body.append(_curriculum(result["training"]["curriculum"]) + _img(images.get("curriculum"), "curriculum"))
     body.append("<h2>Suspects</h2>" + _suspects(result["suspects"]))
     body.append("<h2>Second opinion</h2>" + _second_opinions(result["second_opinions"]))
     body.append('<p class="meta">Written by <code>rewardkit diagnose</code>; every figure is in diagnostics.json next to this page.</p>')

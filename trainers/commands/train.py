@@ -14,7 +14,7 @@ DESCRIPTION = """\
 Fine-tune a model with GRPO (or RLOO) through TRL, rewarded by a composition. Without a config it
 runs the bundled default: the gsm8k preset on the bundled GSM8K sample with the bundled
 SmolLM2-135M-Instruct, short enough for a laptop CPU. A preset name runs that preset's bundled
-run (gsm8k, length, r1, ifeval). The options below override the config, as in TRL's GRPO scripts.
+run (gsm8k, length, r1, ifeval, reasoning_gym). The options below override the config, as in TRL's GRPO scripts.
 
 examples:
   rewardkit train --quick                                  # a 2-step smoke run of the setup

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -58,16 +59,21 @@ def _plain(value: Any) -> Any:
 
 class RunProgress(TrainerCallback):
     """One compact line per log (total reward, each component, length, step time, reward share),
-    under a progress bar titled with the run's algorithm when the stream is a terminal."""
+    under a progress bar titled with the run's algorithm when the stream is a terminal. The first
+    step says what it is doing as it starts (on a CPU it takes a minute or more before any line),
+    and ``first_step_seconds`` keeps how long after ``started`` it was done."""
 
-    def __init__(self, names: Sequence[str], algorithm: str, stream=None) -> None:
+    def __init__(self, names: Sequence[str], algorithm: str, stream=None, started: float | None = None) -> None:
         self.names = list(names)
         self.algorithm = algorithm
         self.stream = stream
+        self.started = time.perf_counter() if started is None else started
+        self.first_step_seconds: float | None = None
         self.bar = None
         self.active = False
         self.lines: list[str] = []
         self._library_bars = False
+        self._announced = False
 
     def on_train_begin(self, args, state, control, **kwargs):
         if not state.is_world_process_zero:
@@ -84,7 +90,21 @@ class RunProgress(TrainerCallback):
             self._library_bars = hf_logging.is_progress_bar_enabled()
             hf_logging.disable_progress_bar()
 
+    def on_step_begin(self, args, state, control, **kwargs):
+        if self.active and not self._announced:
+            self._announced = True
+            batch = getattr(args, "generation_batch_size", None)
+            what = f"{batch} completions" if batch else "completions"
+            length = getattr(args, "max_completion_length", None)
+            self._write(
+                f"step {state.global_step + 1}/{state.max_steps} started: generating {what}"
+                + (f" of up to {length} tokens" if length else "")
+                + ", scoring them, updating the model; a line follows each step"
+            )
+
     def on_step_end(self, args, state, control, **kwargs):
+        if self.first_step_seconds is None:
+            self.first_step_seconds = time.perf_counter() - self.started
         if self.bar is not None:
             self.bar.update(state.global_step - self.bar.n)
 
@@ -93,9 +113,13 @@ class RunProgress(TrainerCallback):
             return
         line = self.format(state, logs)
         self.lines.append(line)
+        self._write(line)
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"reward {_f(logs.get('reward'))}", refresh=True)
+
+    def _write(self, line: str) -> None:
         if self.bar is not None:
             self.bar.write(line, file=self.stream or sys.stderr)
-            self.bar.set_postfix_str(f"reward {_f(logs.get('reward'))}", refresh=True)
         else:
             print(line, file=self.stream or sys.stderr, flush=True)
 

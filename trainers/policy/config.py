@@ -8,6 +8,7 @@
       split: train                 # for bundled samples and DatasetDict directories
       eval_split: test             # what `rewardkit eval` scores by default
       limit: 200                   # first N rows (after shuffling, when shuffle is on)
+      # reasoning_gym: {tasks: [{name: leg_counting}], size: 256}   # instead of path: generated rows (tasks.py)
     prompt:
       system: "Respond in the following format: ..."
       question_column: question    # default: the dataset's own `prompt` column (TRL's format), else `question`
@@ -36,13 +37,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from rewardkit.errors import ConfigError, MissingDependencyError
 
 from ..default_model import DEFAULT_MODEL_NAMES
 from ..run_config import RUN_MANAGED_KEYS, LoraSpec, RunConfig, Strict, check_option_keys, load_config_source
 from .algorithms import ALGORITHMS, class_names, config_class
+from .tasks import TasksSpec
 
 TOP_KEYS = (
     "model", "dataset", "prompt", "rewards", "algorithm", "advantage", "lora", "trainer", "output_dir", "seed",
@@ -68,6 +70,7 @@ PRESET_RUNS = {
     "r1": "r1_gsm8k.yaml",
     "ifeval": "ifeval_sample.yaml",
     "tools": "tool_use_sample.yaml",
+    "reasoning_gym": "reasoning_gym_easy.yaml",
 }
 
 # Command-line options that set a GRPOConfig option, and the option they set.
@@ -109,6 +112,21 @@ class DatasetSpec(Strict):
     eval_path: str | None = Field(None, description="a separate file/directory for `rewardkit eval`")
     limit: int | None = Field(None, gt=0, description="use only the first N rows")
     shuffle: bool = Field(False, description="shuffle the rows (with the run's seed) before taking the limit")
+    reasoning_gym: TasksSpec | None = Field(
+        None, description="reasoning-gym tasks whose generators make the rows, instead of a path (tasks.py)"
+    )
+
+    def label(self) -> str:
+        """What the rows are, for the run header and the model card."""
+        if self.reasoning_gym is not None:
+            return f"reasoning-gym tasks {self.reasoning_gym.describe()}"
+        return f"{self.path} [{self.split}]"
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "DatasetSpec":
+        if self.reasoning_gym is not None and {"path", "format", "eval_path"} & self.model_fields_set:
+            raise ValueError("give either path (a dataset) or reasoning_gym (tasks that generate the rows), not both")
+        return self
 
 
 class Example(Strict):
@@ -207,7 +225,7 @@ class TrainConfig(RunConfig):
         data_update: dict[str, Any] = {}
         if dataset is not None:
             # a new dataset brings its own splits: evaluation reads its test split when it has one
-            data_update.update(path=_cwd_path(dataset), format="auto", eval_path=None, eval_split=None)
+            data_update.update(path=_cwd_path(dataset), format="auto", eval_path=None, eval_split=None, reasoning_gym=None)
         if max_samples is not None:
             data_update["limit"] = max_samples
         if data_update:

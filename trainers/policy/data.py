@@ -9,7 +9,8 @@ A dataset is one of:
 - a ``.jsonl`` / ``.json`` file (one object per line), a ``.csv`` file or a ``.parquet`` file;
 - a ``datasets`` directory: one written by ``save_to_disk`` (a ``Dataset``, or a ``DatasetDict``
   whose split is chosen with ``split``), or a folder of data files named by split
-  (``train.jsonl``, ``data/test-00000-of-00001.parquet``, ...) as a Hub dataset is laid out.
+  (``train.jsonl``, ``data/test-00000-of-00001.parquet``, ...) as a Hub dataset is laid out;
+- reasoning-gym tasks (``dataset.reasoning_gym``): rows its generators make (:mod:`.tasks`).
 
 The prompt column TRL reads (``prompt``) comes from one of, in this order (:func:`prompt_plan`):
 
@@ -319,6 +320,11 @@ def eval_source(config: TrainConfig, split: str | None = None) -> tuple[str, str
 def dataset_for(config: TrainConfig, *, split: str | None = None, evaluation: bool = False) -> "Dataset":
     """The raw rows a config names: its training split, or (``evaluation``) its evaluation split."""
     ds: DatasetSpec = config.dataset
+    if ds.reasoning_gym is not None:  # rows made by reasoning-gym's generators; "test" is the evaluation split
+        from .tasks import task_rows
+
+        limit = None if ds.shuffle else ds.limit
+        return task_rows(ds.reasoning_gym, config.seed, evaluation=evaluation or split == "test", limit=limit)
     path, split = eval_source(config, split) if evaluation else (ds.path, split or ds.split)
     return load_rows(path, split=split, fmt=ds.format, base_dir=config.base_dir)
 

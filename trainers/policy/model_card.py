@@ -37,7 +37,7 @@ def model_card_text(config: Any, args: Any, summary: dict[str, Any]) -> str:
     )
     tuning = f"a LoRA adapter (r={config.lora.r}, alpha={config.lora.alpha})" if config.lora else "full fine-tuning"
     settings = [
-        ["dataset", f"{config.dataset.path} [{config.dataset.split}]"],
+        ["dataset", config.dataset.label()],
         ["steps", summary["steps"]],
         ["learning rate", f"{args.learning_rate:g}"],
         ["completions per prompt", args.num_generations],

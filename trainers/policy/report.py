@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Sequence
 
 from rewardkit.stats import finite_number
@@ -15,6 +16,21 @@ def format_share(share: float | None) -> str:
     if share is None:
         return "n/a"
     return "<0.1%" if 0 < share < 0.001 else f"{100 * share:.1f}%"
+
+
+def peak_memory() -> int | None:
+    """The most memory (resident set, bytes) this process has held so far; None where the platform
+    does not say (Windows has no ``resource`` module)."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # macOS counts bytes, Linux kilobytes
+
+
+def format_gb(size: int | None) -> str:
+    return "n/a" if size is None else f"{size / 1e9:.1f} GB"
 
 
 def mean(values: Sequence[Any]) -> float | None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import sys
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 from rewardkit.errors import ConfigError
+
+from ..library_warnings import silence_uninformative_warnings
 
 
 def device_name() -> str:
@@ -67,17 +68,6 @@ def build_peft_config(config: Any):
     return config.lora.peft_config("CAUSAL_LM") if config.lora else None
 
 
-def silence_uninformative_warnings() -> None:
-    """Filter, by message and origin, warnings that one library raises at another and that no
-    setting of the user's changes; they would also break the progress bar in a terminal."""
-    # TRL reads transformers' deprecated `is_gradient_checkpointing` before every generation
-    # (trl.models.utils.disable_gradient_checkpointing); the warning is raised in modeling_utils.
-    warnings.filterwarnings(
-        "ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning,
-        module="transformers.modeling_utils",
-    )
-
-
 @dataclass
 class RunPlan:
     """Everything a run is made of that needs no model: what ``rewardkit check`` validates and
@@ -90,6 +80,7 @@ class RunPlan:
     dataset: Any
     prompts: Any
     shaping: Any  # advantage_shaping.Shaping
+    curriculum: Any = None  # curriculum.Curriculum: reasoning-gym task levels that follow the reward
 
     @property
     def asks_for_checkpoints(self) -> bool:
@@ -107,7 +98,14 @@ def plan_run(config: Any) -> RunPlan:
     args = build_trainer_config(config, rewards)
     shaping = shaping_for(rewards, config.advantage.sigma_from)
     dataset, prompts = prepare(dataset_for(config), config, composition.required_columns())
-    return RunPlan(config, composition, rewards, args, dataset, prompts, shaping)
+    curriculum = None
+    tasks = config.dataset.reasoning_gym
+    if tasks is not None and tasks.curriculum is not None:
+        from .curriculum import Curriculum
+
+        curriculum = Curriculum.for_run(config, rewards, args)
+        dataset = curriculum.follow(dataset)
+    return RunPlan(config, composition, rewards, args, dataset, prompts, shaping, curriculum)
 
 
 def build_trainer(plan: RunPlan, model_path: Path, callbacks: Sequence[Any]):
@@ -134,20 +132,22 @@ class Run:
     """
 
     def __init__(self, config: Any, *, metrics_path: Path | None = None, resume: bool = False,
-                 progress: bool = True, extra_callbacks: Sequence[Any] = ()) -> None:
+                 progress: bool = True, extra_callbacks: Sequence[Any] = (), started: float | None = None) -> None:
         from ..default_model import resolve_model_path
         from .callbacks import MetricsWriter, RunProgress, SkipEndCheckpoint
 
-        started = time.perf_counter()
+        started = time.perf_counter() if started is None else started
         silence_uninformative_warnings()
         self.plan = plan_run(config)
         self.model_path = resolve_model_path(config.model_spec())
         callbacks: list[Any] = [*self.plan.rewards.callbacks]
+        if self.plan.curriculum is not None:
+            callbacks.append(self.plan.curriculum)
         if not self.plan.asks_for_checkpoints:
             callbacks.append(SkipEndCheckpoint())
         if metrics_path is not None:
             callbacks.append(MetricsWriter(metrics_path, append=resume))
-        self.progress = RunProgress(self.plan.rewards.names, config.algorithm) if progress else None
+        self.progress = RunProgress(self.plan.rewards.names, config.algorithm, started=started) if progress else None
         if self.progress is not None:
             callbacks.append(self.progress)
         callbacks += list(extra_callbacks)
@@ -180,7 +180,7 @@ def describe_plan(plan: RunPlan, model: str) -> str:
     checkpointing = getattr(args, "activation_checkpointing", args.gradient_checkpointing)
     lines = [
         f"model:       {model}  ({tuning})",
-        f"dataset:     {cfg.dataset.path} [{cfg.dataset.split}]  {len(plan.dataset)} rows{limit}, columns: {columns}",
+        f"dataset:     {cfg.dataset.label()}  {len(plan.dataset)} rows{limit}, columns: {columns}",
         f"prompts:     {plan.prompts.describe(cfg.prompt)}",
         "rewards:     " + ", ".join(
             f"{n}×{w:g}" + (" (normalised per group)" if m else "")
@@ -189,7 +189,8 @@ def describe_plan(plan: RunPlan, model: str) -> str:
         f"training:    {steps} learning_rate={args.learning_rate:g}{lr_source} scheduler={_value(args.lr_scheduler_type)} "
         f"warmup_steps={args.warmup_steps:g} seed={cfg.seed}",
         f"{cfg.algorithm}:        num_generations={args.num_generations} batch_size={args.per_device_train_batch_size} "
-        f"gradient_accumulation={args.gradient_accumulation_steps} max_completion_length={args.max_completion_length} "
+        f"gradient_accumulation={args.gradient_accumulation_steps} ({args.generation_batch_size} completions a step) "
+        f"max_completion_length={args.max_completion_length} "
         f"temperature={args.temperature:g} beta={args.beta:g}" + (f" loss={args.loss_type}" if cfg.algorithm == "grpo" else ""),
         f"device:      {device_name()}, {precision}, "
         f"activation checkpointing {'on' if checkpointing else 'off'}",
@@ -262,13 +263,13 @@ def train(config: Any, *, resume_from_checkpoint: str | None = None, out=None) -
     out = out or sys.stdout
     from .model_card import write_model_card
     from .plot import plot_rewards, read_metrics
-    from .report import first_last, first_last_table, format_share, mean
+    from .report import first_last, first_last_table, format_gb, format_share, mean, peak_memory
 
     started = time.perf_counter()
     output = Path(config.output_dir).resolve()
     output.mkdir(parents=True, exist_ok=True)
     metrics_path = output / "metrics.jsonl"
-    run = Run(config, metrics_path=metrics_path, resume=resume_from_checkpoint is not None)
+    run = Run(config, metrics_path=metrics_path, resume=resume_from_checkpoint is not None, started=started)
     if run.trainer.is_world_process_zero():
         print(run.describe(), file=out)
     resume: str | bool | None = resume_from_checkpoint
@@ -292,6 +293,7 @@ def train(config: Any, *, resume_from_checkpoint: str | None = None, out=None) -
     if not run.trainer.is_world_process_zero():
         return {"steps": run.trainer.state.global_step, "model_dir": str(model_dir)}
     records = read_metrics(metrics_path)
+    first_step = run.progress.first_step_seconds if run.progress is not None else None
     names, weights = run.plan.rewards.names, run.plan.rewards.weights
     png = plot_rewards(records, names, output / "rewards.png", weights=weights,
                        title=f"{config.algorithm.upper()} rewards — {Path(str(run.model_path)).name}")
@@ -304,6 +306,8 @@ def train(config: Any, *, resume_from_checkpoint: str | None = None, out=None) -
         "wall_seconds": round(time.perf_counter() - started, 1),
         "build_seconds": round(run.build_seconds, 1),
         "train_seconds": round(train_seconds, 1),
+        "first_step_seconds": None if first_step is None else round(first_step, 1),
+        "peak_memory_bytes": peak_memory(),
         "first_last": first_last(records, names),
         "reward_share": mean([r.get("rewardkit/reward_share") for r in records]),
         "step_time": mean([r.get("step_time") for r in records]),
@@ -314,9 +318,11 @@ def train(config: Any, *, resume_from_checkpoint: str | None = None, out=None) -
     write_model_card(model_dir, config, run.plan.args, summary, run_dir=output)
     (output / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     print("\n" + first_last_table(summary["first_last"], weights), file=out)
+    first = "" if first_step is None else f", the first step done {first_step:.0f} s after the start"
     print(
         f"\n{summary['steps']} steps in {summary['train_seconds']:.0f} s training "
-        f"({summary['wall_seconds']:.0f} s in all); rewards took {format_share(summary['reward_share'])} of step time",
+        f"({summary['wall_seconds']:.0f} s in all{first}); rewards took {format_share(summary['reward_share'])} "
+        f"of step time; peak memory {format_gb(summary['peak_memory_bytes'])}",
         file=out,
     )
     print(f"model: {model_dir}\nmetrics: {metrics_path}\nplot: {png}", file=out)

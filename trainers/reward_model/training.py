@@ -19,6 +19,7 @@ from typing import Any
 
 from rewardkit.errors import ConfigError
 
+from ..library_warnings import silence_uninformative_warnings
 from ..preferences import load_pairs, split_pairs
 from .config import RmTrainConfig
 from .layers import keep_first_layers, train_last_layers
@@ -205,6 +206,8 @@ def train_reward_model(
 
     base = resolve_base_model(config)
     from transformers import set_seed
+
+    silence_uninformative_warnings()
 
     set_seed(config.seed)  # the fresh head is random: seed it, like RewardTrainer does
     model, tokenizer = load_base(base, config.dtype, config.labels)

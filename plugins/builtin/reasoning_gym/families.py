@@ -8,7 +8,8 @@ list: it hands live payloads to every family's verifier, unguarded in a process 
 through the reward.
 
 :data:`FORGEABLE` lists verifiers that give full marks to a wrong answer. The reward scores them
-as reasoning-gym does (its scores are the contract) and warns once per process.
+as reasoning-gym does (its scores are the contract) and warns once per process; ``rewardkit
+train`` refuses to build prompts from them unless the task says ``allow_forgeable: true``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The ``reasoning_gym`` reward: a completion scored by reasoning-gym's own verifier for the row's task.
 
 The row carries the item as reasoning-gym yields it: ``answer`` and ``metadata`` (a dict or its
-JSON text; :mod:`.rows`). The completion's answer is found by the configured extractors (by
+JSON text; :mod:`.rows`), or both in one column (``item_column``) for trainers that hand over one
+label per sample. The completion's answer is found by the configured extractors (by
 default reasoning-gym's closed ``<answer>`` tags), and the task's ``score_answer`` scores it in a
 worker process (:mod:`.scoring`) under a time and memory limit, with :mod:`.guard` keeping model
 text from being run as code. Scores, partial credit included, are reasoning-gym's.
@@ -23,7 +24,7 @@ from rewardkit.plugins.math.rewards import ExtractingReward, ExtractorParams
 from rewardkit.reward import Batch
 
 from .families import FORGEABLE
-from .rows import TASK_KEY, UnreadableMetadata, item_metadata, parse_metadata, settings_key
+from .rows import TASK_KEY, UnreadableMetadata, item_metadata, parse_item, parse_metadata, settings_key
 
 WORKER_MODULE = "rewardkit.plugins.reasoning_gym.worker_preload"
 # Per-batch counts reported every call (zeros included, so logged curves have no gaps).
@@ -47,14 +48,21 @@ class ReasoningGymParams(ExtractorParams):
     )
     answer_column: str = Field("answer", description="column with the item's answer")
     metadata_column: str = Field("metadata", description="column with the item's metadata (a dict or its JSON text)")
+    item_column: str | None = Field(
+        None,
+        description="instead of answer_column and metadata_column: one column holding the item's answer and metadata "
+        '({"answer": ..., "metadata": {...}} or its JSON text), for trainers that hand over one label per sample (OpenRLHF)',
+    )
     configs: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="task -> generator settings its verifier is built with, for rows that do not carry their own "
         "(metadata.rewardkit_config); default: the task's defaults",
     )
     timeout: float = Field(
-        5.0, gt=0, description="seconds per answer (the first answer of a task in a worker also builds its verifier)"
-    )
+        5.0, gt=0,
+        description="seconds per answer (default-settings verifiers are built before; one with other settings is built "
+        "within its first answer's time in each worker)",
+    )  # fmt: skip
     deadline: float | None = Field(
         60.0, gt=0, description="seconds for a whole batch from its first answer's start; what is left scores None (deadline_missed)"
     )
@@ -102,6 +110,8 @@ class ReasoningGym(ExtractingReward):
             self.start_workers()
 
     def required_columns(self) -> tuple[str, ...]:
+        if self.params.item_column is not None:
+            return (self.params.item_column,)
         return (self.params.answer_column, self.params.metadata_column)
 
     def pool(self):
@@ -145,9 +155,14 @@ class ReasoningGym(ExtractingReward):
         jobs: list[tuple[int, tuple[Any, ...], Any]] = []
         cache = self._cache()
         for i, sample in enumerate(batch.samples):
-            raw = sample.row.get(p.metadata_column)
             try:
-                metadata, text = self._read(raw, read)
+                if p.item_column is None:
+                    gold = sample.row.get(p.answer_column)
+                    metadata, text = self._read(sample.row.get(p.metadata_column), read)
+                else:
+                    item, _ = self._read(sample.row.get(p.item_column), read, parse_item)
+                    gold = item.get("answer")
+                    metadata, text = self._read(item.get("metadata"), read)
             except UnreadableMetadata as exc:
                 counts["unreadable_metadata"] += 1
                 batch.note("problem", i, str(exc))
@@ -164,9 +179,8 @@ class ReasoningGym(ExtractingReward):
             batch.note("answer", i, answer)
             batch.note("extractor", i, extractor)
             settings = settings_key(metadata, p.configs)
-            gold = sample.row.get(p.answer_column)
-            key = (text, settings, json.dumps(gold, default=str), answer)
-            cached = cache.get(key) if cache is not None else None
+            key = _cache_key(text, settings, gold, answer)
+            cached = cache.get(key) if cache is not None and key is not None else None
             if cached is not None:
                 counts["cache"] += 1
                 scores[i] = cached
@@ -185,20 +199,20 @@ class ReasoningGym(ExtractingReward):
             batch.count(name, value)
         return scores
 
-    def _read(self, raw: Any, read: dict[Any, Any]) -> tuple[dict[str, Any], str]:
-        """The row's metadata as a dict, and as text (the cache key); parsed once per batch per text."""
+    def _read(self, raw: Any, read: dict[Any, Any], parse: Any = parse_metadata) -> tuple[dict[str, Any], str]:
+        """The row's metadata (or item) as a dict, and as text (the cache key); parsed once per batch per text."""
         text = raw if isinstance(raw, str) else None
         if text is None:
             try:
                 text = json.dumps(raw, sort_keys=True, default=str)
             except (TypeError, ValueError, RecursionError) as exc:
                 raise UnreadableMetadata(f"metadata cannot be read: {type(exc).__name__}") from None
-        if text not in read:
+        if (parse, text) not in read:
             try:
-                read[text] = parse_metadata(raw)
+                read[parse, text] = parse(raw)
             except UnreadableMetadata as exc:
-                read[text] = exc
-        found = read[text]
+                read[parse, text] = exc
+        found = read[parse, text]
         if isinstance(found, UnreadableMetadata):
             raise found
         return found, text
@@ -215,7 +229,7 @@ class ReasoningGym(ExtractingReward):
             counts[status] += 1
             batch.note("problem", i, str(value))
             return None
-        if cache is not None:
+        if cache is not None and key is not None:
             cache.put(key, value)
         return value
 
@@ -235,3 +249,11 @@ class ReasoningGym(ExtractingReward):
 
 def _raise(error: Exception) -> None:
     raise error
+
+
+def _cache_key(metadata: str, settings: str, gold: Any, answer: str | None) -> tuple | None:
+    """What a score depends on, hashable; None (not cached) for a gold answer JSON cannot write."""
+    try:
+        return (metadata, settings, json.dumps(gold, default=str), answer)
+    except (ValueError, RecursionError):
+        return None

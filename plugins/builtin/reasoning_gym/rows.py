@@ -3,7 +3,7 @@
 reasoning-gym yields items ``{"question", "answer", "metadata"}``; ``metadata["source_dataset"]``
 names the task (its family, such as ``countdown``), and the task's ``score_answer`` reads the
 item's ``answer`` and ``metadata``. The ``metadata`` column may hold the dict itself or its
-JSON text: JSON text is what survives every way rows travel (an HF ``datasets`` column of
+JSON text (:func:`metadata_text`): JSON text is what survives every way rows travel (an HF ``datasets`` column of
 mixed tasks would otherwise merge every task's keys into one struct, padding the others with
 None; JSONL, HTTP and verl's ``extra_info`` carry text as it is).
 
@@ -35,23 +35,48 @@ UNSCORED_SETTINGS = ("seed", "size")
 TUPLE_KEYS = {"arc_agi": ("input", "output"), "rearc": ("input", "output")}
 
 
+def metadata_text(metadata: Mapping[str, Any]) -> str:
+    """An item's metadata as the JSON text a row carries; a value JSON has no form for (``gsm_symbolic``
+    keeps Fractions its verifier never reads) is written as its text."""
+    return json.dumps(metadata, default=str)
+
+
 class UnreadableMetadata(ValueError):
     """A row's metadata is neither a JSON object nor its text, or names no task."""
 
 
-def parse_metadata(value: Any) -> dict[str, Any]:
-    """The row's metadata as a dict (``value`` itself or the JSON object its text holds)."""
+def _json_object(value: Any, what: str) -> dict[str, Any]:
+    """``value`` itself when it is a mapping, or the JSON object its text holds."""
     if isinstance(value, str):
         try:
             value = json.loads(value)
         except (ValueError, RecursionError) as exc:
-            raise UnreadableMetadata(f"metadata is text but not JSON: {exc}") from None
+            raise UnreadableMetadata(f"{what} is text but not JSON: {exc}") from None
     if not isinstance(value, Mapping):
-        raise UnreadableMetadata(f"metadata is {type(value).__name__}, not a JSON object or its text")
-    task = value.get(TASK_KEY)
+        raise UnreadableMetadata(f"{what} is {type(value).__name__}, not a JSON object or its text")
+    return dict(value)
+
+
+def parse_metadata(value: Any) -> dict[str, Any]:
+    """The row's metadata as a dict (``value`` itself or the JSON object its text holds)."""
+    metadata = _json_object(value, "metadata")
+    task = metadata.get(TASK_KEY)
     if not isinstance(task, str) or not task:
         raise UnreadableMetadata(f"metadata has no '{TASK_KEY}' naming the reasoning-gym task")
-    return dict(value)
+    return metadata
+
+
+def parse_item(value: Any) -> dict[str, Any]:
+    """A whole item in one value (``item_column``): ``{"answer": ..., "metadata": ...}`` or its JSON text."""
+    item = _json_object(value, "the item")
+    if "metadata" not in item:
+        raise UnreadableMetadata('the item has no "metadata" (expected {"answer": ..., "metadata": {...}})')
+    return item
+
+
+def item_text(item: Mapping[str, Any]) -> str:
+    """An item's answer and metadata as one JSON text (a label for trainers that take one per sample)."""
+    return json.dumps({"answer": item["answer"], "metadata": item["metadata"]}, default=str)
 
 
 def _tuples(value: Any) -> Any:

@@ -1,0 +1,235 @@
+"""CPU training runs on reasoning-gym tasks: the bundled run's reward curve, and a curriculum against a fixed difficulty.
+
+``bundled``: ``rewardkit train reasoning_gym`` (``rewardkit/data/reasoning_gym_easy.yaml``: three
+easy families at level 0, prompts generated, the bundled SmolLM2-135M-Instruct, full fine-tuning).
+Writes ``bench/results/reasoning_gym_run.json``, ``.md`` and ``_rewards.png`` (the run's reward curve).
+
+``curriculum``: two runs that differ only in ``dataset.reasoning_gym.curriculum``: the same tasks,
+seed, prompts and trainer settings, every task starting at ``--level``; one keeps that level, the
+other moves each task's level with its reward. From the completions each run logged (every
+generation batch, grouped by prompt): the share of prompt groups in which every completion got the
+same ``reasoning_gym`` score (zero variance: no signal for GRPO), over the run, per task and per
+step, and the mean reward. Writes ``bench/results/reasoning_gym_curriculum.json``, ``.md`` and ``.png``.
+
+Run (each run is minutes on an idle 2-core machine, far longer on a busy one; the load average is
+recorded at the start and end of every run)::
+
+    python bench/reasoning_gym_training.py [bundled|curriculum|all] [--steps 30] [--level 2] [--work DIR] [--reuse]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results"
+COMPARED_TASKS = ("basic_arithmetic", "spell_backward", "letter_counting")
+SYSTEM = "Think briefly inside <think> </think> tags, then give only the final answer inside <answer> </answer> tags."
+EXAMPLE = {"question": "Calculate 3 + 4.", "answer": "<think>3 + 4 = 7</think>\n<answer>7</answer>"}
+
+
+def loadavg() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def commit() -> str:
+    return subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True, cwd=REPO).stdout.strip()
+
+
+def train_run(config, reuse: bool = False) -> dict:
+    """Train (or, with ``reuse``, read back a finished run of the same output_dir)."""
+    from rewardkit.trainers.policy.training import train
+
+    record = Path(config.output_dir) / "bench_run.json"
+    if reuse and record.is_file():
+        return json.loads(record.read_text())
+    start, started = loadavg(), time.perf_counter()
+    summary = train(config)
+    result = {"summary": summary, "wall_s": round(time.perf_counter() - started, 1), "load_start": start, "load_end": loadavg()}
+    record.write_text(json.dumps(result, default=str))
+    return result
+
+
+def bundled(args) -> None:
+    from rewardkit.trainers.policy.config import load_run_config
+    from rewardkit.trainers.policy.plot import read_metrics
+
+    config = load_run_config("reasoning_gym").with_overrides(output_dir=str(Path(args.work) / "bundled"))
+    result = train_run(config, args.reuse)
+    records = read_metrics(Path(config.output_dir) / "metrics.jsonl")
+    names = ["reasoning_gym", "tag_count"]
+    curve = [{"step": r["step"], "reward": r.get("reward"), **{n: r.get(f"rewards/{n}/mean") for n in names}} for r in records]
+    report = {"date": dt.datetime.now().isoformat(timespec="seconds"), "commit": commit(), "config": "rewardkit/data/reasoning_gym_easy.yaml",
+              **result, "curve": curve}  # fmt: skip
+    (RESULTS / "reasoning_gym_run.json").write_text(json.dumps(report, indent=1, default=str) + "\n")
+    shutil.copy(Path(config.output_dir) / "rewards.png", RESULTS / "reasoning_gym_run_rewards.png")
+    lines = [
+        "# `rewardkit train reasoning_gym` (the bundled run)",
+        "",
+        f"{report['date']}, commit {report['commit']}; {result['summary']['steps']} steps in {result['wall_s']:.0f} s "
+        f"(load average {result['load_start']} at the start, {result['load_end']} at the end, on 2 CPUs).",
+        "",
+        "| step | reward | reasoning_gym | tag_count |",
+        "|---:|---:|---:|---:|",
+        *[f"| {c['step']} | {c['reward']:.3f} | {c['reasoning_gym']:.3f} | {c['tag_count']:.3f} |" for c in curve],
+        "",
+        "Curve: `reasoning_gym_run_rewards.png`.",
+    ]
+    (RESULTS / "reasoning_gym_run.md").write_text("\n".join(lines) + "\n")
+
+
+def compared_config(args, curriculum: bool):
+    from rewardkit.trainers.policy.config import load_config
+
+    tasks = {"tasks": [{"name": t, "level": args.level} for t in COMPARED_TASKS], "size": 512}
+    if curriculum:
+        tasks["curriculum"] = {"window": args.window}
+    return load_config({
+        "model": "smollm2",
+        "dataset": {"reasoning_gym": tasks},
+        "prompt": {"system": SYSTEM, "examples": [EXAMPLE]},
+        "rewards": "reasoning_gym",
+        "trainer": {"max_steps": args.steps, "learning_rate": 2e-5, "lr_scheduler_type": "constant", "num_generations": 4,
+                    "per_device_train_batch_size": 8, "max_completion_length": 32, "temperature": 1.0, "save_strategy": "no"},
+        "output_dir": str(Path(args.work) / ("curriculum" if curriculum else "fixed")),
+        "seed": 42,
+    })  # fmt: skip
+
+
+def group_figures(run_dir: Path) -> dict:
+    """Zero-variance share of the reasoning_gym score over the run's logged groups, per task and per step."""
+    from rewardkit.diagnostics.run_directory import logged_completions
+    from rewardkit.stats import constant
+
+    rows = logged_completions(run_dir)
+    groups: dict[tuple, list] = defaultdict(list)
+    for row in rows:
+        key = (row["step"], json.dumps(row["prompt"], sort_keys=True, default=str))
+        groups[key].append(row)
+    per_task: dict[str, list[bool]] = defaultdict(list)
+    per_step: dict[int, list[bool]] = defaultdict(list)
+    for (step, _), members in groups.items():
+        scores = [m["reasoning_gym"] for m in members if m.get("reasoning_gym") is not None]
+        if len(scores) < 2:
+            continue
+        flat = constant(scores)
+        per_task[members[0].get("reasoning_gym/task") or "?"].append(flat)
+        per_step[step].append(flat)
+    share = lambda flags: round(sum(flags) / len(flags), 4) if flags else None  # noqa: E731
+    every = [f for flags in per_task.values() for f in flags]
+    return {
+        "groups": len(every),
+        "zero_variance_share": share(every),
+        "per_task": {t: {"groups": len(f), "zero_variance_share": share(f)} for t, f in sorted(per_task.items())},
+        "per_step": {s: share(f) for s, f in sorted(per_step.items())},
+        "mean_score": round(sum(r["reasoning_gym"] for r in rows if r.get("reasoning_gym") is not None)
+                            / max(1, sum(1 for r in rows if r.get("reasoning_gym") is not None)), 4),  # fmt: skip
+    }
+
+
+def curriculum(args) -> None:
+    from rewardkit.trainers.policy.plot import read_metrics
+
+    report = {"date": dt.datetime.now().isoformat(timespec="seconds"), "commit": commit(), "tasks": COMPARED_TASKS,
+              "start_level": args.level, "steps": args.steps, "window": args.window, "runs": {}}  # fmt: skip
+    for name, follow in (("fixed", False), ("curriculum", True)):
+        config = compared_config(args, follow)
+        result = train_run(config, args.reuse)
+        run_dir = Path(config.output_dir)
+        records = read_metrics(run_dir / "metrics.jsonl")
+        events = run_dir / "curriculum.jsonl"
+        report["runs"][name] = {
+            "wall_s": result["wall_s"], "load_start": result["load_start"], "load_end": result["load_end"],
+            "groups": group_figures(run_dir),
+            "reward": [r.get("rewards/reasoning_gym/mean") for r in records],
+            "levels": {t: [r.get(f"rewardkit/curriculum/{t}/level") for r in records] for t in COMPARED_TASKS} if follow else None,
+            "changes": [json.loads(line) for line in events.read_text().splitlines()] if events.exists() else [],
+        }  # fmt: skip
+        (RESULTS / "reasoning_gym_curriculum.json").write_text(json.dumps(report, indent=1, default=str) + "\n")
+    draw(report)
+    (RESULTS / "reasoning_gym_curriculum.md").write_text(markdown(report))
+
+
+def draw(report: dict) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(15, 3.6))
+    for name, color in (("fixed", "#C44E52"), ("curriculum", "#4C72B0")):
+        run = report["runs"].get(name)
+        if not run:
+            continue
+        steps = sorted(run["groups"]["per_step"], key=int)
+        axes[0].plot([int(s) for s in steps], [run["groups"]["per_step"][s] for s in steps], marker=".", color=color, label=name)
+        axes[1].plot(range(1, len(run["reward"]) + 1), run["reward"], marker=".", color=color, label=name)
+        if run["levels"]:
+            for k, (task, levels) in enumerate(run["levels"].items()):
+                axes[2].plot(range(1, len(levels) + 1), levels, drawstyle="steps-post", label=task)
+    axes[0].set_title("share of groups with zero variance, per step")
+    axes[1].set_title("mean reasoning_gym score, per step")
+    axes[2].set_title("curriculum levels")
+    for ax in axes:
+        ax.set_xlabel("step")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(RESULTS / "reasoning_gym_curriculum.png", dpi=96)
+
+
+def markdown(report: dict) -> str:
+    runs = report["runs"]
+    lines = [
+        "# A curriculum that follows the reward, against a fixed difficulty",
+        "",
+        f"{report['date']}, commit {report['commit']}. Tasks {', '.join(report['tasks'])}, all starting at level "
+        f"{report['start_level']}; {report['steps']} steps of 2 prompts x 4 completions (SmolLM2-135M-Instruct, CPU, "
+        f"seed 42); curriculum window {report['window']} groups per task, raise_at 0.8, lower_at 0.1, no_signal 0.9.",
+        "",
+        "| run | groups | zero-variance share | mean reasoning_gym score | wall s | load average start / end |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for name, run in runs.items():
+        g = run["groups"]
+        lines.append(f"| {name} | {g['groups']} | {g['zero_variance_share']} | {g['mean_score']} | {run['wall_s']:.0f} | "
+                     f"{run['load_start']} / {run['load_end']} |")  # fmt: skip
+    lines += ["", "Per task (groups, zero-variance share):", "", "| task | " + " | ".join(runs) + " |", "|---|" + "---:|" * len(runs)]
+    for task in report["tasks"]:
+        cells = []
+        for run in runs.values():
+            t = run["groups"]["per_task"].get(task, {})
+            cells.append(f"{t.get('groups', 0)}, {t.get('zero_variance_share')}")
+        lines.append(f"| {task} | " + " | ".join(cells) + " |")
+    changes = runs.get("curriculum", {}).get("changes", [])
+    lines += ["", f"Level changes in the curriculum run ({len(changes)}):", ""]
+    lines += [f"- step {c['step']}: {c['task']} {c['from']} -> {c['to']} ({c['reason']})" for c in changes] or ["- none"]
+    lines += ["", "Curves: `reasoning_gym_curriculum.png`."]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("part", nargs="?", default="all", choices=["bundled", "curriculum", "all"])
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--level", type=int, default=2)
+    parser.add_argument("--window", type=int, default=4)
+    parser.add_argument("--work", default=str(REPO / "runs" / "bench-reasoning-gym"))
+    parser.add_argument("--reuse", action="store_true", help="read back runs already finished in --work instead of training")
+    args = parser.parse_args()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    if args.part in ("curriculum", "all"):
+        curriculum(args)
+    if args.part in ("bundled", "all"):
+        bundled(args)
+
+
+if __name__ == "__main__":
+    main()
