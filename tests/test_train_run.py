@@ -406,3 +406,25 @@ def test_train_keeps_the_completions_and_writes_the_diagnostics_report(full_run)
     assert result["training"]["curves"]["steps"] == [1, 2]
     report = (out / "diagnostics" / "report.html").read_text()
     assert report.count('src="data:image/png;base64,') == 4  # with the training curves
+
+
+def test_a_step_trained_in_accumulated_slices_is_the_same_update_as_one_batch(tmp_path, model_dir):
+    """The bundled runs train each step's completions 2 at a time to hold less memory: with
+    gradient accumulation over the same generation batch, TRL's GRPO makes the same update."""
+    import torch
+    from safetensors.torch import load_file
+
+    weights = {}
+    for name, slices in (("whole", {"per_device_train_batch_size": 4}),
+                         ("sliced", {"per_device_train_batch_size": 2, "gradient_accumulation_steps": 2})):
+        (tmp_path / name).mkdir()
+        config = make_config(tmp_path / name, model_dir, trainer={**TRAINER, **slices, "max_steps": 1})
+        assert cli("train", str(config)) == 0
+        steps = [r for r in records(tmp_path / name / "out" / "metrics.jsonl") if "reward" in r]
+        weights[name] = (steps[0]["reward"], load_file(tmp_path / name / "out" / "model" / "model.safetensors"))
+    (reward, whole), (same_reward, sliced) = weights["whole"], weights["sliced"]
+    assert reward == same_reward  # the same completions, scored the same
+    before = load_file(model_dir / "model.safetensors")
+    assert any(not torch.equal(whole[k], before[k]) for k in whole)  # the step changed the model
+    for key in whole:
+        torch.testing.assert_close(sliced[key], whole[key], rtol=0, atol=1e-6)
