@@ -15,8 +15,9 @@ perturbations of it, each as a completion ``<think>…</think><answer>…</answe
 
 Reference: reasoning-gym's ``extract_answer`` on the completion, then ``score_answer`` of the
 dataset that generated the item, in this process, on the item as generated. rewardkit: the
-``reasoning_gym`` reward (cache off) on rows ``answer`` + ``metadata`` as JSON text (``rows.metadata_text``),
-as a trainer or server hands them over. Every difference is listed with both scores.
+``reasoning_gym`` reward on rows ``answer`` + ``metadata`` as JSON text (``rows.metadata_text``),
+as a trainer or server hands them over: its cache off, each answer under the default time limit
+(5 s), and no batch deadline (a family's answers go in one call, which is no training batch). Every difference is listed with both scores.
 
 Safety: the ``as code`` payload touches a marker file when it runs. The reference runs it where a
 verifier evaluates it (a harmless payload: that is the control); those families are listed and
@@ -284,7 +285,7 @@ def main() -> None:
     names = args.families.split(",") if args.families else sorted(reasoning_gym.factory.DATASETS)
     load_start = [round(x, 2) for x in os.getloadavg()]
     started = time.perf_counter()
-    reward = get_reward("reasoning_gym", {"cache_size": 0})
+    reward = get_reward("reasoning_gym", {"cache_size": 0, "deadline": None})  # a family's 800 answers are no training batch
     reward.evaluate(["<answer>1</answer>"], answer=["1"], metadata=['{"source_dataset": "leg_counting"}'])  # start the pool
     results = []
     with tempfile.TemporaryDirectory() as markers:
