@@ -188,6 +188,12 @@ def _words_and_relations(rng: random.Random, w: _Writer) -> list[tuple[str, str]
         (assigned, rf"{v} \le {right}"), (f"{right} = {near}", f"{right}={near}"), (f"{right} = {near}", f"{near} = {right}"),
         (rf"{v} \le {right}", rf"{v} \leq {right}"), (f"{v} = {n}, {u} = {n + 1}", f"{v} = {n}"),
     ]
+    # Linear equations: shifted, scaled (a multiple), rearranged, a coefficient changed.
+    a1, a2, k = rng.randint(1, 9), rng.randint(1, 9), rng.choice([2, 3, -1, -2])
+    linear = f"{a1}{v} - {a2}{u} = {n}"
+    pairs += [(linear, f"{a1}{v} - {a2}{u} = {n}+37"), (linear, f"{k * a1}{v} - {k * a2}{u} = {k * n}"),
+              (linear, f"{a1}{v} - {a2}{u} - {n} = 0"), (linear, f"{a1 + 1}{v} - {a2}{u} = {n}"),
+              (linear, f"{n} = {a1}{v} - {a2}{u}"), (linear, rf"\frac{{{a1}{v}}}{{2}} = \frac{{{a2}{u} + {n}}}{{2}}")]
     # Words inside expressions: one symbol each (its name lower-cased, spaces dropped).
     name = rng.choice(["inches", "cm", "Evelyn", "two words", "apples", "pi", "re", "and", "T", "a i"])
     cmd = rng.choice(WORD_COMMANDS + [r"\text "])

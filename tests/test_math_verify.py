@@ -298,6 +298,8 @@ DECIDED_BY_STRUCTURE = [
     # intervals: open and closed ends, infinite ends, an interval against a tuple
     ("[2, 5)", "[2,5)"), ("[2, 5)", "(2, 5)"), ("[2, 5)", "[2, 5]"), (r"(-\infty, 3]", r"(-\infty, 3)"),
     (r"[2, \infty)", r"\left[2,\infty\right)"), ("(2, 5)", "(5, 2)"), ("(2, 5)", "(2, 5, 7)"),
+    # linear equations: shifted, another coefficient (a multiple is for sympy's solve)
+    ("5x - 7y + 11z + 4 = 0", "5x - 7y + 11z + 4 = 0+37"), ("2x + 3y = 6", "4x + 6y = 13"), ("x + y = 5", "2x + y = 5"),
     # a container plus a term: no expression to latex2sympy
     ("(6,31,-1)", "(6,31,-1)+37"), ("(2,4]", "(2,4] - x"), (r"(0,9) \cup (9,36)", r"(0,9) \cup (9,36)+37"),
     (r"\begin{pmatrix} 1 \\ 2 \end{pmatrix}", r"\begin{pmatrix} 1 \\ 2 \end{pmatrix}+1"),
@@ -315,10 +317,11 @@ DECIDED_BY_STRUCTURE = [
 
 # Near the rules, but for math-verify to decide: the answer holds what its extraction parses on its
 # own (a plain fraction, two joined, [..] between spaces, a number its expression pattern finds),
-# against a gold that a number or a finite set can equal; a word against letters side by side.
+# against a gold that a number or a finite set can equal; a word against letters side by side; a
+# linear equation against a multiple of it.
 LEFT_TO_THE_WORKERS = [
     (r"\frac{1}{2}", r"(1,2)+\frac{1}{2}"), (r"(\frac{1}{2}, \frac{3}{4})", r"(\frac{1}{2},\frac{3}{4})+1"),
-    ("(2,3)", r"(0,1) \cup [2,3] - x"), ("3", r"\left( 3, \frac{\pi}{2} \right)+37"), (r"\text{velyn}", "v e l y n"),
+    ("2x + 3y = 6", "4x + 6y = 12"), ("(2,3)", r"(0,1) \cup [2,3] - x"), ("3", r"\left( 3, \frac{\pi}{2} \right)+37"), (r"\text{velyn}", "v e l y n"),
 ]
 
 

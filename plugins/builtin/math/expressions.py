@@ -296,6 +296,11 @@ def _positive_fraction(tree: Tree) -> bool:
     return a[0] == "int" and b[0] == "inv" and b[1][0] == "int" and a[1] > 0 and b[1][1] > 0
 
 
+def _mixed_number(tree: Tree) -> bool:
+    """An integer plus a positive fraction: what a mixed number ``1\\frac{4}{5}`` reads as (and ``1 + \\frac{4}{5}``)."""
+    return tree[0] == "+" and len(tree[1]) == 2 and tree[1][0][0] == "int" and _positive_fraction(tree[1][1])
+
+
 def _rational_literal(tree: Tree) -> bool:
     """An integer or a quotient of integers as written: a sympy Rational to latex2sympy."""
     if tree[0] == "neg":
@@ -379,6 +384,9 @@ class _Parser:
         for k in range(len(factors) - 1):
             if _rational_literal(factors[k]) and all(_rational_literal(f) for f in factors[k + 1 :]):
                 raise Unreadable  # "2(3)" is 5 to latex2sympy, "\frac{1}{2}(3)" 3/2, "2\frac{1}{2}\frac{1}{3}" 1/3
+            following = factors[k + 1][1] if factors[k + 1][0] == "neg" else factors[k + 1]
+            if _rational_literal(factors[k]) and _mixed_number(following):
+                raise Unreadable  # "1(1\frac{4}{5})" is 14/5 to latex2sympy (a mixed number is a Rational there)
         if factors[0][0] == "int" and len(factors) > 2 and _rational_literal(factors[1]):
             raise Unreadable  # 2\frac{1}{2}\pi: a mixed number or a product, depending on the reader
         return ("*", tuple(factors))

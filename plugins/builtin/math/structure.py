@@ -19,6 +19,13 @@ and so what is decided here:
   dropped (``864 \\mbox{ inches}^2`` is ``864``, ``\\frac{270}7\\text{ degrees}`` is ``\\frac{270}7``),
   as math-verify's normalisation drops it, before the answer is read.
 
+- **Linear equations** ``5x - 7y + 11z + 4 = 0`` (neither an assignment; both sides sums of
+  rational multiples of variables and a constant): math-verify calls two equal when the
+  differences of their sides are equal or opposite, or when ``solve`` gives both the same
+  solutions. Two linear equations in the same variables have the same solutions exactly when one
+  is a multiple of the other; when neither is, none of the three holds (a linear equation in a
+  variable always has solutions, so two empty lists never meet): they differ. Multiples are left
+  to sympy (``2x + 3y = 6`` and ``4x + 6y = 12`` are equal to it, ``2x = 4`` and ``x = 2`` not).
 - **Containers plus a term**: ``(3, 4) + 37``, ``[2, 5) - x``, a set, a union or a matrix with a
   term added is no expression to latex2sympy (math-verify keeps only its text); against a gold
   that can never equal a number (a tuple, an interval, ...) it is wrong, see :func:`container_plus_term`.
@@ -31,7 +38,22 @@ from __future__ import annotations
 
 import re
 
-from .expressions import WORD_COMMAND, Bracket, Collection, Interval, IntervalUnion, Matrix, read_form, rewritten, word
+from fractions import Fraction
+
+from .expressions import (
+    WORD_COMMAND,
+    Bracket,
+    Collection,
+    Interval,
+    IntervalUnion,
+    Matrix,
+    Tree,
+    read_form,
+    rewritten,
+    variables,
+    word,
+)
+from .exact import exact_value
 from .numerals import parse_numeral
 
 _LEADING_WORD = re.compile(WORD_COMMAND + r"\{[^{}]*\}")
@@ -117,6 +139,82 @@ def unwrap_assignments(gold: str, pred: str) -> tuple[str, str, bool | None]:
     if "".join(gold.split()) == "".join(pred.split()) and _sides_read(gold):
         return gold, pred, True
     return gold, pred, None
+
+
+def compare_linear_equations(gold: str, pred: str) -> bool | None:
+    """False where ``gold`` and ``pred`` are linear equations in the same variables, neither a
+    multiple of the other (see the module docstring); None otherwise."""
+    if assignment(gold) is not None or assignment(pred) is not None:
+        return None
+    forms = [_linear_equation(gold), _linear_equation(pred)]
+    if forms[0] is None or forms[1] is None:
+        return None
+    g, p = forms
+    if set(g) != set(p) or len(g) < 2:  # the same variables (and the constant, None, in both)
+        return None
+    first = next(v for v in g if v is not None)
+    ratio = p[first] / g[first]
+    return None if all(p[v] == ratio * g[v] for v in g) else False
+
+
+def _linear_equation(answer: str) -> dict[str | None, Fraction] | None:
+    """``L = R`` as the coefficients of ``L - R`` (variable names, the constant under None; zero
+    coefficients dropped but the constant's), or None where it is not a linear equation."""
+    if answer.count("=") != 1 or len(_RELATION.findall(answer)) != 1:
+        return None
+    left, right = (read_form(side) for side in answer.split("="))
+    if not isinstance(left, tuple) or not isinstance(right, tuple):
+        return None
+    coefficients: dict[str | None, Fraction] = {None: Fraction(0)}
+    try:
+        for tree, sign in ((left, 1), (right, -1)):
+            for name, c in _linear(tree).items():
+                coefficients[name] = coefficients.get(name, Fraction(0)) + sign * c
+    except _NotLinear:
+        return None
+    out = {v: c for v, c in coefficients.items() if c or v is None}
+    named = {v for v in out if v is not None}
+    if named != variables(left) | variables(right):
+        return None  # a variable that cancels: its symbol is still there to sympy's solve
+    return out
+
+
+class _NotLinear(Exception):
+    pass
+
+
+def _linear(tree: Tree) -> dict[str | None, Fraction]:
+    """A tree as a sum of rational multiples of variables and a rational constant (under None)."""
+    if not variables(tree):
+        try:
+            value = exact_value(tree).rational()
+        except Exception:  # exact_value's own refusals: decimals, e, functions, ...
+            raise _NotLinear from None
+        if value is None:
+            raise _NotLinear
+        return {None: value}
+    op = tree[0]
+    if op == "var":
+        return {tree[1]: Fraction(1)}
+    if op == "neg":
+        return {v: -c for v, c in _linear(tree[1]).items()}
+    if op == "+":
+        total: dict[str | None, Fraction] = {}
+        for term in tree[1]:
+            for v, c in _linear(term).items():
+                total[v] = total.get(v, Fraction(0)) + c
+        return total
+    if op == "*":
+        parts = [_linear(factor) for factor in tree[1]]
+        varying = [part for part in parts if set(part) != {None}]
+        if len(varying) != 1:
+            raise _NotLinear  # x·y, or a product with no variable (handled above)
+        scale = Fraction(1)
+        for part in parts:
+            if part is not varying[0]:
+                scale *= part[None]
+        return {v: scale * c for v, c in varying[0].items()}
+    raise _NotLinear  # 1/x, x^2, \sqrt{x}, \sin x
 
 
 def _sides_read(answer: str) -> bool:

@@ -51,6 +51,7 @@ from .extractors import DEFAULT_CHAIN, NOT_FOUND, Found, boxed, find_answer, gsm
 from .numerals import MAX_NUMERAL_CHARS, Numeral, compare_numerals, parse_numeral
 from .numeric import Numeric, compare_numeric, numeric_form, sample_numeral
 from .structure import (
+    compare_linear_equations,
     compare_words,
     container_plus_term,
     is_relation,
@@ -318,6 +319,8 @@ class Verifier:
         if pred is not None:  # words and assignments, by their structure
             if is_relation(gold) or is_relation(pred):
                 gold_side, pred_side, verdict = unwrap_assignments(gold, pred)
+                if verdict is None and gold_side is gold and pred_side is pred:
+                    verdict = compare_linear_equations(gold, pred)
             if verdict is None and ("\\" in gold_side or "\\" in pred_side):  # a word is a LaTeX command
                 verdict = compare_words(gold_side, pred_side)
             if verdict is not None:
