@@ -23,7 +23,7 @@ import yaml
 pytest.importorskip("openai")
 pytest.importorskip("aiolimiter")
 
-from _judge_server import Drip, Drop, Endless, Raw, Reply, Slow, Status, judge_server, user_message  # noqa: E402
+from _judge_server import Drip, Drop, Endless, Gathered, Raw, Reply, Slow, Status, judge_server, user_message  # noqa: E402
 from rewardkit import get_reward  # noqa: E402
 from rewardkit.composition import Composition  # noqa: E402
 from rewardkit.errors import MissingDependencyError, ParamsError  # noqa: E402
@@ -217,10 +217,11 @@ class TestFailures:
 
 class TestLimitsAndCache:
     def test_concurrency_bounds_the_calls_in_flight(self):
-        with judge_server(lambda body, headers, n: Slow(0.2, Reply("Score: 5"))) as server:
+        # the first calls wait until the limit's worth are in flight: fewer never get there, more show in the peak
+        with judge_server(lambda body, headers, n: Gathered(3, Reply("Score: 5"))) as server:
             judge(server, concurrency=3)([f"c{i}" for i in range(9)])
             assert server.peak == 3
-            server.peak = 0
+        with judge_server(lambda body, headers, n: Gathered(2, Reply("Score: 5"))) as server:
             judge(server, name="rubric", criteria=["a", "b", "c"], concurrency=2)(["x", "y"])
             assert server.peak == 2  # calls, not samples: each sample makes three
 
@@ -450,7 +451,7 @@ class TestEverywhere:
         assert "Event loop is closed" not in caplog.text
 
     def test_judges_in_a_composition_run_concurrently(self):
-        with judge_server(lambda body, headers, n: Slow(0.3, Reply("[[same]]" if "answer_1" in user_message(body) else "Score: 5"))) as server:
+        with judge_server(lambda body, headers, n: Gathered(8, Reply("[[same]]" if "answer_1" in user_message(body) else "Score: 5"))) as server:
             composition = Composition([judge(server, concurrency=8), judge(server, "judge_verdict", concurrency=8)])
             scores = composition.score(["a", "b", "c", "d"], answer=["a"] * 4)
             assert server.peak == 8
