@@ -431,7 +431,12 @@ def tidy(answer: str | None) -> str | None:
     """
     if answer is None:
         return None
+    if _PLAIN_NUMBER.fullmatch(answer):  # nothing to tidy: no box, delimiter, closing stop or word
+        return answer
     return _tidy(answer) if len(answer) > MAX_CACHED_CHARS else _tidy_short(answer)
+
+
+_PLAIN_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 
 
 MAX_CACHED_CHARS = 200
