@@ -153,11 +153,18 @@ class Reading:
     """What the caller's process reads of an answer without sympy: a plain numeral, an exact value
     (an integer or fraction numeral is both), and its expression form, evaluated on first need."""
 
-    __slots__ = ("numeral", "exact", "form", "_numeric")
+    __slots__ = ("numeral", "_exact", "form", "_numeric")
 
-    def __init__(self, numeral: Numeral | None, exact: Exact | None, form: Form | None) -> None:
-        self.numeral, self.exact, self.form = numeral, exact, form
+    def __init__(self, numeral: Numeral | None, exact: Exact | None | bool, form: Form | None) -> None:
+        """``exact`` True: the numeral's own value, made on first need (two numerals never need it)."""
+        self.numeral, self._exact, self.form = numeral, exact, form
         self._numeric: Numeric | None | bool = False  # False: not evaluated yet
+
+    @property
+    def exact(self) -> Exact | None:
+        if self._exact is True:
+            self._exact = rational(self.numeral.value)  # type: ignore[union-attr]
+        return self._exact  # type: ignore[return-value]
 
     @property
     def numeric(self) -> Numeric | None:
@@ -175,7 +182,7 @@ def read_answer(answer: str) -> Reading:
         form = read_form(answer)
         return Reading(None, exact_form(form), form)
     if numeral.kind != "decimal" and not numeral.percent:
-        return Reading(numeral, rational(numeral.value), None)
+        return Reading(numeral, True, None)
     return Reading(numeral, None, None)  # decimals and percentages follow math-verify's float rules
 
 
