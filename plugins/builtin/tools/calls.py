@@ -252,6 +252,12 @@ def nesting(text: str) -> int:
 def check_shape(value: Any, max_depth: int) -> str | None:
     """Why ``value`` cannot be a call's arguments (a key that is not a string, nesting deeper
     than ``max_depth``), or None. Iterative, so it is bounded for any input."""
+    if type(value) is dict:  # the common case first: an object of strings, numbers and booleans
+        for key, inner in value.items():
+            if type(key) is not str or isinstance(inner, (dict, list, tuple)):
+                break
+        else:
+            return None
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
-from typing import Any, Mapping
+from functools import lru_cache
+from typing import Any, Mapping, NamedTuple
 
 from .calls import Call
 from .ground_truth import ExpectedCall
@@ -43,7 +43,6 @@ PYTHON_TYPES: dict[str, type] = {
     "any": str,  # BFCL's mapping: "any" is checked as a string
     "null": type(None),
 }
-NESTED = ("array", "tuple")  # types whose items' type BFCL checks (one level deep)
 FLOATS = ("float", "number")
 # Failure names, in the order the per-call check finds them.
 WRONG_FUNCTION = "wrong_function"
@@ -60,8 +59,16 @@ def standardize(text: str) -> str:
     return _STRIPPED.sub("", text).lower().replace("'", '"')
 
 
-@dataclass(frozen=True)
-class CallCheck:
+_standard_short = lru_cache(maxsize=8192)(standardize)
+
+
+def _standard(text: str) -> str:
+    """:func:`standardize`, remembered for short strings (the same allowed values come back in
+    every completion of a prompt); long ones are not kept."""
+    return _standard_short(text) if len(text) <= 200 else standardize(text)
+
+
+class CallCheck(NamedTuple):
     """The verdict on one (call, expected call) pair."""
 
     failure: str | None  # None: the call is right
@@ -76,6 +83,9 @@ class CallCheck:
         return 1.0 if self.total == 0 else self.right / self.total
 
 
+_WRONG_FUNCTION = CallCheck(WRONG_FUNCTION, 0, 0)
+
+
 def check_call(
     call: Call,
     expected: ExpectedCall,
@@ -87,32 +97,41 @@ def check_call(
     """``call`` (parsed) against ``expected``, with the expected function's ``spec`` when declared."""
     name = expected.name.replace(".", "_") if dots_as_underscores else expected.name
     if call.name != name:
-        return CallCheck(WRONG_FUNCTION, 0, 0)
+        return _WRONG_FUNCTION
     allowed = expected.allowed
     arguments = call.arguments or {}
-    universe = {**dict.fromkeys(allowed), **dict.fromkeys(arguments)}
     if spec is None:
         properties: Mapping[str, Any] = {k: {"type": _type_of(v)} for k, v in allowed.items()}
         required: tuple[str, ...] = tuple(k for k, v in allowed.items() if "" not in v)
     else:
         properties, required = spec.properties, spec.required
-    universe.update(dict.fromkeys(required))
-    failures: list[str] = [MISSING_REQUIRED for p in required if p not in arguments][:1]
+    failure = None
+    for param in required:
+        if param not in arguments:
+            failure = MISSING_REQUIRED
+            break
     right = 0
     for param, value in arguments.items():
         if param not in properties or param not in allowed:
-            failures.append(UNEXPECTED_PARAM)
+            failure = failure or UNEXPECTED_PARAM
             continue
         problem = check_value(value, allowed[param], properties[param], float_tolerance)
         if problem is None:
             right += 1
-        else:
-            failures.append(problem)
-    for param in universe:
-        if param not in arguments and param not in required and "" in allowed.get(param, [""]):
-            right += 1
-    failures += [MISSING_REQUIRED for p, values in allowed.items() if p not in arguments and "" not in values][:1]
-    return CallCheck(failures[0] if failures else None, right, len(universe))
+        elif failure is None:
+            failure = problem
+    # The parameters considered: those given, those the possible answer lists, those required.
+    total = len(arguments)
+    for param, values in allowed.items():
+        if param not in arguments:
+            total += 1
+            if "" in values:  # optional and left out: right
+                right += param not in required
+            elif failure is None:  # the possible answer needs it
+                failure = MISSING_REQUIRED
+    for param in required:
+        total += param not in arguments and param not in allowed
+    return CallCheck(failure, right, total)
 
 
 def _type_of(values: list[Any]) -> str | None:
@@ -128,41 +147,53 @@ def _type_of(values: list[Any]) -> str | None:
 
 def check_value(value: Any, allowed: list[Any], schema: Any, float_tolerance: float = 0.0) -> str | None:
     """``wrong_type``, ``wrong_value`` or None for one parameter's value (BFCL's order of checks)."""
-    kind = _schema_type(schema, value)
-    expected = PYTHON_TYPES.get(kind) if isinstance(kind, str) else None
+    kind = schema.get("type") if isinstance(schema, dict) else None
+    if not isinstance(kind, str):
+        kind = _listed_type(kind, value)
+    expected = PYTHON_TYPES.get(kind)
+    if expected is None:  # no type to check (none given, or one BFCL does not know)
+        if isinstance(value, str):
+            return None if _string_in(value, allowed) else WRONG_VALUE
+        return None if _number_in(value, allowed, float_tolerance) else WRONG_VALUE
     nested = None
-    if kind in NESTED and isinstance(schema, dict) and isinstance(schema.get("items"), dict):
-        nested = PYTHON_TYPES.get(schema["items"].get("type"))
-    if kind in FLOATS and type(value) is int:
+    if expected is list:
+        items = schema.get("items")
+        if isinstance(items, dict):
+            nested = PYTHON_TYPES.get(items.get("type"))
+    elif expected is float and type(value) is int:
         value = float(value)  # BFCL: Python converts an int to a float
-    is_variable = False
-    if expected is not None:
-        valid, is_variable = _type_check(value, allowed, expected, nested)
-        if not valid:
-            return WRONG_TYPE
-    if is_variable:
-        return None if _contains(allowed, value) else WRONG_VALUE
-    if expected is dict:
-        ok = isinstance(value, dict) and _dict_matches(value, allowed)
-    elif expected is list and nested is dict:
-        ok = _list_of_dicts_matches(value, allowed)
-    elif expected is str or (expected is None and isinstance(value, str)):
-        ok = standardize(value) in [standardize(a) for a in allowed if type(a) is str]
-    elif expected is list:
-        ok = _list_matches(value, allowed)
+    # BFCL's type_checker: the schema's type, or the allowed values' type (its "variable" rule)
+    answer_type = _first_type(allowed)
+    if type(value) is expected:
+        if nested is not None and not any(
+            type(item) is not list or all(_item_type_ok(v, item, nested) for v in value) for item in allowed
+        ):  # fmt: skip
+            return WRONG_TYPE  # BFCL: a failed item check stands, whatever the variable rule says
+        is_variable = answer_type is not None and answer_type is not expected
+    elif answer_type is not None and type(value) is answer_type:
+        is_variable = True
     else:
-        ok = _contains(allowed, value) or (float_tolerance > 0 and _close(value, allowed, float_tolerance))
+        return WRONG_TYPE
+    if is_variable:
+        ok = _contains(allowed, value)
+    elif expected is str:
+        ok = _string_in(value, allowed)
+    elif expected is dict:
+        ok = _dict_matches(value, allowed)
+    elif expected is list:
+        ok = _list_of_dicts_matches(value, allowed) if nested is dict else _list_matches(value, allowed)
+    else:
+        ok = _number_in(value, allowed, float_tolerance)
     return None if ok else WRONG_VALUE
 
 
-def _schema_type(schema: Any, value: Any) -> Any:
-    """The parameter's type name; of a list of names (JSON Schema), the one the value has, else the first."""
-    kind = schema.get("type") if isinstance(schema, dict) else None
-    if isinstance(kind, list):
-        names = [k for k in kind if isinstance(k, str)]
-        fitting = [k for k in names if type(value) is PYTHON_TYPES.get(k) or (k in FLOATS and type(value) is int)]
-        return (fitting or names or [None])[0]
-    return kind
+def _listed_type(kind: Any, value: Any) -> str | None:
+    """Of a list of type names (JSON Schema), the one the value has, else the first; None for no list."""
+    if not isinstance(kind, list):
+        return None
+    names = [k for k in kind if isinstance(k, str)]
+    fitting = [k for k in names if type(value) is PYTHON_TYPES.get(k) or (k in FLOATS and type(value) is int)]
+    return (fitting or names or [None])[0]
 
 
 def _first_type(allowed: list[Any]) -> type | None:
@@ -173,20 +204,16 @@ def _first_type(allowed: list[Any]) -> type | None:
     return None
 
 
-def _type_check(value: Any, allowed: list[Any], expected: type, nested: type | None) -> tuple[bool, bool]:
-    """BFCL's ``type_checker``: (valid, is_variable)."""
-    answer_type = _first_type(allowed)
-    is_variable = answer_type is not None and answer_type is not expected
-    if type(value) is expected:
-        if nested is None:
-            return True, is_variable
-        for item in allowed:
-            if type(item) is not list or all(_item_type_ok(v, item, nested) for v in value):
-                return True, is_variable
-        return False, is_variable  # BFCL: a failed item check stands, whatever the variable rule says
-    if answer_type is not None and type(value) is answer_type:
-        return True, True
-    return False, is_variable
+def _string_in(value: str, allowed: list[Any]) -> bool:
+    given = _standard(value)
+    for answer in allowed:
+        if type(answer) is str and _standard(answer) == given:
+            return True
+    return False
+
+
+def _number_in(value: Any, allowed: list[Any], tolerance: float) -> bool:
+    return _contains(allowed, value) or (tolerance > 0 and _close(value, allowed, tolerance))
 
 
 def _item_type_ok(value: Any, allowed: list[Any], expected: type) -> bool:
@@ -198,7 +225,7 @@ def _standardized(values: Any) -> list[Any] | None:
     """A sequence with its strings normalised (BFCL indexes each allowed value: a string is its characters)."""
     if not isinstance(values, (list, tuple, str)):
         return None
-    return [standardize(v) if type(v) is str else v for v in values]
+    return [_standard(v) if type(v) is str else v for v in values]
 
 
 def _list_matches(value: list[Any], allowed: list[Any]) -> bool:
@@ -214,7 +241,7 @@ def _dict_matches(value: dict[str, Any], allowed: list[Any]) -> bool:
             continue
         if all(
             key in answer and _standardized(answer[key]) is not None
-            and (standardize(v) if type(v) is str else v) in _standardized(answer[key])
+            and (_standard(v) if type(v) is str else v) in _standardized(answer[key])
             for key, v in value.items()
         ) and all(key in value or (isinstance(av, (list, str)) and "" in av) for key, av in answer.items()):  # fmt: skip
             return True

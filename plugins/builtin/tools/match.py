@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal, Mapping
 
 from pydantic import Field
 
 from rewardkit.errors import import_optional
 from rewardkit.reward import Batch, Reward
 
-from .calls import read_calls
-from .ground_truth import GroundTruthError, read_ground_truth
+from .calls import ReadOptions, read_calls
+from .ground_truth import ExpectedCall, GroundTruthError, read_ground_truth
 from .matching import EXTRA_CALL, MatchOptions, match_calls
 from .params import ToolSchemas
-from .schemas import SchemaError
+from .schemas import FunctionSpec, SchemaError
 
 UNPARSEABLE = "unparseable"
 
@@ -37,6 +37,27 @@ class ToolCallMatchParams(ToolSchemas):
     repaired_credit: float = Field(
         0.5, ge=0, le=1, description="a completion whose calls needed repair gets this share of its score"
     )
+
+
+class RowReader:
+    """A row's expected calls and the schemas of their functions, read once per batch for each
+    ground truth given as JSON text (a GRPO batch repeats each row once per completion)."""
+
+    def __init__(self, params: ToolCallMatchParams) -> None:
+        self.params = params
+        self.read_before: dict[tuple[str, Any], tuple[list[ExpectedCall], dict[str, FunctionSpec]]] = {}
+
+    def read(self, row: Mapping[str, Any]) -> tuple[list[ExpectedCall], dict[str, FunctionSpec]]:
+        p = self.params
+        truth, tools = row.get(p.ground_truth_column), row.get(p.tools_column)
+        key = (truth, tools) if type(truth) is str and (tools is None or type(tools) is str) else None
+        if key is not None and key in self.read_before:
+            return self.read_before[key]
+        expected = read_ground_truth(truth)
+        read = expected, p.specs(row, only={e.name for e in expected})
+        if key is not None:
+            self.read_before[key] = read
+        return read
 
 
 class ToolCallMatch(Reward):
@@ -79,24 +100,26 @@ class ToolCallMatch(Reward):
         return (self.params.ground_truth_column,)
 
     def score_batch(self, batch: Batch) -> list[float | None]:
-        return [self.guarded(batch, i, self._score_one, batch, i) for i in range(len(batch))]
+        p: ToolCallMatchParams = self.params  # type: ignore[assignment]
+        reading = p.read_options()
+        options = MatchOptions(p.mode, p.allow_extra_calls, p.allow_missing_calls, p.float_tolerance, p.dots_as_underscores)
+        rows = RowReader(p)
+        return [self.guarded(batch, i, self._score_one, batch, i, rows, reading, options) for i in range(len(batch))]
 
-    def _score_one(self, batch: Batch, i: int) -> float | None:
+    def _score_one(self, batch: Batch, i: int, rows: RowReader, reading: ReadOptions, options: MatchOptions) -> float | None:
         p: ToolCallMatchParams = self.params  # type: ignore[assignment]
         sample = batch.samples[i]
         try:
-            expected = read_ground_truth(sample.row.get(p.ground_truth_column))
-            specs = p.specs(sample.row, only={e.name for e in expected})
+            expected, specs = rows.read(sample.row)
         except (GroundTruthError, SchemaError):
             batch.count("bad_row")
             return None
-        calls = read_calls(sample.completion if sample.raw_completion is None else sample.raw_completion, p.read_options())
+        calls = read_calls(sample.completion if sample.raw_completion is None else sample.raw_completion, reading)
         batch.note("calls", i, len(calls))
         if len(calls) > p.max_calls:
             return self._failed_with(batch, i, EXTRA_CALL, 0.0)
         if not all(call.parsed for call in calls):
             return self._failed_with(batch, i, UNPARSEABLE, p.unparseable_score)
-        options = MatchOptions(p.mode, p.allow_extra_calls, p.allow_missing_calls, p.float_tolerance, p.dots_as_underscores)
         match = match_calls(calls, expected, specs, options)
         if match.failure is not None:
             batch.count(match.failure)

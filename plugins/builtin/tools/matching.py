@@ -22,7 +22,7 @@ in every mode and whatever ``allow_extra_calls`` says.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Mapping
+from typing import Literal, Mapping, NamedTuple
 
 from .calls import Call
 from .checking import CallCheck, check_call
@@ -43,13 +43,11 @@ class MatchOptions:
     dots_as_underscores: bool = False
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
     """How a completion's calls met the expected ones."""
 
     score: float
     failure: str | None  # the first thing wrong, in BFCL's order; None when nothing is
-    right: int  # pairs that are right
 
 
 def match_calls(
@@ -58,19 +56,36 @@ def match_calls(
     """Score parsed ``calls`` against ``expected`` (the functions' ``specs`` by name)."""
     made, wanted = len(calls), len(expected)
     if wanted == 0:
-        return Match(1.0, None, 0) if made == 0 else Match(0.0, EXTRA_CALL, 0)
+        return Match(1.0, None) if made == 0 else Match(0.0, EXTRA_CALL)
     if made == 0:
-        return Match(0.0, MISSING_CALL, 0)
-    def check(want: ExpectedCall, call: Call) -> CallCheck:
-        return check_call(
-            call, want, specs.get(want.name),
-            float_tolerance=options.float_tolerance, dots_as_underscores=options.dots_as_underscores,
-        )  # fmt: skip
+        return Match(0.0, MISSING_CALL)
+    if made != wanted and options.mode == "strict":
+        # strict pays only for as many calls as expected, all right: a wrong count is the first complaint
+        if made > wanted and not options.allow_extra_calls:
+            return Match(0.0, EXTRA_CALL)
+        if made < wanted and not options.allow_missing_calls:
+            return Match(0.0, MISSING_CALL)
+    tolerance, dots = options.float_tolerance, options.dots_as_underscores
+    found = [specs.get(want.name) for want in expected]
+    checks: list[list[CallCheck | None]] = [[None] * made for _ in expected]
+    if made == wanted:  # every call right where it stands: optimal, and nothing else to check
+        for i, (want, call) in enumerate(zip(expected, calls)):
+            checks[i][i] = check = check_call(call, want, found[i], float_tolerance=tolerance, dots_as_underscores=dots)
+            if check.failure is not None:
+                if made == 1 and options.mode == "strict":
+                    return Match(0.0, check.failure)
+                break
+        else:
+            return Match(1.0, None)
+    for i, want in enumerate(expected):
+        row = checks[i]
+        for j, call in enumerate(calls):
+            if row[j] is None:
+                row[j] = check_call(call, want, found[i], float_tolerance=tolerance, dots_as_underscores=dots)
+    return _scored(checks, made, wanted, options)  # type: ignore[arg-type]
 
-    in_order = [check(want, call) for want, call in zip(expected, calls)] if made == wanted else []
-    if in_order and all(c.failure is None for c in in_order):  # every call right where it stands: optimal
-        return Match(1.0, None, wanted)
-    checks = [[check(want, call) for call in calls] for want in expected]
+
+def _scored(checks: list[list[CallCheck]], made: int, wanted: int, options: MatchOptions) -> Match:
     pairs = _assignment(checks)
     right = sum(checks[i][j].failure is None for i, j in pairs)
     missing = 0 if options.allow_missing_calls else wanted - len(pairs)
@@ -84,7 +99,7 @@ def match_calls(
         precision = right / (len(pairs) + extra)
         recall = right / (len(pairs) + missing)
         score = 0.0 if right == 0 else 2 * precision * recall / (precision + recall)
-    return Match(score, failure, right)
+    return Match(score, failure)
 
 
 def _assignment(checks: list[list[CallCheck]]) -> list[tuple[int, int]]:
