@@ -24,13 +24,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 OPEN, CLOSE = "<tool_call>", "</tool_call>"
 
 
-@dataclass(frozen=True)
-class Call:
+class Call(NamedTuple):
     """One function call: its name and arguments, or why it could not be read."""
 
     name: str | None
@@ -54,49 +53,53 @@ class ReadOptions:
 
 def read_calls(completion: Any, options: ReadOptions = ReadOptions()) -> list[Call]:
     """Every call in ``completion`` (a string, chat messages, Responses items or call objects), in order."""
-    return list(_calls(completion, options))
+    out: list[Call] = []
+    _collect(completion, options, out)
+    return out
 
 
-def _calls(value: Any, options: ReadOptions) -> Iterator[Call]:
+def _collect(value: Any, options: ReadOptions, out: list[Call]) -> None:
+    """Append the calls of ``value`` to ``out``."""
     if isinstance(value, str):
-        yield from text_calls(value, options)
+        out += text_calls(value, options)
     elif isinstance(value, dict):
         if isinstance(value.get("output"), list) and "role" not in value:  # a Responses-API response object
-            yield from _calls(value["output"], options)
+            _collect(value["output"], options, out)
         else:
-            yield from _item_calls(value, options)
+            _item_calls(value, options, out)
     elif isinstance(value, (list, tuple)):
         for item in value:
             if isinstance(item, dict):
-                yield from _item_calls(item, options)
+                _item_calls(item, options, out)
             elif isinstance(item, str):
-                yield from text_calls(item, options)
+                out += text_calls(item, options)
 
 
-def _item_calls(item: dict[str, Any], options: ReadOptions) -> Iterator[Call]:
-    """The calls of one message, Responses item or bare call object."""
+def _item_calls(item: dict[str, Any], options: ReadOptions, out: list[Call]) -> None:
+    """Append the calls of one message, Responses item or bare call object to ``out``."""
     kind = item.get("type")
     if kind == "function_call":
-        yield _call(item.get("name"), item.get("arguments"), options)
+        out.append(_call(item.get("name"), item.get("arguments"), options))
         return
     if "role" not in item and kind is None and "name" in item and _has_arguments(item):
-        yield _call_object(item, options)
+        out.append(_call_object(item, options))
         return
     if item.get("role") not in (None, "assistant"):
         return  # user, system and tool turns make no calls
     structured = item.get("tool_calls")
-    legacy = item.get("function_call")
     if isinstance(structured, list) and structured:
         for entry in structured:
             function = entry.get("function", entry) if isinstance(entry, dict) else None
             if isinstance(function, dict):
-                yield _call(function.get("name"), function.get("arguments"), options)
+                out.append(_call(function.get("name"), function.get("arguments"), options))
             else:
-                yield Call(None, None, f"a tool call is {type(entry).__name__}, not an object")
-    elif isinstance(legacy, dict):
-        yield _call(legacy.get("name"), legacy.get("arguments"), options)
+                out.append(Call(None, None, f"a tool call is {type(entry).__name__}, not an object"))
+        return
+    legacy = item.get("function_call")
+    if isinstance(legacy, dict):
+        out.append(_call(legacy.get("name"), legacy.get("arguments"), options))
     else:
-        yield from text_calls(_content_text(item.get("content")), options)
+        out += text_calls(_content_text(item.get("content")), options)
 
 
 def _content_text(content: Any) -> str:

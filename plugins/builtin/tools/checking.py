@@ -60,12 +60,13 @@ def standardize(text: str) -> str:
 
 
 _standard_short = lru_cache(maxsize=8192)(standardize)
+_REMEMBERED = 200  # longest string whose standard form is remembered
 
 
 def _standard(text: str) -> str:
     """:func:`standardize`, remembered for short strings (the same allowed values come back in
     every completion of a prompt); long ones are not kept."""
-    return _standard_short(text) if len(text) <= 200 else standardize(text)
+    return _standard_short(text) if len(text) <= _REMEMBERED else standardize(text)
 
 
 class CallCheck(NamedTuple):
@@ -86,25 +87,72 @@ class CallCheck(NamedTuple):
 _WRONG_FUNCTION = CallCheck(WRONG_FUNCTION, 0, 0)
 
 
-def check_call(
-    call: Call,
-    expected: ExpectedCall,
-    spec: FunctionSpec | None,
-    *,
-    float_tolerance: float = 0.0,
-    dots_as_underscores: bool = False,
-) -> CallCheck:
-    """``call`` (parsed) against ``expected``, with the expected function's ``spec`` when declared."""
+class ExpectedRule(NamedTuple):
+    """An expected call with its function's schema, for every call checked against it (a GRPO
+    batch checks each row's expected calls once per completion): each parameter's
+    :class:`ValueRule` is worked out on its first use and kept."""
+
+    name: str  # as the call must name it
+    allowed: Mapping[str, list[Any]]  # each parameter's allowed values
+    properties: Mapping[str, Any]  # each declared parameter's schema
+    required: tuple[str, ...]  # the parameters the schema requires
+    needed: tuple[str, ...]  # the parameters the possible answer lists without ""
+    float_tolerance: float
+    values: dict[str, ValueRule]  # filled as parameters are checked
+
+
+def expected_rule(
+    expected: ExpectedCall, spec: FunctionSpec | None, *, float_tolerance: float = 0.0, dots_as_underscores: bool = False
+) -> ExpectedRule:
+    """The rule of ``expected`` with the function's ``spec`` (None: the possible answer stands in for it)."""
     name = expected.name.replace(".", "_") if dots_as_underscores else expected.name
-    if call.name != name:
-        return _WRONG_FUNCTION
     allowed = expected.allowed
-    arguments = call.arguments or {}
     if spec is None:
         properties: Mapping[str, Any] = {k: {"type": _type_of(v)} for k, v in allowed.items()}
         required: tuple[str, ...] = tuple(k for k, v in allowed.items() if "" not in v)
     else:
         properties, required = spec.properties, spec.required
+    needed = tuple(k for k, v in allowed.items() if "" not in v)
+    return ExpectedRule(name, allowed, properties, required, needed, float_tolerance, {})
+
+
+def first_failure(call: Call, rule: ExpectedRule) -> str | None:
+    """The failure :func:`check_call` reports, found without counting the parameters that are
+    right (strict mode needs only the verdict): it stops at the first thing wrong."""
+    if call.name != rule.name:
+        return WRONG_FUNCTION
+    arguments = call.arguments or {}
+    for param in rule.required:
+        if param not in arguments:
+            return MISSING_REQUIRED
+    values = rule.values
+    for param, value in arguments.items():
+        value_rule = values.get(param) or _value_rule(rule, param)
+        if value_rule is None:
+            return UNEXPECTED_PARAM
+        problem = value_rule.check(value)
+        if problem is not None:
+            return problem
+    for param in rule.needed:
+        if param not in arguments:
+            return MISSING_REQUIRED
+    return None
+
+
+def _value_rule(rule: ExpectedRule, param: str) -> ValueRule | None:
+    """The rule of a parameter both the schema and the possible answer declare (kept), else None."""
+    if param not in rule.properties or param not in rule.allowed:
+        return None
+    value_rule = rule.values[param] = ValueRule(rule.allowed[param], rule.properties[param], rule.float_tolerance)
+    return value_rule
+
+
+def check_call(call: Call, rule: ExpectedRule) -> CallCheck:
+    """``call`` (parsed) against an expected call's ``rule``."""
+    if call.name != rule.name:
+        return _WRONG_FUNCTION
+    allowed, required, values = rule.allowed, rule.required, rule.values
+    arguments = call.arguments or {}
     failure = None
     for param in required:
         if param not in arguments:
@@ -112,22 +160,23 @@ def check_call(
             break
     right = 0
     for param, value in arguments.items():
-        if param not in properties or param not in allowed:
+        value_rule = values.get(param) or _value_rule(rule, param)
+        if value_rule is None:  # not declared by the schema or not listed by the possible answer
             failure = failure or UNEXPECTED_PARAM
             continue
-        problem = check_value(value, allowed[param], properties[param], float_tolerance)
+        problem = value_rule.check(value)
         if problem is None:
             right += 1
         elif failure is None:
             failure = problem
     # The parameters considered: those given, those the possible answer lists, those required.
     total = len(arguments)
-    for param, values in allowed.items():
+    for param, listed in allowed.items():
         if param not in arguments:
             total += 1
-            if "" in values:  # optional and left out: right
+            if "" in listed:  # optional and left out: right
                 right += param not in required
-            elif failure is None:  # the possible answer needs it
+            elif failure is None:  # the possible answer needs it (rule.needed)
                 failure = MISSING_REQUIRED
     for param in required:
         total += param not in arguments and param not in allowed
@@ -145,46 +194,84 @@ def _type_of(values: list[Any]) -> str | None:
     return None
 
 
-def check_value(value: Any, allowed: list[Any], schema: Any, float_tolerance: float = 0.0) -> str | None:
-    """``wrong_type``, ``wrong_value`` or None for one parameter's value (BFCL's order of checks)."""
-    kind = schema.get("type") if isinstance(schema, dict) else None
-    if not isinstance(kind, str):
-        kind = _listed_type(kind, value)
-    expected = PYTHON_TYPES.get(kind)
-    if expected is None:  # no type to check (none given, or one BFCL does not know)
-        if isinstance(value, str):
-            return None if _string_in(value, allowed) else WRONG_VALUE
-        return None if _number_in(value, allowed, float_tolerance) else WRONG_VALUE
-    nested = None
-    if expected is list:
-        items = schema.get("items")
-        if isinstance(items, dict):
-            nested = PYTHON_TYPES.get(items.get("type"))
-    elif expected is float and type(value) is int:
-        value = float(value)  # BFCL: Python converts an int to a float
-    # BFCL's type_checker: the schema's type, or the allowed values' type (its "variable" rule)
-    answer_type = _first_type(allowed)
-    if type(value) is expected:
-        if nested is not None and not any(
-            type(item) is not list or all(_item_type_ok(v, item, nested) for v in value) for item in allowed
-        ):  # fmt: skip
-            return WRONG_TYPE  # BFCL: a failed item check stands, whatever the variable rule says
-        is_variable = answer_type is not None and answer_type is not expected
-    elif answer_type is not None and type(value) is answer_type:
-        is_variable = True
-    else:
-        return WRONG_TYPE
-    if is_variable:
-        ok = _contains(allowed, value)
-    elif expected is str:
-        ok = _string_in(value, allowed)
-    elif expected is dict:
-        ok = _dict_matches(value, allowed)
-    elif expected is list:
-        ok = _list_of_dicts_matches(value, allowed) if nested is dict else _list_matches(value, allowed)
-    else:
-        ok = _number_in(value, allowed, float_tolerance)
-    return None if ok else WRONG_VALUE
+def _python_type(name: Any) -> type | None:
+    return PYTHON_TYPES.get(name) if type(name) is str else None
+
+
+class ValueRule:
+    """One parameter's allowed values and schema, with what BFCL's checks derive from them worked
+    out once: the schema's type and its items' type, the allowed values' type (BFCL's "variable"
+    rule), the allowed strings normalised."""
+
+    __slots__ = ("allowed", "schema", "tolerance", "listed", "expected", "nested", "answer_type", "simple", "strings")
+
+    def __init__(self, allowed: list[Any], schema: Any, tolerance: float = 0.0) -> None:
+        self.allowed, self.schema, self.tolerance = allowed, schema, tolerance
+        kind = schema.get("type") if isinstance(schema, dict) else None
+        self.listed = isinstance(kind, list)  # JSON Schema's list of type names: the value picks one
+        self.expected, self.nested = self._types(kind)
+        self.answer_type = _first_type(allowed)
+        # A string, number, boolean or null parameter whose allowed values have its type (or none):
+        # a value of that type is only compared (check's general path would come to the same).
+        scalar = not self.listed and self.expected in (str, int, float, bool, type(None))
+        self.simple = self.expected if scalar and self.answer_type in (None, self.expected) else None
+        self.strings = frozenset(_standard(a) for a in allowed if type(a) is str)  # normalised
+
+    def _types(self, kind: Any) -> tuple[type | None, type | None]:
+        """The Python type of schema type ``kind`` and, for an array, of its items (BFCL checks one level)."""
+        expected = _python_type(kind)
+        if expected is list:
+            items = self.schema.get("items")
+            return expected, _python_type(items.get("type")) if isinstance(items, dict) else None
+        return expected, None
+
+    def check(self, value: Any) -> str | None:
+        """``wrong_type``, ``wrong_value`` or None for the parameter's value (BFCL's order of checks)."""
+        simple = self.simple
+        if type(value) is simple:  # (inlined: most values take this path)
+            if simple is str:
+                given = _standard_short(value) if len(value) <= _REMEMBERED else standardize(value)
+                return None if given in self.strings else WRONG_VALUE
+            # a scalar compares with any allowed value without recursing
+            if value in self.allowed or (self.tolerance and _close(value, self.allowed, self.tolerance)):
+                return None
+            return WRONG_VALUE
+        if self.listed:
+            expected, nested = self._types(_listed_type(self.schema["type"], value))
+        else:
+            expected, nested = self.expected, self.nested
+        if expected is None:  # no type to check (none given, or one BFCL does not know)
+            if isinstance(value, str):
+                return None if _standard(value) in self.strings else WRONG_VALUE
+            return None if self._number_in(value) else WRONG_VALUE
+        if expected is float and type(value) is int:
+            value = float(value)  # BFCL: Python converts an int to a float
+        # BFCL's type_checker: the schema's type, or the allowed values' type (its "variable" rule)
+        allowed, answer_type = self.allowed, self.answer_type
+        if type(value) is expected:
+            if nested is not None and not any(
+                type(item) is not list or all(_item_type_ok(v, item, nested) for v in value) for item in allowed
+            ):  # fmt: skip
+                return WRONG_TYPE  # BFCL: a failed item check stands, whatever the variable rule says
+            is_variable = answer_type is not None and answer_type is not expected
+        elif answer_type is not None and type(value) is answer_type:
+            is_variable = True
+        else:
+            return WRONG_TYPE
+        if is_variable:
+            ok = _contains(allowed, value)
+        elif expected is str:
+            ok = _standard(value) in self.strings
+        elif expected is dict:
+            ok = _dict_matches(value, allowed)
+        elif expected is list:
+            ok = _list_of_dicts_matches(value, allowed) if nested is dict else _list_matches(value, allowed)
+        else:
+            ok = self._number_in(value)
+        return None if ok else WRONG_VALUE
+
+    def _number_in(self, value: Any) -> bool:
+        return _contains(self.allowed, value) or (self.tolerance > 0 and _close(value, self.allowed, self.tolerance))
 
 
 def _listed_type(kind: Any, value: Any) -> str | None:
@@ -202,18 +289,6 @@ def _first_type(allowed: list[Any]) -> type | None:
         if value != "":
             return type(value)
     return None
-
-
-def _string_in(value: str, allowed: list[Any]) -> bool:
-    given = _standard(value)
-    for answer in allowed:
-        if type(answer) is str and _standard(answer) == given:
-            return True
-    return False
-
-
-def _number_in(value: Any, allowed: list[Any], tolerance: float) -> bool:
-    return _contains(allowed, value) or (tolerance > 0 and _close(value, allowed, tolerance))
 
 
 def _item_type_ok(value: Any, allowed: list[Any], expected: type) -> bool:

@@ -10,10 +10,11 @@ from rewardkit.errors import import_optional
 from rewardkit.reward import Batch, Reward
 
 from .calls import ReadOptions, read_calls
-from .ground_truth import ExpectedCall, GroundTruthError, read_ground_truth
+from .checking import ExpectedRule, expected_rule
+from .ground_truth import GroundTruthError, read_ground_truth
 from .matching import EXTRA_CALL, MatchOptions, match_calls
 from .params import ToolSchemas
-from .schemas import FunctionSpec, SchemaError
+from .schemas import SchemaError
 
 UNPARSEABLE = "unparseable"
 
@@ -40,24 +41,40 @@ class ToolCallMatchParams(ToolSchemas):
 
 
 class RowReader:
-    """A row's expected calls and the schemas of their functions, read once per batch for each
-    ground truth given as JSON text (a GRPO batch repeats each row once per completion)."""
+    """Each row's expected calls as rules (:func:`.checking.expected_rule`), worked out once per
+    batch for each distinct ground truth and tools: a GRPO batch repeats each row once per
+    completion, as equal JSON text or (verl, lists built in-process) the very same objects."""
 
     def __init__(self, params: ToolCallMatchParams) -> None:
         self.params = params
-        self.read_before: dict[tuple[str, Any], tuple[list[ExpectedCall], dict[str, FunctionSpec]]] = {}
+        self.columns = params.ground_truth_column, params.tools_column
+        # (ground truth, tools) by value for text, by identity for objects (alive while the batch
+        # is scored, so an id stands for one object): the rules, or None for a row that cannot be read
+        self.read_before: dict[tuple[Any, Any], list[ExpectedRule] | None] = {}
 
-    def read(self, row: Mapping[str, Any]) -> tuple[list[ExpectedCall], dict[str, FunctionSpec]]:
+    def read(self, row: Mapping[str, Any]) -> list[ExpectedRule] | None:
+        """The row's rules, or None when its ground truth or tools cannot be read."""
+        truth, tools = row.get(self.columns[0]), row.get(self.columns[1])
+        key = (truth if type(truth) is str else id(truth), tools if type(tools) is str else id(tools))
+        rules = self.read_before.get(key, _UNREAD)
+        if rules is _UNREAD:
+            rules = self.read_before[key] = self._rules(row, truth)
+        return rules  # type: ignore[return-value]
+
+    def _rules(self, row: Mapping[str, Any], truth: Any) -> list[ExpectedRule] | None:
         p = self.params
-        truth, tools = row.get(p.ground_truth_column), row.get(p.tools_column)
-        key = (truth, tools) if type(truth) is str and (tools is None or type(tools) is str) else None
-        if key is not None and key in self.read_before:
-            return self.read_before[key]
-        expected = read_ground_truth(truth)
-        read = expected, p.specs(row, only={e.name for e in expected})
-        if key is not None:
-            self.read_before[key] = read
-        return read
+        try:
+            expected = read_ground_truth(truth)
+            specs = p.specs(row, only={e.name for e in expected})
+        except (GroundTruthError, SchemaError):
+            return None
+        return [
+            expected_rule(e, specs.get(e.name), float_tolerance=p.float_tolerance, dots_as_underscores=p.dots_as_underscores)
+            for e in expected
+        ]  # fmt: skip
+
+
+_UNREAD = object()
 
 
 class ToolCallMatch(Reward):
@@ -102,30 +119,31 @@ class ToolCallMatch(Reward):
     def score_batch(self, batch: Batch) -> list[float | None]:
         p: ToolCallMatchParams = self.params  # type: ignore[assignment]
         reading = p.read_options()
-        options = MatchOptions(p.mode, p.allow_extra_calls, p.allow_missing_calls, p.float_tolerance, p.dots_as_underscores)
+        options = MatchOptions(p.mode, p.allow_extra_calls, p.allow_missing_calls)
         rows = RowReader(p)
         return [self.guarded(batch, i, self._score_one, batch, i, rows, reading, options) for i in range(len(batch))]
 
     def _score_one(self, batch: Batch, i: int, rows: RowReader, reading: ReadOptions, options: MatchOptions) -> float | None:
         p: ToolCallMatchParams = self.params  # type: ignore[assignment]
         sample = batch.samples[i]
-        try:
-            expected, specs = rows.read(sample.row)
-        except (GroundTruthError, SchemaError):
+        rules = rows.read(sample.row)
+        if rules is None:
             batch.count("bad_row")
             return None
         calls = read_calls(sample.completion if sample.raw_completion is None else sample.raw_completion, reading)
         batch.note("calls", i, len(calls))
         if len(calls) > p.max_calls:
             return self._failed_with(batch, i, EXTRA_CALL, 0.0)
-        if not all(call.parsed for call in calls):
-            return self._failed_with(batch, i, UNPARSEABLE, p.unparseable_score)
-        match = match_calls(calls, expected, specs, options)
-        if match.failure is not None:
-            batch.count(match.failure)
-        batch.note("failure", i, match.failure)
-        repaired = any(call.repaired for call in calls)
-        return match.score * (p.repaired_credit if repaired else 1.0)
+        repaired = False
+        for call in calls:
+            if call.problem is not None:
+                return self._failed_with(batch, i, UNPARSEABLE, p.unparseable_score)
+            repaired = repaired or call.repaired
+        score, failure = match_calls(calls, rules, options)
+        if failure is not None:
+            batch.count(failure)
+        batch.note("failure", i, failure)
+        return score * p.repaired_credit if repaired else score
 
     @staticmethod
     def _failed_with(batch: Batch, i: int, failure: str, score: float) -> float:

@@ -4,7 +4,10 @@ Every (expected call, call) pair is checked (:mod:`.checking`); the pairing is a
 assignment (``scipy.optimize.linear_sum_assignment``) that first maximises the pairs that are
 right and then the partial credit of the rest, so the order of parallel calls never matters and a
 perfect pairing is found whenever one exists (BFCL's parallel checker pairs greedily, in the
-expected calls' order: see docs/tools.md for the one difference this makes).
+expected calls' order: see docs/tools.md for the one difference this makes). Strict mode needs only
+the right pairs: it checks each pair up to its first failure and, among pairings with as many right
+pairs, prefers calls to the expected function (its ``failure`` names what is wrong with one of
+them). Calls made in the expected order and all right are never paired otherwise.
 
 - ``strict`` (BFCL's verdict): 1.0 when as many calls are made as expected and every pair is
   right, else 0.0;
@@ -22,12 +25,10 @@ in every mode and whatever ``allow_extra_calls`` says.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Mapping, NamedTuple
+from typing import Literal, NamedTuple
 
 from .calls import Call
-from .checking import CallCheck, check_call
-from .ground_truth import ExpectedCall
-from .schemas import FunctionSpec
+from .checking import CallCheck, ExpectedRule, check_call, first_failure
 
 Mode = Literal["strict", "fractional", "f1"]
 EXTRA_CALL = "extra_call"
@@ -39,8 +40,6 @@ class MatchOptions:
     mode: Mode = "strict"
     allow_extra_calls: bool = False
     allow_missing_calls: bool = False
-    float_tolerance: float = 0.0
-    dots_as_underscores: bool = False
 
 
 class Match(NamedTuple):
@@ -50,39 +49,51 @@ class Match(NamedTuple):
     failure: str | None  # the first thing wrong, in BFCL's order; None when nothing is
 
 
-def match_calls(
-    calls: list[Call], expected: list[ExpectedCall], specs: Mapping[str, FunctionSpec], options: MatchOptions
-) -> Match:
-    """Score parsed ``calls`` against ``expected`` (the functions' ``specs`` by name)."""
-    made, wanted = len(calls), len(expected)
+RIGHT = Match(1.0, None)
+
+
+def match_calls(calls: list[Call], rules: list[ExpectedRule], options: MatchOptions) -> Match:
+    """Score parsed ``calls`` against the expected calls' ``rules`` (:func:`.checking.expected_rule`)."""
+    made, wanted = len(calls), len(rules)
+    strict = options.mode == "strict"
+    if made == wanted == 1 and strict:  # the common case: the verdict on one pair
+        failure = first_failure(calls[0], rules[0])
+        return RIGHT if failure is None else Match(0.0, failure)
     if wanted == 0:
-        return Match(1.0, None) if made == 0 else Match(0.0, EXTRA_CALL)
+        return RIGHT if made == 0 else Match(0.0, EXTRA_CALL)
     if made == 0:
         return Match(0.0, MISSING_CALL)
-    if made != wanted and options.mode == "strict":
+    if made != wanted and strict:
         # strict pays only for as many calls as expected, all right: a wrong count is the first complaint
         if made > wanted and not options.allow_extra_calls:
             return Match(0.0, EXTRA_CALL)
         if made < wanted and not options.allow_missing_calls:
             return Match(0.0, MISSING_CALL)
-    tolerance, dots = options.float_tolerance, options.dots_as_underscores
-    found = [specs.get(want.name) for want in expected]
-    checks: list[list[CallCheck | None]] = [[None] * made for _ in expected]
+    check = _verdict if strict else check_call
+    checks: list[list[CallCheck | None]] = [[None] * made for _ in rules]
     if made == wanted:  # every call right where it stands: optimal, and nothing else to check
-        for i, (want, call) in enumerate(zip(expected, calls)):
-            checks[i][i] = check = check_call(call, want, found[i], float_tolerance=tolerance, dots_as_underscores=dots)
-            if check.failure is not None:
-                if made == 1 and options.mode == "strict":
-                    return Match(0.0, check.failure)
+        for i, (rule, call) in enumerate(zip(rules, calls)):
+            checks[i][i] = found = check(call, rule)
+            if found.failure is not None:
                 break
         else:
-            return Match(1.0, None)
-    for i, want in enumerate(expected):
-        row = checks[i]
+            return RIGHT
+    for rule, row in zip(rules, checks):
         for j, call in enumerate(calls):
             if row[j] is None:
-                row[j] = check_call(call, want, found[i], float_tolerance=tolerance, dots_as_underscores=dots)
+                row[j] = check(call, rule)
     return _scored(checks, made, wanted, options)  # type: ignore[arg-type]
+
+
+_RIGHT_CHECK = CallCheck(None, 0, 0)
+
+
+def _verdict(call: Call, rule: ExpectedRule) -> CallCheck:
+    """Strict mode's check of a pair: the failure only, found as soon as something is wrong; its
+    credit is 1 for a call to the expected function and 0 for another, so the pairing still
+    prefers the call to the same function (the verdict needs no more than the right pairs)."""
+    failure = first_failure(call, rule)
+    return _RIGHT_CHECK if failure is None else CallCheck(failure, 0, 0)
 
 
 def _scored(checks: list[list[CallCheck]], made: int, wanted: int, options: MatchOptions) -> Match:
