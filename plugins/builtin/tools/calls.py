@@ -54,7 +54,14 @@ class ReadOptions:
 def read_calls(completion: Any, options: ReadOptions = ReadOptions()) -> list[Call]:
     """Every call in ``completion`` (a string, chat messages, Responses items or call objects), in order."""
     out: list[Call] = []
-    _collect(completion, options, out)
+    if type(completion) is list:  # chat messages or Responses items, the common case: _collect's list branch
+        for item in completion:
+            if isinstance(item, dict):
+                _item_calls(item, options, out)
+            elif isinstance(item, str):
+                out += text_calls(item, options)
+    else:
+        _collect(completion, options, out)
     return out
 
 
@@ -197,9 +204,12 @@ def _call(name: Any, arguments: Any, options: ReadOptions) -> Call:
             return Call(name, None, problem)
     if not isinstance(arguments, dict):
         return Call(name, None, f"the arguments are {_kind(arguments)}, not an object")
-    problem = check_shape(arguments, options.max_depth)
-    if problem is not None:
-        return Call(name, None, problem)
+    for key, inner in arguments.items():  # most arguments are string keys to JSON scalars: no walk
+        if type(key) is not str or type(inner) not in _SCALARS:
+            problem = check_shape(arguments, options.max_depth)
+            if problem is not None:
+                return Call(name, None, problem)
+            break
     return Call(name, arguments, None, repaired)
 
 
@@ -252,15 +262,12 @@ def nesting(text: str) -> int:
     return deepest
 
 
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
 def check_shape(value: Any, max_depth: int) -> str | None:
     """Why ``value`` cannot be a call's arguments (a key that is not a string, nesting deeper
     than ``max_depth``), or None. Iterative, so it is bounded for any input."""
-    if type(value) is dict:  # the common case first: an object of strings, numbers and booleans
-        for key, inner in value.items():
-            if type(key) is not str or isinstance(inner, (dict, list, tuple)):
-                break
-        else:
-            return None
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()

@@ -130,6 +130,10 @@ def first_failure(call: Call, rule: ExpectedRule) -> str | None:
         value_rule = values.get(param) or _value_rule(rule, param)
         if value_rule is None:
             return UNEXPECTED_PARAM
+        if type(value) is str and value_rule.simple is str:  # ValueRule.check's first step, inlined (the hot loop)
+            if (_standard_short(value) if len(value) <= _REMEMBERED else standardize(value)) not in value_rule.strings:
+                return WRONG_VALUE
+            continue
         problem = value_rule.check(value)
         if problem is not None:
             return problem
@@ -215,7 +219,9 @@ class ValueRule:
         # a value of that type is only compared (check's general path would come to the same).
         scalar = not self.listed and self.expected in (str, int, float, bool, type(None))
         self.simple = self.expected if scalar and self.answer_type in (None, self.expected) else None
-        self.strings = frozenset(_standard(a) for a in allowed if type(a) is str)  # normalised
+        # the allowed strings normalised, for the parameters whose values are compared as strings
+        compared = self.listed or self.expected is None or self.expected is str
+        self.strings = frozenset([_standard(a) for a in allowed if type(a) is str]) if compared else frozenset()
 
     def _types(self, kind: Any) -> tuple[type | None, type | None]:
         """The Python type of schema type ``kind`` and, for an array, of its items (BFCL checks one level)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, Literal, Mapping
 
 from pydantic import Field
@@ -9,7 +10,7 @@ from pydantic import Field
 from rewardkit.errors import import_optional
 from rewardkit.reward import Batch, Reward
 
-from .calls import ReadOptions, read_calls
+from .calls import read_calls
 from .checking import ExpectedRule, expected_rule
 from .ground_truth import GroundTruthError, read_ground_truth
 from .matching import EXTRA_CALL, MatchOptions, match_calls
@@ -40,38 +41,16 @@ class ToolCallMatchParams(ToolSchemas):
     )
 
 
-class RowReader:
-    """Each row's expected calls as rules (:func:`.checking.expected_rule`), worked out once per
-    batch for each distinct ground truth and tools: a GRPO batch repeats each row once per
-    completion, as equal JSON text or (verl, lists built in-process) the very same objects."""
-
-    def __init__(self, params: ToolCallMatchParams) -> None:
-        self.params = params
-        self.columns = params.ground_truth_column, params.tools_column
-        # (ground truth, tools) by value for text, by identity for objects (alive while the batch
-        # is scored, so an id stands for one object): the rules, or None for a row that cannot be read
-        self.read_before: dict[tuple[Any, Any], list[ExpectedRule] | None] = {}
-
-    def read(self, row: Mapping[str, Any]) -> list[ExpectedRule] | None:
-        """The row's rules, or None when its ground truth or tools cannot be read."""
-        truth, tools = row.get(self.columns[0]), row.get(self.columns[1])
-        key = (truth if type(truth) is str else id(truth), tools if type(tools) is str else id(tools))
-        rules = self.read_before.get(key, _UNREAD)
-        if rules is _UNREAD:
-            rules = self.read_before[key] = self._rules(row, truth)
-        return rules  # type: ignore[return-value]
-
-    def _rules(self, row: Mapping[str, Any], truth: Any) -> list[ExpectedRule] | None:
-        p = self.params
-        try:
-            expected = read_ground_truth(truth)
-            specs = p.specs(row, only={e.name for e in expected})
-        except (GroundTruthError, SchemaError):
-            return None
-        return [
-            expected_rule(e, specs.get(e.name), float_tolerance=p.float_tolerance, dots_as_underscores=p.dots_as_underscores)
-            for e in expected
-        ]  # fmt: skip
+def row_rules(params: ToolCallMatchParams, row: Mapping[str, Any]) -> list[ExpectedRule] | None:
+    """The row's expected calls as rules (:func:`.checking.expected_rule`), or None when its
+    ground truth or tools cannot be read."""
+    try:
+        expected = read_ground_truth(row.get(params.ground_truth_column))
+        specs = params.specs(row, only={e.name for e in expected})
+    except (GroundTruthError, SchemaError):
+        return None
+    tolerance, dots = params.float_tolerance, params.dots_as_underscores
+    return [expected_rule(e, specs.get(e.name), float_tolerance=tolerance, dots_as_underscores=dots) for e in expected]
 
 
 _UNREAD = object()
@@ -120,33 +99,43 @@ class ToolCallMatch(Reward):
         p: ToolCallMatchParams = self.params  # type: ignore[assignment]
         reading = p.read_options()
         options = MatchOptions(p.mode, p.allow_extra_calls, p.allow_missing_calls)
-        rows = RowReader(p)
-        return [self.guarded(batch, i, self._score_one, batch, i, rows, reading, options) for i in range(len(batch))]
+        samples, columns = batch.samples, (p.ground_truth_column, p.tools_column)
+        # Each row's rules, read once per batch for each distinct (ground truth, tools): a GRPO
+        # batch repeats each row once per completion, as equal JSON text or (verl, lists built
+        # in-process) the very same objects. Keyed by value for text, by identity for objects
+        # (alive while the batch is scored, so an id stands for one object).
+        read_before: dict[tuple[Any, Any], list[ExpectedRule] | None] = {}
+        made: list[int | None] = [None] * len(samples)  # reported: calls made, failure
+        failures: list[str | None] = [None] * len(samples)
 
-    def _score_one(self, batch: Batch, i: int, rows: RowReader, reading: ReadOptions, options: MatchOptions) -> float | None:
-        p: ToolCallMatchParams = self.params  # type: ignore[assignment]
-        sample = batch.samples[i]
-        rules = rows.read(sample.row)
-        if rules is None:
-            batch.count("bad_row")
-            return None
-        calls = read_calls(sample.completion if sample.raw_completion is None else sample.raw_completion, reading)
-        batch.note("calls", i, len(calls))
-        if len(calls) > p.max_calls:
-            return self._failed_with(batch, i, EXTRA_CALL, 0.0)
-        repaired = False
-        for call in calls:
-            if call.problem is not None:
-                return self._failed_with(batch, i, UNPARSEABLE, p.unparseable_score)
-            repaired = repaired or call.repaired
-        score, failure = match_calls(calls, rules, options)
-        if failure is not None:
-            batch.count(failure)
-        batch.note("failure", i, failure)
-        return score * p.repaired_credit if repaired else score
+        def score(i: int) -> float | None:
+            sample = samples[i]
+            row = sample.row
+            truth, tools = row.get(columns[0]), row.get(columns[1])
+            key = (truth if type(truth) is str else id(truth), tools if type(tools) is str else id(tools))
+            rules = read_before.get(key, _UNREAD)
+            if rules is _UNREAD:
+                rules = read_before[key] = row_rules(p, row)
+            if rules is None:
+                batch.count("bad_row")
+                return None
+            calls = read_calls(sample.completion if sample.raw_completion is None else sample.raw_completion, reading)
+            made[i] = len(calls)
+            if len(calls) > p.max_calls:
+                failures[i] = EXTRA_CALL
+                return 0.0
+            repaired = False
+            for call in calls:
+                if call.problem is not None:
+                    failures[i] = UNPARSEABLE
+                    return p.unparseable_score
+                repaired = repaired or call.repaired
+            value, failures[i] = match_calls(calls, rules, options)
+            return value * p.repaired_credit if repaired else value
 
-    @staticmethod
-    def _failed_with(batch: Batch, i: int, failure: str, score: float) -> float:
-        batch.count(failure)
-        batch.note("failure", i, failure)
-        return score
+        scores = [self.guarded(batch, i, score, i) for i in range(len(samples))]
+        if any(n is not None for n in made):  # some row could be read
+            batch.extra.update(calls=made, failure=failures)
+            for failure, times in Counter(f for f in failures if f is not None).items():
+                batch.count(failure, times)
+        return scores
