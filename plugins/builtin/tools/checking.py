@@ -15,7 +15,10 @@ Without a schema for the function, the possible answer stands in for it: its par
 declared ones, those without ``""`` the required ones, and each one's type is its allowed values'.
 
 Besides the first failure, a check counts the parameters that are right (given and valid, or
-left out where that is allowed), the partial credit of the ``fractional`` mode.
+left out where that is allowed), the partial credit of the ``fractional`` mode;
+:func:`first_failure` stops at the failure (strict mode's verdict needs no more). What a check
+derives from an expected call and its schema (types, the "variable" rule, normalised allowed
+strings) is worked out once per batch in :class:`ExpectedRule` and :class:`ValueRule`.
 """
 
 from __future__ import annotations
@@ -109,10 +112,10 @@ def expected_rule(
     allowed = expected.allowed
     if spec is None:
         properties: Mapping[str, Any] = {k: {"type": _type_of(v)} for k, v in allowed.items()}
-        required: tuple[str, ...] = tuple(k for k, v in allowed.items() if "" not in v)
+        required: tuple[str, ...] = tuple([k for k, v in allowed.items() if "" not in v])
     else:
         properties, required = spec.properties, spec.required
-    needed = tuple(k for k, v in allowed.items() if "" not in v)
+    needed = required if spec is None else tuple([k for k, v in allowed.items() if "" not in v])
     return ExpectedRule(name, allowed, properties, required, needed, float_tolerance, {})
 
 
@@ -202,6 +205,10 @@ def _python_type(name: Any) -> type | None:
     return PYTHON_TYPES.get(name) if type(name) is str else None
 
 
+_SCALAR_TYPES = (str, int, float, bool, type(None))
+_NONE: frozenset[str] = frozenset()
+
+
 class ValueRule:
     """One parameter's allowed values and schema, with what BFCL's checks derive from them worked
     out once: the schema's type and its items' type, the allowed values' type (BFCL's "variable"
@@ -212,16 +219,17 @@ class ValueRule:
     def __init__(self, allowed: list[Any], schema: Any, tolerance: float = 0.0) -> None:
         self.allowed, self.schema, self.tolerance = allowed, schema, tolerance
         kind = schema.get("type") if isinstance(schema, dict) else None
-        self.listed = isinstance(kind, list)  # JSON Schema's list of type names: the value picks one
-        self.expected, self.nested = self._types(kind)
-        self.answer_type = _first_type(allowed)
+        self.listed = listed = isinstance(kind, list)  # JSON Schema's list of type names: the value picks one
+        expected, self.nested = self._types(kind)
+        self.expected = expected
+        self.answer_type = answer_type = _first_type(allowed)
         # A string, number, boolean or null parameter whose allowed values have its type (or none):
         # a value of that type is only compared (check's general path would come to the same).
-        scalar = not self.listed and self.expected in (str, int, float, bool, type(None))
-        self.simple = self.expected if scalar and self.answer_type in (None, self.expected) else None
+        scalar = not listed and expected in _SCALAR_TYPES
+        self.simple = expected if scalar and (answer_type is None or answer_type is expected) else None
         # the allowed strings normalised, for the parameters whose values are compared as strings
-        compared = self.listed or self.expected is None or self.expected is str
-        self.strings = frozenset([_standard(a) for a in allowed if type(a) is str]) if compared else frozenset()
+        compared = listed or expected is None or expected is str
+        self.strings = frozenset([_standard(a) for a in allowed if type(a) is str]) if compared else _NONE
 
     def _types(self, kind: Any) -> tuple[type | None, type | None]:
         """The Python type of schema type ``kind`` and, for an array, of its items (BFCL checks one level)."""

@@ -5,9 +5,10 @@ assignment (``scipy.optimize.linear_sum_assignment``) that first maximises the p
 right and then the partial credit of the rest, so the order of parallel calls never matters and a
 perfect pairing is found whenever one exists (BFCL's parallel checker pairs greedily, in the
 expected calls' order: see docs/tools.md for the one difference this makes). Strict mode needs only
-the right pairs: it checks each pair up to its first failure and, among pairings with as many right
-pairs, prefers calls to the expected function (its ``failure`` names what is wrong with one of
-them). Calls made in the expected order and all right are never paired otherwise.
+the right pairs: it checks each pair up to its first failure; when some expected call is met by no
+call its ``failure`` is what is wrong with the call in its place, else the pairing prefers, among
+those with as many right pairs, calls to the expected function. Calls made in the expected order
+and all right are never paired otherwise.
 
 - ``strict`` (BFCL's verdict): 1.0 when as many calls are made as expected and every pair is
   right, else 0.0;
@@ -25,6 +26,7 @@ in every mode and whatever ``allow_extra_calls`` says.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 from typing import Literal, NamedTuple
 
 from .calls import Call
@@ -78,11 +80,31 @@ def match_calls(calls: list[Call], rules: list[ExpectedRule], options: MatchOpti
                 break
         else:
             return RIGHT
+        if strict:
+            unmet = _unmet(checks, rules, calls)
+            if unmet is not None:  # no pairing can be all right: its failure against the call in its place
+                return Match(0.0, checks[unmet][unmet].failure)  # type: ignore[union-attr]
     for rule, row in zip(rules, checks):
         for j, call in enumerate(calls):
             if row[j] is None:
                 row[j] = check(call, rule)
     return _scored(checks, made, wanted, options)  # type: ignore[arg-type]
+
+
+def _unmet(checks: list[list[CallCheck | None]], rules: list[ExpectedRule], calls: list[Call]) -> int | None:
+    """The first expected call that no call meets (strict mode's verdict then needs no pairing),
+    or None; each row is checked up to its first right call from the call in its place on, an
+    unmet one fully."""
+    n = len(calls)
+    for i, (rule, row) in enumerate(zip(rules, checks)):
+        for j in chain(range(i, n), range(i)):
+            if row[j] is None:
+                row[j] = _verdict(calls[j], rule)
+            if row[j].failure is None:  # type: ignore[union-attr]
+                break
+        else:
+            return i
+    return None
 
 
 _RIGHT_CHECK = CallCheck(None, 0, 0)
