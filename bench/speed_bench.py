@@ -99,7 +99,7 @@ def composition(spec: Any, data: dict[str, list[Any]], columns: tuple[str, ...])
 
 def clear_caches() -> None:
     """Forget what scoring the same completions before left in this process (and in the verifier
-    workers): tidied answers, numerals, readings, integer checks, verdicts."""
+    workers): golds read, tidied answers, numerals, readings, integer checks, verdicts."""
     import gc
 
     from math_bench import _clear_process_caches
@@ -115,6 +115,8 @@ def clear_caches() -> None:
     for obj in gc.get_objects():
         if type(obj).__name__ == "Verifier" and type(obj).__module__.endswith("math.verifier"):
             obj.cache.clear()
+        elif type(obj).__name__ in ("MathCorrectness", "Accuracy") and type(obj).__module__.endswith("math.rewards"):
+            obj.__dict__.pop("_gold_cache", None)  # the golds each math reward has read
 
 
 def workloads(data: Path) -> dict[str, dict[str, Any]]:
