@@ -214,7 +214,7 @@ def served(data: Path, seconds: float, env: dict[str, str], cwd: Path) -> dict[s
             before = cpu_seconds(serving)
             result = load(url, bodies, sizes, CLIENTS, seconds)
             result["server_cpu_seconds"] = cpu_seconds(serving) - before
-            result["per_server_cpu_second"] = result["completions"] / result["server_cpu_seconds"]
+            result["per_server_cpu_second"] = result["completions"] / max(result["server_cpu_seconds"], 1e-9)
             out[str(workers)] = result
     return out
 
@@ -224,7 +224,8 @@ def server_processes(pid: int) -> list[Any]:
     import psutil
 
     root = psutil.Process(pid)
-    return [root] + [p for p in root.children(recursive=True) if "multiprocessing" not in " ".join(p.cmdline())]
+    helpers = ("multiprocessing.forkserver", "multiprocessing.resource_tracker")  # the verifier's (and what it forks)
+    return [root] + [p for p in root.children(recursive=True) if not any(h in " ".join(p.cmdline()) for h in helpers)]
 
 
 def cpu_seconds(processes: list[Any]) -> float:
