@@ -311,7 +311,8 @@ def reference_verdicts(corpus: list[dict]) -> tuple[list[dict], float]:
 def rewardkit_verdicts(corpus: list[dict]) -> tuple[list[dict], float]:
     from rewardkit import get_reward
 
-    rewards = {mode: get_reward("ifeval", mode=mode) for mode in ("strict", "loose")}
+    # every response checked in this process (none in a worker), so that its CPU time compares with the reference's
+    rewards = {mode: get_reward("ifeval", mode=mode, pool_chars=1 << 40) for mode in ("strict", "loose")}
     out = [{} for _ in corpus]
     start = time.process_time()
     for mode, reward in rewards.items():
@@ -350,12 +351,17 @@ def compare(corpus, ours, theirs) -> dict:
     return {"per_type": dict(sorted(per_type.items())), "disagreements": disagreements}
 
 
+def _load(values: list[float]) -> str:
+    return "/".join(f"{v:.1f}" for v in values)
+
+
 def markdown(record: dict) -> str:
     c = record["corpus"]
     lines = [
         "# ifeval vs IFEval's checker (lm-eval)",
         "",
-        f"{record['date']}, commit {record['commit']}, {record['machine']}; lm-eval {record['lm_eval']}, nltk {record['nltk']}.",
+        f"{record['date']}, commit {record['commit']}, {record['machine']}; lm-eval {record['lm_eval']}, nltk {record['nltk']}; "
+        f"load average (1, 5, 15 min) {_load(record['load_average']['start'])} at the start, {_load(record['load_average']['end'])} at the end.",
         "",
         f"Corpus: {c['rows']} responses (seed {c['seed']}), {c['instructions']} instructions; "
         + ", ".join(f"{n} {k}" for k, n in sorted(c["kinds"].items()))
@@ -390,6 +396,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
+    load_start = os.getloadavg()  # the machine is shared: the figures need the load beside them
     corpus = make_corpus(args.rows, args.seed)
     with tempfile.TemporaryDirectory() as data:
         nltk_data_from_wheel(Path(data))
@@ -405,6 +412,7 @@ def main() -> None:
 
     record = {
         "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "load_average": {"start": [round(x, 2) for x in load_start], "end": [round(x, 2) for x in os.getloadavg()]},
         "commit": subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"], capture_output=True, text=True).stdout.strip(),
         "machine": f"{platform.processor() or platform.machine()}, {platform.python_version()}",
         "lm_eval": md.version("lm_eval"),

@@ -20,6 +20,7 @@ import argparse
 import datetime as dt
 import json
 import math
+import os
 import platform
 import subprocess
 import sys
@@ -64,6 +65,7 @@ def main() -> None:
     parser.add_argument("--note", default="", help="a line saying what code ran (e.g. which files were reverted)")
     args = parser.parse_args()
 
+    load_start = os.getloadavg()  # the machine is shared: the figures need the load beside them
     results: dict[str, dict] = {}
     for key in args.rewards:
         cases = {label: measure(key, fragment, args.sizes, args.budget) for label, fragment in _hostile.FRAGMENTS.items()}
@@ -74,6 +76,7 @@ def main() -> None:
     commit = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"], capture_output=True, text=True).stdout.strip()
     record = {
         "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "load_average": {"start": [round(x, 2) for x in load_start], "end": [round(x, 2) for x in os.getloadavg()]},
         "commit": commit,
         "machine": f"{platform.processor() or platform.machine()}, {platform.python_version()}",
         "sizes": args.sizes,
@@ -92,13 +95,19 @@ def _row(seconds: dict[str, float], sizes) -> str:
     return " | ".join(f"{seconds[str(size)]:.3f}" if str(size) in seconds else "skipped" for size in sizes)
 
 
+def _load(values: list[float]) -> str:
+    return "/".join(f"{v:.1f}" for v in values)
+
+
 def markdown(record: dict) -> str:
     sizes = record["sizes"]
     head = " | ".join(f"{s // 1000} kB" for s in sizes)
     lines = [
         "# Time against completion length: hostile completions",
         "",
-        f"{record['date']}, commit {record['commit']}, {record['machine']}; CPU seconds of one scoring; a size is "
+        f"{record['date']}, commit {record['commit']}, {record['machine']}; load average (1, 5, 15 min) "
+        f"{_load(record['load_average']['start'])} at the start, {_load(record['load_average']['end'])} at the end; "
+        "CPU seconds of one scoring; a size is "
         f"skipped when quadratic growth would take it past {record['budget']:.0f} s. The machine was shared "
         "with other jobs: figures are indicative, the exponent is what matters (1 linear, 2 quadratic).",
         *(["", record["note"]] if record.get("note") else []),

@@ -188,37 +188,36 @@ def make_samples(
         rows = [dict(zip(names, values)) for values in zip(*columns.values())] if names else [{} for _ in range(n)]
     # A GRPO batch repeats each prompt once per completion: each prompt object is read once.
     prompt_texts: dict[int, tuple[str | None, str | None]] = {}
-    samples = [
-        _sample(c, p, row, prompt_texts)
-        for c, p, row in zip(completions, itertools.repeat(None) if prompts is None else prompts, rows)
-    ]
-    return samples, names
-
-
-def _sample(completion: Any, prompt: Any, row: dict[str, Any], prompt_texts: dict[int, tuple[str | None, str | None]]) -> Sample:
-    try:
-        text = completion_text(completion)
-    except MalformedText as exc:
-        text, prompt_as_text, malformed = "", None, str(exc)
-    else:
-        read = prompt_texts.get(id(prompt))
-        if read is None:
-            try:
-                read = (prompt_text(prompt), None)
-            except MalformedText as exc:
-                read = (None, str(exc))
-            prompt_texts[id(prompt)] = read
-        prompt_as_text, malformed = read
-        if malformed is not None:
-            text = ""
     # Sample(...) without the frozen dataclass's object.__setattr__ per field (a batch builds one
-    # sample per row; this takes half the time). The fields are Sample's, all of them.
-    sample = object.__new__(Sample)
-    object.__setattr__(sample, "__dict__", {
-        "completion": text, "prompt": prompt_as_text, "row": row, "raw_completion": completion,
-        "raw_prompt": prompt, "malformed": malformed, "derived": {},
-    })  # fmt: skip
-    return sample
+    # sample per row; this takes half the time). Fields left out of __dict__ are None, their
+    # class defaults (prompt, raw_prompt, malformed).
+    new, set_dict = object.__new__, object.__setattr__
+    samples = []
+    for completion, prompt, row in zip(completions, itertools.repeat(None) if prompts is None else prompts, rows):
+        sample = new(Sample)
+        try:
+            text = completion_text(completion)
+        except MalformedText as exc:
+            set_dict(sample, "__dict__", {"completion": "", "row": row, "raw_completion": completion, "raw_prompt": prompt,
+                                          "malformed": str(exc), "derived": {}})  # fmt: skip
+        else:
+            if prompt is None:
+                set_dict(sample, "__dict__", {"completion": text, "row": row, "raw_completion": completion, "derived": {}})
+            else:
+                read = prompt_texts.get(id(prompt))
+                if read is None:
+                    try:
+                        read = (prompt_text(prompt), None)
+                    except MalformedText as exc:
+                        read = (None, str(exc))
+                    prompt_texts[id(prompt)] = read
+                as_text, malformed = read
+                set_dict(sample, "__dict__", {
+                    "completion": text if malformed is None else "", "prompt": as_text, "row": row,
+                    "raw_completion": completion, "raw_prompt": prompt, "malformed": malformed, "derived": {},
+                })  # fmt: skip
+        samples.append(sample)
+    return samples, names
 
 
 def require_columns(given: Sequence[str], required: Sequence[str], n: int, reward_name: str) -> None:
@@ -246,8 +245,9 @@ class Reward:
             is malformed (override per entry with ``on_error``; ``"raise"`` re-raises instead);
             None leaves such a sample unscored (still counted as an error).
         pure: ``score`` is a function of the sample alone (with no effect but what it caches), so a batch is
-            scored in one pass and scored again sample by sample (each failure counted) only
-            when one raises: the cheap rewards then pay nothing per sample for the guard.
+            scored in one pass (:meth:`score_samples`) and scored again sample by sample (each
+            failure counted) only when one raises: the cheap rewards then pay nothing per sample
+            for the guard.
     """
 
     name: ClassVar[str] = ""
@@ -309,12 +309,17 @@ class Reward:
         """Score one sample. Subclasses implement this or override :meth:`score_batch`."""
         raise NotImplementedError(f"{type(self).__name__} must implement score or score_batch")
 
+    def score_samples(self, samples: list[Sample]) -> list[float | None]:
+        """A pure reward's scores of ``samples`` in one pass: ``score`` of each, unless a reward
+        scores the whole list at once (the same scores, with no per-sample call)."""
+        score = self.score
+        return [score(sample) for sample in samples]
+
     def score_batch(self, batch: Batch) -> list[float | None]:
         """Score every sample; one sample's exception gives that sample the error score."""
         if self.pure:
-            score = self.score
             try:
-                return [score(sample) for sample in batch.samples]
+                return self.score_samples(batch.samples)
             except RewardkitError:
                 raise
             except Exception:  # noqa: BLE001 - scored again below, where each failure is counted
@@ -360,7 +365,9 @@ class Reward:
     def secrets(self) -> tuple[str, ...]:
         """Values never to show in this reward's detail, errors or metrics: by default the key in
         the environment variable named by an ``api_key_env`` parameter."""
-        env = getattr(self.params, "api_key_env", None)
+        env = self.__dict__.get("_key_env", False)
+        if env is False:  # the parameter once per reward (pydantic is slow to answer for a missing attribute)
+            env = self._key_env = getattr(self.params, "api_key_env", None)
         key = os.environ.get(env) if env else None
         return (key,) if key else ()
 

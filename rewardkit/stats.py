@@ -15,8 +15,10 @@ of summaries and diagnostics (plain Python: the core installs without numpy).
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import numbers
+import operator
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Sequence
@@ -27,10 +29,14 @@ BINS = 20
 
 
 def finite_number(value: Any) -> float | None:
-    """``value`` as a float when it is a finite real number (not a bool), else ``None``."""
+    """``value`` as a float when it is a finite real number (not a bool), else ``None`` (an integer
+    beyond float range too: JSON and YAML read 400 digits as one)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return None
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
     return number if math.isfinite(number) else None
 
 
@@ -53,8 +59,13 @@ def weighted_totals(columns: Sequence[tuple[float, Sequence[float | None]]], n: 
     weights = [w for w, _ in columns]
     if any(None in scores for w, scores in columns if w != 0):
         return [weighted_total([scores[i] for _, scores in columns], weights) for i in range(n)]
-    weighted = [[w * s for s in scores] for w, scores in columns if w != 0]
-    return [sum(row) for row in zip(*weighted)] if weighted else [None] * n
+    if all(w == 0 for w in weights):
+        return [None] * n
+    totals: list[Any] = [0] * n  # sum()'s start, so that the additions are sum()'s, in component order
+    for w, scores in columns:
+        if w != 0:
+            totals = list(map(operator.add, totals, map(operator.mul, itertools.repeat(w, n), scores)))
+    return totals
 
 
 def mean(values: Sequence[float]) -> float | None:

@@ -44,6 +44,11 @@ FRAGMENTS = {
     "hashes": "#### ",
     "cyrillic and latin": "Решим the ",
     "prose": "The cat sat on the mat. ",
+    "abbreviations": "Mr. ",  # one endless sentence for Punkt (ifeval's sentence count)
+    "initials": "A. B. ",
+    "periods": ".",
+    "spaced periods": ". ",
+    "hyphens": "-",
     "tool_call tags never closed": "<tool_call>",
     "tool_call blocks of broken JSON": '<tool_call>{"name": "f", "arguments": {"a": [</tool_call>',
     "call objects run together": '{"name": "f", "arguments": {"a": 1}}, ',
@@ -96,6 +101,8 @@ COLUMN_VALUES = {
 # fenced blocks, is code_format's, which is checked here; tests/test_code_*.py bound the programs).
 ELSEWHERE = {"rm_score", "rm_remote", "code_pass_rate", "code_passed", "judge_score", "judge_verdict", "rubric", "judge_rank"}
 # Parameter variants scored besides each built-in's defaults.
+# ifeval checks a completion longer than pool_chars in a worker process: here every one is checked in
+# this process, so that its time is measured.
 VARIANTS = {
     "language_consistency of <think>": ("language_consistency", {"tag": "think"}),
     "xml_count as the notebook": ("xml_count", {"trailing": "notebook"}),
@@ -103,7 +110,8 @@ VARIANTS = {
     "strict_format as the notebook": ("strict_format", {"pattern": "notebook"}),
     "int_answer as the notebook": ("int_answer", {"extractors": ["xml_answer"], "tidy": False, "digits_only": True}),
     "math_correctness as text": ("math_correctness", {"extractors": ["xml_answer"], "tidy": False, "compare": "text"}),
-    "ifeval loose": ("ifeval", {"mode": "loose"}),
+    "ifeval": ("ifeval", {"pool_chars": 1 << 40}),
+    "ifeval loose": ("ifeval", {"mode": "loose", "pool_chars": 1 << 40}),
     "tool_call_match fractional, repairing JSON": ("tool_call_match", {"mode": "fractional", "repair": True}),
     "tool_call_format repairing JSON": ("tool_call_format", {"repair": True}),
 }

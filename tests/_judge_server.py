@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
@@ -78,6 +79,16 @@ class Slow:
 
     seconds: float
     then: Any = None
+
+
+@dataclass
+class Gathered:
+    """Wait until ``count`` requests have been in flight at once (at most ``seconds``), then do
+    ``then``: concurrency shown without timing it (a loaded machine only makes it wait longer)."""
+
+    count: int
+    then: Any = None
+    seconds: float = 30.0
 
 
 @dataclass
@@ -162,8 +173,13 @@ class JudgeServer:
             self.in_flight -= 1
 
     async def _answer(self, writer: asyncio.StreamWriter, action: Any, body: dict[str, Any]) -> bool:
-        while isinstance(action, Slow):
-            await asyncio.sleep(action.seconds)
+        while isinstance(action, (Slow, Gathered)):
+            if isinstance(action, Slow):
+                await asyncio.sleep(action.seconds)
+            else:
+                deadline = time.monotonic() + action.seconds
+                while self.peak < action.count and time.monotonic() < deadline:
+                    await asyncio.sleep(0.005)
             action = action.then
         if isinstance(action, Drop):
             return False

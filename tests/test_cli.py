@@ -275,11 +275,14 @@ def test_list_and_check_name_the_columns_each_reward_reads(capsys):
     out = capsys.readouterr().out
     assert "    columns: answer or solution (gold_column)" in out.split("math_correctness  [")[1].split("\n\n")[0]
     assert "columns: instruction_id_list (ids_column); kwargs (kwargs_column)" in out
-    assert "columns: tests_column unset: column holding the tests (default: the first of" in out.split("code_pass_rate")[1]
+    code = "columns: verification_info or input_output or test or test_list or tests (tests_column)"
+    assert code in out.split("code_pass_rate  [")[1].split("\n\n")[0]
     assert main(["list", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)["rewards"]
     assert data["math_correctness"]["columns"] == ["answer", "solution"]
     assert data["ifeval"]["columns"] == ["instruction_id_list", "kwargs"]
+    assert data["code_pass_rate"]["columns"] == ["verification_info", "input_output", "test", "test_list", "tests"]
+    assert data["cosine_scaled"]["columns"] == ["answer", "solution"]
     assert data["judge_verdict"]["columns"] == ["answer"]
     assert main(["check", "ifeval"]) == 0
     assert "columns: instruction_id_list (ids_column); kwargs (kwargs_column)" in capsys.readouterr().out

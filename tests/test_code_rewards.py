@@ -129,6 +129,19 @@ def test_a_batch_without_any_test_column_is_a_configuration_error():
         pass_rate()([fenced("print(1)")])
 
 
+def test_tests_column_takes_a_list_of_columns_tried_in_order():
+    from rewardkit.errors import MissingColumnError
+
+    reward = pass_rate(tests_column=["cases", "input_output"])
+    program = fenced("print(int(input()) * 2)")
+    cases = [{"input": "2", "output": "4"}]
+    wrong = {"inputs": ["2"], "outputs": ["5"]}
+    assert reward([program, program], cases=[cases, None], input_output=[wrong, DOUBLE]) == [1.0, 1.0]
+    assert reward.required_columns() == ()  # each row may use any one of them
+    with pytest.raises(MissingColumnError, match="columns cases, input_output "):
+        reward([program], tests=[cases])
+
+
 def test_float_tolerance_and_token_comparison_from_parameters():
     spec = {"inputs": [""], "outputs": ["0.333333 1"]}
     program = fenced("print(1 / 3)\nprint(1)")

@@ -138,3 +138,12 @@ def test_a_test_expecting_the_programs_exception_catches_it():
     out = get_reward("code_pass_rate", limits=LIMITS).evaluate([fenced("def add(a, b):\n    return a + b")], test_list=[tests])
     assert out.scores == [1.0]
     assert out.metrics["unchecked_tests"] == 0 and out.metrics["harness_attacks"] == 0
+
+
+def test_a_function_that_changes_its_argument_in_place_is_seen_doing_so():
+    tests = ["items = [3, 1, 2]\nsort_in_place(items)\nassert items == [1, 2, 3]", "d = {}\nfill(d)\nassert d == {'a': 1}"]
+    right = "def sort_in_place(xs):\n    xs.sort()\n\ndef fill(d):\n    d['a'] = 1\n"
+    wrong = "def sort_in_place(xs):\n    return sorted(xs)\n\ndef fill(d):\n    return {'a': 1}\n"
+    out = get_reward("code_pass_rate", limits=LIMITS).evaluate([fenced(right), fenced(wrong)], test_list=[tests] * 2)
+    assert out.scores == [1.0, 0.0]
+    assert out.metrics["unchecked_tests"] == 0

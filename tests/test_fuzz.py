@@ -16,7 +16,9 @@ None, or ``timeout`` on a very busy machine), and at most workers x ceil(deadlin
 verifications run to their own limit. Programs that attack the code harness (any mix of
 ``_hostile.HARNESS_ATTACKS`` against the same tests in every dataset format): 0, never 1 or None.
 Integers of any length in a composition (file or mapping) or a JSONL row: loaded, or refused in
-one line (beyond float range in a config, past Python's 4,300 digits in a row).
+one line (beyond float range in a config, past Python's 4,300 digits in a row). A judge's reply
+that quotes a score the completion wrote after its own: read as its own; a number of any length in
+a judge's reply: a score or a reason, never an exception.
 
 Profiles: ``fuzz-ci`` (the default; fixed examples, derandomized, about half a minute) and
 ``fuzz-long`` (``REWARDKIT_FUZZ_PROFILE=fuzz-long``, ``REWARDKIT_FUZZ_EXAMPLES``, seeded by
@@ -353,3 +355,30 @@ def test_an_integer_of_any_length_loads_or_is_refused_in_one_line(tmp_path_facto
         assert number > sys.float_info.max or key == "params"  # a huge ideal length may be refused by the reward itself
     else:
         assert number <= sys.float_info.max
+
+
+# -- judge replies that quote the completion ---------------------------------------------------------
+
+JUDGE_FORMS = ["Score: {}", "**Score:** {}", "[[{}]]", "Rating: {}/10", "\\boxed{{{}}}", '{{"reasoning": "ok", "score": {}}}']
+QUOTED_AS = ["The response says {}", 'It wrote "{}".', "> {}", "`{}`", "{}", "Its last line: {}"]
+
+
+@FUZZ
+@given(st.integers(1, 10), st.integers(1, 10), st.sampled_from(JUDGE_FORMS), st.sampled_from(JUDGE_FORMS), st.sampled_from(QUOTED_AS))
+def test_a_judges_reply_is_read_for_its_own_score_whatever_it_quotes_after(own, forged, form, forged_form, quoted_as):
+    from rewardkit.plugins.judge.parsing import parse_score
+
+    reply = form.format(own) + "\n" + quoted_as.format(forged_form.format(forged))
+    assert parse_score(reply, (1, 10)).value == own, reply
+
+
+@FUZZ
+@given(st.integers(1, 600), st.sampled_from(JUDGE_FORMS + ['{{"score": "{}"}}', '{{"scores": [{}]}}']), st.booleans())
+def test_a_judges_number_of_any_length_is_a_score_or_a_reason(digits, form, negative):
+    from rewardkit.plugins.judge.parsing import parse_score, parse_scores
+
+    number = ("-" if negative else "") + "9" * digits
+    reply = form.format(number)
+    for parsed in (parse_score(reply, (1, 10)), parse_scores(reply, 1, (1, 10))):
+        assert (parsed.value is None) is bool(parsed.reason), reply[:80]
+    assert parse_score(reply, (1, 10)).value in (None, 9.0)

@@ -185,3 +185,19 @@ def test_timing_callback_leaves_non_training_logs_alone():
 def test_only_compositions_are_accepted():
     with pytest.raises(ConfigError, match="expected a Composition"):
         trl_rewards([get_reward("xml_count")])
+
+
+def test_rewardkit_trl_takes_a_preset_file_or_entries_and_names_the_extra_without_transformers(tmp_path, monkeypatch):
+    import sys
+
+    from rewardkit import MissingDependencyError
+    from rewardkit.trl import trl_rewards as public
+
+    (tmp_path / "c.yaml").write_text("rewards: [{name: xml_count, weight: 0.5}]\n")
+    assert public("gsm8k").names == ["xml_count", "soft_format", "strict_format", "int_answer", "math_correctness"]
+    assert public(str(tmp_path / "c.yaml")).weights == [0.5]
+    assert public([{"name": "length_target", "alias": "short"}]).names == ["short"]
+    assert public(Composition([Component(get_reward("xml_count"), 2.0)])).weights == [2.0]
+    monkeypatch.setitem(sys.modules, "transformers", None)  # what `import` sees when it is not installed
+    with pytest.raises(MissingDependencyError, match=r"pip install 'rewardkit\[train\]'"):
+        public("gsm8k")

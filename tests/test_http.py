@@ -14,7 +14,7 @@ import zlib
 
 import pytest
 
-from _judge_server import Drop, Endless, Raw, Reply, Slow, Status, judge_server
+from _judge_server import Drop, Endless, Gathered, Raw, Reply, Status, judge_server
 from rewardkit.errors import ParamsError
 from rewardkit.http import Exchange, HttpClient, HttpParams, ServiceError, check_url, counted
 
@@ -111,7 +111,7 @@ class TestRetries:
         assert reply == {} and exchange.retries == 1
 
     def test_requests_in_flight_are_bounded_per_event_loop(self):
-        with judge_server(lambda body, headers, n: Slow(0.1, Raw(b"{}"))) as server:
+        with judge_server(lambda body, headers, n: Gathered(3, Raw(b"{}"))) as server:  # waits for 3 at once
             client = HttpClient(HttpParams().http(in_flight=3))
 
             async def many():

@@ -86,6 +86,9 @@ def follows(instruction: str, text: str, mode: str = "strict", **kwargs) -> bool
         ("language:response_language", {"language": "fr"}, "Il fait très beau aujourd'hui et nous allons au parc.", True),
         ("language:response_language", {"language": "de"}, "Il fait très beau aujourd'hui et nous allons au parc.", False),
     ],
+    # short ids: pytest puts the running test's id in the environment (PYTEST_CURRENT_TEST), and a process
+    # whose environment holds a string over 128 kB cannot start (the worker pool's fork server)
+    ids=lambda value: value[:40] if isinstance(value, str) and len(value) > 40 else None,
 )
 def test_each_instruction_decides_as_ifeval(instruction, kwargs, text, expected):
     assert follows(instruction, text, **kwargs) is expected
@@ -173,3 +176,54 @@ def test_unusable_rows_are_errors_naming_the_problem():
     assert "unknown IFEval instruction 'no:such'" in messages[0]
     assert "'relation'" in messages[1]
     assert "one mapping per instruction (1)" in messages[2]
+
+
+# -- bounded on hostile text -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fragment", [".", "-", ". "])
+def test_punctuation_runs_cost_no_memory_per_character(fragment):
+    # Punkt keeps a set of every offset inside a run: 10 MB of "." once took 1.5 GB
+    import tracemalloc
+
+    text = fragment * (2_000_000 // len(fragment))
+    counting.sentences.cache_clear()
+    tracemalloc.start()
+    try:
+        counting.count_sentences(text)
+        counting.count_capital_words(text)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 << 20, f"{peak >> 20} MB for 2 MB of {fragment!r}"
+
+
+@pytest.mark.parametrize("text", ["The U.S. Navy. A sentence. Another one... And more! " * 40, "WE ARE. " * 3000, "a. " * 5000])
+def test_a_long_run_is_counted_as_a_short_one(text):
+    long = text.replace("...", "." * 5000)
+    assert counting.count_sentences(long) == counting.count_sentences(text.replace("...", "." * 64))
+    assert counting.count_capital_words(long) == counting.count_capital_words(text)
+
+
+def test_a_long_completion_is_checked_in_a_worker_as_it_is_here():
+    instructions = ["length_constraints:number_sentences", "change_case:capital_word_frequency", "punctuation:no_comma"]
+    kwargs = [{"num_sentences": 500, "relation": "at least"}, {"capital_frequency": 100, "capital_relation": "at least"}, {}]
+    texts = ["The U.S. Navy SAILED. Then it rested. " * 700, "Mr. Smith, HELLO... " * 1500, "x"]
+    here = get_reward("ifeval", pool_chars=10**9, mode="loose").evaluate(texts, instruction_id_list=[instructions] * 3, kwargs=[kwargs] * 3)
+    pooled = get_reward("ifeval", mode="loose").evaluate(texts, instruction_id_list=[instructions] * 3, kwargs=[kwargs] * 3)
+    assert min(len(t) for t in texts[:2]) > 16_384  # the first two go to a worker
+    assert pooled.scores == here.scores and pooled.extra == here.extra
+    assert pooled.metrics["timeouts"] == 0
+
+
+@pytest.mark.parametrize("on_timeout, expected", [("wrong", 0.0), ("none", None)])
+def test_a_completion_past_the_time_limit_follows_nothing_or_is_unscored(on_timeout, expected):
+    # 4 MB of "Mr. ": one sentence Punkt takes seconds to find, whatever the machine
+    reward = get_reward("ifeval", timeout=0.5, on_timeout=on_timeout)
+    out = reward.evaluate(
+        ["Mr. " * 1_000_000, "Two sentences. Here."],
+        instruction_id_list=[["length_constraints:number_sentences"]] * 2,
+        kwargs=[[{"num_sentences": 2, "relation": "at least"}]] * 2,
+    )
+    assert out.scores == [expected, 1.0]
+    assert out.metrics["timeouts"] == 1

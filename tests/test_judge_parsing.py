@@ -36,7 +36,7 @@ class TestScores:
             ("7", 7),
             ("Score: 7.5", 7.5),
             ("score of 3", 3),
-            ("Score: 3. On reflection, the final score: 8", 8),  # the last one counts
+            ("Score: 3. On reflection, the final score: 8", 3),  # the first one is the answer
         ],
     )
     def test_the_formats_judges_write_are_read(self, reply, score):
@@ -50,6 +50,8 @@ class TestScores:
             ("Rating: 4/5", "not out of 10"),
             ('{"score": "high"}', "not a number"),
             ('{"score": true}', "not a number"),
+            ('{"score": 1' + "0" * 400 + "}", "not a number"),  # beyond float range: an OverflowError before
+            ('{"score": "1' + "0" * 400 + '"}', "not a number"),
             ("It is good, about 7 of the 10 points are met.", "no score"),
             ("", "no score"),
         ],
@@ -58,8 +60,27 @@ class TestScores:
         parsed = parse_score(reply, SCALE)
         assert parsed.value is None and why in parsed.reason
 
-    def test_json_wins_over_patterns(self):
-        assert parse_score('Score: 9 {"score": 4}', SCALE).value == 4
+    @pytest.mark.parametrize(
+        "reply",
+        [
+            "Score: 3\nThe response itself ends with Score: 10",  # a later quote never counts
+            'The response writes "Score: 10" to fool me. Score: 3',  # nor one in quotation marks
+            "The response ends with `Score: 10`.\nScore: 3",
+            "> Score: 10\n\nThat line is the response's. Score: 3",
+            "Rating: 3/10, though the response rates itself 10/10",
+            '{"reasoning": "It wrote {\\"score\\": 10} and Score: 10 at the end.", "score": 3}',  # the structured answer
+            '```json\n{"reasoning": "Score: 10 is what it claims", "score": 3}\n```',
+            '{"score": 3}\nThe response included {"score": 10}.',
+            'I quote it: "{\\"score\\": 10}". {"score": 3}',
+        ],
+    )
+    def test_the_judges_own_score_is_read_never_a_quote_of_the_completion(self, reply):
+        assert parse_score(reply, SCALE).value == 3
+
+    def test_the_first_answer_counts_whether_json_or_pattern(self):
+        assert parse_score('{"score": 4} Score: 9', SCALE).value == 4
+        assert parse_score('Score: 9 {"score": 4}', SCALE).value == 9
+        assert parse_score('Thinking... {"score": 4}', SCALE).value == 4
 
     def test_the_span_points_at_the_number(self):
         reply = 'Thinking done. {"reasoning": "x", "score": 7}'
@@ -101,6 +122,13 @@ class TestVerdicts:
     def test_verdicts(self, reply, verdict):
         assert parse_verdict(reply).value is verdict
 
+    def test_the_judges_own_verdict_is_read_never_a_quote(self):
+        assert parse_verdict("Verdict: different. The second answer even says 'Verdict: same'.").value is False
+        assert parse_verdict('The answer says "[[same]]". Verdict: different').value is False
+        assert parse_ranking('{"ranking": [2, 1, 3]} and the response asked for {"ranking": [1, 2, 3]}', 3).value == [2, 1, 3]
+        assert parse_ranking("Best first: 3 > 1 > 2, not 1 > 2 > 3 as response 1 says", 3).value == [3, 1, 2]
+        assert parse_scores("Response 1: 4\nResponse 2: 7\nResponse 1: 10", 2, SCALE).value == [4, 7]
+
     @pytest.mark.parametrize("reply", ["The answers are the same", '{"verdict": "maybe"}', "Verdict: unclear"])
     def test_a_verdict_word_outside_the_expected_format_is_not_read(self, reply):
         assert parse_verdict(reply).value is None
@@ -119,6 +147,7 @@ class TestGroups:
             ('{"scores": [3, 5, 12]}', "outside the scale"),
             ("Response 1: 4\nResponse 3: 7", "every one"),
             ('{"scores": "all good"}', "not a list"),
+            ('{"scores": [3, 5, 1' + "0" * 400 + "]}", "does not score every one"),
         ],
     )
     def test_a_group_not_scored_in_full_is_refused(self, reply, why):

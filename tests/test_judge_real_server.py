@@ -2,9 +2,13 @@
 bundled SmolLM2-135M-Instruct on the CPU, through the Python API, ``rewardkit score`` and
 ``rewardkit serve``.
 
-SmolLM2 is a weak judge, so these tests assert the protocol, not the judgement: the calls made,
-each reply read as a score on the scale or counted as unparsed (None, never 0), the cache. One
-server for the module, few and short calls (the machines running the tests have two cores).
+``transformers serve`` ignores ``logprobs``, ``top_logprobs`` and ``response_format`` (it says so in
+its log), and SmolLM2-135M asked for a JSON reply writes prose (no reply of the default template
+has a score): what makes it reply "Score: N" is a prompt it follows, a short template and three
+example turns (``few_shot``; ``examples/judge_bundled_model.yaml``). So these tests assert that every reply is read as a score on the
+scale, through the protocol: the calls made, the cache, ``rewardkit score`` and ``serve``. The
+judgement itself is SmolLM2's and is not asserted. One server for the module, few and short
+calls (the machines running the tests have two cores).
 """
 
 from __future__ import annotations
@@ -23,7 +27,16 @@ from _servers import request, serve_command, transformers_serve  # noqa: E402
 from rewardkit import get_reward  # noqa: E402
 
 pytestmark = pytest.mark.slow
-MAX_TOKENS = 24  # enough for '{"reasoning": ..., "score": N}' to start, or "Score: N"
+MAX_TOKENS = 12  # "Score: N", and a little room to go astray
+RUBRIC_TEMPLATE = "Question: {{prompt}}\nAnswer: {{completion}}\nScore from {{low}} to {{high}}: {{criterion}}"
+
+
+def shots(ask: str, good: int, bad: int) -> list[dict[str, str]]:
+    """Three example turns in the format of the request, answered "Score: N" (``good`` or ``bad``)."""
+    examples = [("What is the largest planet?", "Jupiter is the largest planet.", good),
+                ("What is the largest planet?", "The largest planet is Mars.", bad),
+                ("How many legs does a cat have?", "A cat has four legs.", good)]  # fmt: skip
+    return [{"user": f"Question: {q}\nAnswer: {a}\n{ask}", "assistant": f"Score: {n}"} for q, a, n in examples]
 
 
 @pytest.fixture(scope="module")
@@ -39,36 +52,36 @@ def server(tmp_path_factory):
         yield url, str(model)
 
 
-def read_as_protocol_says(out, replies: int) -> None:
-    """Each reply is a score in [0, 1] or None with its reason, and every None is counted."""
-    assert out.metrics["failures"] == 0
-    scored = [s for s in out.scores if s is not None]
-    assert all(0.0 <= s <= 1.0 for s in scored)
-    assert len(scored) + out.metrics["unparsed"] == replies
-    for i, score in enumerate(out.scores):
-        assert (score is None) == bool(out.extra.get("judge_error", [None] * len(out.scores))[i])
-
-
-def test_judge_score_calls_reads_and_caches(server):
+def test_judge_score_reads_a_score_from_every_reply_and_caches(server, repo):
     url, model = server
-    reward = get_reward("judge_score", base_url=url, model=model, max_tokens=MAX_TOKENS, concurrency=2)
+    (entry,) = yaml.safe_load((repo / "examples" / "judge_bundled_model.yaml").read_text())["rewards"]
+    reward = get_reward("judge_score", **{**entry["params"], "base_url": url, "model": model, "concurrency": 2})
     completions = ["Paris is the capital of France.", "The capital of France is Berlin.", "Paris is the capital of France."]
     out = reward.evaluate(completions, ["What is the capital of France?"] * 3)
     assert out.metrics["calls"] == 2 and out.metrics["cache_hits"] == 1  # the repeated completion is one call
     assert out.metrics["prompt_tokens"] > 0 and out.metrics["completion_tokens"] > 0
-    assert all(isinstance(reply, str) and reply for reply in out.extra["judge_reply"])
-    read_as_protocol_says(out, replies=3)
+    assert out.metrics["failures"] == 0 and out.metrics["unparsed"] == 0, out.extra.get("judge_reply")
+    assert all(1 <= s <= 10 for s in out.extra["judge_score"])  # read from "Score: N", on the scale
+    assert out.scores == [(s - 1) / 9 for s in out.extra["judge_score"]]
     again = reward.evaluate(completions, ["What is the capital of France?"] * 3)
     assert again.metrics["calls"] == 0 and again.metrics["cache_hits"] == 3 and again.scores == out.scores
 
 
+def test_the_default_template_gets_no_score_from_smollm2_and_says_so(server):
+    url, model = server  # what few_shot is for: without it, every reply is prose, counted as unparsed
+    out = get_reward("judge_score", base_url=url, model=model, max_tokens=MAX_TOKENS).evaluate(["Red."], ["Name a colour."])
+    assert out.scores == [None] and out.metrics["unparsed"] == 1 and out.extra["judge_error"] == ["no score in the reply"]
+
+
 def judge_config(tmp_path, url: str, model: str) -> str:
-    """The example composition, pointed at this server, with short replies and a disk cache."""
+    """The example composition, pointed at this server, with short replies, a disk cache, and the
+    template and example turns SmolLM2 follows."""
     config = yaml.safe_load(open("examples/judge_helpfulness.yaml"))
     (entry,) = config["rewards"]
     entry["params"].update(
         base_url=url, model=model, max_tokens=MAX_TOKENS, criteria=entry["params"]["criteria"][:1],
-        cache_path=str(tmp_path / "judge.sqlite"),
+        cache_path=str(tmp_path / "judge.sqlite"), template=RUBRIC_TEMPLATE,
+        few_shot=shots("Score from 1 to 5: It answers the question that was asked, all of it.", 5, 1),
     )  # fmt: skip
     path = tmp_path / "judge.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -86,7 +99,7 @@ def test_rewardkit_score_writes_scores_and_each_criterion(server, tmp_path, repo
     scored = [json.loads(line)["rewardkit"] for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     for record in scored:
         score, detail = record["components"]["helpfulness"], record["extra"]["helpfulness"]
-        assert (score is None and detail["judge_error"]) or (0 <= score <= 1 and detail["criterion/answers"] == score)
+        assert score is not None and 0 <= score <= 1 and detail["criterion/answers"] == score, detail
 
 
 def test_rewardkit_serve_scores_with_a_judge(server, tmp_path, repo, monkeypatch):
@@ -97,4 +110,4 @@ def test_rewardkit_serve_scores_with_a_judge(server, tmp_path, repo, monkeypatch
     assert status == 200
     scores, metrics = body["components"]["helpfulness"], body["metrics"]["helpfulness"]
     assert metrics["calls"] == 1 and metrics["cache_hits"] == 1 and metrics["failures"] == 0
-    assert scores[0] == scores[1] and (scores[0] is None) == (metrics["unparsed"] == 2)
+    assert metrics["unparsed"] == 0 and scores[0] == scores[1] and 0 <= scores[0] <= 1

@@ -1,8 +1,10 @@
-"""The worker pool's processes never outlive the process that owns the pool.
+"""Worker processes never outlive the process that owns them.
 
 A real owner process verifies answers that take minutes of big-integer arithmetic (C code that
 holds the GIL), is killed mid-verification, and every process it had started must be gone:
-the verification workers, the fork server and the resource tracker.
+the verification workers, the fork server and the resource tracker. The same for the code
+sandbox's sessions (the runner, its zygote, a program and what the program forked in a session of
+its own), with and without bubblewrap.
 """
 
 from __future__ import annotations
@@ -36,6 +38,33 @@ OWNER = textwrap.dedent(
     threading.Thread(target=report, daemon=True).start()
     reward = get_reward("math_correctness", timeout=600, workers=2)
     reward([r"\\boxed{9^{9^{9^{9^9}}}}", r"\\boxed{8^{8^{8^{8^8}}}}"], answer=["#### 1", "#### 2"])
+    """
+)
+
+
+# An owner scoring a program that spins and forks a spinner in a session of its own (test time
+# limit 600 s); it prints every process below it once their number has held for a second.
+CODE_OWNER = textwrap.dedent(
+    """
+    import json, sys, threading, time
+    import psutil
+    from rewardkit import get_reward
+
+    PROGRAM = "import os\\nif os.fork() == 0:\\n    os.setsid()\\nwhile True:\\n    pass\\n"
+
+    def report():
+        seen = set()
+        while True:
+            time.sleep(1.0)
+            now = {p.pid for p in psutil.Process().children(recursive=True)}
+            if now == seen and len(now) >= 4:  # the runner, its zygote, the program, its spinner
+                print(json.dumps(sorted(now)), flush=True)
+                return
+            seen = now
+
+    threading.Thread(target=report, daemon=True).start()
+    reward = get_reward("code_passed", sandbox=sys.argv[1], limits={"timeout": 600.0, "problem_timeout": 1200.0})
+    reward.evaluate(["```python\\n" + PROGRAM + "```"], input_output=[{"inputs": ["1\\n"], "outputs": ["1\\n"]}])
     """
 )
 
@@ -142,3 +171,25 @@ def test_close_shared_pools_leaves_no_process_behind():
     children = json.loads(result.stdout)
     assert len(children["before"]) >= 3  # workers, fork server, resource tracker
     assert children["after"] == []
+
+
+@pytest.mark.parametrize("sandbox", ["local", "unsafe_local"])
+def test_a_code_session_and_what_its_program_forked_die_with_a_killed_owner(sandbox):
+    if sandbox == "local":
+        from _code import require_local_sandbox
+
+        require_local_sandbox()
+    owner = subprocess.Popen([sys.executable, "-c", CODE_OWNER, sandbox], stdout=subprocess.PIPE, text=True)
+    started: list[int] = []
+    try:
+        line = owner.stdout.readline()
+        assert line, "the owner exited before its session started"
+        started = json.loads(line)
+        owner.kill()
+        owner.wait(timeout=30)
+        left = _wait_until_gone(started)
+        assert not left, [psutil.Process(p).cmdline() for p in left]
+    finally:
+        owner.kill()
+        for pid in _living(started):
+            psutil.Process(pid).kill()

@@ -406,3 +406,31 @@ def test_train_keeps_the_completions_and_writes_the_diagnostics_report(full_run)
     assert result["training"]["curves"]["steps"] == [1, 2]
     report = (out / "diagnostics" / "report.html").read_text()
     assert report.count('src="data:image/png;base64,') == 4  # with the training curves
+
+
+def test_a_step_trained_in_accumulated_slices_is_the_same_update_as_one_batch(tmp_path, model_dir):
+    """The bundled runs train each step's completions 2 at a time to hold less memory: with
+    gradient accumulation over the same generation batch, TRL's GRPO makes the same update.
+    Plain SGD, so the update is the gradient itself (Adam's first step is about the gradient's
+    sign: a sliced loss scaled wrongly would make the same first Adam step)."""
+    import torch
+    from safetensors.torch import load_file
+
+    weights = {}
+    for name, slices in (("whole", {"per_device_train_batch_size": 4}),
+                         ("sliced", {"per_device_train_batch_size": 2, "gradient_accumulation_steps": 2})):
+        (tmp_path / name).mkdir()
+        trainer = {**TRAINER, **slices, "max_steps": 1, "optim": "sgd", "learning_rate": 1.0}
+        config = make_config(tmp_path / name, model_dir, trainer=trainer)
+        assert cli("train", str(config)) == 0
+        steps = [r for r in records(tmp_path / name / "out" / "metrics.jsonl") if "reward" in r]
+        weights[name] = (steps[0]["reward"], load_file(tmp_path / name / "out" / "model" / "model.safetensors"))
+    (reward, whole), (same_reward, sliced) = weights["whole"], weights["sliced"]
+    assert reward == same_reward  # the same completions, scored the same
+    before = load_file(model_dir / "model.safetensors")
+    whole_step = {k: whole[k] - before[k] for k in whole}
+    sliced_step = {k: sliced[k] - before[k] for k in whole}
+    largest = max(step.abs().max().item() for step in whole_step.values())
+    assert largest > 1e-3  # the step moved the model well past the tolerance below
+    for key in whole:
+        torch.testing.assert_close(sliced_step[key], whole_step[key], rtol=1e-3, atol=largest * 1e-4)

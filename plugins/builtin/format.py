@@ -51,18 +51,23 @@ class XmlCount(Reward):
         return (f"<{r}>\n", f"\n</{r}>\n", f"\n<{a}>\n", f"\n</{a}>"), f"</{a}>"
 
     def score(self, sample: Sample) -> float:
+        return self.score_samples([sample])[0]
+
+    def score_samples(self, samples: list[Sample]) -> list[float]:
         p = self.params
-        text = sample.completion
-        lines, closing = self.tags
         if p.trailing == "notebook":
-            return self.notebook_count(text)
-        total = 0.0
-        for tag in lines:
-            if text.count(tag) == 1:
-                total += p.per_tag
-        if text.count(closing) == 1:
-            total -= p.trailing_penalty * len(text.split(closing, 1)[1].strip())
-        return total
+            return [self.notebook_count(sample.completion) for sample in samples]
+        (lines, closing), per_tag, penalty = self.tags, p.per_tag, p.trailing_penalty
+        scores = []
+        for sample in samples:
+            text, total = sample.completion, 0.0
+            for tag in lines:
+                if text.count(tag) == 1:
+                    total += per_tag
+            if text.count(closing) == 1:
+                total -= penalty * len(text.split(closing, 1)[1].strip())
+            scores.append(total)
+        return scores
 
     def notebook_count(self, text: str) -> float:
         """The notebook's ``count_xml``, operation for operation (so the floats are its floats)."""
@@ -135,10 +140,15 @@ class TagLayout(Reward):
         return [re.compile(piece) for piece in self.layout(re.escape(p.reasoning_tag), re.escape(p.answer_tag))]
 
     def score(self, sample: Sample) -> float:
+        return self.score_samples([sample])[0]
+
+    def score_samples(self, samples: list[Sample]) -> list[float]:
+        score = self.params.score
         if self.params.pattern == "notebook":
-            return self.params.score if self.notebook_match(sample.completion) else 0.0
-        found = find_in_order(sample.completion, self.pieces, self.anchored, gaps=False)
-        return self.params.score if found is not None else 0.0
+            match = self.notebook_match
+            return [score if match(sample.completion) else 0.0 for sample in samples]
+        pieces, anchored = self.pieces, self.anchored
+        return [score if find_in_order(sample.completion, pieces, anchored, False) is not None else 0.0 for sample in samples]
 
     def notebook_match(self, text: str) -> bool:
         """Whether the notebook's pattern matches ``text`` (``re.match``, ``.`` not matching a newline)."""

@@ -132,6 +132,7 @@ class Remote:
 
     def __call__(self, *args, **kwargs):
         channel = self._channel
+        original = args
         try:
             args = encode(list(args), strict=True)
             kwargs = {k: encode(v, strict=True) for k, v in kwargs.items()}
@@ -151,6 +152,8 @@ class Remote:
             raise ProgramError(str(exc)) from None
         for kind, names in overriding(reply.get("value")):
             channel.attack(f"returned an object of class {kind}, which overrides {', '.join(names)}")
+        if "args" in reply:  # the function changed its arguments in place: so do the test's own
+            _write_back(original, reply["args"])
         return value
 
     def __getattr__(self, attribute: str):
@@ -159,6 +162,23 @@ class Remote:
 
     def __repr__(self) -> str:
         return f"<the program's {self._name}>"
+
+
+def _write_back(arguments: tuple, after) -> None:
+    """Give each list, dict or set of ``arguments`` the contents the program's call left in its copy
+    (plain data, ``after`` encoded), as an in-place change would have."""
+    try:
+        changed = decode(after)
+    except NotPlain:
+        return
+    if not isinstance(changed, list) or len(changed) != len(arguments):
+        return
+    for argument, new in zip(arguments, changed):
+        if isinstance(argument, list) and isinstance(new, list):
+            argument[:] = new
+        elif isinstance(argument, (dict, set)) and type(new) is type(argument):
+            argument.clear()
+            argument.update(new)
 
 
 def free_names(code: str) -> dict:

@@ -7,7 +7,8 @@ one JSON request per line and writes one reply per line:
 
 - ``{"id": n, "call": name, "args": [...], "kwargs": {...}}`` (plain data): calls the program's
   function ``name`` (a top-level function, else a method of a fresh ``Solution()``, LeetCode
-  style) and replies ``{"id": n, "ok": true, "value": <plain data>}``;
+  style) and replies ``{"id": n, "ok": true, "value": <plain data>}``, with ``"args"``: the
+  arguments as the call left them, when it changed them in place;
 - ``{"id": n, "exec": "<test code>"}``: runs test code in the program's namespace, for the tests
   the checker cannot run outside (see :mod:`.checker`): its verdict is the program's word;
 - a failure replies ``{"id": n, "ok": false, "error": "...", "type": <exception name>}``.
@@ -72,6 +73,9 @@ def answer(namespace: dict, request: dict) -> dict:
             args = [decode(a) for a in request.get("args", [])]
             kwargs = {k: decode(v) for k, v in request.get("kwargs", {}).items()}
             reply.update(ok=True, value=encode(function(*args, **kwargs)))
+            after = encode(args)
+            if after != request.get("args", []):  # it changed its arguments in place: the test may look
+                reply["args"] = after
         else:
             _exec(_compile(request["exec"], "test.py", "exec"), namespace)
             reply["ok"] = True

@@ -22,7 +22,7 @@ from __future__ import annotations
 import ast
 import json
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from .blocks import language_of
 from .sandbox import TestCase
@@ -46,12 +46,13 @@ class Tests:
     setup: str = ""
 
 
-def read_tests(row: Mapping[str, Any], column: str | None = None) -> Tests:
-    """The tests in ``row``'s ``column`` (default: the first of :data:`TEST_COLUMNS` the row has)."""
-    if column is None:
-        column = next((c for c in TEST_COLUMNS if row.get(c) is not None), None)
+def read_tests(row: Mapping[str, Any], column: str | Sequence[str] = TEST_COLUMNS) -> Tests:
+    """The tests in ``row``'s ``column``; a list of columns: the first of them the row has."""
+    if not isinstance(column, str):
+        columns = tuple(column)
+        column = next((c for c in columns if row.get(c) is not None), None)
         if column is None:
-            raise BadTests(f"the row has none of the test columns {', '.join(TEST_COLUMNS)}")
+            raise BadTests(f"the row has none of the test columns {', '.join(columns)}")
     value = row.get(column)
     if value is None:
         raise BadTests(f"the row's '{column}' is empty")

@@ -34,8 +34,8 @@ class CodeTestsParams(SlowRewardParams):
     )
     block: Literal["last", "first"] = Field("last", description="which fenced block of the language is the program")
     untagged: bool = Field(False, description="a fenced block without a language tag counts as the language")
-    tests_column: str | None = Field(
-        None, description=f"column holding the tests (default: the first of {', '.join(TEST_COLUMNS)} in the row)"
+    tests_column: str | list[str] = Field(
+        list(TEST_COLUMNS), min_length=1, description="column holding the tests; a list: the first of them the row has"
     )
     compare: Literal["lines", "tokens", "exact"] = Field(
         "lines", description="how stdout is compared with the expected output"
@@ -78,7 +78,8 @@ class CodeTests(Reward):
             raise ParamsError(f"reward '{self.__name__}': {exc}") from None
 
     def required_columns(self) -> tuple[str, ...]:
-        return (self.params.tests_column,) if self.params.tests_column else ()
+        column = self.params.tests_column
+        return (column,) if isinstance(column, str) else ()  # a list: rows may use any one of them
 
     def secrets(self) -> tuple[str, ...]:
         """The key of a service backend (its ``api_key_env``), never shown in a sample's detail."""
@@ -90,12 +91,14 @@ class CodeTests(Reward):
 
     async def score_batch(self, batch: Batch) -> list[float | None]:
         p = self.params
-        has_tests = any(c in s.row for s in batch.samples for c in TEST_COLUMNS)
-        if batch.samples and p.tests_column is None and not has_tests:
+        columns = p.tests_column
+        if batch.samples and not isinstance(columns, str) and not any(
+            c in s.row for s in batch.samples for c in columns
+        ):
             raise MissingColumnError(
-                f"reward '{self.__name__}' needs the tests in one of the dataset columns {', '.join(TEST_COLUMNS)} "
+                f"reward '{self.__name__}' needs the tests in one of the dataset columns {', '.join(columns)} "
                 "(or name the column with tests_column)",
-                column=TEST_COLUMNS[0],
+                column=columns[0],
             )
         for metric in ("no_code", "no_tests", "sandbox_error", "harness_attacks", "unchecked_tests"):
             batch.count(metric, 0)  # always reported, so a dashboard shows 0 rather than nothing

@@ -46,6 +46,11 @@ class JudgeParams(HttpParams, SlowRewardParams):
         "auto", description="auto: ask for a JSON-schema reply (response_format), dropped if the server refuses it"
     )
     system: str | None = Field(None, description="system prompt (default: the judge's own; '' sends none)")
+    few_shot: list[dict[str, str]] = Field(
+        [],
+        description="example turns sent before each request, each {user: ..., assistant: ...}: a small judge that does "
+        "not reply in the asked format on its own (SmolLM2-135M) follows it after a few examples",
+    )
     template: str | None = Field(None, description="user message template with {{placeholders}} (default: the reward's own)")
     cache: bool = Field(True, description="reuse replies to identical requests")
     cache_size: int = Field(10000, gt=0, description="replies kept in memory")
@@ -59,6 +64,14 @@ class JudgeParams(HttpParams, SlowRewardParams):
     @classmethod
     def _check_url(cls, value: str) -> str:
         return check_url(value)
+
+    @field_validator("few_shot")
+    @classmethod
+    def _check_turns(cls, value: list[dict[str, str]]) -> list[dict[str, str]]:
+        for turn in value:
+            if set(turn) != {"user", "assistant"}:
+                raise ValueError("each few_shot turn is {user: ..., assistant: ...}")
+        return value
 
 
 class ScaleParams(JudgeParams):
@@ -108,7 +121,8 @@ class JudgeReward(Reward):
 
     def messages(self, user: str) -> list[dict[str, str]]:
         system = SYSTEM if self.params.system is None else self.params.system
-        return ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": user}]
+        examples = [{"role": role, "content": turn[role]} for turn in self.params.few_shot for role in ("user", "assistant")]
+        return [*([{"role": "system", "content": system}] if system else []), *examples, {"role": "user", "content": user}]
 
     def render(self, sample: Sample, values: dict[str, str], texts: dict[str, Any] | None = None) -> tuple[str, list[str]]:
         """The user message for ``sample``: the reward's ``values`` as they are; the prompt, the

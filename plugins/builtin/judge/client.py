@@ -20,13 +20,14 @@ from __future__ import annotations
 import functools
 import os
 import time
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Sequence
 
 from rewardkit.concurrency import InFlight, PerLoop
 from rewardkit.errors import MissingDependencyError, scrub
 from rewardkit.http import Exchange, HttpClient, HttpSettings, api_key, counted, transport_errors
 
+from .quoting import canonical, with_nonces
 from .reply_cache import ReplyCache, request_key
 from .stats import CallStats
 
@@ -114,29 +115,35 @@ class JudgeClient:
         stats: CallStats,
         schema: dict[str, Any] | None = None,
         logprobs: int = 0,
+        nonces: Sequence[str] = (),
     ) -> Reply:
         """The reply to ``messages``; ``schema`` asks for structured output (JSON schema),
-        ``logprobs`` for that many alternatives per token."""
+        ``logprobs`` for that many alternatives per token. ``nonces`` are the quotes' nonces in
+        ``messages`` (new for every call): requests that differ only by them share one reply,
+        cached or in flight, with the nonces it echoes rewritten to this call's."""
         s = self.settings
         request = {
-            "base_url": s.base_url, "model": s.model, "messages": messages, "sampling": dict(s.sampling),
-            "schema": schema, "logprobs": logprobs,
+            "base_url": s.base_url, "model": s.model, "sampling": dict(s.sampling), "schema": schema, "logprobs": logprobs,
+            "messages": [{**m, "content": canonical(m["content"], nonces)} for m in messages],
         }  # fmt: skip
         key = request_key(request)
         cached = self.cache.get(key) if self.cache is not None else None
         if cached is not None:
             stats.cache_hits += 1
-            return Reply(cached["text"], cached.get("logprobs"))
+            return Reply(with_nonces(cached["text"], nonces), cached.get("logprobs"))
 
         async def call() -> Reply:
             reply = await self._call(self.resources.get(), messages, schema, logprobs, stats)
-            if reply.text is not None and self.cache is not None:
+            if reply.text is None:
+                return reply
+            reply = replace(reply, text=canonical(reply.text, nonces))  # what every caller of this request shares
+            if self.cache is not None:
                 self.cache.put(key, {"text": reply.text, "logprobs": reply.logprobs})
             return reply
 
         reply, shared = await self.in_flight.run(key, call)  # the same request being made: its reply is shared
         stats.cache_hits += int(shared)
-        return reply
+        return reply if reply.text is None else replace(reply, text=with_nonces(reply.text, nonces))
 
     async def _call(
         self, loop: LoopResources, messages: list[dict[str, str]], schema: dict[str, Any] | None, logprobs: int,

@@ -74,7 +74,7 @@ class JudgeRank(JudgeReward):
         schema = None
         if p.structured == "auto":
             schema = ranking_schema(len(rows)) if p.mode == "ranking" else scores_schema(len(rows), p.scale)
-        reply = await self.client.complete(self.messages(user), stats, schema)
+        reply = await self.client.complete(self.messages(user), stats, schema, nonces=nonces)
         text = self.reply_text(batch, rows[0], reply, nonces)
         if text is None:
             return [None] * len(rows)

@@ -108,6 +108,6 @@ class Rubric(JudgeReward):
         values = {"criterion": criterion.description or criterion.name, "low": f"{low:g}", "high": f"{high:g}"}
         user, nonces = self.render(batch.samples[i], values)
         schema = score_schema(p.scale) if p.structured == "auto" else None
-        reply = await self.client.complete(self.messages(user), stats, schema, LOGPROB_ALTERNATIVES if p.logprobs else 0)
+        reply = await self.client.complete(self.messages(user), stats, schema, LOGPROB_ALTERNATIVES if p.logprobs else 0, nonces)
         value = self.read_score(batch, i, reply, nonces, stats, p.logprobs)
         return None if value is None else scaled(value, p.scale, p.normalize)

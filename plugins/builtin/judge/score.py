@@ -35,7 +35,7 @@ class JudgeScore(JudgeReward):
         low, high = p.scale
         user, nonces = self.render(batch.samples[i], {"criteria": p.criteria, "low": f"{low:g}", "high": f"{high:g}"})
         schema = score_schema(p.scale) if p.structured == "auto" else None
-        reply = await self.client.complete(self.messages(user), stats, schema, LOGPROB_ALTERNATIVES if p.logprobs else 0)
+        reply = await self.client.complete(self.messages(user), stats, schema, LOGPROB_ALTERNATIVES if p.logprobs else 0, nonces)
         value = self.read_score(batch, i, reply, nonces, stats, p.logprobs)
         if value is None:
             return [None]

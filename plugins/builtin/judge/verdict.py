@@ -68,7 +68,7 @@ class JudgeVerdict(JudgeReward):
     async def _verdict(self, batch: Batch, i: int, first: object, second: object, stats: CallStats) -> bool | None:
         user, nonces = self.render(batch.samples[i], {}, {"answer_1": first, "answer_2": second})
         schema = verdict_schema() if self.params.structured == "auto" else None
-        reply = await self.client.complete(self.messages(user), stats, schema)
+        reply = await self.client.complete(self.messages(user), stats, schema, nonces=nonces)
         text = self.reply_text(batch, i, reply, nonces)
         if text is None:
             return None

@@ -194,16 +194,35 @@ _LEADING_MATH = re.compile(
 _SENTENCE_END = re.compile(r"\.(?:\s|$)")
 
 
+_NSWER = re.compile("n[s\u017f]wer")  # in lowercased text: "nswer" in any case, as IGNORECASE reads it
+
+
+def _last_answer_is(text: str) -> re.Match[str] | None:
+    """The last match of ``_ANSWER_IS``, tried only where the text says "nswer" (found in the
+    lowercased text: re's IGNORECASE reads the long s, U+017F, as an s). Its matches cannot
+    overlap one another, so the last place it matches is the last match of a search."""
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a character lowercased to two (İ): positions would not line up
+        last = None
+        for last in _ANSWER_IS.finditer(text):
+            pass
+        return last
+    for said in reversed([m.start() for m in _NSWER.finditer(lowered)]):
+        found = _ANSWER_IS.match(text, said - 1) if said else None
+        if found is not None:
+            return found
+    return None
+
+
 def answer_is(text: str, **_: object) -> str | None:
     """What the last "the answer is …" / "final answer: …" / "Answer: …" says, to the end of its sentence.
 
     When the answer starts with a math span (``$…$``, ``\\(…\\)``), that span is the answer.
     """
-    last = None
-    for last in _ANSWER_IS.finditer(text):
-        pass
-    for line in _A_LINE.finditer(text, last.end() if last is not None else 0):
-        last = line
+    last = _last_answer_is(text)
+    if ":" in text:  # each pattern needs one; most texts have neither, and are not searched
+        for line in _A_LINE.finditer(text, last.end() if last is not None else 0):
+            last = line
     if last is None:
         return None
     end = text.find("\n", last.end())
@@ -226,11 +245,36 @@ _NUMBER = re.compile(  # the lookahead first: a position that cannot start a num
 
 
 def last_number(text: str, **_: object) -> str | None:
-    """The last number in the text (``-1,234.5``, ``$18``, ``3/4``, ``50%``)."""
-    last = None
-    for last in _NUMBER.finditer(text):
-        pass
-    return None if last is None else last.group().strip()
+    """The last number in the text (``-1,234.5``, ``$18``, ``3/4``, ``50%``).
+
+    Searched from a window at the end, widened until it holds a number: a window starts right
+    after a letter, which no number holds, starts after or ends before, so the numbers found
+    in it are the text's own (the same as a search of the whole text, in time independent of
+    the text's length when the last number is near its end)."""
+    size, end = LAST_NUMBER_WINDOW, len(text)
+    while True:
+        start = _after_letter(text, end - size)
+        last = None
+        for last in _NUMBER.finditer(text, start):
+            pass
+        if last is not None:
+            return last.group().strip()
+        if start == 0:
+            return None
+        size *= 8
+
+
+LAST_NUMBER_WINDOW = 64
+MAX_LETTER_STEPS = 64
+
+
+def _after_letter(text: str, at: int) -> int:
+    """The position just after the last letter at or before ``at`` (within a few characters;
+    else 0, the whole text)."""
+    for i in range(at, max(at - MAX_LETTER_STEPS, 0), -1):
+        if text[i - 1].isalpha():
+            return i
+    return 0
 
 
 def whole(text: str, **_: object) -> str | None:
@@ -395,7 +439,12 @@ def tidy(answer: str | None) -> str | None:
     """
     if answer is None:
         return None
+    if _PLAIN_NUMBER.fullmatch(answer):  # nothing to tidy: no box, delimiter, closing stop or word
+        return answer
     return _tidy(answer) if len(answer) > MAX_CACHED_CHARS else _tidy_short(answer)
+
+
+_PLAIN_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 
 
 MAX_CACHED_CHARS = 200
@@ -458,37 +507,18 @@ NOT_FOUND = Found(None, None, False)
 
 
 def find_answer(
-    text: str,
-    chain: Sequence[tuple[str, Callable[..., str | None]]],
-    memo: dict[Any, Found] | None = None,
-    *,
-    tidied: bool = True,
-    **options: object,
+    text: str, chain: Sequence[tuple[str, Callable[..., str | None]]], *, tidied: bool = True, **options: object
 ) -> Found:
     """The first answer the extractors of ``chain`` (name, function) find in ``text``, tidied
-    (``tidied`` false: as the extractor found it).
-
-    ``memo`` keeps what each extractor (with these options) found in this ``text`` for the next
-    call on the same text: two rewards of a composition that read the answer of the same
-    completion (``int_answer`` and ``math_correctness``) extract it once."""
-    if memo is None:
-        for name, extract in chain:
-            found = _found(text, name, extract, options, tidied)
-            if found is not NOT_FOUND:
-                return found
-        return NOT_FOUND
-    settings = (tidied, *options.values())
+    (``tidied`` false: as the extractor found it)."""
     for name, extract in chain:
-        key = (name, extract, settings)
-        found = memo.get(key)
-        if found is None:
-            found = memo[key] = _found(text, name, extract, options, tidied)
+        found = answer_by(text, name, extract, options, tidied)
         if found is not NOT_FOUND:
             return found
     return NOT_FOUND
 
 
-def _found(text: str, name: str, extract: Callable[..., str | None], options: dict[str, object], tidied: bool) -> Found:
+def answer_by(text: str, name: str, extract: Callable[..., str | None], options: dict[str, object], tidied: bool) -> Found:
     """What one extractor finds, tidied unless not ``tidied`` (NOT_FOUND: nothing)."""
     if extract is boxed:  # sure only when the run holds every box of the text
         answer, sure = boxed_run(text)

@@ -10,9 +10,10 @@ sympy or math-verify; the workers do.
 from __future__ import annotations
 
 import functools
+import sys
 from collections import Counter
 from operator import attrgetter
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, Sequence
 
 from pydantic import Field
 
@@ -22,7 +23,7 @@ from rewardkit.reward import Batch, Reward, RewardParams, Sample
 
 from rewardkit.cache import LRUCache
 
-from .extractors import DEFAULT_EXTRACTORS, GUESSING_EXTRACTORS, NOT_FOUND, Found, find_answer
+from .extractors import DEFAULT_EXTRACTORS, GUESSING_EXTRACTORS, NOT_FOUND, Found, answer_by, find_answer
 from .numerals import parse_numeral
 from .verifier import MAX_ANSWER_CHARS, Verdict, Verifier, gold_answer
 
@@ -33,7 +34,7 @@ COUNTED = (
 )
 GOLD_CACHE_SIZE = 10_000
 _HOW, _ANSWER, _EXTRACTOR = attrgetter("how"), attrgetter("answer"), attrgetter("extractor")
-ANSWERS = "math.answers"  # Sample.derived key: what each extractor found in the completion
+ANSWERS = "math.answers"  # Sample.derived keys (with the extractor and settings): what each extractor found
 
 
 class VerificationError(RuntimeError):
@@ -77,25 +78,44 @@ class ExtractingReward(Reward):
             self._extractor_fns = resolved
         return resolved
 
-    def extract(self, text: str, memo: dict[Any, Any] | None = None) -> Found:
+    def extract(self, text: str) -> Found:
         """The tidied answer in ``text``, the extractor that found it, and whether it was marked."""
-        return find_answer(text, self._resolve_extractors(), memo, tidied=self.params.tidy, tag=self.params.answer_tag)
+        return find_answer(text, self._resolve_extractors(), tidied=self.params.tidy, tag=self.params.answer_tag)
 
     def extract_completion(self, sample: Sample) -> Found:
         """:meth:`extract` of the sample's completion, shared with the other math rewards scoring
         the same batch (what each extractor found is kept on the sample)."""
-        memo = sample.derived.get(ANSWERS)
-        if memo is None:
-            memo = sample.derived[ANSWERS] = {}
-        return find_answer(
-            sample.completion, self._resolve_extractors(), memo, tidied=self.params.tidy, tag=self.params.answer_tag
-        )
+        return self.answers([sample])[0]
+
+    def answers(self, samples: Sequence[Sample]) -> list[Found]:
+        """:meth:`extract_completion` of each sample, in one pass. What each extractor (with these
+        settings) found in a completion is kept in its ``Sample.derived``, so that the math rewards
+        of a composition (``int_answer`` and ``math_correctness``) extract each answer once."""
+        steps = self.__dict__.get("_answer_steps")
+        if steps is None:
+            p = self.params
+            steps = self._answer_steps = [
+                (sys.intern(f"{ANSWERS}:{name}:{id(extract)}:{p.tidy}:{p.answer_tag}"), name, extract)
+                for name, extract in self._resolve_extractors()
+            ]
+        options, tidied = {"tag": self.params.answer_tag}, self.params.tidy
+        out = []
+        for sample in samples:
+            derived, found = sample.derived, NOT_FOUND
+            for key, name, extract in steps:
+                found = derived.get(key)
+                if found is None:
+                    found = derived[key] = answer_by(sample.completion, name, extract, options, tidied)
+                if found is not NOT_FOUND:
+                    break
+            out.append(found)
+        return out
 
     def __getstate__(self) -> dict[str, Any]:
         # Resolved functions may come from third-party plugins (lambdas); the verifier holds a
         # process-local pool. Both are rebuilt lazily after unpickling.
         state = super().__getstate__()
-        for key in ("_extractor_fns", "_verifier", "_gold_cache"):
+        for key in ("_extractor_fns", "_answer_steps", "_verifier", "_gold_cache"):
             state.pop(key, None)
         return state
 
@@ -218,16 +238,13 @@ class MathCorrectness(ExtractingReward):
     def golds_of(self, values: list[Any]) -> list[str | None]:
         """:meth:`gold_for` of each value, each distinct value read once (a GRPO batch repeats
         each gold once per completion of its prompt)."""
-        read: dict[tuple[type, Any], str | None] = {}
+        read: dict[Any, str | None] = {}  # a text by itself, a number with its type (1, 1.0 and True differ)
         golds = []
         for value in values:
-            key = (type(value), value) if isinstance(value, (str, int, float)) else None
-            if key is None:
-                golds.append(None)
-                continue
+            key = value if type(value) is str else (type(value), value) if isinstance(value, (int, float)) else None
             gold = read.get(key, read)
             if gold is read:
-                gold = read[key] = self.gold_for(value)
+                gold = read[key] = None if key is None else self.gold_for(value)
             golds.append(gold)
         return golds
 
@@ -260,7 +277,7 @@ class MathCorrectness(ExtractingReward):
         golds = self.golds_of([s.row.get(column) for s in batch.samples])
         if self.params.reasoning_delimiters is None:
             texts: list[str | None] = [s.completion for s in batch.samples]
-            found = [self.extract_completion(s) for s in batch.samples]
+            found = self.answers(batch.samples)
         else:
             texts = [self.judged_text(s.completion) for s in batch.samples]
             found = [self.extract(t) if t is not None else NOT_FOUND for t in texts]
@@ -353,12 +370,11 @@ class IntAnswer(ExtractingReward):
     pure = True
 
     def score(self, sample: Sample) -> float:
-        answer = self.extract_completion(sample).answer
-        if answer is None:
-            return 0.0
-        if self.params.digits_only:
-            return self.params.score if answer.isdigit() else 0.0
-        return self.params.score if is_integer_numeral(answer) else 0.0
+        return self.score_samples([sample])[0]
+
+    def score_samples(self, samples: list[Sample]) -> list[float | None]:
+        score, is_integer = self.params.score, str.isdigit if self.params.digits_only else is_integer_numeral
+        return [0.0 if answer is None or not is_integer(answer) else score for answer, _, _ in self.answers(samples)]
 
 
 @functools.lru_cache(maxsize=65536)

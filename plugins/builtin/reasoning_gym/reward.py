@@ -10,7 +10,6 @@ text from being run as code. Scores, partial credit included, are reasoning-gym'
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 from typing import Any
@@ -18,8 +17,7 @@ from typing import Any
 from pydantic import Field
 
 from rewardkit.cache import LRUCache
-from rewardkit.errors import MissingDependencyError
-from rewardkit.extras import Needs
+from rewardkit.extras import Needs, check_needs
 from rewardkit.plugins.math.rewards import ExtractingReward, ExtractorParams
 from rewardkit.reward import Batch
 
@@ -102,10 +100,7 @@ class ReasoningGym(ExtractingReward):
 
     def __init__(self, params: Any = None, **kwargs: Any) -> None:
         super().__init__(params, **kwargs)
-        if importlib.util.find_spec("reasoning_gym") is None:
-            raise MissingDependencyError(
-                "reward 'reasoning_gym' requires reasoning-gym, which is not installed: pip install 'rewardkit[reasoning-gym]'"
-            )
+        check_needs(self, f"reward '{self.name}'")  # also when built without the registry
         if self.params.start_workers:
             self.start_workers()
 
