@@ -37,6 +37,7 @@ import asyncio
 import datetime as dt
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -330,9 +331,9 @@ def main() -> int:
         "command": " ".join(["python bench/judge_bench.py", *sys.argv[1:]]),
         "server": " ".join(("transformers serve", *SERVER_OPTIONS)),
     }  # fmt: skip
-    folder = Path(tempfile.mkdtemp(prefix="judge_bench_"))
-    print(f"transformers serve's output: {folder / 'serve.log'}", flush=True)
-    with transformers_serve(Path(model), folder / "serve.log", *SERVER_OPTIONS) as url:
+    log = Path(tempfile.mkdtemp(prefix="judge_bench_")) / "serve.log"  # kept only when the run fails
+    print(f"transformers serve's output: {log}", flush=True)
+    with transformers_serve(Path(model), log, *SERVER_OPTIONS) as url:
         print(f"server up at {url}; warming up", flush=True)
         judge(url, model, args).evaluate(["Warm up."], ["Say something."])
         for part in PARTS:
@@ -357,6 +358,7 @@ def main() -> int:
     out.with_suffix(".md").write_text("# Judge benchmark\n\n" + markdown(report) + "\n")
     print(markdown(report))
     print(f"wrote {out} and .md")
+    shutil.rmtree(log.parent)
     return 0
 
 
