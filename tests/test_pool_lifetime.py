@@ -87,6 +87,19 @@ def _wait_until_gone(pids: list[int], seconds: float = 20.0) -> list[int]:
     return _living(pids)
 
 
+def _assert_all_die_with(owner: subprocess.Popen, signum: int, started: list[int]) -> None:
+    owner.send_signal(signum)
+    owner.wait(timeout=30)
+    left = _wait_until_gone(started)
+    assert not left, [psutil.Process(p).cmdline() for p in left]
+
+
+def _clean_up(owner: subprocess.Popen, started: list[int]) -> None:
+    owner.kill()
+    for pid in _living(started):
+        psutil.Process(pid).kill()
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
 def test_workers_fork_server_and_tracker_die_with_a_killed_owner(signum):
     owner = subprocess.Popen([sys.executable, "-c", OWNER], stdout=subprocess.PIPE, text=True)
@@ -99,14 +112,9 @@ def test_workers_fork_server_and_tracker_die_with_a_killed_owner(signum):
         busy = psutil.Process(workers[0]).cpu_times()
         time.sleep(1.0)
         assert psutil.Process(workers[0]).cpu_times().user > busy.user  # mid-verification
-        owner.send_signal(signum)
-        owner.wait(timeout=30)
-        left = _wait_until_gone(started)
-        assert not left, [psutil.Process(p).cmdline() for p in left]
+        _assert_all_die_with(owner, signum, started)
     finally:
-        owner.kill()
-        for pid in _living(started):
-            psutil.Process(pid).kill()
+        _clean_up(owner, started)
 
 
 def test_a_busy_worker_dies_with_its_killed_owner_however_slowly_the_fork_server_would_exit():
@@ -144,13 +152,9 @@ def test_a_busy_worker_dies_with_its_killed_owner_however_slowly_the_fork_server
         busy = psutil.Process(found["workers"][0]).cpu_times().user
         time.sleep(0.5)
         assert psutil.Process(found["workers"][0]).cpu_times().user > busy  # spinning in sum()
-        owner.kill()
-        owner.wait(timeout=30)
-        assert not _wait_until_gone(started)
+        _assert_all_die_with(owner, signal.SIGKILL, started)
     finally:
-        owner.kill()
-        for pid in _living(started):
-            psutil.Process(pid).kill()
+        _clean_up(owner, started)
 
 
 def test_close_shared_pools_leaves_no_process_behind():
@@ -185,11 +189,6 @@ def test_a_code_session_and_what_its_program_forked_die_with_a_killed_owner(sand
         line = owner.stdout.readline()
         assert line, "the owner exited before its session started"
         started = json.loads(line)
-        owner.kill()
-        owner.wait(timeout=30)
-        left = _wait_until_gone(started)
-        assert not left, [psutil.Process(p).cmdline() for p in left]
+        _assert_all_die_with(owner, signal.SIGKILL, started)
     finally:
-        owner.kill()
-        for pid in _living(started):
-            psutil.Process(pid).kill()
+        _clean_up(owner, started)

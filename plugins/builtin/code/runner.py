@@ -673,18 +673,23 @@ def _sweep(spared: set) -> None:
         others = [p for p in _pids() if p not in spared and not (_state(p) == b"Z" and _parent(p) in spared)]
         if not others:
             return
-        for pid in others:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        while True:
-            try:
-                if os.waitpid(-1, os.WNOHANG)[0] == 0:
-                    break
-            except ChildProcessError:
-                break
+        _kill_and_reap(others)
         time.sleep(0.0005)
+
+
+def _kill_and_reap(pids: list) -> None:
+    """SIGKILL each of ``pids``, then reap every child of this process that has ended."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                break
+        except ChildProcessError:
+            break
 
 
 def _die_with_owner() -> None:
@@ -717,17 +722,7 @@ def _end_descendants() -> None:
             below = [c for pid in below for c in children.get(pid, [])]
         if not tree:
             return
-        for pid in tree:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        while True:
-            try:
-                if os.waitpid(-1, os.WNOHANG)[0] == 0:
-                    break
-            except ChildProcessError:
-                break
+        _kill_and_reap(tree)
         time.sleep(0.001)
 
 
