@@ -99,7 +99,7 @@ def composition(spec: Any, data: dict[str, list[Any]], columns: tuple[str, ...])
 
 def clear_caches() -> None:
     """Forget what scoring the same completions before left in this process (and in the verifier
-    workers): tidied answers, numerals, readings, integer checks, verdicts."""
+    workers): golds read, tidied answers, numerals, readings, integer checks, verdicts."""
     import gc
 
     from math_bench import _clear_process_caches
@@ -115,6 +115,8 @@ def clear_caches() -> None:
     for obj in gc.get_objects():
         if type(obj).__name__ == "Verifier" and type(obj).__module__.endswith("math.verifier"):
             obj.cache.clear()
+        elif type(obj).__name__ in ("MathCorrectness", "Accuracy") and type(obj).__module__.endswith("math.rewards"):
+            obj.__dict__.pop("_gold_cache", None)  # the golds each math reward has read
 
 
 def workloads(data: Path) -> dict[str, dict[str, Any]]:
@@ -212,7 +214,7 @@ def served(data: Path, seconds: float, env: dict[str, str], cwd: Path) -> dict[s
             before = cpu_seconds(serving)
             result = load(url, bodies, sizes, CLIENTS, seconds)
             result["server_cpu_seconds"] = cpu_seconds(serving) - before
-            result["per_server_cpu_second"] = result["completions"] / result["server_cpu_seconds"]
+            result["per_server_cpu_second"] = result["completions"] / max(result["server_cpu_seconds"], 1e-9)
             out[str(workers)] = result
     return out
 
@@ -222,7 +224,8 @@ def server_processes(pid: int) -> list[Any]:
     import psutil
 
     root = psutil.Process(pid)
-    return [root] + [p for p in root.children(recursive=True) if "multiprocessing" not in " ".join(p.cmdline())]
+    helpers = ("multiprocessing.forkserver", "multiprocessing.resource_tracker")  # the verifier's (and what it forks)
+    return [root] + [p for p in root.children(recursive=True) if not any(h in " ".join(p.cmdline()) for h in helpers)]
 
 
 def cpu_seconds(processes: list[Any]) -> float:

@@ -116,11 +116,12 @@ def test_a_guessed_answer_told_apart_still_gets_the_floor():
 
 def test_verdicts_without_sympy_are_the_sympy_paths_on_a_generated_corpus(shared_data):
     """Every pair the caller decides (numerals, exact forms, values apart) gets the verdict of
-    the worker's sympy path (``symbolic.check``: math-verify's parse and ``verify``), and every
-    answer called wrong is one math-verify reads (so the floor would not have run on it).
+    the worker's sympy path (``symbolic.check``: math-verify's parse and ``verify``, then the floor
+    where it cannot read the answer), and every answer called wrong is one math-verify reads (so
+    the floor would not have run on it) or a container plus a term (see ``against_sympy``).
     bench/math_conformance.py runs the same check on a larger corpus."""
     pytest.importorskip("math_verify")
     logging.getLogger("math_verify").setLevel(logging.ERROR)
-    counts, disagreements = against_sympy(generated_pairs(1200, seed=11, data=shared_data))
+    counts, disagreements = against_sympy(generated_pairs(1500, seed=11, data=shared_data))
     assert not disagreements, disagreements[:10]
     assert counts["numeric"] > 250 and counts["exact"] > 250
