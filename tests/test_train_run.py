@@ -440,9 +440,9 @@ def test_a_step_trained_in_accumulated_slices_is_the_same_update_as_one_batch(tm
 
 
 def test_activation_checkpointing_makes_the_same_steps_bit_for_bit(tmp_path, model_dir):
-    """The bundled runs recompute activations in the backward pass to hold less memory: on a CPU the
-    recomputed forward is the same arithmetic, so the run's steps (completions, rewards, weights)
-    are exactly those of a run that keeps its activations, and the recorded curves still hold."""
+    """The bundled default run recomputes activations in the backward pass to hold less memory: on
+    a CPU the recomputed forward is the same arithmetic, so the run's steps (completions, rewards,
+    weights) are exactly those of a run that keeps its activations; the recorded curves hold."""
     import torch
     from safetensors.torch import load_file
 
