@@ -1,11 +1,14 @@
 """Benchmark of the judge rewards against a real local OpenAI-compatible server.
 
-The server is ``transformers serve`` with the bundled SmolLM2-135M-Instruct on the CPU, with
-continuous batching (``--cb-max-batch-tokens 512``; one torch thread), the reward ``judge_score``
-with short replies (``--max-tokens``), its cache off unless measured, each call given
-``timeout: 600`` and no retries (a CPU server overloaded by 16 calls would otherwise see
-timed-out calls sent again on top of the ones it is still working on: what is measured is
-throughput). Completions are GSM8K solutions (the bundled sample) under their questions.
+The server is plain ``transformers serve`` with the bundled SmolLM2-135M-Instruct on the CPU (one
+torch thread; no continuous batching: its engine sizes a KV cache from the free memory, and on a
+shared machine it grew to 13 GB and was killed), the reward ``judge_score`` as
+``examples/judge_bundled_model.yaml`` sets it up for that model (a short template and three example
+turns, which SmolLM2 answers "Score: N"; its ``max_tokens`` unless ``--max-tokens``), its cache
+off unless measured, each call given ``timeout: 600`` and no retries (a CPU server overloaded by
+16 calls would otherwise see timed-out calls sent again on top of the ones it is still working
+on: what is measured is throughput). Completions are GSM8K solutions (the bundled sample) under
+their questions.
 
 - throughput: completions judged per second with 1, 4 and 16 calls in flight; the same against
   an endpoint that takes 1 s per call and answers any number at once (the tests' own,
@@ -20,11 +23,11 @@ throughput). Completions are GSM8K solutions (the bundled sample) under their qu
   (``asyncio.run_coroutine_threadsafe``), concurrently and one at a time, against the model
   server and against the 1-second endpoint.
 
-Results go to ``bench/results/judge_bench.json`` and ``.md``. Run: ``python bench/judge_bench.py``
-(``--parts`` runs some parts and keeps the others' last results: on 2 shared cores ``--parts
-throughput cache overhead`` takes about 8 minutes, ``--parts trl --trl-in-flight 4`` and ``--parts
-trl --trl-in-flight 1`` about 8 each). SmolLM2 is a weak judge: the share of replies that parse
-is reported, not judged.
+Results go to ``bench/results/judge_bench.json`` and ``.md``, everything from one run with the
+load average at the start and end of each part. Run: ``python bench/judge_bench.py`` (about half
+an hour on 2 shared cores; ``--parts`` runs only some parts, and then writes
+``judge_bench_parts.json``/``.md``, never mixing its figures into the full run's). SmolLM2 is a
+weak judge: the share of replies read as a score is reported, not the judgement.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import asyncio
 import datetime as dt
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -55,9 +59,10 @@ from rewardkit.composition import Composition  # noqa: E402
 from rewardkit.reward import Sample  # noqa: E402
 
 IN_FLIGHT = (1, 4, 16)
-SERVER_OPTIONS = ("--continuous-batching", "--cb-max-batch-tokens", "512")
+SERVER_OPTIONS: tuple[str, ...] = ()  # no --continuous-batching: see the docstring
 PARTS = ("throughput", "cache", "overhead", "trl")
 SIMULATED_SECONDS = 1.0  # per call, of the endpoint that answers any number of calls at once
+BUNDLED = REPO / "examples" / "judge_bundled_model.yaml"  # the template and example turns SmolLM2 follows
 
 
 def corpus(n_prompts: int, per_prompt: int) -> tuple[list[str], list[str]]:
@@ -76,9 +81,16 @@ def corpus(n_prompts: int, per_prompt: int) -> tuple[list[str], list[str]]:
     return prompts, completions
 
 
+def bundled_params() -> dict[str, Any]:
+    import yaml
+
+    (entry,) = yaml.safe_load(BUNDLED.read_text())["rewards"]
+    return entry["params"]
+
+
 def judge(url: str, model: str, args: argparse.Namespace, **params: Any):
-    settings = {"cache": False, "timeout": 600.0, "max_retries": 0, **params}
-    return get_reward("judge_score", base_url=url, model=model, max_tokens=args.max_tokens, **settings)
+    settings = {**bundled_params(), "cache": False, "timeout": 600.0, "max_retries": 0, **params}
+    return get_reward("judge_score", **{**settings, "base_url": url, "model": model, "max_tokens": args.max_tokens})
 
 
 def timed(reward, completions: list[str], prompts: list[str]) -> tuple[float, Any]:
@@ -118,15 +130,16 @@ def cache_effect(url: str, model: str, args: argparse.Namespace) -> dict[str, An
     result = {
         "completions": len(completions), "first_seconds": first, "first_calls": out.metrics["calls"],
         "again_seconds": again, "again_calls": out_again.metrics["calls"], "again_cache_hits": out_again.metrics["cache_hits"],
-        "same_scores": out.scores == out_again.scores,
+        "same_scores": out.scores == out_again.scores, "parsed": sum(s is not None for s in out.scores),
     }  # fmt: skip
     print(f"cache: {first:.2f} s then {again * 1000:.1f} ms", flush=True)
     return result
 
 
 async def _alternate(reward, client, model: str, messages: list[list[dict[str, str]]], completions: list[str], max_tokens: int):
-    """Per-call seconds of bare client calls and of rewardkit calls, alternating."""
-    bare, ours = [], []
+    """Per-call seconds of bare client calls and of rewardkit calls, alternating, and how many of
+    rewardkit's replies were read as a score."""
+    bare, ours, parsed = [], [], 0
     for message, completion in zip(messages, completions):
         started = time.perf_counter()
         await client.chat.completions.create(model=model, messages=message, max_tokens=max_tokens, temperature=0.0)
@@ -135,23 +148,23 @@ async def _alternate(reward, client, model: str, messages: list[list[dict[str, s
         out = await reward.aevaluate([completion], ["q"])
         ours.append(time.perf_counter() - started)
         assert out.metrics["calls"] == 1 and out.metrics["failures"] == 0
-    return bare, ours
+        parsed += out.scores[0] is not None
+    return bare, ours, parsed
 
 
-def overhead_pairs(url: str, model: str, n: int, max_tokens: int) -> tuple[list[float], list[float]]:
+def overhead_pairs(url: str, model: str, n: int, args: argparse.Namespace) -> tuple[list[float], list[float], int]:
     """Bare and rewardkit per-call seconds on the same requests (structured output off in both,
-    so the requests are the same)."""
+    so the requests are the same), and the replies rewardkit read as a score."""
     import openai
 
-    reward = get_reward(
-        "judge_score", base_url=url, model=model, max_tokens=max_tokens, cache=False, structured="off", timeout=600.0, max_retries=0
-    )
+    reward = judge(url, model, args, structured="off")
+    max_tokens = reward.params.max_tokens
     completions = [f"The answer is {k}." for k in range(n)]
     messages = [reward.messages(reward.render(Sample(c, "q"), _score_values(reward))[0]) for c in completions]
 
     async def run():
         client = openai.AsyncOpenAI(base_url=url, api_key="not-needed", timeout=600.0, max_retries=0)
-        await _alternate(reward, client, model, messages[:3], completions[:3], max_tokens)  # warm: connections, imports
+        await _alternate(reward, client, model, messages[:1], completions[:1], max_tokens)  # warm: connections, imports
         return await _alternate(reward, client, model, messages, completions, max_tokens)
 
     return asyncio.run(run())
@@ -164,14 +177,14 @@ def _score_values(reward) -> dict[str, str]:
 
 def overhead(url: str, model: str, args: argparse.Namespace) -> dict[str, Any]:
     with judge_server() as instant:
-        bare, ours = overhead_pairs(instant.url, "judge", args.overhead_calls, args.max_tokens)
-    real_bare, real_ours = overhead_pairs(url, model, args.real_calls, args.max_tokens)
+        bare, ours, _ = overhead_pairs(instant.url, "judge", args.overhead_calls, args)
+    real_bare, real_ours, real_parsed = overhead_pairs(url, model, args.real_calls, args)
     per_call = statistics.median(ours) - statistics.median(bare)
     real_call = statistics.median(real_bare)
     result = {
         "instant_server": {"calls": len(bare), "bare_median_ms": 1000 * statistics.median(bare), "rewardkit_median_ms": 1000 * statistics.median(ours)},
         "overhead_ms_per_call": 1000 * per_call,
-        "real_server": {"calls": len(real_bare), "bare_median_s": real_call, "rewardkit_median_s": statistics.median(real_ours)},
+        "real_server": {"calls": len(real_bare), "bare_median_s": real_call, "rewardkit_median_s": statistics.median(real_ours), "parsed": real_parsed},
         "overhead_share_of_a_real_call": per_call / real_call,
     }  # fmt: skip
     print(f"overhead: {1000 * per_call:.2f} ms per call, {100 * per_call / real_call:.2f}% of a {real_call:.2f} s call", flush=True)
@@ -214,116 +227,138 @@ def _throughput_table(rows: list[dict[str, Any]], parsed: bool) -> list[str]:
 
 
 def _trl_table(rows: list[dict[str, Any]]) -> list[str]:
-    lines = ["| calls in flight | seconds | completions/s | load average (start-end) |", "| ---: | ---: | ---: | ---: |"]
+    lines = ["| calls in flight | seconds | completions/s | scored | load average (start-end) |", "| ---: | ---: | ---: | ---: | ---: |"]
     lines += [
-        f"| {r['in_flight']} | {r['seconds']:.1f} | {r['per_second']:.2f} | {r['load_average'][0]:.1f}-{r['load_average'][1]:.1f} |"
+        f"| {r['in_flight']} | {r['seconds']:.1f} | {r['per_second']:.2f} | {r['scored']}/{r['completions']} | "
+        f"{r['load_average'][0]:.1f}-{r['load_average'][1]:.1f} |"
         for r in rows
     ]
     return lines
 
 
 def markdown(report: dict[str, Any]) -> str:
-    t, c, o, trl = report["throughput"], report["cache"], report["overhead"], report["trl"]
-    m, a = t["machine"], t["args"]
-    loads = ", ".join(f"{p} {report[p]['machine']['load_average_at_start'][0]:.1f}-{report[p]['load_average_at_end'][0]:.1f}" for p in PARTS)
+    t, c, o, trl = (report.get(part) for part in PARTS)
+    first = next(report[part] for part in PARTS if part in report)
+    m, a = first["machine"], first["args"]
+    loads = ", ".join(
+        f"{p} {report[p]['load_average_at_start'][0]:.1f}-{report[p]['load_average_at_end'][0]:.1f}" for p in PARTS if p in report
+    )
     lines = [
-        f"Run {t['date']} on {m['cpu']}, {m['cores']} cores, Python {m['python']}: `{t['server']}` (transformers "
-        f"{t['versions']['transformers']}, one torch thread) with the bundled SmolLM2-135M-Instruct on the CPU; "
-        f"`judge_score` (openai {t['versions']['openai']}) with replies of at most {a['max_tokens']} tokens, "
-        f"`timeout: 600`, no retries. A shared machine (load average at start-end of each part: {loads}): "
-        "the model's figures are slow and indicative.",
-        "",
-        "Completions judged per second, the model server:",
-        "",
-        *_throughput_table(t["rows"], parsed=True),
-        "",
-        "The server's two shared cores are the limit: more calls in flight do not judge more per second, each "
-        f"waits longer. The same judge against an endpoint that takes {SIMULATED_SECONDS:g} s per call and answers "
-        "any number at once (what a batching GPU server looks like from the client):",
-        "",
-        *_throughput_table(t["simulated"], parsed=False),
-        "",
-        f"Replies parsed: with {a['max_tokens']} tokens SmolLM2 starts the JSON reply the default template asks for "
-        "(reasoning first) and is cut before the score; those replies are None and counted as `unparsed`.",
-        "",
-        f"Cache: a batch of {c['completions']} took {c['first_seconds']:.1f} s and {c['first_calls']:.0f} calls; the "
-        f"same batch again {1000 * c['again_seconds']:.1f} ms and {c['again_calls']:.0f} calls "
-        f"({c['again_cache_hits']:.0f} cache hits, same scores: {c['same_scores']}).",
-        "",
-        f"Overhead: against an endpoint that answers at once, a bare `openai` call took "
-        f"{o['instant_server']['bare_median_ms']:.2f} ms and a rewardkit call (one sample through `aevaluate`: "
-        f"rendering, quoting, the cache lookup, the call, parsing, the metrics) {o['instant_server']['rewardkit_median_ms']:.2f} ms "
-        f"(medians of {o['instant_server']['calls']} alternating pairs): **{o['overhead_ms_per_call']:.2f} ms per call**, "
-        f"**{100 * o['overhead_share_of_a_real_call']:.3f}%** of one SmolLM2 call here "
-        f"({o['real_server']['bare_median_s']:.2f} s, median of {o['real_server']['calls']} bare calls; rewardkit's "
-        f"{o['real_server']['rewardkit_median_s']:.2f} s). Goal: under 5%.",
-        "",
-        "TRL's reward-function path, a batch of 64 (8 prompts x 8 completions) awaited on a daemon event loop as "
-        "`GRPOTrainer` does; the model server (CPU-bound, as above: calls in flight only share its cores):",
-        "",
-        *_trl_table(trl["rows"]),
-        "",
-        f"and the {SIMULATED_SECONDS:g}-second endpoint:",
-        "",
-        *_trl_table(trl["simulated"]),
-        *(["", f"Note: {trl['note']}."] if trl.get("note") else []),
-        "",
-        "Commands: " + ", ".join(f"`{cmd}`" for cmd in dict.fromkeys([t["command"], c["command"], o["command"], *(r["command"] for r in trl["rows"])])),
+        f"Run {first['date']} on {m['cpu']}, {m['cores']} cores, Python {m['python']}: `{first['server']}` (transformers "
+        f"{first['versions']['transformers']}, one torch thread) with the bundled SmolLM2-135M-Instruct on the CPU; "
+        f"`judge_score` (openai {first['versions']['openai']}) set up as `examples/judge_bundled_model.yaml` (a short "
+        f"template and three example turns), replies of at most {a['max_tokens']} tokens, `timeout: 600`, no retries. "
+        f"A shared machine (1-minute load average at the start-end of each part: {loads}): the model's figures are slow "
+        "and indicative. Every figure below is from this one run of the command at the end.",
     ]
+    if t:
+        lines += [
+            "",
+            "Completions judged per second against the model server. *completions/s*: the batch's completions divided "
+            "by the seconds the whole batch took (wall clock); *p50 s*, *p95 s*: percentiles of one call's latency (from "
+            "sending the request to the whole reply read); *replies parsed*: replies read as a score on the scale:",
+            "",
+            *_throughput_table(t["rows"], parsed=True),
+            "",
+            "The server generates on the machine's two shared cores without batching: calls in flight share them, "
+            f"and each waits longer. The same judge against an endpoint that takes {SIMULATED_SECONDS:g} s per call and answers "
+            "any number at once (what a batching GPU server looks like from the client):",
+            "",
+            *_throughput_table(t["simulated"], parsed=False),
+        ]
+    if c:
+        lines += [
+            "",
+            f"Cache: a batch of {c['completions']} took {c['first_seconds']:.1f} s and {c['first_calls']:.0f} calls; the "
+            f"same batch again {1000 * c['again_seconds']:.1f} ms and {c['again_calls']:.0f} calls "
+            f"({c['again_cache_hits']:.0f} cache hits, same scores: {c['same_scores']}); {c['parsed']}/{c['completions']} "
+            "replies read as a score.",
+        ]
+    if o:
+        lines += [
+            "",
+            f"Overhead: against an endpoint that answers at once, a bare `openai` call took "
+            f"{o['instant_server']['bare_median_ms']:.2f} ms and a rewardkit call (one sample through `aevaluate`: "
+            f"rendering, quoting, the cache lookup, the call, parsing, the metrics) {o['instant_server']['rewardkit_median_ms']:.2f} ms "
+            f"(medians of {o['instant_server']['calls']} alternating pairs): **{o['overhead_ms_per_call']:.2f} ms per call**, "
+            f"**{100 * o['overhead_share_of_a_real_call']:.3f}%** of one SmolLM2 call here "
+            f"({o['real_server']['bare_median_s']:.2f} s, median of {o['real_server']['calls']} bare calls; rewardkit's "
+            f"{o['real_server']['rewardkit_median_s']:.2f} s, {o['real_server']['parsed']}/{o['real_server']['calls']} read as "
+            "a score). Goal: under 5%.",
+        ]
+    if trl:
+        lines += [
+            "",
+            "TRL's reward-function path, a batch of 64 (8 prompts x 8 completions) awaited on a daemon event loop as "
+            "`GRPOTrainer` does; *seconds*: the whole batch, wall clock; *load average*: the 1-minute load average "
+            "before and after that batch; *scored*: completions given a score read from the judge's reply. The model server (CPU-bound, as above: calls in flight only share its cores):",
+            "",
+            *_trl_table(trl["rows"]),
+            "",
+            f"and the {SIMULATED_SECONDS:g}-second endpoint:",
+            "",
+            *_trl_table(trl["simulated"]),
+        ]
+    lines += ["", f"Command: `{first['command']}`"]
     return "\n".join(lines)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS))
-    parser.add_argument("--max-tokens", type=int, default=16, help="the judge's reply length")
+    parser.add_argument("--max-tokens", type=int, default=None, help="the judge's reply length (default: the example's)")
     parser.add_argument("--cache-batch", type=int, default=8)
     parser.add_argument("--overhead-calls", type=int, default=200, help="alternating pairs against the instant endpoint")
     parser.add_argument("--real-calls", type=int, default=3, help="alternating pairs against the model server")
     parser.add_argument(
         "--trl-in-flight", type=int, nargs="+", default=[4, 1],
-        help="calls in flight of the model server's TRL runs (each replaces the last run with that number)",
+        help="calls in flight of the model server's TRL runs",
     )  # fmt: skip
-    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "judge_bench.json")
     args = parser.parse_args()
+    args.max_tokens = args.max_tokens or bundled_params()["max_tokens"]
+    name = "judge_bench" if set(args.parts) == set(PARTS) else "judge_bench_parts"
+    out = REPO / "bench" / "results" / f"{name}.json"
 
     from importlib.metadata import version
 
     from rewardkit.trainers.default_model import resolve_model_path
 
     model = str(resolve_model_path(None))
-    report: dict[str, Any] = json.loads(args.out.read_text()) if args.out.exists() else {}
+    report: dict[str, Any] = {}
     run = {
-        "date": dt.date.today().isoformat(), "machine": machine(), "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "date": dt.date.today().isoformat(), "machine": machine(), "args": vars(args),
         "versions": {p: version(p) for p in ("transformers", "openai", "trl")},
-        "command": "python bench/judge_bench.py " + " ".join(sys.argv[1:]),
-        "server": "transformers serve " + " ".join(SERVER_OPTIONS),
+        "command": " ".join(["python bench/judge_bench.py", *sys.argv[1:]]),
+        "server": " ".join(("transformers serve", *SERVER_OPTIONS)),
     }  # fmt: skip
-    with tempfile.TemporaryDirectory() as folder, transformers_serve(Path(model), Path(folder) / "serve.log", *SERVER_OPTIONS) as url:
+    log = Path(tempfile.mkdtemp(prefix="judge_bench_")) / "serve.log"  # kept only when the run fails
+    print(f"transformers serve's output: {log}", flush=True)
+    with transformers_serve(Path(model), log, *SERVER_OPTIONS) as url:
         print(f"server up at {url}; warming up", flush=True)
         judge(url, model, args).evaluate(["Warm up."], ["Say something."])
-        if "throughput" in args.parts:
-            report["throughput"] = {**run, "rows": throughput(url, model, args, {1: 3, 4: 8, 16: 16})}
-            with simulated(SIMULATED_SECONDS) as endpoint:
-                report["throughput"]["simulated"] = throughput(endpoint.url, "judge", args, {1: 8, 4: 16, 16: 32})
-        if "cache" in args.parts:
-            report["cache"] = {**run, **cache_effect(url, model, args)}
-        if "overhead" in args.parts:
-            report["overhead"] = {**run, **overhead(url, model, args)}
-        if "trl" in args.parts:
-            rows = {r["in_flight"]: r for r in report.get("trl", {}).get("rows", [])}
-            rows.update({r["in_flight"]: {**r, "command": run["command"]} for r in trl_path(url, model, args, tuple(args.trl_in_flight))})
-            report["trl"] = {**run, "rows": sorted(rows.values(), key=lambda r: -r["in_flight"])}
-            with simulated(SIMULATED_SECONDS) as endpoint:
-                report["trl"]["simulated"] = trl_path(endpoint.url, "judge", args, (16, 1))
-    for part in args.parts:
-        report[part]["load_average_at_end"] = os.getloadavg()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
-    if all(part in report for part in PARTS):
-        args.out.with_suffix(".md").write_text("# Judge benchmark\n\n" + markdown(report) + "\n")
-        print(markdown(report))
-    print(f"wrote {args.out}")
+        for part in PARTS:
+            if part not in args.parts:
+                continue
+            start = os.getloadavg()
+            if part == "throughput":
+                report[part] = {**run, "rows": throughput(url, model, args, {1: 3, 4: 8, 16: 16})}
+                with simulated(SIMULATED_SECONDS) as endpoint:
+                    report[part]["simulated"] = throughput(endpoint.url, "judge", args, {1: 8, 4: 16, 16: 32})
+            elif part == "cache":
+                report[part] = {**run, **cache_effect(url, model, args)}
+            elif part == "overhead":
+                report[part] = {**run, **overhead(url, model, args)}
+            else:
+                report[part] = {**run, "rows": trl_path(url, model, args, tuple(args.trl_in_flight))}
+                with simulated(SIMULATED_SECONDS) as endpoint:
+                    report[part]["simulated"] = trl_path(endpoint.url, "judge", args, (16, 1))
+            report[part].update(load_average_at_start=start, load_average_at_end=os.getloadavg())
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    out.with_suffix(".md").write_text("# Judge benchmark\n\n" + markdown(report) + "\n")
+    print(markdown(report))
+    print(f"wrote {out} and .md")
+    shutil.rmtree(log.parent)
     return 0
 
 

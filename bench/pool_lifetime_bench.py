@@ -1,12 +1,15 @@
-"""How long the math verification workers outlive their owner when it is killed (issue 35 item 7).
+"""How long worker processes outlive their owner when it is killed (issue 35 item 7).
 
 An owner process scores two power towers with ``math_correctness`` (``timeout: 600``): its two
 workers spin in sympy's big-integer C code, which never releases the GIL. The owner is killed
 (SIGKILL, then SIGTERM) and the seconds until each worker, the fork server and the resource
-tracker are gone are recorded (polled every 20 ms). The load average is recorded at the start and
+tracker are gone are recorded (polled every 20 ms). The same (SIGKILL) for a code session with
+bubblewrap (``local``) and without (``unsafe_local``): an owner scores a program that spins and
+forks a spinner in a session of its own, and the seconds until the last process below the owner
+(bubblewrap, the runner, its zygote, the program, the spinner) is gone are recorded. The load average is recorded at the start and
 the end: on a busy machine the fork server's teardown (what the workers used to wait for) is
 slower. Results: ``bench/results/pool_lifetime_bench.json`` and ``.md``. Run:
-``python bench/pool_lifetime_bench.py [--rounds 5]`` (about a minute).
+``python bench/pool_lifetime_bench.py [--rounds 5]`` (about three minutes).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from test_pool_lifetime import OWNER, _living  # noqa: E402 - the owner the lifetime test kills
+from test_pool_lifetime import CODE_OWNER, OWNER, _living  # noqa: E402 - the owners the lifetime tests kill
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -39,6 +42,18 @@ def one_round(signum: int) -> dict[str, float]:
     pids = {**{f"worker {i}": p for i, p in enumerate(started["workers"])},
             "fork server": started["helpers"][0], "resource tracker": started["helpers"][1]}  # fmt: skip
     time.sleep(1.0)  # the workers are deep in their towers
+    return _gone_after(owner, signum, pids)
+
+
+def code_round(sandbox: str) -> dict[str, float]:
+    """Seconds from SIGKILL until the last process of a code session is gone (60: not within a minute)."""
+    owner = subprocess.Popen([sys.executable, "-c", CODE_OWNER, sandbox], stdout=subprocess.PIPE, text=True)
+    pids = {str(pid): pid for pid in json.loads(owner.stdout.readline())}
+    gone = _gone_after(owner, signal.SIGKILL, pids)
+    return {f"code session ({sandbox}): the last of its processes": max(gone.values()) if len(gone) == len(pids) else 60.0}
+
+
+def _gone_after(owner: subprocess.Popen, signum: int, pids: dict[str, int]) -> dict[str, float]:
     sent = time.monotonic()
     owner.send_signal(signum)
     owner.wait()
@@ -60,6 +75,8 @@ def main() -> None:
     args = parser.parse_args()
     load_start = os.getloadavg()
     rounds = {name: [one_round(sig) for _ in range(args.rounds)] for name, sig in (("SIGKILL", signal.SIGKILL), ("SIGTERM", signal.SIGTERM))}
+    for sandbox in ("local", "unsafe_local"):
+        rounds["SIGKILL"] += [code_round(sandbox) for _ in range(args.rounds)]
     result = {
         "date": dt.datetime.now().isoformat(timespec="seconds"),
         "load_average_start": load_start,
@@ -80,7 +97,7 @@ def main() -> None:
         "| --- | --- | --- | --- |",
     ]
     for name, runs in rounds.items():
-        for process in runs[0]:
+        for process in dict.fromkeys(p for r in runs for p in r):
             values = [r[process] for r in runs if process in r]
             lines.append(f"| {name} | {process} | {statistics.median(values):.2f} | {max(values):.2f} |")
     (RESULTS / "pool_lifetime_bench.md").write_text("\n".join(lines) + "\n")

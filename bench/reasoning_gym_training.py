@@ -15,6 +15,12 @@ Run (each run is minutes on an idle 2-core machine, far longer on a busy one; th
 recorded at the start and end of every run)::
 
     python bench/reasoning_gym_training.py [bundled|curriculum|all] [--steps 30] [--level 2] [--work DIR] [--reuse]
+    python bench/reasoning_gym_training.py probe [--level 2] [--probe-prompts 24]
+
+``probe``: no training; the untrained policy's completions for the curriculum comparison's prompts
+at each fixed level from 0 to ``--level`` (generation only, minutes): per task, accuracy and the
+zero-variance share, i.e. whether any level gives the policy groups a curriculum could find.
+Writes ``bench/results/reasoning_gym_probe.json`` and ``.md``.
 """
 
 from __future__ import annotations
@@ -86,10 +92,11 @@ def bundled(args) -> None:
     (RESULTS / "reasoning_gym_run.md").write_text("\n".join(lines) + "\n")
 
 
-def compared_config(args, curriculum: bool):
+def compared_config(args, curriculum: bool, level: int | None = None):
     from rewardkit.trainers.policy.config import load_config
 
-    tasks = {"tasks": [{"name": t, "level": args.level} for t in COMPARED_TASKS], "size": 512}
+    level = args.level if level is None else level
+    tasks = {"tasks": [{"name": t, "level": level} for t in COMPARED_TASKS], "size": 512}
     if curriculum:
         tasks["curriculum"] = {"window": args.window}
     return load_config({
@@ -158,6 +165,69 @@ def curriculum(args) -> None:
     (RESULTS / "reasoning_gym_curriculum.md").write_text(markdown(report))
 
 
+def probe(args) -> None:
+    """The untrained policy at each fixed level, generation only: what moving levels can find.
+
+    For every level from 0 to ``--level``: the compared run's first ``--probe-prompts`` prompts
+    (tasks mixed as in training), ``num_generations`` completions each, sampled and scored as in
+    training; per task, the share of completions with an answer in closed tags, the accuracy and
+    the share of zero-variance groups. A curriculum can only
+    lower the zero-variance share where some level gives the policy mixed groups."""
+    from rewardkit.registry import get_reward
+    from rewardkit.trainers.policy.data import dataset_for, prepare
+    from rewardkit.trainers.policy.generation import generate, load_causal_lm
+    from rewardkit.stats import constant
+    from transformers import set_seed
+
+    reward = get_reward("reasoning_gym")
+    report = {"date": dt.datetime.now().isoformat(timespec="seconds"), "commit": commit(), "tasks": COMPARED_TASKS,
+              "prompts": args.probe_prompts, "load_start": loadavg(), "levels": {}}  # fmt: skip
+    started = time.perf_counter()
+    lm = tokenizer = None
+    for level in range(args.level + 1):
+        config = compared_config(args, False, level)
+        config = config.model_copy(update={"dataset": config.dataset.model_copy(update={"limit": args.probe_prompts})})
+        rows = prepare(dataset_for(config), config, ("answer", "metadata")).rows
+        if lm is None:
+            lm, tokenizer = load_causal_lm(config.model_spec(None))
+        set_seed(config.seed)
+        k, t = int(config.trainer["num_generations"]), config.trainer
+        texts = generate(lm, tokenizer, list(rows["prompt"]), max_new_tokens=int(t["max_completion_length"]),
+                         temperature=float(t["temperature"]), num_return_sequences=k)  # fmt: skip
+        out = reward.evaluate(texts, answer=[a for a in rows["answer"] for _ in range(k)],
+                              metadata=[m for m in rows["metadata"] for _ in range(k)])  # fmt: skip
+        per_task: dict[str, dict[str, list]] = defaultdict(lambda: {"scores": [], "flat": [], "answered": []})
+        for i, task in enumerate(rows["task"]):
+            group = [s for s in out.scores[i * k : (i + 1) * k] if s is not None]
+            per_task[task]["scores"] += group
+            per_task[task]["answered"] += [a is not None for a in out.extra["answer"][i * k : (i + 1) * k]]
+            per_task[task]["flat"].append(constant(group))
+        report["levels"][level] = {
+            task: {"groups": len(v["flat"]), "zero_variance_share": round(sum(v["flat"]) / len(v["flat"]), 4),
+                   "answered": round(sum(v["answered"]) / len(v["answered"]), 4),
+                   "accuracy": round(sum(s >= 1.0 for s in v["scores"]) / max(1, len(v["scores"])), 4),
+                   "mean_score": round(sum(v["scores"]) / max(1, len(v["scores"])), 4)}
+            for task, v in sorted(per_task.items())
+        }  # fmt: skip
+        print(f"level {level}: {report['levels'][level]}", flush=True)
+    report.update(wall_s=round(time.perf_counter() - started, 1), load_end=loadavg())
+    (RESULTS / "reasoning_gym_probe.json").write_text(json.dumps(report, indent=1) + "\n")
+    lines = [
+        "# The untrained policy at each fixed level (generation only)",
+        "",
+        f"{report['date']}, commit {report['commit']}. SmolLM2-135M-Instruct (bundled), CPU; the curriculum comparison's "
+        f"prompts and sampling (temperature 1.0, 4 completions of up to 32 tokens each); {args.probe_prompts} prompts per "
+        f"level; {report['wall_s']:.0f} s, load average {report['load_start']} at the start, {report['load_end']} at the end.",
+        "",
+        "| level | task | groups | zero-variance share | answered (closed answer tags) | accuracy | mean score |",
+        "|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for level, tasks in report["levels"].items():
+        lines += [f"| {level} | {task} | {v['groups']} | {v['zero_variance_share']} | {v['answered']} | {v['accuracy']} | {v['mean_score']} |"
+                  for task, v in tasks.items()]  # fmt: skip
+    (RESULTS / "reasoning_gym_probe.md").write_text("\n".join(lines) + "\n")
+
+
 def draw(report: dict) -> None:
     import matplotlib
 
@@ -217,14 +287,17 @@ def markdown(report: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("part", nargs="?", default="all", choices=["bundled", "curriculum", "all"])
+    parser.add_argument("part", nargs="?", default="all", choices=["bundled", "curriculum", "probe", "all"])
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--level", type=int, default=2)
     parser.add_argument("--window", type=int, default=4)
     parser.add_argument("--work", default=str(REPO / "runs" / "bench-reasoning-gym"))
+    parser.add_argument("--probe-prompts", type=int, default=24, help="probe: prompts per level")
     parser.add_argument("--reuse", action="store_true", help="read back runs already finished in --work instead of training")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
+    if args.part == "probe":
+        probe(args)
     if args.part in ("curriculum", "all"):
         curriculum(args)
     if args.part in ("bundled", "all"):

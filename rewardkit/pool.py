@@ -704,6 +704,7 @@ def start_fork_server(preload: Sequence[str]) -> None:
 
     if default_start_method() == "forkserver":
         _set_preload(preload)
+        _note_servers_started_here("forkserver")  # so that close_shared_pools stops it too
         forkserver.ensure_running()
 
 

@@ -365,9 +365,9 @@ class Reward:
     def secrets(self) -> tuple[str, ...]:
         """Values never to show in this reward's detail, errors or metrics: by default the key in
         the environment variable named by an ``api_key_env`` parameter."""
-        if "api_key_env" not in type(self.params).model_fields:  # (a missing attribute is slow to ask pydantic for)
-            return ()
-        env = self.params.api_key_env  # type: ignore[attr-defined]
+        env = self.__dict__.get("_key_env", False)
+        if env is False:  # the parameter once per reward (pydantic is slow to answer for a missing attribute)
+            env = self._key_env = getattr(self.params, "api_key_env", None)
         key = os.environ.get(env) if env else None
         return (key,) if key else ()
 

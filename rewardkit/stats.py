@@ -29,10 +29,14 @@ BINS = 20
 
 
 def finite_number(value: Any) -> float | None:
-    """``value`` as a float when it is a finite real number (not a bool), else ``None``."""
+    """``value`` as a float when it is a finite real number (not a bool), else ``None`` (an integer
+    beyond float range too: JSON and YAML read 400 digits as one)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return None
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
     return number if math.isfinite(number) else None
 
 

@@ -132,6 +132,9 @@ def prompt_text(prompt: Any) -> str | None:
     if isinstance(prompt, dict):
         return message_content(prompt, "prompt")
     if isinstance(prompt, (list, tuple)):
+        contents = [m.get("content") if type(m) is dict else None for m in prompt]
+        if all(type(c) is str for c in contents):  # the common chat prompt: text content only
+            return "\n".join(contents)  # type: ignore[arg-type]
         return "\n".join(message_content(m, f"prompt message {j}") for j, m in enumerate(prompt))
     raise MalformedText(f"prompt is {_kind(prompt)}, not a string or chat messages")
 

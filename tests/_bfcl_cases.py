@@ -273,7 +273,8 @@ def oracle(batch: list[Case]) -> None:
 
 
 def oracle_cpu_seconds(batch: list[Case], repeat: int) -> dict[str, float]:
-    """BFCL's checker's CPU time over ``repeat`` passes of the cases, measured in its own process."""
+    """BFCL's checker's CPU time over ``repeat`` passes of the cases (``cpu_seconds``, and each
+    pass's in ``passes``), measured in its own process."""
     lines = "".join(json.dumps(c.oracle_input()) + "\n" for c in batch)
     out = subprocess.run(
         [str(python()), str(ORACLE), "--time", str(repeat)], input=lines, capture_output=True, text=True, check=True

@@ -5,7 +5,7 @@ Reads JSON lines on stdin, each ``{"category", "function", "model_output", "poss
 writes one line per case: ``{"valid": bool, "error_type": str | null}`` from BFCL's
 ``ast_checker``, or, for the irrelevance categories, from its relevance rule (valid when the
 output holds no call, ``is_empty_output``). ``--data`` prints the directory of BFCL's data files
-instead. ``--time N`` repeats the cases N times and prints the CPU seconds they took.
+instead. ``--time N`` repeats the cases N times and prints the CPU seconds they took, in all and per pass.
 
 This file imports only bfcl_eval and the standard library: rewardkit is never imported here.
 """
@@ -40,12 +40,13 @@ def main() -> int:
         return {"valid": bool(result["valid"]), "error_type": result.get("error_type")}
 
     if sys.argv[1:2] == ["--time"]:
-        repeat = int(sys.argv[2])
-        start = time.process_time()
-        for _ in range(repeat):
+        passes = []
+        for _ in range(int(sys.argv[2])):
+            start = time.process_time()
             for case in cases:
                 verdict(case)
-        print(json.dumps({"cpu_seconds": time.process_time() - start, "checks": repeat * len(cases)}))
+            passes.append(time.process_time() - start)
+        print(json.dumps({"cpu_seconds": sum(passes), "passes": passes, "checks": len(passes) * len(cases)}))
         return 0
     for case in cases:
         print(json.dumps(verdict(case)))

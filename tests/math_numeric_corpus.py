@@ -154,6 +154,12 @@ def _structures(rng: random.Random, w: _Writer) -> list[tuple[str, str]]:
         (rf"\begin{{pmatrix}} {x} & {a} \end{{pmatrix}}", rf"\begin{{bmatrix}} {x} & {a} \end{{bmatrix}}"),
         (rf"\begin{{pmatrix}} {x} & {a} \end{{pmatrix}}", rf"\begin{{pmatrix}} {y} & {a} \end{{pmatrix}}"),
     ]
+    # A container plus a term (math-verify cannot read it), against itself, a number and the term.
+    term = rng.choice(["37", "1", "x", r"\frac{1}{2}", r"\sqrt{2}", r"\pi", "2x+1", "(x+1)(x-1)", r"\frac{3}{4}"])
+    for container in (f"({a}, {b}, {c})", f"({lo}, {hi})", f"[{lo}, {hi})", rf"\{{{a}, {b}\}}", union,
+                      rf"\begin{{pmatrix}} {a} \\ {b} \end{{pmatrix}}", rf"\left( \frac{{{a}}}{{7}}, \frac{{{b}}}{{7}} \right)"):
+        plus = f"{container}{rng.choice(['+', ' - ', ' + '])}{term}"
+        pairs += [(container, plus), (str(a), plus), (term, plus), (f"({a}, {c})", plus)]
     return pairs
 
 
@@ -182,6 +188,21 @@ def _words_and_relations(rng: random.Random, w: _Writer) -> list[tuple[str, str]
         (assigned, rf"{v} \le {right}"), (f"{right} = {near}", f"{right}={near}"), (f"{right} = {near}", f"{near} = {right}"),
         (rf"{v} \le {right}", rf"{v} \leq {right}"), (f"{v} = {n}, {u} = {n + 1}", f"{v} = {n}"),
     ]
+    # Linear equations: shifted, scaled (a multiple), rearranged, a coefficient changed.
+    a1, a2, k = rng.randint(1, 9), rng.randint(1, 9), rng.choice([2, 3, -1, -2])
+    linear = f"{a1}{v} - {a2}{u} = {n}"
+    pairs += [(linear, f"{a1}{v} - {a2}{u} = {n}+37"), (linear, f"{k * a1}{v} - {k * a2}{u} = {k * n}"),
+              (linear, f"{a1}{v} - {a2}{u} - {n} = 0"), (linear, f"{a1 + 1}{v} - {a2}{u} = {n}"),
+              (linear, f"{n} = {a1}{v} - {a2}{u}"), (linear, rf"\frac{{{a1}{v}}}{{2}} = \frac{{{a2}{u} + {n}}}{{2}}")]
+    # Words inside expressions: one symbol each (its name lower-cased, spaces dropped).
+    name = rng.choice(["inches", "cm", "Evelyn", "two words", "apples", "pi", "re", "and", "T", "a i"])
+    cmd = rng.choice(WORD_COMMANDS + [r"\text "])
+    inside = f"{n}{cmd}{{ {name}}}^2+{n}"
+    pairs += [(str(n), inside), (inside, inside.replace(" ", "")), (f"{n}{cmd}{{{name}}}", f"{n}{cmd}{{{name}}} + 1"),
+              (f"{cmd}{{{name}}} + {n}", rf"\text{{{name.upper()}}}+{n}"), (rf"2{cmd}{{{name}}} + x", rf"x + 2\text{{{name}}}"),
+              (rf"2{cmd}{{{name}}} + x", rf"x + 3\mbox{{{name}}}"), (rf"\frac{{{cmd}{{{name}}}}}{{2}} + 1", rf"\frac{{1}}{{2}}\text{{{name}}} + 1"),
+              (rf"3x + {cmd}{{{name}}} y = \frac{{1}}{{2}}", rf"3x + {cmd}{{{name}}} y = \frac{{3}}{{2}}"),
+              (rf"3x + {cmd}{{{name}}} y = 1", rf"3x + {cmd}{{{name}}} y = 2")]
     unit = rng.choice([r"\text{ cm}", r"\mbox{ inches}^2", r"\text{ degrees}", r"\text{percent}", r"\text{ infinity}",
                        r"\textbf{ apples}", r"\mathrm{T}", r"\text{ m}", r"\text{ pct}"])
     pairs += [(f"{n}{unit}", str(n)), (f"{n}{unit}", str(n + 1)), (rf"\frac{{{n}}}7{unit}", rf"\frac{{{n}}}{{7}}"),
@@ -260,9 +281,13 @@ def against_sympy(pairs: list[tuple[str, str]]) -> tuple[dict[str, int], list[tu
     """Decide every pair as the caller does (numerals, exact forms, values apart) and, where it
     decides, as the worker's sympy path does (``symbolic.check``). Returns the count of pairs by
     how they were decided (``worker``: left to sympy) and every disagreement (gold, answer, how,
-    the caller's verdict, the sympy path's), counting as one a pair called wrong whose answer
-    math-verify cannot read (the floor would have looked at it)."""
-    from rewardkit.plugins.math.symbolic import check, parse_answer, warm_up
+    the caller's verdict, the sympy path's). Each answer is the whole completion ``$answer$``, its
+    answer marked: where math-verify cannot read the answer, the floor (its own extraction over
+    that completion) has the last word. A pair called wrong whose answer math-verify cannot read
+    counts as a disagreement too (the floor would look at any other completion), but for a
+    container plus a term (``(3, 4) + 37``), which the caller decides knowing the completion."""
+    from rewardkit.plugins.math.structure import container_plus_term
+    from rewardkit.plugins.math.symbolic import check, floor, parse_answer, warm_up
     from rewardkit.plugins.math.verifier import Verifier, refused
 
     warm_up()
@@ -272,13 +297,16 @@ def against_sympy(pairs: list[tuple[str, str]]) -> tuple[dict[str, int], list[tu
     for gold, answer in pairs:
         if refused(gold) or refused(answer):
             continue
-        verdict, _ = verifier._decide_locally(gold, answer, None)
+        completion = f"${answer}$"
+        verdict, _ = verifier._decide_locally(gold, answer, (completion, True))
         how = "worker" if verdict is None else verdict.how
         counts[how] = counts.get(how, 0) + 1
         if verdict is None:
             continue
         truth = check(gold, answer)
         readable = any(not isinstance(p, str) for p in parse_answer(answer))
-        if verdict.correct != truth or (verdict.correct is False and not readable):
+        if truth is False and not readable and floor(gold, completion):
+            truth = True
+        if verdict.correct != truth or (verdict.correct is False and not readable and not container_plus_term(answer)):
             disagreements.append((gold, answer, how, verdict.correct, truth))
     return counts, disagreements

@@ -303,6 +303,27 @@ def test_memory_no_process_holds_cannot_be_made(host):
     assert out.scores == [1.0], out.extra["first_failure"]
 
 
+def test_a_socket_buffer_cannot_be_grown(host):
+    # a socket's queued bytes are memory no process's resident size shows, up to
+    # net.core.[rw]mem_max per buffer (4 MB here: one process held 235 MB in 64 sockets under a
+    # 256 MB cap); resizing is refused, other socket options are not
+    program = (
+        "import socket\n"
+        "a, b = socket.socketpair()\n"
+        "for name in ('SO_SNDBUF', 'SO_RCVBUF', 'SO_SNDBUFFORCE', 'SO_RCVBUFFORCE'):\n"
+        "    try:\n"
+        "        a.setsockopt(socket.SOL_SOCKET, getattr(socket, name, {'SO_SNDBUFFORCE': 32, 'SO_RCVBUFFORCE': 33}.get(name)), 1 << 24)\n"
+        "        print(name, 'set')\n"
+        "    except PermissionError:\n"
+        "        print(name, 'refused')\n"
+        "a.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)\n"
+        "print(a.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE))\n"
+    )
+    expected = "".join(f"{name} refused\n" for name in ("SO_SNDBUF", "SO_RCVBUF", "SO_SNDBUFFORCE", "SO_RCVBUFFORCE")) + "1\n"
+    out = run(program, [expected], timeout=20.0)
+    assert out.scores == [1.0], out.extra["first_failure"]
+
+
 def test_tmp_is_bounded_by_tmp_mb(host):
     program = "try:\n    open('/tmp/big', 'wb').write(b'x' * (96 << 20))\n    print('wrote')\nexcept OSError as exc:\n    print(exc.strerror)\n"
     out = run(program, ["No space left on device\n"], tmp_mb=32, file_size_mb=128, timeout=20.0)

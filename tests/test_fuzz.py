@@ -17,7 +17,8 @@ verifications run to their own limit. Programs that attack the code harness (any
 ``_hostile.HARNESS_ATTACKS`` against the same tests in every dataset format): 0, never 1 or None.
 Integers of any length in a composition (file or mapping) or a JSONL row: loaded, or refused in
 one line (beyond float range in a config, past Python's 4,300 digits in a row). A judge's reply
-that quotes a score the completion wrote after its own: read as its own.
+that quotes a score the completion wrote after its own: read as its own; a number of any length in
+a judge's reply: a score or a reason, never an exception.
 
 Profiles: ``fuzz-ci`` (the default; fixed examples, derandomized, about half a minute) and
 ``fuzz-long`` (``REWARDKIT_FUZZ_PROFILE=fuzz-long``, ``REWARDKIT_FUZZ_EXAMPLES``, seeded by
@@ -369,3 +370,15 @@ def test_a_judges_reply_is_read_for_its_own_score_whatever_it_quotes_after(own, 
 
     reply = form.format(own) + "\n" + quoted_as.format(forged_form.format(forged))
     assert parse_score(reply, (1, 10)).value == own, reply
+
+
+@FUZZ
+@given(st.integers(1, 600), st.sampled_from(JUDGE_FORMS + ['{{"score": "{}"}}', '{{"scores": [{}]}}']), st.booleans())
+def test_a_judges_number_of_any_length_is_a_score_or_a_reason(digits, form, negative):
+    from rewardkit.plugins.judge.parsing import parse_score, parse_scores
+
+    number = ("-" if negative else "") + "9" * digits
+    reply = form.format(number)
+    for parsed in (parse_score(reply, (1, 10)), parse_scores(reply, 1, (1, 10))):
+        assert (parsed.value is None) is bool(parsed.reason), reply[:80]
+    assert parse_score(reply, (1, 10)).value in (None, 9.0)

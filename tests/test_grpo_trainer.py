@@ -132,7 +132,7 @@ def test_reward_time_and_its_share_of_the_step_are_logged(trained):
     for record in step_logs(trainer):
         times = {name: record[f"{REWARD_TIME}/{name}"] for name in ("short", "echo", "xml_count", "judge")}
         assert all(t > 0 for t in times.values()) and times["judge"] >= 0.009  # it waits 0.01 s, samples at once
-        assert 0 < record[REWARD_TIME] <= sum(times.values()) + 1e-9  # their wall time, overlaps counted once
+        assert 0 < record[REWARD_TIME] <= sum(times.values()) * (1 + 1e-6)  # their wall time, overlaps counted once (float32 logs)
         assert 0 < record[REWARD_SHARE] < 1
         assert record["step_time"] > 0
 

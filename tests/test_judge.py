@@ -23,7 +23,7 @@ import yaml
 pytest.importorskip("openai")
 pytest.importorskip("aiolimiter")
 
-from _judge_server import Drip, Drop, Gathered, Raw, Reply, Slow, Status, judge_server, user_message  # noqa: E402
+from _judge_server import Drip, Drop, Endless, Gathered, Raw, Reply, Slow, Status, judge_server, user_message  # noqa: E402
 from rewardkit import get_reward  # noqa: E402
 from rewardkit.composition import Composition  # noqa: E402
 from rewardkit.errors import MissingDependencyError, ParamsError  # noqa: E402
@@ -154,8 +154,9 @@ class TestFailures:
             (Drop(), "connection failed"),
             (Slow(5, Reply("Score: 5")), "timed out"),
             (Drip(0.05), "timed out: no complete response within 0.5 s"),
+            (Endless(b" " * 2**16, pause=0.01), "timed out: no complete response within 0.5 s"),
         ],
-        ids=["500", "400", "garbage", "not-a-completion", "no-content", "huge", "dropped", "slow", "drip"],
+        ids=["500", "400", "garbage", "not-a-completion", "no-content", "huge", "dropped", "slow", "drip", "endless"],
     )
     def test_a_failed_call_is_none_and_counted(self, action, why):
         with judge_server(lambda body, headers, n: action if "bad" in user_message(body) else Reply("Score: 10")) as server:
@@ -163,6 +164,13 @@ class TestFailures:
         assert out.scores == [None, 1.0]
         assert out.metrics["failures"] == 1 and out.metrics["calls"] == 2
         assert why in out.extra["judge_error"][0] and out.extra["judge_error"][1] is None
+
+    def test_an_endless_body_is_refused_at_the_size_bound(self):
+        with judge_server(lambda body, headers, n: Endless()) as server:
+            out = judge(server, timeout=60, max_response_bytes=2**20).evaluate(["x"])
+            assert server.stopped.wait(10)
+        assert out.scores == [None] and "larger than max_response_bytes (1048576)" in out.extra["judge_error"][0]
+        assert server.sent < 16 * 2**20
 
     def test_429s_are_retried_with_the_servers_backoff_and_counted(self):
         with judge_server(lambda body, headers, n: Status(429, "slow down", {"Retry-After": "0"}) if n < 2 else Reply("Score: 10")) as server:

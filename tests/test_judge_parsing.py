@@ -50,6 +50,8 @@ class TestScores:
             ("Rating: 4/5", "not out of 10"),
             ('{"score": "high"}', "not a number"),
             ('{"score": true}', "not a number"),
+            ('{"score": 1' + "0" * 400 + "}", "not a number"),  # beyond float range: an OverflowError before
+            ('{"score": "1' + "0" * 400 + '"}', "not a number"),
             ("It is good, about 7 of the 10 points are met.", "no score"),
             ("", "no score"),
         ],
@@ -145,6 +147,7 @@ class TestGroups:
             ('{"scores": [3, 5, 12]}', "outside the scale"),
             ("Response 1: 4\nResponse 3: 7", "every one"),
             ('{"scores": "all good"}', "not a list"),
+            ('{"scores": [3, 5, 1' + "0" * 400 + "]}", "does not score every one"),
         ],
     )
     def test_a_group_not_scored_in_full_is_refused(self, reply, why):

@@ -26,6 +26,7 @@ from rewardkit.plugins.math.exact import Collection, Interval, Matrix, Value, co
         (r"\left( 3, \frac{\pi}{2} \right)", r"(3,\frac{\pi}{2})"),
         (r"(-\infty, 2]", r"\left(-\infty,2\right]"),
         (r"\{1, 2, 3\}", r"\{3, 2, 1\}"),
+        ("(1,234)", r"\left(1, 234\right)"),  # inside brackets a pair: latex2sympy reads thousands only in a lone number
         (r"\{-2, 1\}", "1, -2"),
         (r"1 \pm \sqrt{2}", r"\{1 - \sqrt{2}, 1 + \sqrt{2}\}"),  # latex2sympy's set of two
         (r"1/2\pi", r"\frac{1}{2\pi}"),  # / takes the whole product after it
@@ -75,7 +76,7 @@ def test_different_kinds_and_near_ties_are_left_to_sympy(a, b):
 @pytest.mark.parametrize(
     "text",
     ["x + 1", "0.5", r"\sqrt[3]{2}", r"\sqrt{-1}", r"1 \pm (2, 3)", r"90^\circ", r"\text{east}", "1 2", "2(3)",
-     "[2, 2]", "(1, 234)", r"2\frac{1}{2}\pi", r"\frac{1}{1+\sqrt{2}}", "2^10", r"\infty", "x = 5", "", "(5)",
+     "[2, 2]", "1, 234", "1,234", r"2\frac{1}{2}\pi", r"\frac{1}{1+\sqrt{2}}", "2^10", r"\infty", "x = 5", "", "(5)",
      r"\left\left(1, 2\right\right)", "2^{65}", r"\sqrt{" + "9" * 14 + "}"],
 )
 def test_anything_else_is_left_to_sympy(text):

@@ -3,6 +3,8 @@
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rewardkit.plugins.math.extractors import (
     DEFAULT_CHAIN,
@@ -256,3 +258,57 @@ def test_every_extractor_stays_linear_on_a_megabyte_of_hostile_text(text):
         found = extract(text)
         tidy(found)
     assert time.process_time() - start < 10
+
+
+# The searches that skip work (a window at the end, the places that say "nswer", numbers left as
+# they are) find what a search of the whole text finds: generated texts of the pieces they skip on.
+_PIECES = st.sampled_from(
+    list("0123456789 -$.,/%\n\\:aAbZé_\u2212İſ\u212a")
+    + ["answer", "ANSWER", "aNsWeR", "anſwer", "xanswer", "Answer is", "answer: ", "answer  is: ", "answer**:",
+       " ANSWER was ", "Answer would be", "final answer = ", "\nA: ", "**A**:", " 12 500", "2 3/4", "x2",
+       "3.14.15", "1,234", "$18", "50%", "\\%", "\\boxed{", "}", "$", "."]
+)
+_TEXTS = st.builds(lambda parts, times: "".join(parts) * times, st.lists(_PIECES, max_size=40), st.integers(1, 40))
+
+
+def _last(matches):
+    last = None
+    for last in matches:
+        pass
+    return last
+
+
+# A number that the window's first edge may cut, followed by 55-70 characters that hold no letter.
+_CUT = st.builds(
+    lambda text, number, tail: text + number + tail,
+    _TEXTS,
+    st.sampled_from(["12 500 000", "1,234,567", "- 5", "$ 18", "2 3/4", "3.14.15", "x2", "-\n7", "9 %"]),
+    st.text(alphabet=" .,-\n%/$", min_size=55, max_size=70),
+)
+
+
+@settings(max_examples=400, derandomize=True, deadline=None)
+@given(st.one_of(_TEXTS, _CUT))
+def test_last_number_is_the_last_number_of_the_whole_text(text):
+    from rewardkit.plugins.math.extractors import _NUMBER
+
+    last = _last(_NUMBER.finditer(text))
+    assert last_number(text) == (None if last is None else last.group().strip())
+
+
+@settings(max_examples=400, derandomize=True, deadline=None)
+@given(_TEXTS)
+def test_answer_is_reads_the_last_match_of_its_pattern_in_the_whole_text(text):
+    from rewardkit.plugins.math.extractors import _ANSWER_IS, _last_answer_is
+
+    found, expected = _last_answer_is(text), _last(_ANSWER_IS.finditer(text))
+    assert (found and found.span()) == (expected and expected.span())
+
+
+@settings(max_examples=400, derandomize=True, deadline=None)
+@given(st.lists(st.sampled_from(list("0123456789,.-$% \\{}a\n\u0663²") + ["boxed{", "\\boxed{", "1,234"]), max_size=12))
+def test_a_plain_number_is_tidied_as_any_answer(parts):
+    from rewardkit.plugins.math.extractors import _tidy
+
+    answer = "".join(parts)
+    assert tidy(answer) == (_tidy(answer) if answer else None)

@@ -287,3 +287,74 @@ def test_words_that_math_verifys_normalisation_rewrites_are_left_to_sympy():
     assert without_unit(r"50\text{percent}") == r"50\text{percent}"  # a percent sign to math-verify, not a unit
     assert without_unit(r"5 \text{ cm} + \text{x}") == r"5 \text{ cm} + \text{x}"
     assert compare_words(r"\text{Evelyn}", r"37+\text{Evelyn}") is None  # math-verify cannot read it: the floor may
+
+
+# -- answers decided by their structure, against math-verify as the oracle ---------------------------
+
+DECIDED_BY_STRUCTURE = [
+    # tuples: arity, order, spelling
+    ("(1, 2, 3)", "(1, 2)"), ("(1, 2)", "(1, 2, 3)"), ("(3, -1)", "(3,-1)"), ("(3, -1)", "(-1, 3, 5)"),
+    (r"\left( 3, \frac{\pi}{2} \right)", r"(3, \frac{\pi}{2})"), ("(1, 2, 3)", "(1, 2, 4)"),
+    # intervals: open and closed ends, infinite ends, an interval against a tuple
+    ("[2, 5)", "[2,5)"), ("[2, 5)", "(2, 5)"), ("[2, 5)", "[2, 5]"), (r"(-\infty, 3]", r"(-\infty, 3)"),
+    (r"[2, \infty)", r"\left[2,\infty\right)"), ("(2, 5)", "(5, 2)"), ("(2, 5)", "(2, 5, 7)"),
+    # linear equations: shifted, another coefficient (a multiple is for sympy's solve)
+    ("5x - 7y + 11z + 4 = 0", "5x - 7y + 11z + 4 = 0+37"), ("2x + 3y = 6", "4x + 6y = 13"), ("x + y = 5", "2x + y = 5"),
+    # a container plus a term: no expression to latex2sympy
+    ("(6,31,-1)", "(6,31,-1)+37"), ("(2,4]", "(2,4] - x"), (r"(0,9) \cup (9,36)", r"(0,9) \cup (9,36)+37"),
+    (r"\begin{pmatrix} 1 \\ 2 \end{pmatrix}", r"\begin{pmatrix} 1 \\ 2 \end{pmatrix}+1"),
+    (r"\left( \frac{3}{2}, -13 \right)", r"\left( \frac{3}{2}, -13 \right)+37"), (r"\{1, 2\}", r"\{1, 2\} - 1"),
+    (r"(2,12) \cup (12,102)", r"(2,12) \cup (12,102)"),
+    # words: case, spacing, parentheses and the \text-like commands
+    (r"\text{Evelyn}", r"\text{ evelyn }"), (r"\text{Evelyn}", r"\textbf{EVELYN}"), (r"\text{Evelyn}", r"\mbox{Evelyn}"),
+    (r"\text{Evelyn}", r"\text{Eve lyn}"), (r"\text{(C)}", r"\text{C}"), (r"\text{(C)}", r"\textbf{(D)}"),
+    (r"\text{Evelyn}", "37"), (r"\text{Evelyn}", r"\text{Evelyn}+37"), (r"\text{Navin}", r"\text{Evelyn}"),
+    # units, and words inside expressions
+    (r"864 \mbox{ inches}^2", "864"), (r"864 \mbox{ inches}^2", r"864 \mbox{ inches}^2+37"), ("864", r"864 \mbox{ inches}^2+37"),
+    (r"15\mbox{ cm}^2", r"15\mbox{ cm}^2+37"), (r"\frac{270}7\text{ degrees}", r"\frac{270}{7}"), (r"5\text{ cm}", r"6\text{ cm}"),
+    (r"3\text{cm} + 1", r"3\mbox{ CM}+1"), (r"2\text{apples} + x", r"x + 3\text{apples}"),
+]
+
+# Near the rules, but for math-verify to decide: the answer holds what its extraction parses on its
+# own (a plain fraction, two joined, [..] between spaces, a number its expression pattern finds),
+# against a gold that a number or a finite set can equal; a word against letters side by side; a
+# linear equation against a multiple of it.
+LEFT_TO_THE_WORKERS = [
+    (r"\frac{1}{2}", r"(1,2)+\frac{1}{2}"), (r"(\frac{1}{2}, \frac{3}{4})", r"(\frac{1}{2},\frac{3}{4})+1"),
+    ("2x + 3y = 6", "4x + 6y = 12"), ("(2,3)", r"(0,1) \cup [2,3] - x"), ("3", r"\left( 3, \frac{\pi}{2} \right)+37"), (r"\text{velyn}", "v e l y n"),
+]
+
+
+def _math_verify(gold, completion):
+    """math-verify's verdict: its default parse of ``$gold$`` and of the completion, and verify."""
+    import logging
+
+    from math_verify import parse, verify
+
+    logging.getLogger("math_verify").setLevel(logging.ERROR)
+    return bool(verify(parse(f"${gold}$"), parse(completion)))
+
+
+@pytest.mark.parametrize("gold, answer", DECIDED_BY_STRUCTURE)
+def test_tuples_intervals_words_and_units_are_decided_without_sympy_as_math_verify_decides(gold, answer):
+    # The completion is the answer in dollars, as math-verify is given it here.
+    (verdict,) = Verifier(cache_size=0).check_many([(gold, answer)], floors=[(f"${answer}$", True)])
+    assert verdict.how in {"exact", "numeral", "numeric"}, verdict
+    assert verdict.correct is _math_verify(gold, f"${answer}$")
+
+
+def test_answers_near_the_structural_rules_get_math_verifys_verdict_from_the_workers():
+    # In a box, as the workers read an answer: math-verify finds the piece it can parse there.
+    pairs = LEFT_TO_THE_WORKERS
+    completions = [rf"\boxed{{{answer}}}" for _, answer in pairs]
+    verdicts = Verifier(cache_size=0).check_many(pairs, floors=[(c, True) for c in completions])
+    assert [v.correct for v in verdicts] == [_math_verify(g, c) for (g, _), c in zip(pairs, completions)] == [True] * len(pairs)
+    assert {v.how for v in verdicts} <= {"sympy", "floor"}, verdicts
+
+
+def test_a_container_plus_a_term_in_a_longer_completion_still_gets_the_floor():
+    # Marked and unreadable: math-verify's own extraction over the completion finds the tuple before it.
+    completion = r"First $(6,31,-1)$, so the answer is \boxed{(6,31,-1)+37}"
+    (verdict,) = Verifier(cache_size=0).check_many([("(6,31,-1)", "(6,31,-1)+37")], floors=[(completion, True)])
+    assert (verdict.correct, verdict.how) == (True, "floor")
+    assert _math_verify("(6,31,-1)", completion) is True  # math-verify too, on the same text

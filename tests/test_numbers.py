@@ -14,7 +14,8 @@ from rewardkit.stats import finite_number, is_finite_number, score_stats, std, w
 @pytest.mark.parametrize(
     ("value", "expected"),
     [(1, 1.0), (2.5, 2.5), (-0.0, 0.0), (Fraction(1, 4), 0.25), (None, None), (True, None), (False, None),
-     (float("nan"), None), (float("inf"), None), (-float("inf"), None), ("1.5", None), ([1.0], None)],
+     (float("nan"), None), (float("inf"), None), (-float("inf"), None), ("1.5", None), ([1.0], None),
+     (10**400, None), (-(10**400), None), (Fraction(10**400, 3), None)],
 )
 def test_finite_number_reads_what_counts_as_a_score(value, expected):
     assert finite_number(value) == expected

@@ -1,8 +1,10 @@
-"""The worker pool's processes never outlive the process that owns the pool.
+"""Worker processes never outlive the process that owns them.
 
 A real owner process verifies answers that take minutes of big-integer arithmetic (C code that
 holds the GIL), is killed mid-verification, and every process it had started must be gone:
-the verification workers, the fork server and the resource tracker.
+the verification workers, the fork server and the resource tracker. The same for the code
+sandbox's sessions (the runner, its zygote, a program and what the program forked in a session of
+its own), with and without bubblewrap.
 """
 
 from __future__ import annotations
@@ -40,6 +42,33 @@ OWNER = textwrap.dedent(
 )
 
 
+# An owner scoring a program that spins and forks a spinner in a session of its own (test time
+# limit 600 s); it prints every process below it once their number has held for a second.
+CODE_OWNER = textwrap.dedent(
+    """
+    import json, sys, threading, time
+    import psutil
+    from rewardkit import get_reward
+
+    PROGRAM = "import os\\nif os.fork() == 0:\\n    os.setsid()\\nwhile True:\\n    pass\\n"
+
+    def report():
+        seen = set()
+        while True:
+            time.sleep(1.0)
+            now = {p.pid for p in psutil.Process().children(recursive=True)}
+            if now == seen and len(now) >= 4:  # the runner, its zygote, the program, its spinner
+                print(json.dumps(sorted(now)), flush=True)
+                return
+            seen = now
+
+    threading.Thread(target=report, daemon=True).start()
+    reward = get_reward("code_passed", sandbox=sys.argv[1], limits={"timeout": 600.0, "problem_timeout": 1200.0})
+    reward.evaluate(["```python\\n" + PROGRAM + "```"], input_output=[{"inputs": ["1\\n"], "outputs": ["1\\n"]}])
+    """
+)
+
+
 def _living(pids: list[int]) -> list[int]:
     alive = []
     for pid in pids:
@@ -58,6 +87,19 @@ def _wait_until_gone(pids: list[int], seconds: float = 20.0) -> list[int]:
     return _living(pids)
 
 
+def _assert_all_die_with(owner: subprocess.Popen, signum: int, started: list[int]) -> None:
+    owner.send_signal(signum)
+    owner.wait(timeout=30)
+    left = _wait_until_gone(started)
+    assert not left, [psutil.Process(p).cmdline() for p in left]
+
+
+def _clean_up(owner: subprocess.Popen, started: list[int]) -> None:
+    owner.kill()
+    for pid in _living(started):
+        psutil.Process(pid).kill()
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
 def test_workers_fork_server_and_tracker_die_with_a_killed_owner(signum):
     owner = subprocess.Popen([sys.executable, "-c", OWNER], stdout=subprocess.PIPE, text=True)
@@ -70,14 +112,9 @@ def test_workers_fork_server_and_tracker_die_with_a_killed_owner(signum):
         busy = psutil.Process(workers[0]).cpu_times()
         time.sleep(1.0)
         assert psutil.Process(workers[0]).cpu_times().user > busy.user  # mid-verification
-        owner.send_signal(signum)
-        owner.wait(timeout=30)
-        left = _wait_until_gone(started)
-        assert not left, [psutil.Process(p).cmdline() for p in left]
+        _assert_all_die_with(owner, signum, started)
     finally:
-        owner.kill()
-        for pid in _living(started):
-            psutil.Process(pid).kill()
+        _clean_up(owner, started)
 
 
 def test_a_busy_worker_dies_with_its_killed_owner_however_slowly_the_fork_server_would_exit():
@@ -115,13 +152,9 @@ def test_a_busy_worker_dies_with_its_killed_owner_however_slowly_the_fork_server
         busy = psutil.Process(found["workers"][0]).cpu_times().user
         time.sleep(0.5)
         assert psutil.Process(found["workers"][0]).cpu_times().user > busy  # spinning in sum()
-        owner.kill()
-        owner.wait(timeout=30)
-        assert not _wait_until_gone(started)
+        _assert_all_die_with(owner, signal.SIGKILL, started)
     finally:
-        owner.kill()
-        for pid in _living(started):
-            psutil.Process(pid).kill()
+        _clean_up(owner, started)
 
 
 def test_close_shared_pools_leaves_no_process_behind():
@@ -142,3 +175,20 @@ def test_close_shared_pools_leaves_no_process_behind():
     children = json.loads(result.stdout)
     assert len(children["before"]) >= 3  # workers, fork server, resource tracker
     assert children["after"] == []
+
+
+@pytest.mark.parametrize("sandbox", ["local", "unsafe_local"])
+def test_a_code_session_and_what_its_program_forked_die_with_a_killed_owner(sandbox):
+    if sandbox == "local":
+        from _code import require_local_sandbox
+
+        require_local_sandbox()
+    owner = subprocess.Popen([sys.executable, "-c", CODE_OWNER, sandbox], stdout=subprocess.PIPE, text=True)
+    started: list[int] = []
+    try:
+        line = owner.stdout.readline()
+        assert line, "the owner exited before its session started"
+        started = json.loads(line)
+        _assert_all_die_with(owner, signal.SIGKILL, started)
+    finally:
+        _clean_up(owner, started)

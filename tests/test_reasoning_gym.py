@@ -135,6 +135,36 @@ def test_a_verifier_that_raises_gives_the_error_score_and_the_message(reward):
     assert "KeyError" in out.errors[0][1]
 
 
+@pytest.mark.parametrize("verdict", [float("nan"), float("inf"), True, "1.0", None, [1.0]])
+def test_a_verdict_that_is_no_finite_number_is_an_error(monkeypatch, verdict):
+    """The scoring side, run here on a task of the test's own whose verifier returns ``verdict``:
+    no score is read from it (it raises, so the reward gives the error score and the message)."""
+    from reasoning_gym.arithmetic.leg_counting import LegCountingConfig, LegCountingDataset
+    from reasoning_gym.factory import DATASETS
+
+    from rewardkit.plugins.reasoning_gym import scoring
+
+    class Misjudging(LegCountingDataset):
+        def score_answer(self, answer, entry):
+            return verdict
+
+    task = f"misjudging_{type(verdict).__name__}_{verdict!r}"  # each its own verifier (they are kept by task)
+    monkeypatch.setitem(DATASETS, task, (Misjudging, LegCountingConfig))
+    with pytest.raises(ValueError, match="not a finite number"):
+        scoring.score(task, scoring.DEFAULTS, "1", "1", {})
+
+
+def test_a_verdict_of_another_number_type_is_its_float():
+    """polynomial_equations gives the int 0 to no answer, codeio numpy.float64 to a JSON one."""
+    from rewardkit.plugins.reasoning_gym import scoring
+
+    assert scoring.score("polynomial_equations", scoring.DEFAULTS, None, "1.5", {}) == ("ok", 0.0, 0)
+    gold = '{"result": [1, 2, 3]}'
+    verdict = reasoning_gym.create_dataset("codeio", size=1, seed=1).score_answer('{"result": [1, 2, 4]}', {"answer": gold})
+    status, number, _ = scoring.score("codeio", scoring.DEFAULTS, '{"result": [1, 2, 4]}', gold, {})
+    assert (status, number, type(number)) == ("ok", float(verdict), float)
+
+
 def test_no_answer_is_scored_by_the_verifier_as_none(reward):
     """countdown gives 0.01 to a missing answer, leg_counting 0.0: reasoning-gym's choice either way."""
     for family in ("countdown", "leg_counting"):

@@ -322,8 +322,18 @@ def test_connections_on_a_socket_bound_like_uvicorns_workers_get_tcp_nodelay(loo
         thread.join(timeout=30)
 
 
+def fork_servers(parent: int) -> list[int]:
+    """Children of ``parent`` that are multiprocessing fork servers (where verifier workers come from)."""
+    return [pid for pid, cmdline in children_of(parent) if b"forkserver" in cmdline]
+
+
 def worker_processes(parent: int) -> list[int]:
     """Children of ``parent`` started by multiprocessing's spawn (uvicorn's worker processes)."""
+    return [pid for pid, cmdline in children_of(parent) if b"spawn_main" in cmdline]
+
+
+def children_of(parent: int) -> list[tuple[int, bytes]]:
+    """(pid, command line) of each process whose parent is ``parent``."""
     found = []
     for entry in Path("/proc").iterdir():
         try:
@@ -331,8 +341,8 @@ def worker_processes(parent: int) -> list[int]:
             cmdline = (entry / "cmdline").read_bytes()
         except (OSError, ValueError):
             continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and b"spawn_main" in cmdline:
-            found.append(int(entry.name))
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+            found.append((int(entry.name), cmdline))
     return found
 
 
@@ -350,6 +360,7 @@ class TestCommand:
             assert all(r == (200, replies[0][1]) for r in replies) and replies[0][1]["total"] == expected
             workers = set(worker_processes(process.pid))
             assert len(workers) == 2 and pids <= workers  # two processes serve the port, not the supervisor
+            assert fork_servers(process.pid) == []  # the supervisor built the composition to check it, then let its verifier go
             share = f"REWARDKIT_POOL_SIZE={max(1, cpu_count() // 2)}".encode()
             assert all(share in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0") for pid in workers)
             process.send_signal(signal.SIGINT)

@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
             f"rewardkit serve needs fastapi and uvicorn ({exc}); install them with: pip install 'rewardkit[serve]'"
         ) from None
     from rewardkit.composition_loader import load_composition, locate
-    from rewardkit.pool import POOL_SIZE_ENV, cpu_count
+    from rewardkit.pool import POOL_SIZE_ENV, close_shared_pools, cpu_count
 
     for flag, value, low in (("--workers", args.workers, 1), ("--max-batch", args.max_batch, 1), ("--port", args.port, 0)):
         if value < low:
@@ -89,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
     if args.workers == 1:
         uvicorn.run(create_app(composition, settings), **options)
     else:  # uvicorn's worker processes build the app from the settings in their environment
+        close_shared_pools()  # this process only checked the spec: the verifier workers it started would sit unused
         os.environ[SETTINGS_ENV] = settings_env(settings)
         # each process's verifier pool gets its share of the CPUs, as torchrun's ranks do
         os.environ.setdefault(POOL_SIZE_ENV, str(max(1, cpu_count() // args.workers)))

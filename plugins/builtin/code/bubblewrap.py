@@ -16,8 +16,9 @@ What a program inside sees and may do:
 - **Limits** (set by the runner): CPU time, address space, processes, file size and open files.
 - **Memory no process holds**: a seccomp filter (:func:`seccomp_filter`, on x86-64 and arm64)
   refuses the system calls that make it (``memfd_create``, ``memfd_secret``, System V
-  ``shmget``, ``semget``, ``msgget`` and POSIX ``mq_open``: ``EPERM``) and every system call of
-  another architecture's ABI (32-bit, x32); ``/dev/shm`` is read-only (no POSIX shared memory);
+  ``shmget``, ``semget``, ``msgget`` and POSIX ``mq_open``: ``EPERM``), a socket buffer's
+  resizing (``setsockopt`` of ``SO_SNDBUF``, ``SO_RCVBUF`` and their ``FORCE`` forms) and every
+  system call of another architecture's ABI (32-bit, x32); ``/dev/shm`` is read-only (no POSIX shared memory);
   the only writable file system is ``/tmp``, of ``tmp_mb``. What remains is counted by the
   runner: the resident memory of the sandbox's processes and its System V segments.
 
@@ -97,14 +98,20 @@ SPAWN = {"cwd": "/", "env": {}}  # how bubblewrap is started: nothing of our env
 
 
 # -- the seccomp filter ----------------------------------------------------------------------
-# A classic BPF program over struct seccomp_data (nr at offset 0, arch at 4), as bubblewrap's
-# --seccomp reads it. Per architecture: its AUDIT_ARCH value and the numbers of the calls refused.
+# A classic BPF program over struct seccomp_data (nr at offset 0, arch at 4, the arguments from 16,
+# 8 bytes each: their low words on these little-endian machines), as bubblewrap's --seccomp reads
+# it. Per architecture: its AUDIT_ARCH value, the numbers of the calls refused, and setsockopt's.
 ARCHITECTURES = {
-    "x86_64": (0xC000003E, {"memfd_create": 319, "memfd_secret": 447, "shmget": 29, "semget": 64, "msgget": 68, "mq_open": 240}),
-    "aarch64": (0xC00000B7, {"memfd_create": 279, "memfd_secret": 447, "shmget": 194, "semget": 190, "msgget": 186, "mq_open": 180}),
+    "x86_64": (0xC000003E, {"memfd_create": 319, "memfd_secret": 447, "shmget": 29, "semget": 64, "msgget": 68, "mq_open": 240}, 54),
+    "aarch64": (0xC00000B7, {"memfd_create": 279, "memfd_secret": 447, "shmget": 194, "semget": 190, "msgget": 186, "mq_open": 180}, 208),
 }
 X32_BIT = 0x40000000  # x86-64's x32 ABI: the same architecture value, system call numbers with this bit
+# setsockopt(fd, SOL_SOCKET, one of these) is refused: a socket's buffers hold memory no process's
+# resident size shows, up to net.core.[rw]mem_max each (4 MB and more on tuned hosts: 235 MB held
+# by one process of 64 sockets under a 256 MB cap); at the default size they hold about 200 kB.
+SOL_SOCKET, BUFFER_OPTIONS = 1, (7, 8, 32, 33)  # SO_SNDBUF, SO_RCVBUF, SO_SNDBUFFORCE, SO_RCVBUFFORCE
 _LOAD, _JEQ, _JGE, _RETURN = 0x20, 0x15, 0x35, 0x06  # BPF_LD|W|ABS, BPF_JMP|JEQ|K, BPF_JMP|JGE|K, BPF_RET|K
+_ARGUMENT = 16  # offset of the first argument in struct seccomp_data
 _ALLOW, _EPERM = 0x7FFF0000, 0x00050000 | 1  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM
 
 
@@ -114,15 +121,26 @@ def seccomp_filter(machine: str | None = None) -> bytes | None:
     known = ARCHITECTURES.get(machine or platform.machine())
     if known is None:
         return None
-    arch, numbers = known
+    arch, numbers, setsockopt = known
     refused = sorted(numbers.values())
     # 0 load arch; 1 native: skip 2; 2 refuse; 3 load nr; 4 x32: refuse; 5.. each refused number;
-    # then allow, then (at ``refuse``) refuse. A jump skips ``target - index - 1`` instructions.
-    refuse = 5 + len(refused) + 1
+    # then setsockopt's level and option checked (else allow); then allow, then (at ``refuse``)
+    # refuse. A jump skips ``target - index - 1`` instructions.
+    options = 5 + len(refused)  # where setsockopt is looked at
+    allow = options + 4 + len(BUFFER_OPTIONS)
+    refuse = allow + 1
     program = [(_LOAD, 0, 0, 4), (_JEQ, 1, 0, arch), (_RETURN, 0, 0, _EPERM), (_LOAD, 0, 0, 0)]
     program.append((_JGE, refuse - 4 - 1, 0, X32_BIT))
     for i, number in enumerate(refused):
         program.append((_JEQ, refuse - (5 + i) - 1, 0, number))
+    program += [
+        (_JEQ, 0, allow - options - 1, setsockopt),
+        (_LOAD, 0, 0, _ARGUMENT + 8),  # the level
+        (_JEQ, 0, allow - (options + 2) - 1, SOL_SOCKET),
+        (_LOAD, 0, 0, _ARGUMENT + 16),  # the option
+    ]
+    for i, option in enumerate(BUFFER_OPTIONS):
+        program.append((_JEQ, refuse - (options + 4 + i) - 1, 0, option))
     program += [(_RETURN, 0, 0, _ALLOW), (_RETURN, 0, 0, _EPERM)]
     return b"".join(struct.pack("=HBBI", *instruction) for instruction in program)
 

@@ -29,6 +29,11 @@ but the zygote is killed; after every problem ``/tmp`` is emptied and System V I
 removed, and the zygote is checked (a program that killed or stopped it retires the session, so
 the next problem gets a fresh sandbox). Without the sandbox (``unsafe_local``) none of that
 holds: it is then a plain subprocess with resource limits.
+
+Every process of a session dies with the process that started it (killed or not): in the sandbox
+bubblewrap kills its PID 1, and with it the whole sandbox (``--die-with-parent``); without it a
+thread of the runner sees it re-parented and kills every process below it (programs in sessions
+of their own included: orphans come back to the runner, their child subreaper), then itself.
 """
 
 from __future__ import annotations
@@ -59,6 +64,7 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 4, 36
 IPC_RMID = 0
 FIRST_FREE_FD = 5  # a forked program's pipes are moved past 0-4 before taking their places there
+OWNER_CHECK = 0.05  # seconds between two looks at whether the runner's owner is alive (without the sandbox)
 
 
 # -- judging (also imported by the host) ------------------------------------------------------
@@ -667,18 +673,57 @@ def _sweep(spared: set) -> None:
         others = [p for p in _pids() if p not in spared and not (_state(p) == b"Z" and _parent(p) in spared)]
         if not others:
             return
-        for pid in others:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        while True:
-            try:
-                if os.waitpid(-1, os.WNOHANG)[0] == 0:
-                    break
-            except ChildProcessError:
-                break
+        _kill_and_reap(others)
         time.sleep(0.0005)
+
+
+def _kill_and_reap(pids: list) -> None:
+    """SIGKILL each of ``pids``, then reap every child of this process that has ended."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                break
+        except ChildProcessError:
+            break
+
+
+def _die_with_owner() -> None:
+    """Without the sandbox: once the process that started the runner is gone (the runner was
+    re-parented), kill every process below the runner and end it. A thread, started after the
+    zygote was forked (no program process inherits it), looks every ``OWNER_CHECK`` seconds."""
+    import threading
+
+    owner = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == owner:
+            time.sleep(OWNER_CHECK)
+        _end_descendants()
+        os._exit(1)
+
+    threading.Thread(target=watch, name="die-with-owner", daemon=True).start()
+
+
+def _end_descendants() -> None:
+    """Kill every process below this one, parents before their children (which then cannot fork
+    more), until none is left: an orphan comes back to this process, its child subreaper."""
+    for _ in range(1000):
+        children: dict = {}
+        for pid in _pids():
+            children.setdefault(_parent(pid), []).append(pid)
+        tree, below = [], children.get(os.getpid(), [])
+        while below:
+            tree += below
+            below = [c for pid in below for c in children.get(pid, [])]
+        if not tree:
+            return
+        _kill_and_reap(tree)
+        time.sleep(0.001)
 
 
 def _pids() -> list:
@@ -940,6 +985,8 @@ def main() -> None:
     setup = json.loads(_read_frame())
     workdir = os.getcwd()
     zygote = Zygote(setup["sources"])
+    if not sandboxed:
+        _die_with_owner()
     _emit({"event": "ready"})
     problem = 0
     while True:

@@ -31,6 +31,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
+from rewardkit.stats import finite_number
+
 NUMBER = r"[-+]?\d+(?:\.\d+)?"
 JSON_TRIES = 64  # opening braces tried, from the end of the reply (each try is linear in the reply)
 
@@ -165,13 +167,10 @@ def find_key(obj: Any, key: str) -> tuple[bool, Any]:
 
 
 def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value) if math.isfinite(value) else None
+    """A JSON value as a score: a finite number, or a string holding one (``"7"``)."""
     if isinstance(value, str) and re.fullmatch(rf"\s*{NUMBER}\s*", value):
-        return float(value)
-    return None
+        value = float(value)
+    return finite_number(value)
 
 
 def _on_scale(value: float, scale: Sequence[float]) -> str:

@@ -6,7 +6,9 @@ the numeric paths share.
 element ``a \\pm b``) or a matrix (pmatrix, bmatrix, array). Expressions are sums, products,
 quotients and powers of integers, decimals, one-letter variables (``x``, ``\\theta``), ``\\pi``,
 ``e``, ``\\frac``, ``\\sqrt``, ``\\sqrt[n]`` and ``\\ln``, ``\\log``, ``\\exp``, ``\\sin``,
-``\\cos``, ``\\tan``, ``\\sec``, ``\\csc``, ``\\cot``. Trees are nested tuples:
+``\\cos``, ``\\tan``, ``\\sec``, ``\\csc``, ``\\cot``, and words (``\\text{inches}``,
+``\\mbox{ cm}``: one symbol each, named as latex2sympy names it, see :func:`word`) inside an
+expression (``864 \\mbox{ inches}^2 + 37``). Trees are nested tuples:
 ``("int", 3)``, ``("dec", "0.5")``, ``("var", "x")``, ``("pi",)``, ``("e",)``, ``("neg", t)``,
 ``("+", (t, ...))``, ``("*", (t, ...))``, ``("inv", t)`` (1/t), ``("^", base, exponent)``,
 ``("root", t, n)``, ``("fn", name, t)``, ``("log", t, base)``.
@@ -28,7 +30,11 @@ decides). So none of these is read:
   but the end of a term (``\\sin x/2`` is ``sin(x/2)``);
 - ``\\infty`` outside an interval, ``\\pm`` inside a bracket form, ``\\cup`` but between
   intervals, ``~`` (no token to latex2sympy), and anything else (``=``, ``|``, ``!``, ``%``,
-  ``_``, ``\\text``, ...).
+  ``_``, ``\\operatorname``, ...);
+- a word alone (a symbol compared by name: :mod:`.structure` decides those), of one letter, one
+  the normalisation rewrites (``and``, ``percent``, ``inf``...), a constant's name (``pi``), a
+  word that makes the workers read the answer as complex (``Re``, ``i``), and any word in an
+  answer that ends with ``}`` (the normalisation cuts it there as a unit: ``2 + \\text{cm}``).
 
 Runs in the caller's process on model text: one linear pass to tokenize, a recursive-descent
 parse whose depth is bounded by the nesting (at most MAX_DEPTH), nothing is evaluated.
@@ -52,6 +58,18 @@ FUNCTIONS = frozenset("ln log exp sin cos tan sec csc cot".split())
 # Letters math-verify's normalisation strips as units at the end of an answer (2m, 5t, x + 3s).
 UNIT_LETTERS = frozenset("othclsgmd")
 
+# Words: \text{...} and the commands math-verify's normalisation turns into \text, and \mbox.
+WORD_COMMAND = r"\\(?:text|textbf|textit|textrm|textnormal|mathrm|mathit|mathbf|mbox)\s*"
+_WORD_TOKEN = re.compile(WORD_COMMAND + r"\{")
+_WORD = re.compile(WORD_COMMAND + r"\{\s*(\(\s*)?([A-Za-z](?:[A-Za-z ]*[A-Za-z])?)\s*(?(1)\))\s*\}")
+# Words math-verify's normalisation rewrites before parsing (connectives, percent, infinity, units
+# after \mathrm, square roots): these are not read as words here.
+_REWRITTEN = frozenset({"and", "or", "percent", "percentage", "pct", "th", "sqrt"})
+# Names latex2sympy makes constants of, and words that make the workers read an answer as complex.
+_NOT_SYMBOLS = frozenset({"pi", "gamma", "re", "im", "rank", "i"})
+# math-verify's normalisation drops a trailing \text{...}/\mbox{...} as a unit: from the first one on.
+_ENDS_LIKE_A_UNIT = re.compile(r"\}\s*(?:\^\d|\{\^\d\})?\s*$")
+
 _COMMANDS = "|".join(sorted(GREEK | FUNCTIONS | {"frac", "dfrac", "tfrac", "cfrac", "sqrt", "pi", "infty", "cdot",
                                                   "times", "div", "pm", "cup", "lbrace", "rbrace"}, key=len, reverse=True))
 _TOKEN = re.compile(
@@ -59,6 +77,7 @@ _TOKEN = re.compile(
     (?P<skip>\s+|\\[,;:!\ ]|\\left(?=[(\[.]|\\\{{)|\\right(?=[)\].]|\\\}})|\\displaystyle(?![a-zA-Z]))
   | (?P<number>\d+(?:\.\d+)?)
   | (?P<command>\\(?:{_COMMANDS})(?![a-zA-Z])|\\[{{}}])
+  | (?P<word>{WORD_COMMAND}\{{[^{{}}]*\}})
   | (?P<matrix>\\begin\{{(?:[pb]matrix|array)\}}(?:\{{[lcr]*\}})?|\\end\{{(?:[pb]matrix|array)\}}|\\\\(?![a-zA-Z]))
   | (?P<letters>[a-zA-Z]+)
   | (?P<symbol>[-+*/^()\[\]{{}},&])
@@ -67,7 +86,8 @@ _TOKEN = re.compile(
 )
 _ALIASES = {"\\dfrac": "\\frac", "\\tfrac": "\\frac", "\\cfrac": "\\frac", "\\cdot": "*", "\\times": "*",
             "\\div": "/", "\\lbrace": "\\{", "\\rbrace": "\\}"}  # fmt: skip
-# 1,234 reads as thousands or as a pair depending on the parser.
+# 1,234 reads as thousands or as a pair depending on the parser (inside brackets, (1,234), as a
+# pair: latex2sympy reads thousands only in an answer that is one number).
 _THOUSANDS_LIKE = re.compile(r",(?:\s|\\[!,])*\d{3}(?!\d)")
 # What ends a term: anything else after a function's argument would join the argument.
 _TERM_ENDS = frozenset({None, "+", "-", ")", "}", "]", ",", "&", "\\\\", "\\}", "\\pm"})
@@ -176,6 +196,43 @@ def evaluate_form(
     return None
 
 
+def word(text: str) -> str | None:
+    """The symbol name latex2sympy gives a word (``\\text{Eve lyn}``: ``evelyn``; ``\\text{(C)}``:
+    ``c``), or None where the text is not one word or math-verify's normalisation rewrites it."""
+    found = _WORD.fullmatch(text.strip())
+    if found is None:
+        return None
+    letters = found.group(2)
+    if rewritten(letters):
+        return None
+    if text.lstrip().startswith("\\mathrm") and len(letters) == 1:
+        return None  # \mathrm{T}, \mathrm{d} are rewritten to other symbols
+    return "".join(letters.lower().split())
+
+
+def rewritten(text: str) -> bool:
+    """Words in ``text`` that math-verify's normalisation rewrites (``percent`` is ``%``, ...)."""
+    lowered = text.lower()
+    return "inf" in lowered or any(w in _REWRITTEN for w in re.findall(r"[a-z]+", lowered))
+
+
+def cut_as_unit(answer: str) -> bool:
+    """Whether math-verify's normalisation cuts ``answer`` at its first word, taking what follows
+    for a unit: it has a word and ends with ``}`` (``2 + \\text{cm}``, ``x + \\text{ab} y = \\frac{1}{2}``)."""
+    return _WORD_TOKEN.search(answer) is not None and _ENDS_LIKE_A_UNIT.search(answer) is not None
+
+
+def _word_symbol(token: str) -> Tree:
+    """A word inside an expression: a variable named as latex2sympy names it."""
+    name = word(token)
+    brace = token.index("{")
+    if name is None or len(name) < 2 or name in _NOT_SYMBOLS or token[brace - 1].isspace():
+        raise Unreadable  # \text {cm}: not the form math-verify's unit rule looks for
+    if "i" in re.findall(r"[A-Za-z]+", token[brace:]):
+        raise Unreadable  # \text{a i}: the workers read an answer with a lone i as complex
+    return ("var", name)
+
+
 class Unreadable(Exception):
     """The text is not one of the forms read here (the caller gets None)."""
 
@@ -243,6 +300,11 @@ def _positive_fraction(tree: Tree) -> bool:
         return False
     a, b = tree[1]
     return a[0] == "int" and b[0] == "inv" and b[1][0] == "int" and a[1] > 0 and b[1][1] > 0
+
+
+def _mixed_number(tree: Tree) -> bool:
+    """An integer plus a positive fraction: what a mixed number ``1\\frac{4}{5}`` reads as (and ``1 + \\frac{4}{5}``)."""
+    return tree[0] == "+" and len(tree[1]) == 2 and tree[1][0][0] == "int" and _positive_fraction(tree[1][1])
 
 
 def _rational_literal(tree: Tree) -> bool:
@@ -328,6 +390,9 @@ class _Parser:
         for k in range(len(factors) - 1):
             if _rational_literal(factors[k]) and all(_rational_literal(f) for f in factors[k + 1 :]):
                 raise Unreadable  # "2(3)" is 5 to latex2sympy, "\frac{1}{2}(3)" 3/2, "2\frac{1}{2}\frac{1}{3}" 1/3
+            following = factors[k + 1][1] if factors[k + 1][0] == "neg" else factors[k + 1]
+            if _rational_literal(factors[k]) and _mixed_number(following):
+                raise Unreadable  # "1(1\frac{4}{5})" is 14/5 to latex2sympy (a mixed number is a Rational there)
         if factors[0][0] == "int" and len(factors) > 2 and _rational_literal(factors[1]):
             raise Unreadable  # 2\frac{1}{2}\pi: a mixed number or a product, depending on the reader
         return ("*", tuple(factors))
@@ -381,6 +446,8 @@ class _Parser:
             return self.function(token[1:])
         if token == "e":
             return ("e",)
+        if _WORD_TOKEN.match(token):
+            return _word_symbol(token)
         if _letter(token):
             return ("var", token)
         raise Unreadable
@@ -544,13 +611,15 @@ def read_form(text: str) -> Form | None:
     >>> read_form("x = 5") is None, read_form("2m") is None  # an equation; a unit
     (True, True)
     """
-    if "," in text and _THOUSANDS_LIKE.search(text):
+    if "," in text and any(_depth(text, m.start()) == 0 for m in _THOUSANDS_LIKE.finditer(text)):
         return None
     if text.rstrip()[-1:] in UNIT_LETTERS:
         return None
     toks = tokens(text)
     if not toks:
         return None
+    if cut_as_unit(text) or (len(toks) == 1 and _WORD_TOKEN.match(toks[0])):
+        return None  # cut at a word by the normalisation; a word alone is compared by name
     try:
         if len(toks) > 2 and toks[0] in ("(", "[") and toks[1].startswith("\\begin"):
             if toks[-1] != {"(": ")", "[": "]"}[toks[0]]:
@@ -584,6 +653,12 @@ def read_form(text: str) -> Form | None:
         return result
     except (Unreadable, RecursionError):
         return None
+
+
+def _depth(text: str, end: int) -> int:
+    """How many brackets are open at ``end`` in ``text``."""
+    head = text[:end]
+    return sum(head.count(c) for c in "([{") - sum(head.count(c) for c in ")]}")
 
 
 def _union(toks: list[str]) -> IntervalUnion[Tree] | None:

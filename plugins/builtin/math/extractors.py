@@ -194,13 +194,24 @@ _LEADING_MATH = re.compile(
 _SENTENCE_END = re.compile(r"\.(?:\s|$)")
 
 
-def _may_say_answer(text: str) -> bool:
-    """Whether ``_ANSWER_IS`` can match: its "nswer" in any case, as re's IGNORECASE reads it
-    (where the long s, U+017F, is an s)."""
-    if "nswer" in text:
-        return True
+_NSWER = re.compile("n[s\u017f]wer")  # in lowercased text: "nswer" in any case, as IGNORECASE reads it
+
+
+def _last_answer_is(text: str) -> re.Match[str] | None:
+    """The last match of ``_ANSWER_IS``, tried only where the text says "nswer" (found in the
+    lowercased text: re's IGNORECASE reads the long s, U+017F, as an s). Its matches cannot
+    overlap one another, so the last place it matches is the last match of a search."""
     lowered = text.lower()
-    return "nswer" in lowered or "n\u017fwer" in lowered
+    if len(lowered) != len(text):  # a character lowercased to two (İ): positions would not line up
+        last = None
+        for last in _ANSWER_IS.finditer(text):
+            pass
+        return last
+    for said in reversed([m.start() for m in _NSWER.finditer(lowered)]):
+        found = _ANSWER_IS.match(text, said - 1) if said else None
+        if found is not None:
+            return found
+    return None
 
 
 def answer_is(text: str, **_: object) -> str | None:
@@ -208,10 +219,7 @@ def answer_is(text: str, **_: object) -> str | None:
 
     When the answer starts with a math span (``$…$``, ``\\(…\\)``), that span is the answer.
     """
-    last = None
-    if _may_say_answer(text):
-        for last in _ANSWER_IS.finditer(text):
-            pass
+    last = _last_answer_is(text)
     if ":" in text:  # each pattern needs one; most texts have neither, and are not searched
         for line in _A_LINE.finditer(text, last.end() if last is not None else 0):
             last = line
@@ -431,7 +439,12 @@ def tidy(answer: str | None) -> str | None:
     """
     if answer is None:
         return None
+    if _PLAIN_NUMBER.fullmatch(answer):  # nothing to tidy: no box, delimiter, closing stop or word
+        return answer
     return _tidy(answer) if len(answer) > MAX_CACHED_CHARS else _tidy_short(answer)
+
+
+_PLAIN_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 
 
 MAX_CACHED_CHARS = 200

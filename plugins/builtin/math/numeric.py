@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import decimal
 import math
+import zlib
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Union
@@ -118,12 +119,22 @@ with decimal.localcontext(_CONTEXT):
     _E: Approx = (Decimal(1).exp(), ULP * 3)
     _LN10: Approx = (Decimal(10).ln(), ULP * 3)
 
-# Every variable name gets its own positive value at each point (distinct names, distinct values).
+# Every variable name gets its own positive value at each point (distinct names, distinct values;
+# a word, \text{inches}, one from its name: two words that share one are only not told apart).
 _NAMES = sorted({chr(c) for c in range(ord("a"), ord("z") + 1)} | GREEK)
 _POINT_VALUES = {
     name: tuple(Decimal(1) + Decimal("0.0731") * (i + 1) + Decimal("0.3917") * k for k in range(POINTS))
     for i, name in enumerate(_NAMES)
 }
+
+
+def _point_values(name: str) -> tuple[Decimal, ...]:
+    values = _POINT_VALUES.get(name)
+    if values is None:
+        offset = Decimal(zlib.crc32(name.encode()) % 99991) / 99991
+        values = tuple(Decimal(3) + offset + Decimal("0.3917") * k for k in range(POINTS))
+    return values
+
 
 
 def _checked(value: Decimal, error: Decimal) -> Approx:
@@ -235,7 +246,7 @@ def _value(tree: Tree, point: int) -> Approx:
     if op == "dec":
         return _checked(Decimal(tree[1]), Decimal(0))
     if op == "var":
-        return _POINT_VALUES[tree[1]][point], Decimal(0)
+        return _point_values(tree[1])[point], Decimal(0)
     if op == "pi":
         return _PI
     if op == "e":

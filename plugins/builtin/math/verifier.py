@@ -9,8 +9,9 @@ the same :class:`Verifier` on whole batches. For each (gold, prediction) pair:
    from :mod:`.numerals` in microseconds, without sympy;
 3. when both are common LaTeX forms (``3\\sqrt{13}``, ``\\frac{\\pi}{2}``, tuples, intervals, sets,
    matrices of those) :mod:`.exact` decides them exactly, without sympy, and two answers with the
-   same reading are equal; words (``\\text{Evelyn}``) and assignments (``x = 5``) are compared by
-   their structure (:mod:`.structure`);
+   same reading are equal; words (``\\text{Evelyn}``), assignments (``x = 5``) and a tuple,
+   interval or matrix with a term added (``(3, 4) + 37``, which math-verify cannot read) are
+   compared by their structure (:mod:`.structure`);
 4. answers whose values are clearly apart (another number, the gold plus a term, a variable
    renamed: :mod:`.numeric` evaluates both, with variables at fixed points) are not equal,
    without sympy; that path never says "equal";
@@ -35,20 +36,29 @@ Nothing here imports sympy or math-verify; only the workers do.
 
 from __future__ import annotations
 
-import math
+import numbers
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 from rewardkit.cache import LRUCache
 from rewardkit.once import Once
+from rewardkit.stats import finite_number
 
 from .exact import Exact, compare_exact, exact_form, rational
 from .expressions import Form, read_form
 from .extractors import DEFAULT_CHAIN, NOT_FOUND, Found, boxed, find_answer, gsm8k, tidy, whole
 from .numerals import MAX_NUMERAL_CHARS, Numeral, compare_numerals, parse_numeral
 from .numeric import Numeric, compare_numeric, numeric_form, sample_numeral
-from .structure import compare_words, is_relation, unwrap_assignments, without_unit
+from .structure import (
+    compare_linear_equations,
+    compare_words,
+    container_plus_term,
+    is_relation,
+    never_a_number,
+    unwrap_assignments,
+    without_unit,
+)
 
 if TYPE_CHECKING:  # the pool module (multiprocessing) is imported on first need
     from rewardkit.pool import Outcome, TimeLimitedPool
@@ -127,14 +137,13 @@ def gold_answer(gold: object) -> str | None:
     accuracy reward skips such golds too) and GSM8K's ``####`` with nothing after it. (A gold the
     workers can parse to nothing but its own text, ``\\frac{``, is unreadable there.)
     """
-    if isinstance(gold, bool) or gold is None:
-        return None
-    if isinstance(gold, float) and not math.isfinite(gold):  # a missing value from pandas
-        return None
-    if isinstance(gold, (int, float)):
-        gold = repr(gold) if isinstance(gold, float) else str(gold)
-    if not isinstance(gold, str):
-        return None
+    if isinstance(gold, numbers.Integral) and not isinstance(gold, bool):
+        gold = str(int(gold))  # every digit (a float would round 10**20 + 1)
+    elif not isinstance(gold, str):
+        number = finite_number(gold)  # None, bools, NaN (a missing value from pandas), other types: None
+        if number is None:
+            return None
+        gold = repr(number)
     if "####" in gold and gsm8k(gold) is None:
         return None  # GSM8K's marker with nothing after it
     for extract in GOLD_EXTRACTORS:
@@ -153,11 +162,18 @@ class Reading:
     """What the caller's process reads of an answer without sympy: a plain numeral, an exact value
     (an integer or fraction numeral is both), and its expression form, evaluated on first need."""
 
-    __slots__ = ("numeral", "exact", "form", "_numeric")
+    __slots__ = ("numeral", "_exact", "form", "_numeric")
 
-    def __init__(self, numeral: Numeral | None, exact: Exact | None, form: Form | None) -> None:
-        self.numeral, self.exact, self.form = numeral, exact, form
+    def __init__(self, numeral: Numeral | None, exact: Exact | None | bool, form: Form | None) -> None:
+        """``exact`` True: the numeral's own value, made on first need (two numerals never need it)."""
+        self.numeral, self._exact, self.form = numeral, exact, form
         self._numeric: Numeric | None | bool = False  # False: not evaluated yet
+
+    @property
+    def exact(self) -> Exact | None:
+        if self._exact is True:
+            self._exact = rational(self.numeral.value)  # type: ignore[union-attr]
+        return self._exact  # type: ignore[return-value]
 
     @property
     def numeric(self) -> Numeric | None:
@@ -175,7 +191,7 @@ def read_answer(answer: str) -> Reading:
         form = read_form(answer)
         return Reading(None, exact_form(form), form)
     if numeral.kind != "decimal" and not numeral.percent:
-        return Reading(numeral, rational(numeral.value), None)
+        return Reading(numeral, True, None)
     return Reading(numeral, None, None)  # decimals and percentages follow math-verify's float rules
 
 
@@ -310,6 +326,8 @@ class Verifier:
         if pred is not None:  # words and assignments, by their structure
             if is_relation(gold) or is_relation(pred):
                 gold_side, pred_side, verdict = unwrap_assignments(gold, pred)
+                if verdict is None and gold_side is gold and pred_side is pred:
+                    verdict = compare_linear_equations(gold, pred)
             if verdict is None and ("\\" in gold_side or "\\" in pred_side):  # a word is a LaTeX command
                 verdict = compare_words(gold_side, pred_side)
             if verdict is not None:
@@ -317,6 +335,13 @@ class Verifier:
                     return Verdict(verdict, "exact"), no_job
                 return None, (gold, pred, floor_text, sure)
         gold_reading = self.reading(gold_side)
+        if pred_side is not None and container_plus_term(pred_side) and never_a_number(
+            gold_reading.form, gold_reading.exact, gold_reading.numeric
+        ):
+            # math-verify keeps only the prediction's text: wrong. Its extraction over a completion
+            # that is only "$prediction$" (the floor) finds no more than numbers in it: wrong too.
+            if floor_text is None or floor_text.strip() == f"${pred_side}$":
+                return Verdict(False, "exact"), no_job
         if pred_side is None:
             if gold_reading.numeral is not None and floor_text is None:
                 return Verdict(False, "no_answer"), no_job

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import collections
 import json
-import math
 from typing import Any, Callable
+
+from rewardkit.stats import finite_number
 
 from . import guard
 
@@ -90,7 +91,7 @@ def score(
     guard.scoring(task)
     refused = guard.USES[task]["refused"]
     value = scorer(answer, {"answer": gold, "metadata": metadata})
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(f"{task}'s verifier returned {value!r}")
+    number = finite_number(value)
+    if number is None:
+        raise ValueError(f"{task}'s verifier returned {value!r}, not a finite number")
     return "ok", number, guard.USES[task]["refused"] - refused

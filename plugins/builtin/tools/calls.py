@@ -24,13 +24,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 OPEN, CLOSE = "<tool_call>", "</tool_call>"
 
 
-@dataclass(frozen=True)
-class Call:
+class Call(NamedTuple):
     """One function call: its name and arguments, or why it could not be read."""
 
     name: str | None
@@ -54,49 +53,60 @@ class ReadOptions:
 
 def read_calls(completion: Any, options: ReadOptions = ReadOptions()) -> list[Call]:
     """Every call in ``completion`` (a string, chat messages, Responses items or call objects), in order."""
-    return list(_calls(completion, options))
+    out: list[Call] = []
+    if type(completion) is list:  # chat messages or Responses items, the common case: _collect's list branch
+        for item in completion:
+            if isinstance(item, dict):
+                _item_calls(item, options, out)
+            elif isinstance(item, str):
+                out += text_calls(item, options)
+    else:
+        _collect(completion, options, out)
+    return out
 
 
-def _calls(value: Any, options: ReadOptions) -> Iterator[Call]:
+def _collect(value: Any, options: ReadOptions, out: list[Call]) -> None:
+    """Append the calls of ``value`` to ``out``."""
     if isinstance(value, str):
-        yield from text_calls(value, options)
+        out += text_calls(value, options)
     elif isinstance(value, dict):
         if isinstance(value.get("output"), list) and "role" not in value:  # a Responses-API response object
-            yield from _calls(value["output"], options)
+            _collect(value["output"], options, out)
         else:
-            yield from _item_calls(value, options)
+            _item_calls(value, options, out)
     elif isinstance(value, (list, tuple)):
         for item in value:
             if isinstance(item, dict):
-                yield from _item_calls(item, options)
+                _item_calls(item, options, out)
             elif isinstance(item, str):
-                yield from text_calls(item, options)
+                out += text_calls(item, options)
 
 
-def _item_calls(item: dict[str, Any], options: ReadOptions) -> Iterator[Call]:
-    """The calls of one message, Responses item or bare call object."""
+def _item_calls(item: dict[str, Any], options: ReadOptions, out: list[Call]) -> None:
+    """Append the calls of one message, Responses item or bare call object to ``out``."""
     kind = item.get("type")
     if kind == "function_call":
-        yield _call(item.get("name"), item.get("arguments"), options)
+        out.append(_call(item.get("name"), item.get("arguments"), options))
         return
     if "role" not in item and kind is None and "name" in item and _has_arguments(item):
-        yield _call_object(item, options)
+        out.append(_call_object(item, options))
         return
     if item.get("role") not in (None, "assistant"):
         return  # user, system and tool turns make no calls
     structured = item.get("tool_calls")
-    legacy = item.get("function_call")
     if isinstance(structured, list) and structured:
         for entry in structured:
             function = entry.get("function", entry) if isinstance(entry, dict) else None
             if isinstance(function, dict):
-                yield _call(function.get("name"), function.get("arguments"), options)
+                out.append(_call(function.get("name"), function.get("arguments"), options))
             else:
-                yield Call(None, None, f"a tool call is {type(entry).__name__}, not an object")
-    elif isinstance(legacy, dict):
-        yield _call(legacy.get("name"), legacy.get("arguments"), options)
+                out.append(Call(None, None, f"a tool call is {type(entry).__name__}, not an object"))
+        return
+    legacy = item.get("function_call")
+    if isinstance(legacy, dict):
+        out.append(_call(legacy.get("name"), legacy.get("arguments"), options))
     else:
-        yield from text_calls(_content_text(item.get("content")), options)
+        out += text_calls(_content_text(item.get("content")), options)
 
 
 def _content_text(content: Any) -> str:
@@ -194,9 +204,12 @@ def _call(name: Any, arguments: Any, options: ReadOptions) -> Call:
             return Call(name, None, problem)
     if not isinstance(arguments, dict):
         return Call(name, None, f"the arguments are {_kind(arguments)}, not an object")
-    problem = check_shape(arguments, options.max_depth)
-    if problem is not None:
-        return Call(name, None, problem)
+    for key, inner in arguments.items():  # most arguments are string keys to JSON scalars: no walk
+        if type(key) is not str or type(inner) not in _SCALARS:
+            problem = check_shape(arguments, options.max_depth)
+            if problem is not None:
+                return Call(name, None, problem)
+            break
     return Call(name, arguments, None, repaired)
 
 
@@ -247,6 +260,9 @@ def nesting(text: str) -> int:
         elif char in "]}":
             depth = max(0, depth - 1)
     return deepest
+
+
+_SCALARS = frozenset((str, int, float, bool, type(None)))
 
 
 def check_shape(value: Any, max_depth: int) -> str | None:

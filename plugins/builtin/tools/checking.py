@@ -15,15 +15,18 @@ Without a schema for the function, the possible answer stands in for it: its par
 declared ones, those without ``""`` the required ones, and each one's type is its allowed values'.
 
 Besides the first failure, a check counts the parameters that are right (given and valid, or
-left out where that is allowed), the partial credit of the ``fractional`` mode.
+left out where that is allowed), the partial credit of the ``fractional`` mode;
+:func:`first_failure` stops at the failure (strict mode's verdict needs no more). What a check
+derives from an expected call and its schema (types, the "variable" rule, normalised allowed
+strings) is worked out once per batch in :class:`ExpectedRule` and :class:`ValueRule`.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
-from typing import Any, Mapping
+from functools import lru_cache
+from typing import Any, Mapping, NamedTuple
 
 from .calls import Call
 from .ground_truth import ExpectedCall
@@ -43,7 +46,6 @@ PYTHON_TYPES: dict[str, type] = {
     "any": str,  # BFCL's mapping: "any" is checked as a string
     "null": type(None),
 }
-NESTED = ("array", "tuple")  # types whose items' type BFCL checks (one level deep)
 FLOATS = ("float", "number")
 # Failure names, in the order the per-call check finds them.
 WRONG_FUNCTION = "wrong_function"
@@ -60,8 +62,17 @@ def standardize(text: str) -> str:
     return _STRIPPED.sub("", text).lower().replace("'", '"')
 
 
-@dataclass(frozen=True)
-class CallCheck:
+_standard_short = lru_cache(maxsize=8192)(standardize)
+_REMEMBERED = 200  # longest string whose standard form is remembered
+
+
+def _standard(text: str) -> str:
+    """:func:`standardize`, remembered for short strings (the same allowed values come back in
+    every completion of a prompt); long ones are not kept."""
+    return _standard_short(text) if len(text) <= _REMEMBERED else standardize(text)
+
+
+class CallCheck(NamedTuple):
     """The verdict on one (call, expected call) pair."""
 
     failure: str | None  # None: the call is right
@@ -76,43 +87,107 @@ class CallCheck:
         return 1.0 if self.total == 0 else self.right / self.total
 
 
-def check_call(
-    call: Call,
-    expected: ExpectedCall,
-    spec: FunctionSpec | None,
-    *,
-    float_tolerance: float = 0.0,
-    dots_as_underscores: bool = False,
-) -> CallCheck:
-    """``call`` (parsed) against ``expected``, with the expected function's ``spec`` when declared."""
+_WRONG_FUNCTION = CallCheck(WRONG_FUNCTION, 0, 0)
+
+
+class ExpectedRule(NamedTuple):
+    """An expected call with its function's schema, for every call checked against it (a GRPO
+    batch checks each row's expected calls once per completion): each parameter's
+    :class:`ValueRule` is worked out on its first use and kept."""
+
+    name: str  # as the call must name it
+    allowed: Mapping[str, list[Any]]  # each parameter's allowed values
+    properties: Mapping[str, Any]  # each declared parameter's schema
+    required: tuple[str, ...]  # the parameters the schema requires
+    needed: tuple[str, ...]  # the parameters the possible answer lists without ""
+    float_tolerance: float
+    values: dict[str, ValueRule]  # filled as parameters are checked
+
+
+def expected_rule(
+    expected: ExpectedCall, spec: FunctionSpec | None, *, float_tolerance: float = 0.0, dots_as_underscores: bool = False
+) -> ExpectedRule:
+    """The rule of ``expected`` with the function's ``spec`` (None: the possible answer stands in for it)."""
     name = expected.name.replace(".", "_") if dots_as_underscores else expected.name
-    if call.name != name:
-        return CallCheck(WRONG_FUNCTION, 0, 0)
     allowed = expected.allowed
-    arguments = call.arguments or {}
-    universe = {**dict.fromkeys(allowed), **dict.fromkeys(arguments)}
     if spec is None:
         properties: Mapping[str, Any] = {k: {"type": _type_of(v)} for k, v in allowed.items()}
-        required: tuple[str, ...] = tuple(k for k, v in allowed.items() if "" not in v)
+        required: tuple[str, ...] = tuple([k for k, v in allowed.items() if "" not in v])
     else:
         properties, required = spec.properties, spec.required
-    universe.update(dict.fromkeys(required))
-    failures: list[str] = [MISSING_REQUIRED for p in required if p not in arguments][:1]
+    needed = required if spec is None else tuple([k for k, v in allowed.items() if "" not in v])
+    return ExpectedRule(name, allowed, properties, required, needed, float_tolerance, {})
+
+
+def first_failure(call: Call, rule: ExpectedRule) -> str | None:
+    """The failure :func:`check_call` reports, found without counting the parameters that are
+    right (strict mode needs only the verdict): it stops at the first thing wrong."""
+    if call.name != rule.name:
+        return WRONG_FUNCTION
+    arguments = call.arguments or {}
+    for param in rule.required:
+        if param not in arguments:
+            return MISSING_REQUIRED
+    values = rule.values
+    for param, value in arguments.items():
+        value_rule = values.get(param) or _value_rule(rule, param)
+        if value_rule is None:
+            return UNEXPECTED_PARAM
+        if type(value) is str and value_rule.simple is str:  # ValueRule.check's first step, inlined (the hot loop)
+            if (_standard_short(value) if len(value) <= _REMEMBERED else standardize(value)) not in value_rule.strings:
+                return WRONG_VALUE
+            continue
+        problem = value_rule.check(value)
+        if problem is not None:
+            return problem
+    for param in rule.needed:
+        if param not in arguments:
+            return MISSING_REQUIRED
+    return None
+
+
+def _value_rule(rule: ExpectedRule, param: str) -> ValueRule | None:
+    """The rule of a parameter both the schema and the possible answer declare (kept), else None."""
+    if param not in rule.properties or param not in rule.allowed:
+        return None
+    value_rule = rule.values[param] = ValueRule(rule.allowed[param], rule.properties[param], rule.float_tolerance)
+    return value_rule
+
+
+def check_call(call: Call, rule: ExpectedRule) -> CallCheck:
+    """``call`` (parsed) against an expected call's ``rule``."""
+    if call.name != rule.name:
+        return _WRONG_FUNCTION
+    allowed, required, values = rule.allowed, rule.required, rule.values
+    arguments = call.arguments or {}
+    failure = None
+    for param in required:
+        if param not in arguments:
+            failure = MISSING_REQUIRED
+            break
     right = 0
     for param, value in arguments.items():
-        if param not in properties or param not in allowed:
-            failures.append(UNEXPECTED_PARAM)
+        value_rule = values.get(param) or _value_rule(rule, param)
+        if value_rule is None:  # not declared by the schema or not listed by the possible answer
+            failure = failure or UNEXPECTED_PARAM
             continue
-        problem = check_value(value, allowed[param], properties[param], float_tolerance)
+        problem = value_rule.check(value)
         if problem is None:
             right += 1
-        else:
-            failures.append(problem)
-    for param in universe:
-        if param not in arguments and param not in required and "" in allowed.get(param, [""]):
-            right += 1
-    failures += [MISSING_REQUIRED for p, values in allowed.items() if p not in arguments and "" not in values][:1]
-    return CallCheck(failures[0] if failures else None, right, len(universe))
+        elif failure is None:
+            failure = problem
+    # The parameters considered: those given, those the possible answer lists, those required.
+    total = len(arguments)
+    for param, listed in allowed.items():
+        if param not in arguments:
+            total += 1
+            if "" in listed:  # optional and left out: right
+                right += param not in required
+            elif failure is None:  # the possible answer needs it (rule.needed)
+                failure = MISSING_REQUIRED
+    for param in required:
+        total += param not in arguments and param not in allowed
+    return CallCheck(failure, right, total)
 
 
 def _type_of(values: list[Any]) -> str | None:
@@ -126,43 +201,100 @@ def _type_of(values: list[Any]) -> str | None:
     return None
 
 
-def check_value(value: Any, allowed: list[Any], schema: Any, float_tolerance: float = 0.0) -> str | None:
-    """``wrong_type``, ``wrong_value`` or None for one parameter's value (BFCL's order of checks)."""
-    kind = _schema_type(schema, value)
-    expected = PYTHON_TYPES.get(kind) if isinstance(kind, str) else None
-    nested = None
-    if kind in NESTED and isinstance(schema, dict) and isinstance(schema.get("items"), dict):
-        nested = PYTHON_TYPES.get(schema["items"].get("type"))
-    if kind in FLOATS and type(value) is int:
-        value = float(value)  # BFCL: Python converts an int to a float
-    is_variable = False
-    if expected is not None:
-        valid, is_variable = _type_check(value, allowed, expected, nested)
-        if not valid:
+def _python_type(name: Any) -> type | None:
+    return PYTHON_TYPES.get(name) if type(name) is str else None
+
+
+_SCALAR_TYPES = (str, int, float, bool, type(None))
+_NONE: frozenset[str] = frozenset()
+
+
+class ValueRule:
+    """One parameter's allowed values and schema, with what BFCL's checks derive from them worked
+    out once: the schema's type and its items' type, the allowed values' type (BFCL's "variable"
+    rule), the allowed strings normalised."""
+
+    __slots__ = ("allowed", "schema", "tolerance", "listed", "expected", "nested", "answer_type", "simple", "strings")
+
+    def __init__(self, allowed: list[Any], schema: Any, tolerance: float = 0.0) -> None:
+        self.allowed, self.schema, self.tolerance = allowed, schema, tolerance
+        kind = schema.get("type") if isinstance(schema, dict) else None
+        self.listed = listed = isinstance(kind, list)  # JSON Schema's list of type names: the value picks one
+        expected, self.nested = self._types(kind)
+        self.expected = expected
+        self.answer_type = answer_type = _first_type(allowed)
+        # A string, number, boolean or null parameter whose allowed values have its type (or none):
+        # a value of that type is only compared (check's general path would come to the same).
+        scalar = not listed and expected in _SCALAR_TYPES
+        self.simple = expected if scalar and (answer_type is None or answer_type is expected) else None
+        # the allowed strings normalised, for the parameters whose values are compared as strings
+        compared = listed or expected is None or expected is str
+        self.strings = frozenset([_standard(a) for a in allowed if type(a) is str]) if compared else _NONE
+
+    def _types(self, kind: Any) -> tuple[type | None, type | None]:
+        """The Python type of schema type ``kind`` and, for an array, of its items (BFCL checks one level)."""
+        expected = _python_type(kind)
+        if expected is list:
+            items = self.schema.get("items")
+            return expected, _python_type(items.get("type")) if isinstance(items, dict) else None
+        return expected, None
+
+    def check(self, value: Any) -> str | None:
+        """``wrong_type``, ``wrong_value`` or None for the parameter's value (BFCL's order of checks)."""
+        simple = self.simple
+        if type(value) is simple:  # (inlined: most values take this path)
+            if simple is str:
+                given = _standard_short(value) if len(value) <= _REMEMBERED else standardize(value)
+                return None if given in self.strings else WRONG_VALUE
+            # a scalar compares with any allowed value without recursing
+            if value in self.allowed or (self.tolerance and _close(value, self.allowed, self.tolerance)):
+                return None
+            return WRONG_VALUE
+        if self.listed:
+            expected, nested = self._types(_listed_type(self.schema["type"], value))
+        else:
+            expected, nested = self.expected, self.nested
+        if expected is None:  # no type to check (none given, or one BFCL does not know)
+            if isinstance(value, str):
+                return None if _standard(value) in self.strings else WRONG_VALUE
+            return None if self._number_in(value) else WRONG_VALUE
+        if expected is float and type(value) is int:
+            value = float(value)  # BFCL: Python converts an int to a float
+        # BFCL's type_checker: the schema's type, or the allowed values' type (its "variable" rule)
+        allowed, answer_type = self.allowed, self.answer_type
+        if type(value) is expected:
+            if nested is not None and not any(
+                type(item) is not list or all(_item_type_ok(v, item, nested) for v in value) for item in allowed
+            ):  # fmt: skip
+                return WRONG_TYPE  # BFCL: a failed item check stands, whatever the variable rule says
+            is_variable = answer_type is not None and answer_type is not expected
+        elif answer_type is not None and type(value) is answer_type:
+            is_variable = True
+        else:
             return WRONG_TYPE
-    if is_variable:
-        return None if _contains(allowed, value) else WRONG_VALUE
-    if expected is dict:
-        ok = isinstance(value, dict) and _dict_matches(value, allowed)
-    elif expected is list and nested is dict:
-        ok = _list_of_dicts_matches(value, allowed)
-    elif expected is str or (expected is None and isinstance(value, str)):
-        ok = standardize(value) in [standardize(a) for a in allowed if type(a) is str]
-    elif expected is list:
-        ok = _list_matches(value, allowed)
-    else:
-        ok = _contains(allowed, value) or (float_tolerance > 0 and _close(value, allowed, float_tolerance))
-    return None if ok else WRONG_VALUE
+        if is_variable:
+            ok = _contains(allowed, value)
+        elif expected is str:
+            ok = _standard(value) in self.strings
+        elif expected is dict:
+            ok = _dict_matches(value, allowed)
+        elif expected is list:
+            ok = _list_of_dicts_matches(value, allowed) if nested is dict else _list_matches(value, allowed)
+        else:
+            ok = self._number_in(value)
+        return None if ok else WRONG_VALUE
+
+    def _number_in(self, value: Any) -> bool:
+        return _contains(self.allowed, value) or (self.tolerance > 0 and _close(value, self.allowed, self.tolerance))
 
 
-def _schema_type(schema: Any, value: Any) -> Any:
-    """The parameter's type name; of a list of names (JSON Schema), the one the value has, else the first."""
-    kind = schema.get("type") if isinstance(schema, dict) else None
-    if isinstance(kind, list):
-        names = [k for k in kind if isinstance(k, str)]
-        fitting = [k for k in names if type(value) is PYTHON_TYPES.get(k) or (k in FLOATS and type(value) is int)]
-        return (fitting or names or [None])[0]
-    return kind
+def _listed_type(kind: Any, value: Any) -> str | None:
+    """Of a list of type names (JSON Schema), the one the value has, else the first; None for no list."""
+    if not isinstance(kind, list):
+        return None
+    names = [k for k in kind if isinstance(k, str)]
+    fitting = [k for k in names if type(value) is PYTHON_TYPES.get(k) or (k in FLOATS and type(value) is int)]
+    return (fitting or names or [None])[0]
 
 
 def _first_type(allowed: list[Any]) -> type | None:
@@ -171,22 +303,6 @@ def _first_type(allowed: list[Any]) -> type | None:
         if value != "":
             return type(value)
     return None
-
-
-def _type_check(value: Any, allowed: list[Any], expected: type, nested: type | None) -> tuple[bool, bool]:
-    """BFCL's ``type_checker``: (valid, is_variable)."""
-    answer_type = _first_type(allowed)
-    is_variable = answer_type is not None and answer_type is not expected
-    if type(value) is expected:
-        if nested is None:
-            return True, is_variable
-        for item in allowed:
-            if type(item) is not list or all(_item_type_ok(v, item, nested) for v in value):
-                return True, is_variable
-        return False, is_variable  # BFCL: a failed item check stands, whatever the variable rule says
-    if answer_type is not None and type(value) is answer_type:
-        return True, True
-    return False, is_variable
 
 
 def _item_type_ok(value: Any, allowed: list[Any], expected: type) -> bool:
@@ -198,7 +314,7 @@ def _standardized(values: Any) -> list[Any] | None:
     """A sequence with its strings normalised (BFCL indexes each allowed value: a string is its characters)."""
     if not isinstance(values, (list, tuple, str)):
         return None
-    return [standardize(v) if type(v) is str else v for v in values]
+    return [_standard(v) if type(v) is str else v for v in values]
 
 
 def _list_matches(value: list[Any], allowed: list[Any]) -> bool:
@@ -214,7 +330,7 @@ def _dict_matches(value: dict[str, Any], allowed: list[Any]) -> bool:
             continue
         if all(
             key in answer and _standardized(answer[key]) is not None
-            and (standardize(v) if type(v) is str else v) in _standardized(answer[key])
+            and (_standard(v) if type(v) is str else v) in _standardized(answer[key])
             for key, v in value.items()
         ) and all(key in value or (isinstance(av, (list, str)) and "" in av) for key, av in answer.items()):  # fmt: skip
             return True

@@ -11,16 +11,14 @@ or BFCL's whole possible-answer row (``{"id", "ground_truth"}``).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 
 class GroundTruthError(ValueError):
     """The row's ground truth cannot be read as expected calls."""
 
 
-@dataclass(frozen=True)
-class ExpectedCall:
+class ExpectedCall(NamedTuple):
     """One expected call: the function's name and each parameter's allowed values."""
 
     name: str
@@ -57,6 +55,13 @@ def _expected(item: Any, index: int) -> ExpectedCall:
     if not (isinstance(item, dict) and len(item) == 1):
         raise GroundTruthError(f"expected call {index} is not {{function name: {{parameter: [allowed values]}}}}")
     (name, params), = item.items()
-    if not isinstance(params, dict) or not all(isinstance(v, list) for v in params.values()):
+    if not isinstance(params, dict) or not _all_lists(params):
         raise GroundTruthError(f"expected call {index} ('{name}'): each parameter needs a list of allowed values")
     return ExpectedCall(str(name), params)
+
+
+def _all_lists(params: dict[Any, Any]) -> bool:
+    for values in params.values():
+        if not isinstance(values, list):
+            return False
+    return True

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections import Counter
+from typing import Any, Literal, Mapping
 
 from pydantic import Field
 
@@ -10,6 +11,7 @@ from rewardkit.errors import import_optional
 from rewardkit.reward import Batch, Reward
 
 from .calls import read_calls
+from .checking import ExpectedRule, expected_rule
 from .ground_truth import GroundTruthError, read_ground_truth
 from .matching import EXTRA_CALL, MatchOptions, match_calls
 from .params import ToolSchemas
@@ -37,6 +39,21 @@ class ToolCallMatchParams(ToolSchemas):
     repaired_credit: float = Field(
         0.5, ge=0, le=1, description="a completion whose calls needed repair gets this share of its score"
     )
+
+
+def row_rules(params: ToolCallMatchParams, row: Mapping[str, Any]) -> list[ExpectedRule] | None:
+    """The row's expected calls as rules (:func:`.checking.expected_rule`), or None when its
+    ground truth or tools cannot be read."""
+    try:
+        expected = read_ground_truth(row.get(params.ground_truth_column))
+        specs = params.specs(row, only={e.name for e in expected})
+    except (GroundTruthError, SchemaError):
+        return None
+    tolerance, dots = params.float_tolerance, params.dots_as_underscores
+    return [expected_rule(e, specs.get(e.name), float_tolerance=tolerance, dots_as_underscores=dots) for e in expected]
+
+
+_UNREAD = object()
 
 
 class ToolCallMatch(Reward):
@@ -79,33 +96,46 @@ class ToolCallMatch(Reward):
         return (self.params.ground_truth_column,)
 
     def score_batch(self, batch: Batch) -> list[float | None]:
-        return [self.guarded(batch, i, self._score_one, batch, i) for i in range(len(batch))]
-
-    def _score_one(self, batch: Batch, i: int) -> float | None:
         p: ToolCallMatchParams = self.params  # type: ignore[assignment]
-        sample = batch.samples[i]
-        try:
-            expected = read_ground_truth(sample.row.get(p.ground_truth_column))
-            specs = p.specs(sample.row, only={e.name for e in expected})
-        except (GroundTruthError, SchemaError):
-            batch.count("bad_row")
-            return None
-        calls = read_calls(sample.completion if sample.raw_completion is None else sample.raw_completion, p.read_options())
-        batch.note("calls", i, len(calls))
-        if len(calls) > p.max_calls:
-            return self._failed_with(batch, i, EXTRA_CALL, 0.0)
-        if not all(call.parsed for call in calls):
-            return self._failed_with(batch, i, UNPARSEABLE, p.unparseable_score)
-        options = MatchOptions(p.mode, p.allow_extra_calls, p.allow_missing_calls, p.float_tolerance, p.dots_as_underscores)
-        match = match_calls(calls, expected, specs, options)
-        if match.failure is not None:
-            batch.count(match.failure)
-        batch.note("failure", i, match.failure)
-        repaired = any(call.repaired for call in calls)
-        return match.score * (p.repaired_credit if repaired else 1.0)
+        reading = p.read_options()
+        options = MatchOptions(p.mode, p.allow_extra_calls, p.allow_missing_calls)
+        samples, columns = batch.samples, (p.ground_truth_column, p.tools_column)
+        # Each row's rules, read once per batch for each distinct (ground truth, tools): a GRPO
+        # batch repeats each row once per completion, as equal JSON text or (verl, lists built
+        # in-process) the very same objects. Keyed by value for text, by identity for objects
+        # (alive while the batch is scored, so an id stands for one object).
+        read_before: dict[tuple[Any, Any], list[ExpectedRule] | None] = {}
+        made: list[int | None] = [None] * len(samples)  # reported: calls made, failure
+        failures: list[str | None] = [None] * len(samples)
 
-    @staticmethod
-    def _failed_with(batch: Batch, i: int, failure: str, score: float) -> float:
-        batch.count(failure)
-        batch.note("failure", i, failure)
-        return score
+        def score(i: int) -> float | None:
+            sample = samples[i]
+            row = sample.row
+            truth, tools = row.get(columns[0]), row.get(columns[1])
+            key = (truth if type(truth) is str else id(truth), tools if type(tools) is str else id(tools))
+            rules = read_before.get(key, _UNREAD)
+            if rules is _UNREAD:
+                rules = read_before[key] = row_rules(p, row)
+            if rules is None:
+                batch.count("bad_row")
+                return None
+            calls = read_calls(sample.completion if sample.raw_completion is None else sample.raw_completion, reading)
+            made[i] = len(calls)
+            if len(calls) > p.max_calls:
+                failures[i] = EXTRA_CALL
+                return 0.0
+            repaired = False
+            for call in calls:
+                if call.problem is not None:
+                    failures[i] = UNPARSEABLE
+                    return p.unparseable_score
+                repaired = repaired or call.repaired
+            value, failures[i] = match_calls(calls, rules, options)
+            return value * p.repaired_credit if repaired else value
+
+        scores = [self.guarded(batch, i, score, i) for i in range(len(samples))]
+        if any(n is not None for n in made):  # some row could be read
+            batch.extra.update(calls=made, failure=failures)
+            for failure, times in Counter(f for f in failures if f is not None).items():
+                batch.count(failure, times)
+        return scores

@@ -4,7 +4,11 @@ Every (expected call, call) pair is checked (:mod:`.checking`); the pairing is a
 assignment (``scipy.optimize.linear_sum_assignment``) that first maximises the pairs that are
 right and then the partial credit of the rest, so the order of parallel calls never matters and a
 perfect pairing is found whenever one exists (BFCL's parallel checker pairs greedily, in the
-expected calls' order: see docs/tools.md for the one difference this makes).
+expected calls' order: see docs/tools.md for the one difference this makes). Strict mode needs only
+the right pairs: it checks each pair up to its first failure; when some expected call is met by no
+call its ``failure`` is what is wrong with the call in its place, else the pairing prefers, among
+those with as many right pairs, calls to the expected function. Calls made in the expected order
+and all right are never paired otherwise.
 
 - ``strict`` (BFCL's verdict): 1.0 when as many calls are made as expected and every pair is
   right, else 0.0;
@@ -22,12 +26,11 @@ in every mode and whatever ``allow_extra_calls`` says.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Mapping
+from itertools import chain
+from typing import Literal, NamedTuple
 
 from .calls import Call
-from .checking import CallCheck, check_call
-from .ground_truth import ExpectedCall
-from .schemas import FunctionSpec
+from .checking import CallCheck, ExpectedRule, check_call, first_failure
 
 Mode = Literal["strict", "fractional", "f1"]
 EXTRA_CALL = "extra_call"
@@ -39,38 +42,83 @@ class MatchOptions:
     mode: Mode = "strict"
     allow_extra_calls: bool = False
     allow_missing_calls: bool = False
-    float_tolerance: float = 0.0
-    dots_as_underscores: bool = False
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
     """How a completion's calls met the expected ones."""
 
     score: float
     failure: str | None  # the first thing wrong, in BFCL's order; None when nothing is
-    right: int  # pairs that are right
 
 
-def match_calls(
-    calls: list[Call], expected: list[ExpectedCall], specs: Mapping[str, FunctionSpec], options: MatchOptions
-) -> Match:
-    """Score parsed ``calls`` against ``expected`` (the functions' ``specs`` by name)."""
-    made, wanted = len(calls), len(expected)
+RIGHT = Match(1.0, None)
+
+
+def match_calls(calls: list[Call], rules: list[ExpectedRule], options: MatchOptions) -> Match:
+    """Score parsed ``calls`` against the expected calls' ``rules`` (:func:`.checking.expected_rule`)."""
+    made, wanted = len(calls), len(rules)
+    strict = options.mode == "strict"
+    if made == wanted == 1 and strict:  # the common case: the verdict on one pair
+        failure = first_failure(calls[0], rules[0])
+        return RIGHT if failure is None else Match(0.0, failure)
     if wanted == 0:
-        return Match(1.0, None, 0) if made == 0 else Match(0.0, EXTRA_CALL, 0)
+        return RIGHT if made == 0 else Match(0.0, EXTRA_CALL)
     if made == 0:
-        return Match(0.0, MISSING_CALL, 0)
-    def check(want: ExpectedCall, call: Call) -> CallCheck:
-        return check_call(
-            call, want, specs.get(want.name),
-            float_tolerance=options.float_tolerance, dots_as_underscores=options.dots_as_underscores,
-        )  # fmt: skip
+        return Match(0.0, MISSING_CALL)
+    if made != wanted and strict:
+        # strict pays only for as many calls as expected, all right: a wrong count is the first complaint
+        if made > wanted and not options.allow_extra_calls:
+            return Match(0.0, EXTRA_CALL)
+        if made < wanted and not options.allow_missing_calls:
+            return Match(0.0, MISSING_CALL)
+    check = _verdict if strict else check_call
+    checks: list[list[CallCheck | None]] = [[None] * made for _ in rules]
+    if made == wanted:  # every call right where it stands: optimal, and nothing else to check
+        for i, (rule, call) in enumerate(zip(rules, calls)):
+            checks[i][i] = found = check(call, rule)
+            if found.failure is not None:
+                break
+        else:
+            return RIGHT
+        if strict:
+            unmet = _unmet(checks, rules, calls)
+            if unmet is not None:  # no pairing can be all right: its failure against the call in its place
+                return Match(0.0, checks[unmet][unmet].failure)  # type: ignore[union-attr]
+    for rule, row in zip(rules, checks):
+        for j, call in enumerate(calls):
+            if row[j] is None:
+                row[j] = check(call, rule)
+    return _scored(checks, made, wanted, options)  # type: ignore[arg-type]
 
-    in_order = [check(want, call) for want, call in zip(expected, calls)] if made == wanted else []
-    if in_order and all(c.failure is None for c in in_order):  # every call right where it stands: optimal
-        return Match(1.0, None, wanted)
-    checks = [[check(want, call) for call in calls] for want in expected]
+
+def _unmet(checks: list[list[CallCheck | None]], rules: list[ExpectedRule], calls: list[Call]) -> int | None:
+    """The first expected call that no call meets (strict mode's verdict then needs no pairing),
+    or None; each row is checked up to its first right call from the call in its place on, an
+    unmet one fully."""
+    n = len(calls)
+    for i, (rule, row) in enumerate(zip(rules, checks)):
+        for j in chain(range(i, n), range(i)):
+            if row[j] is None:
+                row[j] = _verdict(calls[j], rule)
+            if row[j].failure is None:  # type: ignore[union-attr]
+                break
+        else:
+            return i
+    return None
+
+
+_RIGHT_CHECK = CallCheck(None, 0, 0)
+
+
+def _verdict(call: Call, rule: ExpectedRule) -> CallCheck:
+    """Strict mode's check of a pair: the failure only, found as soon as something is wrong; its
+    credit is 1 for a call to the expected function and 0 for another, so the pairing still
+    prefers the call to the same function (the verdict needs no more than the right pairs)."""
+    failure = first_failure(call, rule)
+    return _RIGHT_CHECK if failure is None else CallCheck(failure, 0, 0)
+
+
+def _scored(checks: list[list[CallCheck]], made: int, wanted: int, options: MatchOptions) -> Match:
     pairs = _assignment(checks)
     right = sum(checks[i][j].failure is None for i, j in pairs)
     missing = 0 if options.allow_missing_calls else wanted - len(pairs)
@@ -84,7 +132,7 @@ def match_calls(
         precision = right / (len(pairs) + extra)
         recall = right / (len(pairs) + missing)
         score = 0.0 if right == 0 else 2 * precision * recall / (precision + recall)
-    return Match(score, failure, right)
+    return Match(score, failure)
 
 
 def _assignment(checks: list[list[CallCheck]]) -> list[tuple[int, int]]:

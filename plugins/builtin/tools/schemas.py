@@ -11,16 +11,14 @@ Accepted, as Python objects or a JSON string of them: a list (or one) of
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any, Collection, Mapping
+from typing import Any, Collection, Mapping, NamedTuple
 
 
 class SchemaError(ValueError):
     """The row's tools cannot be read as function schemas."""
 
 
-@dataclass(frozen=True)
-class FunctionSpec:
+class FunctionSpec(NamedTuple):
     """One declared function: its parameters' schemas, the required ones, and the whole parameters schema."""
 
     name: str
@@ -43,34 +41,36 @@ def read_tools(value: Any, only: Collection[str] | None = None) -> dict[str, Fun
         raise SchemaError(f"the tools are {type(value).__name__}, not a list of function schemas")
     specs: dict[str, FunctionSpec] = {}
     for i, tool in enumerate(value):
-        if only is not None and _name(tool) not in only:
+        if isinstance(tool, dict):
+            inner = tool.get("function")
+            if isinstance(inner, dict):
+                tool = inner
+            name = tool.get("name")
+        else:
+            name = None
+        if only is not None and name not in only:
             continue
-        spec = _function(tool, i)
-        specs.setdefault(spec.name, spec)
+        if not isinstance(name, str):
+            raise SchemaError(f"tool {i} has no function name")
+        specs.setdefault(name, _function(tool, name))  # the first of a repeated name wins
     return specs
 
 
-def _name(tool: Any) -> Any:
-    if isinstance(tool, dict) and isinstance(tool.get("function"), dict):
-        tool = tool["function"]
-    return tool.get("name") if isinstance(tool, dict) else None
-
-
-def _function(tool: Any, index: int) -> FunctionSpec:
-    if isinstance(tool, dict) and isinstance(tool.get("function"), dict):
-        tool = tool["function"]
-    if not isinstance(tool, dict) or not isinstance(tool.get("name"), str):
-        raise SchemaError(f"tool {index} has no function name")
+def _function(tool: dict[str, Any], name: str) -> FunctionSpec:
+    """The spec of a function declared as ``{"name", "parameters", ...}``."""
     parameters = tool.get("parameters")
     if parameters is None:
         parameters = {"type": "object", "properties": {}}
     if not isinstance(parameters, dict):
-        raise SchemaError(f"tool '{tool['name']}': parameters are {type(parameters).__name__}, not an object")
+        raise SchemaError(f"tool '{name}': parameters are {type(parameters).__name__}, not an object")
     properties = parameters.get("properties") or {}
     required = parameters.get("required") or []
     if not isinstance(properties, dict) or not isinstance(required, list):
-        raise SchemaError(f"tool '{tool['name']}': properties must be an object and required a list")
-    return FunctionSpec(tool["name"], properties, tuple(r for r in required if isinstance(r, str)), parameters)
+        raise SchemaError(f"tool '{name}': properties must be an object and required a list")
+    names = [r for r in required if isinstance(r, str)]
+    if len(set(names)) < len(names):
+        names = list(dict.fromkeys(names))  # each once
+    return FunctionSpec(name, properties, tuple(names), parameters)
 
 
 # BFCL's type names that JSON Schema spells differently; "any" has no JSON Schema type.
