@@ -170,7 +170,8 @@ def probe(args) -> None:
 
     For every level from 0 to ``--level``: the compared run's first ``--probe-prompts`` prompts
     (tasks mixed as in training), ``num_generations`` completions each, sampled and scored as in
-    training; per task, the accuracy and the share of zero-variance groups. A curriculum can only
+    training; per task, the share of completions with an answer in closed tags, the accuracy and
+    the share of zero-variance groups. A curriculum can only
     lower the zero-variance share where some level gives the policy mixed groups."""
     from rewardkit.registry import get_reward
     from rewardkit.trainers.policy.data import dataset_for, prepare
@@ -195,13 +196,15 @@ def probe(args) -> None:
                          temperature=float(t["temperature"]), num_return_sequences=k)  # fmt: skip
         out = reward.evaluate(texts, answer=[a for a in rows["answer"] for _ in range(k)],
                               metadata=[m for m in rows["metadata"] for _ in range(k)])  # fmt: skip
-        per_task: dict[str, dict[str, list]] = defaultdict(lambda: {"scores": [], "flat": []})
+        per_task: dict[str, dict[str, list]] = defaultdict(lambda: {"scores": [], "flat": [], "answered": []})
         for i, task in enumerate(rows["task"]):
             group = [s for s in out.scores[i * k : (i + 1) * k] if s is not None]
             per_task[task]["scores"] += group
+            per_task[task]["answered"] += [a is not None for a in out.extra["answer"][i * k : (i + 1) * k]]
             per_task[task]["flat"].append(constant(group))
         report["levels"][level] = {
             task: {"groups": len(v["flat"]), "zero_variance_share": round(sum(v["flat"]) / len(v["flat"]), 4),
+                   "answered": round(sum(v["answered"]) / len(v["answered"]), 4),
                    "accuracy": round(sum(s >= 1.0 for s in v["scores"]) / max(1, len(v["scores"])), 4),
                    "mean_score": round(sum(v["scores"]) / max(1, len(v["scores"])), 4)}
             for task, v in sorted(per_task.items())
@@ -216,11 +219,11 @@ def probe(args) -> None:
         f"prompts and sampling (temperature 1.0, 4 completions of up to 32 tokens each); {args.probe_prompts} prompts per "
         f"level; {report['wall_s']:.0f} s, load average {report['load_start']} at the start, {report['load_end']} at the end.",
         "",
-        "| level | task | groups | zero-variance share | accuracy | mean score |",
-        "|---:|---|---:|---:|---:|---:|",
+        "| level | task | groups | zero-variance share | answered (closed answer tags) | accuracy | mean score |",
+        "|---:|---|---:|---:|---:|---:|---:|",
     ]
     for level, tasks in report["levels"].items():
-        lines += [f"| {level} | {task} | {v['groups']} | {v['zero_variance_share']} | {v['accuracy']} | {v['mean_score']} |"
+        lines += [f"| {level} | {task} | {v['groups']} | {v['zero_variance_share']} | {v['answered']} | {v['accuracy']} | {v['mean_score']} |"
                   for task, v in tasks.items()]  # fmt: skip
     (RESULTS / "reasoning_gym_probe.md").write_text("\n".join(lines) + "\n")
 

@@ -200,7 +200,9 @@ def _words_and_relations(rng: random.Random, w: _Writer) -> list[tuple[str, str]
     inside = f"{n}{cmd}{{ {name}}}^2+{n}"
     pairs += [(str(n), inside), (inside, inside.replace(" ", "")), (f"{n}{cmd}{{{name}}}", f"{n}{cmd}{{{name}}} + 1"),
               (f"{cmd}{{{name}}} + {n}", rf"\text{{{name.upper()}}}+{n}"), (rf"2{cmd}{{{name}}} + x", rf"x + 2\text{{{name}}}"),
-              (rf"2{cmd}{{{name}}} + x", rf"x + 3\mbox{{{name}}}"), (rf"\frac{{{cmd}{{{name}}}}}{{2}} + 1", rf"\frac{{1}}{{2}}\text{{{name}}} + 1")]
+              (rf"2{cmd}{{{name}}} + x", rf"x + 3\mbox{{{name}}}"), (rf"\frac{{{cmd}{{{name}}}}}{{2}} + 1", rf"\frac{{1}}{{2}}\text{{{name}}} + 1"),
+              (rf"3x + {cmd}{{{name}}} y = \frac{{1}}{{2}}", rf"3x + {cmd}{{{name}}} y = \frac{{3}}{{2}}"),
+              (rf"3x + {cmd}{{{name}}} y = 1", rf"3x + {cmd}{{{name}}} y = 2")]
     unit = rng.choice([r"\text{ cm}", r"\mbox{ inches}^2", r"\text{ degrees}", r"\text{percent}", r"\text{ infinity}",
                        r"\textbf{ apples}", r"\mathrm{T}", r"\text{ m}", r"\text{ pct}"])
     pairs += [(f"{n}{unit}", str(n)), (f"{n}{unit}", str(n + 1)), (rf"\frac{{{n}}}7{unit}", rf"\frac{{{n}}}{{7}}"),

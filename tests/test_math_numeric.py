@@ -67,6 +67,9 @@ def test_equal_close_or_uncertain_values_are_left_to_sympy(gold, answer):
         "x2", r"\frac{1}{2}3", "1 2", "2^10", "x^2^3", r"\sqrt12", r"\frac123", r"\sin x/2", r"\sin x y",
         r"\sin(x)y", r"\sin^{-1} x", "x = 5", r"3~\sqrt{2}", r"\infty", "(5)", "[x + 1]", r"1 \pm (2, 3)",
         r"\begin{array}{c|c} 1 & 2 \end{array}", r"(1, 2) \cup \{3\}", "x_1", "5!", "|x|", "50\\%", r"\text{east}",
+        # words: alone, cut as a unit (the answer ends with "}"), rewritten, constants, complex, spaced
+        r"3x + \text{ab}", r"\text{ab} + \frac{1}{2}", r"\frac{\text{ab}}{2}", r"\text{pi} + 1", r"\text{and} + 1",
+        r"\text{Re} + 1", r"\text{a i} + 1", r"\text {ab} + 1", r"\mathrm{T} + 1", r"\text{x} + 1",
     ],
 )
 def test_texts_latex2sympy_or_the_normalisation_could_read_otherwise_are_not_read(text):

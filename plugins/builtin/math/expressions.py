@@ -216,6 +216,12 @@ def rewritten(text: str) -> bool:
     return "inf" in lowered or any(w in _REWRITTEN for w in re.findall(r"[a-z]+", lowered))
 
 
+def cut_as_unit(answer: str) -> bool:
+    """Whether math-verify's normalisation cuts ``answer`` at its first word, taking what follows
+    for a unit: it has a word and ends with ``}`` (``2 + \\text{cm}``, ``x + \\text{ab} y = \\frac{1}{2}``)."""
+    return _WORD_TOKEN.search(answer) is not None and _ENDS_LIKE_A_UNIT.search(answer) is not None
+
+
 def _word_symbol(token: str) -> Tree:
     """A word inside an expression: a variable named as latex2sympy names it."""
     name = word(token)
@@ -612,8 +618,8 @@ def read_form(text: str) -> Form | None:
     toks = tokens(text)
     if not toks:
         return None
-    if any(_WORD_TOKEN.match(t) for t in toks) and (len(toks) == 1 or _ENDS_LIKE_A_UNIT.search(text)):
-        return None  # a word alone is compared by name; a trailing one is cut as a unit
+    if cut_as_unit(text) or (len(toks) == 1 and _WORD_TOKEN.match(toks[0])):
+        return None  # cut at a word by the normalisation; a word alone is compared by name
     try:
         if len(toks) > 2 and toks[0] in ("(", "[") and toks[1].startswith("\\begin"):
             if toks[-1] != {"(": ")", "[": "]"}[toks[0]]:

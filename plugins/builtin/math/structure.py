@@ -48,12 +48,13 @@ from .expressions import (
     IntervalUnion,
     Matrix,
     Tree,
+    cut_as_unit,
     read_form,
     rewritten,
     variables,
     word,
 )
-from .exact import exact_value
+from .exact import Value, exact_form
 from .numerals import parse_numeral
 
 _LEADING_WORD = re.compile(WORD_COMMAND + r"\{[^{}]*\}")
@@ -106,7 +107,7 @@ def compare_words(gold: str, pred: str) -> bool | None:
 
 def assignment(answer: str) -> tuple[str, str] | None:
     """``(variable, right side)`` of ``x = R`` where R reads as an expression, or None."""
-    if answer.count("=") != 1 or "," in answer or ";" in answer:
+    if answer.count("=") != 1 or "," in answer or ";" in answer or cut_as_unit(answer):
         return None
     left, right = answer.split("=")
     if _RELATION.search(left) or _RELATION.search(right) or not right.strip():
@@ -160,7 +161,7 @@ def compare_linear_equations(gold: str, pred: str) -> bool | None:
 def _linear_equation(answer: str) -> dict[str | None, Fraction] | None:
     """``L = R`` as the coefficients of ``L - R`` (variable names, the constant under None; zero
     coefficients dropped but the constant's), or None where it is not a linear equation."""
-    if answer.count("=") != 1 or len(_RELATION.findall(answer)) != 1:
+    if answer.count("=") != 1 or len(_RELATION.findall(answer)) != 1 or cut_as_unit(answer):
         return None
     left, right = (read_form(side) for side in answer.split("="))
     if not isinstance(left, tuple) or not isinstance(right, tuple):
@@ -180,19 +181,17 @@ def _linear_equation(answer: str) -> dict[str | None, Fraction] | None:
 
 
 class _NotLinear(Exception):
-    pass
+    """The tree is not a sum of rational multiples of variables and a constant."""
 
 
 def _linear(tree: Tree) -> dict[str | None, Fraction]:
     """A tree as a sum of rational multiples of variables and a rational constant (under None)."""
     if not variables(tree):
-        try:
-            value = exact_value(tree).rational()
-        except Exception:  # exact_value's own refusals: decimals, e, functions, ...
-            raise _NotLinear from None
-        if value is None:
+        value = exact_form(tree)  # None for decimals, e, functions, ...
+        number = value.rational() if isinstance(value, Value) else None
+        if number is None:
             raise _NotLinear
-        return {None: value}
+        return {None: number}
     op = tree[0]
     if op == "var":
         return {tree[1]: Fraction(1)}
@@ -220,7 +219,7 @@ def _linear(tree: Tree) -> dict[str | None, Fraction]:
 def _sides_read(answer: str) -> bool:
     """A relation with two sides that both read as expressions (so math-verify parses it)."""
     sides = _RELATION.split(answer)
-    return len(sides) == 2 and all(read_form(side) is not None for side in sides)
+    return len(sides) == 2 and not cut_as_unit(answer) and all(read_form(side) is not None for side in sides)
 
 
 # What latex2sympy reads as a tuple, interval, union, set or matrix starts with one of these.
