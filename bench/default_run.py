@@ -2,6 +2,7 @@
 
     python bench/default_run.py                       # train + evaluate, ~10 min on 2 cores
     python bench/default_run.py --run-dir DIR         # evaluate an existing run of the default config
+    python bench/default_run.py --steps 2 [--keep-activations]   # memory and CPU of the first steps only
 
 Writes bench/results/default_run.json (and prints it): the machine (cores, torch threads, load
 average before/after: other processes on a shared machine slow a CPU run down a lot), the run's
@@ -10,7 +11,12 @@ summary.json, every step's component means, and the per-component table of `rewa
 the bundled GSM8K test rows for the starting model and the trained one (greedy, same prompts).
 Memory: the training process's peak resident set (what the run prints), and, sampled every
 0.2 s with psutil, the peak of the process and its children together (the math verifier's
-worker processes) and the peak during each phase of a step.
+worker processes) and the peak during each phase of a step; with it the CPU seconds of each
+phase (the process's, all threads: a figure other jobs on a shared machine change far less than
+wall time). ``--steps N`` trains only the first N steps (no eval; written to
+default_run_steps.json): the memory peak is reached in step 1, and the steps' rewards show
+whether a setting changed the run. ``--keep-activations`` turns the config's activation
+checkpointing off, for the comparison.
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ class MemorySampler:
         self.interval = interval
         self.peak_total = self.peak_self = 0
         self.phases: dict[str, int] = {}
+        self.cpu: dict[str, float] = {}
         self.current: list[str] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -73,8 +80,10 @@ class MemorySampler:
             def __enter__(self):
                 sampler.current.append(name)
                 sampler.sample()
+                self.cpu = time.process_time()
 
             def __exit__(self, *exc):
+                sampler.cpu[name] = sampler.cpu.get(name, 0.0) + time.process_time() - self.cpu
                 sampler.sample()
                 sampler.current.remove(name)
 
@@ -103,7 +112,9 @@ class MemorySampler:
     def record(self) -> dict:
         gb = lambda size: round(size / 1e9, 2)  # noqa: E731
         return {"peak_process_gb": gb(self.peak_self), "peak_with_children_gb": gb(self.peak_total),
-                "peak_by_phase_gb": {name: gb(size) for name, size in self.phases.items()}}
+                "peak_by_phase_gb": {name: gb(size) for name, size in self.phases.items()},
+                "cpu_seconds_by_phase": {name: round(t, 1) for name, t in self.cpu.items()},
+                "cpu_seconds_total": round(time.process_time(), 1)}
 
 
 def watch_phases(sampler: MemorySampler) -> None:
@@ -123,8 +134,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-dir", help="an existing output_dir of the default config (skip training)")
     parser.add_argument("--output-dir", default=str(ROOT / "runs" / "bench-default"))
     parser.add_argument("--n-eval", type=int, default=20, help="GSM8K test rows for eval before/after")
-    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "default_run.json"))
+    parser.add_argument("--out", help="default: bench/results/default_run.json (default_run_steps.json with --steps)")
+    parser.add_argument("--steps", type=int, help="train only the first N steps (memory and CPU; no eval)")
+    parser.add_argument("--keep-activations", action="store_true", help="activation checkpointing off")
     args = parser.parse_args(argv)
+    name = "default_run_steps.json" if args.steps else "default_run.json"
+    args.out = args.out or str(ROOT / "bench" / "results" / name)
 
     import torch
 
@@ -134,6 +149,12 @@ def main(argv: list[str] | None = None) -> int:
     from rewardkit.trainers.policy.training import train
 
     config = load_config(None)
+    trainer = dict(config.trainer)
+    if args.steps:
+        trainer["max_steps"] = args.steps
+    if args.keep_activations:
+        trainer["activation_checkpointing"] = False
+    config = config.model_copy(update={"trainer": trainer})
     result: dict = {
         "machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
                     "platform": platform.platform(), "python": platform.python_version(),
@@ -154,13 +175,14 @@ def main(argv: list[str] | None = None) -> int:
         result["memory"] = sampler.record()
     result["load_after_train"] = loadavg()
     result["train"] = summary
+    result["peak_memory_gb"] = round(summary["peak_memory_bytes"] / 1e9, 2) if summary.get("peak_memory_bytes") else None
     names = list(summary["rewards"])
     result["steps"] = [
         {"step": r["step"], "reward": r.get("reward"), "mean_length": r.get("completions/mean_length"),
          "step_time": r.get("step_time"), **{n: r.get(f"rewards/{n}/mean") for n in names}}
         for r in read_metrics(run_dir / "metrics.jsonl")
     ]
-    for label, model in (("before", None), ("after", str(run_dir / "model"))):
+    for label, model in () if args.steps else (("before", None), ("after", str(run_dir / "model"))):
         started = time.perf_counter()
         ev = evaluate(config, model=model, n=args.n_eval)
         result[f"eval_{label}"] = {"model": ev["model"], "split": ev["split"], "n": ev["n"],

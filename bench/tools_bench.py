@@ -15,7 +15,7 @@ calls of ``BATCH`` completions as a trainer makes them, and the TRL mappings als
 
 Run (builds nothing; the environments come from ``bash .ci/bfcl-venv`` and ``bash .ci/verl-venv``)::
 
-    python bench/tools_bench.py [--repeat 5]
+    python bench/tools_bench.py [--repeat 10]
 
 Writes ``bench/results/tools_bench.json`` and ``.md``; the load average at start and end is in
 both (throughput on a shared machine is only comparable between the two sides of one run).
@@ -171,7 +171,7 @@ def markdown(result: dict) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--toolrl-cases", type=int, default=3000)
     args = parser.parse_args()
     if bfcl.python() is None:

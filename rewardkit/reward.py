@@ -581,7 +581,7 @@ class MergedMetric:
 
 
 def merge_metrics(batches: Sequence[Mapping[str, float]]) -> dict[str, MergedMetric]:
-    """The metrics of several batches of one reward as one: counts added up; :class:`Figure`\ s
+    """The metrics of several batches of one reward as one: counts added up; :class:`Figure` values
     (per-batch means, percentiles) as their mean weighted by what each summarises, with the
     lowest and highest batch's figure (a percentile of percentiles would be a made-up number).
 

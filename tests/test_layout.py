@@ -166,3 +166,14 @@ def test_importing_the_core_and_building_the_command_line_loads_no_engine():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_every_module_compiles_without_warnings():
+    """An invalid escape in a docstring (``\\ s``) warns at every fresh import, and ends the test summary."""
+    import warnings
+
+    repo = Path(__file__).resolve().parents[1]
+    for name, path in modules(repo).items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            compile(path.read_text(encoding="utf-8"), str(path), "exec")

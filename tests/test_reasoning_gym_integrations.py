@@ -88,7 +88,8 @@ def test_metadata_as_dicts_in_a_jsonl_file_scores_the_same(batch, expected, tmp_
 
 class TestServe:
     @pytest.fixture(scope="class")
-    def server(self):
+    @classmethod
+    def server(cls):
         pytest.importorskip("fastapi")
         from _servers import running
 

@@ -326,11 +326,13 @@ def test_a_chat_dataset_reaches_the_trainer_and_the_rewards_as_messages(tmp_path
     assert all(isinstance(c, list) and c[0]["role"] == "assistant" for _, c in seen)
 
 
-def test_quick_runs_every_stage_in_two_tiny_steps_without_library_warnings(tmp_path, model_dir):
+@pytest.mark.parametrize("checkpointing", [False, True])  # True: the bundled default run's setting
+def test_quick_runs_every_stage_in_two_tiny_steps_without_library_warnings(tmp_path, model_dir, checkpointing):
     import subprocess
     import sys
 
-    config = make_config(tmp_path, model_dir, output_dir=str(tmp_path / "run"))
+    trainer = {**TRAINER, "activation_checkpointing": checkpointing}
+    config = make_config(tmp_path, model_dir, output_dir=str(tmp_path / "run"), trainer=trainer)
     done = subprocess.run([sys.executable, "-m", "rewardkit.cli", "train", str(config), "--quick"],
                           capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -409,8 +411,9 @@ def test_train_keeps_the_completions_and_writes_the_diagnostics_report(full_run)
 
 
 def test_a_step_trained_in_accumulated_slices_is_the_same_update_as_one_batch(tmp_path, model_dir):
-    """The bundled runs train each step's completions 2 at a time to hold less memory: with
-    gradient accumulation over the same generation batch, TRL's GRPO makes the same update.
+    """A step's completions trained a few at a time (a smaller per_device_train_batch_size with
+    gradient accumulation over the same generation batch: less memory for the backward pass) make
+    the same update as one batch, up to rounding: the documented way to lower a run's memory further.
     Plain SGD, so the update is the gradient itself (Adam's first step is about the gradient's
     sign: a sliced loss scaled wrongly would make the same first Adam step)."""
     import torch
@@ -434,3 +437,27 @@ def test_a_step_trained_in_accumulated_slices_is_the_same_update_as_one_batch(tm
     assert largest > 1e-3  # the step moved the model well past the tolerance below
     for key in whole:
         torch.testing.assert_close(sliced_step[key], whole_step[key], rtol=1e-3, atol=largest * 1e-4)
+
+
+def test_activation_checkpointing_makes_the_same_steps_bit_for_bit(tmp_path, model_dir):
+    """The bundled default run recomputes activations in the backward pass to hold less memory: on
+    a CPU the recomputed forward is the same arithmetic, so the run's steps (completions, rewards,
+    weights) are exactly those of a run that keeps its activations; the recorded curves hold."""
+    import torch
+    from safetensors.torch import load_file
+
+    runs = {}
+    for name, checkpointing in (("kept", False), ("recomputed", True)):
+        (tmp_path / name).mkdir()
+        trainer = {**TRAINER, "activation_checkpointing": checkpointing}
+        config = make_config(tmp_path / name, model_dir, trainer=trainer)
+        assert cli("train", str(config)) == 0
+        out = tmp_path / name / "out"
+        steps = [{k: r.get(k) for k in ("reward", "loss", "completions/mean_length")}
+                 for r in records(out / "metrics.jsonl") if "reward" in r]
+        runs[name] = (steps, load_file(out / "model" / "model.safetensors"))
+    (steps, kept), (same_steps, recomputed) = runs["kept"], runs["recomputed"]
+    assert len(steps) == TRAINER["max_steps"] and steps == same_steps  # step 2 sampled from the updated model
+    before = load_file(model_dir / "model.safetensors")
+    assert any(not torch.equal(kept[k], before[k]) for k in kept)
+    assert all(torch.equal(recomputed[k], kept[k]) for k in kept)

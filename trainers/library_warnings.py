@@ -8,9 +8,11 @@ import warnings
 
 def silence_uninformative_warnings() -> None:
     # TRL (before every generation, trl.models.utils.disable_gradient_checkpointing) and PEFT (when
-    # it wraps a model, peft_model.PeftModel) read transformers' deprecated `is_gradient_checkpointing`;
-    # the warning is raised in modeling_utils. rewardkit itself sets checkpointing under the new name.
+    # it wraps a model, peft_model.PeftModel) read transformers' deprecated `is_gradient_checkpointing`,
+    # and TRL turns checkpointing off and on around each generation with the deprecated
+    # `gradient_checkpointing_disable`/`_enable`; the warnings are raised in modeling_utils.
+    # rewardkit itself sets checkpointing under the new name.
     warnings.filterwarnings(
-        "ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning,
+        "ignore", message="`(is_)?gradient_checkpointing(_enable|_disable)?` is deprecated", category=FutureWarning,
         module="transformers.modeling_utils",
     )

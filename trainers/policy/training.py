@@ -11,6 +11,7 @@ from typing import Any, Sequence
 
 from rewardkit.errors import ConfigError
 
+from ..heap import map_large_blocks
 from ..library_warnings import silence_uninformative_warnings
 
 
@@ -138,6 +139,8 @@ class Run:
 
         started = time.perf_counter() if started is None else started
         silence_uninformative_warnings()
+        if not has_accelerator():
+            map_large_blocks()  # the freed activations of a CPU step go back to the system
         self.plan = plan_run(config)
         self.model_path = resolve_model_path(config.model_spec())
         callbacks: list[Any] = [*self.plan.rewards.callbacks]

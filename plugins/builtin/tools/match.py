@@ -7,7 +7,7 @@ from typing import Any, Literal, Mapping
 
 from pydantic import Field
 
-from rewardkit.errors import import_optional
+from rewardkit.errors import RewardkitError, import_optional
 from rewardkit.reward import Batch, Reward
 
 from .calls import read_calls
@@ -107,6 +107,7 @@ class ToolCallMatch(Reward):
         read_before: dict[tuple[Any, Any], list[ExpectedRule] | None] = {}
         made: list[int | None] = [None] * len(samples)  # reported: calls made, failure
         failures: list[str | None] = [None] * len(samples)
+        bad_rows: set[int] = set()
 
         def score(i: int) -> float | None:
             sample = samples[i]
@@ -117,7 +118,7 @@ class ToolCallMatch(Reward):
             if rules is _UNREAD:
                 rules = read_before[key] = row_rules(p, row)
             if rules is None:
-                batch.count("bad_row")
+                bad_rows.add(i)
                 return None
             calls = read_calls(sample.completion if sample.raw_completion is None else sample.raw_completion, reading)
             made[i] = len(calls)
@@ -133,7 +134,16 @@ class ToolCallMatch(Reward):
             value, failures[i] = match_calls(calls, rules, options)
             return value * p.repaired_credit if repaired else value
 
-        scores = [self.guarded(batch, i, score, i) for i in range(len(samples))]
+        # score writes only its own sample's slots: the batch is scored in one pass, and again
+        # sample by sample (each failure caught and counted) only when one raises
+        try:
+            scores = [score(i) for i in range(len(samples))]
+        except RewardkitError:
+            raise
+        except Exception:  # noqa: BLE001 - scored again below, where each failure is counted
+            scores = [self.guarded(batch, i, score, i) for i in range(len(samples))]
+        if bad_rows:
+            batch.count("bad_row", len(bad_rows))
         if any(n is not None for n in made):  # some row could be read
             batch.extra.update(calls=made, failure=failures)
             for failure, times in Counter(f for f in failures if f is not None).items():
