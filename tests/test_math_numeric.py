@@ -70,6 +70,8 @@ def test_equal_close_or_uncertain_values_are_left_to_sympy(gold, answer):
         # words: alone, cut as a unit (the answer ends with "}"), rewritten, constants, complex, spaced
         r"3x + \text{ab}", r"\text{ab} + \frac{1}{2}", r"\frac{\text{ab}}{2}", r"\text{pi} + 1", r"\text{and} + 1",
         r"\text{Re} + 1", r"\text{a i} + 1", r"\text {ab} + 1", r"\mathrm{T} + 1", r"\text{x} + 1",
+        # the normalisation's units "a ." ... "h .": the dot is any character, "( e )" loses its end
+        "-(3)( e )", r"\frac{1}{ a }", "2 ( b )",
     ],
 )
 def test_texts_latex2sympy_or_the_normalisation_could_read_otherwise_are_not_read(text):

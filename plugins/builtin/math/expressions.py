@@ -57,6 +57,9 @@ GREEK_COMMANDS = frozenset("\\" + name for name in GREEK)
 FUNCTIONS = frozenset("ln log exp sin cos tan sec csc cot".split())
 # Letters math-verify's normalisation strips as units at the end of an answer (2m, 5t, x + 3s).
 UNIT_LETTERS = frozenset("othclsgmd")
+# Its units "a .", ..., "h .", "q .", "s .", "rs .", "sq . m": the dot matches any character, so
+# "( e )" and "\frac{1}{ a }" lose their ending ("(3)( e )" is "(3)(" to the workers).
+_DOTTED_UNIT = re.compile(r"(?:\d|\}|\s)\s*(?:[a-hqs]|rs) .\s*$")
 
 # Words: \text{...} and the commands math-verify's normalisation turns into \text, and \mbox.
 WORD_COMMAND = r"\\(?:text|textbf|textit|textrm|textnormal|mathrm|mathit|mathbf|mbox)\s*"
@@ -613,7 +616,7 @@ def read_form(text: str) -> Form | None:
     """
     if "," in text and any(_depth(text, m.start()) == 0 for m in _THOUSANDS_LIKE.finditer(text)):
         return None
-    if text.rstrip()[-1:] in UNIT_LETTERS:
+    if text.rstrip()[-1:] in UNIT_LETTERS or _DOTTED_UNIT.search(text):
         return None
     toks = tokens(text)
     if not toks:
