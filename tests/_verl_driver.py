@@ -7,7 +7,7 @@ what each reward manager produced. A run names the manager (``reward_loop``: ver
 per-sample NaiveRewardManager, built by verl's own ``load_reward_manager``; ``naive`` and
 ``batch``: the legacy managers) and the custom reward function (loaded by verl's
 ``get_custom_reward_fn`` from ``pkg://rewardkit.integrations.verl``), or none for verl's own
-``default_compute_score``; ``repeat`` runs it that many times and reports the last. Nothing of
+``default_compute_score``; ``repeat`` runs it that many times and reports the fastest pass after the first (the warm one, for a benchmark). Nothing of
 verl is replaced or mocked.
 """
 
@@ -114,9 +114,8 @@ def main(argv: list[str]) -> int:
 
     runs = []
     for entry in spec["runs"]:
-        for _ in range(entry.get("repeat", 1)):  # a benchmark times the last, warm, pass
-            result = run(tokenizer, spec, entry)
-        runs.append(result)
+        passes = [run(tokenizer, spec, entry) for _ in range(entry.get("repeat", 1))]
+        runs.append(min(passes[1:] or passes, key=lambda r: r["seconds"]))  # a benchmark: the fastest warm pass
     result = {"verl": verl.__version__, "decoded": decoded, "runs": runs}
     Path(argv[2]).write_text(json.dumps(result))
     return 0
