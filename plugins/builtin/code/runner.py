@@ -182,7 +182,8 @@ def harm(process) -> str:
         state = _state(process.pid)
         if state in (b"T", b"t"):
             return "stopped"
-        if state not in (b"Z", b"X") or time.monotonic() > deadline:  # running, or dying: wait to reap it
+        dying = state in (b"Z", b"X") or _exiting(process.pid)  # its pipes close before it is a zombie
+        if not dying or time.monotonic() > deadline:  # running, or dying: wait to reap it
             return ""
         time.sleep(0.001)
 
@@ -743,6 +744,12 @@ def _stat(pid: int) -> list:
 def _state(pid: int) -> bytes:
     fields = _stat(pid)
     return fields[0] if fields else b""
+
+
+def _exiting(pid: int) -> bool:
+    """Whether the process is on its way out (PF_EXITING in its flags, the stat's 9th field)."""
+    fields = _stat(pid)
+    return len(fields) > 6 and int(fields[6]) & 0x4 != 0
 
 
 def _parent(pid: int) -> int:
