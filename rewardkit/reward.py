@@ -317,14 +317,22 @@ class Reward:
 
     def score_batch(self, batch: Batch) -> list[float | None]:
         """Score every sample; one sample's exception gives that sample the error score."""
+        samples = batch.samples
         if self.pure:
-            try:
-                return self.score_samples(batch.samples)
-            except RewardkitError:
-                raise
-            except Exception:  # noqa: BLE001 - scored again below, where each failure is counted
-                pass
-        return [self.guarded(batch, i, self.score, sample) for i, sample in enumerate(batch.samples)]
+            return self.in_one_pass(batch, lambda: self.score_samples(samples), lambda i: self.score(samples[i]))
+        return [self.guarded(batch, i, self.score, sample) for i, sample in enumerate(samples)]
+
+    def in_one_pass(
+        self, batch: Batch, whole: Callable[[], list[float | None]], each: Callable[[int], float | None]
+    ) -> list[float | None]:
+        """``whole()``, the batch's scores in one pass with no per-sample guard; only if it raises,
+        every sample again by ``each(index)``, each failure caught and counted (:meth:`guarded`)."""
+        try:
+            return whole()
+        except RewardkitError:
+            raise
+        except Exception:  # noqa: BLE001 - scored again below, where each failure is counted
+            return [self.guarded(batch, i, each, i) for i in range(len(batch.samples))]
 
     def guarded(self, batch: Batch, index: int, fn, *args: Any) -> float | None:
         """Run ``fn(*args)`` for sample ``index``, turning an unexpected exception into the error score."""

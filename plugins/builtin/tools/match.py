@@ -7,7 +7,7 @@ from typing import Any, Literal, Mapping
 
 from pydantic import Field
 
-from rewardkit.errors import RewardkitError, import_optional
+from rewardkit.errors import import_optional
 from rewardkit.reward import Batch, Reward
 
 from .calls import read_calls
@@ -134,14 +134,8 @@ class ToolCallMatch(Reward):
             value, failures[i] = match_calls(calls, rules, options)
             return value * p.repaired_credit if repaired else value
 
-        # score writes only its own sample's slots: the batch is scored in one pass, and again
-        # sample by sample (each failure caught and counted) only when one raises
-        try:
-            scores = [score(i) for i in range(len(samples))]
-        except RewardkitError:
-            raise
-        except Exception:  # noqa: BLE001 - scored again below, where each failure is counted
-            scores = [self.guarded(batch, i, score, i) for i in range(len(samples))]
+        # score writes only its own sample's slots, so a second pass after a failure is safe
+        scores = self.in_one_pass(batch, lambda: [score(i) for i in range(len(samples))], score)
         if bad_rows:
             batch.count("bad_row", len(bad_rows))
         if any(n is not None for n in made):  # some row could be read
