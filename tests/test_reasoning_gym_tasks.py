@@ -140,7 +140,8 @@ def test_the_preset_and_its_bundled_run_load():
 
 @pytest.mark.parametrize(
     "accuracy, zero_share, step",
-    [(0.9, 0.0, 1), (0.8, 1.0, 1), (0.05, 0.2, -1), (0.1, 1.0, -1), (0.6, 0.95, 1), (0.3, 0.95, -1), (0.5, 0.5, 0), (None, None, 0)],
+    [(0.9, 0.0, 1), (0.8, 1.0, 1), (0.05, 0.5, -1), (0.1, 1.0, -1), (0.6, 0.95, 1), (0.3, 0.95, -1), (0.5, 0.5, 0),
+     (0.05, 0.2, 0), (0.0, 0.0, 0), (None, None, 0)],  # fmt: skip
 )
 def test_decide(accuracy, zero_share, step):
     assert decide(CurriculumSpec(), accuracy, zero_share)[0] == step
@@ -179,6 +180,31 @@ def test_a_saturated_task_goes_up_and_one_where_nothing_passes_goes_down(curricu
     events = [json.loads(line) for line in (tmp_path / "curriculum.jsonl").read_text().splitlines()]
     assert [(e["task"], e["from"], e["to"]) for e in events] == [("basic_arithmetic", 1, 2), ("basic_arithmetic", 2, 1)]
     assert events[0]["accuracy"] == pytest.approx(15 / 16) and "raise_at" in events[0]["reason"]
+
+
+def test_a_task_whose_failing_scores_still_vary_keeps_its_level(curriculum, tmp_path):
+    """Partial credit (reasoning-gym scores a near miss between 0 and 1): nothing passes, but the
+    groups have signal, so the level stays; once the scores stop varying, it goes down."""
+    feed(curriculum, "basic_arithmetic", [[0.1, 0.3, 0.0, 0.2]] * 3 + [[0.0] * 4])
+    assert curriculum.generators.levels["basic_arithmetic"] == 1
+    feed(curriculum, "basic_arithmetic", [[0.0] * 4] * 3)
+    assert curriculum.generators.levels["basic_arithmetic"] == 0
+    event = json.loads((tmp_path / "curriculum.jsonl").read_text().splitlines()[-1])
+    assert event["accuracy"] == 0.0 and event["zero_variance_share"] == 0.5 and "without signal" in event["reason"]
+
+
+def test_groups_without_signal_do_not_send_a_task_back_where_its_accuracy_took_it_from(curriculum, tmp_path):
+    """A policy sure of each item: half the groups all right, half all wrong, at any level."""
+    feed(curriculum, "basic_arithmetic", [[0.0] * 4] * 4)  # nothing passes at level 1: down to 0
+    sure = [[1.0] * 4, [0.0] * 4] * 2
+    feed(curriculum, "basic_arithmetic", sure * 3)  # no signal at accuracy 0.5: not back up to 1
+    assert curriculum.generators.levels["basic_arithmetic"] == 0
+    feed(curriculum, "basic_arithmetic", [[1.0] * 4] * 4)  # saturated: up
+    assert curriculum.generators.levels["basic_arithmetic"] == 1
+    feed(curriculum, "basic_arithmetic", sure)  # the guess may go up from there
+    assert curriculum.generators.levels["basic_arithmetic"] == 2
+    events = [json.loads(line) for line in (tmp_path / "curriculum.jsonl").read_text().splitlines()]
+    assert [(e["from"], e["to"]) for e in events] == [(1, 0), (0, 1), (1, 2)]
 
 
 def test_other_components_are_not_followed(curriculum):

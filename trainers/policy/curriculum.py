@@ -8,9 +8,15 @@ of one prompt, scored by the ``reasoning_gym`` component) and, once it has that 
 
 - **raises** the task's level when its accuracy (the share of completions scoring at least
   ``pass_score``) is at least ``raise_at``: the task saturates;
-- **lowers** it when the accuracy is at most ``lower_at``: nothing passes;
+- **lowers** it when the accuracy is at most ``lower_at`` and at least ``flat_to_lower`` of its
+  groups have zero variance: nothing passes and nothing varies. A task whose failing scores still
+  vary (reasoning-gym's partial credit: a reversed spelling scored by similarity) gives GRPO a
+  signal where it is, and lowering it would trade that for easier items whose completions agree;
 - otherwise moves it when at least ``no_signal`` of its groups have zero variance (up when the
-  accuracy is at least one half, else down);
+  accuracy is at least one half, else down), but never back to the level its accuracy last moved
+  it away from. That direction is a guess: a policy sure of each item (every group all right or
+  all wrong, at any level) gives no signal anywhere, and the guess would send the task back and
+  forth between a level it passes by halves and one where nothing passes;
 
 then starts the task's window afresh. Levels are reasoning-gym's own curriculum levels (every
 attribute at that level, :meth:`BaseCurriculum.set_global_level`), from 0 to the task's highest.
@@ -70,18 +76,20 @@ def figures(window: Sequence[Group]) -> tuple[float | None, float | None]:
     return accuracy, zero_variance_share(values, bounds)[0]
 
 
-def decide(spec: CurriculumSpec, accuracy: float | None, zero_share: float | None) -> tuple[int, str]:
-    """The level step (+1, -1 or 0) for a task's window, and why."""
+def decide(spec: CurriculumSpec, accuracy: float | None, zero_share: float | None) -> tuple[int, str, str]:
+    """The level step (+1, -1 or 0) for a task's window, why, and the rule that decided it
+    ("accuracy" or "no_signal"; "" for no step)."""
     if accuracy is None:
-        return 0, ""
+        return 0, "", ""
     if accuracy >= spec.raise_at:
-        return 1, f"accuracy {accuracy:.2f} >= raise_at {spec.raise_at:g}"
-    if accuracy <= spec.lower_at:
-        return -1, f"accuracy {accuracy:.2f} <= lower_at {spec.lower_at:g}"
+        return 1, f"accuracy {accuracy:.2f} >= raise_at {spec.raise_at:g}", "accuracy"
+    if accuracy <= spec.lower_at and zero_share is not None and zero_share >= spec.flat_to_lower:
+        reason = f"accuracy {accuracy:.2f} <= lower_at {spec.lower_at:g}, {zero_share:.0%} of groups without signal"
+        return -1, reason, "accuracy"
     if zero_share is not None and zero_share >= spec.no_signal:
         step = 1 if accuracy >= 0.5 else -1
-        return step, f"{zero_share:.0%} of groups without signal at accuracy {accuracy:.2f}"
-    return 0, ""
+        return step, f"{zero_share:.0%} of groups without signal at accuracy {accuracy:.2f}", "no_signal"
+    return 0, "", ""
 
 
 class Curriculum(TrainerCallback):
@@ -103,6 +111,7 @@ class Curriculum(TrainerCallback):
             self.generators.levels[task.name] = min(task.level or 0, self.max_level[task.name])
         self.windows = {t.name: collections.deque(maxlen=self.rules.window) for t in spec.tasks}
         self.since_log: dict[str, list[Group]] = {t.name: [] for t in spec.tasks}
+        self.left_on_accuracy: dict[str, int] = {}  # task -> the level its accuracy last moved it away from
         self.events: list[dict[str, Any]] = []
         self.events_path = Path(output_dir) / EVENTS_FILE if output_dir is not None else None
         self.stream = stream
@@ -181,11 +190,13 @@ class Curriculum(TrainerCallback):
         if len(window) < self.rules.window:
             return
         accuracy, zero_share = figures(window)
-        step, reason = decide(self.rules, accuracy, zero_share)
+        step, reason, rule = decide(self.rules, accuracy, zero_share)
         level = self.generators.levels[task]
         new = min(max(level + step, 0), self.max_level[task])
-        if new == level:
+        if new == level or (rule == "no_signal" and new == self.left_on_accuracy.get(task)):
             return
+        if rule == "accuracy":
+            self.left_on_accuracy[task] = level
         self.generators.levels[task] = new
         window.clear()
         event = {"step": self.step, "task": task, "from": level, "to": new, "accuracy": accuracy,

@@ -62,6 +62,11 @@ class TaskSpec(Strict):
 class CurriculumSpec(Strict):
     raise_at: float = Field(0.8, ge=0, le=1, description="a task's accuracy at or above which its level goes up")
     lower_at: float = Field(0.1, ge=0, le=1, description="a task's accuracy at or below which its level goes down")
+    flat_to_lower: float = Field(
+        0.5, ge=0, le=1,
+        description="lowering on accuracy also needs this share of the task's groups with zero variance: a task whose "
+        "scores below pass_score still vary (partial credit) has signal and keeps its level",
+    )  # fmt: skip
     no_signal: float = Field(
         NO_SIGNAL, gt=0, le=1,
         description="zero-variance share of a task's groups at or above which it moves (up if accuracy >= 0.5, else down)",
