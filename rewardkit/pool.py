@@ -19,8 +19,8 @@ Design:
   quiet one (a reasoning-gym ``codeio`` answer that needs 3.6 CPU-seconds passed a 5-s wall-clock
   limit on a quiet machine and failed it at load average 14). The dispatcher looks at the
   worker's CPU time when the task's wall-clock time reaches its timeout (a process cannot use
-  more CPU-seconds than seconds pass, unless it runs threads), and again after each CPU-second
-  still allowed, and kills it once the CPU time is spent. A wall-clock backstop,
+  more CPU-seconds than seconds pass, unless it runs threads), then again when the CPU time left
+  could have run out, and kills the worker once the CPU time is spent. A wall-clock backstop,
   :func:`wall_backstop` (``BACKSTOP_FACTOR`` x timeout + ``BACKSTOP_SECONDS``), ends a task that
   waits without using CPU (sleeps, blocks) or that the machine starves. Where a worker's CPU time
   cannot be read (no ``/proc``: not Linux), the timeout is wall-clock time, as it was. An
