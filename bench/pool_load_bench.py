@@ -111,6 +111,27 @@ def score(reward, item: dict, text: str, share: float, wall_clock: bool) -> dict
     }  # fmt: skip
 
 
+def markdown(report: dict) -> str:
+    lines = [
+        "# A busy machine and a score: the pool's time limit on CPU time vs on the clock",
+        "",
+        f"{report['date']}, {report['cpus']} CPUs, load average {report['load_start']} at the start and "
+        f"{report['load_end']} at the end (`python bench/pool_load_bench.py`). The slowest seed-1234 `codeio` answer "
+        f"(\"wrong value\"): score_answer gives {report['reference_score']:.3f} in {report['reference_cpu_s']:.2f} "
+        f"CPU-seconds; the reward's `timeout` is {report['timeout_s']:g} s. The worker's share of a CPU is simulated "
+        "by stopping and continuing it.",
+        "",
+        "| worker's share of a CPU | limit on | score | timeouts | wall s |",
+        "|---:|---|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {r['share']:g} | {r['limit']} | {'None' if r['score'] is None else format(r['score'], '.3f')} | "
+        f"{r['timeouts']} | {r['wall_s']} |"
+        for r in report["rows"]
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--shares", default="1,0.25,0.1", help="shares of a CPU the worker gets, comma-separated")
@@ -138,19 +159,7 @@ def main() -> None:
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "pool_load_bench.json").write_text(json.dumps(report, indent=2) + "\n")
-    lines = [
-        "# A busy machine and a score: the pool's time limit on CPU time vs on the clock",
-        "",
-        f"{report['date']}, {report['cpus']} CPUs, load average {load_start} at the start and {report['load_end']} at "
-        f"the end (`python bench/pool_load_bench.py`). The slowest seed-1234 `codeio` answer (\"wrong value\"): "
-        f"score_answer gives {expected:.3f} in {reference_s:.2f} CPU-seconds; the reward's `timeout` is "
-        f"{report['timeout_s']:g} s. The worker's share of a CPU is simulated by stopping and continuing it.",
-        "",
-        "| worker's share of a CPU | limit on | score | timeouts | wall s |",
-        "|---:|---|---:|---:|---:|",
-    ]
-    lines += [f"| {r['share']:g} | {r['limit']} | {r['score']} | {r['timeouts']} | {r['wall_s']} |" for r in rows]
-    (RESULTS / "pool_load_bench.md").write_text("\n".join(lines) + "\n")
+    (RESULTS / "pool_load_bench.md").write_text(markdown(report))
     print("wrote bench/results/pool_load_bench.json and .md")
 
 
