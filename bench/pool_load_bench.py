@@ -97,7 +97,7 @@ def score(reward, item: dict, text: str, share: float, wall_clock: bool) -> dict
 
     read = pool_module.process_cpu_seconds
     if wall_clock:
-        pool_module.process_cpu_seconds = lambda pid: None
+        pool_module.process_cpu_seconds = lambda stat: None
     try:
         with Throttle(share):
             start = time.perf_counter()

@@ -167,14 +167,28 @@ def wall_backstop(timeout: float, factor: float = BACKSTOP_FACTOR, seconds: floa
     return factor * timeout + seconds
 
 
-def process_cpu_seconds(pid: int) -> float | None:
-    """CPU seconds (user and system) process ``pid`` has used, with those of the children it
-    waited for; None where they cannot be read (no ``/proc``, or the process is gone)."""
+def open_stat(pid: int) -> int | None:
+    """A descriptor of ``/proc/<pid>/stat``, for :func:`process_cpu_seconds`; None where there is none.
+
+    Kept open and read again with ``pread`` (a third of the cost of opening the file per reading,
+    which the dispatcher does for every task); it reads nothing once the process is gone, even if
+    another takes its id."""
     try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            # after the command name (in parentheses, which may hold anything): the state (field 3),
-            # then utime, stime, cutime, cstime are fields 14-17
-            fields = f.read().rpartition(b")")[2].split()
+        return os.open(f"/proc/{pid}/stat", os.O_RDONLY)
+    except OSError:
+        return None
+
+
+def process_cpu_seconds(stat: int | None) -> float | None:
+    """CPU seconds (user and system) the process of ``stat`` (:func:`open_stat`) has used, with
+    those of the children it waited for; None where they cannot be read (no ``/proc``, or the
+    process is gone)."""
+    if stat is None:
+        return None
+    try:
+        # after the command name (in parentheses, which may hold anything): the state (field 3),
+        # then utime, stime, cutime, cstime are fields 14-17
+        fields = os.pread(stat, 4096, 0).rpartition(b")")[2].split()
         return sum(int(fields[i]) for i in (11, 12, 13, 14)) / CLOCK_TICKS
     except (OSError, ValueError, IndexError):
         return None
@@ -324,10 +338,17 @@ class _Worker:
         self.task: _Task | None = None
         self.affinity: Any = None  # the key of its last task
         self.sent_at = 0.0
+        self.stat: int | None = None  # its /proc/<pid>/stat, opened on first use (open_stat)
         self.cpu_at_send: float | None = None  # its CPU seconds when the task was sent (None: unknown)
         self.deadline = 0.0  # when the dispatcher next looks at the task
         self.backstop = 0.0  # when the task ends whatever its CPU time
         self.budget_cut = False  # the deadline is the batch's, not the task's own
+
+    def cpu_seconds(self) -> float | None:
+        """The process's CPU seconds so far (None: unknown)."""
+        if self.stat is None and self.process.pid is not None:
+            self.stat = open_stat(self.process.pid)
+        return process_cpu_seconds(self.stat)
 
     def kill(self) -> None:
         if self.process.exitcode is None:
@@ -337,6 +358,9 @@ class _Worker:
                 pass
             self.process.join(timeout=5)
         self.conn.close()
+        if self.stat is not None:
+            os.close(self.stat)
+            self.stat = None
 
 
 class TimeLimitedPool:
@@ -619,7 +643,7 @@ class TimeLimitedPool:
                         continue
                     task.attempts += 1
                     worker.task, worker.affinity = task, task.affinity
-                    worker.sent_at, worker.cpu_at_send = now, process_cpu_seconds(worker.process.pid)
+                    worker.sent_at, worker.cpu_at_send = now, worker.cpu_seconds()
                     worker.backstop = now + (
                         task.timeout if worker.cpu_at_send is None
                         else wall_backstop(task.timeout, self.backstop_factor, self.backstop_seconds)
@@ -666,7 +690,7 @@ class TimeLimitedPool:
             return "budget"
         if worker.cpu_at_send is None:
             return "wall_clock"
-        used = process_cpu_seconds(worker.process.pid)
+        used = worker.cpu_seconds()
         if used is None:
             return "wall_clock"
         left = worker.task.timeout - (used - worker.cpu_at_send)

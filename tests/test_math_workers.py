@@ -14,7 +14,9 @@ import time
 import pytest
 
 from rewardkit import pool as pool_module
-from rewardkit.pool import TimeLimitedPool, WorkerPoolError, cpu_count, default_pool_size, process_cpu_seconds
+from rewardkit.pool import (
+    TimeLimitedPool, WorkerPoolError, cpu_count, default_pool_size, open_stat, process_cpu_seconds,
+)  # fmt: skip
 
 # Tasks run in the workers, which import this module by name: keep them at module level.
 
@@ -199,19 +201,33 @@ def test_a_task_that_waits_without_cpu_ends_at_the_wall_clock_backstop():
 
 
 def test_where_cpu_time_cannot_be_read_the_timeout_is_wall_clock_time(monkeypatch):
-    monkeypatch.setattr(pool_module, "process_cpu_seconds", lambda pid: None)  # as where there is no /proc
+    monkeypatch.setattr(pool_module, "process_cpu_seconds", lambda stat: None)  # as where there is no /proc
     with TimeLimitedPool(1, preload=[__name__], backstop_factor=1000) as pool:
         (outcome,) = pool.map(sleep_then, [(600, "late")], timeout=0.3)
     assert outcome.timed_out and outcome.ended_by == "wall_clock"
 
 
 def test_a_process_cpu_time_is_read_from_proc():
-    before = process_cpu_seconds(os.getpid())
-    burn_then(0.2, None)
-    used = process_cpu_seconds(os.getpid()) - before
-    times = os.times()
-    assert 0.15 <= used and abs(process_cpu_seconds(os.getpid()) - sum(times[:4])) < 0.1
-    assert process_cpu_seconds(2**22 + 1) is None  # past the largest pid Linux gives
+    stat = open_stat(os.getpid())
+    try:
+        before = process_cpu_seconds(stat)
+        burn_then(0.2, None)
+        used = process_cpu_seconds(stat) - before
+        assert 0.15 <= used and abs(process_cpu_seconds(stat) - sum(os.times()[:4])) < 0.1
+    finally:
+        os.close(stat)
+    assert open_stat(2**22 + 1) is None and process_cpu_seconds(None) is None  # past the largest pid Linux gives
+
+
+def test_a_process_that_is_gone_has_no_cpu_time():
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    stat = open_stat(child.pid)
+    try:
+        assert process_cpu_seconds(stat) is not None
+        child.wait()
+        assert process_cpu_seconds(stat) is None  # reaped: its id may be another's now
+    finally:
+        os.close(stat)
 
 
 def test_a_backstop_below_the_timeout_is_refused():
