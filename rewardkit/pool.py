@@ -18,9 +18,12 @@ Design:
   system, from ``/proc/<pid>/stat``), so that an answer scores the same on a busy machine as on a
   quiet one (a reasoning-gym ``codeio`` answer that needs 3.6 CPU-seconds passed a 5-s wall-clock
   limit on a quiet machine and failed it at load average 14). The dispatcher looks at the
-  worker's CPU time when the task's wall-clock time reaches its timeout (a process cannot use
-  more CPU-seconds than seconds pass, unless it runs threads), then again when the CPU time left
-  could have run out, and kills the worker once the CPU time is spent. A wall-clock backstop,
+  worker's CPU time when the task's wall-clock time reaches its timeout (a single thread cannot
+  use more CPU-seconds than seconds pass), then again when the CPU time left could have run out,
+  and kills the worker once the CPU time is spent. So a task ends when both its wall-clock time
+  and its CPU time have passed its timeout: one whose threads use more CPU-seconds than that in
+  parallel (numpy's BLAS threads) within its timeout of wall-clock time is not cut short, as
+  before. A wall-clock backstop,
   :func:`wall_backstop` (``BACKSTOP_FACTOR`` x timeout + ``BACKSTOP_SECONDS``), ends a task that
   waits without using CPU (sleeps, blocks) or that the machine starves. Where a worker's CPU time
   cannot be read (no ``/proc``: not Linux), the timeout is wall-clock time, as it was. An
