@@ -213,7 +213,7 @@ def explain(difference: dict, family: str, ran_code: list[str], timeout: float) 
     if difference["kind"] == "as code" and family in ran_code:
         return "the verifier runs this answer as code; rewardkit's guard refuses it (scored as unreadable)"
     if got == 0.0 and relaxed is not None and abs(relaxed - ref) < 1e-9:
-        return (f"the reward's time limit ({timeout:g} s of wall time in a worker) ran out and gave the error score; "
+        return (f"the reward's time limit ({timeout:g} s of its worker's CPU time) ran out and gave the error score; "
                 "with no time limit rewardkit scores it as score_answer does")
     return "unexplained"
 

@@ -14,11 +14,27 @@ Design:
 - a worker takes one task at a time, and its clock starts when the task is sent to it (time
   spent queued does not count); a worker counts as ready only after it has started up, so a
   slow start never eats into a task's time;
+- a task's ``timeout`` is CPU time: the seconds its worker process spends on it (user and
+  system, from ``/proc/<pid>/stat``), so that an answer scores the same on a busy machine as on a
+  quiet one (a reasoning-gym ``codeio`` answer that needs 3.6 CPU-seconds passed a 5-s wall-clock
+  limit on a quiet machine and failed it at load average 14). The dispatcher looks at the
+  worker's CPU time when the task's wall-clock time reaches its timeout (a single thread cannot
+  use more CPU-seconds than seconds pass), then again when the CPU time left could have run out,
+  and kills the worker once the CPU time is spent. So a task ends when both its wall-clock time
+  and its CPU time have passed its timeout: one whose threads use more CPU-seconds than that in
+  parallel (numpy's BLAS threads) within its timeout of wall-clock time is not cut short, as
+  before. A wall-clock backstop,
+  :func:`wall_backstop` (``BACKSTOP_FACTOR`` x timeout + ``BACKSTOP_SECONDS``), ends a task that
+  waits without using CPU (sleeps, blocks) or that the machine starves. Where a worker's CPU time
+  cannot be read (no ``/proc``: not Linux), the timeout is wall-clock time, as it was. An
+  :class:`Outcome` that timed out says which limit ended it (``ended_by``);
 - a batch (:meth:`TimeLimitedPool.map`) can have a total time ``budget`` besides each task's
   limit: its clock starts when its first task is sent to a worker, and when it runs out the
   batch's queued tasks are cancelled and its running ones killed (their workers replaced), each
   reported as timed out and ``over_budget``. So n slow tasks hold the workers for the budget,
-  not for n x timeout / workers, and the pool is free for the next batch;
+  not for n x timeout / workers, and the pool is free for the next batch. The budget is
+  wall-clock time, not CPU time: it exists so that a batch never holds the trainer waiting for
+  its rewards longer than that, however busy the machine;
 - tasks can carry an ``affinity`` key (rewardkit uses the gold answer): a free worker takes a task
   with the key of its previous task first (its caches, the parsed gold, serve it), else one from a
   group no other worker is busy with, else the oldest. Groups stay on one worker while every
@@ -73,6 +89,14 @@ START_TIMEOUT = 120.0  # seconds a new worker may take to start before the pool 
 MAX_START_FAILURES = 3  # consecutive workers that die while starting before the pool fails
 STOP_WAIT = 5.0  # seconds close_shared_pools waits for the fork server and resource tracker to exit (2 s was short on a loaded machine)
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+# The wall-clock backstop of a task whose timeout is CPU time (see wall_backstop): a worker still
+# gets its whole CPU allowance while it has a tenth of a CPU or more (the codeio answer that failed
+# a wall-clock limit ran at load average 14 on 2 CPUs: 7 runnable processes per CPU), and 5 s more,
+# which weighs where timeouts are short and a start-up cost (a first import, memory paged back in)
+# is larger than the task.
+BACKSTOP_FACTOR = 10.0
+BACKSTOP_SECONDS = 5.0
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100  # the unit of /proc/<pid>/stat's times
 FORK_SERVER_MODULE = "rewardkit.fork_server"  # preloaded in the fork server: it exits at once with its owner
 
 
@@ -90,6 +114,9 @@ class Outcome:
     seconds: float = 0.0
     fatal: bool = False  # the pool failed or closed: map() raises WorkerPoolError
     over_budget: bool = False  # timed out because its batch's budget ran out (queued or running)
+    # what ended a task that timed out: "cpu_time" (its timeout), "wall_clock" (the backstop, or the
+    # timeout itself where CPU time cannot be read), "budget" (its batch's); None if it did not time out
+    ended_by: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -135,6 +162,39 @@ def default_start_method() -> str:
         if getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None) is not None:
             return "spawn"
     return "forkserver"
+
+
+def wall_backstop(timeout: float, factor: float = BACKSTOP_FACTOR, seconds: float = BACKSTOP_SECONDS) -> float:
+    """Wall-clock seconds after which a task whose ``timeout`` is CPU time ends even with CPU time
+    left: ``factor`` x ``timeout`` + ``seconds`` (see BACKSTOP_FACTOR)."""
+    return factor * timeout + seconds
+
+
+def open_stat(pid: int) -> int | None:
+    """A descriptor of ``/proc/<pid>/stat``, for :func:`process_cpu_seconds`; None where there is none.
+
+    Kept open and read again with ``pread`` (a third of the cost of opening the file per reading,
+    which the dispatcher does for every task); it reads nothing once the process is gone, even if
+    another takes its id."""
+    try:
+        return os.open(f"/proc/{pid}/stat", os.O_RDONLY)
+    except OSError:
+        return None
+
+
+def process_cpu_seconds(stat: int | None) -> float | None:
+    """CPU seconds (user and system) the process of ``stat`` (:func:`open_stat`) has used, with
+    those of the children it waited for; None where they cannot be read (no ``/proc``, or the
+    process is gone)."""
+    if stat is None:
+        return None
+    try:
+        # after the command name (in parentheses, which may hold anything): the state (field 3),
+        # then utime, stime, cutime, cstime are fields 14-17
+        fields = os.pread(stat, 4096, 0).rpartition(b")")[2].split()
+        return sum(int(fields[i]) for i in (11, 12, 13, 14)) / CLOCK_TICKS
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 # -- the worker side ----------------------------------------------------------------------------
@@ -281,8 +341,17 @@ class _Worker:
         self.task: _Task | None = None
         self.affinity: Any = None  # the key of its last task
         self.sent_at = 0.0
-        self.deadline = 0.0
+        self.stat: int | None = None  # its /proc/<pid>/stat, opened on first use (open_stat)
+        self.cpu_at_send: float | None = None  # its CPU seconds when the task was sent (None: unknown)
+        self.deadline = 0.0  # when the dispatcher next looks at the task
+        self.backstop = 0.0  # when the task ends whatever its CPU time
         self.budget_cut = False  # the deadline is the batch's, not the task's own
+
+    def cpu_seconds(self) -> float | None:
+        """The process's CPU seconds so far (None: unknown)."""
+        if self.stat is None and self.process.pid is not None:
+            self.stat = open_stat(self.process.pid)
+        return process_cpu_seconds(self.stat)
 
     def kill(self) -> None:
         if self.process.exitcode is None:
@@ -292,6 +361,9 @@ class _Worker:
                 pass
             self.process.join(timeout=5)
         self.conn.close()
+        if self.stat is not None:
+            os.close(self.stat)
+            self.stat = None
 
 
 class TimeLimitedPool:
@@ -303,6 +375,9 @@ class TimeLimitedPool:
             a module's ``worker_setup()`` function, if it has one, runs in each worker.
         start_method: ``forkserver`` (default where available) or ``spawn``.
         memory_limit_mb: address-space limit of each worker (None: no limit).
+        backstop_factor, backstop_seconds: a task ends at ``backstop_factor`` x its timeout +
+            ``backstop_seconds`` of wall-clock time whatever CPU time it has left
+            (:func:`wall_backstop`).
 
     >>> pool = TimeLimitedPool(1)
     >>> pool.map(pow, [(2, 10)], timeout=5)[0].value
@@ -317,8 +392,16 @@ class TimeLimitedPool:
         preload: Sequence[str] = (),
         start_method: str | None = None,
         memory_limit_mb: int | None = None,
+        backstop_factor: float = BACKSTOP_FACTOR,
+        backstop_seconds: float = BACKSTOP_SECONDS,
     ) -> None:
+        if not (backstop_factor >= 1 and backstop_seconds >= 0):
+            raise ValueError(
+                f"backstop_factor must be at least 1 and backstop_seconds at least 0, got "
+                f"{shown(backstop_factor)} and {shown(backstop_seconds)}"
+            )
         self.size = max(1, size or default_pool_size())
+        self.backstop_factor, self.backstop_seconds = float(backstop_factor), float(backstop_seconds)
         self.preload = tuple(preload)
         self.start_method = start_method or default_start_method()
         self.memory_limit_mb = memory_limit_mb
@@ -344,7 +427,7 @@ class TimeLimitedPool:
     ) -> Future:
         """Queue ``fn(*args)``; the future's result is an :class:`Outcome` (it never raises).
 
-        Tasks with the same (not None) ``affinity`` key are preferably run by the same worker.
+        ``timeout`` is in CPU seconds of the worker (see the module's docstring). Tasks with the same (not None) ``affinity`` key are preferably run by the same worker.
         """
         return self._queue([(fn, args, affinity)], timeout, None)[0]
 
@@ -359,9 +442,11 @@ class TimeLimitedPool:
     ) -> list[Outcome]:
         """Run ``fn(*args)`` for every tuple; one :class:`Outcome` per tuple, in order.
 
-        ``affinity`` gives each task a key; tasks with equal keys preferably share a worker.
-        ``budget`` bounds the whole batch: seconds from when its first task is sent to a worker
-        (time waiting for the pool to start or for earlier batches does not count). What has not
+        ``timeout`` is each task's limit in CPU seconds of its worker, with a wall-clock backstop
+        (see the module's docstring). ``affinity`` gives each task a key; tasks with equal keys
+        preferably share a worker. ``budget`` bounds the whole batch in wall-clock seconds from when
+        its first task is sent to a worker (time waiting for the pool to start or for earlier
+        batches does not count). What has not
         finished by then is timed out and ``over_budget``: cancelled if queued, killed if running.
         """
         futures = self._submit_all(fn, arg_tuples, timeout, affinity, budget)
@@ -561,13 +646,16 @@ class TimeLimitedPool:
                         continue
                     task.attempts += 1
                     worker.task, worker.affinity = task, task.affinity
-                    worker.sent_at, worker.deadline, worker.budget_cut = now, now + task.timeout, False
+                    worker.sent_at, worker.cpu_at_send = now, worker.cpu_seconds()
+                    worker.backstop = now + (
+                        task.timeout if worker.cpu_at_send is None
+                        else wall_backstop(task.timeout, self.backstop_factor, self.backstop_seconds)
+                    )  # fmt: skip
                     if task.batch is not None:
-                        expires = self._start_clock(task.batch, now)
-                        if expires < worker.deadline:
-                            worker.deadline, worker.budget_cut = expires, True
+                        self._start_clock(task.batch, now)
+                    self._look_again(worker, now + task.timeout)
             for task in over:  # outside the lock: a future's callbacks may call back into the pool
-                task.future.set_result(Outcome(timed_out=True, over_budget=True))
+                task.future.set_result(Outcome(timed_out=True, over_budget=True, ended_by="budget"))
             deadlines = [w.deadline for w in self._workers if w.task is not None]
             if self._expiries:  # (only this thread changes the heap)
                 deadlines.append(self._expiries[0][0])
@@ -584,12 +672,37 @@ class TimeLimitedPool:
             for worker in list(self._workers):
                 self._service(worker, ready, now)
 
-    def _start_clock(self, batch: _Batch, now: float) -> float:
-        """When ``batch`` runs out: its budget from ``now`` if this is its first task sent (the lock is held)."""
+    def _start_clock(self, batch: _Batch, now: float) -> None:
+        """Start ``batch``'s budget at ``now`` if this is its first task sent (the lock is held)."""
         if batch.expires is None:
             batch.expires = now + batch.budget
             heapq.heappush(self._expiries, (batch.expires, next(self._batch_order), batch))
-        return batch.expires
+
+    def _look_again(self, worker: _Worker, when: float) -> None:
+        """Set when the dispatcher next looks at ``worker``'s task: at ``when``, or at its backstop
+        or its batch's end if either comes first."""
+        worker.deadline, worker.budget_cut = min(when, worker.backstop), False
+        batch = worker.task.batch if worker.task is not None else None
+        if batch is not None and batch.expires is not None and batch.expires < worker.deadline:
+            worker.deadline, worker.budget_cut = batch.expires, True
+
+    def _limit_reached(self, worker: _Worker, now: float) -> str | None:
+        """Which limit ends ``worker``'s task at its deadline ("budget", "cpu_time", "wall_clock"),
+        or None, having set the next deadline, while it still has CPU time left."""
+        if worker.budget_cut:
+            return "budget"
+        if worker.cpu_at_send is None:
+            return "wall_clock"
+        used = worker.cpu_seconds()
+        if used is None:
+            return "wall_clock"
+        left = worker.task.timeout - (used - worker.cpu_at_send)
+        if left <= 0:
+            return "cpu_time"
+        if now >= worker.backstop:
+            return "wall_clock"
+        self._look_again(worker, now + max(left, 1 / CLOCK_TICKS))  # CPU time grows in ticks
+        return None
 
     def _take_over_budget(self, now: float) -> list[_Task]:
         """Remove and return the queued tasks of batches whose budget has run out (the lock is held)."""
@@ -685,8 +798,15 @@ class TimeLimitedPool:
             self._replace(worker)
             return
         if worker.task is not None and now >= worker.deadline:
-            self.stats["over_budget" if worker.budget_cut else "timeouts"] += 1
-            self._finish(worker, Outcome(timed_out=True, seconds=now - worker.sent_at, over_budget=worker.budget_cut))
+            ended_by = self._limit_reached(worker, now)
+            if ended_by is None:
+                return
+            over_budget = ended_by == "budget"
+            self.stats["over_budget" if over_budget else "timeouts"] += 1
+            self._finish(
+                worker,
+                Outcome(timed_out=True, seconds=now - worker.sent_at, over_budget=over_budget, ended_by=ended_by),
+            )
             self._replace(worker)
         elif not worker.ready and now >= worker.started + START_TIMEOUT:
             self._failure = f"a worker process did not start within {START_TIMEOUT:.0f} s"

@@ -1,6 +1,7 @@
 """The time-limited worker pool: hard limits from any thread or event loop, recovery, shutdown."""
 
 import asyncio
+import math
 import os
 import pickle
 import signal
@@ -12,7 +13,10 @@ import time
 
 import pytest
 
-from rewardkit.pool import TimeLimitedPool, WorkerPoolError, cpu_count, default_pool_size
+from rewardkit import pool as pool_module
+from rewardkit.pool import (
+    TimeLimitedPool, WorkerPoolError, cpu_count, default_pool_size, open_stat, process_cpu_seconds,
+)  # fmt: skip
 
 # Tasks run in the workers, which import this module by name: keep them at module level.
 
@@ -24,6 +28,19 @@ def square(x):
 def sleep_then(seconds, value):
     time.sleep(seconds)
     return value
+
+
+def burn_then(cpu_seconds, value):
+    """Use ``cpu_seconds`` of CPU time (math.inf: forever), however long that takes on the clock."""
+    end = time.process_time() + cpu_seconds
+    while time.process_time() < end:
+        pass
+    return value
+
+
+def note_then_burn(path, cpu_seconds, value):
+    note_then_sleep(path, 0)
+    return burn_then(cpu_seconds, value)
 
 
 def huge_power():
@@ -94,7 +111,7 @@ def test_an_unpicklable_result_is_an_error_outcome(pool):
 
 def test_a_task_past_its_limit_is_killed_and_its_worker_replaced(pool):
     before = set(pool.pids())
-    slow, fast = pool.map(sleep_then, [(30, "late"), (0, "ok")], timeout=0.5)
+    slow, fast = pool.map(burn_then, [(math.inf, "late"), (0, "ok")], timeout=0.5)
     assert slow.timed_out and slow.value is None
     assert fast.ok and fast.value == "ok"
     assert pool.map(square, [(3,)], timeout=5)[0].value == 9
@@ -114,7 +131,7 @@ def test_slow_tasks_of_one_group_do_not_wait_for_each_other(pool, tmp_path):
     # each slow task waits for the other to start: only tasks running at once both see it
     outcomes = pool.map(note_then_wait_for, [(notes, 2, 60)] * 2, timeout=120, affinity=["g", "g"])
     assert [o.value for o in outcomes] == [True, True]
-    outcomes = pool.map(sleep_then, [(30, "late"), (30, "later"), (0, "a")], timeout=0.5, affinity=["g"] * 3)
+    outcomes = pool.map(burn_then, [(math.inf, "late"), (math.inf, "later"), (0, "a")], timeout=0.5, affinity=["g"] * 3)
     assert [o.timed_out for o in outcomes] == [True, True, False] and outcomes[2].value == "a"
 
 
@@ -122,7 +139,7 @@ def test_a_batch_budget_cancels_the_queued_tasks_and_kills_the_running_ones(pool
     notes = tmp_path / "started"
     before = pool.stats["over_budget"]
     outcomes = pool.map(note_then_sleep, [(notes, 60)] * 12, timeout=120, budget=0.5)
-    assert all(o.timed_out and o.over_budget and o.value is None for o in outcomes)
+    assert all(o.timed_out and o.over_budget and o.ended_by == "budget" and o.value is None for o in outcomes)
     assert 1 <= len(notes.read_text().splitlines()) <= pool.size  # at most one per worker: the rest never ran
     assert pool.stats["over_budget"] - before == 12
     assert pool.map(square, [(3,)], timeout=5)[0].value == 9  # the pool is free for the next batch
@@ -146,6 +163,78 @@ def test_a_batch_budget_starts_when_its_first_task_does(pool):
     assert [o.value for o in queued] == [0, 1, 4, 9] and [o.value for o in first["out"]] == ["x", "x"]
 
 
+def test_a_task_that_burns_cpu_past_its_timeout_is_ended_by_its_cpu_time():
+    # a backstop of minutes: however busy the machine, the CPU time runs out first
+    with TimeLimitedPool(1, preload=[__name__], backstop_factor=1000) as pool:
+        (outcome,) = pool.map(burn_then, [(math.inf, "late")], timeout=0.3)
+    assert outcome.timed_out and outcome.ended_by == "cpu_time" and not outcome.over_budget
+    assert pool.stats["timeouts"] == 1
+
+
+def test_a_task_starved_of_cpu_past_its_timeout_still_finishes(tmp_path):
+    """The limit is CPU time: a worker stopped (as a machine at load 100 would all but stop it) for
+    twice its task's timeout of wall-clock time finishes the task when it runs again."""
+    notes = tmp_path / "started"
+    with TimeLimitedPool(1, preload=[__name__], backstop_factor=100) as pool:
+        future = pool.submit(note_then_burn, (notes, 0.05, "done"), timeout=1)
+        deadline = time.monotonic() + 120
+        while not notes.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        (pid,) = pool.pids()
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            time.sleep(2)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        outcome = future.result(timeout=300)
+        assert pool.pids() == [pid]  # not killed and replaced
+    assert outcome.ok and outcome.value == "done" and outcome.ended_by is None
+    assert outcome.seconds > 1  # it did run past its timeout of wall-clock time
+
+
+def test_a_task_that_waits_without_cpu_ends_at_the_wall_clock_backstop():
+    with TimeLimitedPool(1, preload=[__name__], backstop_factor=2, backstop_seconds=0.5) as pool:
+        waiting, after = pool.map(sleep_then, [(600, "late"), (0, "ok")], timeout=0.2)
+    assert waiting.timed_out and waiting.ended_by == "wall_clock" and not waiting.over_budget
+    assert waiting.seconds >= 0.89  # not at its timeout (0.2 s): at the backstop, 2 x 0.2 + 0.5 s
+    assert after.value == "ok"
+
+
+def test_where_cpu_time_cannot_be_read_the_timeout_is_wall_clock_time(monkeypatch):
+    monkeypatch.setattr(pool_module, "process_cpu_seconds", lambda stat: None)  # as where there is no /proc
+    with TimeLimitedPool(1, preload=[__name__], backstop_factor=1000) as pool:
+        (outcome,) = pool.map(sleep_then, [(600, "late")], timeout=0.3)
+    assert outcome.timed_out and outcome.ended_by == "wall_clock"
+
+
+def test_a_process_cpu_time_is_read_from_proc():
+    stat = open_stat(os.getpid())
+    try:
+        before = process_cpu_seconds(stat)
+        burn_then(0.2, None)
+        used = process_cpu_seconds(stat) - before
+        assert 0.15 <= used and abs(process_cpu_seconds(stat) - sum(os.times()[:4])) < 0.1
+    finally:
+        os.close(stat)
+    assert open_stat(2**22 + 1) is None and process_cpu_seconds(None) is None  # past the largest pid Linux gives
+
+
+def test_a_process_that_is_gone_has_no_cpu_time():
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    stat = open_stat(child.pid)
+    try:
+        assert process_cpu_seconds(stat) is not None
+        child.wait()
+        assert process_cpu_seconds(stat) is None  # reaped: its id may be another's now
+    finally:
+        os.close(stat)
+
+
+def test_a_backstop_below_the_timeout_is_refused():
+    with pytest.raises(ValueError, match="backstop_factor must be at least 1"):
+        TimeLimitedPool(1, backstop_factor=0.5)
+
+
 def test_amap_takes_a_budget_too(pool):
     outcomes = asyncio.run(pool.amap(sleep_then, [(60, "late")] * 3, timeout=120, budget=0.5))
     assert all(o.over_budget for o in outcomes)
@@ -162,7 +251,7 @@ def test_time_limit_holds_from_another_thread(pool):
     results = {}
 
     def call():
-        results["outcomes"] = pool.map(sleep_then, [(30, "late"), (0, "ok")], timeout=0.5)
+        results["outcomes"] = pool.map(burn_then, [(math.inf, "late"), (0, "ok")], timeout=0.5)
 
     thread = threading.Thread(target=call)
     thread.start()
@@ -184,7 +273,7 @@ def test_time_limit_holds_in_an_event_loop(pool):
                 ticks += 1
 
         task = asyncio.create_task(ticker())
-        outcomes = await pool.amap(sleep_then, [(30, "late"), (0.3, "ok")], timeout=1)
+        outcomes = await pool.amap(burn_then, [(math.inf, "late"), (0, "ok")], timeout=1)
         task.cancel()
         return outcomes, ticks
 

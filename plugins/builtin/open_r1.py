@@ -26,7 +26,7 @@ class CorrectnessParams(LengthUnit):
     gold_column: str | list[str] = Field(
         ["answer", "solution"], description="dataset column with the gold answer; a list: the first one the batch has"
     )
-    timeout: float = Field(1.0, gt=0, description="hard time limit in seconds per verification")
+    timeout: float = Field(1.0, gt=0, description="hard limit in CPU seconds (of its worker) per verification")
 
 
 class JudgedByMath(Reward):

@@ -34,7 +34,7 @@ class IfevalParams(RewardParams):
     detector: str = Field("langdetect", description="language detector backend for the language checks")
     seed: int = Field(0, description="detector seed (results are deterministic for a given seed)")
     timeout: float = Field(
-        10.0, gt=0, description="hard time limit in seconds on checking one completion longer than pool_chars"
+        10.0, gt=0, description="hard limit in CPU seconds (of its worker) on checking one completion longer than pool_chars"
     )
     on_timeout: Literal["wrong", "none"] = Field(
         "wrong",

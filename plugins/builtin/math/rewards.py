@@ -132,7 +132,7 @@ class MathCorrectnessParams(ExtractorParams):
     )
     correct: float = Field(1.0, description="score of a correct answer")
     wrong: float = Field(0.0, description="score of a wrong, missing or unparseable answer")
-    timeout: float = Field(1.0, gt=0, description="hard time limit in seconds per verification")
+    timeout: float = Field(1.0, gt=0, description="hard limit in CPU seconds (of its worker) per verification")
     on_timeout: Literal["wrong", "none"] = Field(
         "wrong",
         description="an answer whose own verification runs past timeout (9^{9^{9^9}}): scored wrong, since the "

@@ -58,7 +58,7 @@ class ReasoningGymParams(ExtractorParams):
     )
     timeout: float = Field(
         5.0, gt=0,
-        description="seconds per answer (default-settings verifiers are built before; one with other settings is built "
+        description="CPU seconds of its worker per answer (default-settings verifiers are built before; one with other settings is built "
         "within its first answer's time in each worker)",
     )  # fmt: skip
     deadline: float | None = Field(
