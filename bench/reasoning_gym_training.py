@@ -9,18 +9,29 @@ seed, prompts and trainer settings, every task starting at ``--level``; one keep
 other moves each task's level with its reward. From the completions each run logged (every
 generation batch, grouped by prompt): the share of prompt groups in which every completion got the
 same ``reasoning_gym`` score (zero variance: no signal for GRPO), over the run, per task and per
-step, and the mean reward. Writes ``bench/results/reasoning_gym_curriculum.json``, ``.md`` and ``.png``.
+step, and the mean reward. Writes ``bench/results/reasoning_gym_curriculum*.json``, ``.md`` and ``.png``.
+
+``warmup``: the bundled model answers no item at any level (``probe`` below), so neither run would
+see a signal; ``warmup`` fine-tunes it on the answer format first (``--warmup`` then starts the
+compared runs and the probe from that model, training it if it is not in ``--work`` yet).
+
+``probe``: no training; the policy's completions for the curriculum comparison's prompts at each
+fixed level from 0 to ``--level`` (generation only, minutes): per task, accuracy and the
+zero-variance share, i.e. which levels give the policy groups a curriculum could find. Writes
+``bench/results/reasoning_gym_probe.json`` and ``.md`` (``_probe_warmup`` with ``--warmup``).
 
 Run (each run is minutes on an idle 2-core machine, far longer on a busy one; the load average is
-recorded at the start and end of every run)::
+recorded at the start and end of every run). The recorded comparison::
 
-    python bench/reasoning_gym_training.py [bundled|curriculum|all] [--steps 30] [--level 2] [--work DIR] [--reuse]
-    python bench/reasoning_gym_training.py probe [--level 2] [--probe-prompts 24]
+    python bench/reasoning_gym_training.py probe --level 4
+    python bench/reasoning_gym_training.py warmup
+    python bench/reasoning_gym_training.py probe --warmup --level 4
+    python bench/reasoning_gym_training.py curriculum --warmup --level 3 --steps 40 --groups 4 --generations 8 --tasks basic_arithmetic spell_backward
+    python bench/reasoning_gym_training.py curriculum --warmup --level 3 --steps 40 --groups 4 --tasks basic_arithmetic spell_backward
+    python bench/reasoning_gym_training.py curriculum --warmup --level 3 --steps 40 --groups 4
+    python bench/reasoning_gym_training.py bundled
 
-``probe``: no training; the untrained policy's completions for the curriculum comparison's prompts
-at each fixed level from 0 to ``--level`` (generation only, minutes): per task, accuracy and the
-zero-variance share, i.e. whether any level gives the policy groups a curriculum could find.
-Writes ``bench/results/reasoning_gym_probe.json`` and ``.md``.
+Each comparison's results are named by what differs from the defaults (tasks, completions, window).
 """
 
 from __future__ import annotations
@@ -38,8 +49,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
 COMPARED_TASKS = ("basic_arithmetic", "spell_backward", "letter_counting")
-SYSTEM = "Think briefly inside <think> </think> tags, then give only the final answer inside <answer> </answer> tags."
-EXAMPLE = {"question": "Calculate 3 + 4.", "answer": "<think>3 + 4 = 7</think>\n<answer>7</answer>"}
+SYSTEM = "Give only the final answer inside <answer> </answer> tags."
+WARMUP_SEED = 7  # the warm-up's items: seeded apart from the compared runs' (seed 42)
+WARMUP_LEVELS = range(5)  # every task at each of these levels, in equal shares
+POLICY = {False: "SmolLM2-135M-Instruct (bundled)", True: "SmolLM2-135M-Instruct (bundled) after `warmup`"}
 
 
 def loadavg() -> list[float]:
@@ -59,7 +72,8 @@ def train_run(config, reuse: bool = False) -> dict:
         return json.loads(record.read_text())
     start, started = loadavg(), time.perf_counter()
     summary = train(config)
-    result = {"summary": summary, "wall_s": round(time.perf_counter() - started, 1), "load_start": start, "load_end": loadavg()}
+    result = {"summary": summary, "wall_s": round(time.perf_counter() - started, 1), "load_start": start, "load_end": loadavg(),
+              "commit": commit()}  # fmt: skip
     record.write_text(json.dumps(result, default=str))
     return result
 
@@ -96,19 +110,85 @@ def compared_config(args, curriculum: bool, level: int | None = None):
     from rewardkit.trainers.policy.config import load_config
 
     level = args.level if level is None else level
-    tasks = {"tasks": [{"name": t, "level": level} for t in COMPARED_TASKS], "size": 512}
+    tasks = {"tasks": [{"name": t, "level": level} for t in args.tasks], "size": 512}
     if curriculum:
         tasks["curriculum"] = {"window": args.window}
     return load_config({
-        "model": "smollm2",
+        "model": policy(args),
         "dataset": {"reasoning_gym": tasks},
-        "prompt": {"system": SYSTEM, "examples": [EXAMPLE]},
+        "prompt": {"system": SYSTEM},
         "rewards": "reasoning_gym",
-        "trainer": {"max_steps": args.steps, "learning_rate": 2e-5, "lr_scheduler_type": "constant", "num_generations": 4,
-                    "per_device_train_batch_size": 8, "max_completion_length": 32, "temperature": 1.0, "save_strategy": "no"},
-        "output_dir": str(Path(args.work) / ("curriculum" if curriculum else "fixed")),
+        "trainer": {"max_steps": args.steps, "learning_rate": 2e-5, "lr_scheduler_type": "constant", "num_generations": args.generations,
+                    "per_device_train_batch_size": args.generations * args.groups, "max_completion_length": 32, "temperature": 1.0, "save_strategy": "no"},
+        "output_dir": str(Path(args.work) / comparison_name(args) / ("curriculum" if curriculum else "fixed")),
         "seed": 42,
     })  # fmt: skip
+
+
+def comparison_name(args) -> str:
+    """The comparison's results name: the tasks named unless they are all of ``COMPARED_TASKS``, the
+    completions per prompt unless 4, the curriculum's window unless 4."""
+    tasks = "" if tuple(args.tasks) == COMPARED_TASKS else "_" + "_".join(args.tasks)
+    generations = "" if args.generations == 4 else f"_{args.generations}_completions"
+    return "reasoning_gym_curriculum" + tasks + generations + ("" if args.window == 4 else f"_window_{args.window}")
+
+
+def policy(args) -> str:
+    """The compared runs' starting model: the bundled one, or with ``--warmup`` the warm-up's (trained once)."""
+    if not args.warmup:
+        return "smollm2"
+    model_dir = Path(args.work) / "warmup"
+    if not (model_dir / "config.json").is_file():
+        warmup(args)
+    return str(model_dir)
+
+
+def warmup(args) -> None:
+    """Supervised warm-up on the answer format: the bundled model fine-tuned on reasoning-gym's own answers.
+
+    The untrained 135M policy passes no item at any level (``reasoning_gym_probe.md``), so no level
+    gives GRPO, or a curriculum, a group with signal. The warm-up shows it ``--warmup-rows`` items
+    of the compared tasks, at every level of ``WARMUP_LEVELS`` in equal shares (items seeded apart
+    from the compared runs', though at level 0 a task has few items: 3-letter words, 1-digit sums), each answered ``<answer>{oracle}</answer>`` in the compared runs'
+    prompt; TRL's ``SFTTrainer``, loss on the answer only, one epoch. What it teaches is the format
+    and as much of each task as 135M parameters take from that; the levels it leaves the policy
+    passing are measured by ``probe --warmup``, not assumed. Writes the model to ``<work>/warmup``
+    and ``bench/results/reasoning_gym_warmup.json``."""
+    import datasets
+    from transformers import set_seed
+    from trl import SFTConfig, SFTTrainer
+
+    from rewardkit.trainers.policy.data import build_prompt
+    from rewardkit.trainers.policy.generation import load_causal_lm
+    from rewardkit.trainers.policy.tasks import TasksSpec, task_rows
+
+    model_dir = Path(args.work) / "warmup"
+    per_level = -(-args.warmup_rows // len(WARMUP_LEVELS))
+    base = compared_config(argparse.Namespace(**{**vars(args), "warmup": False}), False, 0)
+    rows = []
+    for level in WARMUP_LEVELS:
+        spec = TasksSpec(tasks=[{"name": t, "level": level} for t in COMPARED_TASKS], size=per_level, seed=WARMUP_SEED + level)
+        for row in task_rows(spec, WARMUP_SEED):
+            rows.append({"prompt": build_prompt(row, base.prompt, "question"),
+                         "completion": [{"role": "assistant", "content": f"<answer>{row['answer']}</answer>"}]})  # fmt: skip
+    set_seed(WARMUP_SEED)
+    lm, tokenizer = load_causal_lm("smollm2")
+    sft = SFTConfig(output_dir=str(model_dir) + ".trainer", num_train_epochs=1, per_device_train_batch_size=16,
+                    learning_rate=1e-4, lr_scheduler_type="linear", warmup_steps=0, logging_steps=8, save_strategy="no",
+                    report_to="none", seed=WARMUP_SEED, max_length=256, use_cpu=True)  # fmt: skip
+    trainer = SFTTrainer(model=lm, args=sft, train_dataset=datasets.Dataset.from_list(rows), processing_class=tokenizer)
+    start, started = loadavg(), time.perf_counter()
+    trainer.train()
+    wall = round(time.perf_counter() - started, 1)
+    trainer.save_model(str(model_dir))
+    tokenizer.save_pretrained(str(model_dir))
+    shutil.rmtree(str(model_dir) + ".trainer", ignore_errors=True)
+    losses = [{"step": r["step"], "loss": r["loss"]} for r in trainer.state.log_history if "loss" in r]
+    report = {"date": dt.datetime.now().isoformat(timespec="seconds"), "commit": commit(), "tasks": COMPARED_TASKS,
+              "levels": list(WARMUP_LEVELS), "rows": len(rows), "seed": WARMUP_SEED, "learning_rate": sft.learning_rate,
+              "batch": sft.per_device_train_batch_size, "wall_s": wall, "load_start": start, "load_end": loadavg(),
+              "loss": losses}  # fmt: skip
+    (RESULTS / "reasoning_gym_warmup.json").write_text(json.dumps(report, indent=1) + "\n")
 
 
 def group_figures(run_dir: Path) -> dict:
@@ -145,24 +225,26 @@ def group_figures(run_dir: Path) -> dict:
 def curriculum(args) -> None:
     from rewardkit.trainers.policy.plot import read_metrics
 
-    report = {"date": dt.datetime.now().isoformat(timespec="seconds"), "commit": commit(), "tasks": COMPARED_TASKS,
-              "start_level": args.level, "steps": args.steps, "window": args.window, "runs": {}}  # fmt: skip
-    for name, follow in (("fixed", False), ("curriculum", True)):
+    name = comparison_name(args)
+    report = {"date": dt.datetime.now().isoformat(timespec="seconds"), "commit": commit(), "tasks": list(args.tasks),
+              "start_level": args.level, "steps": args.steps, "groups": args.groups, "generations": args.generations, "window": args.window,
+              "policy": POLICY[args.warmup], "runs": {}}  # fmt: skip
+    for run, follow in (("fixed", False), ("curriculum", True)):
         config = compared_config(args, follow)
         result = train_run(config, args.reuse)
         run_dir = Path(config.output_dir)
         records = read_metrics(run_dir / "metrics.jsonl")
         events = run_dir / "curriculum.jsonl"
-        report["runs"][name] = {
+        report["runs"][run] = {
             "wall_s": result["wall_s"], "load_start": result["load_start"], "load_end": result["load_end"],
-            "groups": group_figures(run_dir),
+            "commit": result.get("commit"), "groups": group_figures(run_dir),
             "reward": [r.get("rewards/reasoning_gym/mean") for r in records],
-            "levels": {t: [r.get(f"rewardkit/curriculum/{t}/level") for r in records] for t in COMPARED_TASKS} if follow else None,
+            "levels": {t: [r.get(f"rewardkit/curriculum/{t}/level") for r in records] for t in args.tasks} if follow else None,
             "changes": [json.loads(line) for line in events.read_text().splitlines()] if events.exists() else [],
         }  # fmt: skip
-        (RESULTS / "reasoning_gym_curriculum.json").write_text(json.dumps(report, indent=1, default=str) + "\n")
-    draw(report)
-    (RESULTS / "reasoning_gym_curriculum.md").write_text(markdown(report))
+        (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=1, default=str) + "\n")
+    draw(report, RESULTS / f"{name}.png")
+    (RESULTS / f"{name}.md").write_text(markdown(report, f"{name}.png"))
 
 
 def probe(args) -> None:
@@ -180,7 +262,7 @@ def probe(args) -> None:
     from transformers import set_seed
 
     reward = get_reward("reasoning_gym")
-    report = {"date": dt.datetime.now().isoformat(timespec="seconds"), "commit": commit(), "tasks": COMPARED_TASKS,
+    report = {"date": dt.datetime.now().isoformat(timespec="seconds"), "commit": commit(), "tasks": list(args.tasks),
               "prompts": args.probe_prompts, "load_start": loadavg(), "levels": {}}  # fmt: skip
     started = time.perf_counter()
     lm = tokenizer = None
@@ -211,12 +293,13 @@ def probe(args) -> None:
         }  # fmt: skip
         print(f"level {level}: {report['levels'][level]}", flush=True)
     report.update(wall_s=round(time.perf_counter() - started, 1), load_end=loadavg())
-    (RESULTS / "reasoning_gym_probe.json").write_text(json.dumps(report, indent=1) + "\n")
+    name = "reasoning_gym_probe_warmup" if args.warmup else "reasoning_gym_probe"
+    (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=1) + "\n")
     lines = [
-        "# The untrained policy at each fixed level (generation only)",
+        f"# The {'warmed-up' if args.warmup else 'untrained'} policy at each fixed level (generation only)",
         "",
-        f"{report['date']}, commit {report['commit']}. SmolLM2-135M-Instruct (bundled), CPU; the curriculum comparison's "
-        f"prompts and sampling (temperature 1.0, 4 completions of up to 32 tokens each); {args.probe_prompts} prompts per "
+        f"{report['date']}, commit {report['commit']}. {POLICY[args.warmup]}, CPU; the curriculum comparison's "
+        f"prompts and sampling (temperature 1.0, {args.generations} completions of up to 32 tokens each); {args.probe_prompts} prompts per "
         f"level; {report['wall_s']:.0f} s, load average {report['load_start']} at the start, {report['load_end']} at the end.",
         "",
         "| level | task | groups | zero-variance share | answered (closed answer tags) | accuracy | mean score |",
@@ -225,10 +308,10 @@ def probe(args) -> None:
     for level, tasks in report["levels"].items():
         lines += [f"| {level} | {task} | {v['groups']} | {v['zero_variance_share']} | {v['answered']} | {v['accuracy']} | {v['mean_score']} |"
                   for task, v in tasks.items()]  # fmt: skip
-    (RESULTS / "reasoning_gym_probe.md").write_text("\n".join(lines) + "\n")
+    (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
 
 
-def draw(report: dict) -> None:
+def draw(report: dict, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -252,16 +335,16 @@ def draw(report: dict) -> None:
         ax.set_xlabel("step")
         ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(RESULTS / "reasoning_gym_curriculum.png", dpi=96)
+    fig.savefig(path, dpi=96)
 
 
-def markdown(report: dict) -> str:
+def markdown(report: dict, figure: str) -> str:
     runs = report["runs"]
     lines = [
         "# A curriculum that follows the reward, against a fixed difficulty",
         "",
         f"{report['date']}, commit {report['commit']}. Tasks {', '.join(report['tasks'])}, all starting at level "
-        f"{report['start_level']}; {report['steps']} steps of 2 prompts x 4 completions (SmolLM2-135M-Instruct, CPU, "
+        f"{report['start_level']}; {report['steps']} steps of {report['groups']} prompts x {report['generations']} completions ({report['policy']}, CPU, "
         f"seed 42); curriculum window {report['window']} groups per task, raise_at 0.8, lower_at 0.1, no_signal 0.9.",
         "",
         "| run | groups | zero-variance share | mean reasoning_gym score | wall s | load average start / end |",
@@ -278,24 +361,35 @@ def markdown(report: dict) -> str:
             t = run["groups"]["per_task"].get(task, {})
             cells.append(f"{t.get('groups', 0)}, {t.get('zero_variance_share')}")
         lines.append(f"| {task} | " + " | ".join(cells) + " |")
+    if report["policy"] == POLICY[True]:
+        lines[3:3] = ["", "The policy was fine-tuned first on the answer format (`warmup`: `reasoning_gym_warmup.json`); what it "
+                      "passes at each level before the runs: `reasoning_gym_probe_warmup.md`."]  # fmt: skip
     changes = runs.get("curriculum", {}).get("changes", [])
     lines += ["", f"Level changes in the curriculum run ({len(changes)}):", ""]
     lines += [f"- step {c['step']}: {c['task']} {c['from']} -> {c['to']} ({c['reason']})" for c in changes] or ["- none"]
-    lines += ["", "Curves: `reasoning_gym_curriculum.png`."]
+    lines += ["", f"Curves: `{figure}`."]
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("part", nargs="?", default="all", choices=["bundled", "curriculum", "probe", "all"])
+    parser.add_argument("part", nargs="?", default="all", choices=["bundled", "curriculum", "probe", "warmup", "all"])
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--level", type=int, default=2)
     parser.add_argument("--window", type=int, default=4)
+    parser.add_argument("--tasks", nargs="+", default=list(COMPARED_TASKS), choices=COMPARED_TASKS,
+                        help="curriculum, probe: the compared tasks (the warm-up always covers all three)")
+    parser.add_argument("--groups", type=int, default=2, help="prompts (groups of completions) per step")
+    parser.add_argument("--generations", type=int, default=4, help="completions per prompt")
     parser.add_argument("--work", default=str(REPO / "runs" / "bench-reasoning-gym"))
     parser.add_argument("--probe-prompts", type=int, default=24, help="probe: prompts per level")
+    parser.add_argument("--warmup", action="store_true", help="curriculum, probe: start from the warm-up's model (see warmup)")
+    parser.add_argument("--warmup-rows", type=int, default=1024, help="warmup: items shown, over all tasks and levels")
     parser.add_argument("--reuse", action="store_true", help="read back runs already finished in --work instead of training")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
+    if args.part == "warmup":
+        warmup(args)
     if args.part == "probe":
         probe(args)
     if args.part in ("curriculum", "all"):
