@@ -49,7 +49,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
 COMPARED_TASKS = ("basic_arithmetic", "spell_backward", "letter_counting")
-SYSTEM = "Give only the final answer inside <answer> </answer> tags."
+PROMPT = {"system": "Give only the final answer inside <answer> </answer> tags."}
 WARMUP_SEED = 7  # the warm-up's items: seeded apart from the compared runs' (seed 42)
 WARMUP_LEVELS = range(5)  # every task at each of these levels, in equal shares
 POLICY = {False: "SmolLM2-135M-Instruct (bundled)", True: "SmolLM2-135M-Instruct (bundled) after `warmup`"}
@@ -116,7 +116,7 @@ def compared_config(args, curriculum: bool, level: int | None = None):
     return load_config({
         "model": policy(args),
         "dataset": {"reasoning_gym": tasks},
-        "prompt": {"system": SYSTEM},
+        "prompt": PROMPT,
         "rewards": "reasoning_gym",
         "trainer": {"max_steps": args.steps, "learning_rate": 2e-5, "lr_scheduler_type": "constant", "num_generations": args.generations,
                     "per_device_train_batch_size": args.generations * args.groups, "max_completion_length": 32, "temperature": 1.0, "save_strategy": "no"},
@@ -158,18 +158,19 @@ def warmup(args) -> None:
     from transformers import set_seed
     from trl import SFTConfig, SFTTrainer
 
+    from rewardkit.trainers.policy.config import load_config
     from rewardkit.trainers.policy.data import build_prompt
     from rewardkit.trainers.policy.generation import load_causal_lm
     from rewardkit.trainers.policy.tasks import TasksSpec, task_rows
 
     model_dir = Path(args.work) / "warmup"
     per_level = -(-args.warmup_rows // len(WARMUP_LEVELS))
-    base = compared_config(argparse.Namespace(**{**vars(args), "warmup": False}), False, 0)
+    prompt = load_config({"prompt": PROMPT}).prompt
     rows = []
     for level in WARMUP_LEVELS:
         spec = TasksSpec(tasks=[{"name": t, "level": level} for t in COMPARED_TASKS], size=per_level, seed=WARMUP_SEED + level)
         for row in task_rows(spec, WARMUP_SEED):
-            rows.append({"prompt": build_prompt(row, base.prompt, "question"),
+            rows.append({"prompt": build_prompt(row, prompt, "question"),
                          "completion": [{"role": "assistant", "content": f"<answer>{row['answer']}</answer>"}]})  # fmt: skip
     set_seed(WARMUP_SEED)
     lm, tokenizer = load_causal_lm("smollm2")
@@ -180,8 +181,7 @@ def warmup(args) -> None:
     start, started = loadavg(), time.perf_counter()
     trainer.train()
     wall = round(time.perf_counter() - started, 1)
-    trainer.save_model(str(model_dir))
-    tokenizer.save_pretrained(str(model_dir))
+    trainer.save_model(str(model_dir))  # with the tokenizer (the trainer's processing_class)
     shutil.rmtree(str(model_dir) + ".trainer", ignore_errors=True)
     losses = [{"step": r["step"], "loss": r["loss"]} for r in trainer.state.log_history if "loss" in r]
     report = {"date": dt.datetime.now().isoformat(timespec="seconds"), "commit": commit(), "tasks": COMPARED_TASKS,
@@ -191,8 +191,12 @@ def warmup(args) -> None:
     (RESULTS / "reasoning_gym_warmup.json").write_text(json.dumps(report, indent=1) + "\n")
 
 
-def group_figures(run_dir: Path) -> dict:
-    """Zero-variance share of the reasoning_gym score over the run's logged groups, per task and per step."""
+def group_figures(run_dir: Path, start_level: int, changes: list[dict]) -> dict:
+    """Zero-variance share of the reasoning_gym score over the run's logged groups, per task and per
+    step; and per task and level, how many groups were all passing, all failing (pass: score 1) or
+    mixed. A group's level is taken as its task's after the last change logged at an earlier step
+    (a change holds from the rows read after it, so a group next to a change may be counted at the
+    level beside its own)."""
     from rewardkit.diagnostics.run_directory import logged_completions
     from rewardkit.stats import constant
 
@@ -203,13 +207,18 @@ def group_figures(run_dir: Path) -> dict:
         groups[key].append(row)
     per_task: dict[str, list[bool]] = defaultdict(list)
     per_step: dict[int, list[bool]] = defaultdict(list)
+    per_level: dict[str, dict[str, int]] = defaultdict(lambda: {"all_pass": 0, "all_fail": 0, "mixed": 0})
     for (step, _), members in groups.items():
         scores = [m["reasoning_gym"] for m in members if m.get("reasoning_gym") is not None]
         if len(scores) < 2:
             continue
         flat = constant(scores)
-        per_task[members[0].get("reasoning_gym/task") or "?"].append(flat)
+        task = members[0].get("reasoning_gym/task") or "?"
+        per_task[task].append(flat)
         per_step[step].append(flat)
+        level = next((c["to"] for c in reversed(changes) if c["task"] == task and c["step"] < step), start_level)
+        kind = "mixed" if not flat else "all_pass" if scores[0] >= 1.0 else "all_fail"
+        per_level[f"{task} {level}"][kind] += 1
     share = lambda flags: round(sum(flags) / len(flags), 4) if flags else None  # noqa: E731
     every = [f for flags in per_task.values() for f in flags]
     return {
@@ -217,6 +226,7 @@ def group_figures(run_dir: Path) -> dict:
         "zero_variance_share": share(every),
         "per_task": {t: {"groups": len(f), "zero_variance_share": share(f)} for t, f in sorted(per_task.items())},
         "per_step": {s: share(f) for s, f in sorted(per_step.items())},
+        "per_task_level": dict(sorted(per_level.items())),
         "mean_score": round(sum(r["reasoning_gym"] for r in rows if r.get("reasoning_gym") is not None)
                             / max(1, sum(1 for r in rows if r.get("reasoning_gym") is not None)), 4),  # fmt: skip
     }
@@ -235,12 +245,13 @@ def curriculum(args) -> None:
         run_dir = Path(config.output_dir)
         records = read_metrics(run_dir / "metrics.jsonl")
         events = run_dir / "curriculum.jsonl"
+        changes = [json.loads(line) for line in events.read_text().splitlines()] if events.exists() else []
         report["runs"][run] = {
             "wall_s": result["wall_s"], "load_start": result["load_start"], "load_end": result["load_end"],
-            "commit": result.get("commit"), "groups": group_figures(run_dir),
+            "commit": result.get("commit"), "groups": group_figures(run_dir, args.level, changes),
             "reward": [r.get("rewards/reasoning_gym/mean") for r in records],
             "levels": {t: [r.get(f"rewardkit/curriculum/{t}/level") for r in records] for t in args.tasks} if follow else None,
-            "changes": [json.loads(line) for line in events.read_text().splitlines()] if events.exists() else [],
+            "changes": changes,
         }  # fmt: skip
         (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=1, default=str) + "\n")
     draw(report, RESULTS / f"{name}.png")
@@ -364,6 +375,12 @@ def markdown(report: dict, figure: str) -> str:
     if report["policy"] == POLICY[True]:
         lines[3:3] = ["", "The policy was fine-tuned first on the answer format (`warmup`: `reasoning_gym_warmup.json`); what it "
                       "passes at each level before the runs: `reasoning_gym_probe_warmup.md`."]  # fmt: skip
+    lines += ["", "Groups per task and level (all passing / all failing / mixed):", "", "| task level | " + " | ".join(runs) + " |",
+              "|---|" + "---:|" * len(runs)]  # fmt: skip
+    keys = sorted({k for run in runs.values() for k in run["groups"]["per_task_level"]})
+    for key in keys:
+        cells = [run["groups"]["per_task_level"].get(key) for run in runs.values()]
+        lines.append(f"| {key} | " + " | ".join(f"{c['all_pass']} / {c['all_fail']} / {c['mixed']}" if c else "" for c in cells) + " |")
     changes = runs.get("curriculum", {}).get("changes", [])
     lines += ["", f"Level changes in the curriculum run ({len(changes)}):", ""]
     lines += [f"- step {c['step']}: {c['task']} {c['from']} -> {c['to']} ({c['reason']})" for c in changes] or ["- none"]
